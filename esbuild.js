@@ -1,0 +1,96 @@
+// Bundles the extension host, the engine worker, the CLI and each webview app into dist/,
+// and copies the ONNX Runtime WebAssembly files next to the worker so it never needs a CDN.
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const quiet = process.argv.includes('--quiet');
+const dist = path.join(__dirname, 'dist');
+
+/** The ORT files the WASM backend loads at run time (threaded SIMD build). */
+const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+
+function copyOrtWasm() {
+  const ortDist = path.dirname(require.resolve('onnxruntime-web'));
+  for (const file of ORT_WASM_FILES) {
+    fs.copyFileSync(path.join(ortDist, file), path.join(dist, file));
+  }
+}
+
+/** Reports errors in the format of VS Code's esbuild problem matcher. */
+const problemMatcherPlugin = {
+  name: 'problem-matcher',
+  setup(build) {
+    build.onStart(() => {
+      if (watch) console.log('[watch] build started');
+    });
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      if (watch) console.log('[watch] build finished');
+    });
+  },
+};
+
+function webviewEntries() {
+  const root = path.join(__dirname, 'webview');
+  return fs
+    .readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, 'main.ts')))
+    .map((d) => ({ in: path.join(root, d.name, 'main.ts'), out: `webview/${d.name}` }));
+}
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: quiet ? 'error' : 'warning',
+  plugins: [problemMatcherPlugin],
+};
+
+const builds = [
+  {
+    ...common,
+    entryPoints: [
+      { in: 'src/extension.ts', out: 'extension' },
+      { in: 'src/engine/worker.ts', out: 'worker' },
+      { in: 'src/cli/explain.ts', out: 'cli' },
+    ].filter((e) => fs.existsSync(e.in)),
+    outdir: dist,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['vscode', 'onnxruntime-node'],
+  },
+  {
+    ...common,
+    entryPoints: webviewEntries(),
+    outdir: dist,
+    format: 'iife',
+    platform: 'browser',
+    target: 'es2022',
+    loader: { '.css': 'css' },
+  },
+];
+
+async function main() {
+  fs.mkdirSync(dist, { recursive: true });
+  copyOrtWasm();
+  const contexts = await Promise.all(builds.filter((b) => b.entryPoints.length).map((b) => esbuild.context(b)));
+  if (watch) {
+    await Promise.all(contexts.map((c) => c.watch()));
+    return;
+  }
+  await Promise.all(contexts.map((c) => c.rebuild()));
+  await Promise.all(contexts.map((c) => c.dispose()));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
