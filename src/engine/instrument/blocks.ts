@@ -1,0 +1,68 @@
+// Groups the writes to the residual stream into transformer blocks (a block starts where an
+// attention sublayer writes) and finds each block's MLP hidden activation.
+import type { GraphIndex } from '../onnx/graph';
+import { findAttentionAnchor, type AttentionAnchor, type BranchNode } from './attention';
+import { branchNodes, dependsOnProducer, type ResidualStep, type ResidualStream } from './residual';
+
+export interface Block {
+  steps: ResidualStep[];
+  /** Branch nodes of each step, in the same order. */
+  branches: BranchNode[][];
+  anchor?: AttentionAnchor;
+}
+
+/** Projections whose second operand is a weight: MLP up/down projections among them. */
+const PROJECTIONS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'MatMulNBits', 'MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QGemm']);
+
+export function groupBlocks(index: GraphIndex, stream: ResidualStream): Block[] {
+  const blocks: Block[] = [];
+  for (const step of stream.steps) {
+    const branch = branchNodes(index, step);
+    const anchor = findAttentionAnchor(index, branch);
+    if (anchor || blocks.length === 0) blocks.push({ steps: [step], branches: [branch], anchor });
+    else {
+      blocks[blocks.length - 1].steps.push(step);
+      blocks[blocks.length - 1].branches.push(branch);
+    }
+  }
+  if (blocks.some((b) => b.anchor)) return blocks;
+  // No attention recognised anywhere: assume the usual attention-then-MLP pairs, so the
+  // residual stream and MLP are still shown and every layer says its attention is unknown.
+  const paired: Block[] = [];
+  stream.steps.forEach((step, i) => {
+    const branch = branchNodes(index, step);
+    if (i % 2 === 0) paired.push({ steps: [step], branches: [branch] });
+    else {
+      paired[paired.length - 1].steps.push(step);
+      paired[paired.length - 1].branches.push(branch);
+    }
+  });
+  return paired;
+}
+
+function anchorOutput(anchor: AttentionAnchor): string {
+  return anchor.kind === 'softmax' ? anchor.softmax.output[0] : anchor.node.output[0];
+}
+
+/**
+ * The MLP's hidden activation: the input of its down projection, which is the last weight
+ * projection of the block outside the attention path. For a gated MLP that is act(gate)·up,
+ * as TransformerLens' mlp.hook_post.
+ */
+export function mlpHiddenActivation(index: GraphIndex, block: Block): string | undefined {
+  let best: { index: number; input: string } | undefined;
+  block.steps.forEach((step, i) => {
+    for (const { node, index: position } of block.branches[i]) {
+      if (!PROJECTIONS.has(node.opType)) continue;
+      const [activation, weight] = node.input;
+      if (!activation || !weight || dependsOnProducer(index, weight, step.residualIn)) continue;
+      if (block.anchor && i === 0) {
+        // The block's first step holds the attention; keep only what is neither before nor after it.
+        const anchor = anchorOutput(block.anchor);
+        if (index.dependsOn(anchor, node.output[0]) || index.dependsOn(node.output[0], anchor)) continue;
+      }
+      if (!best || position > best.index) best = { index: position, input: activation };
+    }
+  });
+  return best?.input;
+}

@@ -1,0 +1,101 @@
+// Plans what to expose in a model and builds the graph suffix that exposes it: attention per
+// layer, the residual stream, MLP activations, and the logit lens, all found from the graph.
+import { ModelLensError } from '../errors';
+import type { GraphIndex } from '../onnx/graph';
+import { DataType, FLOAT_TYPES, type GraphSuffix } from '../onnx/model';
+import { Emitter } from '../onnx/emit';
+import { exposeAttention, findAttentionAnchor, type AttentionExposures } from './attention';
+import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
+import { Exposer } from './exposer';
+import { buildLens } from './lens';
+import type { InstrumentationPlan, LayerPlan } from './plan';
+import { findResidualStream, type ResidualStep } from './residual';
+
+export interface Instrumented {
+  plan: InstrumentationPlan;
+  suffix: GraphSuffix;
+}
+
+/** The logits output: named so by nearly every exporter, else the first float output of rank 3. */
+export function findLogits(index: GraphIndex, file: string): string {
+  const outputs = index.outputs;
+  const named = outputs.find((o) => o.name === 'logits') ?? outputs.find((o) => /logits/i.test(o.name));
+  const found = named ?? outputs.find((o) => o.shape?.length === 3 && (o.elemType === undefined || FLOAT_TYPES.has(o.elemType)));
+  if (!found) {
+    throw new ModelLensError({
+      code: 'no-logits',
+      message: `The model has no logits output (its outputs are: ${outputs.map((o) => o.name).join(', ') || 'none'}).`,
+      file,
+      hint: 'Model Lens needs a language model whose graph outputs next-token logits [batch, sequence, vocabulary]; export it with its language-model head (e.g. Optimum task "text-generation").',
+    });
+  }
+  return found.name;
+}
+
+/** R_k as a tensor: the node's own output, or input + skip (+ bias) added up for a skip norm that hides it. */
+function residualTensor(exposer: Exposer, step: ResidualStep): string {
+  if (step.out) return step.out;
+  const em = exposer.em;
+  const [input, bias] = step.branch;
+  const sum = em.op1('Add', [input, step.residualIn]);
+  return bias ? em.op1('Add', [sum, bias]) : sum;
+}
+
+function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: string, residualType: DataType): LayerPlan {
+  const attention: AttentionExposures = exposeAttention(index, exposer, block.anchor);
+  const mlp = mlpHiddenActivation(index, block);
+  return {
+    attention: attention.source,
+    pattern: attention.pattern,
+    q: attention.q,
+    k: attention.k,
+    v: attention.v,
+    z: attention.z,
+    residPost: exposer.expose(resid, undefined, undefined, residualType),
+    mlpPost: mlp ? exposer.expose(mlp) : undefined,
+  };
+}
+
+/** Without a residual stream, attention is still shown: every anchor in graph order is a layer. */
+function attentionOnlyLayers(index: GraphIndex, exposer: Exposer): LayerPlan[] {
+  const layers: LayerPlan[] = [];
+  index.nodes.forEach((node, position) => {
+    const anchor = findAttentionAnchor(index, [{ node, index: position }]);
+    if (!anchor) return;
+    const attention = exposeAttention(index, exposer, anchor);
+    layers.push({ attention: attention.source, pattern: attention.pattern, q: attention.q, k: attention.k, v: attention.v, z: attention.z });
+  });
+  return layers;
+}
+
+export function instrument(index: GraphIndex, file: string, lensTopK: number): Instrumented {
+  const em = new Emitter(index.opset);
+  const exposer = new Exposer(index, em);
+  const logits = findLogits(index, file);
+  const notes: string[] = [];
+  const stream = findResidualStream(index, logits);
+  let layers: LayerPlan[];
+  let embedding;
+  let lens;
+  const inputs = [];
+  if (!stream) {
+    notes.push('The residual stream could not be traced from the logits back to the embedding, so activations and the logit lens are unavailable.');
+    layers = attentionOnlyLayers(index, exposer);
+  } else {
+    const residualType = index.elemType(stream.embedding) ?? DataType.FLOAT;
+    const blocks = groupBlocks(index, stream);
+    const after = blocks.map((b) => residualTensor(exposer, b.steps[b.steps.length - 1]));
+    layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
+    embedding = exposer.expose(stream.embedding);
+    const residuals = [stream.embedding, ...after];
+    const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK);
+    if (built.note) notes.push(built.note);
+    lens = built.plan;
+    if (built.input) inputs.push(built.input);
+  }
+  const logitsExposure = exposer.expose(logits);
+  return {
+    plan: { layers, logits: logitsExposure.output, embedding, lens, notes },
+    suffix: { node: em.nodes, initializer: em.initializers, input: inputs, output: exposer.outputs },
+  };
+}

@@ -1,0 +1,57 @@
+// What the instrumented graph exposes and how to read it back. A plan is made once per model
+// from the graph alone; the worker uses it to pick outputs after every run.
+
+/**
+ * How an exposed per-head tensor is laid out, so the analysis can turn it into
+ * TransformerLens' [pos, head, d_head]: b = batch, h = head, s = position, d = d_head,
+ * D = head × d_head packed in one axis.
+ */
+export type TensorLayout = 'bhsd' | 'bshd' | 'bhds' | 'bsD';
+
+export interface Exposure {
+  /** Name of the graph output to fetch (always float32). */
+  output: string;
+  layout?: TensorLayout;
+  /** Heads packed in a 'bsD' tensor. */
+  heads?: number;
+}
+
+export type AttentionSource =
+  | { kind: 'softmax' }
+  | { kind: 'recomputed'; op: string; detail: string }
+  | { kind: 'unavailable'; reason: string };
+
+export interface LayerPlan {
+  attention: AttentionSource;
+  /** [batch, head, query, key] */
+  pattern?: Exposure;
+  q?: Exposure;
+  k?: Exposure;
+  v?: Exposure;
+  /** A·V before the output projection; for a fused operator, the operator's own output. */
+  z?: Exposure;
+  /** [batch, pos, d_model]: the residual stream after this block. */
+  residPost?: Exposure;
+  /** [batch, pos, d_mlp]: the MLP's hidden activation, the input of its down projection. */
+  mlpPost?: Exposure;
+}
+
+export interface LensPlan {
+  /** Graph input: int64 [n] positions to run the lens on (empty: skip the lens). */
+  positionsInput: string;
+  /** [layer + 1, n, k]: row 0 is the embedding, row L + 1 the stream after block L. */
+  probs: string;
+  ids: string;
+  k: number;
+}
+
+export interface InstrumentationPlan {
+  layers: LayerPlan[];
+  /** [batch, pos, vocab], float32. */
+  logits: string;
+  /** [batch, pos, d_model]: the stream before block 0. */
+  embedding?: Exposure;
+  lens?: LensPlan;
+  /** Why something could not be exposed (the residual stream, the lens...), for the user. */
+  notes: string[];
+}

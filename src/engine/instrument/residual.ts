@@ -1,0 +1,127 @@
+// Finds the residual stream of a decoder from the graph alone. Starting at the logits, the
+// nearest "residual node" is the last write to the stream; walking back along its residual
+// operand visits every write until the embedding. A residual node adds a branch to the stream,
+// and the branch is computed from the stream: Add(x, f(x)), or a fused SkipLayerNormalization
+// whose `input` is computed from its `skip`. That definition needs no per-model table and
+// covers pre-norm, parallel (GPT-J/NeoX) and fused (ONNX Runtime optimizer) exports.
+import { isOnnxDomain, type GraphIndex } from '../onnx/graph';
+import type { NodeProto } from '../onnx/model';
+
+export const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
+const PASS_THROUGH = new Set(['Cast', 'Identity']);
+/** Both skip norms put input + skip + bias in their fourth output. */
+const SKIP_NORM_SUM_SLOT = 3;
+
+/** One write to the residual stream: R_k = R_{k-1} + branch. */
+export interface ResidualStep {
+  node: NodeProto;
+  nodeIndex: number;
+  kind: 'add' | 'skipNorm';
+  /** R_{k-1}. */
+  residualIn: string;
+  /** The branch tensors added to it (for a skip norm: its input and, when present, its bias). */
+  branch: string[];
+  /** R_k when the graph has it as a tensor; a skip norm without its sum output leaves it implicit. */
+  out?: string;
+}
+
+export interface ResidualStream {
+  /** The stream before the first write: the embedding. */
+  embedding: string;
+  steps: ResidualStep[];
+}
+
+function skipThrough(index: GraphIndex, name: string): string {
+  let current = name;
+  for (let p = index.producer(current); p && PASS_THROUGH.has(p.node.opType); p = index.producer(current)) current = p.node.input[0];
+  return current;
+}
+
+/** The step a node makes on the stream, if it is a residual node. */
+export function residualStep(index: GraphIndex, node: NodeProto, nodeIndex: number): ResidualStep | undefined {
+  if (node.opType === 'Add' && isOnnxDomain(node.domain)) {
+    const [a, b] = node.input;
+    if (!a || !b || index.isConstant(a) || index.isConstant(b)) return undefined;
+    const aFirst = dependsOnProducer(index, b, a);
+    const bFirst = !aFirst && dependsOnProducer(index, a, b);
+    if (!aFirst && !bFirst) return undefined;
+    const [residualIn, branch] = aFirst ? [a, b] : [b, a];
+    return { node, nodeIndex, kind: 'add', residualIn, branch: [branch], out: node.output[0] };
+  }
+  if (SKIP_NORMS.has(node.opType) && node.domain === 'com.microsoft') {
+    const [input, skip, , , bias] = node.input;
+    if (!input || !skip || !dependsOnProducer(index, input, skip)) return undefined;
+    return {
+      node,
+      nodeIndex,
+      kind: 'skipNorm',
+      residualIn: skip,
+      branch: bias ? [input, bias] : [input],
+      out: node.output[SKIP_NORM_SUM_SLOT] || undefined,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether `name` is computed from the node that produces `source`. Asking about the node rather
+ * than the tensor matters for fused norms, whose normalized output and residual sum are siblings.
+ */
+export function dependsOnProducer(index: GraphIndex, name: string, source: string): boolean {
+  const p = index.producer(source);
+  if (!p) return index.dependsOn(name, source);
+  return p.node.output.some((sibling) => sibling && index.dependsOn(name, sibling));
+}
+
+/** The residual node nearest to a tensor, searching its ancestors breadth first. */
+function nearestResidualStep(index: GraphIndex, from: string): ResidualStep | undefined {
+  const queue = [from];
+  const seen = new Set<string>();
+  while (queue.length) {
+    const name = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const p = index.producer(name);
+    if (!p) continue;
+    const step = residualStep(index, p.node, p.index);
+    if (step) return step;
+    for (const input of p.node.input) if (input && !index.isConstant(input)) queue.push(input);
+  }
+  return undefined;
+}
+
+export function findResidualStream(index: GraphIndex, logits: string): ResidualStream | undefined {
+  let step = nearestResidualStep(index, logits);
+  if (!step) return undefined;
+  const steps: ResidualStep[] = [];
+  for (;;) {
+    steps.unshift(step);
+    const previous = skipThrough(index, step.residualIn);
+    const p = index.producer(previous);
+    const next = p && residualStep(index, p.node, p.index);
+    if (!next || next.out !== previous) return { embedding: step.residualIn, steps };
+    step = next;
+  }
+}
+
+/**
+ * The nodes of a step's branch: computed from the stream tensor R_{k-1} (or from the node that
+ * produced it) and used to compute the branch, in graph order.
+ */
+export function branchNodes(index: GraphIndex, step: ResidualStep): { node: NodeProto; index: number }[] {
+  const start = index.producer(step.residualIn)?.index ?? -1;
+  const found = new Map<number, NodeProto>();
+  const stack = [...step.branch];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const name = stack.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const p = index.producer(name);
+    if (!p || p.index <= start) continue;
+    if (!p.node.input.some((input) => input && (input === step.residualIn || dependsOnProducer(index, input, step.residualIn)))) continue;
+    found.set(p.index, p.node);
+    for (const input of p.node.input) if (input) stack.push(input);
+  }
+  return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([i, node]) => ({ node, index: i }));
+}
