@@ -1,0 +1,90 @@
+// Builds the feeds of one forward pass from the graph's own input declarations: ids of the
+// declared integer type, an all-ones attention mask, positions when declared, and empty KV caches
+// of the declared type and rank. An input the engine cannot fill is reported by name.
+import { ModelLensError } from './errors';
+import { DataType, type Dim, type ValueInfo } from './onnx/model';
+import type { Ort, OrtTensor } from './runtime';
+
+type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+
+const TENSOR_TYPES: Partial<Record<DataType, TensorType>> = {
+  [DataType.FLOAT]: 'float32',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.INT32]: 'int32',
+  [DataType.INT64]: 'int64',
+  [DataType.BOOL]: 'bool',
+};
+
+function filled(ort: Ort, type: TensorType, dims: number[], value: (i: number) => number): OrtTensor {
+  const size = dims.reduce((a, b) => a * b, 1);
+  switch (type) {
+    case 'int64':
+      return new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(value(i))), dims);
+    case 'int32':
+      return new ort.Tensor('int32', Int32Array.from({ length: size }, (_, i) => value(i)), dims);
+    case 'bool':
+      return new ort.Tensor('bool', Uint8Array.from({ length: size }, (_, i) => value(i)), dims);
+    case 'float16':
+      // Only zeros and ones are ever filled in: 0x3c00 is 1.0 in half precision.
+      return new ort.Tensor('float16', Uint16Array.from({ length: size }, (_, i) => (value(i) ? 0x3c00 : 0)), dims);
+    default:
+      return new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => value(i)), dims);
+  }
+}
+
+/** Which axis of a KV-cache input is the past length: a dimension named so, else by rank. */
+function pastAxis(shape: Dim[]): number {
+  const named = shape.findIndex((d) => typeof d === 'string' && /past|seq|len|total/i.test(d));
+  if (named >= 0) return named;
+  return shape.length === 5 ? 3 : shape.length === 4 ? 2 : shape.length - 2;
+}
+
+function isCache(name: string): boolean {
+  return /past|cache|key_values/i.test(name);
+}
+
+export interface FeedValues {
+  ids: number[];
+  lensPositions?: { input: string; positions: number[] };
+}
+
+export function buildFeeds(ort: Ort, inputs: ValueInfo[], values: FeedValues, file: string): Record<string, OrtTensor> {
+  const s = values.ids.length;
+  const feeds: Record<string, OrtTensor> = {};
+  for (const input of inputs) {
+    const name = input.name;
+    const type = TENSOR_TYPES[input.elemType ?? DataType.FLOAT];
+    const lower = name.toLowerCase();
+    if (values.lensPositions && name === values.lensPositions.input) {
+      const positions = values.lensPositions.positions;
+      feeds[name] = filled(ort, 'int64', [positions.length], (i) => positions[i]);
+    } else if (!type) {
+      continue;
+    } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
+      feeds[name] = filled(ort, type, [1, s], (i) => values.ids[i]);
+    } else if (lower.includes('attention_mask')) {
+      feeds[name] = filled(ort, type, [1, s], () => 1);
+    } else if (lower.includes('position_ids')) {
+      feeds[name] = filled(ort, type, [1, s], (i) => i);
+    } else if (lower.includes('token_type_ids')) {
+      feeds[name] = filled(ort, type, [1, s], () => 0);
+    } else if (lower === 'use_cache_branch') {
+      feeds[name] = filled(ort, type, [1], () => 0);
+    } else if (isCache(lower) && input.shape) {
+      const shape = input.shape;
+      const axis = pastAxis(shape);
+      const dims = shape.map((d, i) => (i === axis ? 0 : typeof d === 'number' ? d : 1));
+      feeds[name] = filled(ort, type, dims, () => 0);
+    }
+  }
+  const missing = inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
+  if (missing.length) {
+    throw new ModelLensError({
+      code: 'unsupported-input',
+      message: `The model needs input${missing.length > 1 ? 's' : ''} ${missing.join(', ')} that Model Lens does not know how to fill.`,
+      file,
+      hint: 'Model Lens feeds input_ids, attention_mask, position_ids, token_type_ids and empty KV caches; export the model with only those inputs.',
+    });
+  }
+  return feeds;
+}

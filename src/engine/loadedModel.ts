@@ -1,0 +1,369 @@
+// A model ready to analyse text: files found, tokenizer loaded, graph instrumented, session
+// created and checked once on a fixed input. Runs inside the engine worker (or a test); it
+// knows nothing of VS Code.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { attentionMismatch, tokenStats, toPosHeadDim } from './analysis';
+import { ModelLensError } from './errors';
+import { buildFeeds } from './inputs';
+import { instrument } from './instrument/instrument';
+import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
+import { resolveModelFiles, type ModelFiles } from './modelFolder';
+import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
+import { GraphIndex } from './onnx/graph';
+import { appendSuffix, decodeModel, encodeSuffix, type ModelProto, type ValueInfo } from './onnx/model';
+import { createSession, runtimeFor, type Ort, type OrtSession, type OrtTensor } from './runtime';
+import { TextTokenizer } from './tokenizer';
+import type { Analysis, AnalyzeOptions, Backend, ModelInfo, TensorData } from './types';
+
+export interface LoadOptions {
+  backend: Backend;
+  threads: number;
+  /** Models larger than this (file plus external data) are refused before they are read. */
+  maxModelBytes?: number;
+  /** Predictions kept per layer and position by the logit lens. */
+  lensTopK?: number;
+}
+
+/** A short mixed input every model is checked on right after loading. */
+const CHECK_TEXT = 'def add(a, b):\n    return a + b\n\nThe quick brown fox jumps over the lazy dog, and the dog sleeps.';
+/** A recomputed pattern must reproduce the fused operator's output this closely (relative). */
+const RECOMPUTE_TOLERANCE = 1e-3;
+/** Characters kept per position of the window when a huge text is cut before tokenizing. */
+const CHARS_PER_POSITION = 16;
+
+function readJson(file: string | undefined, code: 'bad-tokenizer' | 'load-failed'): Record<string, unknown> {
+  if (!file) return {};
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ModelLensError({
+      code,
+      message: `${path.basename(file)} is not valid JSON (${(e as Error).message}).`,
+      file,
+      hint: 'Copy the file again from the model repository.',
+    });
+  }
+}
+
+function loadTokenizer(files: ModelFiles): TextTokenizer {
+  const json = readJson(files.tokenizer, 'bad-tokenizer');
+  const config = readJson(files.tokenizerConfig, 'bad-tokenizer');
+  try {
+    return new TextTokenizer(json, config);
+  } catch (e) {
+    throw new ModelLensError({
+      code: 'bad-tokenizer',
+      message: `The tokenizer could not be loaded (${(e as Error).message}).`,
+      file: files.tokenizer,
+      hint: 'Model Lens reads Hugging Face tokenizer.json files; copy the one that belongs to this model.',
+    });
+  }
+}
+
+function decode(bytes: Uint8Array, file: string): ModelProto {
+  let model: ModelProto;
+  try {
+    model = decodeModel(bytes);
+  } catch (e) {
+    throw new ModelLensError({
+      code: 'not-onnx',
+      message: `The file is not an ONNX model, or it is damaged (${(e as Error).message}).`,
+      file,
+      hint: 'Choose the .onnx file of a language model exported with torch.onnx, Optimum or onnxruntime-genai.',
+    });
+  }
+  if (model.graph.node.length === 0) {
+    throw new ModelLensError({ code: 'not-onnx', message: 'The file holds no ONNX graph.', file, hint: 'Choose the .onnx file of a language model.' });
+  }
+  return model;
+}
+
+/** External data files the model names, checked to exist next to it. */
+function externalDataFiles(model: ModelProto, onnxFile: string): { path: string; data: string }[] {
+  const locations = new Set<string>();
+  for (const t of model.graph.initializer) {
+    if (t.dataLocation !== 1) continue;
+    const location = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (location) locations.add(location);
+  }
+  return [...locations].map((location) => {
+    const file = path.join(path.dirname(onnxFile), location);
+    if (!fs.existsSync(file)) {
+      throw new ModelLensError({
+        code: 'damaged-model',
+        message: `The model keeps its weights in ${location}, which is missing.`,
+        file,
+        hint: 'Copy the external data file into the folder of the .onnx file.',
+      });
+    }
+    return { path: location, data: file };
+  });
+}
+
+function checkSize(bytes: number, limit: number | undefined, file: string): void {
+  if (limit && bytes > limit) {
+    const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+    throw new ModelLensError({
+      code: 'too-large',
+      message: `The model is ${mb(bytes)}, more than the ${mb(limit)} allowed by modelLens.maxModelSizeMB.`,
+      file,
+      hint: 'Raise modelLens.maxModelSizeMB if this machine has the memory, or choose a smaller (e.g. quantized) export.',
+    });
+  }
+}
+
+/** The plan of a graph that could not be instrumented: logits only, every layer explained. */
+function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
+  const attention = { kind: 'unavailable' as const, reason };
+  return { layers: plan.layers.map(() => ({ attention })), logits: plan.logits, notes: [...plan.notes, reason] };
+}
+
+export class LoadedModel {
+  private constructor(
+    readonly info: ModelInfo,
+    private readonly runtime: Ort,
+    private readonly session: OrtSession,
+    private plan: InstrumentationPlan,
+    private readonly inputs: ValueInfo[],
+    private readonly tokenizer: TextTokenizer,
+    private readonly embeddingRows: number | undefined,
+  ) {}
+
+  static async load(target: string, options: LoadOptions): Promise<LoadedModel> {
+    const files = resolveModelFiles(target);
+    const onnxBytes = fs.statSync(files.onnx).size;
+    checkSize(onnxBytes, options.maxModelBytes, files.onnx);
+    const tokenizer = loadTokenizer(files);
+    const config = readJson(files.config, 'load-failed');
+    const tokenizerConfig = readJson(files.tokenizerConfig, 'bad-tokenizer');
+    const bytes = new Uint8Array(fs.readFileSync(files.onnx));
+    const model = decode(bytes, files.onnx);
+    const index = new GraphIndex(model);
+    const undefinedInput = index.firstUndefinedInput();
+    if (undefinedInput) {
+      throw new ModelLensError({
+        code: 'damaged-model',
+        message: `The model is damaged or truncated: node ${undefinedInput.node.name || undefinedInput.node.opType} reads ${undefinedInput.name}, which nothing defines.`,
+        file: files.onnx,
+        hint: 'Export or download the model again.',
+      });
+    }
+    const externalData = externalDataFiles(model, files.onnx);
+    checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
+    const { plan, suffix } = instrument(index, files.onnx, options.lensTopK ?? 10);
+    const runtime = runtimeFor(options.backend, options.threads);
+    const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
+    let session: OrtSession;
+    let sessionPlan = plan;
+    try {
+      session = await createSession(runtime, options.backend, appendSuffix(bytes, encodeSuffix(suffix)), externalData, options.threads);
+    } catch (instrumentedError) {
+      // Probabilities must keep working even if the instrumented copy does not load.
+      try {
+        session = await createSession(runtime, options.backend, bytes, externalData, options.threads);
+      } catch (e) {
+        throw new ModelLensError({ code: 'load-failed', message: `ONNX Runtime could not load the model (${(e as Error).message}).`, file: files.onnx, hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.' });
+      }
+      sessionPlan = logitsOnlyPlan(plan, `the instrumented model did not load (${(instrumentedError as Error).message})`);
+      inputs.length = index.inputs.size;
+    }
+    const info: ModelInfo = {
+      name: files.name,
+      folder: files.folder,
+      file: files.onnx,
+      fileBytes: onnxBytes,
+      producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+      architecture: typeof config.model_type === 'string' ? config.model_type : undefined,
+      precision: precision(index),
+      parameters: parameterCount(index),
+      layers: plan.layers.length,
+      heads: 0,
+      dModel: 0,
+      dHead: 0,
+      dMlp: 0,
+      vocab: 0,
+      positions: contextLength(index, config, tokenizerConfig),
+      backend: options.backend,
+      threads: options.threads,
+      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
+      notes: sessionPlan.notes,
+    };
+    const loaded = new LoadedModel(info, runtime, session, sessionPlan, inputs, tokenizer, embeddingRows(index));
+    await loaded.check();
+    return loaded;
+  }
+
+  /**
+   * One analysis of a fixed text fills in the sizes only a run reveals, and proves that every
+   * recomputed pattern reproduces its fused operator and that the lens ends at the logits.
+   */
+  private async check(): Promise<void> {
+    // Ids beyond the embedding table are folded into it: a tokenizer larger than the model
+    // (common in test exports) must not stop the check, which needs ids, not meaning.
+    const { tokens } = this.tokenize(CHECK_TEXT);
+    const rows = this.embeddingRows ?? Infinity;
+    const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
+    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: true, topK: 1 });
+    const a = analysis.activations;
+    this.info.vocab = analysis.vocab;
+    this.plan.layers.forEach((layer, L) => {
+      const pattern = a[`blocks.${L}.attn.hook_pattern`];
+      const q = a[`blocks.${L}.attn.hook_q`];
+      if (pattern) this.info.heads = Math.max(this.info.heads, pattern.shape[0]);
+      if (q) this.info.dHead = q.shape[2];
+      const mlp = a[`blocks.${L}.mlp.hook_post`];
+      if (mlp) this.info.dMlp = mlp.shape[1];
+      if (layer.attention.kind !== 'recomputed' || !pattern) return;
+      const error = attentionMismatch(pattern, a[`blocks.${L}.attn.hook_v`], a[`blocks.${L}.attn.hook_z`]);
+      this.info.layerInfo[L].checkError = error;
+      if (!(error <= RECOMPUTE_TOLERANCE)) this.markUnavailable(layer, L, `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})`);
+    });
+    const resid = a['blocks.0.hook_resid_pre'];
+    if (resid) this.info.dModel = resid.shape[1];
+    if (analysis.lens && !lensMatchesLogits(analysis)) {
+      this.plan = { ...this.plan, lens: undefined };
+      this.info.notes.push('the logit lens is unavailable: replaying the model head on the last layer did not reproduce the logits');
+    }
+  }
+
+  private markUnavailable(layer: LayerPlan, L: number, reason: string): void {
+    const attention = { kind: 'unavailable' as const, reason };
+    this.plan.layers[L] = { residPost: layer.residPost, mlpPost: layer.mlpPost, attention };
+    this.info.layerInfo[L] = { ...this.info.layerInfo[L], attention };
+  }
+
+  /** Tokens of a text, truncated from the start to the model's window (a BOS prefix is kept). */
+  private tokenize(text: string): { tokens: Analysis['tokens']; exactOffsets: boolean; droppedChars: number } {
+    const limit = this.info.positions;
+    // A huge text is cut before tokenizing: only its end can fit the window anyway.
+    const cut = Math.max(0, text.length - limit * CHARS_PER_POSITION);
+    const start = cut > 0 && /[\uDC00-\uDFFF]/.test(text[cut]) ? cut + 1 : cut;
+    const { tokens, exactOffsets } = this.tokenizer.encode(text.slice(start));
+    for (const t of tokens) {
+      t.start += start;
+      t.end += start;
+    }
+    if (tokens.length <= limit && start === 0) return { tokens, exactOffsets, droppedChars: 0 };
+    const prefix = this.tokenizer.prefixIds().length;
+    const kept = [...tokens.slice(0, prefix), ...tokens.slice(Math.max(prefix, tokens.length - (limit - prefix)))];
+    const firstText = kept[prefix] ?? kept[kept.length - 1];
+    return { tokens: kept, exactOffsets, droppedChars: firstText ? firstText.start : 0 };
+  }
+
+  private checkIds(tokens: Analysis['tokens']): void {
+    const rows = this.embeddingRows;
+    const bad = rows === undefined ? undefined : tokens.find((t) => t.id >= rows);
+    if (bad) {
+      throw new ModelLensError({
+        code: 'token-out-of-range',
+        message: `The token "${bad.text}" has id ${bad.id}, but the model's embedding table has only ${rows} rows: the tokenizer does not belong to this model.`,
+        file: this.info.folder,
+        hint: "Put the model's own tokenizer.json next to it.",
+      });
+    }
+  }
+
+  async analyze(text: string, options: AnalyzeOptions = {}): Promise<Analysis> {
+    const { tokens, exactOffsets, droppedChars } = this.tokenize(text);
+    if (tokens.length === 0) throw new ModelLensError({ code: 'run-failed', message: 'There is no text to analyse.' });
+    this.checkIds(tokens);
+    return this.run(tokens, { exactOffsets, droppedChars }, options);
+  }
+
+  private async run(
+    tokens: Analysis['tokens'],
+    text: { exactOffsets: boolean; droppedChars: number },
+    options: AnalyzeOptions,
+  ): Promise<Analysis> {
+    const k = options.topK ?? 10;
+    const ids = tokens.map((t) => t.id);
+    const plan = this.plan;
+    const lens = options.lens && plan.lens;
+    const feeds = buildFeeds(
+      this.runtime,
+      this.inputs,
+      { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i) : [] } : undefined },
+      this.info.file,
+    );
+    const fetches = new Set([plan.logits]);
+    plan.layers.forEach((layer) => {
+      if (options.attention) for (const e of [layer.pattern, layer.q, layer.k, layer.v, layer.z]) if (e) fetches.add(e.output);
+      if (options.activations) for (const e of [layer.residPost, layer.mlpPost]) if (e) fetches.add(e.output);
+    });
+    if (options.activations && plan.embedding) fetches.add(plan.embedding.output);
+    if (lens) {
+      fetches.add(lens.probs);
+      fetches.add(lens.ids);
+    }
+    const started = performance.now();
+    let outputs: Record<string, OrtTensor>;
+    try {
+      outputs = await this.session.run(feeds, [...fetches]);
+    } catch (e) {
+      throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
+    }
+    const forwardMs = performance.now() - started;
+    const logits = outputs[plan.logits];
+    const [, positions, vocab] = logits.dims;
+    if (positions !== ids.length) {
+      throw new ModelLensError({ code: 'run-failed', message: `The model returned logits for ${positions} of ${ids.length} positions; Model Lens needs logits for every position.`, file: this.info.file });
+    }
+    const stats = tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
+    return {
+      modelName: this.info.name,
+      ...text,
+      tokens,
+      ...stats,
+      topK: Math.min(k, vocab),
+      activations: collectActivations(plan, outputs),
+      lens: lens ? { ids: outputs[lens.ids].data as Int32Array, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k } : undefined,
+      forwardMs,
+      vocab,
+    };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function tensor(t: OrtTensor | undefined, keep: number): TensorData | undefined {
+  if (!t) return undefined;
+  // Drop the batch axis (always 1) from [1, ...].
+  return { shape: t.dims.slice(t.dims.length - keep), data: t.data as Float32Array };
+}
+
+/** Runtime outputs under their TransformerLens names. */
+function collectActivations(plan: InstrumentationPlan, outputs: Record<string, OrtTensor>): Record<string, TensorData> {
+  const out: Record<string, TensorData> = {};
+  const put = (name: string, value: TensorData | undefined) => value && (out[name] = value);
+  const embedding = plan.embedding && tensor(outputs[plan.embedding.output], 2);
+  put('blocks.0.hook_resid_pre', embedding);
+  plan.layers.forEach((layer, L) => {
+    const prefix = `blocks.${L}`;
+    put(`${prefix}.attn.hook_pattern`, layer.pattern && tensor(outputs[layer.pattern.output], 3));
+    for (const [key, e] of [['q', layer.q], ['k', layer.k], ['v', layer.v], ['z', layer.z]] as const) {
+      const t = e && outputs[e.output];
+      if (t && e.layout) put(`${prefix}.attn.hook_${key}`, toPosHeadDim(t.data as Float32Array, t.dims, e.layout, e.heads));
+    }
+    const resid = layer.residPost && tensor(outputs[layer.residPost.output], 2);
+    put(`${prefix}.hook_resid_post`, resid);
+    if (L + 1 < plan.layers.length) put(`blocks.${L + 1}.hook_resid_pre`, resid);
+    put(`${prefix}.mlp.hook_post`, layer.mlpPost && tensor(outputs[layer.mlpPost.output], 2));
+  });
+  return out;
+}
+
+/** The lens' last row must be the model's own prediction at every position. */
+function lensMatchesLogits(analysis: Analysis): boolean {
+  const lens = analysis.lens!;
+  const positions = analysis.tokens.length;
+  const last = (lens.rows - 1) * positions * lens.k;
+  for (let p = 0; p < positions; p++) {
+    const i = last + p * lens.k;
+    if (lens.ids[i] !== analysis.topIds[p * analysis.topK]) return false;
+    if (Math.abs(lens.probs[i] - analysis.topProbs[p * analysis.topK]) > 1e-3) return false;
+  }
+  return true;
+}

@@ -1,0 +1,111 @@
+// Finds the files of a model in the layouts people actually have: Hugging Face / transformers.js
+// (config.json, tokenizer files, onnx/model*.onnx or model.onnx), onnxruntime-genai
+// (genai_config.json naming the decoder file), or a bare .onnx with a tokenizer beside it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ModelLensError } from './errors';
+
+export interface ModelFiles {
+  /** Display name: the folder's name, or the model's own name from its config. */
+  name: string;
+  folder: string;
+  onnx: string;
+  tokenizer: string;
+  tokenizerConfig?: string;
+  config?: string;
+  genaiConfig?: string;
+}
+
+const LAYOUTS_HINT =
+  'Point Model Lens at a folder with tokenizer.json and onnx/model.onnx (Hugging Face / transformers.js), a folder with genai_config.json (onnxruntime-genai), or at a .onnx file with tokenizer.json beside it.';
+
+/** Unquantized full-precision files first, merged decoders (whose layers hide inside an If) last. */
+function preference(file: string): number {
+  const name = path.basename(file).toLowerCase();
+  let score = 0;
+  if (name === 'model.onnx' || name === 'decoder_model.onnx') score -= 10;
+  if (/fp16|half/.test(name)) score += 1;
+  if (/quant|int8|uint8|q4|bnb4|int4/.test(name)) score += 2;
+  if (/merged|with_past/.test(name)) score += 4;
+  return score;
+}
+
+function existing(file: string): string | undefined {
+  return fs.existsSync(file) && fs.statSync(file).isFile() ? file : undefined;
+}
+
+function onnxFilesIn(folder: string): string[] {
+  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) return [];
+  return fs
+    .readdirSync(folder)
+    .filter((f) => f.toLowerCase().endsWith('.onnx'))
+    .map((f) => path.join(folder, f));
+}
+
+function genaiDecoder(genaiConfig: string): string | undefined {
+  try {
+    const config = JSON.parse(fs.readFileSync(genaiConfig, 'utf8'));
+    const decoder = config?.model?.decoder;
+    const file = decoder?.filename ?? (typeof decoder === 'string' ? decoder : undefined);
+    return typeof file === 'string' ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function findOnnx(folder: string, genaiConfig?: string): string | undefined {
+  const fromGenai = genaiConfig && genaiDecoder(genaiConfig);
+  if (fromGenai) return existing(path.join(folder, fromGenai));
+  const candidates = [...onnxFilesIn(path.join(folder, 'onnx')), ...onnxFilesIn(folder)];
+  return candidates.sort((a, b) => preference(a) - preference(b) || a.localeCompare(b))[0];
+}
+
+function modelName(folder: string, config?: string): string {
+  if (config) {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(config, 'utf8'));
+      const own = parsed?._name_or_path;
+      if (typeof own === 'string' && own && !path.isAbsolute(own)) return own;
+    } catch {
+      // A broken config.json only costs the display name; the loader reports real problems.
+    }
+  }
+  return path.basename(folder);
+}
+
+/** Resolves a folder or .onnx path to the files of a model, or says what is missing. */
+export function resolveModelFiles(target: string): ModelFiles {
+  const resolved = path.resolve(target);
+  if (!fs.existsSync(resolved)) {
+    throw new ModelLensError({ code: 'model-not-found', message: 'The model path does not exist.', file: resolved, hint: LAYOUTS_HINT });
+  }
+  const isFile = fs.statSync(resolved).isFile();
+  // A model in onnx/ keeps its tokenizer one folder up.
+  const onnxDir = isFile ? path.dirname(resolved) : resolved;
+  const folder = isFile && path.basename(onnxDir) === 'onnx' ? path.dirname(onnxDir) : onnxDir;
+  const inFolders = (name: string) => existing(path.join(onnxDir, name)) ?? existing(path.join(folder, name));
+  const genaiConfig = inFolders('genai_config.json');
+  const onnx = isFile ? resolved : findOnnx(folder, genaiConfig);
+  if (!onnx) {
+    throw new ModelLensError({ code: 'model-not-found', message: 'No .onnx model file was found in the folder.', file: resolved, hint: LAYOUTS_HINT });
+  }
+  const tokenizer = inFolders('tokenizer.json');
+  if (!tokenizer) {
+    throw new ModelLensError({
+      code: 'no-tokenizer',
+      message: 'The model has no tokenizer.json beside it.',
+      file: folder,
+      hint: 'Model Lens needs the Hugging Face tokenizer.json (and tokenizer_config.json) of the model; copy them from the model repository into this folder.',
+    });
+  }
+  const config = inFolders('config.json');
+  return {
+    name: modelName(folder, config),
+    folder,
+    onnx,
+    tokenizer,
+    tokenizerConfig: inFolders('tokenizer_config.json'),
+    config,
+    genaiConfig,
+  };
+}

@@ -1,0 +1,89 @@
+// What the engine returns. Tensors are Float32Arrays in row-major order with their shape written
+// next to them; activation names follow TransformerLens so its users feel at home.
+import type { AttentionSource } from './instrument/plan';
+import type { Token } from './tokenizer';
+
+export type { Token } from './tokenizer';
+export type { AttentionSource } from './instrument/plan';
+
+export type Backend = 'wasm' | 'native';
+
+export interface LayerInfo {
+  attention: AttentionSource;
+  /** For recomputed attention: max |A·V − the fused operator's output| on the check input. */
+  checkError?: number;
+}
+
+export interface ModelInfo {
+  name: string;
+  folder: string;
+  /** The .onnx file. */
+  file: string;
+  fileBytes: number;
+  producer: string;
+  /** Model family from config.json (e.g. "gpt2", "llama"), when known. */
+  architecture?: string;
+  precision: string;
+  parameters: number;
+  layers: number;
+  heads: number;
+  dModel: number;
+  dHead: number;
+  dMlp: number;
+  vocab: number;
+  /** Longest input the model takes, in tokens. */
+  positions: number;
+  backend: Backend;
+  threads: number;
+  layerInfo: LayerInfo[];
+  /** What could not be exposed, and why. */
+  notes: string[];
+}
+
+/** A tensor as it crosses thread boundaries. */
+export interface TensorData {
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface AnalyzeOptions {
+  /** Per-head attention patterns and Q/K/V/z. */
+  attention?: boolean;
+  /** Residual stream and MLP activations. */
+  activations?: boolean;
+  /** Logit lens top-k for every position. */
+  lens?: boolean;
+  /** Alternatives kept per position (default 10). */
+  topK?: number;
+}
+
+export interface Analysis {
+  modelName: string;
+  /** Characters cut from the start of the requested text to fit the model's window. */
+  droppedChars: number;
+  /** Tokens with [start, end) offsets into the requested text. */
+  tokens: Token[];
+  exactOffsets: boolean;
+  /** P(token i | tokens before i); NaN where nothing came before. [pos] */
+  prob: Float32Array;
+  /** 1-based rank of token i in the distribution that predicted it; 0 where none did. [pos] */
+  rank: Int32Array;
+  /** Entropy in bits of the distribution that predicted token i; NaN where none did. [pos] */
+  entropy: Float32Array;
+  /** Top predictions made after token p (for token p + 1). [pos, k] */
+  topIds: Int32Array;
+  topProbs: Float32Array;
+  topK: number;
+  /**
+   * TransformerLens-named activations present for this request:
+   * blocks.{L}.attn.hook_pattern [head, query, key], blocks.{L}.attn.hook_q/k/v/z [pos, head, d_head],
+   * blocks.{L}.hook_resid_pre/post [pos, d_model], blocks.{L}.mlp.hook_post [pos, d_mlp].
+   */
+  activations: Record<string, TensorData>;
+  /** Logit lens: row 0 is the embedding, row L + 1 the stream after block L. [layer + 1, pos, k] */
+  lens?: { ids: Int32Array; probs: Float32Array; rows: number; k: number };
+  /** Size of the model's output vocabulary. */
+  vocab: number;
+  /** Milliseconds spent in the runtime's forward pass. */
+  forwardMs: number;
+}
