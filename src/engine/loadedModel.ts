@@ -283,7 +283,8 @@ export class LoadedModel {
     const feeds = buildFeeds(
       this.runtime,
       this.inputs,
-      { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i) : [] } : undefined },
+      // Without the lens one position is still fed: zero-size tensors trip some head operators.
+      { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i) : [0] } : undefined },
       this.info.file,
     );
     const fetches = new Set([plan.logits]);

@@ -43,7 +43,8 @@ export function runtimeFor(backend: Backend, threads: number): Ort {
   // WASM threads are fixed when the runtime first starts; later changes need a new worker.
   if (configuredThreads === undefined) {
     ort.env.wasm.numThreads = threads;
-    ort.env.logLevel = 'error';
+    // Failures reach the user as errors; the runtime's own log would only repeat them on stderr.
+    ort.env.logLevel = 'fatal';
     configuredThreads = threads;
   }
   return ort;

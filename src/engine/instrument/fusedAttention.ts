@@ -23,7 +23,7 @@ interface ScoreOptions {
   /** Fixed scale, or undefined for 1/√d_head computed from Q's last dimension. */
   scale?: number;
   causal: boolean;
-  /** Keys further back than this many positions are masked (sliding window), when ≥ 0. */
+  /** Sliding window: how many keys, the query's own included, each query sees (when ≥ 0). */
   window: number;
   softcap: number;
   attentionBias?: string;
@@ -72,7 +72,9 @@ function applyCausalMask(em: Emitter, scores: string, type: DataType, options: S
   const cols = em.unsqueeze(em.op1('Range', [zero, t, one]), [0]);
   let masked = em.op1('Greater', [cols, rows]);
   if (options.window >= 0) {
-    const tooOld = em.op1('Less', [cols, em.op1('Sub', [rows, em.scalar(options.window, DataType.INT64)])]);
+    // A query sees itself and the window − 1 keys before it, as ONNX Runtime 1.30 and
+    // Hugging Face's sliding window do (older kernels saw one more; the check would say so).
+    const tooOld = em.op1('Less', [cols, em.op1('Sub', [rows, em.scalar(options.window - 1, DataType.INT64)])]);
     masked = em.op1('Or', [masked, tooOld]);
   }
   return em.op1('Where', [masked, em.scalar(lowest(type), type), scores]);

@@ -37,7 +37,7 @@ export interface LayerPlan {
 }
 
 export interface LensPlan {
-  /** Graph input: int64 [n] positions to run the lens on (empty: skip the lens). */
+  /** Graph input: int64 [n] positions to run the lens on. */
   positionsInput: string;
   /** [layer + 1, n, k]: row 0 is the embedding, row L + 1 the stream after block L. */
   probs: string;

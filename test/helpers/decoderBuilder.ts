@@ -1,0 +1,173 @@
+// Small decoder-only language models with random weights, built as ONNX graphs in the forms
+// real exporters produce: unfused MatMul/Softmax attention (torch.onnx), ONNX Runtime's fused
+// Attention, MultiHeadAttention with RoPE applied before it, GroupQueryAttention with its own
+// rotary, and an attention written without a Softmax node. The engine must read all of them.
+import { Emitter } from '../../src/engine/onnx/emit';
+import { DataType, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
+
+export type AttentionForm =
+  | 'unfused'
+  | 'fused-attention'
+  | 'mha'
+  | 'mha-rope'
+  | 'gqa'
+  | 'gqa-packed'
+  | 'gqa-window-softcap'
+  | 'manual-softmax';
+
+export interface DecoderOptions {
+  attention: AttentionForm;
+  layers?: number;
+  heads?: number;
+  kvHeads?: number;
+  dModel?: number;
+  dMlp?: number;
+  vocab?: number;
+  positions?: number;
+  opset?: number;
+  seed?: number;
+}
+
+/** A deterministic generator (mulberry32), so the same options always give the same model. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function buildDecoder(options: DecoderOptions): Uint8Array {
+  // ONNX Runtime's GroupQueryAttention needs head sizes that are multiples of 16.
+  const dModel = options.attention.startsWith('gqa') ? 64 : 32;
+  const o = { layers: 2, heads: 4, kvHeads: 2, dModel, dMlp: 64, vocab: 64, positions: 64, opset: 17, seed: 1, ...options };
+  const dh = o.dModel / o.heads;
+  const rand = random(o.seed);
+  const em = new Emitter(o.opset, 't/');
+  const weight = (dims: number[], scale = 0.3) =>
+    em.constant(DataType.FLOAT, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale), 'w');
+  const ones = (n: number) => em.constant(DataType.FLOAT, [n], Array(n).fill(1), 'gamma');
+  const zeros = (n: number) => em.constant(DataType.FLOAT, [n], Array(n).fill(0), 'beta');
+  const layerNorm = (x: string) => em.op1('LayerNormalization', [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon: { float: 1e-5 } });
+  const linear = (x: string, dIn: number, dOut: number) => em.op1('MatMul', [x, weight([dIn, dOut], 1 / Math.sqrt(dIn))]);
+
+  const inputs: ValueInfo[] = [
+    { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+    { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+  ];
+  const seqLen = em.squeeze(em.dim('input_ids', 1), [0]);
+  const positions = em.op1('Range', [em.scalar(0, DataType.INT64), seqLen, em.scalar(1, DataType.INT64)]); // [s]
+  const rotaryForm = o.attention === 'mha-rope' || o.attention.startsWith('gqa');
+  const wte = weight([o.vocab, o.dModel], 1);
+  let x = em.op1('Gather', [wte, 'input_ids'], { axis: 0 }); // [1, s, d]
+  if (!rotaryForm) x = em.op1('Add', [x, em.op1('Gather', [weight([o.positions, o.dModel], 1), positions], { axis: 0 })]);
+
+  // Rotary tables, as exporters store them: cos/sin of position × inverse frequency, [positions, dh / 2].
+  const half = dh / 2;
+  const angles = (f: (v: number) => number) =>
+    em.constant(DataType.FLOAT, [o.positions, half], Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))));
+  const cos = rotaryForm ? angles(Math.cos) : '';
+  const sin = rotaryForm ? angles(Math.sin) : '';
+
+  // Causal mask [1, 1, s, s]: 0 where allowed, a large negative number above the diagonal.
+  const causalBias = () => {
+    const rows = em.unsqueeze(positions, [1]);
+    const cols = em.unsqueeze(positions, [0]);
+    const mask = em.op1('Where', [em.op1('Greater', [cols, rows]), em.scalar(-1e9), em.scalar(0)]);
+    return em.unsqueeze(mask, [0, 1]);
+  };
+  const headsFirst = (t: string, heads: number) => em.op1('Transpose', [em.reshape(t, em.ints([0, 0, heads, dh]))], { perm: [0, 2, 1, 3] });
+  const merge = (t: string) => em.reshape(em.op1('Transpose', [t], { perm: [0, 2, 1, 3] }), em.ints([0, 0, o.dModel]));
+  const int32 = (t: string) => em.cast(t, DataType.INT32);
+
+  const attention = (h: string, layer: number): string => {
+    switch (o.attention) {
+      case 'unfused':
+      case 'manual-softmax': {
+        const q = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
+        // Kᵀ straight from [b, s, h, d], as torch exports `k.permute(0, 2, 3, 1)`.
+        const kT = em.op1('Transpose', [em.reshape(linear(h, o.dModel, o.dModel), em.ints([0, 0, o.heads, dh]))], { perm: [0, 2, 3, 1] });
+        const v = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
+        const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh))]), causalBias()]);
+        let pattern: string;
+        if (o.attention === 'unfused') pattern = em.op1('Softmax', [scores], { axis: -1 });
+        else {
+          const e = em.op1('Exp', [em.op1('Sub', [scores, em.reduce('ReduceMax', scores, [-1])])]);
+          pattern = em.op1('Div', [e, em.reduce('ReduceSum', e, [-1])]);
+        }
+        return merge(em.op1('MatMul', [pattern, v]));
+      }
+      case 'fused-attention':
+        return em.op1(
+          'Attention',
+          [h, weight([o.dModel, 3 * o.dModel], 1 / Math.sqrt(o.dModel)), weight([3 * o.dModel], 0.1), int32('attention_mask')],
+          { num_heads: o.heads, unidirectional: 1 },
+          'com.microsoft',
+        );
+      case 'mha':
+      case 'mha-rope': {
+        let q = linear(h, o.dModel, o.dModel);
+        let k = linear(h, o.dModel, o.dModel);
+        const v = linear(h, o.dModel, o.dModel);
+        if (o.attention === 'mha-rope') {
+          const positionIds = em.unsqueeze(positions, [0]);
+          const rope = (t: string) => em.op1('RotaryEmbedding', [t, positionIds, cos, sin], { num_heads: o.heads }, 'com.microsoft');
+          q = rope(q);
+          k = rope(k);
+        }
+        return em.op1('MultiHeadAttention', [q, k, v, weight([3 * o.dModel], 0.1), '', causalBias()], { num_heads: o.heads }, 'com.microsoft');
+      }
+      default: {
+        const kvD = o.kvHeads * dh;
+        const seqlensK = int32(em.op1('Sub', [em.reduce('ReduceSum', 'attention_mask', [1], 0), em.scalar(1, DataType.INT64)]));
+        const total = int32(em.squeeze(em.dim('attention_mask', 1), [0]));
+        const past = [`past_key_values.${layer}.key`, `past_key_values.${layer}.value`];
+        for (const name of past) inputs.push({ name, elemType: DataType.FLOAT, shape: ['batch', o.kvHeads, 'past_sequence_length', dh] });
+        const qkv =
+          o.attention === 'gqa-packed'
+            ? [linear(h, o.dModel, o.dModel + 2 * kvD), '', '']
+            : [linear(h, o.dModel, o.dModel), linear(h, o.dModel, kvD), linear(h, o.dModel, kvD)];
+        const attrs: Record<string, number | { float: number }> = { num_heads: o.heads, kv_num_heads: o.kvHeads, do_rotary: 1 };
+        if (o.attention === 'gqa-window-softcap') {
+          attrs.local_window_size = 3;
+          attrs.softcap = { float: 2 };
+          attrs.rotary_interleaved = 1;
+        }
+        const [out] = em.op('GroupQueryAttention', [...qkv, ...past, seqlensK, total, cos, sin], attrs, 3, 'com.microsoft');
+        return out;
+      }
+    }
+  };
+
+  for (let layer = 0; layer < o.layers; layer++) {
+    const attended = linear(attention(layerNorm(x), layer), o.dModel, o.dModel);
+    x = em.op1('Add', [x, attended]);
+    const up = linear(layerNorm(x), o.dModel, o.dMlp);
+    const activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
+    x = em.op1('Add', [x, linear(activated, o.dMlp, o.dModel)]);
+  }
+  const logits = em.op1('MatMul', [layerNorm(x), weight([o.dModel, o.vocab], 1)]);
+  em.nodes.push({ opType: 'Identity', input: [logits], output: ['logits'], name: 'logits', domain: '', attribute: [] });
+
+  const model: ModelProto = {
+    irVersion: 8,
+    producerName: 'model-lens tests',
+    producerVersion: '',
+    opsetImport: [
+      { domain: '', version: o.opset },
+      { domain: 'com.microsoft', version: 1 },
+    ],
+    graph: {
+      name: `decoder-${o.attention}`,
+      node: em.nodes,
+      initializer: em.initializers,
+      input: inputs,
+      output: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 'sequence', o.vocab] }],
+      valueInfo: [],
+    },
+  };
+  return encodeModel(model);
+}

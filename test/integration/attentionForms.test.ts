@@ -1,0 +1,76 @@
+// Every attention form exporters produce, on small random models built for the test: the engine
+// must find the attention, say how it got it, and pass the same identities as on real exports.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LoadedModel } from '../../src/engine/loadedModel';
+import type { Analysis } from '../../src/engine/types';
+import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
+import { avError, expectCausalProbabilityRows, expectLensEqualsLogits } from '../helpers/identities';
+import { writeModelFolder } from '../helpers/modelFolder';
+
+const TEXT = 'the cat sat on the mat. the cat sat on the hat.';
+
+const FORMS: { form: AttentionForm; source: string; window?: number }[] = [
+  { form: 'unfused', source: 'softmax' },
+  { form: 'fused-attention', source: 'Attention' },
+  { form: 'mha', source: 'MultiHeadAttention' },
+  { form: 'mha-rope', source: 'MultiHeadAttention' },
+  { form: 'gqa', source: 'GroupQueryAttention' },
+  { form: 'gqa-packed', source: 'GroupQueryAttention' },
+  { form: 'gqa-window-softcap', source: 'GroupQueryAttention', window: 3 },
+];
+
+describe.each(FORMS)('$form attention', ({ form, source, window }) => {
+  let model: LoadedModel;
+  let analysis: Analysis;
+  beforeAll(async () => {
+    model = await LoadedModel.load(writeModelFolder(form, buildDecoder({ attention: form })), { backend: 'wasm', threads: 1 });
+    analysis = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+  });
+
+  it('says how the attention of every layer was obtained', () => {
+    expect(model.info.layers).toBe(2);
+    for (const layer of model.info.layerInfo) {
+      const a = layer.attention;
+      expect(a.kind === 'softmax' ? 'softmax' : a.kind === 'recomputed' ? a.op : a.reason).toBe(source);
+    }
+  });
+
+  it('gives causal probability rows for every head', () => {
+    for (let L = 0; L < 2; L++) expectCausalProbabilityRows(analysis.activations[`blocks.${L}.attn.hook_pattern`], window);
+  });
+
+  it('reproduces the attention output of the model from the pattern (A·V = z)', () => {
+    for (let L = 0; L < 2; L++) {
+      const a = analysis.activations;
+      expect(avError(a[`blocks.${L}.attn.hook_pattern`], a[`blocks.${L}.attn.hook_v`], a[`blocks.${L}.attn.hook_z`])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('ends the logit lens at the logits', () => {
+    expect(analysis.lens!.rows).toBe(3);
+    expectLensEqualsLogits(analysis);
+  });
+
+  it('exposes the residual stream and MLP activations under TransformerLens names', () => {
+    const positions = analysis.tokens.length;
+    const a = analysis.activations;
+    expect(a['blocks.0.hook_resid_pre'].shape).toEqual([positions, model.info.dModel]);
+    expect(a['blocks.1.hook_resid_pre']).toBe(a['blocks.0.hook_resid_post']);
+    expect(a['blocks.1.mlp.hook_post'].shape).toEqual([positions, 64]);
+    expect(a['blocks.1.attn.hook_q'].shape).toEqual([positions, 4, model.info.dHead]);
+  });
+});
+
+describe('an attention the engine does not know', () => {
+  it('marks attention unavailable with the reason and keeps probabilities, activations and lens', async () => {
+    const model = await LoadedModel.load(writeModelFolder('manual', buildDecoder({ attention: 'manual-softmax' })), { backend: 'wasm', threads: 1 });
+    for (const layer of model.info.layerInfo) {
+      expect(layer.attention).toEqual({ kind: 'unavailable', reason: 'no Softmax or fused attention operator was found in this block' });
+    }
+    const a = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+    expect(a.activations['blocks.0.attn.hook_pattern']).toBeUndefined();
+    expect(a.prob[1]).toBeGreaterThan(0);
+    expect(a.activations['blocks.1.hook_resid_post']).toBeDefined();
+    expectLensEqualsLogits(a);
+  });
+});
