@@ -151,7 +151,7 @@ export class LoadedModel {
     }
     const externalData = externalDataFiles(model, files.onnx);
     checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
-    const { plan, suffix } = instrument(index, files.onnx, options.lensTopK ?? 10);
+    const { plan, suffix } = instrument(index, files.onnx, tokenizer.vocabSize, options.lensTopK ?? 10);
     const runtime = runtimeFor(options.backend, options.threads);
     const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
     let session: OrtSession;

@@ -86,25 +86,24 @@ export function alignOffsets(text: string, pieces: TokenPiece[]): Offsets {
   let pos = 0;
   pieces.forEach((piece, i) => {
     const content = piece.bytes;
-    let at = pos;
-    if (indexOfBytes(bytes, content, pos, 0) !== pos) {
-      // Inserted leading spaces (SentencePiece's ▁ at the start of a word).
-      let skip = 0;
-      while (skip < content.length && content[skip] === 0x20 && bytes[pos] !== 0x20) skip++;
-      const rest = content.subarray(skip);
-      const found = rest.length ? indexOfBytes(bytes, rest, pos, piece.optional ? 0 : RESYNC_WINDOW) : pos;
-      if (found < 0) {
-        byteStart[i] = pos;
-        if (!piece.optional && rest.length) exact = false;
-        return;
-      }
-      at = found;
-      pos = found + rest.length;
-    } else {
-      pos += content.length;
+    // Spaces a normalizer inserted (SentencePiece's ▁ before a word) may lead the piece.
+    let leading = 0;
+    while (leading < content.length && content[leading] === 0x20) leading++;
+    let at = -1;
+    let rest = content;
+    for (let skip = 0; skip <= leading && at < 0; skip++) {
+      rest = content.subarray(skip);
+      if (indexOfBytes(bytes, rest, pos, 0) === pos) at = pos;
+    }
+    if (at < 0 && rest.length && !piece.optional) at = indexOfBytes(bytes, rest, pos, RESYNC_WINDOW);
+    if (at < 0) {
+      byteStart[i] = pos;
+      if (!piece.optional && rest.length) exact = false;
+      return;
     }
     byteStart[i] = at;
-    matched[i] = content.length > 0 ? 1 : 0;
+    pos = at + rest.length;
+    matched[i] = rest.length > 0 ? 1 : 0;
   });
   // A token runs from its own start to the next matched token's start (the last to the end).
   const starts = new Int32Array(pieces.length);

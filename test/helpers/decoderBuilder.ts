@@ -3,7 +3,7 @@
 // Attention, MultiHeadAttention with RoPE applied before it, GroupQueryAttention with its own
 // rotary, and an attention written without a Softmax node. The engine must read all of them.
 import { Emitter } from '../../src/engine/onnx/emit';
-import { DataType, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
+import { DataType, decodeModel, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
 
 export type AttentionForm =
   | 'unfused'
@@ -26,6 +26,8 @@ export interface DecoderOptions {
   positions?: number;
   opset?: number;
   seed?: number;
+  /** Output the final hidden state instead of logits (a graph without a language-model head). */
+  hiddenStateOnly?: boolean;
 }
 
 /** A deterministic generator (mulberry32), so the same options always give the same model. */
@@ -149,8 +151,9 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     const activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
     x = em.op1('Add', [x, linear(activated, o.dMlp, o.dModel)]);
   }
-  const logits = em.op1('MatMul', [layerNorm(x), weight([o.dModel, o.vocab], 1)]);
-  em.nodes.push({ opType: 'Identity', input: [logits], output: ['logits'], name: 'logits', domain: '', attribute: [] });
+  const head = o.hiddenStateOnly ? layerNorm(x) : em.op1('MatMul', [layerNorm(x), weight([o.dModel, o.vocab], 1)]);
+  const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
+  em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });
 
   const model: ModelProto = {
     irVersion: 8,
@@ -165,9 +168,38 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
       node: em.nodes,
       initializer: em.initializers,
       input: inputs,
-      output: [{ name: 'logits', elemType: DataType.FLOAT, shape: ['batch', 'sequence', o.vocab] }],
+      output: [{ name: outputName, elemType: DataType.FLOAT, shape: ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
       valueInfo: [],
     },
   };
   return encodeModel(model);
+}
+
+/**
+ * Moves the weights of a model into an external data file, as exporters do for large models:
+ * each initializer's bytes go to `location` and the graph keeps only where they are.
+ */
+export function withExternalData(onnx: Uint8Array, location: string): { onnx: Uint8Array; data: Uint8Array } {
+  const model = decodeModel(onnx);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const t of model.graph.initializer) {
+    if (!t.rawData || t.rawData.length < 64) continue;
+    chunks.push(t.rawData);
+    t.externalData = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(t.rawData.length) },
+    ];
+    t.dataLocation = 1;
+    offset += t.rawData.length;
+    t.rawData = new Uint8Array(0);
+  }
+  const data = new Uint8Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  return { onnx: encodeModel(model), data };
 }

@@ -2,7 +2,7 @@
 // layer, the residual stream, MLP activations, and the logit lens, all found from the graph.
 import { ModelLensError } from '../errors';
 import type { GraphIndex } from '../onnx/graph';
-import { DataType, FLOAT_TYPES, type GraphSuffix } from '../onnx/model';
+import { DataType, FLOAT_TYPES, type GraphSuffix, type ValueInfo } from '../onnx/model';
 import { Emitter } from '../onnx/emit';
 import { exposeAttention, findAttentionAnchor, type AttentionExposures } from './attention';
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
@@ -16,11 +16,18 @@ export interface Instrumented {
   suffix: GraphSuffix;
 }
 
-/** The logits output: named so by nearly every exporter, else the first float output of rank 3. */
-export function findLogits(index: GraphIndex, file: string): string {
+/**
+ * The logits output: named so by nearly every exporter, else a float output of rank 3 whose
+ * last axis is at least as wide as the tokenizer's vocabulary.
+ */
+export function findLogits(index: GraphIndex, file: string, tokenizerVocab: number): string {
   const outputs = index.outputs;
   const named = outputs.find((o) => o.name === 'logits') ?? outputs.find((o) => /logits/i.test(o.name));
-  const found = named ?? outputs.find((o) => o.shape?.length === 3 && (o.elemType === undefined || FLOAT_TYPES.has(o.elemType)));
+  const wide = (o: ValueInfo) => {
+    const last = o.shape?.[o.shape.length - 1];
+    return o.shape?.length === 3 && typeof last === 'number' && last >= tokenizerVocab && (o.elemType === undefined || FLOAT_TYPES.has(o.elemType));
+  };
+  const found = named ?? outputs.find(wide);
   if (!found) {
     throw new ModelLensError({
       code: 'no-logits',
@@ -68,10 +75,10 @@ function attentionOnlyLayers(index: GraphIndex, exposer: Exposer): LayerPlan[] {
   return layers;
 }
 
-export function instrument(index: GraphIndex, file: string, lensTopK: number): Instrumented {
+export function instrument(index: GraphIndex, file: string, tokenizerVocab: number, lensTopK: number): Instrumented {
   const em = new Emitter(index.opset);
   const exposer = new Exposer(index, em);
-  const logits = findLogits(index, file);
+  const logits = findLogits(index, file, tokenizerVocab);
   const notes: string[] = [];
   const stream = findResidualStream(index, logits);
   let layers: LayerPlan[];

@@ -3,8 +3,8 @@
 // export does after it), then Softmax and TopK. The head's weights are shared, not copied, and
 // only [layer, position, k] leaves the runtime — never [layer, position, vocabulary].
 import type { GraphIndex } from '../onnx/graph';
-import { DataType, type ValueInfo } from '../onnx/model';
-import { copyAttribute, makeNode } from '../onnx/emit';
+import { makeNode } from '../onnx/emit';
+import { copyAttribute, DataType, type ValueInfo } from '../onnx/model';
 import type { Exposer } from './exposer';
 import type { LensPlan } from './plan';
 import { SKIP_NORMS, type ResidualStep } from './residual';

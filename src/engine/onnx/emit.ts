@@ -14,26 +14,6 @@ function toAttribute(name: string, value: AttrValue): Attribute {
   return { name, type: AttributeType.TENSOR, t: value };
 }
 
-const ATTRIBUTE_FIELD: Record<AttributeType, keyof Attribute> = {
-  [AttributeType.FLOAT]: 'f',
-  [AttributeType.INT]: 'i',
-  [AttributeType.STRING]: 's',
-  [AttributeType.TENSOR]: 't',
-  [AttributeType.GRAPH]: 'g' as keyof Attribute,
-  [AttributeType.FLOATS]: 'floats',
-  [AttributeType.INTS]: 'ints',
-  [AttributeType.STRINGS]: 'strings',
-};
-
-/**
- * A decoded attribute carries every field at its default; ONNX Runtime rejects an attribute
- * whose other fields are set, so a copy keeps only the field its type names.
- */
-export function copyAttribute(a: Attribute): Attribute {
-  const field = ATTRIBUTE_FIELD[a.type];
-  return { name: a.name, type: a.type, [field]: a[field] } as Attribute;
-}
-
 export function makeNode(opType: string, input: string[], output: string[], attrs: Record<string, AttrValue> = {}, domain = '', name = ''): NodeProto {
   return {
     opType,

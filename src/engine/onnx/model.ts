@@ -103,6 +103,26 @@ export interface GraphSuffix {
   initializer: TensorProto[];
 }
 
+const ATTRIBUTE_FIELD: Record<AttributeType, keyof Attribute> = {
+  [AttributeType.FLOAT]: 'f',
+  [AttributeType.INT]: 'i',
+  [AttributeType.STRING]: 's',
+  [AttributeType.TENSOR]: 't',
+  [AttributeType.GRAPH]: 'g' as keyof Attribute,
+  [AttributeType.FLOATS]: 'floats',
+  [AttributeType.INTS]: 'ints',
+  [AttributeType.STRINGS]: 'strings',
+};
+
+/**
+ * A decoded attribute carries every field at its default; ONNX Runtime rejects an attribute
+ * whose other fields are set, so a copy keeps only the field its type names.
+ */
+export function copyAttribute(a: Attribute): Attribute {
+  const field = ATTRIBUTE_FIELD[a.type];
+  return { name: a.name, type: a.type, [field]: a[field] } as Attribute;
+}
+
 const CONVERSION = { longs: Number, enums: Number, defaults: true, arrays: true, oneofs: true } as const;
 
 interface RawValueInfo {
@@ -176,6 +196,7 @@ export function encodeModel(model: ModelProto): Uint8Array {
     ...model,
     graph: {
       ...model.graph,
+      node: model.graph.node.map((n) => ({ ...n, attribute: n.attribute.map(copyAttribute) })),
       input: model.graph.input.map(fromValueInfo),
       output: model.graph.output.map(fromValueInfo),
       valueInfo: model.graph.valueInfo.map(fromValueInfo),

@@ -1,0 +1,83 @@
+// Small tokenizer.json files of the two families decoder models use, written the way the
+// Hugging Face tokenizers library writes them: GPT-2's byte-level BPE and Llama's SentencePiece
+// BPE with byte fallback.
+
+/** GPT-2's printable stand-ins for the 256 bytes. */
+function byteLevelAlphabet(): string[] {
+  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  let extra = 0;
+  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : 256 + extra++));
+}
+
+function bpe(vocab: string[], merges: string[], extra: object = {}): object {
+  return {
+    type: 'BPE',
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: null,
+    end_of_word_suffix: null,
+    fuse_unk: false,
+    byte_fallback: false,
+    vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+    merges,
+    ...extra,
+  };
+}
+
+/** Merges that build the given words from their characters, left to right. */
+function mergesFor(words: string[]): { tokens: string[]; merges: string[] } {
+  const tokens: string[] = [];
+  const merges: string[] = [];
+  for (const word of words) {
+    const chars = [...word];
+    let left = chars[0];
+    for (const c of chars.slice(1)) {
+      const merged = left + c;
+      if (!tokens.includes(merged)) {
+        merges.push(`${left} ${c}`);
+        tokens.push(merged);
+      }
+      left = merged;
+    }
+  }
+  return { tokens, merges };
+}
+
+export function byteLevelTokenizer(): { json: object; config: object } {
+  const alphabet = byteLevelAlphabet();
+  const { tokens, merges } = mergesFor(['Ġthe', 'Ġcat', 'ing', 'Ġfunction', 'ĠĠ', 'čĊ', 'ä¸Ń']);
+  const special = '<|endoftext|>';
+  const vocab = [...alphabet, ...tokens, special];
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return {
+    json: {
+      version: '1.0',
+      added_tokens: [{ id: vocab.length - 1, content: special, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      normalizer: null,
+      pre_tokenizer: byteLevel,
+      post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: special, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { [special]: { id: special, ids: [vocab.length - 1], tokens: [special] } } },
+      decoder: byteLevel,
+      model: bpe(vocab, merges),
+    },
+    config: { bos_token: special, eos_token: special },
+  };
+}
+
+export function sentencePieceTokenizer(): { json: object; config: object } {
+  const bytes = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+  const letters = [...'▁abcdefghijklmnopqrstuvwxyzTHE.,é中'];
+  const { tokens, merges } = mergesFor(['▁the', '▁cat', 'ing', '▁▁']);
+  const vocab = ['<unk>', '<s>', '</s>', ...bytes, ...letters, ...tokens];
+  return {
+    json: {
+      version: '1.0',
+      added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } } },
+      decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+      model: bpe(vocab, merges, { unk_token: '<unk>', byte_fallback: true, fuse_unk: true }),
+    },
+    config: { bos_token: '<s>', eos_token: '</s>', add_bos_token: true },
+  };
+}

@@ -1,0 +1,132 @@
+// Bad input gets a clear error that names the file and says what to do; nothing else breaks.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelLensError } from '../../src/engine/errors';
+import { LoadedModel } from '../../src/engine/loadedModel';
+import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
+import { writeModelFolder } from '../helpers/modelFolder';
+import { exists, TINY_GPT2 } from '../helpers/paths';
+
+const OPTIONS = { backend: 'wasm' as const, threads: 1 };
+
+async function loadError(target: string, options = OPTIONS): Promise<ModelLensError> {
+  const error = await LoadedModel.load(target, options).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ModelLensError);
+  return error as ModelLensError;
+}
+
+function onnxOf(folder: string): string {
+  return path.join(folder, 'onnx', 'model.onnx');
+}
+
+describe('a model that cannot be used', () => {
+  it('is not an ONNX file', async () => {
+    const folder = writeModelFolder('text', new TextEncoder().encode('This is a README, not a model.\n'));
+    const e = await loadError(folder);
+    expect(e.code).toBe('not-onnx');
+    expect(e.file).toBe(onnxOf(folder));
+    expect(e.userMessage).toMatch(/not an ONNX model.*Choose the \.onnx file of a language model/s);
+  });
+
+  it('is truncated', async () => {
+    const bytes = buildDecoder({ attention: 'unfused' });
+    for (const fraction of [0.3, 0.7, 0.95]) {
+      const folder = writeModelFolder('truncated', bytes.subarray(0, Math.floor(bytes.length * fraction)));
+      const e = await loadError(folder);
+      expect(['not-onnx', 'damaged-model']).toContain(e.code);
+      expect(e.file).toBe(onnxOf(folder));
+      expect(e.hint).toMatch(/again|Choose/);
+    }
+  });
+
+  it('has no logits output', async () => {
+    const folder = writeModelFolder('no-logits', buildDecoder({ attention: 'unfused', hiddenStateOnly: true }));
+    const e = await loadError(folder);
+    expect(e.code).toBe('no-logits');
+    expect(e.userMessage).toContain('its outputs are: last_hidden_state');
+    expect(e.userMessage).toContain('language-model head');
+  });
+
+  it('has no tokenizer', async () => {
+    const folder = writeModelFolder('no-tokenizer', buildDecoder({ attention: 'unfused' }));
+    fs.rmSync(path.join(folder, 'tokenizer.json'));
+    const e = await loadError(folder);
+    expect(e.code).toBe('no-tokenizer');
+    expect(e.file).toBe(folder);
+    expect(e.userMessage).toContain('tokenizer.json');
+  });
+
+  it('has a tokenizer.json that is not JSON', async () => {
+    const folder = writeModelFolder('bad-tokenizer', buildDecoder({ attention: 'unfused' }), { 'tokenizer.json': '{"model": ' });
+    const e = await loadError(folder);
+    expect(e.code).toBe('bad-tokenizer');
+    expect(e.file).toBe(path.join(folder, 'tokenizer.json'));
+  });
+
+  it('keeps its weights in an external data file that is missing', async () => {
+    const { onnx } = withExternalData(buildDecoder({ attention: 'unfused' }), 'model.onnx.data');
+    const folder = writeModelFolder('missing-data', onnx);
+    const e = await loadError(folder);
+    expect(e.code).toBe('damaged-model');
+    expect(e.userMessage).toContain('model.onnx.data, which is missing');
+  });
+
+  it('is larger than the size limit, and is refused before it is read', async () => {
+    const folder = writeModelFolder('large', buildDecoder({ attention: 'unfused' }));
+    const e = await loadError(folder, { ...OPTIONS, maxModelBytes: 1000 } as typeof OPTIONS);
+    expect(e.code).toBe('too-large');
+    expect(e.userMessage).toContain('modelLens.maxModelSizeMB');
+  });
+
+  it('does not exist', async () => {
+    const e = await loadError('/nonexistent/model/folder');
+    expect(e.code).toBe('model-not-found');
+    expect(e.userMessage).toContain('/nonexistent/model/folder');
+  });
+});
+
+describe('input a model cannot take', () => {
+  it('has a token id beyond the embedding table', async () => {
+    // The tokenizer knows 62 characters; this model embeds only 32 of them.
+    const model = await LoadedModel.load(writeModelFolder('small-vocab', buildDecoder({ attention: 'unfused', vocab: 32 })), OPTIONS);
+    const e = await model.analyze('abcXYZ').catch((error: ModelLensError) => error);
+    expect(e).toBeInstanceOf(ModelLensError);
+    expect((e as ModelLensError).code).toBe('token-out-of-range');
+    expect((e as ModelLensError).userMessage).toMatch(/"X" has id \d+, but the model's embedding table has only 32 rows/);
+    // The model keeps working for text it can take.
+    expect((await model.analyze('abc')).tokens).toHaveLength(3);
+  });
+
+  it('is longer than the model window: the last tokens are kept and the cut is reported', async () => {
+    const model = await LoadedModel.load(writeModelFolder('window', buildDecoder({ attention: 'unfused', positions: 64 })), OPTIONS);
+    expect(model.info.positions).toBe(64);
+    const text = 'abcdefghij'.repeat(10);
+    const a = await model.analyze(text);
+    expect(a.tokens).toHaveLength(64);
+    expect(a.droppedChars).toBe(36);
+    expect(a.tokens[0].start).toBe(36);
+    expect(a.tokens[63].end).toBe(100);
+  });
+
+  it.skipIf(!exists(TINY_GPT2))('uses a tokenizer larger than the model (shared fixture)', async () => {
+    const model = await LoadedModel.load(TINY_GPT2, OPTIONS);
+    const e = await model.analyze('Hello world').catch((error: ModelLensError) => error);
+    expect((e as ModelLensError).code).toBe('token-out-of-range');
+    expect((e as ModelLensError).hint).toContain("model's own tokenizer.json");
+  });
+});
+
+describe('external data', () => {
+  it('loads a model whose weights live in model.onnx.data beside it', async () => {
+    const { onnx, data } = withExternalData(buildDecoder({ attention: 'unfused' }), 'model.onnx.data');
+    const folder = writeModelFolder('external', onnx);
+    fs.writeFileSync(path.join(folder, 'onnx', 'model.onnx.data'), data);
+    const model = await LoadedModel.load(folder, OPTIONS);
+    const a = await model.analyze('the cat', { attention: true });
+    expect(a.activations['blocks.1.attn.hook_pattern'].shape).toEqual([4, 7, 7]);
+  });
+});

@@ -1,0 +1,83 @@
+// The engine as the extension host uses it: in a worker thread, one request at a time, surviving
+// cancellation, a failed load and the worker dying.
+import { afterEach, describe, expect, it } from 'vitest';
+import { EngineClient } from '../../src/engine/client';
+import { ModelLensError } from '../../src/engine/errors';
+import { buildDecoder } from '../helpers/decoderBuilder';
+import { writeModelFolder } from '../helpers/modelFolder';
+import { WORKER } from '../helpers/paths';
+
+const SMALL = writeModelFolder('worker-small', buildDecoder({ attention: 'unfused' }));
+// Big enough that one forward pass takes a while on any machine.
+const SLOW = writeModelFolder('worker-slow', buildDecoder({ attention: 'unfused', layers: 6, dModel: 256, dMlp: 1024, heads: 8, positions: 1024 }));
+const LONG_TEXT = 'the cat sat on the mat. '.repeat(40);
+
+let engine: EngineClient;
+afterEach(() => engine?.dispose());
+
+function start(): EngineClient {
+  engine = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1 });
+  return engine;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ModelLensError> {
+  const e = await promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  expect(e).toBeInstanceOf(ModelLensError);
+  return e as ModelLensError;
+}
+
+describe('EngineClient', () => {
+  it('keeps the host event loop running during a forward pass', async () => {
+    const client = start();
+    await client.load(SLOW);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    let done = false;
+    const analysis = client.analyze(LONG_TEXT, { attention: true, activations: true }).finally(() => (done = true));
+    // Let the host do its own work while the worker computes.
+    while (!done) await new Promise((resolve) => setTimeout(resolve, 1));
+    clearInterval(timer);
+    expect((await analysis).tokens.length).toBe(LONG_TEXT.length);
+    expect(ticks).toBeGreaterThan(5);
+  });
+
+  it('drops a queued request whose caller gave up, and answers the others', async () => {
+    const client = start();
+    await client.load(SMALL);
+    const controller = new AbortController();
+    const first = client.analyze('the cat');
+    const second = client.analyze('the mat', {}, controller.signal);
+    const third = client.analyze('the hat');
+    controller.abort();
+    expect((await rejection(second)).code).toBe('cancelled');
+    expect((await first).tokens.map((t) => t.text).join('')).toBe('the cat');
+    expect((await third).tokens.map((t) => t.text).join('')).toBe('the hat');
+  });
+
+  it('keeps the previous model when a new one fails to load', async () => {
+    const client = start();
+    const info = await client.load(SMALL);
+    const broken = writeModelFolder('worker-broken', new TextEncoder().encode('not a model'));
+    expect((await rejection(client.load(broken))).code).toBe('not-onnx');
+    expect(client.modelInfo).toEqual(info);
+    expect((await client.analyze('the cat')).tokens).toHaveLength(7);
+  });
+
+  it('fails pending requests when the worker dies, and starts a new one for the next', async () => {
+    const client = start();
+    await client.load(SLOW);
+    const before = await client.analyze('the cat sat');
+    const pending = client.analyze(LONG_TEXT);
+    const queued = client.analyze('the mat');
+    await client.terminateWorker();
+    for (const e of [await rejection(pending), await rejection(queued)]) {
+      expect(e.code).toBe('worker-died');
+      expect(e.hint).toContain('starts the engine again');
+    }
+    const after = await client.analyze('the cat sat');
+    expect(Array.from(after.prob)).toEqual(Array.from(before.prob));
+  });
+});
