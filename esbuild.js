@@ -1,5 +1,6 @@
 // Bundles the extension host, the engine worker, the CLI and each webview app into dist/,
-// and copies the ONNX Runtime WebAssembly files next to the worker so it never needs a CDN.
+// and copies the ONNX Runtime WebAssembly files next to the worker (so it never needs a CDN) and
+// the codicon font for the webviews.
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,11 +13,15 @@ const dist = path.join(__dirname, 'dist');
 /** The ORT files the WASM backend loads at run time (threaded SIMD build). */
 const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
 
-function copyOrtWasm() {
+/** VS Code's icon font, which @vscode-elements/elements' icons expect in every webview. */
+const CODICON_FILES = ['codicon.css', 'codicon.ttf'];
+
+function copyAssets() {
   const ortDist = path.dirname(require.resolve('onnxruntime-web'));
-  for (const file of ORT_WASM_FILES) {
-    fs.copyFileSync(path.join(ortDist, file), path.join(dist, file));
-  }
+  for (const file of ORT_WASM_FILES) fs.copyFileSync(path.join(ortDist, file), path.join(dist, file));
+  const codicons = path.join(path.dirname(require.resolve('@vscode/codicons/package.json')), 'dist');
+  fs.mkdirSync(path.join(dist, 'codicons'), { recursive: true });
+  for (const file of CODICON_FILES) fs.copyFileSync(path.join(codicons, file), path.join(dist, 'codicons', file));
 }
 
 /** Reports errors in the format of VS Code's esbuild problem matcher. */
@@ -80,7 +85,7 @@ const builds = [
 
 async function main() {
   fs.mkdirSync(dist, { recursive: true });
-  copyOrtWasm();
+  copyAssets();
   const contexts = await Promise.all(builds.filter((b) => b.entryPoints.length).map((b) => esbuild.context(b)));
   if (watch) {
     await Promise.all(contexts.map((c) => c.watch()));

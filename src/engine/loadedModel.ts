@@ -9,6 +9,7 @@ import { buildFeeds } from './inputs';
 import { instrument } from './instrument/instrument';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
+import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { GraphIndex } from './onnx/graph';
 import { appendSuffix, decodeModel, encodeSuffix, type ModelProto, type ValueInfo } from './onnx/model';
@@ -120,6 +121,8 @@ function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): Instrumentat
 }
 
 export class LoadedModel {
+  private rolloutSession: Promise<OrtSession> | undefined;
+
   private constructor(
     readonly info: ModelInfo,
     private readonly runtime: Ort,
@@ -311,21 +314,31 @@ export class LoadedModel {
       throw new ModelLensError({ code: 'run-failed', message: `The model returned logits for ${positions} of ${ids.length} positions; Model Lens needs logits for every position.`, file: this.info.file });
     }
     const stats = tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
+    const activations = collectActivations(plan, outputs);
     return {
       modelName: this.info.name,
       ...text,
       tokens,
       ...stats,
       topK: Math.min(k, vocab),
-      activations: collectActivations(plan, outputs),
+      activations,
+      rollout: options.rollout ? await this.rollout(activations) : undefined,
       lens: lens ? { ids: outputs[lens.ids].data as Int32Array, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k } : undefined,
       forwardMs,
       vocab,
     };
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  private async rollout(activations: Record<string, TensorData>): Promise<TensorData | undefined> {
+    const patterns = this.plan.layers.map((_, L) => activations[`blocks.${L}.attn.hook_pattern`]);
+    if (patterns.length === 0 || patterns.some((p) => !p || p.shape[0] !== patterns[0].shape[0])) return undefined;
+    this.rolloutSession ??= createSession(this.runtime, this.info.backend, rolloutModel(patterns.length), [], this.info.threads);
+    return rollout(this.runtime, await this.rolloutSession, patterns);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+    await (await this.rolloutSession)?.release();
   }
 }
 

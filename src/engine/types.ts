@@ -53,6 +53,8 @@ export interface AnalyzeOptions {
   activations?: boolean;
   /** Logit lens top-k for every position. */
   lens?: boolean;
+  /** Attention rollout through the layers (needs attention in every layer). */
+  rollout?: boolean;
   /** Alternatives kept per position (default 10). */
   topK?: number;
 }
@@ -80,6 +82,8 @@ export interface Analysis {
    * blocks.{L}.hook_resid_pre/post [pos, d_model], blocks.{L}.mlp.hook_post [pos, d_mlp].
    */
   activations: Record<string, TensorData>;
+  /** Attention rollout, when asked for and every layer has a pattern. [layer, query, key] */
+  rollout?: TensorData;
   /** Logit lens: row 0 is the embedding, row L + 1 the stream after block L. [layer + 1, pos, k] */
   lens?: { ids: Int32Array; probs: Float32Array; rows: number; k: number };
   /** Size of the model's output vocabulary. */

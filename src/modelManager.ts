@@ -1,0 +1,188 @@
+// Owns the engine for the extension host: loads the configured model on first use (with a
+// cancellable progress notification), reloads when settings change, keeps the previous model
+// working when a new one fails, and caches analyses so repeated requests cost nothing.
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ByteLruCache, typedArrayBytes } from './analysisCache';
+import { affects, readSettings, type Settings } from './config';
+import { EngineClient } from './engine/client';
+import { ModelLensError } from './engine/errors';
+import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
+
+const CACHE_BYTES = 256 * 1024 * 1024;
+
+interface LoadAttempt {
+  target: string;
+  promise: Promise<ModelInfo>;
+  /** Fired when the user cancels the progress notification. */
+  cancelled: vscode.CancellationTokenSource;
+  failed?: ModelLensError;
+}
+const RECENT_KEY = 'modelLens.recentModels';
+const RECENT_LIMIT = 8;
+
+export class ModelManager implements vscode.Disposable {
+  private engine: EngineClient;
+  private settings: Settings;
+  private info: ModelInfo | undefined;
+  /** The model being loaded or loaded last, and how that went. */
+  private attempt: LoadAttempt | undefined;
+  private readonly cache = new ByteLruCache<Analysis>(CACHE_BYTES, typedArrayBytes);
+  private readonly changed = new vscode.EventEmitter<ModelInfo>();
+  private readonly loadingChanged = new vscode.EventEmitter<string | undefined>();
+  private readonly disposables: vscode.Disposable[] = [];
+  /** Fires when a model finished loading and is now the one in use. */
+  readonly onDidChangeModel = this.changed.event;
+  /** Fires with a model's name when it starts loading, and undefined when loading ends. */
+  readonly onDidChangeLoading = this.loadingChanged.event;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.settings = readSettings();
+    this.engine = this.createEngine();
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!affects(e, 'modelPath', 'threads', 'backend', 'maxModelSizeMB')) return;
+        const before = this.settings;
+        this.settings = readSettings();
+        if (before.threads !== this.settings.threads || before.backend !== this.settings.backend || before.maxModelBytes !== this.settings.maxModelBytes) {
+          this.engine.dispose();
+          this.engine = this.createEngine();
+          this.info = undefined;
+          this.attempt = undefined;
+        }
+        this.cache.clear();
+        // Load the newly configured model right away so a broken path is reported now.
+        if (this.info || this.attempt) void this.ensureLoaded().catch(() => undefined);
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => (this.settings = readSettings())),
+      this.changed,
+      this.loadingChanged,
+    );
+  }
+
+  private createEngine(): EngineClient {
+    return new EngineClient({
+      workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
+      backend: 'wasm',
+      threads: this.settings.threads,
+      maxModelBytes: this.settings.maxModelBytes,
+    });
+  }
+
+  get defaultModelPath(): string {
+    return path.join(this.context.extensionPath, 'media', 'models', 'lens-tiny');
+  }
+
+  /** The model in use, if one is loaded. */
+  get current(): ModelInfo | undefined {
+    return this.info;
+  }
+
+  get cacheBytes(): number {
+    return this.cache.bytes;
+  }
+
+  get recentModels(): string[] {
+    return this.context.globalState.get<string[]>(RECENT_KEY, []);
+  }
+
+  /** The configured model path, resolved: `~` and paths relative to the first workspace folder work. */
+  configuredTarget(): string {
+    const configured = this.settings.modelPath.trim();
+    if (!configured) return this.defaultModelPath;
+    const expanded = configured.startsWith('~') ? path.join(os.homedir(), configured.slice(1)) : configured;
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    return path.isAbsolute(expanded) || !folder ? expanded : path.join(folder, expanded);
+  }
+
+  /** The configured model, loading it if needed. A failed path is not retried until settings change. */
+  ensureLoaded(token?: vscode.CancellationToken): Promise<ModelInfo> {
+    const target = this.configuredTarget();
+    const attempt = this.attempt?.target === target ? this.attempt : this.startLoading(target);
+    if (attempt.failed && this.info) return Promise.resolve(this.info);
+    return waitUnlessCancelled(attempt.promise, attempt.cancelled.token, token);
+  }
+
+  /** Loads a model folder (side panel's "Open model folder…"), then makes it the one in use. */
+  load(target: string, token?: vscode.CancellationToken): Promise<ModelInfo> {
+    const attempt = this.startLoading(target);
+    return waitUnlessCancelled(attempt.promise, attempt.cancelled.token, token);
+  }
+
+  /**
+   * Starts loading in the worker with a progress notification. Cancelling the notification
+   * releases everyone waiting; the worker finishes the load and the model is used afterwards.
+   */
+  private startLoading(target: string): LoadAttempt {
+    const name = path.basename(target);
+    const cancelled = new vscode.CancellationTokenSource();
+    const attempt: LoadAttempt = { target, cancelled, promise: this.engine.load(target) };
+    this.attempt = attempt;
+    this.loadingChanged.fire(name);
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${name}…`, cancellable: true }, (_, cancel) => {
+      cancel.onCancellationRequested(() => cancelled.cancel());
+      return attempt.promise.catch(() => undefined);
+    });
+    attempt.promise.then(
+      (info) => {
+        this.info = info;
+        this.cache.clear();
+        this.remember(target);
+        this.changed.fire(info);
+      },
+      (e: unknown) => {
+        attempt.failed = e instanceof ModelLensError ? e : new ModelLensError({ code: 'load-failed', message: String(e) });
+        void this.reportLoadFailure(attempt.failed);
+      },
+    ).finally(() => {
+      cancelled.dispose();
+      if (this.attempt === attempt) this.loadingChanged.fire(undefined);
+    });
+    return attempt;
+  }
+
+  private async reportLoadFailure(error: ModelLensError): Promise<void> {
+    const previous = this.info ? ` Still using ${this.info.name}.` : '';
+    const choice = await vscode.window.showErrorMessage(`Model Lens: ${error.userMessage}${previous}`, 'Open Settings', 'Use Default Model');
+    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
+    if (choice === 'Use Default Model') await vscode.workspace.getConfiguration('modelLens').update('modelPath', '', vscode.ConfigurationTarget.Global);
+  }
+
+  private remember(target: string): void {
+    if (target === this.defaultModelPath) return;
+    const recent = [target, ...this.recentModels.filter((r) => r !== target)].slice(0, RECENT_LIMIT);
+    void this.context.globalState.update(RECENT_KEY, recent);
+  }
+
+  /** Analyses text with the current model; identical requests are answered from the cache. */
+  async analyze(text: string, options: AnalyzeOptions, token?: vscode.CancellationToken): Promise<Analysis> {
+    const info = await this.ensureLoaded(token);
+    const key = `${info.file}\u0000${JSON.stringify(options)}\u0000${text}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const controller = new AbortController();
+    const subscription = token?.onCancellationRequested(() => controller.abort());
+    try {
+      const analysis = await this.engine.analyze(text, options, controller.signal);
+      this.cache.set(key, analysis);
+      return analysis;
+    } finally {
+      subscription?.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.engine.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** A promise that also rejects as "cancelled" when either token fires. */
+function waitUnlessCancelled<T>(work: Promise<T>, ...tokens: (vscode.CancellationToken | undefined)[]): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancelled = () => reject(new ModelLensError({ code: 'cancelled', message: 'Loading the model was cancelled.' }));
+    const subscriptions = tokens.map((t) => t?.onCancellationRequested(cancelled));
+    work.then(resolve, reject).finally(() => subscriptions.forEach((s) => s?.dispose()));
+  });
+}

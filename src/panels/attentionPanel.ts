@@ -1,0 +1,198 @@
+// The "Explain Attention" webview panels: one per editor column, reused by the next explanation
+// in that column, restored after a window reload. Answers the panel's requests: highlight a
+// token's attention in the editor, a head's Q/K/V for the math view, exports.
+import * as vscode from 'vscode';
+import type { AttentionHighlights } from '../decorations/attentionHighlights';
+import { errorMessage } from '../engine/errors';
+import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type HeadChoice, type ToAttentionPanel } from '../protocol';
+import { localResourceRoots, webviewHtml } from '../webviewHtml';
+import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from './attentionView';
+
+export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
+
+/** What a restored panel remembers, to explain the same text again after a reload. */
+export interface PanelState {
+  uri: string;
+  selection: { start: number; end: number };
+}
+
+class AttentionPanel {
+  private explained: { text: ExplainedText; view: AttentionView } | undefined;
+  private pendingMessage: ToAttentionPanel | undefined;
+  private ready = false;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly highlights: AttentionHighlights,
+    private readonly onDispose: () => void,
+  ) {
+    panel.webview.onDidReceiveMessage((raw) => {
+      const message = parseFromAttentionPanel(raw);
+      if (message) void this.handle(message);
+    });
+    panel.onDidDispose(() => {
+      this.highlights.clear();
+      this.onDispose();
+    });
+  }
+
+  private post(message: ToAttentionPanel): void {
+    if (!this.ready) {
+      // The webview asks with `ready` once it listens; until then keep the latest message.
+      this.pendingMessage = message;
+      return;
+    }
+    void this.panel.webview.postMessage(message);
+  }
+
+  loading(text: string): void {
+    this.post({ type: 'loading', text });
+  }
+
+  error(message: string): void {
+    this.post({ type: 'error', message });
+  }
+
+  show(text: ExplainedText): void {
+    const view = buildAttentionView(text);
+    this.explained = { text, view };
+    this.panel.title = `Attention: ${text.document.name}`;
+    this.highlights.clear();
+    this.post({ type: 'show', view });
+  }
+
+  focus(layer: number, head: number): void {
+    this.post({ type: 'focus', layer, head });
+  }
+
+  private async handle(message: FromAttentionPanel): Promise<void> {
+    if (message.type === 'ready') {
+      this.ready = true;
+      // Re-send what the panel shows: it may have been hidden, or the window reloaded.
+      const again = this.explained ? { type: 'show' as const, view: this.explained.view } : this.pendingMessage;
+      this.pendingMessage = undefined;
+      if (again) void this.panel.webview.postMessage(again);
+      return;
+    }
+    if (message.type === 'clearSelection') {
+      this.highlights.clear();
+      return;
+    }
+    const explained = this.explained;
+    if (!explained || explained.view.id !== message.id) return;
+    switch (message.type) {
+      case 'selectToken':
+        this.highlightToken(explained.view, message.query, message.layer, message.head);
+        return;
+      case 'requestHeadDetail': {
+        const detail = headDetail(explained.text, message.layer, message.head);
+        if (detail) void this.panel.webview.postMessage({ type: 'headDetail', detail } satisfies ToAttentionPanel);
+        return;
+      }
+      case 'export':
+        await this.export(explained.view, message);
+        return;
+    }
+  }
+
+  private highlightToken(view: AttentionView, query: number, layer: number, head: HeadChoice): void {
+    const row = query - view.queryStart;
+    const matrix = attentionMatrix(view, layer, head);
+    if (!matrix || row < 0 || row >= view.queryCount) return;
+    const keys = view.tokens.length;
+    const weights = matrix.subarray(row * keys, (row + 1) * keys);
+    // Strength is relative to the strongest key inside the selection, so a sink elsewhere does not wash it out.
+    let max = 0;
+    for (let k = view.queryStart; k < keys; k++) max = Math.max(max, weights[k]);
+    const q = view.tokens[query];
+    const label = head === 'mean' ? `layer ${layer}, mean of heads` : head === 'rollout' ? `rollout to layer ${layer}` : `layer ${layer}, head ${head}`;
+    this.highlights.show({
+      documentUri: view.document.uri,
+      query: { start: q.start, end: q.end },
+      label: `from “${q.text}”, ${label}`,
+      keys: view.tokens.slice(view.queryStart).map((t, i) => {
+        const raw = weights[view.queryStart + i];
+        return { start: t.start, end: t.end, text: t.text, raw, weight: max > 0 ? raw / max : 0 };
+      }),
+    });
+  }
+
+  private async export(view: AttentionView, message: FromAttentionPanel & { type: 'export' }): Promise<void> {
+    const headName = typeof message.head === 'number' ? `H${message.head}` : message.head;
+    const base = `attention-${view.document.name.replace(/[^\w.-]+/g, '_')}-L${message.layer}-${headName}`;
+    let content: Uint8Array | undefined;
+    if (message.format === 'png') content = Buffer.from(message.png!.slice('data:image/png;base64,'.length), 'base64');
+    else {
+      const text = message.format === 'json' ? attentionJson(view, message.layer, message.head) : attentionCsv(view, message.layer, message.head);
+      content = text === undefined ? undefined : new TextEncoder().encode(text);
+    }
+    if (!content) {
+      void vscode.window.showWarningMessage('Model Lens: this layer has no attention to export.');
+      return;
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.${message.format}`) : undefined,
+      filters: { [message.format.toUpperCase()]: [message.format] },
+      title: 'Export attention',
+    });
+    if (!target) return;
+    try {
+      await vscode.workspace.fs.writeFile(target, content);
+      void vscode.window.showInformationMessage(`Model Lens: exported ${vscode.workspace.asRelativePath(target)}.`);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Model Lens: could not write ${target.fsPath}: ${errorMessage(e)}`);
+    }
+  }
+}
+
+export class AttentionPanels implements vscode.Disposable {
+  private readonly panels = new Set<AttentionPanel>();
+  private nextId = 1;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly highlights: AttentionHighlights,
+  ) {}
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  private configure(panel: vscode.WebviewPanel): AttentionPanel {
+    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
+    const wrapped = new AttentionPanel(panel, this.highlights, () => this.panels.delete(wrapped));
+    this.panels.add(wrapped);
+    return wrapped;
+  }
+
+  /** The panel in the column beside `editorColumn`, created if there is none. */
+  panelBeside(editorColumn: vscode.ViewColumn | undefined): AttentionPanel {
+    const column = editorColumn === undefined ? vscode.ViewColumn.Beside : editorColumn + 1;
+    for (const p of this.panels) {
+      if (p.panel.viewColumn === column) {
+        p.panel.reveal(column, true);
+        return p;
+      }
+    }
+    const panel = vscode.window.createWebviewPanel(ATTENTION_VIEW_TYPE, 'Attention', { viewColumn: column, preserveFocus: true }, {});
+    return this.configure(panel);
+  }
+
+  /** Re-creates a panel VS Code restores after a reload; `restore` explains its text again. */
+  serializer(restore: (panel: AttentionPanel, state: PanelState | undefined) => Promise<void>): vscode.WebviewPanelSerializer<PanelState> {
+    return {
+      deserializeWebviewPanel: async (panel, state) => {
+        await restore(this.configure(panel), state);
+      },
+    };
+  }
+
+  dispose(): void {
+    for (const p of this.panels) p.panel.dispose();
+  }
+}
+
+export type { AttentionPanel };

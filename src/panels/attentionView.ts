@@ -1,0 +1,158 @@
+// What the attention panel is sent: the analysis of context + selection cut down to the
+// explained tokens (queries) against every token the model saw (keys), plus head details and
+// exports on request. Pure functions of an Analysis, so they are tested without VS Code.
+import { headScores } from '../engine/headScores';
+import type { Analysis, ModelInfo, TensorData } from '../engine/types';
+import type { AttentionView, HeadChoice, HeadDetail, TokenView } from '../protocol';
+
+export interface ExplainedText {
+  id: number;
+  analysis: Analysis;
+  info: ModelInfo;
+  document: { uri: string; name: string };
+  /** Document offset of the analysed text's first character. */
+  baseOffset: number;
+  /** The selection, as document offsets. */
+  selection: { start: number; end: number };
+  maxTokens: number;
+  focus?: { layer: number; head: number };
+}
+
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Rows [from, from + count) of a [..., rows, cols] tensor, for every leading index. */
+function cropRows(t: TensorData, from: number, count: number): Float32Array {
+  const [lead, rows, cols] = t.shape.length === 3 ? t.shape : [1, ...t.shape];
+  const out = new Float32Array(lead * count * cols);
+  for (let i = 0; i < lead; i++) out.set(t.data.subarray((i * rows + from) * cols, (i * rows + from + count) * cols), i * count * cols);
+  return out;
+}
+
+export function buildAttentionView(e: ExplainedText): AttentionView {
+  const { analysis, info, baseOffset, selection } = e;
+  const tokens: TokenView[] = analysis.tokens.map((t, i) => ({
+    text: t.text,
+    start: baseOffset + t.start,
+    end: baseOffset + t.end,
+    special: t.special,
+    prob: finite(analysis.prob[i]),
+    rank: analysis.rank[i] || null,
+  }));
+  const firstSelected = tokens.findIndex((t) => !t.special && t.end > selection.start);
+  const selectedCount = firstSelected < 0 ? 0 : tokens.length - firstSelected;
+  const queryCount = Math.min(selectedCount, e.maxTokens);
+  const queryStart = tokens.length - queryCount;
+  const notes: string[] = [];
+  if (baseOffset + analysis.droppedChars > selection.start) {
+    notes.push(`The selection is longer than the model's window of ${info.positions} tokens: only its end was analysed.`);
+  }
+  if (selectedCount > queryCount) notes.push(`Explaining the last ${queryCount} of ${selectedCount} selected tokens (setting modelLens.maxTokens).`);
+  const context = queryStart - tokens.filter((t, i) => i < queryStart && t.special).length;
+  if (context > 0) notes.push(`The ${context} tokens before them are context: the model saw them, and they appear as keys.`);
+  const ids = analysis.tokens.map((t) => t.id);
+  const layers = info.layerInfo.map((layer, L) => {
+    const pattern = analysis.activations[`blocks.${L}.attn.hook_pattern`];
+    if (!pattern) return { source: layer.attention };
+    const [heads, s] = pattern.shape;
+    return {
+      source: layer.attention,
+      pattern: cropRows(pattern, queryStart, queryCount).buffer as ArrayBuffer,
+      scores: headScores(pattern.data, heads, s, ids),
+    };
+  });
+  return {
+    id: e.id,
+    model: { name: info.name, layers: info.layers, heads: info.heads, dHead: info.dHead },
+    document: e.document,
+    tokens,
+    queryStart,
+    queryCount,
+    notes,
+    layers,
+    rollout: analysis.rollout ? (cropRows(analysis.rollout, queryStart, queryCount).buffer as ArrayBuffer) : undefined,
+    focus: e.focus,
+  };
+}
+
+/** One head's Q, K, V and z for every analysed token, for the step-by-step view. */
+export function headDetail(e: ExplainedText, layer: number, head: number): HeadDetail | undefined {
+  const a = e.analysis.activations;
+  const [q, k, v, z] = ['q', 'k', 'v', 'z'].map((n) => a[`blocks.${layer}.attn.hook_${n}`]);
+  if (!q || !k || !v || !z || head >= q.shape[1]) return undefined;
+  const slice = (t: TensorData) => {
+    const [s, heads, d] = t.shape;
+    const out = new Float32Array(s * d);
+    for (let p = 0; p < s; p++) out.set(t.data.subarray((p * heads + head) * d, (p * heads + head + 1) * d), p * d);
+    return out.buffer as ArrayBuffer;
+  };
+  const dHead = q.shape[2];
+  const source = e.info.layerInfo[layer]?.attention;
+  return {
+    id: e.id,
+    layer,
+    head,
+    dHead,
+    q: slice(q),
+    k: slice(k),
+    v: slice(v),
+    z: slice(z),
+    scale: 1 / Math.sqrt(dHead),
+    note: source?.kind === 'recomputed' ? `This layer uses the fused operator ${source.op}: Q, K and V were recomputed from what enters it, and z is the operator's own output.` : undefined,
+  };
+}
+
+/** The matrix a panel shows for a layer and head choice: [explained query, key]. */
+export function attentionMatrix(view: AttentionView, layer: number, head: HeadChoice): Float32Array | undefined {
+  const keys = view.tokens.length;
+  const size = view.queryCount * keys;
+  if (head === 'rollout') return view.rollout ? new Float32Array(view.rollout, layer * size * 4, size) : undefined;
+  const buffer = view.layers[layer]?.pattern;
+  if (!buffer) return undefined;
+  const all = new Float32Array(buffer);
+  if (head !== 'mean') return head * size < all.length ? all.subarray(head * size, (head + 1) * size) : undefined;
+  const heads = all.length / size;
+  const mean = new Float32Array(size);
+  for (let h = 0; h < heads; h++) for (let i = 0; i < size; i++) mean[i] += all[h * size + i] / heads;
+  return mean;
+}
+
+function headLabel(layer: number, head: HeadChoice): string {
+  return head === 'mean' ? `layer ${layer}, mean of heads` : head === 'rollout' ? `rollout through layer ${layer}` : `layer ${layer}, head ${head}`;
+}
+
+/** The shown attention as JSON: tokens and weights [query][key]. */
+export function attentionJson(view: AttentionView, layer: number, head: HeadChoice): string | undefined {
+  const matrix = attentionMatrix(view, layer, head);
+  if (!matrix) return undefined;
+  const keys = view.tokens.length;
+  return JSON.stringify(
+    {
+      model: view.model.name,
+      document: view.document.name,
+      attention: headLabel(layer, head),
+      queries: view.tokens.slice(view.queryStart).map(({ text, start, end }) => ({ text, start, end })),
+      keys: view.tokens.map(({ text, start, end }) => ({ text, start, end })),
+      weights: Array.from({ length: view.queryCount }, (_, q) => Array.from(matrix.subarray(q * keys, (q + 1) * keys))),
+    },
+    null,
+    1,
+  );
+}
+
+function csvCell(text: string): string {
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** The shown attention as CSV: one row per query token, one column per key token. */
+export function attentionCsv(view: AttentionView, layer: number, head: HeadChoice): string | undefined {
+  const matrix = attentionMatrix(view, layer, head);
+  if (!matrix) return undefined;
+  const keys = view.tokens.length;
+  const header = ['query \\ key', ...view.tokens.map((t) => t.text)].map(csvCell).join(',');
+  const rows = Array.from({ length: view.queryCount }, (_, q) =>
+    [csvCell(view.tokens[view.queryStart + q].text), ...Array.from(matrix.subarray(q * keys, (q + 1) * keys), (w) => w.toPrecision(6))].join(','),
+  );
+  return [header, ...rows].join('\r\n') + '\r\n';
+}

@@ -1,0 +1,108 @@
+// Every message between the extension host and its webviews, both directions, in one place.
+// Tensors travel as ArrayBuffers (VS Code transfers them without JSON); their shapes are written
+// next to them. Messages from a webview are untrusted input: parse them with the guards below.
+import type { HeadScores } from './engine/headScores';
+import type { AttentionSource } from './engine/types';
+
+export interface TokenView {
+  text: string;
+  /** [start, end) in the document, in UTF-16 code units from the start of the document. */
+  start: number;
+  end: number;
+  special: boolean;
+  /** P(token | tokens before it); null where nothing came before. */
+  prob: number | null;
+  rank: number | null;
+}
+
+/** Which attention a view shows: one head, the mean of a layer's heads, or the rollout up to a layer. */
+export type HeadChoice = number | 'mean' | 'rollout';
+
+export interface AttentionLayerView {
+  source: AttentionSource;
+  /** Float32 [head, query, key]; queries are the explained tokens, keys every analysed token. */
+  pattern?: ArrayBuffer;
+  /** Per head, measured on every analysed token. */
+  scores?: HeadScores[];
+}
+
+export interface AttentionView {
+  /** Identifies this analysis in later requests. */
+  id: number;
+  model: { name: string; layers: number; heads: number; dHead: number };
+  document: { uri: string; name: string };
+  /** Every token the model saw: the context before the selection, then the selection. */
+  tokens: TokenView[];
+  /** The explained tokens are tokens[queryStart .. queryStart + queryCount). */
+  queryStart: number;
+  queryCount: number;
+  /** Said to the user above the panel, e.g. that only the end of a long selection is explained. */
+  notes: string[];
+  layers: AttentionLayerView[];
+  /** Float32 [layer, query, key]: attention rollout through the layers (head means + residual). */
+  rollout?: ArrayBuffer;
+  /** A head to open large right away. */
+  focus?: { layer: number; head: number };
+}
+
+/** One head's tensors for "the math, step by step": every analysed token. */
+export interface HeadDetail {
+  id: number;
+  layer: number;
+  head: number;
+  dHead: number;
+  /** Float32 [pos, d_head] each. */
+  q: ArrayBuffer;
+  k: ArrayBuffer;
+  v: ArrayBuffer;
+  /** A·V as the model computed it. */
+  z: ArrayBuffer;
+  /** 1/√d_head: the scale the formula uses. */
+  scale: number;
+  /** How these came out of the model (e.g. recomputed from a fused operator's input). */
+  note?: string;
+}
+
+export type ToAttentionPanel =
+  | { type: 'loading'; text: string }
+  | { type: 'show'; view: AttentionView }
+  | { type: 'headDetail'; detail: HeadDetail }
+  | { type: 'focus'; layer: number; head: number }
+  | { type: 'error'; message: string };
+
+export type ExportFormat = 'png' | 'json' | 'csv';
+
+export type FromAttentionPanel =
+  | { type: 'ready' }
+  /** The user picked a token (index into tokens) in the panel: light up what it attends to. */
+  | { type: 'selectToken'; id: number; query: number; layer: number; head: HeadChoice }
+  | { type: 'clearSelection' }
+  | { type: 'requestHeadDetail'; id: number; layer: number; head: number }
+  /** PNG comes as a data: URL of the canvas; JSON and CSV are made by the host from its data. */
+  | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string };
+
+const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
+const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
+
+/** A message from the attention panel, or undefined if it is not one this host sends for. */
+export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+    case 'clearSelection':
+      return { type: m.type };
+    case 'selectToken':
+      return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head) ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head } : undefined;
+    case 'requestHeadDetail':
+      return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'requestHeadDetail', id: m.id, layer: m.layer, head: m.head } : undefined;
+    case 'export': {
+      const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
+      const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
+      if (!formatOk || !pngOk || !isInt(m.id) || !isInt(m.layer, 4096) || !isHead(m.head)) return undefined;
+      return { type: 'export', id: m.id, format: m.format as ExportFormat, layer: m.layer, head: m.head, ...(m.format === 'png' ? { png: m.png as string } : {}) };
+    }
+    default:
+      return undefined;
+  }
+}
