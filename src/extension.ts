@@ -2,21 +2,36 @@
 import * as vscode from 'vscode';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { AttentionHighlights } from './decorations/attentionHighlights';
+import { TokenHeatmap } from './decorations/tokenHeatmap';
+import { TokenHoverProvider } from './hover/hoverProvider';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
+import { TokenProbabilities } from './probabilities/tokenProbabilities';
+import { ModelStatusBar } from './statusBar';
+
+/** Documents the hover and heatmap work on: files on disk and untitled buffers. */
+const TEXT_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 export function activate(context: vscode.ExtensionContext): void {
   const models = new ModelManager(context);
   const highlights = new AttentionHighlights();
   const panels = new AttentionPanels(context.extensionUri, highlights);
   const explain = new ExplainAttention(models, panels);
+  const probabilities = new TokenProbabilities(models);
+  const heatmap = new TokenHeatmap(probabilities);
   context.subscriptions.push(
     models,
     highlights,
     panels,
+    probabilities,
+    heatmap,
+    new ModelStatusBar(models, probabilities),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
+    vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),
+    vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
+    vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities)),
   );
 }
 

@@ -315,6 +315,9 @@ export class LoadedModel {
     }
     const stats = tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
     const activations = collectActivations(plan, outputs);
+    const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
+    const pieces: Record<number, string> = {};
+    for (const ids of [stats.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
     return {
       modelName: this.info.name,
       ...text,
@@ -323,7 +326,8 @@ export class LoadedModel {
       topK: Math.min(k, vocab),
       activations,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
-      lens: lens ? { ids: outputs[lens.ids].data as Int32Array, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k } : undefined,
+      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k } : undefined,
+      pieces,
       forwardMs,
       vocab,
     };

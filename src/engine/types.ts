@@ -86,6 +86,8 @@ export interface Analysis {
   rollout?: TensorData;
   /** Logit lens: row 0 is the embedding, row L + 1 the stream after block L. [layer + 1, pos, k] */
   lens?: { ids: Int32Array; probs: Float32Array; rows: number; k: number };
+  /** Readable text of every id in topIds and the lens, for showing predictions. */
+  pieces: Record<number, string>;
   /** Size of the model's output vocabulary. */
   vocab: number;
   /** Milliseconds spent in the runtime's forward pass. */

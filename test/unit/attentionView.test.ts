@@ -38,6 +38,7 @@ function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
       'blocks.0.attn.hook_z': perHead(300),
     },
     rollout: { shape: [1, s, s], data: Float32Array.from({ length: s * s }, (_, i) => i) },
+    pieces: {},
     vocab: 4,
     forwardMs: 1,
   } satisfies Analysis;

@@ -1,0 +1,139 @@
+// GLTR's idea inside the editor: every token coloured by how far down the model's list of
+// predictions it was (top 10, top 100, top 1000, beyond), over the selection or, without one,
+// the visible range. Re-colours as the user edits or scrolls, debounced.
+import * as vscode from 'vscode';
+import type { TokenInfo } from '../probabilities/documentWindows';
+import { rankBucket, type RankBucket } from '../probabilities/tokenInfo';
+import type { TokenProbabilities } from '../probabilities/tokenProbabilities';
+
+const REFRESH_DELAY_MS = 400;
+
+/** Light and dark backgrounds per bucket, after GLTR's green, yellow, red and purple. */
+export const BUCKET_COLOURS: Record<RankBucket, { light: string; dark: string; label: string }> = {
+  top10: { light: 'rgba(46, 160, 67, 0.30)', dark: 'rgba(87, 200, 110, 0.30)', label: 'top 10' },
+  top100: { light: 'rgba(210, 160, 0, 0.35)', dark: 'rgba(240, 200, 60, 0.32)', label: 'top 100' },
+  top1000: { light: 'rgba(220, 60, 50, 0.32)', dark: 'rgba(255, 95, 85, 0.35)', label: 'top 1000' },
+  beyond: { light: 'rgba(140, 60, 200, 0.35)', dark: 'rgba(190, 120, 255, 0.40)', label: 'beyond' },
+};
+const BUCKETS = Object.keys(BUCKET_COLOURS) as RankBucket[];
+
+interface Target {
+  /** A fixed range (the selection when the command ran), or undefined for "what is visible". */
+  range?: vscode.Range;
+  timer?: ReturnType<typeof setTimeout>;
+  cancel?: vscode.CancellationTokenSource;
+}
+
+export class TokenHeatmap implements vscode.Disposable {
+  private readonly types: Record<RankBucket, vscode.TextEditorDecorationType>;
+  private readonly targets = new Map<string, Target>();
+  private readonly legend: vscode.StatusBarItem[];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly probabilities: TokenProbabilities) {
+    this.types = Object.fromEntries(
+      BUCKETS.map((b) => [
+        b,
+        vscode.window.createTextEditorDecorationType({
+          light: { backgroundColor: BUCKET_COLOURS[b].light },
+          dark: { backgroundColor: BUCKET_COLOURS[b].dark },
+          // High-contrast themes: an outline keeps token boundaries readable.
+          outlineColor: new vscode.ThemeColor('contrastBorder'),
+          outlineStyle: 'dotted',
+          outlineWidth: '1px',
+        }),
+      ]),
+    ) as Record<RankBucket, vscode.TextEditorDecorationType>;
+    this.legend = BUCKETS.map((b, i) => {
+      const item = vscode.window.createStatusBarItem('modelLens.heatmapLegend.' + b, vscode.StatusBarAlignment.Right, 90 - i);
+      item.name = 'Model Lens heatmap legend';
+      item.text = `$(circle-filled) ${BUCKET_COLOURS[b].label}`;
+      item.color = BUCKET_COLOURS[b].dark.replace(/[\d.]+\)$/, '1)');
+      item.tooltip = `Model Lens heatmap: tokens whose rank was ${BUCKET_COLOURS[b].label}. Click to clear.`;
+      item.command = 'modelLens.clearTokenHeatmap';
+      return item;
+    });
+    this.disposables.push(
+      vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document.uri.toString())),
+      vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
+        const target = this.targets.get(e.textEditor.document.uri.toString());
+        if (target && !target.range) this.schedule(e.textEditor.document.uri.toString());
+      }),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.updateLegend()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
+    );
+  }
+
+  /** Colours the editor's selection, or the visible range when nothing is selected. */
+  show(editor: vscode.TextEditor): void {
+    const uri = editor.document.uri.toString();
+    this.cancel(uri);
+    this.targets.set(uri, { range: editor.selection.isEmpty ? undefined : editor.selection });
+    this.updateLegend();
+    void this.refresh(uri);
+  }
+
+  clear(editor: vscode.TextEditor | undefined): void {
+    const uris = editor ? [editor.document.uri.toString()] : [...this.targets.keys()];
+    for (const uri of uris) {
+      this.cancel(uri);
+      this.targets.delete(uri);
+      for (const e of this.editorsOf(uri)) for (const type of Object.values(this.types)) e.setDecorations(type, []);
+    }
+    this.updateLegend();
+  }
+
+  isShown(editor: vscode.TextEditor | undefined): boolean {
+    return !!editor && this.targets.has(editor.document.uri.toString());
+  }
+
+  private editorsOf(uri: string): vscode.TextEditor[] {
+    return vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri);
+  }
+
+  private cancel(uri: string): void {
+    const target = this.targets.get(uri);
+    if (target?.timer) clearTimeout(target.timer);
+    target?.cancel?.cancel();
+  }
+
+  private schedule(uri: string): void {
+    const target = this.targets.get(uri);
+    if (!target) return;
+    if (target.timer) clearTimeout(target.timer);
+    target.timer = setTimeout(() => void this.refresh(uri), REFRESH_DELAY_MS);
+  }
+
+  private async refresh(uri: string): Promise<void> {
+    const target = this.targets.get(uri);
+    const editor = this.editorsOf(uri)[0];
+    if (!target || !editor) return;
+    target.cancel?.cancel();
+    const cancel = (target.cancel = new vscode.CancellationTokenSource());
+    const doc = editor.document;
+    const ranges = target.range ? [target.range] : editor.visibleRanges;
+    const tokens: TokenInfo[] = [];
+    try {
+      for (const range of ranges) tokens.push(...(await this.probabilities.tokensIn(doc, doc.offsetAt(range.start), doc.offsetAt(range.end), cancel.token)));
+    } catch {
+      return; // cancelled by a newer refresh, or the model failed (reported where it failed)
+    }
+    if (cancel.token.isCancellationRequested || !this.targets.has(uri)) return;
+    const byBucket = Object.fromEntries(BUCKETS.map((b) => [b, [] as vscode.DecorationOptions[]])) as Record<RankBucket, vscode.DecorationOptions[]>;
+    for (const t of tokens) {
+      const bucket = rankBucket(t.rank);
+      if (bucket) byBucket[bucket].push({ range: new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)) });
+    }
+    for (const e of this.editorsOf(uri)) for (const b of BUCKETS) e.setDecorations(this.types[b], byBucket[b]);
+  }
+
+  private updateLegend(): void {
+    const visible = this.isShown(vscode.window.activeTextEditor);
+    for (const item of this.legend) (visible ? item.show() : item.hide());
+  }
+
+  dispose(): void {
+    for (const uri of this.targets.keys()) this.cancel(uri);
+    for (const d of [...this.disposables, ...this.legend, ...Object.values(this.types)]) d.dispose();
+  }
+}

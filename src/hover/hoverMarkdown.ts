@@ -1,0 +1,65 @@
+// The Markdown of a token hover: what the model thought of the token, given the text before it.
+import type { TokenInfo } from '../probabilities/documentWindows';
+
+const BAR_WIDTH = 12;
+
+/** Whitespace made visible, so a hover about " \n" shows something. */
+export function visibleWhitespace(text: string): string {
+  return text.replace(/ /g, '·').replace(/\t/g, '→').replace(/\r\n|\n|\r/g, '↵');
+}
+
+/** An inline code span that holds any text, backticks included. */
+export function inlineCode(text: string): string {
+  const shown = visibleWhitespace(text) || '∅';
+  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = shown.startsWith('`') || shown.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${shown}${pad}${fence}`;
+}
+
+function bar(p: number): string {
+  const filled = Math.round(Math.max(0, Math.min(1, p)) * BAR_WIDTH);
+  return '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+}
+
+export function percent(p: number): string {
+  if (!Number.isFinite(p)) return '—';
+  return p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : `${(p * 100).toExponential(1)}%`;
+}
+
+function lensSentence(t: TokenInfo): string {
+  if (t.lensRows === 0) return '';
+  if (t.firstTopRow < 0) return 'It was not the top prediction at any layer (logit lens).';
+  if (t.firstTopRow === 0) return 'It was already the top prediction from the embeddings alone (logit lens).';
+  return `It first became the top prediction after layer ${t.firstTopRow - 1} of ${t.lensRows - 1} (logit lens).`;
+}
+
+export interface HoverLinks {
+  /** A command: URI that opens Explain Attention on the token's line. */
+  explainLine: string;
+}
+
+export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks): string {
+  const lines: string[] = [`**Model Lens** · ${inlineCode(t.text)} · ${modelName}`, ''];
+  if (!Number.isFinite(t.prob)) {
+    lines.push('The first token: nothing comes before it, so the model made no prediction for it.');
+  } else {
+    lines.push(
+      '| | |',
+      '|:--|--:|',
+      `| P(token \\| text before) | **${percent(t.prob)}** |`,
+      `| rank | ${t.rank} |`,
+      `| surprisal | ${(-Math.log2(t.prob)).toFixed(2)} bits |`,
+      `| entropy of the prediction | ${t.entropy.toFixed(2)} bits |`,
+      '',
+      'Top predictions for this position:',
+      '',
+      // Two trailing spaces: a Markdown line break between alternatives.
+      ...t.top.map((alt) => `\`${bar(alt.prob)}\` ${percent(alt.prob)} ${inlineCode(alt.text)}  `),
+    );
+    const lens = lensSentence(t);
+    if (lens) lines.push('', lens);
+  }
+  lines.push('', `[Explain attention on this line](${links.explainLine})`);
+  return lines.join('\n');
+}

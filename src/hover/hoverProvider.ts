@@ -1,0 +1,46 @@
+// Hovering a token in any document shows what the model thought of it. The answer comes from
+// the window cache when it can; otherwise the window is analysed in the engine's worker, and a
+// hover that would wait too long says "analysing…" while the work goes on for the next hover.
+import * as vscode from 'vscode';
+import { readSettings } from '../config';
+import type { ModelManager } from '../modelManager';
+import type { TokenInfo } from '../probabilities/documentWindows';
+import type { TokenProbabilities } from '../probabilities/tokenProbabilities';
+import { hoverMarkdown } from './hoverMarkdown';
+
+/** How long a hover waits for an analysis before answering "analysing…". */
+const HOVER_BUDGET_MS = 800;
+
+export class TokenHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly models: ModelManager,
+    private readonly probabilities: TokenProbabilities,
+  ) {}
+
+  async provideHover(doc: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    if (!readSettings().hoverEnabled) return undefined;
+    const offset = doc.offsetAt(position);
+    const cached = this.probabilities.cachedTokenAt(doc, offset);
+    if (cached) return this.hover(doc, cached);
+    const work = this.probabilities.tokenAt(doc, offset, token);
+    const timeout = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), HOVER_BUDGET_MS));
+    try {
+      const result = await Promise.race([work, timeout]);
+      if (result === 'late') {
+        work.catch(() => undefined);
+        return new vscode.Hover(new vscode.MarkdownString('$(sync~spin) **Model Lens** · analysing…', true));
+      }
+      return result && !token.isCancellationRequested ? this.hover(doc, result) : undefined;
+    } catch {
+      // Cancelled because the pointer moved, or the model failed (reported where it failed).
+      return undefined;
+    }
+  }
+
+  private hover(doc: vscode.TextDocument, t: TokenInfo): vscode.Hover {
+    const args = encodeURIComponent(JSON.stringify({ uri: doc.uri.toString(), line: doc.positionAt(t.start).line }));
+    const markdown = new vscode.MarkdownString(hoverMarkdown(t, this.models.current?.name ?? 'model', { explainLine: `command:modelLens.explainAttention?${args}` }));
+    markdown.isTrusted = { enabledCommands: ['modelLens.explainAttention'] };
+    return new vscode.Hover(markdown, new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
+  }
+}

@@ -1,0 +1,82 @@
+// The status bar item: the model in use (or loading), and the perplexity of the selection.
+// Clicking it opens the Model Lens side panel.
+import * as vscode from 'vscode';
+import type { ModelManager } from './modelManager';
+import { perplexity } from './probabilities/tokenInfo';
+import type { TokenProbabilities } from './probabilities/tokenProbabilities';
+
+const SELECTION_DELAY_MS = 300;
+
+export class ModelStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('modelLens.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private cancel: vscode.CancellationTokenSource | undefined;
+  private loading: string | undefined;
+  private perplexityText = '';
+
+  constructor(
+    private readonly models: ModelManager,
+    private readonly probabilities: TokenProbabilities,
+  ) {
+    this.item.name = 'Model Lens';
+    this.item.command = 'modelLens.openSidePanel';
+    this.disposables.push(
+      this.item,
+      models.onDidChangeLoading((name) => {
+        this.loading = name;
+        this.render();
+      }),
+      models.onDidChangeModel(() => this.render()),
+      vscode.window.onDidChangeTextEditorSelection(() => this.scheduleSelection()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.scheduleSelection()),
+    );
+    this.render();
+    this.item.show();
+  }
+
+  private render(): void {
+    const model = this.models.current;
+    const name = this.loading ? `$(sync~spin) ${this.loading}` : model ? model.name : 'no model loaded';
+    this.item.text = `$(telescope) ${name}${this.perplexityText}`;
+    this.item.tooltip = new vscode.MarkdownString(
+      [
+        `**Model Lens** · ${model ? `${model.name}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : 'the model loads on first use'}`,
+        this.perplexityText ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
+        '\n\nClick to open the Model Lens side panel.',
+      ].join(''),
+    );
+  }
+
+  private scheduleSelection(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.updatePerplexity(), SELECTION_DELAY_MS);
+  }
+
+  private async updatePerplexity(): Promise<void> {
+    this.cancel?.cancel();
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty || !this.models.current) {
+      this.perplexityText = '';
+      this.render();
+      return;
+    }
+    const cancel = (this.cancel = new vscode.CancellationTokenSource());
+    const doc = editor.document;
+    try {
+      const tokens = await this.probabilities.tokensIn(doc, doc.offsetAt(editor.selection.start), doc.offsetAt(editor.selection.end), cancel.token);
+      if (cancel.token.isCancellationRequested) return;
+      const ppl = perplexity(tokens);
+      this.perplexityText = ppl === undefined ? '' : ` · ppl ${ppl < 100 ? ppl.toFixed(1) : Math.round(ppl)}`;
+    } catch {
+      this.perplexityText = '';
+    }
+    this.render();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.cancel?.cancel();
+    for (const d of this.disposables) d.dispose();
+  }
+}
