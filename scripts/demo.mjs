@@ -78,7 +78,11 @@ async function serveWithCodeServer() {
     fs.writeFileSync(settings, JSON.stringify(quiet, null, 2));
   }
   // code-server writes its config under XDG_CONFIG_HOME (~/.config otherwise): keep it in the demo folder.
-  const env = { ...process.env, XDG_CONFIG_HOME: path.join(DEMO, 'xdg/config'), XDG_DATA_HOME: path.join(DEMO, 'xdg/data') };
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(DEMO, 'xdg/config'),
+    XDG_DATA_HOME: path.join(DEMO, 'xdg/data'),
+  };
   const profile = ['--user-data-dir', dirs.user, '--extensions-dir', dirs.extensions];
   execFileSync(process.execPath, [CODE_SERVER_ENTRY, ...profile, '--install-extension', VSIX, '--force'], {
     env,

@@ -1,5 +1,6 @@
 // Drives a real VS Code (code-server in Debian's Chromium) for the end-to-end tests.
-export { startVSCode, WEBGPU_ARGS, type Settings, type StartOptions, type VSCode } from './vscode';
+export { startVSCode, WEBGPU_ARGS, type StartOptions, type VSCode } from './vscode';
+export type { Settings } from './settings';
 export {
   findWebviewFrame,
   openFile,
@@ -7,6 +8,7 @@ export {
   readNotifications,
   runCommand,
   screenshot,
+  waitForActiveEditor,
   waitForNotification,
 } from './workbench';
 export {

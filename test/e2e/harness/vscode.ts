@@ -7,8 +7,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CODE_SERVER_ENTRY } from './paths';
 import { hasExited, killGroup, logTail, registerTempDir, removeTempDir, spawnGroup } from './processes';
-
-export type Settings = Record<string, unknown>;
+import { readSettings, setUserSetting, writeSettings, type Settings } from './settings';
 
 export interface StartOptions {
   /** Folder to open. It is copied into a temp folder first, so tests may edit files freely. */
@@ -31,10 +30,11 @@ export interface VSCode {
   /** The workspace copy that is open. */
   workspace: string;
   /**
-   * Changes one setting in the user or workspace settings file. VS Code notices the file
-   * change on its own, a moment later: wait for the effect, not for this call.
+   * Changes one setting. A user setting is applied when this returns; a workspace setting
+   * is written to the workspace's settings file, which VS Code picks up about a second
+   * later: wait for its effect.
    */
-  setSetting(key: string, value: unknown, scope?: 'user' | 'workspace'): void;
+  setSetting(key: string, value: unknown, scope?: 'user' | 'workspace'): Promise<void>;
   /** Closes the browser, kills every process started for this instance, removes its temp folder. */
   stop(): Promise<void>;
 }
@@ -83,11 +83,11 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
   fs.mkdirSync(dirs.extensions, { recursive: true });
   const userSettingsFile = path.join(dirs.user, 'User/settings.json');
   const workspaceSettingsFile = path.join(dirs.workspace, '.vscode/settings.json');
-  writeJson(userSettingsFile, { ...DEFAULT_USER_SETTINGS, ...options.userSettings });
-  if (options.workspaceSettings) writeJson(workspaceSettingsFile, options.workspaceSettings);
+  writeSettings(userSettingsFile, { ...DEFAULT_USER_SETTINGS, ...options.userSettings });
+  if (options.workspaceSettings) writeSettings(workspaceSettingsFile, options.workspaceSettings);
 
-  // code-server keeps its config and state under the XDG folders (~/.config/code-server
-  // otherwise): point them into the temp folder so a run leaves nothing in $HOME.
+  // code-server keeps its config and state, and Chromium its crash reports, under the XDG
+  // folders (~/.config otherwise): point them into the temp folder so a run leaves nothing in $HOME.
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: path.join(dirs.xdg, 'config'),
@@ -130,7 +130,16 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
     await waitForHttp(`${url}/healthz`, codeServer);
 
     browser = await chromium
-      .launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(options.chromiumArgs ?? [])] })
+      .launch({
+        executablePath: CHROMIUM,
+        args: [...CHROMIUM_ARGS, ...(options.chromiumArgs ?? [])],
+        env,
+        // Playwright's own signal handlers leave an interrupted vitest worker spinning as an
+        // orphan; ./processes handles the signals, and Chromium quits when its pipe closes.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+      })
       .catch((error: Error) => {
         throw new Error(`Chromium (${CHROMIUM}) did not start; run \`npm run setup\`.\n${error.message}`);
       });
@@ -143,23 +152,19 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
       browser,
       url,
       workspace: dirs.workspace,
-      setSetting(key, value, scope = 'user') {
-        const file = scope === 'user' ? userSettingsFile : workspaceSettingsFile;
-        const settings = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Settings) : {};
-        writeJson(file, { ...settings, [key]: value });
+      async setSetting(key, value, scope = 'user') {
+        if (scope === 'user') await setUserSetting(page, userSettingsFile, key, value);
+        else writeSettings(workspaceSettingsFile, { ...readSettings(workspaceSettingsFile), [key]: value });
       },
       stop,
     };
   } catch (error) {
-    const message = `VS Code did not start: ${(error as Error).message}\n--- code-server log (last lines) ---\n${logTail(logFile)}`;
+    const log = logTail(logFile); // read before stop() removes it
     await stop();
-    throw new Error(message, { cause: error });
+    throw new Error(`VS Code did not start: ${(error as Error).message}\n--- code-server log ---\n${log}`, {
+      cause: error,
+    });
   }
-}
-
-function writeJson(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(value, null, 2));
 }
 
 async function installExtension(vsix: string, common: string[], env: NodeJS.ProcessEnv): Promise<void> {

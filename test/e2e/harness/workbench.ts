@@ -51,7 +51,8 @@ async function pick(page: Page, key: string, value: string, label: string, timeo
     throw new Error(`"${label}" is not offered for "${value}"; the list shows: ${JSON.stringify(shown)}`);
   }
   await row.click();
-  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout });
+  // Gone when the quick input closes, or when the command opens a quick pick of its own.
+  await row.waitFor({ state: 'hidden', timeout });
 }
 
 /** Runs a command by its palette title, e.g. 'Model Lens: Explain Attention'. */
@@ -63,15 +64,20 @@ export async function runCommand(page: Page, title: string, timeout = 15_000): P
 export async function openFile(page: Page, relativePath: string, timeout = 15_000): Promise<void> {
   const name = path.posix.basename(relativePath);
   await pick(page, 'Control+P', relativePath, name, timeout);
-  await page
-    .locator(`.editor-group-container.active .tab.active[data-resource-name="${name}"]`)
-    .waitFor({ timeout });
-  await page.locator('.editor-group-container.active .editor-instance > .monaco-editor.focused').waitFor({ timeout });
+  await waitForActiveEditor(page, name, timeout);
 }
 
-const TOAST_MESSAGE = '.notifications-toasts .notification-toast .notification-list-item-message';
+/** Waits until the active tab shows the file called `name` and its text editor has focus. */
+export async function waitForActiveEditor(page: Page, name: string, timeout = 15_000): Promise<void> {
+  const group = page.locator('.editor-group-container.active');
+  await group.locator(`.tab.active[data-resource-name="${name}"]`).waitFor({ timeout });
+  await group.locator('.editor-instance > .monaco-editor.focused').waitFor({ timeout });
+}
+
+const TOAST = '.notifications-toasts .notification-toast';
+const TOAST_MESSAGE = `${TOAST} .notification-list-item-message`;
 // Toasts slide in; once this class is set the toast is at rest (and screenshots are stable).
-const SETTLED_TOAST_MESSAGE = '.notifications-toasts .notification-toast.notification-fade-in-done .notification-list-item-message';
+const SETTLED_TOAST_MESSAGE = `${TOAST}.notification-fade-in-done .notification-list-item-message`;
 
 /** The texts of the notification toasts on screen now. */
 export async function readNotifications(page: Page): Promise<string[]> {
@@ -85,7 +91,8 @@ export async function waitForNotification(page: Page, text: string | RegExp, tim
   try {
     await toast.waitFor({ state: 'visible', timeout });
   } catch {
-    throw new Error(`no notification matching ${String(text)}; shown: ${JSON.stringify(await readNotifications(page))}`);
+    const shown = await readNotifications(page);
+    throw new Error(`no notification matching ${String(text)}; shown: ${JSON.stringify(shown)}`);
   }
   return (await toast.innerText()).trim();
 }
@@ -99,8 +106,8 @@ export async function findWebviewFrame(page: Page, selector: string, timeout = 3
   for (;;) {
     for (const frame of page.frames()) {
       if (frame === page.mainFrame() || frame.isDetached()) continue;
-      const found = await frame.$(selector).catch(() => null); // the frame may navigate meanwhile
-      if (found) return frame;
+      const count = await frame.locator(selector).count().catch(() => 0); // the frame may navigate meanwhile
+      if (count > 0) return frame;
     }
     if (Date.now() > deadline) {
       const urls = page.frames().map((frame) => frame.url());
