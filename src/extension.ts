@@ -8,6 +8,7 @@ import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
+import { SIDE_VIEW_ID, SidePanel } from './views/sidePanel';
 
 /** Documents the hover and heatmap work on: files on disk and untitled buffers. */
 const TEXT_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
@@ -19,12 +20,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const explain = new ExplainAttention(models, panels);
   const probabilities = new TokenProbabilities(models);
   const heatmap = new TokenHeatmap(probabilities);
+  const sidePanel = new SidePanel(context.extensionUri, models);
   context.subscriptions.push(
     models,
     highlights,
     panels,
     probabilities,
     heatmap,
+    sidePanel,
+    vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, sidePanel),
+    vscode.commands.registerCommand('modelLens.openSidePanel', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
     new ModelStatusBar(models, probabilities),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),

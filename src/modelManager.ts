@@ -17,6 +17,7 @@ interface LoadAttempt {
   promise: Promise<ModelInfo>;
   /** Fired when the user cancels the progress notification. */
   cancelled: vscode.CancellationTokenSource;
+  settled?: boolean;
   failed?: ModelLensError;
 }
 const RECENT_KEY = 'modelLens.recentModels';
@@ -79,6 +80,20 @@ export class ModelManager implements vscode.Disposable {
     return this.info;
   }
 
+  /** Why the last load failed, while the previous model (if any) stays in use. */
+  get lastError(): string | undefined {
+    return this.attempt?.failed?.userMessage;
+  }
+
+  /** Name of the model being loaded, if one is. */
+  get loadingName(): string | undefined {
+    return this.attempt && !this.attempt.settled ? path.basename(this.attempt.target) : undefined;
+  }
+
+  get backendReason(): string {
+    return 'WebAssembly (onnxruntime-web): runs everywhere, offline.';
+  }
+
   get cacheBytes(): number {
     return this.cache.bytes;
   }
@@ -136,6 +151,7 @@ export class ModelManager implements vscode.Disposable {
         void this.reportLoadFailure(attempt.failed);
       },
     ).finally(() => {
+      attempt.settled = true;
       cancelled.dispose();
       if (this.attempt === attempt) this.loadingChanged.fire(undefined);
     });

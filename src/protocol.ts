@@ -81,6 +81,87 @@ export type FromAttentionPanel =
   /** PNG comes as a data: URL of the canvas; JSON and CSV are made by the host from its data. */
   | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string };
 
+/** The model section of the side panel. */
+export interface ModelView {
+  name: string;
+  folder: string;
+  file: string;
+  fileBytes: number;
+  architecture?: string;
+  producer: string;
+  precision: string;
+  parameters: number;
+  layers: number;
+  heads: number;
+  dModel: number;
+  dHead: number;
+  dMlp: number;
+  vocab: number;
+  positions: number;
+  backend: string;
+  /** Why this backend was chosen. */
+  backendReason: string;
+  threads: number;
+  /** How attention was obtained, per layer, in words. */
+  attention: { kind: AttentionSource['kind']; text: string }[];
+  notes: string[];
+  isDefault: boolean;
+}
+
+export interface SideModelState {
+  model?: ModelView;
+  /** Name of a model being loaded. */
+  loading?: string;
+  /** The last load failure, shown while the previous model keeps working. */
+  error?: string;
+  recent: string[];
+  /** Bytes held by the analysis cache. */
+  cacheBytes: number;
+}
+
+/** What the side panel shows about the selected text. */
+export interface SideAnalysisView {
+  id: number;
+  document: { uri: string; name: string };
+  /** The selected tokens (the context before them is not shown). */
+  tokens: TokenView[];
+  layers: number;
+  /** Float32 [layer + 1, token]: norm of the residual stream, row 0 before block 0, row L + 1 after block L. */
+  residNorm?: ArrayBuffer;
+  /** Logit lens at each selected token (the prediction made there for the next token). */
+  lens?: {
+    rows: number;
+    k: number;
+    /** Int32 / Float32 [row, token, k]. */
+    ids: ArrayBuffer;
+    probs: ArrayBuffer;
+    pieces: Record<number, string>;
+  };
+  /** Every head's scores, measured on all analysed tokens. */
+  heads: { layer: number; head: number; previousToken: number; firstToken: number; induction: number; self: number }[];
+  notes: string[];
+}
+
+export type SideSection = 'model' | 'activations' | 'lens' | 'heads';
+
+export type ToSideView =
+  | { type: 'model'; state: SideModelState }
+  | { type: 'analysing'; text: string }
+  | { type: 'analysis'; view: SideAnalysisView }
+  | { type: 'empty'; text: string }
+  | { type: 'neurons'; id: number; layer: number; token: number; neurons: { index: number; value: number }[] }
+  | { type: 'pinned'; pinned: boolean };
+
+export type FromSideView =
+  | { type: 'ready' }
+  | { type: 'openModelFolder' }
+  | { type: 'useDefaultModel' }
+  | { type: 'useRecent'; index: number }
+  | { type: 'setPinned'; pinned: boolean }
+  | { type: 'requestNeurons'; id: number; layer: number; token: number }
+  | { type: 'openHead'; layer: number; head: number }
+  | { type: 'export'; section: SideSection; format: 'csv' | 'json' };
+
 const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
 const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
 
@@ -101,6 +182,33 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
       if (!formatOk || !pngOk || !isInt(m.id) || !isInt(m.layer, 4096) || !isHead(m.head)) return undefined;
       return { type: 'export', id: m.id, format: m.format as ExportFormat, layer: m.layer, head: m.head, ...(m.format === 'png' ? { png: m.png as string } : {}) };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A message from the side panel, or undefined if it is not one the host answers. */
+export function parseFromSideView(raw: unknown): FromSideView | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+    case 'openModelFolder':
+    case 'useDefaultModel':
+      return { type: m.type };
+    case 'useRecent':
+      return isInt(m.index, 64) ? { type: 'useRecent', index: m.index } : undefined;
+    case 'setPinned':
+      return typeof m.pinned === 'boolean' ? { type: 'setPinned', pinned: m.pinned } : undefined;
+    case 'requestNeurons':
+      return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.token) ? { type: 'requestNeurons', id: m.id, layer: m.layer, token: m.token } : undefined;
+    case 'openHead':
+      return isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'openHead', layer: m.layer, head: m.head } : undefined;
+    case 'export': {
+      const sections = ['model', 'activations', 'lens', 'heads'];
+      const ok = typeof m.section === 'string' && sections.includes(m.section) && (m.format === 'csv' || m.format === 'json');
+      return ok ? { type: 'export', section: m.section as SideSection, format: m.format as 'csv' | 'json' } : undefined;
     }
     default:
       return undefined;

@@ -19,6 +19,8 @@ export interface ExplainTarget {
 export interface ExplainArgs {
   uri?: string;
   line?: number;
+  /** Document offsets of the text to explain (the side panel's selection). */
+  selection?: { start: number; end: number };
   layer?: number;
   head?: number;
 }
@@ -34,6 +36,7 @@ async function targetFromArgs(args: ExplainArgs): Promise<ExplainTarget | undefi
   const doc = args.uri ? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)) : editor?.document;
   if (!doc) return undefined;
   const focus = args.layer !== undefined && args.head !== undefined ? { layer: args.layer, head: args.head } : undefined;
+  if (args.selection) return { uri: doc.uri.toString(), selection: args.selection, focus };
   if (args.line !== undefined) {
     const line = doc.lineAt(Math.min(args.line, doc.lineCount - 1)).range;
     return { uri: doc.uri.toString(), selection: { start: doc.offsetAt(line.start), end: doc.offsetAt(line.end) }, focus };
@@ -49,7 +52,8 @@ export class ExplainAttention {
   ) {}
 
   async run(args: ExplainArgs = {}): Promise<void> {
-    const target = args.uri !== undefined || args.line !== undefined || args.layer !== undefined ? await targetFromArgs(args) : vscode.window.activeTextEditor && targetFromEditor(vscode.window.activeTextEditor);
+    const fromArgs = args.uri !== undefined || args.line !== undefined || args.layer !== undefined;
+    const target = fromArgs ? await targetFromArgs(args) : vscode.window.activeTextEditor && targetFromEditor(vscode.window.activeTextEditor);
     if (!target) {
       void vscode.window.showInformationMessage('Model Lens: open a file and select some text to explain its attention.');
       return;

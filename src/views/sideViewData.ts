@@ -1,0 +1,179 @@
+// What the side panel shows about a model and about the selected text, and its exports: pure
+// functions of ModelInfo and Analysis, tested without VS Code.
+import { headScores } from '../engine/headScores';
+import type { Analysis, ModelInfo } from '../engine/types';
+import type { ModelView, SideAnalysisView, TokenView } from '../protocol';
+
+export function modelView(info: ModelInfo, isDefault: boolean, backendReason: string): ModelView {
+  return {
+    name: info.name,
+    folder: info.folder,
+    file: info.file,
+    fileBytes: info.fileBytes,
+    architecture: info.architecture,
+    producer: info.producer,
+    precision: info.precision,
+    parameters: info.parameters,
+    layers: info.layers,
+    heads: info.heads,
+    dModel: info.dModel,
+    dHead: info.dHead,
+    dMlp: info.dMlp,
+    vocab: info.vocab,
+    positions: info.positions,
+    backend: info.backend,
+    backendReason,
+    threads: info.threads,
+    attention: info.layerInfo.map(({ attention: a, checkError }) => ({
+      kind: a.kind,
+      text:
+        a.kind === 'softmax'
+          ? 'Softmax output of the graph'
+          : a.kind === 'recomputed'
+            ? `recomputed from fused ${a.op}${checkError !== undefined ? ` (A·V matches its output to ${checkError.toExponential(0)})` : ''}`
+            : `unavailable: ${a.reason}`,
+    })),
+    notes: info.notes,
+    isDefault,
+  };
+}
+
+export interface SelectedText {
+  id: number;
+  analysis: Analysis;
+  info: ModelInfo;
+  document: { uri: string; name: string };
+  baseOffset: number;
+  /** Index of the first selected token in analysis.tokens. */
+  first: number;
+}
+
+/** Index of the first token of a selection that starts at document offset `start`. */
+export function firstSelectedToken(analysis: Analysis, baseOffset: number, start: number): number {
+  const i = analysis.tokens.findIndex((t) => !t.special && baseOffset + t.end > start);
+  return i < 0 ? analysis.tokens.length : i;
+}
+
+/** ‖residual stream‖ per layer row and selected token: Float32 [layer + 1, token]. */
+export function residualNorms(s: SelectedText): Float32Array | undefined {
+  const a = s.analysis.activations;
+  const rows = [a['blocks.0.hook_resid_pre'], ...Array.from({ length: s.info.layers }, (_, L) => a[`blocks.${L}.hook_resid_post`])];
+  if (rows.some((r) => !r)) return undefined;
+  const count = s.analysis.tokens.length - s.first;
+  const out = new Float32Array(rows.length * count);
+  rows.forEach((r, row) => {
+    const d = r!.shape[1];
+    for (let t = 0; t < count; t++) {
+      let sum = 0;
+      const offset = (s.first + t) * d;
+      for (let x = 0; x < d; x++) sum += r!.data[offset + x] ** 2;
+      out[row * count + t] = Math.sqrt(sum);
+    }
+  });
+  return out;
+}
+
+/** The MLP neurons of a layer most active at a token (index among the selected tokens), largest first. */
+export function topNeurons(s: SelectedText, layer: number, token: number, count = 12): { index: number; value: number }[] {
+  const mlp = s.analysis.activations[`blocks.${layer}.mlp.hook_post`];
+  if (!mlp) return [];
+  const d = mlp.shape[1];
+  const row = mlp.data.subarray((s.first + token) * d, (s.first + token + 1) * d);
+  return Array.from(row, (value, index) => ({ index, value }))
+    .sort((a, b) => b.value - a.value)
+    .slice(0, count);
+}
+
+function lensView(s: SelectedText): SideAnalysisView['lens'] {
+  const lens = s.analysis.lens;
+  if (!lens) return undefined;
+  const positions = s.analysis.tokens.length;
+  const count = positions - s.first;
+  const ids = new Int32Array(lens.rows * count * lens.k);
+  const probs = new Float32Array(lens.rows * count * lens.k);
+  for (let r = 0; r < lens.rows; r++) {
+    const from = (r * positions + s.first) * lens.k;
+    ids.set(lens.ids.subarray(from, from + count * lens.k), r * count * lens.k);
+    probs.set(lens.probs.subarray(from, from + count * lens.k), r * count * lens.k);
+  }
+  const pieces: Record<number, string> = {};
+  for (const id of ids) pieces[id] = s.analysis.pieces[id] ?? '';
+  return { rows: lens.rows, k: lens.k, ids: ids.buffer as ArrayBuffer, probs: probs.buffer as ArrayBuffer, pieces };
+}
+
+function headTable(s: SelectedText): SideAnalysisView['heads'] {
+  const ids = s.analysis.tokens.map((t) => t.id);
+  return Array.from({ length: s.info.layers }, (_, layer) => {
+    const p = s.analysis.activations[`blocks.${layer}.attn.hook_pattern`];
+    if (!p) return [];
+    return headScores(p.data, p.shape[0], p.shape[1], ids).map((scores, head) => ({ layer, head, ...scores }));
+  }).flat();
+}
+
+export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAnalysisView {
+  const tokens: TokenView[] = s.analysis.tokens.slice(s.first).map((t, i) => ({
+    text: t.text,
+    start: s.baseOffset + t.start,
+    end: s.baseOffset + t.end,
+    special: t.special,
+    prob: Number.isFinite(s.analysis.prob[s.first + i]) ? s.analysis.prob[s.first + i] : null,
+    rank: s.analysis.rank[s.first + i] || null,
+  }));
+  return {
+    id: s.id,
+    document: s.document,
+    tokens,
+    layers: s.info.layers,
+    residNorm: residualNorms(s)?.buffer as ArrayBuffer | undefined,
+    lens: lensView(s),
+    heads: headTable(s),
+    notes,
+  };
+}
+
+function csvCell(value: string | number): string {
+  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function csv(rows: (string | number)[][]): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** A side panel section as CSV or JSON. */
+export function exportSection(view: SideAnalysisView | undefined, model: ModelView | undefined, section: 'model' | 'activations' | 'lens' | 'heads', format: 'csv' | 'json'): string | undefined {
+  if (section === 'model') {
+    if (!model) return undefined;
+    if (format === 'json') return JSON.stringify(model, null, 1);
+    return csv([['property', 'value'], ...Object.entries(model).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [k, String(v)])]);
+  }
+  if (!view) return undefined;
+  const labels = view.tokens.map((t) => t.text);
+  const count = view.tokens.length;
+  if (section === 'activations') {
+    if (!view.residNorm) return undefined;
+    const norms = new Float32Array(view.residNorm);
+    const rows = Array.from({ length: norms.length / count }, (_, r) => Array.from(norms.subarray(r * count, (r + 1) * count)));
+    const rowLabel = (r: number) => (r === 0 ? 'embedding' : `after block ${r - 1}`);
+    if (format === 'json') return JSON.stringify({ tokens: labels, residualNorm: rows.map((values, r) => ({ layer: rowLabel(r), values })) }, null, 1);
+    return csv([['layer', ...labels], ...rows.map((values, r) => [rowLabel(r), ...values])]);
+  }
+  if (section === 'lens') {
+    const lens = view.lens;
+    if (!lens) return undefined;
+    const ids = new Int32Array(lens.ids);
+    const probs = new Float32Array(lens.probs);
+    const cell = (r: number, t: number, j: number) => ({ token: lens.pieces[ids[(r * count + t) * lens.k + j]] ?? '', prob: probs[(r * count + t) * lens.k + j] });
+    const rowLabel = (r: number) => (r === 0 ? 'embedding' : `after block ${r - 1}`);
+    if (format === 'json') {
+      return JSON.stringify(
+        { tokens: labels, rows: Array.from({ length: lens.rows }, (_, r) => ({ layer: rowLabel(r), predictions: labels.map((_, t) => Array.from({ length: lens.k }, (_, j) => cell(r, t, j))) })) },
+        null,
+        1,
+      );
+    }
+    return csv([['layer', ...labels], ...Array.from({ length: lens.rows }, (_, r) => [rowLabel(r), ...labels.map((_, t) => `${cell(r, t, 0).token} (${cell(r, t, 0).prob.toFixed(4)})`)])]);
+  }
+  if (format === 'json') return JSON.stringify(view.heads, null, 1);
+  return csv([['layer', 'head', 'previous_token', 'first_token', 'induction', 'self'], ...view.heads.map((h) => [h.layer, h.head, h.previousToken, h.firstToken, h.induction, h.self])]);
+}
