@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ByteLruCache, typedArrayBytes } from './analysisCache';
+import { chooseBackend, nativeRuntimeInstalled } from './backendChoice';
 import { affects, readSettings, type Settings } from './config';
 import { EngineClient } from './engine/client';
 import { ModelLensError } from './engine/errors';
@@ -26,6 +27,7 @@ const RECENT_LIMIT = 8;
 export class ModelManager implements vscode.Disposable {
   private engine: EngineClient;
   private settings: Settings;
+  private backend!: ReturnType<typeof chooseBackend>;
   private info: ModelInfo | undefined;
   /** The model being loaded or loaded last, and how that went. */
   private attempt: LoadAttempt | undefined;
@@ -63,9 +65,10 @@ export class ModelManager implements vscode.Disposable {
   }
 
   private createEngine(): EngineClient {
+    this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled());
     return new EngineClient({
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
-      backend: 'wasm',
+      backend: this.backend.backend,
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
     });
@@ -91,7 +94,7 @@ export class ModelManager implements vscode.Disposable {
   }
 
   get backendReason(): string {
-    return 'WebAssembly (onnxruntime-web): runs everywhere, offline.';
+    return this.backend.reason;
   }
 
   get cacheBytes(): number {

@@ -1,6 +1,7 @@
 // Every attention form exporters produce, on small random models built for the test: the engine
 // must find the attention, say how it got it, and pass the same identities as on real exports.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
@@ -19,11 +20,15 @@ const FORMS: { form: AttentionForm; source: string; window?: number }[] = [
   { form: 'gqa-window-softcap', source: 'GroupQueryAttention', window: 3 },
 ];
 
-describe.each(FORMS)('$form attention', ({ form, source, window }) => {
+// The same engine runs on ONNX Runtime's WebAssembly build and, where installed, its native build.
+const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
+const CASES = BACKENDS.flatMap((backend) => FORMS.map((f) => ({ ...f, backend })));
+
+describe.each(CASES)('$form attention on $backend', ({ form, source, window, backend }) => {
   let model: LoadedModel;
   let analysis: Analysis;
   beforeAll(async () => {
-    model = await LoadedModel.load(writeModelFolder(form, buildDecoder({ attention: form })), { backend: 'wasm', threads: 1 });
+    model = await LoadedModel.load(writeModelFolder(form, buildDecoder({ attention: form })), { backend, threads: 1 });
     analysis = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
   });
 
