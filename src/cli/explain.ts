@@ -62,7 +62,7 @@ function toJson(info: ModelInfo, a: Analysis): object {
     })),
     attention,
     activations,
-    lens: a.lens ? { ids: nest(a.lens.ids, [a.lens.rows, a.tokens.length, a.lens.k]), probs: nest(a.lens.probs, [a.lens.rows, a.tokens.length, a.lens.k]) } : null,
+    lens: a.lens ? { fromPosition: a.lens.from, ids: nest(a.lens.ids, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]), probs: nest(a.lens.probs, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]) } : null,
   };
 }
 

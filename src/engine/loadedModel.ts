@@ -282,12 +282,13 @@ export class LoadedModel {
     const k = options.topK ?? 10;
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
-    const lens = options.lens && plan.lens;
+    const lensFrom = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.start >= (options.lens as { fromChar: number }).fromChar) : -1;
+    const lens = lensFrom >= 0 ? plan.lens : undefined;
     const feeds = buildFeeds(
       this.runtime,
       this.inputs,
       // Without the lens one position is still fed: zero-size tensors trip some head operators.
-      { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i) : [0] } : undefined },
+      { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i).slice(lensFrom) : [0] } : undefined },
       this.info.file,
     );
     const fetches = new Set([plan.logits]);
@@ -326,7 +327,7 @@ export class LoadedModel {
       topK: Math.min(k, vocab),
       activations,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
-      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k } : undefined,
+      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
       vocab,
@@ -376,12 +377,13 @@ function collectActivations(plan: InstrumentationPlan, outputs: Record<string, O
 /** The lens' last row must be the model's own prediction at every position. */
 function lensMatchesLogits(analysis: Analysis): boolean {
   const lens = analysis.lens!;
-  const positions = analysis.tokens.length;
+  const positions = analysis.tokens.length - lens.from;
   const last = (lens.rows - 1) * positions * lens.k;
   for (let p = 0; p < positions; p++) {
     const i = last + p * lens.k;
-    if (lens.ids[i] !== analysis.topIds[p * analysis.topK]) return false;
-    if (Math.abs(lens.probs[i] - analysis.topProbs[p * analysis.topK]) > 1e-3) return false;
+    const top = (lens.from + p) * analysis.topK;
+    if (lens.ids[i] !== analysis.topIds[top]) return false;
+    if (Math.abs(lens.probs[i] - analysis.topProbs[top]) > 1e-3) return false;
   }
   return true;
 }

@@ -51,8 +51,8 @@ export interface AnalyzeOptions {
   attention?: boolean;
   /** Residual stream and MLP activations. */
   activations?: boolean;
-  /** Logit lens top-k for every position. */
-  lens?: boolean;
+  /** Logit lens top-k for every position (true), or for the tokens from a character offset on. */
+  lens?: boolean | { fromChar: number };
   /** Attention rollout through the layers (needs attention in every layer). */
   rollout?: boolean;
   /** Alternatives kept per position (default 10). */
@@ -84,8 +84,11 @@ export interface Analysis {
   activations: Record<string, TensorData>;
   /** Attention rollout, when asked for and every layer has a pattern. [layer, query, key] */
   rollout?: TensorData;
-  /** Logit lens: row 0 is the embedding, row L + 1 the stream after block L. [layer + 1, pos, k] */
-  lens?: { ids: Int32Array; probs: Float32Array; rows: number; k: number };
+  /**
+   * Logit lens for positions from..end: row 0 is the embedding, row L + 1 the stream after
+   * block L. [layer + 1, pos - from, k]
+   */
+  lens?: { ids: Int32Array; probs: Float32Array; rows: number; k: number; from: number };
   /** Readable text of every id in topIds and the lens, for showing predictions. */
   pieces: Record<number, string>;
   /** Size of the model's output vocabulary. */

@@ -14,8 +14,9 @@ export function windowTokens(analysis: Analysis, plan: WindowPlan): TokenInfo[] 
     const before = i - 1;
     const top = before < 0 ? [] : Array.from({ length: k }, (_, j) => ({ text: analysis.pieces[analysis.topIds[before * k + j]] ?? '', prob: analysis.topProbs[before * k + j] }));
     let firstTopRow = -1;
-    if (lens && before >= 0) {
-      for (let r = 0; r < lens.rows && firstTopRow < 0; r++) if (lens.ids[(r * positions + before) * lens.k] === t.id) firstTopRow = r;
+    if (lens && before >= lens.from) {
+      const covered = positions - lens.from;
+      for (let r = 0; r < lens.rows && firstTopRow < 0; r++) if (lens.ids[(r * covered + before - lens.from) * lens.k] === t.id) firstTopRow = r;
     }
     out.push({
       start,

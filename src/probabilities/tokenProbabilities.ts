@@ -90,7 +90,7 @@ export class TokenProbabilities implements vscode.Disposable {
       const version = doc.version;
       const text = doc.getText(new vscode.Range(doc.positionAt(plan.contextStart), doc.positionAt(plan.ownedEnd)));
       work = this.models
-        .analyze(text, { lens: true, topK: TOP_K }, token)
+        .analyze(text, { lens: { fromChar: plan.ownedStart - plan.contextStart }, topK: TOP_K }, token)
         .then((analysis) => {
           // Text edited meanwhile: these offsets describe text that no longer exists.
           if (doc.version !== version) return undefined;

@@ -141,7 +141,8 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       const baseOffset = Math.max(0, start - info.positions * CHARS_PER_TOKEN);
       const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), range.end));
       this.post({ type: 'analysing', text: `Analysing the selection with ${info.name}…` });
-      const analysis = await this.models.analyze(text, { attention: true, activations: true, lens: true }, cancel.token);
+      // The lens is the costly part for large vocabularies: run it only on the selected tokens.
+      const analysis = await this.models.analyze(text, { attention: true, activations: true, lens: { fromChar: start - baseOffset } }, cancel.token);
       // A stale result (newer selection, or the text changed) is dropped, never shown on the wrong text.
       if (cancel.token.isCancellationRequested || doc.version !== version) return;
       const selected: SelectedText = { id: this.nextId++, analysis, info, document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) }, baseOffset, first: firstSelectedToken(analysis, baseOffset, start) };

@@ -86,13 +86,14 @@ export function topNeurons(s: SelectedText, layer: number, token: number, count 
 
 function lensView(s: SelectedText): SideAnalysisView['lens'] {
   const lens = s.analysis.lens;
-  if (!lens) return undefined;
-  const positions = s.analysis.tokens.length;
-  const count = positions - s.first;
+  if (!lens || lens.from > s.first) return undefined;
+  // The lens rows cover positions lens.from..end.
+  const positions = s.analysis.tokens.length - lens.from;
+  const count = s.analysis.tokens.length - s.first;
   const ids = new Int32Array(lens.rows * count * lens.k);
   const probs = new Float32Array(lens.rows * count * lens.k);
   for (let r = 0; r < lens.rows; r++) {
-    const from = (r * positions + s.first) * lens.k;
+    const from = (r * positions + s.first - lens.from) * lens.k;
     ids.set(lens.ids.subarray(from, from + count * lens.k), r * count * lens.k);
     probs.set(lens.probs.subarray(from, from + count * lens.k), r * count * lens.k);
   }

@@ -42,13 +42,14 @@ export function avError(pattern: TensorData, v: TensorData, z: TensorData): numb
 /** The lens' last row (the stream after the last block) gives the model's own predictions. */
 export function expectLensEqualsLogits(a: Analysis, tolerance = 1e-4): void {
   const lens = a.lens!;
-  const positions = a.tokens.length;
+  const positions = a.tokens.length - lens.from;
   const k = Math.min(lens.k, a.topK);
   const lastRow = (lens.rows - 1) * positions * lens.k;
   for (let p = 0; p < positions; p++) {
     for (let j = 0; j < k; j++) {
-      expect(lens.ids[lastRow + p * lens.k + j]).toBe(a.topIds[p * a.topK + j]);
-      expect(Math.abs(lens.probs[lastRow + p * lens.k + j] - a.topProbs[p * a.topK + j])).toBeLessThan(tolerance);
+      const model = (lens.from + p) * a.topK + j;
+      expect(lens.ids[lastRow + p * lens.k + j]).toBe(a.topIds[model]);
+      expect(Math.abs(lens.probs[lastRow + p * lens.k + j] - a.topProbs[model])).toBeLessThan(tolerance);
     }
   }
 }

@@ -56,6 +56,19 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
     expectLensEqualsLogits(analysis);
   });
 
+  it('runs the lens on the tokens from a character on, with the same numbers', async () => {
+    const part = await model.analyze(TEXT, { lens: { fromChar: 24 } });
+    const full = analysis.lens!;
+    const lens = part.lens!;
+    expect(lens.from).toBe(24);
+    const n = analysis.tokens.length;
+    for (let r = 0; r < lens.rows; r++) {
+      for (let p = lens.from; p < n; p++) {
+        expect(lens.ids[(r * (n - lens.from) + p - lens.from) * lens.k]).toBe(full.ids[(r * n + p) * full.k]);
+      }
+    }
+  });
+
   it('exposes the residual stream and MLP activations under TransformerLens names', () => {
     const positions = analysis.tokens.length;
     const a = analysis.activations;

@@ -29,7 +29,7 @@ function selected(): SelectedText {
       'blocks.0.attn.hook_pattern': { shape: [1, s, s], data: Float32Array.from([1, 0, 0, 1, 0, 0, 0, 1, 0]) },
     },
     // Two lens rows (embedding, after block 0), k = 2.
-    lens: { rows: 2, k: 2, ids: Int32Array.from([1, 2, 5, 6, 7, 8, 9, 9, 6, 5, 8, 7]), probs: Float32Array.from([0.6, 0.1, 0.5, 0.2, 0.4, 0.3, 0.9, 0.1, 0.8, 0.1, 0.7, 0.2]) },
+    lens: { rows: 2, k: 2, from: 0, ids: Int32Array.from([1, 2, 5, 6, 7, 8, 9, 9, 6, 5, 8, 7]), probs: Float32Array.from([0.6, 0.1, 0.5, 0.2, 0.4, 0.3, 0.9, 0.1, 0.8, 0.1, 0.7, 0.2]) },
     pieces: { 1: 'a', 2: 'b', 5: 'x', 6: ' y', 7: 'z', 8: 'w', 9: 'q' },
     vocab: 10,
     forwardMs: 1,
