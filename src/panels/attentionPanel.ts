@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage } from '../engine/errors';
 import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type HeadChoice, type ToAttentionPanel } from '../protocol';
-import { localResourceRoots, webviewHtml } from '../webviewHtml';
+import { setUpWebview } from '../webviewSetup';
 import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from './attentionView';
 
 export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
@@ -160,9 +160,8 @@ export class AttentionPanels implements vscode.Disposable {
   }
 
   private configure(panel: vscode.WebviewPanel): AttentionPanel {
-    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
-    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
+    setUpWebview(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
     const wrapped = new AttentionPanel(panel, this.highlights, () => this.panels.delete(wrapped));
     this.panels.add(wrapped);
     return wrapped;

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { errorMessage, ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../protocol';
-import { localResourceRoots, webviewHtml } from '../webviewHtml';
+import { setUpWebview } from '../webviewSetup';
 import { exportSection, firstSelectedToken, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
 
 export const SIDE_VIEW_ID = 'modelLens.sidePanel';
@@ -40,8 +40,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    view.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
-    view.webview.html = webviewHtml(view.webview, this.extensionUri, 'sidebar', 'Model Lens side panel');
+    setUpWebview(view.webview, this.extensionUri, 'sidebar', 'Model Lens side panel');
     view.webview.onDidReceiveMessage((raw) => {
       const message = parseFromSideView(raw);
       if (message) void this.handle(message);
