@@ -1,6 +1,7 @@
 // Owns the engine for the extension host: loads the configured model on first use (with a
 // cancellable progress notification), reloads when settings change, keeps the previous model
 // working when a new one fails, and caches analyses so repeated requests cost nothing.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,6 +13,8 @@ import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
 
 const CACHE_BYTES = 256 * 1024 * 1024;
+/** Quiet time after a change to the model's files before it is loaded again. */
+const RELOAD_DELAY_MS = 1500;
 
 interface LoadAttempt {
   target: string;
@@ -35,6 +38,7 @@ export class ModelManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ModelInfo>();
   private readonly loadingChanged = new vscode.EventEmitter<string | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
+  private watcher: vscode.Disposable | undefined;
   /** Fires when a model finished loading and is now the one in use. */
   readonly onDidChangeModel = this.changed.event;
   /** Fires with a model's name when it starts loading, and undefined when loading ends. */
@@ -147,6 +151,7 @@ export class ModelManager implements vscode.Disposable {
         this.info = info;
         this.cache.clear();
         this.remember(target);
+        this.watch(target, info);
         this.changed.fire(info);
       },
       (e: unknown) => {
@@ -159,6 +164,32 @@ export class ModelManager implements vscode.Disposable {
       if (this.attempt === attempt) this.loadingChanged.fire(undefined);
     });
     return attempt;
+  }
+
+  /**
+   * A model replaced on disk is loaded again (a broken replacement is reported and the copy in
+   * memory stays in use); a deleted one keeps working from memory, and the user is told.
+   */
+  private watch(target: string, info: ModelInfo): void {
+    this.watcher?.dispose();
+    this.watcher = undefined;
+    if (info.folder === this.defaultModelPath) return;
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(info.folder), '**/*.{onnx,onnx_data,data,json}'));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = (uri: vscode.Uri) => {
+      if (timer) clearTimeout(timer);
+      // Exports write several files in a row: wait until they are done.
+      timer = setTimeout(() => {
+        if (this.info !== info) return;
+        if (!fs.existsSync(info.file)) {
+          void vscode.window.showWarningMessage(`Model Lens: ${info.file} was deleted. ${info.name} keeps working from memory until another model is chosen.`);
+          return;
+        }
+        void vscode.window.showInformationMessage(`Model Lens: ${path.basename(uri.fsPath)} changed on disk; loading ${info.name} again.`);
+        this.startLoading(target);
+      }, RELOAD_DELAY_MS);
+    };
+    this.watcher = vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) });
   }
 
   private async reportLoadFailure(error: ModelLensError): Promise<void> {
@@ -192,6 +223,7 @@ export class ModelManager implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.watcher?.dispose();
     this.engine.dispose();
     for (const d of this.disposables) d.dispose();
   }
