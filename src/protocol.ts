@@ -2,7 +2,7 @@
 // Tensors travel as ArrayBuffers (VS Code transfers them without JSON); their shapes are written
 // next to them. Messages from a webview are untrusted input: parse them with the guards below.
 import type { HeadScores } from './engine/headScores';
-import type { AttentionSource } from './engine/types';
+import type { AttentionSource, ModelInfo } from './engine/types';
 
 export interface TokenView {
   text: string;
@@ -81,30 +81,12 @@ export type FromAttentionPanel =
   /** PNG comes as a data: URL of the canvas; JSON and CSV are made by the host from its data. */
   | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string };
 
-/** The model section of the side panel. */
-export interface ModelView {
-  name: string;
-  folder: string;
-  file: string;
-  fileBytes: number;
-  architecture?: string;
-  producer: string;
-  precision: string;
-  parameters: number;
-  layers: number;
-  heads: number;
-  dModel: number;
-  dHead: number;
-  dMlp: number;
-  vocab: number;
-  positions: number;
-  backend: string;
+/** The model section of the side panel: the engine's ModelInfo, with attention sources in words. */
+export interface ModelView extends Omit<ModelInfo, 'layerInfo'> {
   /** Why this backend was chosen. */
   backendReason: string;
-  threads: number;
-  /** How attention was obtained, per layer, in words. */
+  /** How attention was obtained, per layer. */
   attention: { kind: AttentionSource['kind']; text: string }[];
-  notes: string[];
   isDefault: boolean;
 }
 

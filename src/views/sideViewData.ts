@@ -5,26 +5,11 @@ import type { Analysis, ModelInfo } from '../engine/types';
 import type { ModelView, SideAnalysisView, TokenView } from '../protocol';
 
 export function modelView(info: ModelInfo, isDefault: boolean, backendReason: string): ModelView {
+  const { layerInfo, ...rest } = info;
   return {
-    name: info.name,
-    folder: info.folder,
-    file: info.file,
-    fileBytes: info.fileBytes,
-    architecture: info.architecture,
-    producer: info.producer,
-    precision: info.precision,
-    parameters: info.parameters,
-    layers: info.layers,
-    heads: info.heads,
-    dModel: info.dModel,
-    dHead: info.dHead,
-    dMlp: info.dMlp,
-    vocab: info.vocab,
-    positions: info.positions,
-    backend: info.backend,
+    ...rest,
     backendReason,
-    threads: info.threads,
-    attention: info.layerInfo.map(({ attention: a, checkError }) => ({
+    attention: layerInfo.map(({ attention: a, checkError }) => ({
       kind: a.kind,
       text:
         a.kind === 'softmax'
@@ -33,7 +18,6 @@ export function modelView(info: ModelInfo, isDefault: boolean, backendReason: st
             ? `recomputed from fused ${a.op}${checkError !== undefined ? ` (A·V matches its output to ${checkError.toExponential(0)})` : ''}`
             : `unavailable: ${a.reason}`,
     })),
-    notes: info.notes,
     isDefault,
   };
 }
