@@ -67,6 +67,8 @@ export type ToAttentionPanel =
   | { type: 'loading'; text: string }
   | { type: 'show'; view: AttentionView }
   | { type: 'headDetail'; detail: HeadDetail }
+  /** The host has no Q/K/V for that head (e.g. its layer's attention is unavailable). */
+  | { type: 'headDetailError'; id: number; layer: number; head: number; message: string }
   | { type: 'focus'; layer: number; head: number }
   | { type: 'error'; message: string };
 
@@ -78,8 +80,11 @@ export type FromAttentionPanel =
   | { type: 'selectToken'; id: number; query: number; layer: number; head: HeadChoice }
   | { type: 'clearSelection' }
   | { type: 'requestHeadDetail'; id: number; layer: number; head: number }
-  /** PNG comes as a data: URL of the canvas; JSON and CSV are made by the host from its data. */
-  | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string };
+  /**
+   * PNG comes as a data: URL of the canvas (scope 'grid': every head, 'head': the chosen one);
+   * JSON and CSV are made by the host from its data for the chosen layer and head.
+   */
+  | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string; scope?: 'grid' | 'head' };
 
 /** The model section of the side panel: the engine's ModelInfo, with attention sources in words. */
 export interface ModelView extends Omit<ModelInfo, 'layerInfo'> {
@@ -163,7 +168,8 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
       if (!formatOk || !pngOk || !isInt(m.id) || !isInt(m.layer, 4096) || !isHead(m.head)) return undefined;
-      return { type: 'export', id: m.id, format: m.format as ExportFormat, layer: m.layer, head: m.head, ...(m.format === 'png' ? { png: m.png as string } : {}) };
+      const scope = m.scope === 'grid' ? 'grid' : 'head';
+      return { type: 'export', id: m.id, format: m.format as ExportFormat, layer: m.layer, head: m.head, scope, ...(m.format === 'png' ? { png: m.png as string } : {}) };
     }
     default:
       return undefined;

@@ -103,10 +103,11 @@ export class ExplainAttention {
 
   /** Restores a panel VS Code brought back after a reload, explaining the same text again. */
   restore = async (panel: AttentionPanel, state: PanelState | undefined): Promise<void> => {
-    if (!state?.uri || !state.selection) {
+    const explained = state?.explained;
+    if (!explained) {
       panel.error('Select some text and run Model Lens: Explain Attention.');
       return;
     }
-    await this.explain(panel, { uri: state.uri, selection: state.selection });
+    await this.explain(panel, explained);
   };
 }

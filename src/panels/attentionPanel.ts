@@ -10,10 +10,9 @@ import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headD
 
 export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
 
-/** What a restored panel remembers, to explain the same text again after a reload. */
+/** The part of the webview's saved state the host reads: what to explain again after a reload. */
 export interface PanelState {
-  uri: string;
-  selection: { start: number; end: number };
+  explained?: { uri: string; selection: { start: number; end: number } } | null;
 }
 
 class AttentionPanel {
@@ -86,13 +85,22 @@ class AttentionPanel {
         return;
       case 'requestHeadDetail': {
         const detail = headDetail(explained.text, message.layer, message.head);
-        if (detail) void this.panel.webview.postMessage({ type: 'headDetail', detail } satisfies ToAttentionPanel);
+        const { id, layer, head } = message;
+        const reply: ToAttentionPanel = detail
+          ? { type: 'headDetail', detail }
+          : { type: 'headDetailError', id, layer, head, message: `Layer ${layer} gives no Q, K and V for head ${head}: ${this.sourceReason(layer)}` };
+        void this.panel.webview.postMessage(reply);
         return;
       }
       case 'export':
         await this.export(explained.view, message);
         return;
     }
+  }
+
+  private sourceReason(layer: number): string {
+    const source = this.explained?.text.info.layerInfo[layer]?.attention;
+    return source?.kind === 'unavailable' ? source.reason : 'the model does not expose them.';
   }
 
   private highlightToken(view: AttentionView, query: number, layer: number, head: HeadChoice): void {
@@ -119,7 +127,8 @@ class AttentionPanel {
 
   private async export(view: AttentionView, message: FromAttentionPanel & { type: 'export' }): Promise<void> {
     const headName = typeof message.head === 'number' ? `H${message.head}` : message.head;
-    const base = `attention-${view.document.name.replace(/[^\w.-]+/g, '_')}-L${message.layer}-${headName}`;
+    const what = message.format === 'png' && message.scope === 'grid' ? 'all-heads' : `L${message.layer}-${headName}`;
+    const base = `attention-${view.document.name.replace(/[^\w.-]+/g, '_')}-${what}`;
     let content: Uint8Array | undefined;
     if (message.format === 'png') content = Buffer.from(message.png!.slice('data:image/png;base64,'.length), 'base64');
     else {

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { AttentionView } from '../../../src/protocol';
+import { cellAt, ellipsize, fitCellSize, labelStride, windowAround } from '../../../webview/shared/layout';
+import { DEFAULT_STATE, fitStateToView, restoreState } from '../../../webview/attention/state';
+import { decodeDetail, floats, ViewData } from '../../../webview/attention/viewData';
+
+describe('layout', () => {
+  it('fits cells within bounds', () => {
+    expect(fitCellSize(600, 12, 6, 28)).toBe(28);
+    expect(fitCellSize(600, 128, 6, 28)).toBe(6);
+    expect(fitCellSize(600, 40, 6, 28)).toBe(15);
+  });
+
+  it('thins labels that would overlap', () => {
+    expect(labelStride(14, 12)).toBe(1);
+    expect(labelStride(5, 12)).toBe(3);
+  });
+
+  it('ellipsises to a width', () => {
+    const measure = (s: string) => s.length * 10;
+    expect(ellipsize('short', 100, measure)).toBe('short');
+    expect(ellipsize('a long token text', 60, measure)).toBe('a lon…');
+    expect(ellipsize('abc', 5, measure)).toBe('…');
+    expect(ellipsize('😀😀😀😀', 30, measure)).toBe('😀…'); // never splits a surrogate pair
+  });
+
+  it('windows around a centre within bounds', () => {
+    expect(windowAround(50, 16, 0, 100)).toEqual([43, 59]);
+    expect(windowAround(2, 16, 0, 100)).toEqual([0, 16]);
+    expect(windowAround(99, 16, 0, 100)).toEqual([84, 100]);
+    expect(windowAround(5, 16, 3, 10)).toEqual([3, 10]);
+  });
+
+  it('finds the cell under a point', () => {
+    expect(cellAt(25, 15, 10, 5, 10, 10, 3, 3)).toEqual({ row: 1, col: 1 });
+    expect(cellAt(5, 15, 10, 5, 10, 10, 3, 3)).toBeNull();
+    expect(cellAt(45, 15, 10, 5, 10, 10, 3, 3)).toBeNull();
+  });
+});
+
+function view(partial: Partial<AttentionView> = {}): AttentionView {
+  const tokens = Array.from({ length: 4 }, (_, i) => ({ text: `t${i}`, start: i, end: i + 1, special: false, prob: null, rank: null }));
+  const pattern = new Float32Array(2 * 2 * 4).fill(0.25);
+  return {
+    id: 3,
+    model: { name: 'm', layers: 2, heads: 2, dHead: 4 },
+    document: { uri: 'u', name: 'n' },
+    tokens,
+    queryStart: 2,
+    queryCount: 2,
+    notes: [],
+    layers: [{ source: { kind: 'softmax' }, pattern: pattern.buffer }, { source: { kind: 'unavailable', reason: 'fused' } }],
+    ...partial,
+  };
+}
+
+describe('state', () => {
+  it('restores only valid fields', () => {
+    expect(restoreState(undefined)).toEqual(DEFAULT_STATE);
+    const s = restoreState({ tab: 'math', layer: 2, head: 'mean', scale: 'log', query: -1, ignoreFirst: 'yes', viewId: 5 });
+    expect(s).toMatchObject({ tab: 'math', layer: 2, head: 'mean', scale: 'log', query: null, ignoreFirst: false, viewId: 5 });
+    expect(restoreState({ tab: 'nope', head: 'max' })).toMatchObject({ tab: 'model', head: 0 });
+  });
+
+  it('applies focus and drops the selection for a new analysis', () => {
+    const s = fitStateToView({ ...DEFAULT_STATE, viewId: 1, query: 3 }, view({ focus: { layer: 1, head: 1 } }));
+    expect(s).toMatchObject({ viewId: 3, query: null, layer: 1, head: 1, tab: 'head' });
+  });
+
+  it('keeps the state for the same analysis, clamped', () => {
+    const s = fitStateToView({ ...DEFAULT_STATE, viewId: 3, query: 3, layer: 9, head: 7, tab: 'math' }, view({ focus: { layer: 0, head: 0 } }));
+    expect(s).toMatchObject({ query: 3, layer: 1, head: 1, tab: 'math' });
+    expect(fitStateToView({ ...DEFAULT_STATE, viewId: 3, query: 1 }, view()).query).toBeNull(); // not an explained token
+    expect(fitStateToView({ ...DEFAULT_STATE, viewId: 3, head: 'rollout' }, view()).head).toBe('mean'); // no rollout sent
+  });
+});
+
+describe('view data', () => {
+  it('decodes buffers and rejects wrong sizes', () => {
+    expect(floats(new Float32Array([1, 2]).buffer)?.length).toBe(2);
+    expect(floats(new Uint8Array(3).buffer)).toBeUndefined();
+    expect(floats('x')).toBeUndefined();
+    const d = new ViewData(view());
+    expect(d.hasAttention(0)).toBe(true);
+    expect(d.hasAttention(1)).toBe(false);
+    expect(d.matrix(0, 1)?.length).toBe(8);
+    expect(d.matrix(0, 'mean')?.[0]).toBeCloseTo(0.25);
+    expect(d.matrix(0, 'rollout')).toBeUndefined();
+    const bad = new ViewData(view({ layers: [{ source: { kind: 'softmax' }, pattern: new Float32Array(3).buffer }, { source: { kind: 'softmax' } }] }));
+    expect(bad.layers[0].source.kind).toBe('unavailable');
+    expect(bad.layers[1].source.kind).toBe('unavailable');
+  });
+
+  it('checks head detail sizes', () => {
+    const buf = new Float32Array(4 * 4).buffer;
+    const ok = decodeDetail({ id: 3, layer: 0, head: 0, dHead: 4, q: buf, k: buf, v: buf, z: buf, scale: 0.5 }, 4);
+    expect(typeof ok).toBe('object');
+    const bad = decodeDetail({ id: 3, layer: 0, head: 0, dHead: 4, q: buf, k: new Float32Array(3).buffer, v: buf, z: buf, scale: 0.5 }, 4);
+    expect(bad).toMatch(/^K has 3 values/);
+  });
+});

@@ -1,0 +1,113 @@
+// Pure reshaping of attention tensors for display: one head or the mean of a layer's heads,
+// the key columns on screen, future (masked) keys as NaN, the strongest keys of a row.
+// Patterns are Float32 [head, query, key] with queries = the explained tokens and keys = every
+// analysed token, as in src/protocol.ts.
+
+/** One head's [query, key] matrix, without copying. */
+export function headMatrix(pattern: Float32Array, head: number, queries: number, keys: number): Float32Array {
+  const size = queries * keys;
+  return pattern.subarray(head * size, (head + 1) * size);
+}
+
+/** Mean over heads: [head, query, key] → [query, key]. */
+export function meanOverHeads(pattern: Float32Array, heads: number, queries: number, keys: number): Float32Array {
+  const size = queries * keys;
+  const out = new Float32Array(size);
+  if (heads <= 0) return out;
+  for (let h = 0; h < heads; h++) {
+    const off = h * size;
+    for (let i = 0; i < size; i++) out[i] += pattern[off + i];
+  }
+  for (let i = 0; i < size; i++) out[i] /= heads;
+  return out;
+}
+
+/** Row `layer` of a [layer, query, key] tensor (the rollout), without copying. */
+export function layerRow(tensor: Float32Array, layer: number, queries: number, keys: number): Float32Array {
+  return headMatrix(tensor, layer, queries, keys);
+}
+
+/** Columns [from, to) of a [rows, cols] matrix. */
+export function cropColumns(matrix: ArrayLike<number>, rows: number, cols: number, from: number, to: number): Float32Array {
+  const width = Math.max(0, to - from);
+  const out = new Float32Array(rows * width);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < width; c++) out[r * width + c] = matrix[r * cols + from + c];
+  }
+  return out;
+}
+
+/**
+ * A copy with NaN where the key comes after the query (the causal mask hides it from the model,
+ * so it is "no value", not "zero attention"). Row r is token `firstQuery + r`, column c is
+ * token `firstKey + c`.
+ */
+export function maskFuture(matrix: ArrayLike<number>, rows: number, cols: number, firstQuery: number, firstKey: number): Float32Array {
+  const out = Float32Array.from(matrix as ArrayLike<number>);
+  for (let r = 0; r < rows; r++) {
+    const q = firstQuery + r;
+    for (let c = Math.max(0, q - firstKey + 1); c < cols; c++) out[r * cols + c] = NaN;
+  }
+  return out;
+}
+
+/** Which keys are on screen: the explained tokens only, or every analysed token. */
+export interface KeyWindow {
+  /** First key on screen, as an index into tokens. */
+  from: number;
+  /** One past the last key on screen. */
+  to: number;
+}
+
+/**
+ * Keys shown for queries tokens[queryStart .. queryStart + queryCount): keys after the last
+ * query are always masked, so they are never shown.
+ */
+export function keyWindow(queryStart: number, queryCount: number, totalKeys: number, includeContext: boolean): KeyWindow {
+  const to = Math.min(totalKeys, queryStart + queryCount);
+  return { from: includeContext ? 0 : Math.min(queryStart, to), to };
+}
+
+export interface ShownMatrix {
+  rows: number;
+  cols: number;
+  /** [query, shown key]; NaN for masked cells. */
+  values: Float32Array;
+  keys: KeyWindow;
+  /** Column of token 0 if it is on screen (for "ignore the first token"), else -1. */
+  firstTokenColumn: number;
+}
+
+/** The part of a [query, key] matrix a heatmap shows. */
+export function shownMatrix(full: ArrayLike<number>, queryStart: number, queryCount: number, totalKeys: number, includeContext: boolean): ShownMatrix {
+  const keys = keyWindow(queryStart, queryCount, totalKeys, includeContext);
+  const cols = keys.to - keys.from;
+  const cropped = cropColumns(full, queryCount, totalKeys, keys.from, keys.to);
+  return {
+    rows: queryCount,
+    cols,
+    values: maskFuture(cropped, queryCount, cols, queryStart, keys.from),
+    keys,
+    firstTokenColumn: keys.from === 0 && cols > 0 ? 0 : -1,
+  };
+}
+
+export interface Ranked {
+  index: number;
+  value: number;
+}
+
+/** The k largest finite values of a row, largest first (ties: lower index first). */
+export function topK(row: ArrayLike<number>, k: number): Ranked[] {
+  const out: Ranked[] = [];
+  for (let i = 0; i < row.length; i++) {
+    const value = row[i];
+    if (!Number.isFinite(value)) continue;
+    if (out.length === k && value <= out[out.length - 1].value) continue;
+    let j = out.length;
+    while (j > 0 && out[j - 1].value < value) j--;
+    out.splice(j, 0, { index: i, value });
+    if (out.length > k) out.pop();
+  }
+  return out;
+}

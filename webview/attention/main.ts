@@ -1,0 +1,277 @@
+// The "Explain Attention" webview: wires the parts together and talks to the host. Each part
+// lives in its own file; this one only routes messages and state changes to them.
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import './attention.css';
+import type { ExportFormat, FromAttentionPanel, HeadDetail, ToAttentionPanel } from '../../src/protocol';
+import { clear, el } from '../shared/dom';
+import { cssVar, onThemeChange, themeKind } from '../shared/theme';
+import { Tooltip } from '../shared/tooltip';
+import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
+import { Header } from './header';
+import { HeadView } from './headView';
+import { MathView, type DetailState } from './mathView';
+import { ModelView } from './modelView';
+import { fitStateToView, restoreState, type PanelState } from './state';
+import { Tabs } from './tabs';
+import { TokenStrip } from './tokenStrip';
+import { Toolbar } from './toolbar';
+import { decodeDetail, ViewData } from './viewData';
+
+const api = vscodeApi<FromAttentionPanel, PanelState>();
+let state = restoreState(api.getState());
+let data: ViewData | undefined;
+let theme = themeKind();
+/** Model view thumbnails are costly: redraw them only when shown and something changed. */
+let modelDirty = true;
+let mathDirty = true;
+const details = new Map<string, DetailState>();
+const MAX_DETAILS = 8;
+/** The host answers a detail request only when it has the tensors; silence means it has none. */
+const DETAIL_TIMEOUT_MS = 10_000;
+
+const tooltip = new Tooltip();
+const header = new Header();
+const strip = new TokenStrip({ onPick: pick, onClear: clearSelection });
+const toolbar = new Toolbar({ onChange: change, onExport: exportAs });
+const modelView = new ModelView(tooltip, { onOpen: (layer, head) => change({ tab: 'head', layer, head }) });
+const headView = new HeadView(tooltip, { onPick: pick });
+const mathView = new MathView({ onAllDims: (allDims) => change({ allDims }) });
+const tabs = new Tabs({ model: modelView.element, head: headView.element, math: mathView.element }, (tab) => change({ tab }));
+const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } });
+const content = el('div', { class: 'ml-content' }, header.element, toolbar.element, el('div', { class: 'ml-strip-wrap' }, strip.element), tabs.element);
+const root = document.getElementById('root') ?? document.body;
+root.append(status, content);
+content.hidden = true;
+showLoading('Waiting for the analysis…');
+
+function persist(): void {
+  api.setState(state);
+}
+
+function detailKey(layer: number, head: number): string {
+  return `${data?.view.id}:${layer}:${head}`;
+}
+
+function currentDetail(): DetailState {
+  if (!data || typeof state.head !== 'number') return { kind: 'none' };
+  return details.get(detailKey(state.layer, state.head)) ?? { kind: 'none' };
+}
+
+/** Asks the host for Q, K, V, z of the current head when the math view needs them. */
+function ensureDetail(): void {
+  if (!data || state.tab !== 'math' || typeof state.head !== 'number') return;
+  if (data.layers[state.layer]?.source.kind === 'unavailable') return;
+  const key = detailKey(state.layer, state.head);
+  if (details.has(key)) return;
+  details.set(key, { kind: 'loading' });
+  while (details.size > MAX_DETAILS) details.delete(details.keys().next().value!);
+  const { layer, head } = state;
+  api.postMessage({ type: 'requestHeadDetail', id: data.view.id, layer, head });
+  setTimeout(() => {
+    if (details.get(key)?.kind !== 'loading') return;
+    details.set(key, { kind: 'error', message: `The extension host sent no Q, K, V for layer ${layer}, head ${head}: this model may not expose them. The head view still shows the pattern.` });
+    if (state.layer === layer && state.head === head) {
+      mathDirty = true;
+      render();
+    }
+  }, DETAIL_TIMEOUT_MS);
+}
+
+function postSelection(): void {
+  if (!data || state.query === null) return;
+  api.postMessage({ type: 'selectToken', id: data.view.id, query: state.query, layer: state.layer, head: state.head });
+}
+
+function pick(index: number): void {
+  if (state.query === index) clearSelection();
+  else {
+    change({ query: index });
+    postSelection();
+  }
+}
+
+function clearSelection(): void {
+  if (state.query === null) return;
+  change({ query: null });
+  api.postMessage({ type: 'clearSelection' });
+}
+
+function change(patch: Partial<PanelState>): void {
+  const before = state;
+  state = { ...state, ...patch };
+  const changed = (Object.keys(patch) as (keyof PanelState)[]).filter((k) => before[k] !== state[k]);
+  if (!changed.length) return;
+  persist();
+  const has = (...keys: (keyof PanelState)[]) => keys.some((k) => changed.includes(k));
+  if (has('scale', 'ignoreFirst', 'includeContext')) modelDirty = true;
+  if (has('layer', 'head', 'query', 'allDims')) mathDirty = true;
+  render();
+  if (has('layer', 'head') && state.query !== null) postSelection();
+}
+
+/** Brings every part in line with `state`, doing only the work that is visible. */
+function render(): void {
+  if (!data) return;
+  toolbar.sync(state);
+  tabs.select(state.tab);
+  const settings = { kind: state.scale, ignoreFirst: state.ignoreFirst };
+  headView.update({ ...settings, layer: state.layer, head: state.head, includeContext: state.includeContext, theme });
+  headView.setSelected(state.query);
+  strip.setSelected(state.query);
+  const full = state.query === null ? undefined : data.matrix(state.layer, state.head);
+  const colors = headView.currentColors;
+  const row = state.query === null ? -1 : state.query - data.queryStart;
+  strip.setWeights(full && colors && row >= 0 ? (k) => (k <= state.query! ? full[row * data!.keys + k] : NaN) : null, colors?.normalize ?? (() => NaN), theme);
+  modelView.setCurrent(state.layer, typeof state.head === 'number' ? state.head : null);
+  if (state.tab === 'model' && modelDirty) {
+    modelView.draw(settings, state.includeContext, theme);
+    modelDirty = false;
+  }
+  if (state.tab === 'math') {
+    ensureDetail();
+    if (mathDirty) {
+      mathView.update({ layer: state.layer, head: state.head, query: state.query, allDims: state.allDims, theme }, currentDetail());
+      mathDirty = false;
+    }
+  }
+}
+
+function show(view: ToAttentionPanel & { type: 'show' }): void {
+  const previous = state.viewId;
+  data = new ViewData(view.view);
+  state = fitStateToView(state, view.view);
+  persist();
+  details.clear();
+  modelDirty = true;
+  mathDirty = true;
+  clear(status);
+  status.hidden = true;
+  content.hidden = false;
+  content.classList.remove('busy');
+  header.setData(data);
+  toolbar.setData(data, state);
+  strip.setTokens(data.view.tokens, data.queryStart, data.queryCount);
+  modelView.setData(data);
+  headView.setData(data);
+  mathView.setData(data);
+  render();
+  // The same analysis again (the panel was hidden, or the window reloaded): the editor lost
+  // its decorations with the old webview, so select the restored query again.
+  if (previous === view.view.id && state.query !== null) postSelection();
+}
+
+function onDetail(detail: HeadDetail): void {
+  if (!data || detail.id !== data.view.id) return;
+  const decoded = decodeDetail(detail, data.keys);
+  details.set(detailKey(detail.layer, detail.head), typeof decoded === 'string' ? { kind: 'error', message: `The head's tensors did not arrive whole: ${decoded}` } : { kind: 'ready', detail: decoded });
+  if (detail.layer === state.layer && detail.head === state.head) {
+    mathDirty = true;
+    render();
+  }
+}
+
+/** An error while the math view waits for a head means that answer is not coming. */
+function failPendingDetails(message: string): void {
+  let changed = false;
+  for (const [key, d] of details) {
+    if (d.kind !== 'loading') continue;
+    details.set(key, { kind: 'error', message });
+    changed = true;
+  }
+  if (changed) {
+    mathDirty = true;
+    render();
+  }
+}
+
+function showLoading(text: string): void {
+  clear(status);
+  status.hidden = false;
+  status.className = 'ml-status loading';
+  status.removeAttribute('role');
+  status.append(el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading' } }), el('span', { class: 'ml-status-text', text }));
+  if (data) content.classList.add('busy');
+}
+
+function showError(message: string): void {
+  clear(status);
+  status.hidden = false;
+  status.className = 'ml-status error';
+  status.append(el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }), el('div', {}, el('div', { class: 'ml-status-title', text: 'Model Lens could not explain this selection' }), el('div', { class: 'ml-status-text', text: message })));
+  status.setAttribute('role', 'alert');
+  content.classList.remove('busy');
+}
+
+function exportAs(format: ExportFormat): void {
+  if (!data) return;
+  const base = { type: 'export' as const, id: data.view.id, format, layer: state.layer, head: state.head };
+  if (format !== 'png') {
+    api.postMessage(base);
+    return;
+  }
+  const grid = state.tab === 'model';
+  const png = grid ? modelView.toDataURL(cssVar('--vscode-editor-background', '#1e1e1e'), cssVar('--vscode-editor-foreground', '#cccccc')) : headView.toDataURL();
+  if (png) api.postMessage({ ...base, png, scope: grid ? 'grid' : 'head' });
+}
+
+function isToPanel(m: unknown): m is ToAttentionPanel {
+  if (!m || typeof m !== 'object') return false;
+  const x = m as Record<string, unknown>;
+  switch (x.type) {
+    case 'loading':
+      return typeof x.text === 'string';
+    case 'error':
+      return typeof x.message === 'string';
+    case 'show':
+      return !!x.view && typeof x.view === 'object' && Array.isArray((x.view as { tokens?: unknown }).tokens);
+    case 'headDetail':
+      return !!x.detail && typeof x.detail === 'object';
+    case 'headDetailError':
+      return typeof x.message === 'string';
+    case 'focus':
+      return Number.isInteger(x.layer) && Number.isInteger(x.head);
+    default:
+      return false;
+  }
+}
+
+onHostMessage(isToPanel, (m) => {
+  switch (m.type) {
+    case 'loading':
+      showLoading(m.text);
+      break;
+    case 'show':
+      show(m);
+      break;
+    case 'headDetail':
+      onDetail(m.detail);
+      break;
+    case 'headDetailError':
+      failPendingDetails(m.message);
+      break;
+    case 'focus':
+      if (data) change({ ...fitStateToView({ ...state, layer: m.layer, head: m.head }, data.view), tab: 'head' });
+      break;
+    case 'error':
+      showError(m.message);
+      failPendingDetails(m.message);
+      break;
+  }
+});
+
+onThemeChange((kind) => {
+  theme = kind;
+  modelDirty = true;
+  mathDirty = true;
+  headView.heatmap.themeChanged();
+  render();
+});
+
+document.addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || state.query === null) return;
+  // Escape inside a dropdown closes the dropdown, nothing more.
+  if (e.composedPath().some((n) => n instanceof HTMLElement && n.tagName === 'VSCODE-SINGLE-SELECT')) return;
+  clearSelection();
+});
+
+api.postMessage({ type: 'ready' });

@@ -1,0 +1,377 @@
+// "The math, step by step" for one head, on the real numbers of this input:
+// Q, K, V → S = QKᵀ/√d_k → S + M (causal mask) → A = softmax(S + M) → z = A·V, with proof that
+// the recomputation is the model's own (max |A − pattern|, max |A·V − z|). Tables stay small:
+// at most WINDOW tokens around the selected query; the softmax and A·V still use every key.
+import type { ThemeKind } from '../shared/colorScale';
+import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type RampName } from '../shared/colorScale';
+import { clear, el } from '../shared/dom';
+import { windowAround } from '../shared/layout';
+import { checkHead, recomputeHead, type HeadCheck, type HeadRecomputation } from './attentionMath';
+import { headMatrix } from './aggregate';
+import { formatCell, formatSci, formatWeight, quoted, tokenLabel } from './format';
+import type { DecodedDetail, ViewData } from './viewData';
+import type { HeadChoice } from '../../src/protocol';
+
+/** Most tokens a table shows. */
+export const WINDOW = 16;
+/** Dimensions of Q, K, V, z shown before "…" unless all are asked for. */
+export const SHOWN_DIMS = 8;
+
+export type DetailState = { kind: 'none' } | { kind: 'loading' } | { kind: 'error'; message: string } | { kind: 'ready'; detail: DecodedDetail };
+
+export interface MathSettings {
+  layer: number;
+  head: HeadChoice;
+  query: number | null;
+  allDims: boolean;
+  theme: ThemeKind;
+}
+
+export interface MathViewEvents {
+  onAllDims(all: boolean): void;
+}
+
+interface Cached {
+  detail: DecodedDetail;
+  rec: HeadRecomputation;
+  check: HeadCheck;
+}
+
+export class MathView {
+  readonly element: HTMLDivElement;
+  private data: ViewData | undefined;
+  private cached: Cached | undefined;
+
+  constructor(private readonly events: MathViewEvents) {
+    this.element = el('div', { class: 'ml-math', attrs: { role: 'region', 'aria-label': 'The math, step by step' } });
+  }
+
+  setData(data: ViewData): void {
+    this.data = data;
+    this.cached = undefined;
+  }
+
+  update(settings: MathSettings, state: DetailState): void {
+    clear(this.element);
+    const data = this.data;
+    if (!data) return;
+    const { layer, head } = settings;
+    this.element.appendChild(formula());
+    if (typeof head !== 'number') {
+      this.element.appendChild(notice('info', `The formula runs per head. ${head === 'mean' ? 'The mean of heads' : 'The rollout'} is made afterwards from the heads' patterns, so pick a single head in the head picker to see its numbers.`));
+      return;
+    }
+    const source = data.layers[layer]?.source;
+    if (source?.kind === 'unavailable') {
+      this.element.appendChild(notice('warning', `Layer ${layer}'s attention could not be read from this model, so there are no Q, K, V to show: ${source.reason}`));
+      return;
+    }
+    if (source?.kind === 'recomputed') {
+      this.element.appendChild(notice('info', `Layer ${layer} computes attention inside a fused ${source.op} operator (${source.detail}), which never outputs its weights. Q, K and V below were recomputed from the operator's input; A·V is checked against the operator's own output.`));
+    }
+    if (state.kind === 'loading' || state.kind === 'none') {
+      this.element.appendChild(el('div', { class: 'ml-math-loading' }, el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading Q, K, V' } }), el('span', { text: `Fetching Q, K, V of layer ${layer}, head ${head}…` })));
+      return;
+    }
+    if (state.kind === 'error') {
+      this.element.appendChild(notice('error', state.message));
+      return;
+    }
+    const { detail } = state;
+    if (detail.detail.note) this.element.appendChild(notice('info', detail.detail.note));
+    const cached = this.recompute(detail);
+    this.render(cached, settings);
+  }
+
+  private recompute(detail: DecodedDetail): Cached {
+    if (this.cached?.detail === detail) return this.cached;
+    const data = this.data!;
+    const rows = Array.from({ length: data.queryCount }, (_, r) => data.queryStart + r);
+    const d = detail.detail;
+    const rec = recomputeHead(detail.q, detail.k, detail.v, d.dHead, d.scale, rows, data.keys);
+    const pattern = data.layers[d.layer]?.pattern;
+    const check = checkHead(rec, pattern ? headMatrix(pattern, d.head, data.queryCount, data.keys) : undefined, data.queryStart, detail.z, d.dHead);
+    this.cached = { detail, rec, check };
+    return this.cached;
+  }
+
+  private render({ detail, rec, check }: Cached, s: MathSettings): void {
+    const data = this.data!;
+    const d = detail.detail;
+    const tokens = data.view.tokens;
+    const start = data.queryStart;
+    const end = start + data.queryCount;
+    const center = s.query ?? end - 1;
+    const [from, to] = windowAround(center, WINDOW, start, end);
+    const positions = Array.from({ length: to - from }, (_, i) => from + i);
+    const dims = s.allDims ? d.dHead : Math.min(SHOWN_DIMS, d.dHead);
+    const cut = dims < d.dHead;
+    const label = (i: number) => tokenLabel(tokens[i]?.text ?? '');
+    const title = (i: number) => `#${i} ${quoted(tokens[i]?.text ?? '')}`;
+    const recRow = (pos: number) => pos - start;
+    const theme = s.theme;
+
+    const windowNote = data.queryCount > positions.length ? `Tables show tokens ${from}–${to - 1}, ${positions.length} of the ${data.queryCount} explained tokens, ${s.query !== null ? 'around the selected query' : 'at the end of the selection'} (pick a token in the strip to move them). ` : '';
+    const earlier = from > 0 ? `Each query also sees the ${from} earlier token${from === 1 ? '' : 's'} to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.` : '';
+    if (windowNote || earlier) this.element.appendChild(el('p', { class: 'ml-math-note', text: windowNote + earlier }));
+
+    // ① Q, K, V
+    const dimHeaders = Array.from({ length: dims }, (_, j) => `d${j}`);
+    const vectorTable = (t: Float32Array, caption: string) =>
+      matrixTable({
+        caption,
+        rowHeads: positions.map(label),
+        rowTitles: positions.map(title),
+        colHeads: cut ? [...dimHeaders, '…'] : dimHeaders,
+        value: (r, c) => (c < dims ? t[positions[r] * d.dHead + c] : NaN),
+        text: (v, _r, c) => (c < dims ? formatCell(v, 2) : '…'),
+        ramp: 'diverging',
+        theme,
+        range: valueRange(positions.flatMap((p) => Array.from(t.subarray(p * d.dHead, p * d.dHead + dims))), { symmetric: true }),
+      });
+    const allDimsToggle = el('vscode-checkbox', { attrs: { checked: s.allDims, label: `Show all ${d.dHead} dimensions` } });
+    allDimsToggle.addEventListener('change', () => this.events.onAllDims((allDimsToggle as unknown as { checked: boolean }).checked));
+    this.element.appendChild(
+      step(
+        '1',
+        'Queries, keys and values',
+        `Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = ${d.dHead} dimensions per head${cut ? `; the first ${dims} are shown` : ''}.`,
+        d.dHead > SHOWN_DIMS ? allDimsToggle : null,
+        el('div', { class: 'ml-table-row' }, vectorTable(detail.q, 'Q (queries)'), vectorTable(detail.k, 'K (keys)'), vectorTable(detail.v, 'V (values)')),
+      ),
+    );
+
+    // ② S = QKᵀ/√d_k
+    const winRows = positions.map(recRow);
+    const scoreAt = (t: Float32Array) => (r: number, c: number) => t[winRows[r] * rec.keys + positions[c]];
+    const finiteScores: number[] = [];
+    winRows.forEach((r, i) => positions.forEach((p) => p <= positions[i] && finiteScores.push(rec.scores[r * rec.keys + p])));
+    const scoreRange = valueRange(finiteScores, { symmetric: true });
+    const worked = this.workedDot(detail, s.query ?? positions[positions.length - 1], rec);
+    this.element.appendChild(
+      step(
+        '2',
+        'Scores: QKᵀ / √d_k',
+        `Row i, column j is the dot product of query i with key j, times 1/√${d.dHead} = ${d.scale.toPrecision(4)}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.`,
+        worked,
+        matrixTable({
+          caption: 'S = QKᵀ/√d_k (rows: queries, columns: keys)',
+          rowHeads: positions.map(label),
+          rowTitles: positions.map(title),
+          colHeads: positions.map(label),
+          colTitles: positions.map(title),
+          value: scoreAt(rec.scores),
+          text: (v) => formatCell(v, 2),
+          ramp: 'diverging',
+          theme,
+          range: scoreRange,
+          future: (r, c) => positions[c] > positions[r],
+        }),
+      ),
+    );
+
+    // ③ causal mask
+    this.element.appendChild(
+      step(
+        '3',
+        'Causal mask: S + M',
+        'A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.',
+        null,
+        matrixTable({
+          caption: 'S + M',
+          rowHeads: positions.map(label),
+          rowTitles: positions.map(title),
+          colHeads: positions.map(label),
+          colTitles: positions.map(title),
+          value: scoreAt(rec.masked),
+          text: (v) => formatCell(v, 2),
+          ramp: 'diverging',
+          theme,
+          range: scoreRange,
+          future: (r, c) => positions[c] > positions[r],
+        }),
+      ),
+    );
+
+    // ④ softmax
+    const weightsShown: number[] = [];
+    winRows.forEach((r) => positions.forEach((p) => weightsShown.push(rec.weights[r * rec.keys + p])));
+    const aSpec = attentionScale(weightsShown, 'linear', 0);
+    const earlierSum = (r: number) => {
+      let sum = 0;
+      for (let j = 0; j < from; j++) sum += rec.weights[winRows[r] * rec.keys + j];
+      return sum;
+    };
+    const hasEarlier = from > 0;
+    const patternLine =
+      Number.isNaN(check.pattern)
+        ? 'The model sent no pattern for this layer to compare with.'
+        : `Matches the model's pattern${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (recomputed by the engine from the same Q and K)' : ''} to ${formatSci(check.pattern)}: max |A − pattern| over all ${data.queryCount} × ${data.keys} weights.`;
+    this.element.appendChild(
+      step(
+        '4',
+        'Softmax: A = softmax(S + M)',
+        'Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.',
+        checkLine(check.pattern, 1e-4, patternLine),
+        matrixTable({
+          caption: 'A: the attention weights',
+          rowHeads: positions.map(label),
+          rowTitles: positions.map(title),
+          colHeads: hasEarlier ? ['earlier', ...positions.map(label)] : positions.map(label),
+          colTitles: hasEarlier ? [`Sum of the weights on tokens 0–${from - 1}`, ...positions.map(title)] : positions.map(title),
+          value: (r, c) => (hasEarlier ? (c === 0 ? earlierSum(r) : rec.weights[winRows[r] * rec.keys + positions[c - 1]]) : rec.weights[winRows[r] * rec.keys + positions[c]]),
+          text: (v) => formatCell(v, 3),
+          ramp: 'sequential',
+          theme,
+          range: aSpec.range,
+          future: (r, c) => (hasEarlier ? c > 0 && positions[c - 1] > positions[r] : positions[c] > positions[r]),
+          topPerRow: true,
+          summaryCols: hasEarlier ? 1 : 0,
+        }),
+      ),
+    );
+
+    // ⑤ A·V
+    const outRange = valueRange(positions.flatMap((p) => Array.from(rec.output.subarray(recRow(p) * d.dHead, recRow(p) * d.dHead + dims))), { symmetric: true });
+    this.element.appendChild(
+      step(
+        '5',
+        'Output: z = A·V',
+        `Each query's output is the average of the value vectors weighted by its row of A: the head copies information from the tokens it attends to. The heads' outputs are then concatenated and multiplied by W_O.`,
+        checkLine(check.output, 1e-4, `Matches the model's z${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (the fused operator\'s own output)' : ''} to ${formatSci(check.output)}: max |A·V − z| over all ${data.queryCount} explained tokens × ${d.dHead} dims.`),
+        matrixTable({
+          caption: 'z = A·V',
+          rowHeads: positions.map(label),
+          rowTitles: positions.map(title),
+          colHeads: cut ? [...dimHeaders, '…'] : dimHeaders,
+          value: (r, c) => (c < dims ? rec.output[winRows[r] * d.dHead + c] : NaN),
+          text: (v, _r, c) => (c < dims ? formatCell(v, 2) : '…'),
+          ramp: 'diverging',
+          theme,
+          range: outRange,
+        }),
+      ),
+    );
+  }
+
+  /** q·k for a query and its strongest key, spelled out term by term. */
+  private workedDot(detail: DecodedDetail, pos: number, rec: HeadRecomputation): HTMLElement | null {
+    const data = this.data!;
+    const d = detail.detail;
+    const r = pos - data.queryStart;
+    if (r < 0 || r >= rec.rows.length) return null;
+    let best = 0;
+    for (let j = 1; j <= pos; j++) if (rec.weights[r * rec.keys + j] > rec.weights[r * rec.keys + best]) best = j;
+    const terms: string[] = [];
+    let dot = 0;
+    for (let j = 0; j < d.dHead; j++) {
+      const a = detail.q[pos * d.dHead + j];
+      const b = detail.k[best * d.dHead + j];
+      dot += a * b;
+      if (j < 3) terms.push(`${formatCell(a, 2)}×${formatCell(b, 2)}`);
+    }
+    const tokens = data.view.tokens;
+    return el(
+      'p',
+      { class: 'ml-worked' },
+      el('span', { class: 'ml-muted', text: 'For example, query ' }),
+      el('span', { class: 'ml-tok', text: tokenLabel(tokens[pos]?.text ?? ''), title: quoted(tokens[pos]?.text ?? '') }),
+      el('span', { class: 'ml-muted', text: ' with its strongest key ' }),
+      el('span', { class: 'ml-tok', text: tokenLabel(tokens[best]?.text ?? ''), title: quoted(tokens[best]?.text ?? '') }),
+      el('span', { text: `: q·k = ${terms.join(' + ')}${d.dHead > 3 ? ' + …' : ''} = ${formatCell(dot, 3)}; × ${d.scale.toPrecision(3)} = ${formatCell(dot * d.scale, 3)}` }),
+    );
+  }
+}
+
+function formula(): HTMLElement {
+  // Attention(Q, K, V) = softmax(QKᵀ / √d_k + M) V, typeset with plain HTML.
+  const sub = (t: string) => el('sub', { text: t });
+  const sup = (t: string) => el('sup', { text: t });
+  const frac = el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num' }, 'QK', sup('T')), el('span', { class: 'ml-den' }, '√d', sub('k')));
+  return el(
+    'div',
+    { class: 'ml-formula', attrs: { role: 'math', 'aria-label': 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, plus the mask M, times V' } },
+    el('span', { text: 'Attention(Q, K, V) = softmax(' }),
+    frac,
+    el('span', { text: ' + M) V' }),
+  );
+}
+
+function notice(kind: 'info' | 'warning' | 'error', text: string): HTMLElement {
+  const icon = kind === 'error' ? 'error' : kind === 'warning' ? 'warning' : 'info';
+  return el('div', { class: `ml-notice ${kind}`, attrs: { role: kind === 'error' ? 'alert' : 'note' } }, el('span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }), el('span', { text }));
+}
+
+function checkLine(error: number, tolerance: number, text: string): HTMLElement {
+  const ok = Number.isFinite(error) && error <= tolerance;
+  const unknown = Number.isNaN(error);
+  return el('p', { class: `ml-check ${unknown ? 'unknown' : ok ? 'ok' : 'bad'}` }, el('span', { class: `codicon codicon-${unknown ? 'question' : ok ? 'pass' : 'warning'}`, attrs: { 'aria-hidden': 'true' } }), el('span', { text }));
+}
+
+function step(n: string, name: string, explanation: string, extra: HTMLElement | null, ...body: HTMLElement[]): HTMLElement {
+  return el('section', { class: 'ml-step', attrs: { 'aria-label': `Step ${n}: ${name}` } }, el('h3', {}, el('span', { class: 'ml-step-n', text: n }), el('span', { text: name })), el('p', { class: 'ml-step-text', text: explanation }), extra, ...body);
+}
+
+interface TableSpec {
+  caption: string;
+  rowHeads: string[];
+  rowTitles?: string[];
+  colHeads: string[];
+  colTitles?: string[];
+  value: (r: number, c: number) => number;
+  text: (v: number, r: number, c: number) => string;
+  ramp: RampName;
+  theme: ThemeKind;
+  range: { min: number; max: number };
+  /** Cells above the diagonal (drawn greyed; −∞ once masked). */
+  future?: (r: number, c: number) => boolean;
+  /** Outline the largest value of each row (ignoring summary columns). */
+  topPerRow?: boolean;
+  /** Leading columns that summarise others (not outlined as top). */
+  summaryCols?: number;
+}
+
+function matrixTable(t: TableSpec): HTMLElement {
+  const norm = normalizer({ kind: 'linear', range: t.range });
+  const table = el('table', { class: 'ml-matrix' });
+  table.appendChild(el('caption', { text: t.caption }));
+  const head = el('tr', {}, el('th', { class: 'corner', attrs: { scope: 'col' } }));
+  t.colHeads.forEach((h, c) => head.appendChild(el('th', { class: `col${c < (t.summaryCols ?? 0) ? ' summary' : ''}`, text: h, title: t.colTitles?.[c], attrs: { scope: 'col' } })));
+  table.appendChild(el('thead', {}, head));
+  const body = el('tbody');
+  t.rowHeads.forEach((h, r) => {
+    const tr = el('tr', {}, el('th', { class: 'row', text: h, title: t.rowTitles?.[r], attrs: { scope: 'row' } }));
+    let top = -1;
+    if (t.topPerRow) {
+      let best = -Infinity;
+      for (let c = t.summaryCols ?? 0; c < t.colHeads.length; c++) {
+        const v = t.value(r, c);
+        if (Number.isFinite(v) && v > best) {
+          best = v;
+          top = c;
+        }
+      }
+    }
+    t.colHeads.forEach((_, c) => {
+      const v = t.value(r, c);
+      const future = t.future?.(r, c) ?? false;
+      const td = el('td', { text: t.text(v, r, c) });
+      const summary = c < (t.summaryCols ?? 0);
+      if (future) td.className = Number.isFinite(v) ? 'future' : 'masked';
+      else if (Number.isFinite(v) && !summary) {
+        // Diverging tables centre their colours on 0 (t = 0.5); sequential ones start at 0.
+        const n = norm(v);
+        const rgb = rampColor(n, t.theme, t.ramp);
+        td.style.backgroundColor = rgbCss(rgb);
+        td.style.color = textOn(rgb);
+      }
+      if (summary) td.classList.add('summary');
+      if (c === top) td.classList.add('top');
+      td.title = `${t.rowTitles?.[r] ?? t.rowHeads[r]} · ${t.colTitles?.[c] ?? t.colHeads[c]}: ${Number.isFinite(v) ? formatWeight(v) : t.text(v, r, c)}`;
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+  table.appendChild(body);
+  return el('div', { class: 'ml-table-wrap' }, table);
+}

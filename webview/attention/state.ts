@@ -1,0 +1,96 @@
+// The panel's view state. VS Code keeps it (as JSON) while the panel lives, so a hidden panel or
+// a reloaded window comes back as the user left it; the host then re-sends the data with `show`.
+import type { AttentionView, HeadChoice } from '../../src/protocol';
+import type { ScaleKind } from '../shared/colorScale';
+
+export type Tab = 'model' | 'head' | 'math';
+export const TABS: readonly Tab[] = ['model', 'head', 'math'];
+
+export interface PanelState {
+  /** The analysis the rest refers to; a `show` for another one may apply its `focus`. */
+  viewId: number | null;
+  tab: Tab;
+  layer: number;
+  head: HeadChoice;
+  scale: ScaleKind;
+  /** Leave token 0 (usually BOS, an attention sink) out of the colour range. */
+  ignoreFirst: boolean;
+  /** Show the keys before the explained tokens too. */
+  includeContext: boolean;
+  /** Selected query, as an index into tokens; null when none. */
+  query: number | null;
+  /** The math view shows every dimension of Q, K, V instead of the first few. */
+  allDims: boolean;
+  /** What is explained, so that after a window reload the host can explain it again. */
+  explained: { uri: string; selection: { start: number; end: number } } | null;
+}
+
+export const DEFAULT_STATE: PanelState = {
+  viewId: null,
+  tab: 'model',
+  layer: 0,
+  head: 0,
+  scale: 'linear',
+  ignoreFirst: false,
+  includeContext: false,
+  query: null,
+  allDims: false,
+  explained: null,
+};
+
+const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+
+/** A valid state from whatever getState() returned (an older version, or nothing). */
+export function restoreState(raw: unknown): PanelState {
+  const s: PanelState = { ...DEFAULT_STATE };
+  if (!raw || typeof raw !== 'object') return s;
+  const r = raw as Record<string, unknown>;
+  if (isIndex(r.viewId)) s.viewId = r.viewId;
+  if (TABS.includes(r.tab as Tab)) s.tab = r.tab as Tab;
+  if (isIndex(r.layer)) s.layer = r.layer;
+  if (isIndex(r.head) || r.head === 'mean' || r.head === 'rollout') s.head = r.head as HeadChoice;
+  if (r.scale === 'linear' || r.scale === 'log') s.scale = r.scale;
+  if (typeof r.ignoreFirst === 'boolean') s.ignoreFirst = r.ignoreFirst;
+  if (typeof r.includeContext === 'boolean') s.includeContext = r.includeContext;
+  if (isIndex(r.query)) s.query = r.query;
+  if (typeof r.allDims === 'boolean') s.allDims = r.allDims;
+  const e = r.explained as PanelState['explained'];
+  if (e && typeof e.uri === 'string' && isIndex(e.selection?.start) && isIndex(e.selection?.end)) s.explained = { uri: e.uri, selection: { start: e.selection.start, end: e.selection.end } };
+  return s;
+}
+
+/**
+ * The state made valid for a newly shown view: layer, head and query clamped to what it has.
+ * A view the state has not seen yet (another id) drops the selection and applies its `focus`.
+ */
+export function fitStateToView(state: PanelState, view: AttentionView): PanelState {
+  const s = { ...state };
+  const fresh = s.viewId !== view.id;
+  s.viewId = view.id;
+  const first = view.tokens[view.queryStart];
+  const last = view.tokens[view.queryStart + view.queryCount - 1];
+  if (first && last) s.explained = { uri: view.document.uri, selection: { start: first.start, end: last.end } };
+  if (fresh) {
+    s.query = null;
+    if (view.focus) {
+      s.layer = view.focus.layer;
+      s.head = view.focus.head;
+      s.tab = 'head';
+    }
+  }
+  const layers = Math.max(1, view.model.layers);
+  const heads = Math.max(1, view.model.heads);
+  s.layer = Math.min(Math.max(0, s.layer), layers - 1);
+  if (typeof s.head === 'number') s.head = Math.min(Math.max(0, s.head), heads - 1);
+  if (s.head === 'rollout' && !view.rollout) s.head = 'mean';
+  const q = s.query;
+  if (q !== null && (q < view.queryStart || q >= view.queryStart + view.queryCount)) s.query = null;
+  return s;
+}
+
+/** "Layer 3, head 5" / "Layer 3, mean of heads" / "Rollout up to layer 3". */
+export function choiceName(layer: number, head: HeadChoice): string {
+  if (head === 'mean') return `Layer ${layer}, mean of heads`;
+  if (head === 'rollout') return `Rollout up to layer ${layer}`;
+  return `Layer ${layer}, head ${head}`;
+}
