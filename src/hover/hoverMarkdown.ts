@@ -24,7 +24,7 @@ function bar(p: number): string {
 
 export function percent(p: number): string {
   if (!Number.isFinite(p)) return '—';
-  return p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : `${(p * 100).toExponential(1)}%`;
+  return p >= 0.1 ? `${(p * 100).toFixed(1)}%` : p >= 0.001 ? `${(p * 100).toFixed(2)}%` : `${Number((p * 100).toPrecision(2))}%`;
 }
 
 function lensSentence(t: TokenInfo): string {

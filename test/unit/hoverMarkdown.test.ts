@@ -1,6 +1,6 @@
 // The hover's Markdown for a token whose numbers are known.
 import { describe, expect, it } from 'vitest';
-import { hoverMarkdown, inlineCode, visibleWhitespace } from '../../src/hover/hoverMarkdown';
+import { hoverMarkdown, inlineCode, percent, visibleWhitespace } from '../../src/hover/hoverMarkdown';
 import type { TokenInfo } from '../../src/probabilities/documentWindows';
 import { perplexity, rankBucket } from '../../src/probabilities/tokenInfo';
 
@@ -57,5 +57,11 @@ describe('formatting helpers', () => {
   it('computes perplexity over predicted tokens and GLTR rank buckets', () => {
     expect(perplexity([token, { ...token, prob: 0.25 }, { ...token, prob: NaN }])).toBeCloseTo(4);
     expect([1, 10, 11, 100, 101, 1000, 1001, 0].map(rankBucket)).toEqual(['top10', 'top10', 'top100', 'top100', 'top1000', 'top1000', 'beyond', undefined]);
+  });
+});
+
+describe('percent', () => {
+  it('keeps two significant digits for small probabilities', () => {
+    expect([0.5, 0.05, 0.00053, 1.2e-9].map(percent)).toEqual(['50.0%', '5.00%', '0.053%', '1.2e-7%']);
   });
 });
