@@ -23,3 +23,4 @@ export {
   type HoverOptions,
 } from './editor';
 export { SAMPLE_WORKSPACE, TEST_OUTPUT, VSIX_PATH } from './paths';
+export { paintedPixels } from './canvas';

@@ -1,0 +1,53 @@
+// Token probabilities where the user reads: a hover over a token, the GLTR heatmap over a
+// selection, and the perplexity in the status bar.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { editorDecorations, hoverText, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
+
+let code: VSCode;
+
+beforeAll(async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+});
+
+afterAll(async () => {
+  await code?.stop();
+});
+
+/** Hovers until the model has answered (the first hover may say "analysing…" while it loads). */
+async function modelHover(text: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const shown = await hoverText(code.page, text, { contains: /Model Lens/, timeout: 60_000 });
+    if (!shown.includes('analysing') || attempt > 20) return shown;
+    await code.page.waitForTimeout(1000);
+  }
+}
+
+test('a hover shows what the model thought of the token', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  const hover = await modelHover('perCustomer');
+  expect(hover).toMatch(/P\(token \| text before\)\s*[\d.e-]+%/);
+  expect(hover).toMatch(/rank\s*\d+/);
+  expect(hover).toMatch(/surprisal\s*[\d.]+ bits/);
+  expect(hover).toContain('Top predictions for this position');
+  expect(hover).toContain('Explain attention on this line');
+  await screenshot(page, 'hover-token-probability');
+});
+
+test('the heatmap colours a selection by rank and the status bar shows its perplexity', async () => {
+  const { page } = code;
+  await page.mouse.move(0, 0);
+  await selectLines(page, 17, 27);
+  await runCommand(page, 'Model Lens: Show Token Probability Heatmap');
+  const colours = new Set(Object.values(BUCKET_COLOURS).flatMap((c) => [c.light, c.dark].map((rgba) => rgba.replace(/\s+/g, ''))));
+  const heat = async () => (await editorDecorations(page)).filter((d) => colours.has(d.backgroundColor.replace(/\s+/g, '')));
+  await expect.poll(async () => (await heat()).length, { timeout: 60_000 }).toBeGreaterThan(30);
+  expect(new Set((await heat()).map((d) => d.backgroundColor)).size).toBeGreaterThan(1);
+  await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 30_000 }).toMatch(/ppl [\d.]+/);
+  // Click into the editor so the selection does not hide the colours in the screenshot.
+  await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await screenshot(page, 'heatmap-gltr');
+  await runCommand(page, 'Model Lens: Clear Token Probability Heatmap');
+  await expect.poll(async () => (await heat()).length, { timeout: 15_000 }).toBe(0);
+});
