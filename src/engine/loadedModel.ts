@@ -282,7 +282,8 @@ export class LoadedModel {
     const k = options.topK ?? 10;
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
-    const lensFrom = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.start >= (options.lens as { fromChar: number }).fromChar) : -1;
+    // From the first token that reaches past fromChar, so a selection starting inside a token includes it.
+    const lensFrom = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const feeds = buildFeeds(
       this.runtime,

@@ -90,6 +90,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       }
       case 'setPinned':
         this.pinned = message.pinned;
+        this.post({ type: 'pinned', pinned: this.pinned });
         if (!this.pinned) this.follow(0);
         return;
       case 'requestNeurons': {

@@ -1,0 +1,143 @@
+// Section 3: the logit lens. Each cell is what the model would predict for the next token if it
+// stopped after that layer, at that token; its colour is that prediction's probability. The
+// last row runs through the whole model: it is the model's output.
+import type { SideAnalysisView } from '../../src/protocol';
+import { lutFor } from '../attention/colors';
+import { formatProb, quoted, tokenLabel } from '../attention/format';
+import { Legend } from '../attention/legend';
+import { normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
+import { el } from '../shared/dom';
+import { Heatmap, type HeatmapCell } from '../shared/heatmap';
+import type { Tooltip, TooltipLine } from '../shared/tooltip';
+import { CellText } from './cellText';
+import type { Section } from './section';
+import { layerRowLabels, lensHits, lensPredictions, lensTopProbs, maxColumns, type LensData } from './sidebarData';
+
+/** Probabilities are absolute: 0 to 1 for every grid, so colours compare across selections. */
+const SCALE: ScaleSpec = { kind: 'linear', range: { min: 0, max: 1 } };
+/** Cells hold a few characters of text: a fixed size, large enough to read them. */
+const CELL = 38;
+
+export class LensSection {
+  private readonly heatmap: Heatmap;
+  private readonly text: CellText;
+  private readonly legend = new Legend();
+  private readonly scroller: HTMLDivElement;
+  private readonly message: HTMLParagraphElement;
+  private readonly grid: HTMLDivElement;
+  private readonly cut: HTMLParagraphElement;
+  /** Tokens shown: all of them unless one canvas cannot hold them. */
+  private cols = 0;
+  private view: SideAnalysisView | undefined;
+  private lens: LensData | undefined;
+  private top: Float32Array = new Float32Array(0);
+  private hits: Uint8Array = new Uint8Array(0);
+  private theme: ThemeKind = 'dark';
+
+  constructor(
+    private readonly section: Section,
+    private readonly tooltip: Tooltip,
+    onScroll: (x: number) => void,
+  ) {
+    this.heatmap = new Heatmap({
+      ariaLabel: 'Logit lens: the top prediction for the next token after each layer, at each token',
+      labelled: true,
+      keyboard: true,
+      cellSize: { min: CELL, max: CELL },
+      maxLabelWidth: 80,
+      onHover: (cell, e) => this.hover(cell, e),
+      describeCell: (cell) => this.describe(cell),
+    });
+    this.text = new CellText(this.heatmap);
+    this.scroller = el('div', { class: 'ml-scroll-x' }, el('div', { class: 'ml-layered' }, this.heatmap.element, this.text.canvas));
+    this.scroller.addEventListener('scroll', () => onScroll(this.scroller.scrollLeft), { passive: true });
+    this.message = el('p', { class: 'ml-hint' });
+    this.cut = el('p', { class: 'ml-hint ml-cut' });
+    this.grid = el(
+      'div',
+      {},
+      el('p', { class: 'ml-caption', text: 'What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.' }),
+      el('div', { class: 'ml-controls' }, this.legend.element),
+      this.scroller,
+      this.cut,
+    );
+    section.body.append(this.message, this.grid);
+  }
+
+  setData(view: SideAnalysisView, lens: LensData | string | undefined, theme: ThemeKind, scrollX: number): void {
+    this.view = view;
+    this.theme = theme;
+    const ok = typeof lens === 'object';
+    this.lens = ok ? lens : undefined;
+    this.grid.hidden = !ok || view.tokens.length === 0;
+    this.message.hidden = !this.grid.hidden;
+    this.section.setExportable(ok);
+    this.section.setDescription(ok ? `top ${lens.k}` : '');
+    if (!ok) {
+      this.message.textContent = typeof lens === 'string' ? lens : 'The logit lens is not available for this model or selection.';
+      return;
+    }
+    this.cols = Math.min(lens.tokens, maxColumns(CELL, lens.rows, window.devicePixelRatio));
+    this.cut.hidden = this.cols === lens.tokens;
+    this.cut.textContent = `Showing the first ${this.cols} of ${lens.tokens} tokens; the export has them all.`;
+    this.top = lensTopProbs(lens, this.cols);
+    this.hits = lensHits(lens, view.tokens);
+    this.heatmap.setData({ rows: lens.rows, cols: this.cols, values: this.top }, { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) });
+    this.draw();
+    requestAnimationFrame(() => (this.scroller.scrollLeft = scrollX));
+  }
+
+  themeChanged(theme: ThemeKind): void {
+    this.theme = theme;
+    this.heatmap.themeChanged();
+    this.draw();
+  }
+
+  private draw(): void {
+    const lens = this.lens;
+    if (!lens || this.grid.hidden) return;
+    const lut = lutFor(this.theme);
+    this.heatmap.setColors({ normalize: normalizer(SCALE), lut });
+    this.legend.update(lut, SCALE, 'Probability of the top prediction.');
+    this.text.draw(
+      lens.rows,
+      this.cols,
+      (r, c) => ({ text: tokenLabel(lens.pieces[lens.ids[(r * lens.tokens + c) * lens.k]] ?? ''), strong: this.hits[r * lens.tokens + c] === 1 }),
+      (r, c) => this.top[r * this.cols + c],
+      this.theme,
+    );
+  }
+
+  private cellLines(cell: HeatmapCell): TooltipLine[] {
+    const lens = this.lens!;
+    const token = this.view?.tokens[cell.col];
+    const next = this.view?.tokens[cell.col + 1];
+    const row = cell.row === lens.rows - 1 ? 'model output' : cell.row === 0 ? 'embedding' : `after block ${cell.row - 1}`;
+    const lines: TooltipLine[] = [`${row}, at ${quoted(token?.text ?? '')}`];
+    for (const p of lensPredictions(lens, cell.row, cell.col)) lines.push([quoted(p.text), formatProb(p.prob)]);
+    if (next) {
+      const hit = lensPredictions(lens, cell.row, cell.col, lens.k).findIndex((p) => p.text === next.text);
+      lines.push(`Next in the text: ${quoted(next.text)}${hit >= 0 ? ` (#${hit + 1} here)` : ''}`);
+    }
+    return lines;
+  }
+
+  private describe(cell: HeatmapCell): string {
+    return this.cellLines(cell)
+      .map((l) => (typeof l === 'string' ? l : `${l[0]} ${l[1]}`))
+      .join(', ');
+  }
+
+  private hover(cell: HeatmapCell | null, e: PointerEvent | KeyboardEvent | null): void {
+    if (!cell || !this.lens) {
+      this.tooltip.hide();
+      return;
+    }
+    const lines = this.cellLines(cell);
+    if (e instanceof PointerEvent) this.tooltip.show(lines, e.clientX, e.clientY);
+    else {
+      const r = this.heatmap.cellRect(cell.row, cell.col);
+      if (r) this.tooltip.show(lines, r.right, r.bottom);
+    }
+  }
+}

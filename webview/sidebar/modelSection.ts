@@ -1,0 +1,122 @@
+// Section 1: the model in use — its shape, where its attention comes from, how it runs — and
+// the ways to change it. A failed load shows above the model that keeps working.
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import type { ModelView, SideModelState } from '../../src/protocol';
+import { clear, el } from '../shared/dom';
+import type { Section } from './section';
+import { formatBytes, formatCount, groupAttention, recentLabel } from './sidebarData';
+
+export interface ModelEvents {
+  onOpenFolder(): void;
+  onUseDefault(): void;
+  onUseRecent(index: number): void;
+}
+
+const ATTENTION_ICON = { softmax: 'pass', recomputed: 'sync', unavailable: 'warning' } as const;
+const BACKEND = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)' } as const;
+
+export class ModelSection {
+  /** The state drawn, but for the cache size, which changes with every analysis. */
+  private drawn = '';
+  private readonly cache = el('span');
+
+  constructor(
+    private readonly section: Section,
+    private readonly events: ModelEvents,
+  ) {
+    this.update({ recent: [], cacheBytes: 0 });
+  }
+
+  update(state: SideModelState): void {
+    this.cache.textContent = formatBytes(state.cacheBytes);
+    // Redrawing what has not changed would move focus and repeat the error to screen readers.
+    const key = JSON.stringify({ ...state, cacheBytes: 0 });
+    if (key === this.drawn) return;
+    this.drawn = key;
+    const body = this.section.body;
+    clear(body);
+    const m = state.model;
+    this.section.setDescription(m?.name ?? '');
+    this.section.setExportable(!!m);
+    if (state.loading !== undefined) {
+      body.append(el('div', { class: 'ml-loading', attrs: { role: 'status' } }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: `Loading ${state.loading}…` })));
+    }
+    if (state.error !== undefined) {
+      body.append(
+        el(
+          'div',
+          { class: 'ml-error', attrs: { role: 'alert' } },
+          el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }),
+          el('div', {}, el('div', { class: 'ml-error-title', text: m ? 'The model could not be changed' : 'The model could not be loaded' }), el('div', { class: 'ml-error-text', text: state.error }), m && el('div', { class: 'ml-muted', text: `Still using ${m.name}.` })),
+        ),
+      );
+    }
+    if (m) body.append(...this.describe(m));
+    else if (state.loading === undefined) body.append(el('p', { class: 'ml-hint', text: 'No model is loaded yet: the model loads on first use, when you select some text. Model Lens comes with a small default model; open another ONNX model folder to look inside it.' }));
+    body.append(this.actions(state));
+  }
+
+  private describe(m: ModelView): HTMLElement[] {
+    const title = el('div', { class: 'ml-model-title' }, el('span', { class: 'ml-model-name', text: m.name, title: m.file }), m.isDefault && el('vscode-badge', { text: 'default model' }));
+    const stat = (label: string, value: string, title?: string) => el('div', { class: 'ml-stat', title }, el('div', { class: 'ml-stat-label', text: label }), el('div', { class: 'ml-stat-value', text: value }));
+    const stats = el(
+      'div',
+      { class: 'ml-stats' },
+      stat('Architecture', m.architecture ?? '—'),
+      stat('Parameters', formatCount(m.parameters), m.parameters.toLocaleString('en-US')),
+      stat('Layers', String(m.layers)),
+      stat('Heads', String(m.heads)),
+      stat('Width', String(m.dModel), 'd_model: the width of the residual stream'),
+      stat('MLP width', String(m.dMlp), 'd_mlp: neurons in each MLP'),
+      stat('Head size', String(m.dHead), 'd_head: the width of each head'),
+      stat('Vocabulary', m.vocab.toLocaleString('en-US')),
+      stat('Context', `${m.positions.toLocaleString('en-US')} tokens`, 'The longest input the model takes'),
+      stat('File size', formatBytes(m.fileBytes), m.file),
+      stat('Precision', m.precision),
+    );
+    const row = (label: string, ...value: (HTMLElement | string)[]) => el('div', { class: 'ml-row' }, el('div', { class: 'ml-row-label', text: label }), el('div', { class: 'ml-row-value' }, ...value));
+    const attention = el('ul', { class: 'ml-attention' });
+    for (const g of groupAttention(m.attention)) {
+      attention.append(el('li', { class: `ml-attn ${g.kind}` }, el('span', { class: `codicon codicon-${ATTENTION_ICON[g.kind]}`, attrs: { 'aria-hidden': 'true' } }), el('span', {}, el('span', { class: 'ml-attn-layers', text: `${g.layers}: ` }), g.text)));
+    }
+    const rows = el(
+      'div',
+      { class: 'ml-rows' },
+      row('Runs on', el('div', { text: `${BACKEND[m.backend] ?? m.backend}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
+      m.producer && row('Made by', m.producer),
+      m.attention.length > 0 && row('Attention', attention),
+      m.notes.length > 0 && row('Notes', el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),
+      row('Analysis cache', this.cache),
+    );
+    return [title, stats, rows];
+  }
+
+  private actions(state: SideModelState): HTMLElement {
+    const open = el('vscode-button', { text: 'Open model folder…', attrs: { icon: 'folder-opened' } });
+    open.addEventListener('click', () => this.events.onOpenFolder());
+    const useDefault = el('vscode-button', { text: 'Use default model', attrs: { secondary: true, icon: 'home' } });
+    useDefault.addEventListener('click', () => this.events.onUseDefault());
+    useDefault.hidden = !!state.model?.isDefault;
+    const box = el('div', { class: 'ml-model-actions' }, el('div', { class: 'ml-buttons' }, open, useDefault));
+    if (state.recent.length) {
+      const list = el('ul', { class: 'ml-recent', attrs: { 'aria-label': 'Recently used models' } });
+      state.recent.forEach((path, index) => {
+        const current = path === state.model?.folder || path === state.model?.file;
+        const item = el(
+          'button',
+          { class: 'ml-recent-item', title: current ? `${path} (in use)` : `Use ${path}`, attrs: { type: 'button', disabled: current, 'aria-current': current ? 'true' : undefined } },
+          el('span', { class: `codicon codicon-${current ? 'check' : 'history'}`, attrs: { 'aria-hidden': 'true' } }),
+          el('span', { class: 'ml-recent-name', text: recentLabel(path) }),
+          // Shown right-aligned so that its end survives the ellipsis; the marks keep its slashes in place.
+          el('span', { class: 'ml-recent-path', text: `\u200e${path}\u200e` }),
+        );
+        item.addEventListener('click', () => this.events.onUseRecent(index));
+        list.append(el('li', {}, item));
+      });
+      box.append(el('div', { class: 'ml-subtitle', text: 'Recent models' }), list);
+    }
+    return box;
+  }
+}
