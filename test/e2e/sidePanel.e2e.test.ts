@@ -1,0 +1,51 @@
+// The side panel follows the selection and fills its four sections; a model folder that fails to
+// load is reported while the previous model keeps answering, and switching back works.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { findWebviewFrame, hoverText, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
+
+let code: VSCode;
+let side: Frame;
+
+beforeAll(async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+});
+
+afterAll(async () => {
+  await code?.stop();
+});
+
+test('the side panel shows the model, activations, logit lens and heads of the selection', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  await selectLines(page, 17, 21);
+  await runCommand(page, 'Model Lens: Open Side Panel');
+  side = await findWebviewFrame(page, '.ml-section', 60_000);
+  await expect.poll(() => side.locator('.ml-model-name').first().innerText().catch(() => ''), { timeout: 90_000 }).toContain('lens-tiny');
+  await expect.poll(() => side.locator('.ml-heads-table tbody tr').count(), { timeout: 90_000 }).toBeGreaterThan(3);
+  await expect.poll(() => paintedPixels(side, '[data-section="activations"] canvas'), { timeout: 30_000 }).toBeGreaterThan(500);
+  await expect.poll(() => paintedPixels(side, '[data-section="lens"] canvas'), { timeout: 30_000 }).toBeGreaterThan(500);
+  await screenshot(page, 'side-panel');
+});
+
+test('a model folder that fails to load is reported, and the previous model keeps answering', async () => {
+  const { page } = code;
+  const broken = path.join(code.workspace, 'broken-model');
+  fs.mkdirSync(path.join(broken, 'onnx'), { recursive: true });
+  fs.writeFileSync(path.join(broken, 'onnx', 'model.onnx'), 'this is not an ONNX model');
+  fs.copyFileSync(path.join(SAMPLE_WORKSPACE, 'notes.md'), path.join(broken, 'tokenizer.json'));
+  await code.setSetting('modelLens.modelPath', broken, 'user');
+  const message = await waitForNotification(page, /Model Lens: .*broken-model/, 60_000);
+  expect(message).toMatch(/not valid JSON|not an ONNX model/);
+  expect(message).toContain('Still using lens-tiny');
+  await expect.poll(() => side.locator('.ml-error').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+  await screenshot(page, 'side-panel-broken-model');
+  await openFile(page, 'sample.ts');
+  const hover = await hoverText(page, 'perCustomer', { contains: /P\(token/, timeout: 60_000 });
+  expect(hover).toContain('lens-tiny');
+  // Back to the default model.
+  await code.setSetting('modelLens.modelPath', '', 'user');
+  await expect.poll(() => side.locator('.ml-error').count(), { timeout: 60_000 }).toBe(0);
+});
