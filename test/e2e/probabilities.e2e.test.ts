@@ -1,7 +1,7 @@
 // Token probabilities where the user reads: a hover over a token, the GLTR heatmap over a
 // selection, and the perplexity in the status bar.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, hoverText, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { editorDecorations, modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
 import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
 
 let code: VSCode;
@@ -14,19 +14,10 @@ afterAll(async () => {
   await code?.stop();
 });
 
-/** Hovers until the model has answered (the first hover may say "analysing…" while it loads). */
-async function modelHover(text: string): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const shown = await hoverText(code.page, text, { contains: /Model Lens/, timeout: 60_000 });
-    if (!shown.includes('analysing') || attempt > 20) return shown;
-    await code.page.waitForTimeout(1000);
-  }
-}
-
 test('a hover shows what the model thought of the token', async () => {
   const { page } = code;
   await openFile(page, 'sample.ts');
-  const hover = await modelHover('perCustomer');
+  const hover = await modelHover(page, 'perCustomer');
   expect(hover).toMatch(/P\(token \| text before\)\s*[\d.e-]+%/);
   expect(hover).toMatch(/rank\s*\d+/);
   expect(hover).toMatch(/surprisal\s*[\d.]+ bits/);

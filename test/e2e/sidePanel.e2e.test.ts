@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, hoverText, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
+import { findWebviewFrame, modelHover, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
 
 let code: VSCode;
 let side: Frame;
@@ -43,7 +43,7 @@ test('a model folder that fails to load is reported, and the previous model keep
   await expect.poll(() => side.locator('.ml-error').count(), { timeout: 30_000 }).toBeGreaterThan(0);
   await screenshot(page, 'side-panel-broken-model');
   await openFile(page, 'sample.ts');
-  const hover = await hoverText(page, 'perCustomer', { contains: /P\(token/, timeout: 60_000 });
+  const hover = await modelHover(page, 'perCustomer');
   expect(hover).toContain('lens-tiny');
   // Back to the default model.
   await code.setSetting('modelLens.modelPath', '', 'user');

@@ -24,3 +24,4 @@ export {
 } from './editor';
 export { SAMPLE_WORKSPACE, TEST_OUTPUT, VSIX_PATH } from './paths';
 export { paintedPixels } from './canvas';
+export { modelHover } from './modelHover';
