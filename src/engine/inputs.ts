@@ -3,9 +3,7 @@
 // of the declared type and rank. An input the engine cannot fill is reported by name.
 import { ModelLensError } from './errors';
 import { DataType, type Dim, type ValueInfo } from './onnx/model';
-import type { Ort, OrtTensor } from './runtime';
-
-type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+import type { PlainTensor, TensorType, Tensors } from './runner';
 
 const TENSOR_TYPES: Partial<Record<DataType, TensorType>> = {
   [DataType.FLOAT]: 'float32',
@@ -15,20 +13,20 @@ const TENSOR_TYPES: Partial<Record<DataType, TensorType>> = {
   [DataType.BOOL]: 'bool',
 };
 
-function filled(ort: Ort, type: TensorType, dims: number[], value: (i: number) => number): OrtTensor {
+function filled(type: TensorType, dims: number[], value: (i: number) => number): PlainTensor {
   const size = dims.reduce((a, b) => a * b, 1);
   switch (type) {
     case 'int64':
-      return new ort.Tensor('int64', BigInt64Array.from({ length: size }, (_, i) => BigInt(value(i))), dims);
+      return { type, dims, data: BigInt64Array.from({ length: size }, (_, i) => BigInt(value(i))) };
     case 'int32':
-      return new ort.Tensor('int32', Int32Array.from({ length: size }, (_, i) => value(i)), dims);
+      return { type, dims, data: Int32Array.from({ length: size }, (_, i) => value(i)) };
     case 'bool':
-      return new ort.Tensor('bool', Uint8Array.from({ length: size }, (_, i) => value(i)), dims);
+      return { type, dims, data: Uint8Array.from({ length: size }, (_, i) => value(i)) };
     case 'float16':
       // Only zeros and ones are ever filled in: 0x3c00 is 1.0 in half precision.
-      return new ort.Tensor('float16', Uint16Array.from({ length: size }, (_, i) => (value(i) ? 0x3c00 : 0)), dims);
+      return { type, dims, data: Uint16Array.from({ length: size }, (_, i) => (value(i) ? 0x3c00 : 0)) };
     default:
-      return new ort.Tensor('float32', Float32Array.from({ length: size }, (_, i) => value(i)), dims);
+      return { type, dims, data: Float32Array.from({ length: size }, (_, i) => value(i)) };
   }
 }
 
@@ -48,33 +46,33 @@ export interface FeedValues {
   lensPositions?: { input: string; positions: number[] };
 }
 
-export function buildFeeds(ort: Ort, inputs: ValueInfo[], values: FeedValues, file: string): Record<string, OrtTensor> {
+export function buildFeeds(inputs: ValueInfo[], values: FeedValues, file: string): Tensors {
   const s = values.ids.length;
-  const feeds: Record<string, OrtTensor> = {};
+  const feeds: Tensors = {};
   for (const input of inputs) {
     const name = input.name;
     const type = TENSOR_TYPES[input.elemType ?? DataType.FLOAT];
     const lower = name.toLowerCase();
     if (values.lensPositions && name === values.lensPositions.input) {
       const positions = values.lensPositions.positions;
-      feeds[name] = filled(ort, 'int64', [positions.length], (i) => positions[i]);
+      feeds[name] = filled('int64', [positions.length], (i) => positions[i]);
     } else if (!type) {
       continue;
     } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
-      feeds[name] = filled(ort, type, [1, s], (i) => values.ids[i]);
+      feeds[name] = filled(type, [1, s], (i) => values.ids[i]);
     } else if (lower.includes('attention_mask')) {
-      feeds[name] = filled(ort, type, [1, s], () => 1);
+      feeds[name] = filled(type, [1, s], () => 1);
     } else if (lower.includes('position_ids')) {
-      feeds[name] = filled(ort, type, [1, s], (i) => i);
+      feeds[name] = filled(type, [1, s], (i) => i);
     } else if (lower.includes('token_type_ids')) {
-      feeds[name] = filled(ort, type, [1, s], () => 0);
+      feeds[name] = filled(type, [1, s], () => 0);
     } else if (lower === 'use_cache_branch') {
-      feeds[name] = filled(ort, type, [1], () => 0);
+      feeds[name] = filled(type, [1], () => 0);
     } else if (isCache(lower) && input.shape) {
       const shape = input.shape;
       const axis = pastAxis(shape);
       const dims = shape.map((d, i) => (i === axis ? 0 : typeof d === 'number' ? d : 1));
-      feeds[name] = filled(ort, type, dims, () => 0);
+      feeds[name] = filled(type, dims, () => 0);
     }
   }
   const missing = inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);

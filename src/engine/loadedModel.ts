@@ -13,12 +13,18 @@ import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { GraphIndex } from './onnx/graph';
 import { appendSuffix, decodeModel, encodeSuffix, type ModelProto, type ValueInfo } from './onnx/model';
-import { createSession, runtimeFor, type Ort, type OrtSession, type OrtTensor } from './runtime';
+import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
+import { ortRunners } from './runtime';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo, TensorData } from './types';
 
 export interface LoadOptions {
   backend: Backend;
+  /**
+   * Runs the graph where the worker cannot (WebGPU in a webview). Without it, ONNX Runtime runs
+   * in this thread; with it, ONNX Runtime WebAssembly stays ready to take over if it fails.
+   */
+  remote?: RunnerFactory;
   threads: number;
   /** Models larger than this (file plus external data) are refused before they are read. */
   maxModelBytes?: number;
@@ -121,12 +127,14 @@ function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): Instrumentat
 }
 
 export class LoadedModel {
-  private rolloutSession: Promise<OrtSession> | undefined;
+  private rolloutRunner: Promise<Runner> | undefined;
 
   private constructor(
     readonly info: ModelInfo,
-    private readonly runtime: Ort,
-    private readonly session: OrtSession,
+    private runner: Runner,
+    /** Runs the model here when the remote runner fails; holds the model's bytes until then. */
+    private fallback: { bytes: ModelBytes; factory: RunnerFactory } | undefined,
+    private readonly local: RunnerFactory,
     private plan: InstrumentationPlan,
     private readonly inputs: ValueInfo[],
     private readonly tokenizer: TextTokenizer,
@@ -155,16 +163,19 @@ export class LoadedModel {
     const externalData = externalDataFiles(model, files.onnx);
     checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
     const { plan, suffix } = instrument(index, files.onnx, tokenizer.vocabSize, options.lensTopK ?? 10);
-    const runtime = runtimeFor(options.backend, options.threads);
+    const local = ortRunners(options.backend === 'native' ? 'native' : 'wasm', options.threads);
+    const create = options.remote ?? local;
     const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
-    let session: OrtSession;
+    let runner: Runner;
     let sessionPlan = plan;
+    let loadedBytes: ModelBytes = { model: appendSuffix(bytes, encodeSuffix(suffix)), externalData };
     try {
-      session = await createSession(runtime, options.backend, appendSuffix(bytes, encodeSuffix(suffix)), externalData, options.threads);
+      runner = await create(loadedBytes);
     } catch (instrumentedError) {
       // Probabilities must keep working even if the instrumented copy does not load.
+      loadedBytes = { model: bytes, externalData };
       try {
-        session = await createSession(runtime, options.backend, bytes, externalData, options.threads);
+        runner = await create(loadedBytes);
       } catch (e) {
         throw new ModelLensError({ code: 'load-failed', message: `ONNX Runtime could not load the model (${(e as Error).message}).`, file: files.onnx, hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.' });
       }
@@ -192,7 +203,8 @@ export class LoadedModel {
       layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
       notes: sessionPlan.notes,
     };
-    const loaded = new LoadedModel(info, runtime, session, sessionPlan, inputs, tokenizer, embeddingRows(index));
+    const fallback = options.remote ? { bytes: loadedBytes, factory: local } : undefined;
+    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, embeddingRows(index));
     await loaded.check();
     return loaded;
   }
@@ -286,7 +298,6 @@ export class LoadedModel {
     const lensFrom = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const feeds = buildFeeds(
-      this.runtime,
       this.inputs,
       // Without the lens one position is still fed: zero-size tensors trip some head operators.
       { ids, lensPositions: plan.lens ? { input: plan.lens.positionsInput, positions: lens ? ids.map((_, i) => i).slice(lensFrom) : [0] } : undefined },
@@ -303,12 +314,7 @@ export class LoadedModel {
       fetches.add(lens.ids);
     }
     const started = performance.now();
-    let outputs: Record<string, OrtTensor>;
-    try {
-      outputs = await this.session.run(feeds, [...fetches]);
-    } catch (e) {
-      throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
-    }
+    const outputs = await this.forward(feeds, [...fetches]);
     const forwardMs = performance.now() - started;
     const logits = outputs[plan.logits];
     const [, positions, vocab] = logits.dims;
@@ -335,27 +341,46 @@ export class LoadedModel {
     };
   }
 
+  /**
+   * One forward pass. A remote runner that fails (the GPU went away, the webview closed) hands
+   * over to ONNX Runtime in this thread, and the pass is run again: nothing is lost.
+   */
+  private async forward(feeds: Tensors, fetches: string[]): Promise<Tensors> {
+    try {
+      return await this.runner.run(feeds, fetches);
+    } catch (e) {
+      const fallback = this.fallback;
+      if (!fallback) throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
+      this.fallback = undefined;
+      void this.runner.release().catch(() => undefined);
+      this.runner = await fallback.factory(fallback.bytes);
+      this.info.notes.push(`${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`);
+      this.info.backend = 'wasm';
+      return this.forward(feeds, fetches);
+    }
+  }
+
   private async rollout(activations: Record<string, TensorData>): Promise<TensorData | undefined> {
     const patterns = this.plan.layers.map((_, L) => activations[`blocks.${L}.attn.hook_pattern`]);
     if (patterns.length === 0 || patterns.some((p) => !p || p.shape[0] !== patterns[0].shape[0])) return undefined;
-    this.rolloutSession ??= createSession(this.runtime, this.info.backend, rolloutModel(patterns.length), [], this.info.threads);
-    return rollout(this.runtime, await this.rolloutSession, patterns);
+    this.rolloutRunner ??= this.local({ model: rolloutModel(patterns.length), externalData: [] });
+    return rollout(await this.rolloutRunner, patterns);
   }
 
   async release(): Promise<void> {
-    await this.session.release();
-    await (await this.rolloutSession)?.release();
+    await this.runner.release();
+    await (await this.rolloutRunner)?.release();
   }
 }
 
-function tensor(t: OrtTensor | undefined, keep: number): TensorData | undefined {
+function tensor(t: Tensors[string] | undefined, keep: number): TensorData | undefined {
   if (!t) return undefined;
   // Drop the batch axis (always 1) from [1, ...].
   return { shape: t.dims.slice(t.dims.length - keep), data: t.data as Float32Array };
 }
 
 /** Runtime outputs under their TransformerLens names. */
-function collectActivations(plan: InstrumentationPlan, outputs: Record<string, OrtTensor>): Record<string, TensorData> {
+function collectActivations(plan: InstrumentationPlan, outputs: Tensors): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
   const put = (name: string, value: TensorData | undefined) => value && (out[name] = value);
   const embedding = plan.embedding && tensor(outputs[plan.embedding.output], 2);

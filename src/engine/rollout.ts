@@ -4,7 +4,7 @@
 // work for ONNX Runtime's MatMul, not for a JavaScript loop.
 import { Emitter } from './onnx/emit';
 import { DataType, encodeModel } from './onnx/model';
-import type { Ort, OrtSession } from './runtime';
+import type { Runner } from './runner';
 import type { TensorData } from './types';
 
 const INPUT = 'patterns';
@@ -40,10 +40,10 @@ export function rolloutModel(layers: number): Uint8Array {
 }
 
 /** Runs the rollout of same-shaped per-layer patterns [head, S, S]. */
-export async function rollout(runtime: Ort, session: OrtSession, patterns: TensorData[]): Promise<TensorData> {
+export async function rollout(runner: Runner, patterns: TensorData[]): Promise<TensorData> {
   const [heads, s] = patterns[0].shape;
   const stacked = new Float32Array(patterns.length * heads * s * s);
   patterns.forEach((p, l) => stacked.set(p.data, l * heads * s * s));
-  const out = await session.run({ [INPUT]: new runtime.Tensor('float32', stacked, [patterns.length, heads, s, s]) });
+  const out = await runner.run({ [INPUT]: { type: 'float32', dims: [patterns.length, heads, s, s], data: stacked } }, [OUTPUT]);
   return { shape: [patterns.length, s, s], data: out[OUTPUT].data as Float32Array };
 }

@@ -3,14 +3,13 @@
 // same onnxruntime-common API, so the rest of the engine does not care which one runs.
 import ort = require('onnxruntime-web');
 import { ModelLensError } from './errors';
+import type { RunnerFactory, TensorArray, TensorType } from './runner';
 import type { Backend } from './types';
 
-export type Ort = typeof ort;
-export type OrtSession = ort.InferenceSession;
-export type OrtTensor = ort.Tensor;
+type Ort = typeof ort;
 
 /** Execution provider of each backend, in one table. */
-const PROVIDERS: Readonly<Record<Backend, string>> = Object.freeze({ wasm: 'wasm', native: 'cpu' });
+const PROVIDERS: Readonly<Record<Exclude<Backend, 'webgpu'>, string>> = Object.freeze({ wasm: 'wasm', native: 'cpu' });
 
 let configuredThreads: number | undefined;
 
@@ -23,12 +22,7 @@ function loadNative(): Ort | undefined {
   }
 }
 
-/** Whether the native backend can be used on this machine. */
-export function nativeAvailable(): boolean {
-  return loadNative() !== undefined;
-}
-
-export function runtimeFor(backend: Backend, threads: number): Ort {
+function runtimeFor(backend: Exclude<Backend, 'webgpu'>, threads: number): Ort {
   if (backend === 'native') {
     const native = loadNative();
     if (!native) {
@@ -50,18 +44,24 @@ export function runtimeFor(backend: Backend, threads: number): Ort {
   return ort;
 }
 
-export async function createSession(
-  runtime: Ort,
-  backend: Backend,
-  bytes: Uint8Array,
-  externalData: { path: string; data: string }[],
-  threads: number,
-): Promise<OrtSession> {
-  return runtime.InferenceSession.create(bytes, {
-    executionProviders: [PROVIDERS[backend]],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: backend === 'native' ? threads : undefined,
-    externalData: externalData.length ? externalData : undefined,
-    logSeverityLevel: 3,
-  });
+/** Runners on ONNX Runtime in this thread: WebAssembly, or native when installed. */
+export function ortRunners(backend: Exclude<Backend, 'webgpu'>, threads: number): RunnerFactory {
+  const runtime = runtimeFor(backend, threads);
+  return async ({ model, externalData }) => {
+    const session = await runtime.InferenceSession.create(model, {
+      executionProviders: [PROVIDERS[backend]],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: backend === 'native' ? threads : undefined,
+      externalData: externalData.length ? externalData : undefined,
+      logSeverityLevel: 3,
+    });
+    return {
+      async run(feeds, fetches) {
+        const inputs = Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, new runtime.Tensor(t.type, t.data, t.dims)]));
+        const outputs = await session.run(inputs, fetches);
+        return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { type: t.type as TensorType, dims: [...t.dims], data: t.data as TensorArray }]));
+      },
+      release: () => session.release(),
+    };
+  };
 }

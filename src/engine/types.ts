@@ -6,7 +6,8 @@ import type { Token } from './tokenizer';
 export type { Token } from './tokenizer';
 export type { AttentionSource } from './instrument/plan';
 
-export type Backend = 'wasm' | 'native';
+/** Where the model runs: ONNX Runtime WebAssembly or native in the worker, or WebGPU in a webview. */
+export type Backend = 'wasm' | 'native' | 'webgpu';
 
 export interface LayerInfo {
   attention: AttentionSource;

@@ -1,0 +1,27 @@
+// What runs an ONNX graph for the engine: ONNX Runtime in the engine's worker (WebAssembly or
+// native), or a WebGPU session in a webview reached through the extension host. Tensors are plain
+// objects so they can cross threads and webviews; shapes travel with them.
+
+export type TensorType = 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+export type TensorArray = Float32Array | Uint16Array | Int32Array | BigInt64Array | Uint8Array;
+
+export interface PlainTensor {
+  type: TensorType;
+  dims: number[];
+  data: TensorArray;
+}
+
+export type Tensors = Record<string, PlainTensor>;
+
+export interface Runner {
+  run(feeds: Tensors, fetches: string[]): Promise<Tensors>;
+  release(): Promise<void>;
+}
+
+/** A model to run: its bytes, and the external data files it names (location → file path). */
+export interface ModelBytes {
+  model: Uint8Array;
+  externalData: { path: string; data: string }[];
+}
+
+export type RunnerFactory = (bytes: ModelBytes) => Promise<Runner>;

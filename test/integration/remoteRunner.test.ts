@@ -1,0 +1,38 @@
+// A model can run somewhere other than the engine's thread (WebGPU in a webview). When that
+// runner fails, ONNX Runtime WebAssembly takes over and the analysis still arrives.
+import { expect, it } from 'vitest';
+import { LoadedModel } from '../../src/engine/loadedModel';
+import type { Runner, RunnerFactory } from '../../src/engine/runner';
+import { ortRunners } from '../../src/engine/runtime';
+import { buildDecoder } from '../helpers/decoderBuilder';
+import { writeModelFolder } from '../helpers/modelFolder';
+
+it('falls back to WebAssembly when the remote runner fails, with the same numbers', async () => {
+  const folder = writeModelFolder('remote', buildDecoder({ attention: 'gqa' }));
+  const wasm = ortRunners('wasm', 1);
+  let runs = 0;
+  let failing = false;
+  // A stand-in for the webview: ONNX Runtime WebAssembly behind a runner that can break.
+  const remote: RunnerFactory = async (bytes) => {
+    const inner = await wasm(bytes);
+    const runner: Runner = {
+      run: (feeds, fetches) => {
+        runs++;
+        if (failing) return Promise.reject(new Error('the GPU device was lost'));
+        return inner.run(feeds, fetches);
+      },
+      release: () => inner.release(),
+    };
+    return runner;
+  };
+  const model = await LoadedModel.load(folder, { backend: 'webgpu', threads: 1, remote });
+  expect(model.info.backend).toBe('webgpu');
+  const before = await model.analyze('the cat sat', { attention: true });
+  expect(runs).toBeGreaterThan(1); // the check run after loading went through it too
+  failing = true;
+  const after = await model.analyze('the cat sat', { attention: true });
+  expect(model.info.backend).toBe('wasm');
+  expect(model.info.notes.at(-1)).toContain('the GPU device was lost');
+  expect(Array.from(after.prob)).toEqual(Array.from(before.prob));
+  expect(Array.from(after.activations['blocks.1.attn.hook_pattern'].data)).toEqual(Array.from(before.activations['blocks.1.attn.hook_pattern'].data));
+});
