@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
 import type { LoadOptions } from './loadedModel';
-import type { WorkerRequest, WorkerResponse, WorkerResult } from './workerProtocol';
+import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo } from './types';
 
 type RequestBody = { type: 'load'; target: string; options: LoadOptions } | { type: 'analyze'; text: string; options: AnalyzeOptions };
@@ -24,6 +24,8 @@ export interface EngineOptions {
   /** 0: one per CPU core, at most 4. */
   threads: number;
   maxModelBytes?: number;
+  /** Runs graphs for the WebGPU backend (a webview the host reaches). */
+  remote?: RemoteBackend;
 }
 
 export function resolveThreads(threads: number): number {
@@ -98,17 +100,33 @@ export class EngineClient {
     const id = this.nextId++;
     this.current = { id, pending };
     const request = { id, ...pending.body } as WorkerRequest;
-    this.ensureWorker().postMessage(request);
+    this.send({ kind: 'request', request });
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.options.workerPath);
-    worker.on('message', (response: WorkerResponse) => this.settle(response));
+    worker.on('message', (message: FromWorker) => (message.kind === 'response' ? this.settle(message.response) : void this.answerRemote(message.id, message.call)));
     worker.on('error', (e) => this.workerDied(`The engine stopped with an error: ${e.message}`));
     worker.on('exit', (code) => this.workerDied(`The engine stopped unexpectedly (exit code ${code}).`));
     this.worker = worker;
     return worker;
+  }
+
+  private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.ensureWorker().postMessage(message, transfer);
+  }
+
+  /** Runs a call of the worker's remote runner on the host's remote backend, and answers it. */
+  private async answerRemote(id: number, call: RemoteCall): Promise<void> {
+    const remote = this.options.remote;
+    try {
+      if (!remote) throw new Error('no remote backend is available');
+      const result = await remote.call(call);
+      if (this.worker) this.send({ kind: 'remoteReply', id, ok: true, result }, transferables(result));
+    } catch (e) {
+      if (this.worker) this.send({ kind: 'remoteReply', id, ok: false, message: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   private settle(response: WorkerResponse): void {

@@ -1,15 +1,47 @@
 // The engine's worker thread: owns the ONNX Runtime session so a forward pass never blocks the
-// extension host. Handles one request at a time, in the order they arrive.
+// extension host. Handles one request at a time, in the order they arrive. For the WebGPU
+// backend the graph runs in a webview, which the worker reaches by calling back into the host.
+import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ModelLensError } from './errors';
 import { LoadedModel } from './loadedModel';
-import { transferables, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
+import type { RunnerFactory, Tensors } from './runner';
+import { transferables, type FromWorker, type RemoteCall, type RemoteResult, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 
+const port = parentPort!;
 let model: LoadedModel | undefined;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+const remoteCalls = new Map<number, { resolve: (result: RemoteResult) => void; reject: (error: Error) => void }>();
+let nextCall = 1;
+
+/** Calls the host. Feeds are copied, not transferred: a failed run is retried here with them. */
+function callHost(call: RemoteCall): Promise<RemoteResult> {
+  const id = nextCall++;
+  return new Promise((resolve, reject) => {
+    remoteCalls.set(id, { resolve, reject });
+    post({ kind: 'remote', id, call }, call.op === 'create' ? transferables(call) : []);
+  });
+}
+
+/** A runner whose session lives wherever the host runs remote calls (a WebGPU webview). */
+const remoteRunners: RunnerFactory = async ({ model: bytes, externalData }) => {
+  // A copy: the engine keeps the original to fall back to WebAssembly.
+  const files = externalData.map((e) => ({ path: e.path, data: new Uint8Array(fs.readFileSync(e.data)) }));
+  const session = (await callHost({ op: 'create', model: bytes.slice(), externalData: files })) as number;
+  return {
+    run: async (feeds, fetches) => (await callHost({ op: 'run', session, feeds, fetches })) as Tensors,
+    release: async () => void (await callHost({ op: 'release', session })),
+  };
+};
 
 async function handle(request: WorkerRequest): Promise<WorkerResult> {
   if (request.type === 'load') {
-    const loaded = await LoadedModel.load(request.target, request.options);
+    const remote = request.options.backend === 'webgpu' ? remoteRunners : undefined;
+    const loaded = await LoadedModel.load(request.target, { ...request.options, remote });
     const previous = model;
     model = loaded;
     await previous?.release();
@@ -25,7 +57,16 @@ function toError(e: unknown): ModelLensError {
 }
 
 let queue = Promise.resolve();
-parentPort!.on('message', (request: WorkerRequest) => {
+port.on('message', (message: ToWorker) => {
+  if (message.kind === 'remoteReply') {
+    // Answered at once, not queued: the request being handled is waiting for it.
+    const pending = remoteCalls.get(message.id);
+    remoteCalls.delete(message.id);
+    if (message.ok) pending?.resolve(message.result);
+    else pending?.reject(new Error(message.message));
+    return;
+  }
+  const { request } = message;
   queue = queue.then(async () => {
     let response: WorkerResponse;
     try {
@@ -33,6 +74,6 @@ parentPort!.on('message', (request: WorkerRequest) => {
     } catch (e) {
       response = { id: request.id, ok: false, error: toError(e).toData() };
     }
-    parentPort!.postMessage(response, response.ok ? transferables(response.result) : []);
+    post({ kind: 'response', response }, response.ok ? transferables(response.result) : []);
   });
 });

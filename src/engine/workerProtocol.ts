@@ -1,15 +1,39 @@
-// Messages between the extension host (EngineClient) and the engine's worker thread.
+// Messages between the extension host (EngineClient) and the engine's worker thread. Besides
+// requests and their responses, the worker may call back into the host to run a graph on a
+// remote runner (WebGPU in a webview), which only the host can reach.
 import type { ErrorData } from './errors';
 import type { LoadOptions } from './loadedModel';
+import type { Tensors } from './runner';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './types';
 
 export type WorkerRequest =
-  | { id: number; type: 'load'; target: string; options: LoadOptions }
+  | { id: number; type: 'load'; target: string; options: Omit<LoadOptions, 'remote'> }
   | { id: number; type: 'analyze'; text: string; options: AnalyzeOptions };
 
 export type WorkerResult = ModelInfo | Analysis;
 
 export type WorkerResponse = { id: number; ok: true; result: WorkerResult } | { id: number; ok: false; error: ErrorData };
+
+/** What the worker asks of a remote runner. */
+export type RemoteCall =
+  | { op: 'create'; model: Uint8Array; externalData: { path: string; data: Uint8Array }[] }
+  | { op: 'run'; session: number; feeds: Tensors; fetches: string[] }
+  | { op: 'release'; session: number };
+
+/** A created session's id, a run's outputs, or nothing. */
+export type RemoteResult = number | Tensors | undefined;
+
+/** The host's side of a remote runner. */
+export interface RemoteBackend {
+  call(call: RemoteCall): Promise<RemoteResult>;
+}
+
+export type ToWorker =
+  | { kind: 'request'; request: WorkerRequest }
+  | { kind: 'remoteReply'; id: number; ok: true; result: RemoteResult }
+  | { kind: 'remoteReply'; id: number; ok: false; message: string };
+
+export type FromWorker = { kind: 'response'; response: WorkerResponse } | { kind: 'remote'; id: number; call: RemoteCall };
 
 /** Every ArrayBuffer under a value, once each, to transfer instead of copying. */
 export function transferables(value: unknown, found = new Set<ArrayBuffer>()): ArrayBuffer[] {

@@ -3,6 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../src/engine/client';
 import { ModelLensError } from '../../src/engine/errors';
+import type { Runner } from '../../src/engine/runner';
+import { ortRunners } from '../../src/engine/runtime';
+import type { RemoteBackend } from '../../src/engine/workerProtocol';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { WORKER } from '../helpers/paths';
@@ -79,5 +82,44 @@ describe('EngineClient', () => {
     }
     const after = await client.analyze('the cat sat');
     expect(Array.from(after.prob)).toEqual(Array.from(before.prob));
+  });
+});
+
+describe('EngineClient with a remote backend', () => {
+  it('runs the graph wherever the host sends it, and falls back to WebAssembly when that fails', async () => {
+    // A stand-in for the WebGPU webview: ONNX Runtime WebAssembly on the host's thread.
+    const wasm = ortRunners('wasm', 1);
+    const sessions = new Map<number, Runner>();
+    const calls: string[] = [];
+    let broken = false;
+    const remote: RemoteBackend = {
+      async call(call) {
+        calls.push(call.op);
+        if (call.op === 'create') {
+          const id = sessions.size + 1;
+          sessions.set(id, await wasm({ model: call.model, externalData: [] }));
+          return id;
+        }
+        if (call.op === 'release') return undefined;
+        if (broken) throw new Error('the adapter went away');
+        return sessions.get(call.session)!.run(call.feeds, call.fetches);
+      },
+    };
+    engine = new EngineClient({ workerPath: WORKER, backend: 'webgpu', threads: 1, remote });
+    const info = await engine.load(SMALL);
+    expect(info.backend).toBe('webgpu');
+    expect(calls.slice(0, 2)).toEqual(['create', 'run']);
+    const reference = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1 });
+    try {
+      await reference.load(SMALL);
+      const expected = await reference.analyze('the cat', { attention: true });
+      const viaRemote = await engine.analyze('the cat', { attention: true });
+      expect(Array.from(viaRemote.prob)).toEqual(Array.from(expected.prob));
+      broken = true;
+      const afterFailure = await engine.analyze('the mat', { attention: true });
+      expect(Array.from(afterFailure.prob)).toEqual(Array.from((await reference.analyze('the mat', { attention: true })).prob));
+    } finally {
+      reference.dispose();
+    }
   });
 });
