@@ -10,8 +10,11 @@ const watch = process.argv.includes('--watch');
 const quiet = process.argv.includes('--quiet');
 const dist = path.join(__dirname, 'dist');
 
-/** The ORT files the WASM backend loads at run time (threaded SIMD build). */
-const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+/**
+ * The ORT files loaded at run time: the threaded SIMD build for the worker, and the WebGPU build
+ * (asyncify) for the WebGPU backend's webview.
+ */
+const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 /** VS Code's icon font, which @vscode-elements/elements' icons expect in every webview. */
 const CODICON_FILES = ['codicon.css', 'codicon.ttf'];
@@ -41,11 +44,14 @@ const problemMatcherPlugin = {
   },
 };
 
-function webviewEntries() {
+/** The WebGPU page is an ES module (ONNX Runtime locates its parts through import.meta). */
+const MODULE_APPS = ['gpu'];
+
+function webviewEntries(modules) {
   const root = path.join(__dirname, 'webview');
   return fs
     .readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, 'main.ts')))
+    .filter((d) => d.isDirectory() && fs.existsSync(path.join(root, d.name, 'main.ts')) && MODULE_APPS.includes(d.name) === modules)
     .map((d) => ({ in: path.join(root, d.name, 'main.ts'), out: `webview/${d.name}` }));
 }
 
@@ -72,15 +78,15 @@ const builds = [
     target: 'node20',
     external: ['vscode', 'onnxruntime-node'],
   },
-  {
+  ...[false, true].map((modules) => ({
     ...common,
-    entryPoints: webviewEntries(),
+    entryPoints: webviewEntries(modules),
     outdir: dist,
-    format: 'iife',
+    format: modules ? 'esm' : 'iife',
     platform: 'browser',
     target: 'es2022',
     loader: { '.css': 'css' },
-  },
+  })),
 ];
 
 async function main() {

@@ -2,7 +2,7 @@
 // settings is ignored: a workspace must not make the editor load a file of its choosing.
 import * as vscode from 'vscode';
 
-export type BackendSetting = 'auto' | 'wasm' | 'native';
+export type BackendSetting = 'auto' | 'wasm' | 'native' | 'webgpu';
 
 export interface Settings {
   /** Configured model folder or .onnx file; empty for the model that ships with the extension. */

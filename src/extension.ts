@@ -1,5 +1,6 @@
 // Wires Model Lens together; every feature lives in its own module.
 import * as vscode from 'vscode';
+import { compareBackends } from './commands/compareBackends';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { AttentionHighlights } from './decorations/attentionHighlights';
 import { TokenHeatmap } from './decorations/tokenHeatmap';
@@ -8,13 +9,15 @@ import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
+import { GpuBackend } from './webgpu/gpuBackend';
 import { SIDE_VIEW_ID, SidePanel } from './views/sidePanel';
 
 /** Documents the hover and heatmap work on: files on disk and untitled buffers. */
 const TEXT_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 export function activate(context: vscode.ExtensionContext): void {
-  const models = new ModelManager(context);
+  const gpu = new GpuBackend(context.extensionUri);
+  const models = new ModelManager(context, gpu);
   const highlights = new AttentionHighlights();
   const panels = new AttentionPanels(context.extensionUri, highlights);
   const explain = new ExplainAttention(models, panels);
@@ -22,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const heatmap = new TokenHeatmap(probabilities);
   const sidePanel = new SidePanel(context.extensionUri, models);
   context.subscriptions.push(
+    gpu,
     models,
     highlights,
     panels,
@@ -33,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models, probabilities),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
+    vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
     vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),

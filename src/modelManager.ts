@@ -11,6 +11,8 @@ import { affects, readSettings, type Settings } from './config';
 import { EngineClient } from './engine/client';
 import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
+import type { GpuAdapterInfo } from './protocol';
+import type { GpuBackend } from './webgpu/gpuBackend';
 
 const CACHE_BYTES = 256 * 1024 * 1024;
 /** Quiet time after a change to the model's files before it is loaded again. */
@@ -31,6 +33,8 @@ export class ModelManager implements vscode.Disposable {
   private engine: EngineClient;
   private settings: Settings;
   private backend!: ReturnType<typeof chooseBackend>;
+  /** The WebGPU adapter a webview reported, if any. */
+  private gpuAdapter: GpuAdapterInfo | undefined;
   private info: ModelInfo | undefined;
   /** The model being loaded or loaded last, and how that went. */
   private attempt: LoadAttempt | undefined;
@@ -44,7 +48,10 @@ export class ModelManager implements vscode.Disposable {
   /** Fires with a model's name when it starts loading, and undefined when loading ends. */
   readonly onDidChangeLoading = this.loadingChanged.event;
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly gpu: GpuBackend,
+  ) {
     this.settings = readSettings();
     this.engine = this.createEngine();
     this.disposables.push(
@@ -69,10 +76,11 @@ export class ModelManager implements vscode.Disposable {
   }
 
   private createEngine(): EngineClient {
-    this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled());
+    this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled(), this.gpuAdapter);
     return new EngineClient({
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
       backend: this.backend.backend,
+      remote: this.gpu,
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
     });
@@ -148,6 +156,11 @@ export class ModelManager implements vscode.Disposable {
     });
     attempt.promise.then(
       (info) => {
+        if (info.backend !== this.backend.backend) {
+          // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
+          this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
+          void vscode.window.showWarningMessage(`Model Lens: ${this.backend.reason}`);
+        }
         this.info = info;
         this.cache.clear();
         this.remember(target);
@@ -215,11 +228,50 @@ export class ModelManager implements vscode.Disposable {
     const subscription = token?.onCancellationRequested(() => controller.abort());
     try {
       const analysis = await this.engine.analyze(text, options, controller.signal);
+      this.noticeFallback(analysis);
       this.cache.set(key, analysis);
       return analysis;
     } finally {
       subscription?.dispose();
     }
+  }
+
+  /**
+   * The same text on the backend in use and on a fresh WebAssembly engine with the same model:
+   * the check that a GPU computes the numbers WebAssembly does.
+   */
+  async analyzeOnBothBackends(text: string, options: AnalyzeOptions): Promise<{ current: Analysis; reference: Analysis; backend: string }> {
+    const info = await this.ensureLoaded();
+    const current = await this.engine.analyze(text, options);
+    const reference = new EngineClient({ workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'), backend: 'wasm', threads: this.settings.threads, maxModelBytes: this.settings.maxModelBytes });
+    try {
+      await reference.load(this.attempt?.target ?? this.configuredTarget());
+      return { current, reference: await reference.analyze(text, options), backend: info.backend };
+    } finally {
+      reference.dispose();
+    }
+  }
+
+  /** A webview found a WebGPU adapter: with `auto`, a hardware GPU becomes the backend. */
+  reportGpuAdapter(adapter: GpuAdapterInfo): void {
+    const known = this.gpuAdapter;
+    this.gpuAdapter = adapter;
+    if (known || adapter.software || this.settings.backend !== 'auto') return;
+    this.engine.dispose();
+    this.engine = this.createEngine();
+    this.info = undefined;
+    this.attempt = undefined;
+    this.cache.clear();
+  }
+
+  /** The WebGPU backend failed and the engine moved to WebAssembly: say so, once. */
+  private noticeFallback(analysis: Analysis): void {
+    const info = this.info;
+    if (!info || analysis.backend === info.backend) return;
+    info.backend = analysis.backend;
+    this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? 'the WebGPU backend failed'}` };
+    void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${info.name} now runs on WebAssembly. Nothing was lost.`);
+    this.changed.fire(info);
   }
 
   dispose(): void {

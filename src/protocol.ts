@@ -149,6 +149,36 @@ export type FromSideView =
   | { type: 'openHead'; layer: number; head: number }
   | { type: 'export'; section: SideSection; format: 'csv' | 'json' };
 
+/** A WebGPU adapter as a webview reports it. */
+export interface GpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** A software adapter (SwiftShader, or the browser's own fallback): correct but slow. */
+  software: boolean;
+  /** Supports the shader-f16 feature: fp16 models run in fp16. */
+  shaderF16: boolean;
+}
+
+/** A tensor crossing into or out of the GPU webview: its bytes, and how to read them. */
+export interface WireTensor {
+  type: 'float32' | 'float16' | 'int32' | 'int64' | 'bool';
+  dims: number[];
+  data: ArrayBuffer;
+}
+
+export type ToGpuView =
+  /** Part of a file the next `create` uses: file 0 is the model, then its external data files. */
+  | { type: 'chunk'; id: number; file: number; offset: number; total: number; data: ArrayBuffer }
+  | { type: 'create'; id: number; externalData: string[] }
+  | { type: 'run'; id: number; session: number; feeds: Record<string, WireTensor>; fetches: string[] }
+  | { type: 'release'; id: number; session: number };
+
+export type FromGpuView =
+  | { type: 'adapter'; adapter: GpuAdapterInfo | null; reason?: string }
+  | { type: 'reply'; id: number; ok: true; session?: number; outputs?: Record<string, WireTensor> }
+  | { type: 'reply'; id: number; ok: false; message: string };
+
 const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
 const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
 

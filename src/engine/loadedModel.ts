@@ -164,7 +164,19 @@ export class LoadedModel {
     checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
     const { plan, suffix } = instrument(index, files.onnx, tokenizer.vocabSize, options.lensTopK ?? 10);
     const local = ortRunners(options.backend === 'native' ? 'native' : 'wasm', options.threads);
-    const create = options.remote ?? local;
+    const notes: string[] = [];
+    let backend = options.backend;
+    // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.
+    const create: RunnerFactory = async (b) => {
+      if (!options.remote || backend !== options.backend) return local(b);
+      try {
+        return await options.remote(b);
+      } catch (e) {
+        notes.push(`${options.backend} could not start (${(e as Error).message}); the model runs on WebAssembly.`);
+        backend = 'wasm';
+        return local(b);
+      }
+    };
     const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
     let runner: Runner;
     let sessionPlan = plan;
@@ -198,12 +210,12 @@ export class LoadedModel {
       dMlp: 0,
       vocab: 0,
       positions: contextLength(index, config, tokenizerConfig),
-      backend: options.backend,
+      backend,
       threads: options.threads,
       layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
-      notes: sessionPlan.notes,
+      notes: [...sessionPlan.notes, ...notes],
     };
-    const fallback = options.remote ? { bytes: loadedBytes, factory: local } : undefined;
+    const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes, factory: local } : undefined;
     const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, embeddingRows(index));
     await loaded.check();
     return loaded;
@@ -333,10 +345,12 @@ export class LoadedModel {
       ...stats,
       topK: Math.min(k, vocab),
       activations,
+      logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
       lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
+      backend: this.info.backend,
       vocab,
     };
   }

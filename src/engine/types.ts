@@ -58,6 +58,8 @@ export interface AnalyzeOptions {
   rollout?: boolean;
   /** Alternatives kept per position (default 10). */
   topK?: number;
+  /** The raw logits [pos, vocab] (large: for checks and exports). */
+  logits?: boolean;
 }
 
 export interface Analysis {
@@ -83,6 +85,8 @@ export interface Analysis {
    * blocks.{L}.hook_resid_pre/post [pos, d_model], blocks.{L}.mlp.hook_post [pos, d_mlp].
    */
   activations: Record<string, TensorData>;
+  /** The raw logits, when asked for. [pos, vocab] */
+  logits?: TensorData;
   /** Attention rollout, when asked for and every layer has a pattern. [layer, query, key] */
   rollout?: TensorData;
   /**
@@ -96,4 +100,6 @@ export interface Analysis {
   vocab: number;
   /** Milliseconds spent in the runtime's forward pass. */
   forwardMs: number;
+  /** Where it ran (a failing WebGPU backend hands over to WebAssembly). */
+  backend: Backend;
 }

@@ -41,6 +41,7 @@ function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
     pieces: {},
     vocab: 4,
     forwardMs: 1,
+    backend: 'wasm',
   } satisfies Analysis;
   const info = { name: 'm', layers: 1, heads: 2, dHead: 2, positions: 64, layerInfo: [{ attention: { kind: 'softmax' } }] } as unknown as ModelInfo;
   // The document has 100 characters before the analysed text; the selection is " b c".

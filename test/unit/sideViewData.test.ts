@@ -33,6 +33,7 @@ function selected(): SelectedText {
     pieces: { 1: 'a', 2: 'b', 5: 'x', 6: ' y', 7: 'z', 8: 'w', 9: 'q' },
     vocab: 10,
     forwardMs: 1,
+    backend: 'wasm',
   } satisfies Analysis;
   const info = { name: 'm', layers: 1 } as ModelInfo;
   return { id: 1, analysis, info, document: { uri: 'file:///a', name: 'a' }, baseOffset: 10, first: firstSelectedToken(analysis, 10, 10) };

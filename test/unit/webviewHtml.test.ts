@@ -6,7 +6,7 @@ const SOURCE = 'https://file+.vscode-resource.vscode-cdn.net';
 
 describe('webview shell', () => {
   const html = webviewHtml({ app: 'attention', label: 'A "label" <b>', cspSource: SOURCE, asset: (...p) => `${SOURCE}/dist/${p.join('/')}`, nonce: 'abc123' });
-  const csp = contentSecurityPolicy(SOURCE, 'abc123');
+  const csp = contentSecurityPolicy(SOURCE, 'abc123', 'attention');
 
   it('allows only the webview origin, nonce scripts, and no inline or eval code', () => {
     expect(csp).toContain("default-src 'none'");
@@ -28,5 +28,21 @@ describe('webview shell', () => {
 
   it('escapes the label', () => {
     expect(html).toContain('aria-label="A &quot;label&quot; &lt;b>"');
+  });
+});
+
+describe('the WebGPU backend page', () => {
+  const csp = contentSecurityPolicy(SOURCE, 'n', 'gpu');
+
+  it('may compile WebAssembly and fetch it from the extension, and nothing more', () => {
+    expect(csp).toContain("script-src 'nonce-n' 'wasm-unsafe-eval'");
+    expect(csp).toContain(`connect-src ${SOURCE}`);
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval'|\*|blob:|https?:\/\/(?!file\+)/);
+  });
+
+  it('is a module that knows where the bundles are', () => {
+    const html = webviewHtml({ app: 'gpu', label: 'GPU', cspSource: SOURCE, asset: (...p) => `${SOURCE}/dist/${p.join('/')}`, nonce: 'n', data: { dist: `${SOURCE}/dist/` } });
+    expect(html).toContain(`<script nonce="n" type="module" src="${SOURCE}/dist/webview/gpu.js"></script>`);
+    expect(html).toContain(`data-dist="${SOURCE}/dist/"`);
   });
 });

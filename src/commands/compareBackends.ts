@@ -1,0 +1,26 @@
+// Model Lens: Compare Backend with WebAssembly — runs the selection on the backend in use and on
+// WebAssembly and says how far apart the numbers are (attention, probabilities, logits).
+import * as vscode from 'vscode';
+import { errorMessage } from '../engine/errors';
+import type { ModelManager } from '../modelManager';
+import { describeDifferences, differences } from './backendComparison';
+
+const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', native: 'Native ONNX Runtime', webgpu: 'WebGPU' };
+
+export async function compareBackends(models: ModelManager): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('Model Lens: open a file and select the text to compare the backends on.');
+    return;
+  }
+  const doc = editor.document;
+  const text = doc.getText(editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection);
+  try {
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Model Lens: comparing backends…' }, () =>
+      models.analyzeOnBothBackends(text, { attention: true, logits: true }),
+    );
+    void vscode.window.showInformationMessage(`Model Lens: ${describeDifferences(BACKEND_NAMES[result.backend] ?? result.backend, differences(result.current, result.reference))}`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Model Lens: the comparison failed: ${errorMessage(e)}`);
+  }
+}

@@ -1,0 +1,110 @@
+// The host's side of the WebGPU backend: a "Model Lens GPU" webview tab that runs ONNX Runtime's
+// WebGPU build. The engine's worker sends it the instrumented model and each forward pass through
+// EngineClient; this class moves them across the webview boundary as ArrayBuffers, in chunks, and
+// rejects what is pending if the tab goes away (the engine then falls back to WebAssembly).
+import * as vscode from 'vscode';
+import type { Tensors } from '../engine/runner';
+import type { RemoteBackend, RemoteCall, RemoteResult } from '../engine/workerProtocol';
+import type { FromGpuView, GpuAdapterInfo, ToGpuView, WireTensor } from '../protocol';
+import { setUpWebview } from '../webviewSetup';
+
+export const GPU_VIEW_TYPE = 'modelLens.gpu';
+/** Large models cross in pieces: one huge message is slow to clone and may hit size limits. */
+const CHUNK_BYTES = 16 * 1024 * 1024;
+const ADAPTER_TIMEOUT_MS = 30_000;
+
+const TYPED = {
+  float32: (b: ArrayBuffer) => new Float32Array(b),
+  float16: (b: ArrayBuffer) => new Uint16Array(b),
+  int32: (b: ArrayBuffer) => new Int32Array(b),
+  int64: (b: ArrayBuffer) => new BigInt64Array(b),
+  bool: (b: ArrayBuffer) => new Uint8Array(b),
+};
+
+function exactBuffer(data: ArrayBufferView): ArrayBuffer {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
+}
+
+export class GpuBackend implements RemoteBackend, vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private adapter: Promise<GpuAdapterInfo> | undefined;
+  private readonly pending = new Map<number, { resolve: (m: FromGpuView & { type: 'reply'; ok: true }) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+
+  constructor(private readonly extensionUri: vscode.Uri) {}
+
+  /** Opens the GPU tab (in the background, beside the editor) and waits for its adapter. */
+  ensureAdapter(): Promise<GpuAdapterInfo> {
+    if (this.panel && this.adapter) return this.adapter;
+    const panel = vscode.window.createWebviewPanel(GPU_VIEW_TYPE, 'Model Lens GPU', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: true });
+    // It holds a GPU session that cannot be rebuilt cheaply, hence retainContextWhenHidden.
+    setUpWebview(panel.webview, this.extensionUri, 'gpu', 'Model Lens WebGPU backend', { dist: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist')).toString() + '/' });
+    this.panel = panel;
+    this.adapter = new Promise<GpuAdapterInfo>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the WebGPU tab did not report an adapter')), ADAPTER_TIMEOUT_MS);
+      panel.webview.onDidReceiveMessage((m: FromGpuView) => {
+        if (m?.type === 'adapter') {
+          clearTimeout(timer);
+          if (m.adapter) resolve(m.adapter);
+          else reject(new Error(`no WebGPU adapter: ${m.reason ?? 'unknown reason'}`));
+        } else if (m?.type === 'reply') {
+          const waiting = this.pending.get(m.id);
+          this.pending.delete(m.id);
+          if (m.ok) waiting?.resolve(m);
+          else waiting?.reject(new Error(m.message));
+        }
+      });
+    });
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.adapter = undefined;
+      for (const p of this.pending.values()) p.reject(new Error('the Model Lens GPU tab was closed'));
+      this.pending.clear();
+    });
+    return this.adapter;
+  }
+
+  private async send(message: ToGpuView): Promise<FromGpuView & { type: 'reply'; ok: true }> {
+    await this.ensureAdapter();
+    const panel = this.panel;
+    if (!panel) throw new Error('the Model Lens GPU tab was closed');
+    return new Promise((resolve, reject) => {
+      this.pending.set(message.id, { resolve, reject });
+      void panel.webview.postMessage(message).then((delivered) => delivered || reject(new Error('the Model Lens GPU tab did not take the message')));
+    });
+  }
+
+  private post(message: ToGpuView): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  async call(call: RemoteCall): Promise<RemoteResult> {
+    const id = this.nextId++;
+    switch (call.op) {
+      case 'create': {
+        await this.ensureAdapter();
+        const files = [call.model, ...call.externalData.map((e) => e.data)];
+        files.forEach((file, index) => {
+          for (let offset = 0; offset < file.length; offset += CHUNK_BYTES) {
+            this.post({ type: 'chunk', id, file: index, offset, total: file.length, data: exactBuffer(file.subarray(offset, offset + CHUNK_BYTES)) });
+          }
+        });
+        return (await this.send({ type: 'create', id, externalData: call.externalData.map((e) => e.path) })).session;
+      }
+      case 'run': {
+        const feeds = Object.fromEntries(Object.entries(call.feeds).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: exactBuffer(t.data) } satisfies WireTensor]));
+        const reply = await this.send({ type: 'run', id, session: call.session, feeds, fetches: call.fetches });
+        const outputs: Tensors = {};
+        for (const [name, t] of Object.entries(reply.outputs ?? {})) outputs[name] = { type: t.type, dims: t.dims, data: TYPED[t.type](t.data) };
+        return outputs;
+      }
+      case 'release':
+        if (this.panel) await this.send({ type: 'release', id, session: call.session });
+        return undefined;
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}

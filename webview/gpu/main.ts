@@ -1,0 +1,129 @@
+// The WebGPU backend: ONNX Runtime's WebGPU build in a webview (VS Code's webviews are Chromium,
+// the extension host is Node without WebGPU). The engine's worker prepares the instrumented
+// model and reads the results; this page only creates sessions and runs them, and shows what it
+// is doing.
+import * as ort from 'onnxruntime-web/webgpu';
+import type { FromGpuView, GpuAdapterInfo, ToGpuView, WireTensor } from '../../src/protocol';
+import { el } from '../shared/dom';
+import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
+import './gpu.css';
+
+const api = vscodeApi<FromGpuView, never>();
+const root = document.getElementById('root')!;
+// The ONNX Runtime files are next to the bundles, not where the module was loaded from.
+ort.env.wasm.wasmPaths = root.dataset.dist!;
+// Webviews are not cross-origin isolated: no SharedArrayBuffer, so no WebAssembly threads.
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = 'error';
+
+const adapterLine = el('div', { class: 'gpu-adapter', text: 'Looking for a WebGPU adapter…' });
+const status = el('div', { class: 'gpu-status', attrs: { 'aria-live': 'polite' } });
+const stats = el('div', { class: 'gpu-stats' });
+root.append(el('h2', { text: 'Model Lens · WebGPU backend' }), el('p', { class: 'gpu-hint', text: 'Model Lens runs models on your GPU in this tab. Keep it open; closing it moves the model back to WebAssembly.' }), adapterLine, status, stats);
+
+const sessions = new Map<number, ort.InferenceSession>();
+const files = new Map<number, Map<number, Uint8Array>>();
+let nextSession = 1;
+let runs = 0;
+
+function show(text: string): void {
+  status.textContent = text;
+}
+
+async function probe(): Promise<void> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (!adapter) {
+    adapterLine.textContent = 'No WebGPU adapter is available here.';
+    api.postMessage({ type: 'adapter', adapter: null, reason: gpu ? 'the browser has no WebGPU adapter for this machine' : 'this webview has no WebGPU' });
+    return;
+  }
+  const info = adapter.info ?? { vendor: '', architecture: '', description: '' };
+  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description}`);
+  const report: GpuAdapterInfo = { vendor: info.vendor, architecture: info.architecture, description: info.description, software, shaderF16: adapter.features.has('shader-f16') };
+  adapterLine.textContent = `Adapter: ${[report.vendor, report.architecture, report.description].filter(Boolean).join(' · ')}${software ? ' (software: correct, but slow)' : ''}${report.shaderF16 ? ', shader-f16 (fp16 models run in fp16)' : ''}.`;
+  api.postMessage({ type: 'adapter', adapter: report });
+}
+
+interface GpuAdapter {
+  info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+  features: { has(name: string): boolean };
+}
+
+const TYPED: Record<WireTensor['type'], (b: ArrayBuffer) => ort.Tensor['data']> = {
+  float32: (b) => new Float32Array(b),
+  float16: (b) => new Uint16Array(b),
+  int32: (b) => new Int32Array(b),
+  int64: (b) => new BigInt64Array(b),
+  bool: (b) => new Uint8Array(b),
+};
+
+function toWire(t: ort.Tensor): WireTensor {
+  const data = t.data as ArrayBufferView;
+  // An exact copy: the view may sit in a larger buffer, and only its bytes should travel.
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  return { type: t.type as WireTensor['type'], dims: [...t.dims], data: bytes.buffer };
+}
+
+async function handle(m: ToGpuView): Promise<void> {
+  switch (m.type) {
+    case 'chunk': {
+      const received = files.get(m.id) ?? new Map<number, Uint8Array>();
+      files.set(m.id, received);
+      const file = received.get(m.file) ?? new Uint8Array(m.total);
+      file.set(new Uint8Array(m.data), m.offset);
+      received.set(m.file, file);
+      return;
+    }
+    case 'create': {
+      const received = files.get(m.id) ?? new Map<number, Uint8Array>();
+      files.delete(m.id);
+      show(`Creating a WebGPU session (${((received.get(0)?.length ?? 0) / 1048576).toFixed(1)} MB)…`);
+      const session = await ort.InferenceSession.create(received.get(0) ?? new Uint8Array(), {
+        executionProviders: ['webgpu'],
+        externalData: m.externalData.map((path, i) => ({ path, data: received.get(i + 1) ?? new Uint8Array() })),
+      });
+      const id = nextSession++;
+      sessions.set(id, session);
+      show(`Session ${id} ready on WebGPU.`);
+      api.postMessage({ type: 'reply', id: m.id, ok: true, session: id });
+      return;
+    }
+    case 'run': {
+      const session = sessions.get(m.session);
+      if (!session) throw new Error(`no session ${m.session}`);
+      const feeds = Object.fromEntries(Object.entries(m.feeds).map(([name, t]) => [name, new ort.Tensor(t.type, TYPED[t.type](t.data), t.dims)]));
+      const started = performance.now();
+      const outputs = await session.run(feeds, m.fetches);
+      runs++;
+      stats.textContent = `${runs} forward passes; the last took ${(performance.now() - started).toFixed(0)} ms.`;
+      api.postMessage({ type: 'reply', id: m.id, ok: true, outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, toWire(t)])) });
+      return;
+    }
+    case 'release':
+      await sessions.get(m.session)?.release();
+      sessions.delete(m.session);
+      api.postMessage({ type: 'reply', id: m.id, ok: true });
+      return;
+  }
+}
+
+function isToGpu(data: unknown): data is ToGpuView {
+  const m = data as { type?: unknown; id?: unknown };
+  return !!m && typeof m === 'object' && ['chunk', 'create', 'run', 'release'].includes(m.type as string) && Number.isInteger(m.id);
+}
+
+// One message at a time: chunks must arrive before their `create`.
+let queue = Promise.resolve();
+onHostMessage(isToGpu, (m) => {
+  queue = queue.then(() =>
+    handle(m).catch((e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      show(`Failed: ${message}`);
+      api.postMessage({ type: 'reply', id: m.id, ok: false, message });
+    }),
+  );
+});
+
+void probe();
