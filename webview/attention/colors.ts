@@ -1,23 +1,11 @@
 // How this panel turns attention into colour: one scale setting (linear/log, ignore token 0)
 // applied alike to the grid, the head view and the lines' opacity.
-import { attentionScale, buildLut, normalizer, type RampName, type ScaleKind, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
+import { attentionScale, lutFor, normalizer, type ScaleKind, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import type { HeatmapColors } from '../shared/heatmap';
 
 export interface ScaleSettings {
   kind: ScaleKind;
   ignoreFirst: boolean;
-}
-
-const luts = new Map<string, Uint8ClampedArray>();
-
-export function lutFor(theme: ThemeKind, ramp: RampName = 'sequential'): Uint8ClampedArray {
-  const key = `${theme}/${ramp}`;
-  let lut = luts.get(key);
-  if (!lut) {
-    lut = buildLut(theme, ramp);
-    luts.set(key, lut);
-  }
-  return lut;
 }
 
 export interface MatrixColors extends HeatmapColors {

@@ -4,14 +4,15 @@
 import type { HeadChoice } from '../../src/protocol';
 import type { ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { quoted, tokenLabel } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
+import { scoreEntries } from '../shared/headTypes';
+import { Legend } from '../shared/legend';
 import { Tooltip } from '../shared/tooltip';
 import { shownMatrix, topK, type ShownMatrix } from './aggregate';
 import { matrixColors, type MatrixColors, type ScaleSettings } from './colors';
-import { formatWeight, quoted, tokenLabel } from './format';
-import { Legend } from './legend';
+import { formatWeight } from './format';
 import { LinesView } from './linesView';
-import { scoreEntries } from './headTypes';
 import { choiceName } from './state';
 import type { ViewData } from './viewData';
 
@@ -41,7 +42,7 @@ export class HeadView {
   private readonly top: HTMLDivElement;
   private readonly body: HTMLDivElement;
   private readonly placeholder: HTMLDivElement;
-  private readonly legend = new Legend();
+  private readonly legend = new Legend({ format: formatWeight });
   private readonly lines: LinesView;
   private data: ViewData | undefined;
   private shown: ShownMatrix | undefined;
@@ -218,10 +219,6 @@ export class HeadView {
     const weight = Number.isNaN(cell.value) ? 'masked (a later token: the causal mask hides it)' : formatWeight(cell.value);
     this.readout.textContent = `${tokenLabel(tokens[q]?.text ?? '')} → ${tokenLabel(tokens[k]?.text ?? '')}  ${weight}`;
     const lines = [`Query #${q} ${quoted(tokens[q]?.text ?? '')}`, ['key', `#${k} ${quoted(tokens[k]?.text ?? '')}`] as const, ['weight', weight] as const];
-    if (e instanceof PointerEvent) this.tooltip.show(lines, e.clientX, e.clientY);
-    else {
-      const r = this.heatmap.cellRect(cell.row, cell.col);
-      if (r) this.tooltip.show(lines, r.right, r.bottom);
-    }
+    this.tooltip.showFor(lines, e, () => this.heatmap.cellRect(cell.row, cell.col));
   }
 }

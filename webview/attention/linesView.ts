@@ -3,8 +3,9 @@
 // drawn; a focused query (hover or selection) keeps its outgoing lines, a hovered key its
 // incoming ones. Token labels are DOM (textContent); the lines are one canvas.
 import { clear, el } from '../shared/dom';
+import { quoted, tokenLabel } from '../shared/format';
 import { cssVar } from '../shared/theme';
-import { formatWeight, quoted, tokenLabel } from './format';
+import { formatWeight } from './format';
 import type { TokenView } from '../../src/protocol';
 
 export interface LinesData {

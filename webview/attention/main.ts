@@ -1,6 +1,7 @@
 // The "Explain Attention" webview: wires the parts together and talks to the host. Each part
 // lives in its own file; this one only routes messages and state changes to them.
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '../shared/components.css';
 import './attention.css';
 import type { ExportFormat, FromAttentionPanel, HeadDetail, ToAttentionPanel } from '../../src/protocol';
 import { clear, el } from '../shared/dom';

@@ -5,10 +5,11 @@
 import type { ThemeKind } from '../shared/colorScale';
 import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type RampName } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { formatCell, formatSci, quoted, tokenLabel } from '../shared/format';
 import { windowAround } from '../shared/layout';
 import { checkHead, recomputeHead, type HeadCheck, type HeadRecomputation } from './attentionMath';
 import { headMatrix } from './aggregate';
-import { formatCell, formatSci, formatWeight, quoted, tokenLabel } from './format';
+import { formatWeight } from './format';
 import type { DecodedDetail, ViewData } from './viewData';
 import type { HeadChoice } from '../../src/protocol';
 

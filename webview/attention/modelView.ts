@@ -2,14 +2,15 @@
 // canvas per head. Thumbnails are drawn only when the data, the scale or the theme change, each
 // through its own colour range so that weak heads still show their shape.
 import type { HeadScores } from '../../src/engine/headScores';
-import type { ThemeKind } from '../shared/colorScale';
+import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
+import { badges, scoreEntries } from '../shared/headTypes';
+import { Legend } from '../shared/legend';
 import { Tooltip, type TooltipLine } from '../shared/tooltip';
 import { shownMatrix, type ShownMatrix } from './aggregate';
-import { lutFor, matrixColors, type ScaleSettings } from './colors';
-import { badges, scoreEntries } from './headTypes';
-import { Legend } from './legend';
+import { matrixColors, type ScaleSettings } from './colors';
+import { formatWeight } from './format';
 import type { ViewData } from './viewData';
 
 export interface ModelViewEvents {
@@ -42,7 +43,7 @@ export class ModelView {
   ) {
     this.grid = el('div', { class: 'ml-grid', attrs: { role: 'grid', 'aria-label': 'Attention of every head: layers are rows, heads are columns. Arrow keys move, Enter opens a head.' } });
     this.grid.addEventListener('keydown', (e) => this.keyDown(e));
-    this.legend = new Legend();
+    this.legend = new Legend({ format: formatWeight });
     this.element = el(
       'div',
       { class: 'ml-model-view' },

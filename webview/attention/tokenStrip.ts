@@ -4,8 +4,9 @@
 // background, how much that query attends to each of them.
 import type { TokenView } from '../../src/protocol';
 import { rampColor, rgbCss, textOn, type ThemeKind } from '../shared/colorScale';
+import { formatProb, quoted, tokenLabel } from '../shared/format';
 import { clear, el } from '../shared/dom';
-import { formatProb, formatWeight, quoted, rankBucket, tokenLabel } from './format';
+import { formatWeight, rankBucket } from './format';
 
 export interface TokenStripEvents {
   /** A chip was activated; `index` is into tokens. */

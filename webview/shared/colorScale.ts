@@ -131,6 +131,18 @@ export function scaleTicks(spec: ScaleSpec, count = 3): number[] {
   return out;
 }
 
+/**
+ * A legend's three tick labels: values of `spec` written by `format`, the lowest marked "≤" on a
+ * log scale (its bottom colour also holds everything below); with no spec, relative ends for
+ * heatmaps that each have their own range (`relativeLog`: on a log scale).
+ */
+export function tickLabels(spec: ScaleSpec | null, format: (value: number) => string, relativeLog = false): string[] {
+  if (!spec) return [relativeLog ? '10⁻⁴·max' : '0', '', 'max']; // 10^-LOG_DECADES
+  const labels = scaleTicks(spec, 3).map(format);
+  if (spec.kind === 'log') labels[0] = `≤${labels[0]}`;
+  return labels;
+}
+
 export function clamp01(t: number): number {
   return t <= 0 ? 0 : t >= 1 ? 1 : t;
 }
@@ -161,16 +173,21 @@ export function hexToRgb(hex: string): Rgb {
   return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }
 
-const parsedStops = new Map<string, Rgb[]>();
-function stops(theme: ThemeKind, ramp: RampName): Rgb[] {
-  const key = `${theme}/${ramp}`;
-  let s = parsedStops.get(key);
-  if (!s) {
-    s = (ramp === 'diverging' ? DIVERGING : SEQUENTIAL)[theme].map(hexToRgb);
-    parsedStops.set(key, s);
-  }
-  return s;
+/** `make` for each theme and ramp, computed on first use and then kept. */
+function perRamp<T>(make: (theme: ThemeKind, ramp: RampName) => T): (theme: ThemeKind, ramp?: RampName) => T {
+  const made = new Map<string, T>();
+  return (theme, ramp = 'sequential') => {
+    const key = `${theme}/${ramp}`;
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(theme, ramp);
+      made.set(key, value);
+    }
+    return value;
+  };
 }
+
+const stops = perRamp((theme, ramp) => (ramp === 'diverging' ? DIVERGING : SEQUENTIAL)[theme].map(hexToRgb));
 
 /** [0, 1] → RGB on the theme's ramp (piecewise linear between its stops). */
 export function rampColor(t: number, theme: ThemeKind, ramp: RampName = 'sequential'): Rgb {
@@ -193,6 +210,15 @@ export function buildLut(theme: ThemeKind, ramp: RampName = 'sequential'): Uint8
     lut.set([r, g, b, 255], i * 4);
   }
   return lut;
+}
+
+/** The theme's LUT (sequential unless `ramp` says), built once and then shared: do not write to it. */
+export const lutFor = perRamp(buildLut);
+
+/** The RGB a LUT holds for a normalised value; null for NaN ("no value"). */
+export function lutColor(lut: Uint8ClampedArray, t: number): Rgb | null {
+  const i = lutIndex(t);
+  return i < 0 ? null : [lut[i * 4], lut[i * 4 + 1], lut[i * 4 + 2]];
 }
 
 /** Index into a LUT for a normalised value; -1 for NaN ("no value"). */

@@ -53,3 +53,14 @@ export function cellAt(x: number, y: number, x0: number, y0: number, cellW: numb
   if (row < 0 || col < 0 || row >= rows || col >= cols || !Number.isFinite(row) || !Number.isFinite(col)) return null;
   return { row, col };
 }
+
+/**
+ * The cells [first, end) of a run of `count` cells of `size` pixels starting at `origin` that
+ * overlap the span [from, to) (all on one axis, in the same pixels): what a window shows.
+ */
+export function cellsOverlapping(from: number, to: number, origin: number, size: number, count: number): [number, number] {
+  if (!(size > 0) || !(to > from)) return [0, 0];
+  const first = clamp(Math.floor((from - origin) / size), 0, count);
+  const end = clamp(Math.ceil((to - origin) / size), 0, count);
+  return first < end ? [first, end] : [0, 0];
+}

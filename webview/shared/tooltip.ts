@@ -48,6 +48,19 @@ export class Tooltip {
     this.show(lines, r.right - 8, r.bottom - 8);
   }
 
+  /**
+   * For a heatmap's onHover: at the pointer for a pointer event, else (the keyboard moved the
+   * cursor) at the bottom-right corner of `cellRect()`, the cell's viewport rectangle.
+   */
+  showFor(lines: readonly TooltipLine[], event: Event | null, cellRect: () => DOMRect | null): void {
+    if (event instanceof PointerEvent) {
+      this.show(lines, event.clientX, event.clientY);
+      return;
+    }
+    const r = cellRect();
+    if (r) this.show(lines, r.right, r.bottom);
+  }
+
   hide(): void {
     this.box.hidden = true;
   }

@@ -3,14 +3,14 @@
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { SideAnalysisView } from '../../src/protocol';
-import { lutFor } from '../attention/colors';
-import { quoted, tokenLabel } from '../attention/format';
-import { Legend } from '../attention/legend';
-import { normalizer, type ThemeKind } from '../shared/colorScale';
+import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { quoted, tokenLabel, tooltipText } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
+import { Legend } from '../shared/legend';
 import type { Tooltip, TooltipLine } from '../shared/tooltip';
 import type { Section } from './section';
+import { WideGrid } from './wideGrid';
 import { firstColumns, formatNorm, layerRowLabels, maxColumns, neuronBars, NORM_QUANTILE, quantile, rowNormalized } from './sidebarData';
 
 export interface ActivationEvents {
@@ -27,13 +27,12 @@ const MIN_CELL = 14;
 
 export class ActivationsSection {
   private readonly heatmap: Heatmap;
-  private readonly legend = new Legend();
+  private readonly legend = new Legend({ format: (v) => (v === 0 ? '0' : formatNorm(v)) });
   private readonly rowScale: VscodeCheckbox;
-  private readonly scroller: HTMLDivElement;
+  private readonly wide: WideGrid;
   private readonly message: HTMLParagraphElement;
   private readonly grid: HTMLDivElement;
   private readonly neurons: HTMLDivElement;
-  private readonly cut: HTMLParagraphElement;
   private view: SideAnalysisView | undefined;
   /** Norms of the tokens shown, [layer + 1, cols]. */
   private norms: Float32Array | undefined;
@@ -55,24 +54,23 @@ export class ActivationsSection {
       maxLabelWidth: 80,
       onHover: (cell, e) => this.hover(cell, e),
       onClick: (cell) => this.events.onSelect(cell.col, cell.row),
-      describeCell: (cell) => this.describe(cell),
+      describeCell: (cell) => tooltipText(this.cellLines(cell)),
     });
     this.rowScale = el('vscode-checkbox', { title: 'The stream grows through the layers; scaling each row to its own maximum shows which tokens stand out within a layer.', attrs: { label: 'Scale each row separately' } });
     this.rowScale.addEventListener('change', () => this.events.onRowScale(this.rowScale.checked));
-    this.scroller = el('div', { class: 'ml-scroll-x' }, this.heatmap.element);
-    this.scroller.addEventListener('scroll', () => this.events.onScroll(this.scroller.scrollLeft), { passive: true });
+    this.wide = new WideGrid(this.heatmap, (x) => this.events.onScroll(x));
+    const scroller = this.wide.scroller;
     // Cells fit the panel's width (down to a minimum, then the grid scrolls); collapsed is width 0.
-    new ResizeObserver(() => this.scroller.clientWidth > 0 && this.heatmap.setAvailableWidth(this.scroller.clientWidth)).observe(this.scroller);
+    new ResizeObserver(() => scroller.clientWidth > 0 && this.heatmap.setAvailableWidth(scroller.clientWidth)).observe(scroller);
     this.message = el('p', { class: 'ml-hint' });
     this.neurons = el('div', { class: 'ml-neurons', attrs: { 'aria-live': 'polite' } });
-    this.cut = el('p', { class: 'ml-hint ml-cut' });
     this.grid = el(
       'div',
       {},
       el('p', { class: 'ml-caption', text: 'Size (L2 norm) of the residual stream at each token, after each block.' }),
       el('div', { class: 'ml-controls' }, this.rowScale, this.legend.element),
-      this.scroller,
-      this.cut,
+      this.wide.scroller,
+      this.wide.cut,
       this.neurons,
     );
     section.body.append(this.message, this.grid);
@@ -87,8 +85,7 @@ export class ActivationsSection {
     // One canvas holds the grid: beyond what it can hold, the first tokens are shown.
     this.cols = Math.min(count, maxColumns(MIN_CELL, view.layers + 1, window.devicePixelRatio));
     this.norms = ok ? firstColumns(norms, view.layers + 1, count, this.cols) : undefined;
-    this.cut.hidden = this.cols === count;
-    this.cut.textContent = `Showing the first ${this.cols} of ${count} tokens; the export has them all.`;
+    this.wide.setShown(this.cols, count);
     this.grid.hidden = !ok || view.tokens.length === 0;
     this.message.hidden = !this.grid.hidden;
     this.section.setExportable(ok);
@@ -101,7 +98,7 @@ export class ActivationsSection {
     this.rowScale.checked = rowScale;
     this.draw();
     this.showNeurons();
-    requestAnimationFrame(() => (this.scroller.scrollLeft = scrollX));
+    this.wide.restoreScroll(scrollX);
   }
 
   setRowScale(rowScale: boolean): void {
@@ -133,10 +130,13 @@ export class ActivationsSection {
     const top = scaled ? 1 : quantile(norms, NORM_QUANTILE);
     const clamped = Array.prototype.some.call(values, (v: number) => v > top);
     const lut = lutFor(this.theme);
+    const spec: ScaleSpec = { kind: 'linear', range: { min: 0, max: top } };
     this.heatmap.setData({ rows, cols, values }, { rows: this.rowLabels, cols: view.tokens.slice(0, cols).map((t) => tokenLabel(t.text)) });
-    this.heatmap.setColors({ normalize: normalizer({ kind: 'linear', range: { min: 0, max: top } }), lut });
-    const outliers = clamped ? '; the few larger ones get the top colour' : '';
-    this.legend.update(lut, null, scaled ? `Each row from 0 to its own typical top${outliers}.` : `From 0 to ${formatNorm(top)}${outliers}.`);
+    this.heatmap.setColors({ normalize: normalizer(spec), lut });
+    // Scaled rows each have their own top: the ends are relative, and the caption says so.
+    const outliers = clamped ? 'the few larger ones get the top colour' : '';
+    if (scaled) this.legend.update(lut, null, `Each row from 0 to its own typical top${outliers ? `; ${outliers}` : ''}.`);
+    else this.legend.update(lut, spec, outliers ? `Residual norm; ${outliers}.` : 'Residual norm.');
   }
 
   private cellLines(cell: HeatmapCell): TooltipLine[] {
@@ -147,22 +147,12 @@ export class ActivationsSection {
     return lines;
   }
 
-  private describe(cell: HeatmapCell): string {
-    const [title, ...rest] = this.cellLines(cell);
-    return [title, ...rest.map((l) => (typeof l === 'string' ? l : `${l[0]} ${l[1]}`))].join(', ');
-  }
-
   private hover(cell: HeatmapCell | null, e: PointerEvent | KeyboardEvent | null): void {
     if (!cell) {
       this.tooltip.hide();
       return;
     }
-    const lines = this.cellLines(cell);
-    if (e instanceof PointerEvent) this.tooltip.show(lines, e.clientX, e.clientY);
-    else {
-      const r = this.heatmap.cellRect(cell.row, cell.col);
-      if (r) this.tooltip.show(lines, r.right, r.bottom);
-    }
+    this.tooltip.showFor(this.cellLines(cell), e, () => this.heatmap.cellRect(cell.row, cell.col));
   }
 
   private showNeurons(neurons: Neurons = { kind: 'pending' }): void {

@@ -1,9 +1,9 @@
 // Section 4: every head with its head-type scores on this text, as a table sortable by any
 // column; a row opens that head in the Explain Attention panel.
 import type { SideAnalysisView } from '../../src/protocol';
-import { formatCell } from '../attention/format';
-import { BADGE_THRESHOLD } from '../attention/headTypes';
 import { clear, el } from '../shared/dom';
+import { formatCell } from '../shared/format';
+import { BADGE_THRESHOLD } from '../shared/headTypes';
 import type { Section } from './section';
 import { initialDir, sortHeads, type HeadRow, type HeadSortKey, type SortDir } from './sidebarData';
 

@@ -2,35 +2,31 @@
 // stopped after that layer, at that token; its colour is that prediction's probability. The
 // last row runs through the whole model: it is the model's output.
 import type { SideAnalysisView } from '../../src/protocol';
-import { lutFor } from '../attention/colors';
-import { formatProb, quoted, tokenLabel } from '../attention/format';
-import { Legend } from '../attention/legend';
-import { normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
+import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
-import { Heatmap, type HeatmapCell } from '../shared/heatmap';
+import { formatPercent, formatProb, quoted, tokenLabel, tooltipText } from '../shared/format';
+import { Heatmap, type HeatmapCell, type HeatmapCellText } from '../shared/heatmap';
+import { Legend } from '../shared/legend';
 import type { Tooltip, TooltipLine } from '../shared/tooltip';
-import { CellText } from './cellText';
 import type { Section } from './section';
+import { WideGrid } from './wideGrid';
 import { layerRowLabels, lensHits, lensPredictions, lensTopProbs, maxColumns, type LensData } from './sidebarData';
 
 /** Probabilities are absolute: 0 to 1 for every grid, so colours compare across selections. */
 const SCALE: ScaleSpec = { kind: 'linear', range: { min: 0, max: 1 } };
-/** Cells hold a few characters of text: a fixed size, large enough to read them. */
-const CELL = 38;
+/** Cells hold a few characters of text: a fixed size, wide enough to read about seven. */
+const CELL = { width: 48, height: 24 };
 
 export class LensSection {
   private readonly heatmap: Heatmap;
-  private readonly text: CellText;
-  private readonly legend = new Legend();
-  private readonly scroller: HTMLDivElement;
+  private readonly legend = new Legend({ format: formatPercent });
+  private readonly wide: WideGrid;
   private readonly message: HTMLParagraphElement;
   private readonly grid: HTMLDivElement;
-  private readonly cut: HTMLParagraphElement;
   /** Tokens shown: all of them unless one canvas cannot hold them. */
   private cols = 0;
   private view: SideAnalysisView | undefined;
   private lens: LensData | undefined;
-  private top: Float32Array = new Float32Array(0);
   private hits: Uint8Array = new Uint8Array(0);
   private theme: ThemeKind = 'dark';
 
@@ -43,23 +39,21 @@ export class LensSection {
       ariaLabel: 'Logit lens: the top prediction for the next token after each layer, at each token',
       labelled: true,
       keyboard: true,
-      cellSize: { min: CELL, max: CELL },
+      cellSize: { min: CELL.width, max: CELL.width, aspect: CELL.width / CELL.height },
       maxLabelWidth: 80,
       onHover: (cell, e) => this.hover(cell, e),
-      describeCell: (cell) => this.describe(cell),
+      describeCell: (cell) => tooltipText(this.cellLines(cell)),
+      cellText: (row, col) => this.cellText(row, col),
     });
-    this.text = new CellText(this.heatmap);
-    this.scroller = el('div', { class: 'ml-scroll-x' }, el('div', { class: 'ml-layered' }, this.heatmap.element, this.text.canvas));
-    this.scroller.addEventListener('scroll', () => onScroll(this.scroller.scrollLeft), { passive: true });
+    this.wide = new WideGrid(this.heatmap, onScroll);
     this.message = el('p', { class: 'ml-hint' });
-    this.cut = el('p', { class: 'ml-hint ml-cut' });
     this.grid = el(
       'div',
       {},
       el('p', { class: 'ml-caption', text: 'What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.' }),
       el('div', { class: 'ml-controls' }, this.legend.element),
-      this.scroller,
-      this.cut,
+      this.wide.scroller,
+      this.wide.cut,
     );
     section.body.append(this.message, this.grid);
   }
@@ -78,13 +72,11 @@ export class LensSection {
       return;
     }
     this.cols = Math.min(lens.tokens, maxColumns(CELL, lens.rows, window.devicePixelRatio));
-    this.cut.hidden = this.cols === lens.tokens;
-    this.cut.textContent = `Showing the first ${this.cols} of ${lens.tokens} tokens; the export has them all.`;
-    this.top = lensTopProbs(lens, this.cols);
+    this.wide.setShown(this.cols, lens.tokens);
     this.hits = lensHits(lens, view.tokens);
-    this.heatmap.setData({ rows: lens.rows, cols: this.cols, values: this.top }, { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) });
+    this.heatmap.setData({ rows: lens.rows, cols: this.cols, values: lensTopProbs(lens, this.cols) }, { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) });
     this.draw();
-    requestAnimationFrame(() => (this.scroller.scrollLeft = scrollX));
+    this.wide.restoreScroll(scrollX);
   }
 
   themeChanged(theme: ThemeKind): void {
@@ -94,18 +86,18 @@ export class LensSection {
   }
 
   private draw(): void {
-    const lens = this.lens;
-    if (!lens || this.grid.hidden) return;
+    if (!this.lens || this.grid.hidden) return;
     const lut = lutFor(this.theme);
     this.heatmap.setColors({ normalize: normalizer(SCALE), lut });
     this.legend.update(lut, SCALE, 'Probability of the top prediction.');
-    this.text.draw(
-      lens.rows,
-      this.cols,
-      (r, c) => ({ text: tokenLabel(lens.pieces[lens.ids[(r * lens.tokens + c) * lens.k]] ?? ''), strong: this.hits[r * lens.tokens + c] === 1 }),
-      (r, c) => this.top[r * this.cols + c],
-      this.theme,
-    );
+  }
+
+  /** A cell's top prediction, bold when it is the text's next token. */
+  private cellText(row: number, col: number): HeatmapCellText | undefined {
+    const lens = this.lens;
+    if (!lens) return undefined;
+    const i = row * lens.tokens + col;
+    return { text: tokenLabel(lens.pieces[lens.ids[i * lens.k]] ?? ''), strong: this.hits[i] === 1 };
   }
 
   private cellLines(cell: HeatmapCell): TooltipLine[] {
@@ -122,22 +114,11 @@ export class LensSection {
     return lines;
   }
 
-  private describe(cell: HeatmapCell): string {
-    return this.cellLines(cell)
-      .map((l) => (typeof l === 'string' ? l : `${l[0]} ${l[1]}`))
-      .join(', ');
-  }
-
   private hover(cell: HeatmapCell | null, e: PointerEvent | KeyboardEvent | null): void {
     if (!cell || !this.lens) {
       this.tooltip.hide();
       return;
     }
-    const lines = this.cellLines(cell);
-    if (e instanceof PointerEvent) this.tooltip.show(lines, e.clientX, e.clientY);
-    else {
-      const r = this.heatmap.cellRect(cell.row, cell.col);
-      if (r) this.tooltip.show(lines, r.right, r.bottom);
-    }
+    this.tooltip.showFor(this.cellLines(cell), e, () => this.heatmap.cellRect(cell.row, cell.col));
   }
 }

@@ -1,5 +1,6 @@
 // The Model Lens side panel: wires the header and the four sections to the host's messages and
 // to the view state kept across hide/show. Each part draws itself in its own file.
+import '../shared/components.css';
 import './sidebar.css';
 import type { FromSideView, SideAnalysisView, SideSection, ToSideView } from '../../src/protocol';
 import { el } from '../shared/dom';

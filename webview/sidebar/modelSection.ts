@@ -15,7 +15,8 @@ export interface ModelEvents {
 }
 
 const ATTENTION_ICON = { softmax: 'pass', recomputed: 'sync', unavailable: 'warning' } as const;
-const BACKEND = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)' } as const;
+/** Names of the backends; one without a name here shows as its id. */
+const BACKEND: Partial<Record<ModelView['backend'], string>> = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)' };
 
 export class ModelSection {
   /** The state drawn, but for the cache size, which changes with every analysis. */

@@ -2,7 +2,7 @@
 // decoded with their shapes checked, the head table's order, lens cells, neuron bars, and the
 // numbers people read (sizes, counts, norms).
 import type { ModelView, SideAnalysisView } from '../../src/protocol';
-import { formatRanges } from '../attention/format';
+import { formatRanges } from '../shared/format';
 
 /** A decoded lens: ids and probs are [row, token, k]. */
 export interface LensData {
@@ -76,17 +76,20 @@ export function lensTopProbs(lens: LensData, cols = lens.tokens): Float32Array {
 
 /** Chromium leaves a canvas blank when a side exceeds this many device pixels. */
 const CANVAS_SIDE = 32767;
-/** Device pixels we let one grid canvas have: a 64 MB bitmap (a grid may have two, cells and text). */
+/** Device pixels we let one grid canvas have: a 64 MB bitmap. */
 const CANVAS_AREA = 16_000_000;
 
 /**
- * How many columns of `cellPx` CSS pixels a grid of `rows` rows can have in one canvas at a
- * pixel ratio, with room for labels: within Chromium's side limit and our memory budget.
+ * How many columns of cells `cell` CSS pixels square (or `width` × `height`) a grid of `rows`
+ * rows can have in one canvas at a pixel ratio, with room for labels: within Chromium's side
+ * limit and our memory budget.
  */
-export function maxColumns(cellPx: number, rows: number, pixelRatio: number, labelsPx = 200): number {
-  const device = cellPx * Math.max(1, pixelRatio);
-  const bySide = (CANVAS_SIDE - labelsPx * Math.max(1, pixelRatio)) / device;
-  const byArea = CANVAS_AREA / (device * device * Math.max(1, rows));
+export function maxColumns(cell: number | { width: number; height: number }, rows: number, pixelRatio: number, labelsPx = 200): number {
+  const dpr = Math.max(1, pixelRatio);
+  const width = (typeof cell === 'number' ? cell : cell.width) * dpr;
+  const height = (typeof cell === 'number' ? cell : cell.height) * dpr;
+  const bySide = (CANVAS_SIDE - labelsPx * dpr) / width;
+  const byArea = CANVAS_AREA / (width * height * Math.max(1, rows));
   return Math.max(1, Math.floor(Math.min(bySide, byArea)));
 }
 

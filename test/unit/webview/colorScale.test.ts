@@ -5,6 +5,8 @@ import {
   LOG_DECADES,
   LUT_SIZE,
   luminance,
+  lutColor,
+  lutFor,
   lutIndex,
   minPositive,
   normalize,
@@ -192,5 +194,17 @@ describe('scaleTicks', () => {
     expect(scaleTicks({ kind: 'linear', range: { min: 0, max: 1 } }, 3)).toEqual([0, 0.5, 1]);
     const log = scaleTicks({ kind: 'log', range: { min: 0.001, max: 0.1 } }, 3);
     expect(log[1]).toBeCloseTo(0.01);
+  });
+});
+
+describe('lutFor', () => {
+  it('builds a theme\'s LUT once and reads colours from it', () => {
+    const lut = lutFor('dark');
+    expect(lutFor('dark')).toBe(lut);
+    expect(Array.from(lut)).toEqual(Array.from(buildLut('dark')));
+    expect(lutFor('dark', 'diverging')).not.toBe(lut);
+    expect(lutColor(lut, 0)).toEqual(rampColor(0, 'dark'));
+    expect(lutColor(lut, 1)).toEqual(rampColor(1, 'dark'));
+    expect(lutColor(lut, NaN)).toBeNull();
   });
 });

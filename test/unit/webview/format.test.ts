@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCell, formatProb, formatRanges, formatScore, formatSci, formatWeight, rankBucket, sourceLines, tokenLabel, visibleText } from '../../../webview/attention/format';
+import { formatCell, formatPercent, formatProb, formatRanges, formatScore, formatSci, quoted, tokenLabel, visibleText } from '../../../webview/shared/format';
+import { BADGE_THRESHOLD, badges, scoreEntries } from '../../../webview/shared/headTypes';
 
 describe('visibleText', () => {
   it('shows whitespace', () => {
@@ -19,6 +20,10 @@ describe('visibleText', () => {
     expect(visibleText('😀 ')).toBe('😀·');
   });
 
+  it('quotes text so that its spaces show', () => {
+    expect(quoted(' a"b')).toBe('" a\\"b"');
+  });
+
   it('tokenLabel marks the empty token', () => {
     expect(tokenLabel('')).toBe('∅');
     expect(tokenLabel(' x')).toBe('·x');
@@ -34,11 +39,10 @@ describe('numbers', () => {
     expect(formatProb(0)).toBe('0%');
   });
 
-  it('formats weights', () => {
-    expect(formatWeight(0.12345)).toBe('0.123');
-    expect(formatWeight(0)).toBe('0');
-    expect(formatWeight(0.00042)).toBe('4.2e−4');
-    expect(formatWeight(NaN)).toBe('—');
+  it('formats scale ends as whole percentages', () => {
+    expect([0, 0.5, 1].map(formatPercent)).toEqual(['0%', '50%', '100%']);
+    expect(formatPercent(0.123)).toBe('12%');
+    expect(formatPercent(NaN)).toBe('—');
   });
 
   it('formats errors in short scientific notation', () => {
@@ -68,32 +72,10 @@ describe('grouping', () => {
     expect(formatRanges([5, 1, 3, 4])).toBe('1, 3–5');
     expect(formatRanges([])).toBe('');
   });
-
-  it('summarises layer sources, skipping plain softmax', () => {
-    const lines = sourceLines([
-      { kind: 'softmax' },
-      { kind: 'recomputed', op: 'Attention', detail: 'packed QKV' },
-      { kind: 'recomputed', op: 'Attention', detail: 'packed QKV' },
-      { kind: 'unavailable', reason: 'no inputs' },
-    ]);
-    expect(lines).toEqual([
-      { kind: 'recomputed', text: 'Layers 1–2: attention recomputed from the input of the fused Attention operator (packed QKV)' },
-      { kind: 'unavailable', text: 'Layer 3: attention unavailable: no inputs' },
-    ]);
-  });
-
-  it('buckets ranks as GLTR does', () => {
-    expect(rankBucket(1)).toBe('top1');
-    expect(rankBucket(7)).toBe('top10');
-    expect(rankBucket(100)).toBe('top100');
-    expect(rankBucket(101)).toBe('rest');
-    expect(rankBucket(null)).toBe('none');
-  });
 });
 
 describe('head types', () => {
-  it('names the scores and badges strong ones', async () => {
-    const { badges, scoreEntries } = await import('../../../webview/attention/headTypes');
+  it('names the scores and badges strong ones', () => {
     const scores = { previousToken: 0.85, firstToken: 0.1, self: 0.4, induction: NaN };
     expect(scoreEntries(scores)).toEqual([
       ['previous-token', '0.85'],
@@ -103,5 +85,6 @@ describe('head types', () => {
     ]);
     expect(badges(scores)).toEqual(['prev', 'self']);
     expect(badges(undefined)).toEqual([]);
+    expect(badges({ previousToken: BADGE_THRESHOLD - 1e-9, firstToken: BADGE_THRESHOLD, self: 0, induction: 0 })).toEqual(['sink']);
   });
 });

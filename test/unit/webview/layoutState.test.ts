@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionView } from '../../../src/protocol';
-import { cellAt, ellipsize, fitCellSize, labelStride, windowAround } from '../../../webview/shared/layout';
+import { cellAt, cellsOverlapping, ellipsize, fitCellSize, labelStride, windowAround } from '../../../webview/shared/layout';
 import { DEFAULT_STATE, fitStateToView, restoreState } from '../../../webview/attention/state';
 import { decodeDetail, floats, ViewData } from '../../../webview/attention/viewData';
 
@@ -53,6 +53,18 @@ function view(partial: Partial<AttentionView> = {}): AttentionView {
     ...partial,
   };
 }
+
+describe('cells on screen', () => {
+  it('finds the cells a span overlaps, partly shown ones included', () => {
+    // 10 cells of 20 px from x = 50: the span 75..135 touches cells 1 (70..90) to 4 (130..150).
+    expect(cellsOverlapping(75, 135, 50, 20, 10)).toEqual([1, 5]);
+    expect(cellsOverlapping(-1000, 1000, 50, 20, 10)).toEqual([0, 10]);
+    expect(cellsOverlapping(0, 50, 50, 20, 10)).toEqual([0, 0]);
+    expect(cellsOverlapping(250, 400, 50, 20, 10)).toEqual([0, 0]);
+    expect(cellsOverlapping(100, 100, 50, 20, 10)).toEqual([0, 0]);
+    expect(cellsOverlapping(0, 100, 0, 0, 10)).toEqual([0, 0]);
+  });
+});
 
 describe('state', () => {
   it('restores only valid fields', () => {

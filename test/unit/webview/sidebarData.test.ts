@@ -109,6 +109,10 @@ describe('activations', () => {
     expect(maxColumns(38, 25, 2)).toBe(110);
     expect(maxColumns(38, 5, 0)).toBe(maxColumns(38, 5, 1));
     expect(maxColumns(38, 1e6, 2)).toBe(1);
+    // Cells wider than tall: the side limit counts widths, the memory both.
+    expect(maxColumns({ width: 38, height: 38 }, 25, 2)).toBe(maxColumns(38, 25, 2));
+    expect(maxColumns({ width: 48, height: 24 }, 5, 1)).toBe(Math.floor((32767 - 200) / 48));
+    expect(maxColumns({ width: 48, height: 24 }, 25, 2)).toBe(Math.floor(16_000_000 / (96 * 48 * 25)));
     const m = Float32Array.from([1, 2, 3, 4, 5, 6]);
     expect(Array.from(firstColumns(m, 2, 3, 2))).toEqual([1, 2, 4, 5]);
     expect(firstColumns(m, 2, 3, 3)).toBe(m);

@@ -1,16 +1,23 @@
 // The colour legend: the ramp as a bar with the values at its ends (and middle), and a line
-// saying what the range leaves out.
-import { LUT_SIZE, scaleTicks, type ScaleSpec } from '../shared/colorScale';
-import { clear, el } from '../shared/dom';
-import { formatWeight } from './format';
+// saying what the range leaves out or what the colour means.
+import { LUT_SIZE, tickLabels, type ScaleSpec } from './colorScale';
+import { clear, el } from './dom';
+import { formatCell } from './format';
+
+export interface LegendOptions {
+  /** How a tick value is written: attention weights, percentages, norms… Default: two decimals. */
+  format?: (value: number) => string;
+}
 
 export class Legend {
   readonly element: HTMLDivElement;
   private readonly bar: HTMLCanvasElement;
   private readonly ticks: HTMLDivElement;
   private readonly caption: HTMLDivElement;
+  private readonly format: (value: number) => string;
 
-  constructor() {
+  constructor(options: LegendOptions = {}) {
+    this.format = options.format ?? ((v) => formatCell(v, 2));
     this.bar = el('canvas', { class: 'ml-legend-bar', attrs: { 'aria-hidden': 'true' } });
     this.bar.width = LUT_SIZE;
     this.bar.height = 1;
@@ -28,10 +35,9 @@ export class Legend {
       ctx.putImageData(img, 0, 0);
     }
     clear(this.ticks);
-    const labels = spec ? scaleTicks(spec, 3).map(formatWeight) : [relativeLog ? '10⁻⁴·max' : '0', '', 'max'];
-    if (spec && spec.kind === 'log') labels[0] = `≤${labels[0]}`;
+    const labels = tickLabels(spec, this.format, relativeLog);
     for (const t of labels) this.ticks.appendChild(el('span', { text: t }));
     this.caption.textContent = caption;
-    this.element.setAttribute('aria-label', `Colour scale ${labels.filter(Boolean).join(' to ')}. ${caption}`);
+    this.element.setAttribute('aria-label', `Colour scale ${labels.filter(Boolean).join(' to ')}.${caption ? ` ${caption}` : ''}`);
   }
 }

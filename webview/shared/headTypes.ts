@@ -1,4 +1,5 @@
-// The classic head types that src/engine/headScores.ts measures, as this panel names them.
+// The classic head types that src/engine/headScores.ts measures, as the webviews name them: the
+// attention panel's badges and score lines, and the side panel's head table.
 import type { HeadScores } from '../../src/engine/headScores';
 import { formatScore } from './format';
 
@@ -9,7 +10,7 @@ export const HEAD_TYPES: readonly { key: keyof HeadScores; name: string; badge: 
   { key: 'induction', name: 'induction', badge: 'ind' },
 ];
 
-/** A head whose score of a type reaches this is badged with it in the model view. */
+/** A head whose score of a type reaches this is badged with it (model view) or bold (head table). */
 export const BADGE_THRESHOLD = 0.4;
 
 /** [type name, score] pairs, "n/a" where a score could not be measured. */
