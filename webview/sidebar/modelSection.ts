@@ -16,7 +16,7 @@ export interface ModelEvents {
 
 const ATTENTION_ICON = { softmax: 'pass', recomputed: 'sync', unavailable: 'warning' } as const;
 /** Names of the backends; one without a name here shows as its id. */
-const BACKEND: Partial<Record<ModelView['backend'], string>> = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)' };
+const BACKEND: Record<ModelView['backend'], string> = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)', webgpu: 'WebGPU' };
 
 export class ModelSection {
   /** The state drawn, but for the cache size, which changes with every analysis. */
@@ -85,7 +85,7 @@ export class ModelSection {
     const rows = el(
       'div',
       { class: 'ml-rows' },
-      row('Runs on', el('div', { text: `${BACKEND[m.backend] ?? m.backend}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
+      row('Runs on', el('div', { text: `${BACKEND[m.backend]}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
       m.producer && row('Made by', m.producer),
       m.attention.length > 0 && row('Attention', attention),
       m.notes.length > 0 && row('Notes', el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),
