@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const gpu = new GpuBackend(context.extensionUri);
   const models = new ModelManager(context, gpu);
   const highlights = new AttentionHighlights();
-  const panels = new AttentionPanels(context.extensionUri, highlights);
+  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter));
   const explain = new ExplainAttention(models, panels);
   const probabilities = new TokenProbabilities(models);
   const heatmap = new TokenHeatmap(probabilities);

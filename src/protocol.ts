@@ -76,6 +76,8 @@ export type ExportFormat = 'png' | 'json' | 'csv';
 
 export type FromAttentionPanel =
   | { type: 'ready' }
+  /** What WebGPU the webview has: with modelLens.backend `auto`, a hardware GPU is used. */
+  | { type: 'gpuAdapter'; adapter: GpuAdapterInfo | null }
   /** The user picked a token (index into tokens) in the panel: light up what it attends to. */
   | { type: 'selectToken'; id: number; query: number; layer: number; head: HeadChoice }
   | { type: 'clearSelection' }
@@ -141,6 +143,7 @@ export type ToSideView =
 
 export type FromSideView =
   | { type: 'ready' }
+  | { type: 'gpuAdapter'; adapter: GpuAdapterInfo | null }
   | { type: 'openModelFolder' }
   | { type: 'useDefaultModel' }
   | { type: 'useRecent'; index: number }
@@ -179,6 +182,22 @@ export type FromGpuView =
   | { type: 'reply'; id: number; ok: true; session?: number; outputs?: Record<string, WireTensor> }
   | { type: 'reply'; id: number; ok: false; message: string };
 
+function parseAdapter(raw: unknown): GpuAdapterInfo | null | undefined {
+  if (raw === null) return null;
+  const a = raw as Record<string, unknown> | undefined;
+  if (!a || typeof a !== 'object') return undefined;
+  const text = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
+  const [vendor, architecture, description] = [text(a.vendor), text(a.architecture), text(a.description)];
+  if (vendor === undefined || architecture === undefined || description === undefined || typeof a.software !== 'boolean' || typeof a.shaderF16 !== 'boolean') return undefined;
+  return { vendor, architecture, description, software: a.software, shaderF16: a.shaderF16 };
+}
+
+/** A gpuAdapter message from any Model Lens webview. */
+function parseGpuAdapter(m: Record<string, unknown>): { type: 'gpuAdapter'; adapter: GpuAdapterInfo | null } | undefined {
+  const adapter = parseAdapter(m.adapter);
+  return adapter === undefined ? undefined : { type: 'gpuAdapter', adapter };
+}
+
 const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
 const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
 
@@ -190,6 +209,8 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
     case 'ready':
     case 'clearSelection':
       return { type: m.type };
+    case 'gpuAdapter':
+      return parseGpuAdapter(m);
     case 'selectToken':
       return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head) ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head } : undefined;
     case 'requestHeadDetail':
@@ -215,6 +236,8 @@ export function parseFromSideView(raw: unknown): FromSideView | undefined {
     case 'openModelFolder':
     case 'useDefaultModel':
       return { type: m.type };
+    case 'gpuAdapter':
+      return parseGpuAdapter(m);
     case 'useRecent':
       return isInt(m.index, 64) ? { type: 'useRecent', index: m.index } : undefined;
     case 'setPinned':

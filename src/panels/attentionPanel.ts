@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage } from '../engine/errors';
-import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type HeadChoice, type ToAttentionPanel } from '../protocol';
+import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from './attentionView';
 
@@ -23,6 +23,7 @@ class AttentionPanel {
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly highlights: AttentionHighlights,
+    private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
     private readonly onDispose: () => void,
   ) {
     panel.webview.onDidReceiveMessage((raw) => {
@@ -75,6 +76,10 @@ class AttentionPanel {
     }
     if (message.type === 'clearSelection') {
       this.highlights.clear();
+      return;
+    }
+    if (message.type === 'gpuAdapter') {
+      if (message.adapter) this.onGpuAdapter(message.adapter);
       return;
     }
     const explained = this.explained;
@@ -162,6 +167,7 @@ export class AttentionPanels implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly highlights: AttentionHighlights,
+    private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
   ) {}
 
   newId(): number {
@@ -171,7 +177,7 @@ export class AttentionPanels implements vscode.Disposable {
   private configure(panel: vscode.WebviewPanel): AttentionPanel {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     setUpWebview(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
-    const wrapped = new AttentionPanel(panel, this.highlights, () => this.panels.delete(wrapped));
+    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, () => this.panels.delete(wrapped));
     this.panels.add(wrapped);
     return wrapped;
   }

@@ -75,6 +75,9 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
         if (this.selected) this.post({ type: 'analysis', view: this.selected.view });
         else this.follow(0);
         return;
+      case 'gpuAdapter':
+        if (message.adapter) this.models.reportGpuAdapter(message.adapter);
+        return;
       case 'openModelFolder': {
         const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, canSelectMany: false, filters: { 'ONNX model': ['onnx'] }, title: 'Open a model folder or .onnx file' });
         if (picked?.[0]) await this.useModel(picked[0].fsPath);

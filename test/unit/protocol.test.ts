@@ -1,6 +1,6 @@
 // Messages from a webview are untrusted: only well-formed ones get through.
 import { describe, expect, it } from 'vitest';
-import { parseFromAttentionPanel } from '../../src/protocol';
+import { parseFromAttentionPanel, parseFromSideView } from '../../src/protocol';
 
 describe('parseFromAttentionPanel', () => {
   it('accepts the messages the panel sends', () => {
@@ -24,5 +24,15 @@ describe('parseFromAttentionPanel', () => {
       expect(parseFromAttentionPanel(bad)).toBeUndefined();
     }
     expect(parseFromAttentionPanel({ type: 'clearSelection', path: '/etc/passwd' })).toEqual({ type: 'clearSelection' });
+  });
+});
+
+describe('GPU adapter reports', () => {
+  it('accepts a well-formed adapter or null, and nothing else', () => {
+    const adapter = { vendor: 'nvidia', architecture: 'hopper', description: '', software: false, shaderF16: true };
+    expect(parseFromAttentionPanel({ type: 'gpuAdapter', adapter })).toEqual({ type: 'gpuAdapter', adapter });
+    expect(parseFromSideView({ type: 'gpuAdapter', adapter: null })).toEqual({ type: 'gpuAdapter', adapter: null });
+    expect(parseFromSideView({ type: 'gpuAdapter', adapter: { ...adapter, software: 'no' } })).toBeUndefined();
+    expect(parseFromSideView({ type: 'gpuAdapter' })).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './attention.css';
 import type { ExportFormat, FromAttentionPanel, HeadDetail, ToAttentionPanel } from '../../src/protocol';
+import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
@@ -276,3 +277,4 @@ document.addEventListener('keydown', (e) => {
 });
 
 api.postMessage({ type: 'ready' });
+void probeGpu().then(({ adapter }) => api.postMessage({ type: 'gpuAdapter', adapter }));

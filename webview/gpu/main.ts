@@ -3,8 +3,9 @@
 // model and reads the results; this page only creates sessions and runs them, and shows what it
 // is doing.
 import * as ort from 'onnxruntime-web/webgpu';
-import type { FromGpuView, GpuAdapterInfo, ToGpuView, WireTensor } from '../../src/protocol';
+import type { FromGpuView, ToGpuView, WireTensor } from '../../src/protocol';
 import { el } from '../shared/dom';
+import { probeGpu } from '../shared/gpuProbe';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
 import './gpu.css';
 
@@ -31,24 +32,11 @@ function show(text: string): void {
 }
 
 async function probe(): Promise<void> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
-  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
-  if (!adapter) {
-    adapterLine.textContent = 'No WebGPU adapter is available here.';
-    api.postMessage({ type: 'adapter', adapter: null, reason: gpu ? 'the browser has no WebGPU adapter for this machine' : 'this webview has no WebGPU' });
-    return;
-  }
-  const info = adapter.info ?? { vendor: '', architecture: '', description: '' };
-  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description}`);
-  const report: GpuAdapterInfo = { vendor: info.vendor, architecture: info.architecture, description: info.description, software, shaderF16: adapter.features.has('shader-f16') };
-  adapterLine.textContent = `Adapter: ${[report.vendor, report.architecture, report.description].filter(Boolean).join(' · ')}${software ? ' (software: correct, but slow)' : ''}${report.shaderF16 ? ', shader-f16 (fp16 models run in fp16)' : ''}.`;
-  api.postMessage({ type: 'adapter', adapter: report });
-}
-
-interface GpuAdapter {
-  info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean };
-  isFallbackAdapter?: boolean;
-  features: { has(name: string): boolean };
+  const { adapter, reason } = await probeGpu();
+  adapterLine.textContent = adapter
+    ? `Adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ')}${adapter.software ? ' (software: correct, but slow)' : ''}${adapter.shaderF16 ? ', shader-f16 (fp16 models run in fp16)' : ''}.`
+    : `No WebGPU adapter: ${reason}.`;
+  api.postMessage({ type: 'adapter', adapter, reason });
 }
 
 const TYPED: Record<WireTensor['type'], (b: ArrayBuffer) => ort.Tensor['data']> = {

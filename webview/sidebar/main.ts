@@ -3,6 +3,7 @@
 import '../shared/components.css';
 import './sidebar.css';
 import type { FromSideView, SideAnalysisView, SideSection, ToSideView } from '../../src/protocol';
+import { probeGpu } from '../shared/gpuProbe';
 import { el } from '../shared/dom';
 import { onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
@@ -160,3 +161,4 @@ window.addEventListener(
 );
 
 api.postMessage({ type: 'ready' });
+void probeGpu().then(({ adapter }) => api.postMessage({ type: 'gpuAdapter', adapter }));
