@@ -298,6 +298,19 @@ export class LoadedModel {
     return this.run(tokens, { exactOffsets, droppedChars }, options);
   }
 
+  /**
+   * Analyses token ids as they are, for inputs no text produces (e.g. a random sequence repeated,
+   * to measure induction heads). Tokens carry their vocabulary text and no offsets.
+   */
+  async analyzeIds(ids: readonly number[], options: AnalyzeOptions = {}): Promise<Analysis> {
+    const tokens = ids.map((id) => ({ id, text: this.tokenizer.display(id), start: 0, end: 0, special: false }));
+    if (tokens.length === 0 || tokens.length > this.info.positions) {
+      throw new ModelLensError({ code: 'run-failed', message: `Give between 1 and ${this.info.positions} token ids.` });
+    }
+    this.checkIds(tokens);
+    return this.run(tokens, { exactOffsets: false, droppedChars: 0 }, options);
+  }
+
   private async run(
     tokens: Analysis['tokens'],
     text: { exactOffsets: boolean; droppedChars: number },
