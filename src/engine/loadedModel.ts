@@ -12,7 +12,7 @@ import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { GraphIndex } from './onnx/graph';
-import { appendSuffix, decodeModel, encodeSuffix, type ModelProto, type ValueInfo } from './onnx/model';
+import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
 import { TextTokenizer } from './tokenizer';
@@ -108,6 +108,19 @@ function externalDataFiles(model: ModelProto, onnxFile: string): { path: string;
   });
 }
 
+function readInto(file: string, into: Uint8Array): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (let done = 0; done < into.length; ) {
+      const n = fs.readSync(fd, into, done, into.length - done, done);
+      if (n === 0) throw new ModelLensError({ code: 'damaged-model', message: 'The model file changed size while it was being read.', file, hint: 'Load it again once it is written completely.' });
+      done += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function checkSize(bytes: number, limit: number | undefined, file: string): void {
   if (limit && bytes > limit) {
     const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
@@ -148,7 +161,9 @@ export class LoadedModel {
     const tokenizer = loadTokenizer(files);
     const config = readJson(files.config, 'load-failed');
     const tokenizerConfig = readJson(files.tokenizerConfig, 'bad-tokenizer');
-    const bytes = new Uint8Array(fs.readFileSync(files.onnx));
+    // Read straight into a buffer with room for the instrumentation, which is appended in place.
+    const file = withHeadroom((into) => readInto(files.onnx, into), onnxBytes);
+    const bytes = file.bytes;
     const model = decode(bytes, files.onnx);
     const index = new GraphIndex(model);
     const undefinedInput = index.firstUndefinedInput();
@@ -180,7 +195,7 @@ export class LoadedModel {
     const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
     let runner: Runner;
     let sessionPlan = plan;
-    let loadedBytes: ModelBytes = { model: appendSuffix(bytes, encodeSuffix(suffix)), externalData };
+    let loadedBytes: ModelBytes = { model: file.append(encodeSuffix(suffix)), externalData };
     try {
       runner = await create(loadedBytes);
     } catch (instrumentedError) {

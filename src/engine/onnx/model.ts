@@ -204,10 +204,28 @@ export function encodeModel(model: ModelProto): Uint8Array {
   });
 }
 
-/** The bytes of an instrumented model: the original followed by the suffix, in one allocation. */
-export function appendSuffix(original: Uint8Array, suffix: Uint8Array): Uint8Array {
-  const out = new Uint8Array(original.length + suffix.length);
-  out.set(original, 0);
-  out.set(suffix, original.length);
-  return out;
+/** Room left after a model's bytes for the suffix, so appending does not copy the model. */
+export const SUFFIX_HEADROOM = 1 << 20;
+
+/**
+ * A model's bytes in a buffer with room after them: `bytes` is the file, and `append` returns the
+ * file followed by a suffix — in place when it fits, so a large model is not held twice.
+ */
+export function withHeadroom(read: (into: Uint8Array) => void, size: number): { bytes: Uint8Array; append(suffix: Uint8Array): Uint8Array } {
+  const buffer = new Uint8Array(size + SUFFIX_HEADROOM);
+  read(buffer.subarray(0, size));
+  const bytes = buffer.subarray(0, size);
+  return {
+    bytes,
+    append(suffix) {
+      if (suffix.length <= SUFFIX_HEADROOM) {
+        buffer.set(suffix, size);
+        return buffer.subarray(0, size + suffix.length);
+      }
+      const out = new Uint8Array(size + suffix.length);
+      out.set(bytes, 0);
+      out.set(suffix, size);
+      return out;
+    },
+  };
 }
