@@ -28,6 +28,8 @@ export interface DecoderOptions {
   seed?: number;
   /** Output the final hidden state instead of logits (a graph without a language-model head). */
   hiddenStateOnly?: boolean;
+  /** Weights, activations and logits in float16, as fp16 exports have them. */
+  float16?: boolean;
 }
 
 /** A deterministic generator (mulberry32), so the same options always give the same model. */
@@ -49,10 +51,11 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   const dh = o.dModel / o.heads;
   const rand = random(o.seed);
   const em = new Emitter(o.opset, 't/');
+  const ft = o.float16 ? DataType.FLOAT16 : DataType.FLOAT;
   const weight = (dims: number[], scale = 0.3) =>
-    em.constant(DataType.FLOAT, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale), 'w');
-  const ones = (n: number) => em.constant(DataType.FLOAT, [n], Array(n).fill(1), 'gamma');
-  const zeros = (n: number) => em.constant(DataType.FLOAT, [n], Array(n).fill(0), 'beta');
+    em.constant(ft, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale), 'w');
+  const ones = (n: number) => em.constant(ft, [n], Array(n).fill(1), 'gamma');
+  const zeros = (n: number) => em.constant(ft, [n], Array(n).fill(0), 'beta');
   const layerNorm = (x: string) => em.op1('LayerNormalization', [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon: { float: 1e-5 } });
   const linear = (x: string, dIn: number, dOut: number) => em.op1('MatMul', [x, weight([dIn, dOut], 1 / Math.sqrt(dIn))]);
 
@@ -70,7 +73,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   // Rotary tables, as exporters store them: cos/sin of position × inverse frequency, [positions, dh / 2].
   const half = dh / 2;
   const angles = (f: (v: number) => number) =>
-    em.constant(DataType.FLOAT, [o.positions, half], Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))));
+    em.constant(ft, [o.positions, half], Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))));
   const cos = rotaryForm ? angles(Math.cos) : '';
   const sin = rotaryForm ? angles(Math.sin) : '';
 
@@ -78,7 +81,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   const causalBias = () => {
     const rows = em.unsqueeze(positions, [1]);
     const cols = em.unsqueeze(positions, [0]);
-    const mask = em.op1('Where', [em.op1('Greater', [cols, rows]), em.scalar(-1e9), em.scalar(0)]);
+    const mask = em.op1('Where', [em.op1('Greater', [cols, rows]), em.scalar(o.float16 ? -65504 : -1e9, ft), em.scalar(0, ft)]);
     return em.unsqueeze(mask, [0, 1]);
   };
   const headsFirst = (t: string, heads: number) => em.op1('Transpose', [em.reshape(t, em.ints([0, 0, heads, dh]))], { perm: [0, 2, 1, 3] });
@@ -93,7 +96,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
         // Kᵀ straight from [b, s, h, d], as torch exports `k.permute(0, 2, 3, 1)`.
         const kT = em.op1('Transpose', [em.reshape(linear(h, o.dModel, o.dModel), em.ints([0, 0, o.heads, dh]))], { perm: [0, 2, 3, 1] });
         const v = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
-        const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh))]), causalBias()]);
+        const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh), ft)]), causalBias()]);
         let pattern: string;
         if (o.attention === 'unfused') pattern = em.op1('Softmax', [scores], { axis: -1 });
         else {
@@ -127,7 +130,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
         const seqlensK = int32(em.op1('Sub', [em.reduce('ReduceSum', 'attention_mask', [1], 0), em.scalar(1, DataType.INT64)]));
         const total = int32(em.squeeze(em.dim('attention_mask', 1), [0]));
         const past = [`past_key_values.${layer}.key`, `past_key_values.${layer}.value`];
-        for (const name of past) inputs.push({ name, elemType: DataType.FLOAT, shape: ['batch', o.kvHeads, 'past_sequence_length', dh] });
+        for (const name of past) inputs.push({ name, elemType: ft, shape: ['batch', o.kvHeads, 'past_sequence_length', dh] });
         const qkv =
           o.attention === 'gqa-packed'
             ? [linear(h, o.dModel, o.dModel + 2 * kvD), '', '']
@@ -168,7 +171,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
       node: em.nodes,
       initializer: em.initializers,
       input: inputs,
-      output: [{ name: outputName, elemType: DataType.FLOAT, shape: ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
+      output: [{ name: outputName, elemType: ft, shape: ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
       valueInfo: [],
     },
   };

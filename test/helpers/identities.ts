@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import type { Analysis, TensorData } from '../../src/engine/types';
 
 /** Rows sum to 1, nothing is negative, and no query sees a later key (or, with a window, an older one). */
-export function expectCausalProbabilityRows(pattern: TensorData, window = Infinity): void {
+export function expectCausalProbabilityRows(pattern: TensorData, window = Infinity, tolerance = 1e-5): void {
   const [heads, queries, keys] = pattern.shape;
   for (let h = 0; h < heads; h++) {
     for (let q = 0; q < queries; q++) {
@@ -16,7 +16,7 @@ export function expectCausalProbabilityRows(pattern: TensorData, window = Infini
         if (k > q || q - k >= window) expect(w).toBe(0);
         sum += w;
       }
-      expect(Math.abs(sum - 1)).toBeLessThan(1e-5);
+      expect(Math.abs(sum - 1)).toBeLessThan(tolerance);
     }
   }
 }

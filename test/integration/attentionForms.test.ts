@@ -92,3 +92,20 @@ describe('an attention the engine does not know', () => {
     expectLensEqualsLogits(a);
   });
 });
+
+describe.each(['unfused', 'fused-attention', 'mha', 'gqa'] as const)('%s attention of a float16 model', (form) => {
+  it('is found, recomputed where fused, and passes the identities to half precision', async () => {
+    const model = await LoadedModel.load(writeModelFolder(`${form}-fp16`, buildDecoder({ attention: form, float16: true })), { backend: 'wasm', threads: 1 });
+    expect(model.info.precision).toBe('float16');
+    expect(model.info.layerInfo.every((l) => l.attention.kind !== 'unavailable')).toBe(true);
+    const a = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+    // Results are float32 whatever the model computes in.
+    expect(a.activations['blocks.0.attn.hook_pattern'].data).toBeInstanceOf(Float32Array);
+    for (let L = 0; L < 2; L++) {
+      const t = a.activations;
+      expectCausalProbabilityRows(t[`blocks.${L}.attn.hook_pattern`], Infinity, 5e-3);
+      expect(avError(t[`blocks.${L}.attn.hook_pattern`], t[`blocks.${L}.attn.hook_v`], t[`blocks.${L}.attn.hook_z`])).toBeLessThan(1e-2);
+    }
+    expectLensEqualsLogits(a, 2e-2);
+  });
+});

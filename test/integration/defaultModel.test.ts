@@ -1,0 +1,125 @@
+// The model that ships with the extension, against reference outputs of the PyTorch model it was
+// exported from (test/fixtures/lens-tiny-goldens): every tensor the engine reports must match to
+// 1e-4. Also: it has a clear previous-token head, and a misspelling surprises it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { headScores } from '../../src/engine/headScores';
+import { LoadedModel } from '../../src/engine/loadedModel';
+import type { Analysis, TensorData } from '../../src/engine/types';
+import { random } from '../helpers/decoderBuilder';
+import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+
+const GOLDENS = path.join(ROOT, 'test', 'fixtures', 'lens-tiny-goldens');
+const TOLERANCE = 1e-4;
+
+interface GoldenInput {
+  name: string;
+  text: string | null;
+  ids: number[];
+  tensors: Record<string, { offset: number; shape: number[] }>;
+}
+
+const index = JSON.parse(fs.readFileSync(path.join(GOLDENS, 'goldens.json'), 'utf8')) as { config: { n_layer: number; n_head: number }; inputs: GoldenInput[] };
+const bin = fs.readFileSync(path.join(GOLDENS, 'goldens.bin'));
+
+function golden(input: GoldenInput, name: string): TensorData {
+  const t = input.tensors[name];
+  if (!t) throw new Error(`goldens have no ${name} for ${input.name}`);
+  return { shape: t.shape, data: new Float32Array(bin.buffer, bin.byteOffset + t.offset, t.shape.reduce((a, b) => a * b, 1)) };
+}
+
+function expectClose(actual: TensorData | undefined, expected: TensorData, what: string): void {
+  expect(actual, what).toBeDefined();
+  expect(actual!.shape, what).toEqual(expected.shape);
+  let worst = 0;
+  for (let i = 0; i < expected.data.length; i++) worst = Math.max(worst, Math.abs(actual!.data[i] - expected.data[i]));
+  expect(worst, `${what}: max |engine − PyTorch|`).toBeLessThan(TOLERANCE);
+}
+
+let model: LoadedModel;
+beforeAll(async () => {
+  model = await LoadedModel.load(DEFAULT_MODEL, { backend: 'wasm', threads: 2 });
+});
+
+describe.each(index.inputs.map((input) => [input.name, input]))('the default model on "%s" matches PyTorch', (_, input) => {
+  let a: Analysis;
+  beforeAll(async () => {
+    const options = { attention: true, activations: true, lens: true, logits: true, topK: 5 } as const;
+    a = input.text === null ? await model.analyzeIds(input.ids, options) : await model.analyze(input.text, options);
+  });
+
+  it('tokenizes the text as the training tokenizer did', () => {
+    expect(a.tokens.map((t) => t.id)).toEqual(input.ids);
+  });
+
+  it('gives the logits of every position', () => {
+    expectClose(a.logits, golden(input, 'logits'), 'logits');
+  });
+
+  it('gives every layer’s attention pattern, Q, K, V, z, residual stream and MLP activation', () => {
+    for (let L = 0; L < index.config.n_layer; L++) {
+      for (const name of ['attn.hook_pattern', 'attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z', 'hook_resid_pre', 'hook_resid_post', 'mlp.hook_post']) {
+        expectClose(a.activations[`blocks.${L}.${name}`], golden(input, `blocks.${L}.${name}`), `blocks.${L}.${name}`);
+      }
+    }
+  });
+
+  it('gives the logit lens of every layer', () => {
+    const lens = a.lens!;
+    const positions = a.tokens.length;
+    for (let L = 0; L < index.config.n_layer; L++) {
+      const ids = golden(input, `lens.${L}.ids_top5`);
+      const probs = golden(input, `lens.${L}.probs_top5`);
+      // Lens row L + 1 is the stream after block L (row 0 is the embedding).
+      for (let p = 0; p < positions; p++) {
+        for (let j = 0; j < 5; j++) {
+          const at = ((L + 1) * positions + p) * lens.k + j;
+          expect(Math.abs(lens.probs[at] - probs.data[p * 5 + j]), `lens ${L} position ${p} rank ${j}`).toBeLessThan(TOLERANCE);
+          // Near-ties may swap order; the id must be right whenever the probabilities differ.
+          if (j === 0 || Math.abs(probs.data[p * 5 + j] - probs.data[p * 5 + j - 1]) > TOLERANCE) expect(lens.ids[at]).toBe(ids.data[p * 5 + j]);
+        }
+      }
+    }
+  });
+});
+
+describe('what the default model learned', () => {
+  it('has a clear previous-token head on text it was not trained on', async () => {
+    const heldOut = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
+    const a = await model.analyze(heldOut, { attention: true });
+    const ids = a.tokens.map((t) => t.id);
+    const scores = Array.from({ length: index.config.n_layer }, (_, L) => {
+      const p = a.activations[`blocks.${L}.attn.hook_pattern`];
+      return headScores(p.data, p.shape[0], p.shape[1], ids);
+    }).flat();
+    expect(Math.max(...scores.map((s) => s.previousToken))).toBeGreaterThan(0.5);
+  });
+
+  it('measures induction on a random sequence repeated twice', async () => {
+    const rand = random(7);
+    const repeated = Array.from({ length: 24 }, () => 300 + Math.floor(rand() * 3000));
+    const bos = index.inputs[0].ids[0];
+    const ids = [bos, ...repeated, ...repeated];
+    const a = await model.analyzeIds(ids, { attention: true });
+    const induction = Array.from({ length: index.config.n_layer }, (_, L) => {
+      const p = a.activations[`blocks.${L}.attn.hook_pattern`];
+      return headScores(p.data, p.shape[0], p.shape[1], ids).map((s) => s.induction);
+    });
+    console.log(`induction scores by layer and head: ${JSON.stringify(induction.map((l) => l.map((x) => Number(x.toFixed(2)))))}`);
+    expect(induction.flat().every((x) => x >= 0 && x <= 1)).toBe(true);
+  });
+
+  it('finds a misspelled keyword more surprising than the right one', async () => {
+    const context = 'function total(items: number[]): number {\n  let sum = 0;\n  for (const item of items) sum += item;\n  ';
+    const surprisal = async (word: string) => {
+      const a = await model.analyze(`${context}${word} sum;\n}\n`);
+      const inWord = a.tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.end > context.length && t.start < context.length + word.length);
+      return { bits: inWord.reduce((sum, { i }) => sum - Math.log2(a.prob[i]), 0), worstRank: Math.max(...inWord.map(({ i }) => a.rank[i])) };
+    };
+    const right = await surprisal('return');
+    const wrong = await surprisal('retrun');
+    expect(wrong.bits).toBeGreaterThan(right.bits);
+    expect(wrong.worstRank).toBeGreaterThan(right.worstRank);
+  });
+});
