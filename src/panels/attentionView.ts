@@ -49,8 +49,6 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
     notes.push(`The selection is longer than the model's window of ${info.positions} tokens: only its end was analysed.`);
   }
   if (selectedCount > queryCount) notes.push(`Explaining the last ${queryCount} of ${selectedCount} selected tokens (setting modelLens.maxTokens).`);
-  const context = queryStart - tokens.filter((t, i) => i < queryStart && t.special).length;
-  if (context > 0) notes.push(`The ${context} tokens before them are context: the model saw them, and they appear as keys.`);
   const ids = analysis.tokens.map((t) => t.id);
   const layers = info.layerInfo.map((layer, L) => {
     const pattern = analysis.activations[`blocks.${L}.attn.hook_pattern`];

@@ -21,6 +21,7 @@ test('explains the selected lines in a panel of every layer and head', async () 
   await selectLines(page, 17, 21);
   await runCommand(page, 'Model Lens: Explain Attention');
   panel = await findWebviewFrame(page, '.ml-grid', 90_000);
+  await panel.locator('.ml-chip').first().waitFor({ timeout: 90_000 });
   // The token strip holds the selected text, token by token.
   const chips = await panel.locator('.ml-chip').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));
   expect(chips.length).toBeGreaterThan(20);
@@ -35,14 +36,15 @@ test('explains the selected lines in a panel of every layer and head', async () 
 
 test('clicking a token lights up what it attends to in the editor', async () => {
   const { page } = code;
-  const before = (await editorDecorations(page)).filter((d) => d.className.includes('ced-')).length;
+  const highlights = async () => (await editorDecorations(page, { anyGroup: true })).filter((d) => d.className.includes('ced-')).length;
+  const before = await highlights();
   await panel.locator('.ml-chip').nth(12).click();
-  await expect.poll(async () => (await editorDecorations(page)).filter((d) => d.className.includes('ced-')).length, { timeout: 15_000 }).toBeGreaterThan(before);
+  await expect.poll(highlights, { timeout: 15_000 }).toBeGreaterThan(before);
   await screenshot(page, 'explain-attention-editor-highlights');
-  // Escape in the editor clears them.
-  await page.locator('.monaco-editor .view-lines').first().click();
+  // Escape in the panel clears them.
+  await panel.locator('.ml-chip').nth(12).focus();
   await page.keyboard.press('Escape');
-  await expect.poll(async () => (await editorDecorations(page)).filter((d) => d.className.includes('ced-')).length, { timeout: 15_000 }).toBe(before);
+  await expect.poll(highlights, { timeout: 15_000 }).toBe(before);
 });
 
 test('a head opens large, and its math matches the model', async () => {

@@ -55,7 +55,7 @@ describe('buildAttentionView', () => {
     expect(view.queryCount).toBe(2);
     expect(view.tokens.map((t) => [t.text, t.start, t.end])).toEqual([['<s>', 100, 100], ['a', 100, 101], [' b', 101, 103], [' c', 103, 105]]);
     expect(view.tokens[0].prob).toBeNull();
-    expect(view.notes).toEqual(['The 1 tokens before them are context: the model saw them, and they appear as keys.']);
+    expect(view.notes).toEqual([]);
     // Rows of the explained queries, every key: head 0 row " b" points at "a".
     expect(Array.from(new Float32Array(view.layers[0].pattern!).subarray(0, 4))).toEqual([0, 1, 0, 0]);
     expect(view.layers[0].scores![0].previousToken).toBeCloseTo(1);

@@ -143,6 +143,8 @@ export interface DecorationFilter {
   /** Keep decorations with a class name starting with this, e.g. 'ced-' (extension decorations). */
   classPrefix?: string;
   backgroundColor?: string;
+  /** Read the first text editor even when another editor group (e.g. a webview) is active. */
+  anyGroup?: boolean;
 }
 
 function collectDecorations(editor: DomElement): Decoration[] {
@@ -184,7 +186,9 @@ function collectDecorations(editor: DomElement): Decoration[] {
  * lines on screen). VS Code names extension decoration classes `ced-<type>-<n>`.
  */
 export async function editorDecorations(page: Page, filter: DecorationFilter = {}): Promise<Decoration[]> {
-  const all = await activeEditor(page).evaluate(collectDecorations);
+  // A webview panel beside the editor may hold the focus: then read the first text editor.
+  const editor = filter.anyGroup ? page.locator('.editor-group-container .editor-instance > .monaco-editor').first() : activeEditor(page);
+  const all = await editor.evaluate(collectDecorations);
   return all.filter(
     (decoration) =>
       (filter.classPrefix === undefined ||
