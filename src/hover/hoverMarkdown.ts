@@ -17,8 +17,9 @@ export function inlineCode(text: string): string {
   return `${fence}${pad}${shown}${pad}${fence}`;
 }
 
-function bar(p: number): string {
-  const filled = Math.round(Math.max(0, Math.min(1, p)) * BAR_WIDTH);
+/** A bar as long as p is next to the most likely alternative (the percentage says how likely). */
+function bar(p: number, top: number): string {
+  const filled = top > 0 ? Math.round(Math.max(0, Math.min(1, p / top)) * BAR_WIDTH) : 0;
   return '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
 }
 
@@ -55,7 +56,7 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
       'Top predictions for this position:',
       '',
       // Two trailing spaces: a Markdown line break between alternatives.
-      ...t.top.map((alt) => `\`${bar(alt.prob)}\` ${percent(alt.prob)} ${inlineCode(alt.text)}  `),
+      ...t.top.map((alt) => `\`${bar(alt.prob, t.top[0]?.prob ?? 1)}\` ${percent(alt.prob)} ${inlineCode(alt.text)}  `),
     );
     const lens = lensSentence(t);
     if (lens) lines.push('', lens);

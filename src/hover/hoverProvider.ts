@@ -22,7 +22,11 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const offset = doc.offsetAt(position);
     const cached = this.probabilities.cachedTokenAt(doc, offset);
     if (cached) return this.hover(doc, cached);
-    const work = this.probabilities.tokenAt(doc, offset, token);
+    // The analysis follows the hover's cancellation only until the hover gives up waiting:
+    // once it says "analysing…", the work goes on so that the next hover finds it done.
+    const source = new vscode.CancellationTokenSource();
+    const link = token.onCancellationRequested(() => source.cancel());
+    const work = this.probabilities.tokenAt(doc, offset, source.token);
     const timeout = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), HOVER_BUDGET_MS));
     try {
       const result = await Promise.race([work, timeout]);
@@ -34,6 +38,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     } catch {
       // Cancelled because the pointer moved, or the model failed (reported where it failed).
       return undefined;
+    } finally {
+      link.dispose();
     }
   }
 

@@ -36,7 +36,7 @@ test('a model folder that fails to load is reported, and the previous model keep
   fs.mkdirSync(path.join(broken, 'onnx'), { recursive: true });
   fs.writeFileSync(path.join(broken, 'onnx', 'model.onnx'), 'this is not an ONNX model');
   fs.copyFileSync(path.join(SAMPLE_WORKSPACE, 'notes.md'), path.join(broken, 'tokenizer.json'));
-  await code.setSetting('modelLens.modelPath', broken, 'user');
+  await code.setSetting('modelLens.modelPath', broken, 'workspace');
   const message = await waitForNotification(page, /Model Lens: .*broken-model/, 60_000);
   expect(message).toMatch(/not valid JSON|not an ONNX model/);
   expect(message).toContain('Still using lens-tiny');
@@ -46,6 +46,6 @@ test('a model folder that fails to load is reported, and the previous model keep
   const hover = await modelHover(page, 'perCustomer');
   expect(hover).toContain('lens-tiny');
   // Back to the default model.
-  await code.setSetting('modelLens.modelPath', '', 'user');
+  await code.setSetting('modelLens.modelPath', '', 'workspace');
   await expect.poll(() => side.locator('.ml-error').count(), { timeout: 60_000 }).toBe(0);
 });

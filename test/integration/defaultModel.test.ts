@@ -29,12 +29,16 @@ function golden(input: GoldenInput, name: string): TensorData {
   return { shape: t.shape, data: new Float32Array(bin.buffer, bin.byteOffset + t.offset, t.shape.reduce((a, b) => a * b, 1)) };
 }
 
+/**
+ * Every element within 1e-4, absolute for values up to 1 and relative above: the residual stream
+ * grows to values in the hundreds, where float32 itself resolves only about 1e-5.
+ */
 function expectClose(actual: TensorData | undefined, expected: TensorData, what: string): void {
   expect(actual, what).toBeDefined();
   expect(actual!.shape, what).toEqual(expected.shape);
   let worst = 0;
-  for (let i = 0; i < expected.data.length; i++) worst = Math.max(worst, Math.abs(actual!.data[i] - expected.data[i]));
-  expect(worst, `${what}: max |engine − PyTorch|`).toBeLessThan(TOLERANCE);
+  for (let i = 0; i < expected.data.length; i++) worst = Math.max(worst, Math.abs(actual!.data[i] - expected.data[i]) / Math.max(1, Math.abs(expected.data[i])));
+  expect(worst, `${what}: max |engine − PyTorch| / max(1, |PyTorch|)`).toBeLessThan(TOLERANCE);
 }
 
 let model: LoadedModel;

@@ -32,8 +32,9 @@ describe('hoverMarkdown', () => {
   });
 
   it('lists the alternatives with bars, whitespace made visible', () => {
-    expect(markdown).toContain('`██████░░░░░░` 50.0% `·const`');
-    expect(markdown).toContain('`███░░░░░░░░░` 25.0% `·return`');
+    // Bars are scaled to the most likely alternative; the percentages say how likely.
+    expect(markdown).toContain('`████████████` 50.0% `·const`');
+    expect(markdown).toContain('`██████░░░░░░` 25.0% `·return`');
     expect(markdown).toContain('`` ` ``'); // a backtick token in a longer fence
   });
 

@@ -2,15 +2,21 @@ import type { Page } from 'playwright-core';
 import { hoverText } from './editor';
 
 /**
- * A Model Lens hover over `text`, hovering again while it says "analysing…" (the first hover
- * in a document waits for the model to load and the window to be analysed).
+ * A Model Lens hover over `text`. Hovers again while there is none yet (the extension activates
+ * after start-up) or while it says "analysing…" (the first hover in a document waits for the
+ * model to load and the window to be analysed).
  */
 export async function modelHover(page: Page, text: string, timeout = 120_000): Promise<string> {
   const deadline = Date.now() + timeout;
-  for (;;) {
-    const shown = await hoverText(page, text, { contains: /Model Lens/, timeout: Math.max(1000, deadline - Date.now()) });
-    if (!shown.includes('analysing')) return shown;
-    if (Date.now() > deadline) throw new Error(`the hover over "${text}" still says: ${shown}`);
+  let last = '';
+  while (Date.now() < deadline) {
+    const shown = await hoverText(page, text, { contains: /Model Lens/, timeout: 15_000 }).catch((e: unknown) => {
+      last = String(e);
+      return undefined;
+    });
+    if (shown !== undefined && !shown.includes('analysing')) return shown;
+    if (shown !== undefined) last = shown;
     await page.waitForTimeout(1000);
   }
+  throw new Error(`no Model Lens answer in the hover over "${text}"; last: ${last}`);
 }

@@ -20,6 +20,11 @@ export interface StartOptions {
   workspaceSettings?: Settings;
   /** Extra Chromium flags, e.g. WEBGPU_ARGS. */
   chromiumArgs?: string[];
+  /**
+   * Keep VS Code's workspace trust on (it is off by default): the folder then opens in
+   * Restricted Mode, without the prompt.
+   */
+  restrictedMode?: boolean;
 }
 
 export interface VSCode {
@@ -121,7 +126,7 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
         '--bind-addr', `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
-        '--disable-workspace-trust',
+        ...(options.restrictedMode ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
       ],
       logFile,
