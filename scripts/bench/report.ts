@@ -1,0 +1,281 @@
+// The benchmark's results as Markdown: the machine, one table per model, the ratios next to the
+// targets, the editor budgets, and what limits a missed target, with the numbers of this run.
+import type { ModelInfo } from '../../src/engine/types';
+import type { EditorResult } from './editor';
+import type { FootprintResult, RoundsResult } from './rows';
+import type { OrtBackend, RowKind } from './runners';
+import { median, quantile } from './stats';
+
+export interface RowResult {
+  label: string;
+  loadMs: number[];
+  footprint?: FootprintResult;
+  /** PyTorch row: timed runs per size (it is not part of the rounds). */
+  torchTimes?: Record<number, number[]>;
+  torchVersion?: string;
+}
+
+export interface BackendResults {
+  rounds?: RoundsResult;
+  rows: Partial<Record<RowKind, RowResult>>;
+}
+
+export interface ModelResults {
+  label: string;
+  folder: string;
+  fileBytes: number;
+  sizes: number[];
+  info?: ModelInfo;
+  backends: Partial<Record<OrtBackend, BackendResults>>;
+  torch?: RowResult;
+}
+
+export interface Report {
+  quick: boolean;
+  command: string;
+  date: string;
+  durationS: number;
+  machine: { cpu: string; cores: number; ramBytes: number; platform: string };
+  versions: { node: string; ortWeb: string; ortNode: string; torch?: string };
+  threads: number;
+  runs: number;
+  warmup: number;
+  loads: number;
+  models: ModelResults[];
+  /** Peak RSS of Model Lens with a tiny model, per backend: what the process costs without a model. */
+  baseline?: { fileBytes: number; peakRss: Partial<Record<OrtBackend, number>> };
+  editor: { label: string; lines: number; typingMs: number; results: Partial<Record<OrtBackend, EditorResult>> };
+  notes: string[];
+}
+
+/** The targets of the benchmark issue. */
+const TARGETS = { fullOverPlainWasm: 1.25, fullOverPlainNative: 1.3, wasmRssOverFile: 2 };
+const BACKENDS: OrtBackend[] = ['wasm', 'native'];
+const BACKEND_NAMES: Record<OrtBackend, string> = { wasm: 'WASM', native: 'native' };
+
+const ms = (x: number) => (!Number.isFinite(x) ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
+const mb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`);
+const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+const shortError = (e: string) => (/bad_alloc|out of memory|Aborted|memory/i.test(e) ? 'out of memory' : e.startsWith('not run') ? e : 'failed');
+/** ONNX Runtime's own words from a failed run, without the engine's wrapping. */
+const runtimeError = (e: string) => /ERROR_MESSAGE: ([^)]*)/.exec(e)?.[1] ?? e;
+
+function timing(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number) {
+  return m.backends[backend]?.rounds?.[kind]?.[n];
+}
+
+/** A timing cell: the median, or why there is none. */
+function timeCell(t: { ms: number[]; error?: string } | undefined): string {
+  if (!t) return '—';
+  if (t.ms.length === 0) return t.error ? shortError(t.error) : '—';
+  return ms(median(t.ms));
+}
+
+function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: 'ratio' | 'forwardRatio' = 'ratio'): number {
+  const t = m.backends[backend]?.rounds?.[kind]?.[n];
+  return t && t[field].length ? median(t[field]) : NaN;
+}
+
+/** Multiply-adds of a forward pass over n tokens and of the logit lens over them. */
+function macs(info: ModelInfo, n: number): { forward: number; lens: number } {
+  const { layers: L, dModel: d, dMlp: f, vocab: V } = info;
+  const forward = L * (4 * n * d * d + 2 * n * d * f + 2 * n * n * d) + n * d * V;
+  return { forward, lens: (L + 1) * n * d * V };
+}
+
+function modelSection(r: Report, m: ModelResults): string[] {
+  const out: string[] = [];
+  const info = m.info;
+  const shape = info ? `${info.layers} layers, ${info.heads} heads, width ${info.dModel}, MLP ${info.dMlp}, vocabulary ${info.vocab}, ${info.positions} positions; ${(info.parameters / 1e6).toFixed(1)}M parameters` : '';
+  out.push(`## ${m.label}`, '', `\`${m.folder}\`: ${shape}, ${info?.precision ?? 'float32'}, ${mb(m.fileBytes)} file.`, '');
+  const sizeHeads = m.sizes.map((n) => `forward ${n} tok`);
+  out.push(`| Row | session load | ${sizeHeads.join(' | ')} | peak RSS | → host per analysis (${m.sizes.join(' / ')} tok) |`);
+  out.push(`|:--|--:|${m.sizes.map(() => '--:').join('|')}|--:|--:|`);
+  const rowLine = (row: RowResult | undefined, cells: string[]) => {
+    if (!row) return;
+    const f = row.footprint;
+    const load = row.loadMs.length ? ms(median(row.loadMs)) : '—';
+    const bytes = f && Object.values(f.sizes).some((s) => s.bytes !== undefined) ? m.sizes.map((n) => (f.sizes[n]?.bytes !== undefined ? mb(f.sizes[n].bytes!) : f.sizes[n]?.error ? shortError(f.sizes[n].error!) : '—')).join(' / ') : '—';
+    out.push(`| ${row.label} | ${load} | ${cells.join(' | ')} | ${f ? mb(f.peakRss) : 'failed'} | ${bytes} |`);
+  };
+  for (const backend of BACKENDS) {
+    const b = m.backends[backend];
+    if (!b) continue;
+    for (const kind of ['plain', 'full', 'nolens', 'rollout'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
+  }
+  if (m.torch) rowLine({ ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` }, m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')));
+  out.push('');
+
+  // Ratios, each taken within a round and the median over rounds reported.
+  out.push(`| Ratio (median over ${r.runs} rounds of the ratio within a round) | ${m.sizes.map((n) => `${n} tok`).join(' | ')} | target |`);
+  out.push(`|:--|${m.sizes.map(() => '--:').join('|')}|:--|`);
+  for (const backend of BACKENDS) {
+    if (!m.backends[backend]) continue;
+    const target = backend === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative;
+    const name = BACKEND_NAMES[backend];
+    const full = m.sizes.map((n) => ratioOf(m, backend, 'full', n));
+    const cells = full.map((x, i) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : timeCell(timing(m, backend, 'full', m.sizes[i]))));
+    out.push(`| Model Lens full / uninstrumented, ${name} | ${cells.join(' | ')} | ≤ ${target}× |`);
+    out.push(`| … of which the runtime's forward pass, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'full', n, 'forwardRatio'))).join(' | ')} | |`);
+    out.push(`| Model Lens without the lens / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'nolens', n))).join(' | ')} | |`);
+    out.push(`| Model Lens full + rollout / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'rollout', n))).join(' | ')} | |`);
+  }
+  if (m.backends.wasm && m.backends.native) {
+    const across = (kind: RowKind, n: number) => median(timing(m, 'wasm', kind, n)?.ms ?? []) / median(timing(m, 'native', kind, n)?.ms ?? []);
+    out.push(`| uninstrumented WASM / uninstrumented native (native's speed-up) | ${m.sizes.map((n) => times(across('plain', n))).join(' | ')} | |`);
+    out.push(`| Model Lens full, WASM / native | ${m.sizes.map((n) => times(across('full', n))).join(' | ')} | |`);
+  }
+  if (m.torch?.torchTimes && m.backends.native) {
+    out.push(`| PyTorch eager / uninstrumented native | ${m.sizes.map((n) => times(median(m.torch!.torchTimes![n] ?? []) / median(timing(m, 'native', 'plain', n)?.ms ?? []))).join(' | ')} | |`);
+  }
+  out.push('');
+  const wasm = m.backends.wasm?.rows;
+  if (wasm?.full?.footprint) {
+    const rss = (kind: RowKind) => (wasm[kind]?.footprint ? wasm[kind]!.footprint!.peakRss / m.fileBytes : NaN);
+    const full = rss('full');
+    const base = r.baseline?.peakRss.wasm;
+    out.push(
+      `Peak RSS / model file on WASM: Model Lens full analysis ${times(full)} ${mark(full <= TARGETS.wasmRssOverFile)} (target ≤ ${TARGETS.wasmRssOverFile}×); ` +
+        `after loading only ${times((wasm.full?.footprint?.peakRssAfterLoad ?? NaN) / m.fileBytes)}; uninstrumented onnxruntime-web ${times(rss('plain'))}.` +
+        (base ? ` Above the ${mb(base)} that Model Lens on WASM takes with a ${mb(r.baseline!.fileBytes)} model: ${times((wasm.full.footprint.peakRss - base) / m.fileBytes)}.` : ''),
+      '',
+    );
+  }
+  return out;
+}
+
+const count = (x: number) => (x >= 1e9 ? `${(x / 1e9).toFixed(1)} G` : `${(x / 1e6).toFixed(1)} M`);
+
+/** The largest size at which a row ran in the rounds. */
+function largestRun(m: ModelResults, backend: OrtBackend, kind: RowKind): number | undefined {
+  return [...m.sizes].reverse().find((n) => (timing(m, backend, kind, n)?.ms.length ?? 0) > 0);
+}
+
+/** Honest notes on every target missed, with this run's numbers. */
+function limits(r: Report): string[] {
+  const out: string[] = [];
+  for (const m of r.models) {
+    const info = m.info;
+    if (!info) continue;
+    const backends = BACKENDS.filter((b) => m.backends[b]);
+    const target = (b: OrtBackend) => (b === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative);
+    const missed = backends.filter((b) => m.sizes.some((n) => !(ratioOf(m, b, 'full', n) <= target(b))));
+    if (missed.length) {
+      const parts = missed.map((b) => {
+        const n = largestRun(m, b, 'full') ?? m.sizes[0];
+        const full = timing(m, b, 'full', n);
+        const outside = full ? median(full.ms) - median(full.forwardMs) : NaN;
+        return `on ${BACKEND_NAMES[b]} at ${n} tokens the full analysis takes ${times(ratioOf(m, b, 'full', n))} the uninstrumented forward (target ${target(b)}×), its forward pass alone ${times(ratioOf(m, b, 'full', n, 'forwardRatio'))}; without the lens ${times(ratioOf(m, b, 'nolens', n))} (forward alone ${times(ratioOf(m, b, 'nolens', n, 'forwardRatio'))}); outside the runtime each full analysis spends ${ms(outside)}`;
+      });
+      const n = Math.max(...missed.map((b) => largestRun(m, b, 'full') ?? m.sizes[0]));
+      const c = macs(info, n);
+      out.push(
+        `**${m.label}: full analysis vs the uninstrumented forward.** Measured: ${parts.join('; ')}. Where it goes:`,
+        '',
+        `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs; the extension asks for it only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
+        '- **Exposing** every head\'s pattern and Q/K/V/z, the residual stream and the MLP activations costs the forward-pass ratio without the lens above: each exposed tensor becomes a graph output, which ONNX Runtime must keep (no fusing away or reusing the node that makes it) and copy out, and the engine reorders Q/K/V/z into [position, head, d_head].',
+        '- **Outside the runtime** (end-to-end minus the worker\'s forward): tokenizing, token statistics over the full [position, vocabulary] logits in JavaScript, the readable text of every predicted id, and posting the result to the host. For a small model this fixed cost is most of the analysis.',
+        '',
+      );
+    }
+    const wasm = m.backends.wasm?.rows.full?.footprint;
+    if (wasm && wasm.peakRss / m.fileBytes > TARGETS.wasmRssOverFile) {
+      const plain = m.backends.wasm?.rows.plain?.footprint;
+      const oom = Object.entries(wasm.sizes).find(([, s]) => s.error);
+      out.push(
+        `**${m.label}: WASM memory.** Peak RSS is ${times(wasm.peakRss / m.fileBytes)} the file with Model Lens (loading alone ${times(wasm.peakRssAfterLoad / m.fileBytes)})` +
+          `${plain ? `, ${times(plain.peakRss / m.fileBytes)} with onnxruntime-web alone (loading alone ${times(plain.peakRssAfterLoad / m.fileBytes)})` : ''}. ` +
+          `The bytes of the file are read into a JavaScript buffer and copied into the WebAssembly heap to be parsed, the session keeps the weights in its own form, and a WebAssembly heap never gives memory back, so the peak of loading stays for the life of the worker. ` +
+          `Model Lens adds a second JavaScript copy (the instrumented bytes: file + suffix) and, while analysing, the exposed tensors in the heap and again as JavaScript arrays.` +
+          (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
+        '',
+      );
+    }
+  }
+  return out;
+}
+
+function editorSection(r: Report): string[] {
+  const e = r.editor;
+  const backends = BACKENDS.filter((b) => e.results[b]);
+  if (backends.length === 0) return [];
+  const col = (f: (x: EditorResult) => string) => backends.map((b) => f(e.results[b]!)).join(' | ');
+  const us = (x: number) => (x >= 1000 ? ms(x / 1000) : `${x.toFixed(1)} µs`);
+  const any = e.results[backends[0]]!;
+  const out = [
+    `## Editor budgets (${e.label})`,
+    '',
+    `A ${e.lines}-line TypeScript-like file (${any.documentChars.toLocaleString('en')} characters); windows own up to 1.5 characters per model position and read as many before them, as the extension plans them; ${any.windows} windows cover the file (median ${any.documentTokensPerWindow} tokens owned per window).`,
+    '',
+    `| Budget | ${backends.map((b) => BACKEND_NAMES[b]).join(' | ')} | What it measures |`,
+    `|:--|${backends.map(() => '--:').join('|')}|:--|`,
+    `| Hover from cache, p50 (p99) | ${col((x) => `${us(median(x.cachedHoverUs))} (${us(quantile(x.cachedHoverUs, 0.99))})`)} | \`WindowCache.find\` + the token lookup of \`cachedTokenAt\` + \`hoverMarkdown\`, at ${any.cachedHoverUs.length} offsets spread over the file, with every window of the file cached. |`,
+    `| First hover in the file, p50 (max) | ${col((x) => `${ms(median(x.firstHoverMs))} (${ms(Math.max(...x.firstHoverMs))})`)} | A hover where nothing is cached yet, at ${any.firstHoverMs.length} places through the file, model loaded: \`planWindow\` + \`EngineClient.analyze(window, { lens: { fromChar }, topK: 5 })\` in the worker + \`windowTokens\` + the hover's Markdown. The hover answers "analysing…" after 800 ms. |`,
+    `| … the same windows without the logit lens, p50 | ${col((x) => ms(median(x.noLensMs)))} | \`analyze(window, { topK: 5 })\`: what the first hover would wait for if the lens (only its "became the top prediction after layer L" line needs it) came afterwards. |`,
+    `| First hover right after loading the model | ${col((x) => ms(x.firstHoverColdMs))} | The same, for the very first analysis of a newly loaded model (the runtime's first run allocates). |`,
+    `| Event-loop delay while typing, p50 / p99 / max | ${col((x) => `${ms(x.typing.lagP50Ms)} / ${ms(x.typing.lagP99Ms)} / ${ms(x.typing.lagMaxMs)}`)} | How late a 1 ms timer in the host process fires (\`perf_hooks.monitorEventLoopDelay\`, its 1 ms interval subtracted) over ${(e.typingMs / 1000).toFixed(1)} s of typing in the middle of the file: bursts of 8 keystrokes 50 ms apart, then a pause that lets the 400 ms-debounced heatmap refresh run. Each keystroke: the document changes, \`WindowCache.applyEdit\`, the refresh is rescheduled; a refresh re-analyses the windows of the ~50 visible lines through EngineClient and maps their tokens to ranges. |`,
+    `| … garbage collection in the host while typing: total (longest pause) | ${col((x) => `${ms(x.typing.gcMs.reduce((a, b) => a + b, 0))} (${ms(Math.max(0, ...x.typing.gcMs))})`)} | V8's GC pauses on the host thread over the same typing. |`,
+    `| … the same on the idle host, p99 | ${col((x) => ms(x.typing.idleLagP99Ms))} | One second with nothing to do: the floor this shared machine gives. |`,
+    `| … keystroke handling, p50 (max) | ${col((x) => `${us(median(x.typing.editUs))} (${us(Math.max(...x.typing.editUs))})`)} | The keystroke's own work in the host (above), mostly \`applyEdit\` shifting the cached windows after the edit. |`,
+    `| … heatmap refresh, p50 | ${col((x) => `${ms(median(x.typing.refreshMs))} (${x.typing.refreshes} refreshes, ${x.typing.analyses} analyses)`)} | From the debounce firing to the tokens of the visible lines ready for \`setDecorations\`. |`,
+    `| One window analysed, p50; whole file | ${col((x) => `${ms(median(x.windowMs))}; ${ms(x.fillMs)}`)} | Analysing one window (hover options) through EngineClient; all ${any.windows} windows one after another. |`,
+    '',
+  ];
+  return out;
+}
+
+/** The targets of the issue, each measured on every model, at the top of the page. */
+function summary(r: Report): string[] {
+  const out = ['## Targets', '', '| Target | Model | Measured | Met |', '|:--|:--|:--|:-:|'];
+  const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind) =>
+    `${m.sizes.map((n) => (Number.isFinite(ratioOf(m, b, kind, n)) ? times(ratioOf(m, b, kind, n)) : timeCell(timing(m, b, kind, n)))).join(' / ')} at ${m.sizes.join(' / ')}`;
+  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number) => mark(m.sizes.every((n) => ratioOf(m, b, kind, n) <= target));
+  for (const m of r.models) {
+    if (m.backends.wasm) {
+      out.push(`| Full analysis ≤ ${TARGETS.fullOverPlainWasm}× the uninstrumented forward, WASM | ${m.label} | ${perSize(m, 'wasm', 'full')} tokens | ${met(m, 'wasm', 'full', TARGETS.fullOverPlainWasm)} |`);
+      out.push(`| … the same without the lens (for comparison) | ${m.label} | ${perSize(m, 'wasm', 'nolens')} tokens | ${met(m, 'wasm', 'nolens', TARGETS.fullOverPlainWasm)} |`);
+    }
+    if (m.backends.native) {
+      out.push(`| Full analysis on native ≤ ${TARGETS.fullOverPlainNative}× plain onnxruntime-node | ${m.label} | ${perSize(m, 'native', 'full')} tokens | ${met(m, 'native', 'full', TARGETS.fullOverPlainNative)} |`);
+      out.push(`| … the same without the lens (for comparison) | ${m.label} | ${perSize(m, 'native', 'nolens')} tokens | ${met(m, 'native', 'nolens', TARGETS.fullOverPlainNative)} |`);
+    }
+    const f = m.backends.wasm?.rows.full?.footprint;
+    const base = r.baseline?.peakRss.wasm;
+    const aboveBase = base ? `; ${times((f!.peakRss - base) / m.fileBytes)} above the ${mb(base)} it takes with a ${mb(r.baseline!.fileBytes)} model` : '';
+    if (f) out.push(`| Peak RSS ≤ ${TARGETS.wasmRssOverFile}× the model file, WASM (Model Lens full analysis) | ${m.label} | ${times(f.peakRss / m.fileBytes)} (${mb(f.peakRss)} for ${mb(m.fileBytes)}${aboveBase}) | ${mark(f.peakRss / m.fileBytes <= TARGETS.wasmRssOverFile)} |`);
+  }
+  out.push('', 'Each ratio is the median, over rounds, of Model Lens\' time / the uninstrumented time in the same round (see below).', '');
+  return out;
+}
+
+export function renderReport(r: Report): string {
+  const v = r.versions;
+  const lines = [
+    r.quick ? '# Benchmarks (quick mode)' : '# Benchmarks',
+    '',
+    `<!-- Generated by ${'`'}${r.command}${'`'} (scripts/bench.mjs, scripts/bench/); change the generator, not this file. -->`,
+    '',
+    `Made by \`${r.command}\` on ${r.date} (${(r.durationS / 60).toFixed(1)} min).`,
+    '',
+    `**Machine:** ${r.machine.cpu}, ${r.machine.cores} cores, ${(r.machine.ramBytes / 2 ** 30).toFixed(1)} GiB RAM, ${r.machine.platform}. ` +
+      `Node ${v.node}, onnxruntime-web ${v.ortWeb}, onnxruntime-node ${v.ortNode}${v.torch ? `, PyTorch ${v.torch}` : ''}. ` +
+      `Every runtime runs ${r.threads} threads (the extension's default here). The machine is shared and noisy: compare ratios, which are taken within a run, rather than absolute times across runs.`,
+    '',
+    ...(r.notes.length ? [...r.notes.map((n) => `> ${n}`), ''] : []),
+    ...summary(r),
+    '## How it is measured',
+    '',
+    `- **Forward times** are medians of ${r.runs} timed runs after ${r.warmup} warm-up run per size. All rows of one backend run in one process, in rounds (uninstrumented, full, without the lens, with rollout), the order rotating each round, so a noisy neighbour slows them alike; each **ratio** is taken within a round and the median over rounds reported.`,
+    '- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine\'s session options and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.',
+    '- **Model Lens** rows are `EngineClient.analyze` as the extension calls it: request posted to the worker, tokenizing, the instrumented forward, token statistics, and the result transferred back; the time is the whole call. "Full analysis" is `{ attention: true, activations: true, lens: true }` (every head\'s pattern and Q/K/V/z, residual stream, MLP activations, logit-lens top-10 at every position). Each text tokenizes to exactly the stated number of tokens.',
+    `- **Session load** is a fresh process loading the model (file read, and for Model Lens starting the worker, instrumenting the graph and the post-load check), median of ${r.loads}. **Peak RSS** is \`VmHWM\` of a process that loaded the model and ran each size once (the worker is a thread of it), **→ host** the bytes of the ArrayBuffers the worker transfers per analysis. MB and GB are 10⁶ and 10⁹ bytes.`,
+    '- **PyTorch** is a GPT-2-style decoder of the same sizes in eager mode (the architecture the benchmark\'s ONNX models are built with; random weights), returning every layer\'s attention probabilities with the logits (`scripts/bench/torch_row.py`), `torch.set_num_threads` as above. It runs in a process of its own, not in the rounds, so its times carry more of the machine\'s noise.',
+    '',
+  ];
+  for (const m of r.models) lines.push(...modelSection(r, m));
+  lines.push(...editorSection(r));
+  const limit = limits(r);
+  if (limit.length) lines.push('## What limits this', '', ...limit);
+  return lines.join('\n');
+}

@@ -1,0 +1,142 @@
+// The things a benchmark row times, behind one small interface: a plain ONNX Runtime session on
+// the unmodified model (the baseline), and Model Lens through EngineClient, the worker exactly
+// as the extension uses it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EngineClient } from '../../src/engine/client';
+import { resolveModelFiles } from '../../src/engine/modelFolder';
+import type { Runner as EngineRunner, RunnerFactory } from '../../src/engine/runner';
+import { ortRunners } from '../../src/engine/runtime';
+import { TextTokenizer } from '../../src/engine/tokenizer';
+import type { AnalyzeOptions, ModelInfo } from '../../src/engine/types';
+import { transferables } from '../../src/engine/workerProtocol';
+import { codeText, textWithTokens } from './text';
+
+export type RowKind = 'plain' | 'full' | 'nolens' | 'rollout';
+/** The backends that run in Node (WebGPU runs in a webview and is not measured here). */
+export type OrtBackend = 'wasm' | 'native';
+
+/** What each Model Lens row asks of the engine. */
+export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain'>, AnalyzeOptions> = {
+  full: { attention: true, activations: true, lens: true },
+  nolens: { attention: true, activations: true, lens: false },
+  rollout: { attention: true, activations: true, lens: true, rollout: true },
+};
+
+export interface RunResult {
+  /** Wall time of the call, as its caller waits for it. */
+  ms: number;
+  /** Model Lens only: the runtime's own forward pass, inside the worker. */
+  forwardMs?: number;
+  /** Model Lens only: bytes of the ArrayBuffers the worker transferred to the host. */
+  bytes?: number;
+}
+
+/** One text per token count, and the ids the model's tokenizer gives it. */
+export interface Inputs {
+  text: string;
+  ids: number[];
+}
+
+/** Texts of exactly n tokens for each size, made with the model's own tokenizer. */
+export function inputsFor(model: string, sizes: readonly number[]): Map<number, Inputs> {
+  const files = resolveModelFiles(model);
+  const json = JSON.parse(fs.readFileSync(files.tokenizer, 'utf8'));
+  const config = files.tokenizerConfig ? JSON.parse(fs.readFileSync(files.tokenizerConfig, 'utf8')) : {};
+  const tokenizer = new TextTokenizer(json, config);
+  return new Map(
+    sizes.map((n) => {
+      // A line of code text is a handful of tokens: start small, double until there are enough.
+      let source = codeText(Math.ceil(n / 4));
+      while (tokenizer.encode(source).tokens.length < n) source = codeText(source.split('\n').length * 2);
+      const text = textWithTokens(tokenizer, n, source);
+      return [n, { text, ids: tokenizer.encode(text).tokens.map((t) => t.id) }];
+    }),
+  );
+}
+
+export interface Runner {
+  load(): Promise<number>;
+  run(n: number, kind: RowKind): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+/**
+ * The uninstrumented model in ONNX Runtime, through the engine's own runner factory (the same
+ * session options, the same conversion of tensors), without the engine around it.
+ */
+export class PlainRunner implements Runner {
+  private runner: EngineRunner | undefined;
+  private readonly factory: RunnerFactory;
+
+  constructor(
+    private readonly model: string,
+    backend: OrtBackend,
+    threads: number,
+    private readonly inputs: Map<number, Inputs>,
+  ) {
+    this.factory = ortRunners(backend, threads);
+  }
+
+  async load(): Promise<number> {
+    const started = performance.now();
+    const bytes = new Uint8Array(fs.readFileSync(resolveModelFiles(this.model).onnx));
+    this.runner = await this.factory({ model: bytes, externalData: [] });
+    return performance.now() - started;
+  }
+
+  async run(n: number): Promise<RunResult> {
+    const ids = this.inputs.get(n)!.ids;
+    const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
+    const feeds = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
+    const started = performance.now();
+    const out = await this.runner!.run(feeds, ['logits']);
+    const ms = performance.now() - started;
+    if (out.logits.dims[1] !== n) throw new Error(`plain run returned ${out.logits.dims[1]} positions, expected ${n}`);
+    return { ms };
+  }
+
+  async close(): Promise<void> {
+    await this.runner?.release();
+  }
+}
+
+/** Model Lens as users get it: EngineClient posting to the engine worker. */
+export class LensRunner implements Runner {
+  private readonly client: EngineClient;
+
+  constructor(
+    private readonly model: string,
+    backend: OrtBackend,
+    threads: number,
+    private readonly inputs: Map<number, Inputs>,
+    workerPath: string,
+  ) {
+    this.client = new EngineClient({ workerPath: path.resolve(workerPath), backend, threads });
+  }
+
+  get info(): ModelInfo | undefined {
+    return this.client.modelInfo;
+  }
+
+  async load(): Promise<number> {
+    const started = performance.now();
+    await this.client.load(this.model);
+    return performance.now() - started;
+  }
+
+  async run(n: number, kind: RowKind): Promise<RunResult> {
+    if (kind === 'plain') throw new Error('LensRunner runs Model Lens rows only');
+    const started = performance.now();
+    const analysis = await this.client.analyze(this.inputs.get(n)!.text, ANALYZE_OPTIONS[kind]);
+    const ms = performance.now() - started;
+    if (analysis.tokens.length !== n) throw new Error(`Model Lens analysed ${analysis.tokens.length} tokens, expected ${n}`);
+    if (kind === 'rollout' && !analysis.rollout) throw new Error('the analysis has no rollout');
+    const bytes = transferables(analysis).reduce((sum, b) => sum + b.byteLength, 0);
+    return { ms, forwardMs: analysis.forwardMs, bytes };
+  }
+
+  async close(): Promise<void> {
+    this.client.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+// The WebGPU backend in a real VS Code. This machine has no GPU: Chromium's SwiftShader gives the
+// webviews a WebGPU adapter on the CPU, slow but real WebGPU. The numbers must match WebAssembly
+// (itself checked against PyTorch's reference outputs in test/integration/defaultModel.test.ts):
+// attention and probabilities within 1e-4, logits within 1e-3.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, WEBGPU_ARGS, type VSCode } from './harness';
+
+const GOLDENS = path.resolve(__dirname, '..', 'fixtures', 'lens-tiny-goldens', 'goldens.json');
+
+let code: VSCode;
+
+beforeAll(async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH, chromiumArgs: WEBGPU_ARGS, userSettings: { 'modelLens.backend': 'webgpu' } });
+});
+
+afterAll(async () => {
+  await code?.stop();
+});
+
+test('the default model runs on WebGPU and computes the numbers WebAssembly does', async () => {
+  const { page } = code;
+  // The reference inputs of the default model, as files a user would open.
+  const inputs = (JSON.parse(fs.readFileSync(GOLDENS, 'utf8')) as { inputs: { name: string; text: string | null }[] }).inputs.filter((i) => i.text);
+  for (const input of inputs) {
+    const file = `golden-${input.name}.txt`;
+    fs.writeFileSync(path.join(code.workspace, file), input.text!);
+    await openFile(page, file);
+    await selectLines(page, 1, input.text!.split('\n').length);
+    await runCommand(page, 'Model Lens: Compare Backend with WebAssembly');
+    const message = await waitForNotification(page, /WebGPU vs WebAssembly/, 240_000);
+    const number = String.raw`(\d\.\de[+-]\d+)`;
+    const [, attention, probabilities, logits] = new RegExp(`attention ${number}, probabilities ${number}, logits ${number}`).exec(message) ?? [];
+    expect(Number(attention), message).toBeLessThan(1e-4);
+    expect(Number(probabilities), message).toBeLessThan(1e-4);
+    expect(Number(logits), message).toBeLessThan(1e-3);
+  }
+  const gpu = await findWebviewFrame(page, '.gpu-adapter', 10_000);
+  expect(await gpu.locator('.gpu-adapter').innerText()).toMatch(/swiftshader/i);
+  expect(await gpu.locator('.gpu-stats').innerText()).toMatch(/forward passes/);
+  await screenshot(page, 'webgpu-compare');
+}, 600_000);
+
+test('Explain Attention works on WebGPU', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  await selectLines(page, 17, 21);
+  await runCommand(page, 'Model Lens: Explain Attention');
+  const panel = await findWebviewFrame(page, '.ml-chip', 240_000);
+  expect(await panel.locator('.ml-chip').count()).toBeGreaterThan(20);
+  await screenshot(page, 'webgpu-explain-attention');
+}, 300_000);
