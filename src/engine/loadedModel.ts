@@ -30,6 +30,8 @@ export interface LoadOptions {
   maxModelBytes?: number;
   /** Predictions kept per layer and position by the logit lens. */
   lensTopK?: number;
+  /** Most bytes the lens' logits may take in the runtime (default 256 MB). */
+  lensLogitsBytes?: number;
 }
 
 /** A short mixed input every model is checked on right after loading. */
@@ -39,6 +41,8 @@ const RECOMPUTE_TOLERANCE = 1e-3;
 /** How closely the lens' last row must give the model's own top probability (float32 / half). */
 const LENS_TOLERANCE = 1e-3;
 const LENS_TOLERANCE_HALF = 2e-2;
+/** Most bytes the logit lens' logits may take in the runtime (GPT-2 small: about 100 positions). */
+const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
 /** Characters kept per position of the window when a huge text is cut before tokenizing. */
 const CHARS_PER_POSITION = 16;
 
@@ -157,6 +161,7 @@ export class LoadedModel {
     private readonly inputs: ValueInfo[],
     private readonly tokenizer: TextTokenizer,
     private readonly embeddingRows: number | undefined,
+    private readonly lensLogitsBytes: number,
   ) {
     this.lensInput = plan.lens?.positionsInput;
   }
@@ -238,7 +243,7 @@ export class LoadedModel {
       notes: [...sessionPlan.notes, ...notes],
     };
     const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes, factory: local } : undefined;
-    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, embeddingRows(index));
+    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, embeddingRows(index), options.lensLogitsBytes ?? LENS_LOGITS_BYTES);
     await loaded.check();
     return loaded;
   }
@@ -342,7 +347,12 @@ export class LoadedModel {
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
     // From the first token that reaches past fromChar, so a selection starting inside a token includes it.
-    const lensFrom = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
+    const asked = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
+    // The lens' logits are [layers + 1, positions, vocabulary] inside the runtime: keep them within
+    // a memory budget by running it on the last positions only (the rest is said by lens.from).
+    const lensRows = this.plan.layers.length + 1;
+    const lensPositions = this.info.vocab ? Math.max(1, Math.floor(this.lensLogitsBytes / (lensRows * this.info.vocab * 4))) : Infinity;
+    const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const feeds = buildFeeds(
       this.inputs,

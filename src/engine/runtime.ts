@@ -54,6 +54,8 @@ export function ortRunners(backend: Exclude<Backend, 'webgpu'>, threads: number)
       intraOpNumThreads: backend === 'native' ? threads : undefined,
       externalData: externalData.length ? externalData : undefined,
       logSeverityLevel: 3,
+      // Native threads would otherwise spin after each run, taking the cores the editor shares.
+      extra: backend === 'native' ? { session: { intra_op: { allow_spinning: '0' } } } : undefined,
     });
     return {
       async run(feeds, fetches) {

@@ -6,9 +6,13 @@ import type { ModelManager } from '../modelManager';
 import { planWindow, WindowCache, type Budget, type DocumentShape, type DocumentWindow, type TokenInfo } from './documentWindows';
 import { windowTokens } from './tokenInfo';
 
-/** Characters per token of the model's window a window may own / read as context. */
-const OWNED_CHARS_PER_POSITION = 1.5;
-const CONTEXT_CHARS_PER_POSITION = 1.5;
+/**
+ * Characters per position of the model's window a window may own / read as context. Code runs
+ * about three characters a token, so a window stays well inside the model's context: a first
+ * hover costs one forward pass of a few hundred tokens, not of the whole context.
+ */
+const OWNED_CHARS_PER_POSITION = 1;
+const CONTEXT_CHARS_PER_POSITION = 0.75;
 /** Alternatives kept per token. */
 const TOP_K = 5;
 

@@ -109,3 +109,13 @@ describe.each(['unfused', 'fused-attention', 'mha', 'gqa'] as const)('%s attenti
     expectLensEqualsLogits(a, 2e-2);
   });
 });
+
+describe('the logit lens on a long text', () => {
+  it('runs on the last positions only when all of them would not fit its memory budget', async () => {
+    // 3 lens rows × 64 vocabulary × 4 bytes = 768 bytes a position: room for 10.
+    const model = await LoadedModel.load(writeModelFolder('lens-budget', buildDecoder({ attention: 'unfused' })), { backend: 'wasm', threads: 1, lensLogitsBytes: 7680 });
+    const a = await model.analyze(TEXT, { lens: true });
+    expect(a.lens!.from).toBe(a.tokens.length - 10);
+    expectLensEqualsLogits(a);
+  });
+});
