@@ -65,6 +65,24 @@ export function tokenStats(logits: Float32Array, positions: number, vocab: numbe
   return { prob, rank, entropy, topIds, topProbs };
 }
 
+/**
+ * The same statistics from the graph's own outputs (nextToken.ts): top-k [pos, k], and for each
+ * position p the entropy, the probability of the token after it and how many tokens the model
+ * found more likely — moved to the token they predict.
+ */
+export function statsFromGraph(topProbs: Float32Array, topIds: Int32Array, entropyBits: Float32Array, targetProb: Float32Array, above: Float32Array): TokenStats {
+  const positions = entropyBits.length;
+  const prob = new Float32Array(positions).fill(NaN);
+  const rank = new Int32Array(positions);
+  const entropy = new Float32Array(positions).fill(NaN);
+  for (let p = 0; p + 1 < positions; p++) {
+    prob[p + 1] = targetProb[p];
+    rank[p + 1] = above[p] + 1;
+    entropy[p + 1] = entropyBits[p];
+  }
+  return { prob, rank, entropy, topIds, topProbs };
+}
+
 /** A per-head tensor as the runtime returned it, in TransformerLens' [pos, head, d_head]. */
 export function toPosHeadDim(data: Float32Array, dims: readonly number[], layout: TensorLayout, packedHeads = 1): TensorData {
   // Batch is always 1: drop it when present.

@@ -41,25 +41,28 @@ function isCache(name: string): boolean {
   return /past|cache|key_values/i.test(name);
 }
 
-export interface FeedValues {
-  ids: number[];
-  lensPositions?: { input: string; positions: number[] };
+/** An int64 vector, for the inputs the engine adds to a graph. */
+export function int64s(values: readonly number[]): PlainTensor {
+  return filled('int64', [values.length], (i) => values[i]);
 }
 
-export function buildFeeds(inputs: ValueInfo[], values: FeedValues, file: string): Tensors {
-  const s = values.ids.length;
+/**
+ * Feeds for the token ids `ids`. `own` holds the values of the inputs the engine added to the
+ * graph; every other input is filled from its name and declaration.
+ */
+export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Tensors, file: string): Tensors {
+  const s = ids.length;
   const feeds: Tensors = {};
   for (const input of inputs) {
     const name = input.name;
     const type = TENSOR_TYPES[input.elemType ?? DataType.FLOAT];
     const lower = name.toLowerCase();
-    if (values.lensPositions && name === values.lensPositions.input) {
-      const positions = values.lensPositions.positions;
-      feeds[name] = filled('int64', [positions.length], (i) => positions[i]);
+    if (own[name]) {
+      feeds[name] = own[name];
     } else if (!type) {
       continue;
     } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
-      feeds[name] = filled(type, [1, s], (i) => values.ids[i]);
+      feeds[name] = filled(type, [1, s], (i) => ids[i]);
     } else if (lower.includes('attention_mask')) {
       feeds[name] = filled(type, [1, s], () => 1);
     } else if (lower.includes('position_ids')) {

@@ -3,9 +3,9 @@
 // knows nothing of VS Code.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { attentionMismatch, tokenStats, toPosHeadDim } from './analysis';
+import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './analysis';
 import { ModelLensError } from './errors';
-import { buildFeeds } from './inputs';
+import { buildFeeds, int64s } from './inputs';
 import { instrument } from './instrument/instrument';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
@@ -258,7 +258,7 @@ export class LoadedModel {
     const { tokens } = this.tokenize(CHECK_TEXT);
     const rows = this.embeddingRows ?? Infinity;
     const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
-    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: true, topK: 2 });
+    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: true, logits: true, topK: 2 });
     const a = analysis.activations;
     this.info.vocab = analysis.vocab;
     this.plan.layers.forEach((layer, L) => {
@@ -343,7 +343,8 @@ export class LoadedModel {
     text: { exactOffsets: boolean; droppedChars: number },
     options: AnalyzeOptions,
   ): Promise<Analysis> {
-    const k = options.topK ?? 10;
+    // TopK fails for k above the vocabulary, which the first run (the check) does not know yet.
+    const k = Math.min(options.topK ?? 10, this.info.vocab || Infinity);
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
     // From the first token that reaches past fromChar, so a selection starting inside a token includes it.
@@ -354,13 +355,18 @@ export class LoadedModel {
     const lensPositions = this.info.vocab ? Math.max(1, Math.floor(this.lensLogitsBytes / (lensRows * this.info.vocab * 4))) : Infinity;
     const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
-    const feeds = buildFeeds(
-      this.inputs,
-      // Without the lens one position is still fed: zero-size tensors trip some head operators.
-      { ids, lensPositions: this.lensInput ? { input: this.lensInput, positions: lens ? ids.map((_, i) => i).slice(lensFrom) : [0] } : undefined },
-      this.info.file,
-    );
-    const fetches = new Set([plan.logits]);
+    const own: Tensors = {};
+    // Without the lens one position is still fed: zero-size tensors trip some head operators.
+    if (this.lensInput) own[this.lensInput] = int64s(lens ? ids.map((_, i) => i).slice(lensFrom) : [0]);
+    const stats = plan.nextToken;
+    if (stats) {
+      own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
+      own[stats.topKInput] = int64s([k]);
+    }
+    const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
+    // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
+    const fetches = new Set(stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : [plan.logits]);
+    if (options.logits) fetches.add(plan.logits);
     plan.layers.forEach((layer) => {
       if (options.attention) for (const e of [layer.pattern, layer.q, layer.k, layer.v, layer.z]) if (e) fetches.add(e.output);
       if (options.activations) for (const e of [layer.residPost, layer.mlpPost]) if (e) fetches.add(e.output);
@@ -374,21 +380,24 @@ export class LoadedModel {
     const outputs = await this.forward(feeds, [...fetches]);
     const forwardMs = performance.now() - started;
     const logits = outputs[plan.logits];
-    const [, positions, vocab] = logits.dims;
+    const positions = stats ? outputs[stats.topIds].dims[0] : logits.dims[1];
     if (positions !== ids.length) {
       throw new ModelLensError({ code: 'run-failed', message: `The model returned logits for ${positions} of ${ids.length} positions; Model Lens needs logits for every position.`, file: this.info.file });
     }
-    const stats = tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
+    const vocab = logits?.dims[2] ?? this.info.vocab;
+    const statistics = stats
+      ? statsFromGraph(outputs[stats.topProbs].data as Float32Array, outputs[stats.topIds].data as Int32Array, outputs[stats.entropy].data as Float32Array, outputs[stats.targetProb].data as Float32Array, outputs[stats.above].data as Float32Array)
+      : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
     const activations = collectActivations(plan, outputs);
     const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
     const pieces: Record<number, string> = {};
-    for (const ids of [stats.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
+    for (const ids of [statistics.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
     return {
       modelName: this.info.name,
       ...text,
       tokens,
-      ...stats,
-      topK: Math.min(k, vocab),
+      ...statistics,
+      topK: statistics.topIds.length / positions,
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(activations) : undefined,

@@ -2,6 +2,7 @@
 // must find the attention, say how it got it, and pass the same identities as on real exports.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { tokenStats } from '../../src/engine/analysis';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
@@ -49,6 +50,16 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
       const a = analysis.activations;
       expect(avError(a[`blocks.${L}.attn.hook_pattern`], a[`blocks.${L}.attn.hook_v`], a[`blocks.${L}.attn.hook_z`])).toBeLessThan(1e-4);
     }
+  });
+
+  it("computes each token's probability, rank, entropy and the top predictions in the graph, as the logits say", async () => {
+    const a = await model.analyze(TEXT, { logits: true, topK: 5 });
+    const expected = tokenStats(a.logits!.data, a.tokens.length, a.logits!.shape[1], a.tokens.map((t) => t.id), 5);
+    for (const key of ['prob', 'entropy', 'topProbs'] as const) {
+      a[key].forEach((x, i) => (Number.isNaN(expected[key][i]) ? expect(x).toBeNaN() : expect(Math.abs(x - expected[key][i])).toBeLessThan(1e-5)));
+    }
+    expect(Array.from(a.rank)).toEqual(Array.from(expected.rank));
+    expect(Array.from(a.topIds)).toEqual(Array.from(expected.topIds));
   });
 
   it('ends the logit lens at the logits', () => {

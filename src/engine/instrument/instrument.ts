@@ -8,6 +8,7 @@ import { exposeAttention, findAttentionAnchor, type AttentionExposures } from '.
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
 import { buildLens } from './lens';
+import { buildNextTokenStats } from './nextToken';
 import type { InstrumentationPlan, LayerPlan } from './plan';
 import { findResidualStream, type ResidualStep } from './residual';
 
@@ -101,8 +102,11 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     if (built.input) inputs.push(built.input);
   }
   const logitsExposure = exposer.expose(logits);
+  // GatherElements and TopK's k as an input need opset 11; older graphs have the logits read instead.
+  const stats = index.opset >= 11 ? buildNextTokenStats(exposer, logits, index.elemType(logits) ?? DataType.FLOAT) : undefined;
+  if (stats) inputs.push(...stats.inputs);
   return {
-    plan: { layers, logits: logitsExposure.output, embedding, lens, notes },
+    plan: { layers, logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, notes },
     suffix: { node: em.nodes, initializer: em.initializers, input: inputs, output: exposer.outputs },
   };
 }

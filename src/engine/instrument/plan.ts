@@ -45,10 +45,27 @@ export interface LensPlan {
   k: number;
 }
 
+/** Next-token statistics computed in the graph (see nextToken.ts). */
+export interface NextTokenPlan {
+  /** int64 [pos]: the token after each position (any valid id for the last). */
+  targetsInput: string;
+  /** int64 [1]: how many predictions to keep. */
+  topKInput: string;
+  /** [pos, k] float32 / int32. */
+  topProbs: string;
+  topIds: string;
+  /** [pos, 1]: entropy of the prediction in bits. */
+  entropy: string;
+  /** [pos, 1]: probability of the target, and how many tokens the model found more likely. */
+  targetProb: string;
+  above: string;
+}
+
 export interface InstrumentationPlan {
   layers: LayerPlan[];
   /** [batch, pos, vocab], float32. */
   logits: string;
+  nextToken?: NextTokenPlan;
   /** [batch, pos, d_model]: the stream before block 0. */
   embedding?: Exposure;
   lens?: LensPlan;

@@ -1,0 +1,37 @@
+// The model's own predictions, computed inside the graph: for each position the top-k next
+// tokens with their probabilities, the entropy of the distribution, and the probability and rank
+// of the token that actually follows. Only [positions, k] and three [positions] vectors leave the
+// runtime — not the [positions, vocabulary] logits (100 MB at 512 tokens of a GPT-2 vocabulary).
+import { DataType, type ValueInfo } from '../onnx/model';
+import type { Exposer } from './exposer';
+import type { NextTokenPlan } from './plan';
+
+export const TARGETS_INPUT = 'modellens_targets';
+export const TOP_K_INPUT = 'modellens_top_k';
+
+/** Builds the statistics of `logits` [1, positions, vocabulary] (of type `type`). */
+export function buildNextTokenStats(exposer: Exposer, logits: string, type: DataType): { plan: NextTokenPlan; inputs: ValueInfo[] } {
+  const em = exposer.em;
+  const asFloat = type === DataType.FLOAT ? logits : em.cast(logits, DataType.FLOAT);
+  const x = em.reshape(asFloat, em.shapeOf([-1, em.dim(asFloat, 2)])); // [pos, vocab]
+  const max = em.reduce('ReduceMax', x, [1]); // [pos, 1]
+  const shifted = em.op1('Sub', [x, max]);
+  const logSum = em.op1('Log', [em.reduce('ReduceSum', em.op1('Exp', [shifted]), [1])]); // [pos, 1]
+  const logProbs = em.op1('Sub', [shifted, logSum]); // [pos, vocab]
+  const probs = em.op1('Exp', [logProbs]);
+  const entropyBits = em.op1('Mul', [em.reduce('ReduceSum', em.op1('Mul', [probs, logProbs]), [1]), em.scalar(-1 / Math.LN2)]); // [pos, 1]
+  const [topProbs, topIndices] = em.op('TopK', [probs, TOP_K_INPUT], { axis: 1, largest: 1, sorted: 1 }, 2); // [pos, k]
+  const target = em.op1('GatherElements', [x, em.unsqueeze(TARGETS_INPUT, [1])], { axis: 1 }); // [pos, 1]
+  const targetProb = em.op1('Exp', [em.op1('Sub', [em.op1('Sub', [target, max]), logSum])]);
+  const above = em.reduce('ReduceSum', em.cast(em.op1('Greater', [x, target]), DataType.FLOAT), [1]); // [pos, 1]
+  const topIds = em.cast(topIndices, DataType.INT32);
+  exposer.outputs.push({ name: topIds, elemType: DataType.INT32 });
+  const expose = (name: string) => exposer.expose(name, undefined, undefined, DataType.FLOAT).output;
+  return {
+    plan: { targetsInput: TARGETS_INPUT, topKInput: TOP_K_INPUT, topProbs: expose(topProbs), topIds, entropy: expose(entropyBits), targetProb: expose(targetProb), above: expose(above) },
+    inputs: [
+      { name: TARGETS_INPUT, elemType: DataType.INT64, shape: ['positions'] },
+      { name: TOP_K_INPUT, elemType: DataType.INT64, shape: [1] },
+    ],
+  };
+}
