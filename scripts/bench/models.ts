@@ -3,7 +3,9 @@
 // MatMul/Softmax attention as torch.onnx exports it, and a small byte-level BPE tokenizer.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { byteLevelAlphabet } from '../../src/engine/offsets';
 import { buildDecoder } from '../../test/helpers/decoderBuilder';
+import { byteLevelBpe } from '../../test/helpers/tokenizers';
 import { codeText } from './text';
 
 export interface BenchModelSpec {
@@ -36,13 +38,6 @@ export const QUICK_TINY: BenchModelSpec = { name: 'quick-tiny', label: 'quick ti
 
 /** Bumped when the files written here change, so old folders are rebuilt. */
 const FORMAT = 1;
-
-/** GPT-2's printable stand-ins for the 256 bytes, as byte-level BPE vocabularies spell them. */
-function byteLevelAlphabet(): string[] {
-  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  let extra = 0;
-  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : 256 + extra++));
-}
 
 /** GPT-2's pre-tokenizer split, for the ASCII text the benchmark writes. */
 const PRE_TOKENIZE = / ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+/g;
@@ -89,21 +84,8 @@ function learnMerges(text: string, count: number): string[] {
 
 /** A byte-level BPE: the 256 bytes and 240 learned merges, so every id is below 512. */
 export function benchTokenizerJson(): object {
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   const merges = learnMerges(codeText(400, 99), 240);
-  const tokens = [...byteLevelAlphabet(), ...merges.map((m) => m.replace(' ', ''))];
-  const vocab = Object.fromEntries(tokens.map((c, i) => [c, i]));
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [],
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: null,
-    decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
-  };
+  return byteLevelBpe([...byteLevelAlphabet(), ...merges.map((m) => m.replace(' ', ''))], merges);
 }
 
 export function modelFolder(root: string, spec: BenchModelSpec): string {

@@ -4,15 +4,16 @@
 // middle of a character (byte-level BPE splitting an emoji) covers that whole character, so
 // neighbours may share one character but never leave a gap.
 
-/** GPT-2's byte → printable character table, inverted: character → byte. */
-function byteLevelDecoder(): Map<string, number> {
+/** GPT-2's printable stand-ins for the 256 bytes, as byte-level BPE vocabularies spell them. */
+export function byteLevelAlphabet(): string[] {
   const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  const map = new Map<string, number>();
   let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    map.set(String.fromCharCode(printable(b) ? b : 256 + extra++), b);
-  }
-  return map;
+  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : 256 + extra++));
+}
+
+/** The table inverted: character → byte. */
+function byteLevelDecoder(): Map<string, number> {
+  return new Map(byteLevelAlphabet().map((c, b) => [c, b]));
 }
 
 const BYTE_LEVEL = byteLevelDecoder();

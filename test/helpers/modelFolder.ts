@@ -3,24 +3,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { byteLevelBpe } from './tokenizers';
 
 /** The characters the test tokenizer knows; 'Ġ' and 'Ċ' are GPT-2's byte-level space and newline. */
 export const TEST_ALPHABET = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 'Ġ', 'Ċ', ...'.,;:()=+'];
 
 export function testTokenizerJson(): object {
-  const vocab = Object.fromEntries(TEST_ALPHABET.map((c, i) => [c, i]));
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: [],
-    normalizer: null,
-    pre_tokenizer: byteLevel,
-    post_processor: null,
-    decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: [] },
-  };
+  return byteLevelBpe(TEST_ALPHABET, []);
 }
 
 /** A fresh model folder (onnx/model.onnx + tokenizer files) in the temp directory. */

@@ -2,12 +2,7 @@
 // Hugging Face tokenizers library writes them: GPT-2's byte-level BPE and Llama's SentencePiece
 // BPE with byte fallback.
 
-/** GPT-2's printable stand-ins for the 256 bytes. */
-function byteLevelAlphabet(): string[] {
-  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  let extra = 0;
-  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : 256 + extra++));
-}
+import { byteLevelAlphabet } from '../../src/engine/offsets';
 
 function bpe(vocab: string[], merges: string[], extra: object = {}): object {
   return {
@@ -43,24 +38,31 @@ function mergesFor(words: string[]): { tokens: string[]; merges: string[] } {
   return { tokens, merges };
 }
 
+/**
+ * A GPT-2-style byte-level BPE tokenizer.json over `vocab` (vocabulary strings in byte-level
+ * spelling), optionally with a BOS token every text starts with.
+ */
+export function byteLevelBpe(vocab: string[], merges: string[], bos?: string): object {
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const all = bos ? [...vocab, bos] : vocab;
+  const bosId = all.length - 1;
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: bos ? [{ id: bosId, content: bos, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] : [],
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: bos ? { type: 'TemplateProcessing', single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { [bos]: { id: bos, ids: [bosId], tokens: [bos] } } } : null,
+    decoder: byteLevel,
+    model: bpe(all, merges),
+  };
+}
+
 export function byteLevelTokenizer(): { json: object; config: object } {
-  const alphabet = byteLevelAlphabet();
   const { tokens, merges } = mergesFor(['Ġthe', 'Ġcat', 'ing', 'Ġfunction', 'ĠĠ', 'čĊ', 'ä¸Ń']);
   const special = '<|endoftext|>';
-  const vocab = [...alphabet, ...tokens, special];
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
-  return {
-    json: {
-      version: '1.0',
-      added_tokens: [{ id: vocab.length - 1, content: special, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
-      normalizer: null,
-      pre_tokenizer: byteLevel,
-      post_processor: { type: 'TemplateProcessing', single: [{ SpecialToken: { id: special, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { [special]: { id: special, ids: [vocab.length - 1], tokens: [special] } } },
-      decoder: byteLevel,
-      model: bpe(vocab, merges),
-    },
-    config: { bos_token: special, eos_token: special },
-  };
+  return { json: byteLevelBpe([...byteLevelAlphabet(), ...tokens], merges, special), config: { bos_token: special, eos_token: special } };
 }
 
 export function sentencePieceTokenizer(): { json: object; config: object } {
