@@ -9,7 +9,7 @@ import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
-import type { InstrumentationPlan, LayerPlan } from './plan';
+import type { Exposure, InstrumentationPlan, LayerPlan, LensPlan } from './plan';
 import { findResidualStream, type ResidualStep } from './residual';
 
 export interface Instrumented {
@@ -83,9 +83,9 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   const notes: string[] = [];
   const stream = findResidualStream(index, logits);
   let layers: LayerPlan[];
-  let embedding;
-  let lens;
-  const inputs = [];
+  let embedding: Exposure | undefined;
+  let lens: LensPlan | undefined;
+  const inputs: ValueInfo[] = [];
   if (!stream) {
     notes.push('The residual stream could not be traced from the logits back to the embedding, so activations and the logit lens are unavailable.');
     layers = attentionOnlyLayers(index, exposer);
