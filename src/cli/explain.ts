@@ -72,6 +72,7 @@ function visible(text: string): string {
 
 function printText(info: ModelInfo, a: Analysis): void {
   const out: string[] = [`Model: ${info.name} (${info.layers} layers × ${info.heads} heads, ${info.backend})`, ''];
+  if (a.droppedChars > 0) out.splice(1, 0, `The text is longer than the model's window of ${info.positions} tokens: its first ${a.droppedChars} characters were left out.`);
   out.push('pos  token                    P(token|before)   rank  surprisal');
   a.tokens.forEach((t, i) => {
     const p = a.prob[i];
