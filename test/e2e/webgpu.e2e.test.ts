@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { buildDecoder } from '../helpers/decoderBuilder';
+import { writeModelFolder } from '../helpers/modelFolder';
 import { findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, WEBGPU_ARGS, type VSCode } from './harness';
 
 const GOLDENS = path.resolve(__dirname, '..', 'fixtures', 'lens-tiny-goldens', 'goldens.json');
@@ -23,10 +25,10 @@ test('the default model runs on WebGPU and computes the numbers WebAssembly does
   const { page } = code;
   // The reference inputs of the default model, as files a user would open.
   const inputs = (JSON.parse(fs.readFileSync(GOLDENS, 'utf8')) as { inputs: { name: string; text: string | null }[] }).inputs.filter((i) => i.text);
+  for (const input of inputs) fs.writeFileSync(path.join(code.workspace, `golden-${input.name}.txt`), input.text!);
   for (const input of inputs) {
-    const file = `golden-${input.name}.txt`;
-    fs.writeFileSync(path.join(code.workspace, file), input.text!);
-    await openFile(page, file);
+    // Quick Open lists new files once VS Code's file watcher has seen them.
+    await expect.poll(() => openFile(page, `golden-${input.name}.txt`).then(() => true, () => false), { timeout: 30_000, interval: 1000 }).toBe(true);
     await selectLines(page, 1, input.text!.split('\n').length);
     await runCommand(page, 'Model Lens: Compare Backend with WebAssembly');
     const message = await waitForNotification(page, /WebGPU vs WebAssembly/, 240_000);
@@ -51,3 +53,18 @@ test('Explain Attention works on WebGPU', async () => {
   expect(await panel.locator('.ml-chip').count()).toBeGreaterThan(20);
   await screenshot(page, 'webgpu-explain-attention');
 }, 300_000);
+
+test('a float16 model on an adapter without shader-f16 moves to WebAssembly, with a notice', async () => {
+  const { page } = code;
+  // SwiftShader has no shader-f16: the WebGPU run fails and the engine takes over on WebAssembly.
+  const fp16 = writeModelFolder('fp16', buildDecoder({ attention: 'unfused', float16: true }));
+  await code.setSetting('modelLens.modelPath', fp16, 'workspace');
+  const notice = await waitForNotification(page, /now runs on WebAssembly|could not start/, 240_000);
+  expect(notice).toMatch(/f16/);
+  await openFile(page, 'notes.md');
+  await selectLines(page, 3, 3);
+  await runCommand(page, 'Model Lens: Explain Attention');
+  const panel = await findWebviewFrame(page, '.ml-chip', 120_000);
+  expect(await panel.locator('.ml-chip').count()).toBeGreaterThan(10);
+  await screenshot(page, 'webgpu-fp16-fallback');
+}, 400_000);
