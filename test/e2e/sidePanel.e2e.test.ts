@@ -30,6 +30,14 @@ test('the side panel shows the model, activations, logit lens and heads of the s
   await screenshot(page, 'side-panel');
 });
 
+test('the side panel comes back filled after it was hidden', async () => {
+  const { page } = code;
+  await runCommand(page, 'View: Show Explorer');
+  await runCommand(page, 'Model Lens: Open Side Panel');
+  side = await findWebviewFrame(page, '.ml-section', 60_000);
+  await expect.poll(() => side.locator('.ml-heads-table tbody tr').count(), { timeout: 60_000 }).toBeGreaterThan(3);
+});
+
 test('a model folder that fails to load is reported, and the previous model keeps answering', async () => {
   const { page } = code;
   const broken = path.join(code.workspace, 'broken-model');
