@@ -23,6 +23,8 @@ test('a hover shows what the model thought of the token', async () => {
   expect(hover).toMatch(/surprisal\s*[\d.]+ bits/);
   expect(hover).toContain('Top predictions for this position');
   expect(hover).toContain('Explain attention on this line');
+  // The hover fades in: let it finish before the screenshot.
+  await page.waitForTimeout(500);
   await screenshot(page, 'hover-token-probability');
 });
 
