@@ -13,12 +13,8 @@ import torch
 from bpe import Bpe
 from model import GPT
 
-TYPESCRIPT_SNIPPET = (
-    "export function clamp(value: number, min: number, max: number): number {\n"
-    "  return Math.min(Math.max(value, min), max);\n"
-    "}\n"
-)
-ENGLISH_SENTENCE = "The quick brown fox jumps over the lazy dog, and then it runs back into the forest to sleep."
+TYPESCRIPT_SNIPPET = "export function max(a: number, b: number): number {\n  return a > b ? a : b;\n}\n"
+ENGLISH_SENTENCE = "If the file does not exist, the function throws an error with a helpful message to the user."
 REPEATED_LENGTH = 12
 REPEATED_SEED = 2024
 LENS_TOP_K = 5

@@ -46,6 +46,21 @@ def record(cache: dict | None, name: str, tensor: torch.Tensor) -> None:
         cache[name] = tensor.detach()
 
 
+def sinusoids(n_positions: int, d_model: int) -> torch.Tensor:
+    """[n_positions, d_model] sin/cos pairs at frequencies spaced evenly in (0, π].
+
+    Unlike the geometric spacing of Vaswani et al., which spends most dimensions on
+    slow frequencies, even spacing makes sum_k cos(ω_k · (offset - 1)) a sharp peak
+    (a Dirichlet kernel), so one rotation per sin/cos pair singles out one offset."""
+    position = torch.arange(n_positions, dtype=torch.float32)[:, None]
+    pairs = d_model // 2
+    frequency = math.pi * torch.arange(1, pairs + 1, dtype=torch.float32) / pairs
+    table = torch.zeros(n_positions, d_model)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency)
+    return table
+
+
 class Attention(nn.Module):
     def __init__(self, cfg: Config):
         super().__init__()
@@ -115,9 +130,16 @@ class GPT(nn.Module):
 
     def reset_parameters(self) -> None:
         """GPT-2's initialisation: N(0, 0.02), with the projections that write into the
-        residual stream scaled down by sqrt(2 * n_layer) so its variance stays put."""
+        residual stream scaled down by sqrt(2 * n_layer) so its variance stays put.
+
+        Position embeddings are still learned but start as sinusoids (of the same scale
+        as the token embeddings): a fixed offset between two positions is then a linear
+        map, so previous-token heads can form within a short CPU training run instead
+        of waiting for random position vectors to organise themselves."""
         for name, p in self.named_parameters():
-            if name.endswith("bias"):
+            if name == "wpe.weight":
+                p.data.copy_(sinusoids(self.cfg.n_positions, self.cfg.d_model) * 0.02 * math.sqrt(2))
+            elif name.endswith("bias"):
                 nn.init.zeros_(p)
             elif p.dim() == 1:  # LayerNorm gains
                 nn.init.ones_(p)

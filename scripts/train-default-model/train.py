@@ -11,26 +11,33 @@ to .cache/train-default-model/. See README.md next to this file.
 
 from __future__ import annotations
 
-import argparse
-import math
-import platform
-import sys
-import time
-from contextlib import contextmanager
-from pathlib import Path
+import os
 
-import numpy as np
-import torch
+# Must be set before torch loads OpenMP. By default idle OpenMP threads spin while the
+# BLAS threads work; on two cores (and far worse on cores shared with other jobs) the
+# spinning steals the CPU the matrix products need. Passive threads sleep instead.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import bpe
-import corpus
-import export_onnx
-import fit
-import goldens
-import head_scores
-import model_card
-from model import GPT, Config
-from paths import CACHE_DIR, GOLDENS_DIR, MANIFEST_PATH, MODEL_DIR
+import argparse  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import bpe  # noqa: E402
+import corpus  # noqa: E402
+import export_onnx  # noqa: E402
+import fit  # noqa: E402
+import goldens  # noqa: E402
+import head_scores  # noqa: E402
+import model_card  # noqa: E402
+from model import GPT, Config  # noqa: E402
+from paths import CACHE_DIR, GOLDENS_DIR, MANIFEST_PATH, MODEL_DIR  # noqa: E402
 
 VOCAB_SIZE = 4096
 MODEL_CONFIG = Config(vocab_size=VOCAB_SIZE, n_positions=512, d_model=256, n_layer=4, n_head=4)
@@ -45,20 +52,23 @@ def log(message: str) -> None:
 
 
 class Stopwatch:
+    """Wall-clock and CPU time per stage. The machine may be shared, so wall time alone
+    says little; CPU time / threads is what the stage would take on idle cores."""
+
     def __init__(self):
-        self.started = time.time()
-        self.stages: dict[str, float] = {}
+        self.started = (time.time(), time.process_time())
+        self.stages: dict[str, tuple[float, float]] = {}
 
     @contextmanager
     def stage(self, name: str):
         log(f"== {name}")
-        started = time.time()
+        wall, cpu = time.time(), time.process_time()
         yield
-        self.stages[name] = time.time() - started
-        log(f"   {name}: {self.stages[name]:.1f}s")
+        self.stages[name] = (time.time() - wall, time.process_time() - cpu)
+        log(f"   {name}: {self.stages[name][0]:.1f}s wall, {self.stages[name][1]:.1f}s CPU")
 
-    def total(self) -> float:
-        return time.time() - self.started
+    def total(self) -> tuple[float, float]:
+        return time.time() - self.started[0], time.process_time() - self.started[1]
 
 
 def check_blas() -> None:
@@ -87,13 +97,20 @@ def load_corpus(rebuild: bool) -> list[corpus.CorpusFile]:
     return corpus.read_manifest()
 
 
-def train_or_load(model: GPT, stream: np.ndarray, bos_id: int, reuse: bool) -> dict:
+def train_or_load(model: GPT, stream: np.ndarray, valid_stream: np.ndarray, bos_id: int, reuse: bool) -> dict:
     if reuse:
         saved = torch.load(CHECKPOINT)
         model.load_state_dict(saved["weights"])
         model.eval()
         return saved["training"]
-    summary = fit.train(model, stream, bos_id, TRAIN_CONFIG, log)
+
+    def probe(trained: GPT) -> str:
+        """Watch the heads form: the best previous-token and self heads so far."""
+        scores = head_scores.text_scores(trained, valid_stream, bos_id)
+        prev, own = head_scores.best_head(scores["previous_token"]), head_scores.best_head(scores["self"])
+        return f"previous-token L{prev[0]}H{prev[1]} {prev[2]:.2f}, self L{own[0]}H{own[1]} {own[2]:.2f}"
+
+    summary = fit.train(model, stream, bos_id, TRAIN_CONFIG, log, probe)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     torch.save({"weights": model.state_dict(), "training": summary}, CHECKPOINT)
     return summary
@@ -132,7 +149,7 @@ def main() -> None:
     model = GPT(MODEL_CONFIG)
     log(f"   {model.parameter_count():,} parameters")
     with clock.stage("training"):
-        training = train_or_load(model, train_stream, bos, args.reuse_checkpoint)
+        training = train_or_load(model, train_stream, valid_stream, bos, args.reuse_checkpoint)
 
     with clock.stage("evaluation"):
         evaluation = fit.evaluate(model, valid_docs, bos)
@@ -172,12 +189,13 @@ def main() -> None:
         "train_tokens": len(train_stream), "training": training, "train_config": TRAIN_CONFIG,
         "evaluation": evaluation, "head_scores": scores, "best_previous_token": best_prev,
         "best_induction": best_induction, "torch_version": torch.__version__.split("+")[0],
-        "total_seconds": clock.total() if not args.reuse_checkpoint else None,
+        "total_seconds": None if args.reuse_checkpoint else clock.total(),
     })
     size = folder_bytes(MODEL_DIR)
-    log(f"== done in {clock.total() / 60:.1f} min; {MODEL_DIR.name} is {size / 1e6:.1f} MB")
-    for name, seconds in clock.stages.items():
-        log(f"   {name:12s} {seconds:7.1f}s")
+    wall, cpu = clock.total()
+    log(f"== done in {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU; {MODEL_DIR.name} is {size / 1e6:.1f} MB")
+    for name, (stage_wall, stage_cpu) in clock.stages.items():
+        log(f"   {name:12s} {stage_wall:7.1f}s wall {stage_cpu:7.1f}s CPU")
     log(f"   python {platform.python_version()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     if size > MAX_MODEL_FOLDER_BYTES:
         raise SystemExit(f"{MODEL_DIR} is over {MAX_MODEL_FOLDER_BYTES} bytes")
