@@ -105,6 +105,7 @@ function modelSection(r: Report, m: ModelResults): string[] {
     for (const kind of ['plain', 'full', 'nolens', 'rollout'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
   }
   if (m.torch) rowLine({ ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` }, m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')));
+  out.push(`| Model Lens full analysis, WebGPU | not measured | ${m.sizes.map(() => 'not measured').join(' | ')} | not measured | — |`);
   out.push('');
 
   // Ratios, each taken within a round and the median over rounds reported.
@@ -270,6 +271,7 @@ export function renderReport(r: Report): string {
     '- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine\'s session options and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.',
     '- **Model Lens** rows are `EngineClient.analyze` as the extension calls it: request posted to the worker, tokenizing, the instrumented forward, token statistics, and the result transferred back; the time is the whole call. "Full analysis" is `{ attention: true, activations: true, lens: true }` (every head\'s pattern and Q/K/V/z, residual stream, MLP activations, logit-lens top-10 at every position). Each text tokenizes to exactly the stated number of tokens.',
     `- **Session load** is a fresh process loading the model (file read, and for Model Lens starting the worker, instrumenting the graph and the post-load check), median of ${r.loads}. **Peak RSS** is \`VmHWM\` of a process that loaded the model and ran each size once (the worker is a thread of it), **→ host** the bytes of the ArrayBuffers the worker transfers per analysis. MB and GB are 10⁶ and 10⁹ bytes.`,
+    '- **WebGPU** runs in a VS Code webview (Chromium), not in Node, and needs a GPU; this machine has none (the software adapter SwiftShader serves the correctness tests only), so its row says "not measured".',
     '- **PyTorch** is a GPT-2-style decoder of the same sizes in eager mode (the architecture the benchmark\'s ONNX models are built with; random weights), returning every layer\'s attention probabilities with the logits (`scripts/bench/torch_row.py`), `torch.set_num_threads` as above. It runs in a process of its own, not in the rounds, so its times carry more of the machine\'s noise.',
     '',
   ];
