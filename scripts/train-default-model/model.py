@@ -132,10 +132,10 @@ class GPT(nn.Module):
         """GPT-2's initialisation: N(0, 0.02), with the projections that write into the
         residual stream scaled down by sqrt(2 * n_layer) so its variance stays put.
 
-        Position embeddings are still learned but start as sinusoids (of the same scale
-        as the token embeddings): a fixed offset between two positions is then a linear
-        map, so previous-token heads can form within a short CPU training run instead
-        of waiting for random position vectors to organise themselves."""
+        Position embeddings are learned but start as sinusoids (of the same scale as the
+        token embeddings), where a fixed offset between two positions is a linear map.
+        The shipped model was trained from this start; its previous-token head still
+        comes from learning each position's row (frozen at this start, none formed)."""
         for name, p in self.named_parameters():
             if name == "wpe.weight":
                 p.data.copy_(sinusoids(self.cfg.n_positions, self.cfg.d_model) * 0.02 * math.sqrt(2))
