@@ -26,7 +26,8 @@ class TrainConfig:
     tokens_per_step: int = 1024
     # Most steps use short windows: attention costs grow with length and early learning
     # (bigrams, previous-token heads) needs little context. The last steps use the full
-    # context so that every position embedding is trained.
+    # context so that every position embedding is trained (the previous-token head does
+    # not extend to positions past short_length, though: see README.md).
     short_length: int = 128
     full_length_from: float = 0.85  # fraction of the steps
     # Share of windows that are a segment followed by its own repetition. Copying from
