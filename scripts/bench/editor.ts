@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { EngineClient } from '../../src/engine/client';
 import { hoverMarkdown } from '../../src/hover/hoverMarkdown';
-import { planWindow, type Budget } from '../../src/probabilities/documentWindows';
+import { HEATMAP_REFRESH_DELAY_MS, TOP_K, windowBudget } from '../../src/probabilities/budgets';
+import { planWindow } from '../../src/probabilities/documentWindows';
 import { rankBucket } from '../../src/probabilities/tokenInfo';
-import { CONTEXT_CHARS_PER_POSITION, Doc, OWNED_CHARS_PER_POSITION, Probabilities, REFRESH_DELAY_MS, TOP_K } from './editorHost';
+import { Doc, Probabilities } from './editorHost';
 import type { OrtBackend } from './runners';
 import { median } from './stats';
 import { codeText } from './text';
@@ -54,7 +55,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function editorBudgets(spec: EditorSpec): Promise<EditorResult> {
   const engine = new EngineClient({ workerPath: path.resolve(spec.workerPath), backend: spec.backend, threads: spec.threads });
   const info = await engine.load(spec.model);
-  const budget: Budget = { owned: Math.floor(info.positions * OWNED_CHARS_PER_POSITION), context: Math.floor(info.positions * CONTEXT_CHARS_PER_POSITION) };
+  const budget = windowBudget(info.positions);
   const doc = new Doc(codeText(spec.lines, 5));
 
   // (b) A hover in a file never analysed: plan the window, analyse it, keep its tokens, answer.
@@ -163,16 +164,16 @@ export async function editorBudgets(spec: EditorSpec): Promise<EditorResult> {
       probabilities.cache.applyEdit(cursor, cursor, 1);
       cursor++;
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => void refresh(), REFRESH_DELAY_MS);
+      timer = setTimeout(() => void refresh(), HEATMAP_REFRESH_DELAY_MS);
       editUs.push((performance.now() - started) * 1000);
       keystrokes++;
       await sleep(50);
     }
-    await sleep(REFRESH_DELAY_MS + 150);
+    await sleep(HEATMAP_REFRESH_DELAY_MS + 150);
   }
   if (timer) clearTimeout(timer);
   // Let the last refresh finish inside the measurement.
-  await sleep(REFRESH_DELAY_MS + 50);
+  await sleep(HEATMAP_REFRESH_DELAY_MS + 50);
   await refresh();
   lag.disable();
   gc.disconnect();

@@ -1,16 +1,11 @@
 // The extension host's side of token probabilities without VS Code: a plain-string document and
 // TokenProbabilities' glue around the real planWindow, WindowCache and windowTokens, mirrored
-// from src/probabilities/tokenProbabilities.ts (which imports `vscode` and cannot run here).
-// Keep the two in step.
+// from src/probabilities/tokenProbabilities.ts (which imports `vscode` and cannot run here),
+// with the extension's own budgets (src/probabilities/budgets.ts).
 import type { EngineClient } from '../../src/engine/client';
 import { planWindow, WindowCache, type Budget, type DocumentShape, type DocumentWindow, type TokenInfo } from '../../src/probabilities/documentWindows';
 import { windowTokens } from '../../src/probabilities/tokenInfo';
-
-// The extension's own constants (src/probabilities/tokenProbabilities.ts, src/decorations/tokenHeatmap.ts).
-export const OWNED_CHARS_PER_POSITION = 1.5;
-export const CONTEXT_CHARS_PER_POSITION = 1.5;
-export const TOP_K = 5;
-export const REFRESH_DELAY_MS = 400;
+import { TOP_K } from '../../src/probabilities/budgets';
 
 /** A text document as the extension host holds it: text, version, line starts. */
 export class Doc implements DocumentShape {

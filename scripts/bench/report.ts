@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../src/engine/types';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult } from './rows';
 import type { OrtBackend, RowKind } from './runners';
+import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
 import { median, quantile } from './stats';
 
 export interface RowResult {
@@ -207,7 +208,7 @@ function editorSection(r: Report): string[] {
   const out = [
     `## Editor budgets (${e.label})`,
     '',
-    `A ${e.lines}-line TypeScript-like file (${any.documentChars.toLocaleString('en')} characters); windows own up to 1.5 characters per model position and read as many before them, as the extension plans them; ${any.windows} windows cover the file (median ${any.documentTokensPerWindow} tokens owned per window).`,
+    `A ${e.lines}-line TypeScript-like file (${any.documentChars.toLocaleString('en')} characters); windows take characters per model position as the extension plans them (${OWNED_CHARS_PER_POSITION} owned, ${CONTEXT_CHARS_PER_POSITION} read before them as context); ${any.windows} windows cover the file (median ${any.documentTokensPerWindow} tokens owned per window).`,
     '',
     `| Budget | ${backends.map((b) => BACKEND_NAMES[b]).join(' | ')} | What it measures |`,
     `|:--|${backends.map(() => '--:').join('|')}|:--|`,

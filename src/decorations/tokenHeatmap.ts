@@ -2,12 +2,11 @@
 // predictions it was (top 10, top 100, top 1000, beyond), over the selection or, without one,
 // the visible range. Re-colours as the user edits or scrolls, debounced.
 import * as vscode from 'vscode';
+import { HEATMAP_REFRESH_DELAY_MS } from '../probabilities/budgets';
 import type { TokenInfo } from '../probabilities/documentWindows';
 import { rankBucket, type RankBucket } from '../probabilities/tokenInfo';
 import { BUCKET_COLOURS } from './heatmapColours';
 import type { TokenProbabilities } from '../probabilities/tokenProbabilities';
-
-const REFRESH_DELAY_MS = 400;
 
 const BUCKETS = Object.keys(BUCKET_COLOURS) as RankBucket[];
 
@@ -95,7 +94,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const target = this.targets.get(uri);
     if (!target) return;
     if (target.timer) clearTimeout(target.timer);
-    target.timer = setTimeout(() => void this.refresh(uri), REFRESH_DELAY_MS);
+    target.timer = setTimeout(() => void this.refresh(uri), HEATMAP_REFRESH_DELAY_MS);
   }
 
   private async refresh(uri: string): Promise<void> {

@@ -3,18 +3,9 @@
 // drops them, and a result computed on text that changed meanwhile is thrown away.
 import * as vscode from 'vscode';
 import type { ModelManager } from '../modelManager';
+import { TOP_K, windowBudget } from './budgets';
 import { planWindow, WindowCache, type Budget, type DocumentShape, type DocumentWindow, type TokenInfo } from './documentWindows';
 import { windowTokens } from './tokenInfo';
-
-/**
- * Characters per position of the model's window a window may own / read as context. Code runs
- * about three characters a token, so a window stays well inside the model's context: a first
- * hover costs one forward pass of a few hundred tokens, not of the whole context.
- */
-const OWNED_CHARS_PER_POSITION = 1;
-const CONTEXT_CHARS_PER_POSITION = 0.75;
-/** Alternatives kept per token. */
-const TOP_K = 5;
 
 function shapeOf(doc: vscode.TextDocument): DocumentShape {
   // The end of the last line, without copying the whole text (a document may be megabytes).
@@ -58,8 +49,7 @@ export class TokenProbabilities implements vscode.Disposable {
   }
 
   private budget(): Budget {
-    const positions = this.models.current?.positions ?? 512;
-    return { owned: Math.floor(positions * OWNED_CHARS_PER_POSITION), context: Math.floor(positions * CONTEXT_CHARS_PER_POSITION) };
+    return windowBudget(this.models.current?.positions ?? 512);
   }
 
   /** The token at an offset if its window is already analysed (no work started). */
