@@ -2,7 +2,7 @@
 // panel, click a token and see the editor light up, open a head and its math.
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, findWebviewFrame, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { editorDecorations, explainLines, paintedPixels, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
 
 let code: VSCode;
 let panel: Frame;
@@ -17,10 +17,7 @@ afterAll(async () => {
 
 test('explains the selected lines in a panel of every layer and head', async () => {
   const { page } = code;
-  await openFile(page, 'sample.ts');
-  await selectLines(page, 17, 21);
-  await runCommand(page, 'Model Lens: Explain Attention');
-  panel = await findWebviewFrame(page, '.ml-grid', 90_000);
+  panel = await explainLines(page, 'sample.ts', 17, 21, '.ml-grid', 90_000);
   await panel.locator('.ml-chip').first().waitFor({ timeout: 90_000 });
   // The token strip holds the selected text, token by token.
   const chips = await panel.locator('.ml-chip').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { explainLines, modelHover, openFile, readNotifications, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
 
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'">\n</script><script>document.title = "pwned"</script>\n';
 
@@ -17,10 +17,7 @@ test('markup in the document is shown literally in the attention panel', async (
   code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
   fs.writeFileSync(path.join(code.workspace, 'hostile.html'), HOSTILE);
   const { page } = code;
-  await openFile(page, 'hostile.html');
-  await selectLines(page, 1, 2);
-  await runCommand(page, 'Model Lens: Explain Attention');
-  const panel = await findWebviewFrame(page, '.ml-chip', 90_000);
+  const panel = await explainLines(page, 'hostile.html', 1, 2, '.ml-chip', 90_000);
   const labels = (await panel.locator('.ml-chip').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''))).join('');
   expect(labels).toContain('<');
   expect(labels).toContain('img');

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
-import { findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, WEBGPU_ARGS, type VSCode } from './harness';
+import { explainLines, findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, type VSCode, VSIX_PATH, waitForNotification, WEBGPU_ARGS } from './harness';
 
 const GOLDENS = path.resolve(__dirname, '..', 'fixtures', 'lens-tiny-goldens', 'goldens.json');
 
@@ -46,10 +46,7 @@ test('the default model runs on WebGPU and computes the numbers WebAssembly does
 
 test('Explain Attention works on WebGPU', async () => {
   const { page } = code;
-  await openFile(page, 'sample.ts');
-  await selectLines(page, 17, 21);
-  await runCommand(page, 'Model Lens: Explain Attention');
-  const panel = await findWebviewFrame(page, '.ml-chip', 240_000);
+  const panel = await explainLines(page, 'sample.ts', 17, 21, '.ml-chip', 240_000);
   expect(await panel.locator('.ml-chip').count()).toBeGreaterThan(20);
   await screenshot(page, 'webgpu-explain-attention');
 }, 300_000);
@@ -61,10 +58,7 @@ test('a float16 model on an adapter without shader-f16 moves to WebAssembly, wit
   await code.setSetting('modelLens.modelPath', fp16, 'workspace');
   const notice = await waitForNotification(page, /now runs on WebAssembly|could not start/, 240_000);
   expect(notice).toMatch(/f16/);
-  await openFile(page, 'notes.md');
-  await selectLines(page, 3, 3);
-  await runCommand(page, 'Model Lens: Explain Attention');
-  const panel = await findWebviewFrame(page, '.ml-chip', 120_000);
+  const panel = await explainLines(page, 'notes.md', 3, 3, '.ml-chip', 120_000);
   expect(await panel.locator('.ml-chip').count()).toBeGreaterThan(10);
   await screenshot(page, 'webgpu-fp16-fallback');
 }, 400_000);

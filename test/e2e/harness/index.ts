@@ -25,3 +25,4 @@ export {
 export { SAMPLE_WORKSPACE, TEST_OUTPUT, VSIX_PATH } from './paths';
 export { paintedPixels } from './canvas';
 export { modelHover } from './modelHover';
+export { explainLines } from './explainLines';
