@@ -121,10 +121,9 @@ def make_optimizer(model: GPT, cfg: TrainConfig) -> torch.optim.AdamW:
                              lr=cfg.peak_lr, betas=(0.9, 0.95))
 
 
-def next_token_loss(model: GPT, batch: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean cross-entropy of predicting targets (default batch[:, 1:]) from the prefix."""
+def next_token_loss(model: GPT, batch: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of predicting targets [batch, pos - 1] (IGNORED skipped) from the prefix."""
     logits = model(batch[:, :-1], torch.ones_like(batch[:, :-1]))
-    targets = batch[:, 1:] if targets is None else targets
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORED)
 
 
