@@ -11,6 +11,7 @@ import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
+import { moveWeightsOut } from './onnx/externalWeights';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
@@ -115,6 +116,20 @@ function externalDataFiles(model: ModelProto, onnxFile: string): { path: string;
   });
 }
 
+/** The name under which a model's own bytes are mounted as its external data (see moveWeightsOut). */
+const WEIGHTS_LOCATION = 'model-lens-weights.bin';
+
+/**
+ * Runners on ONNX Runtime WebAssembly given the model's graph with its weights outside, so that
+ * each weight is copied into the WebAssembly heap once rather than three times (peak memory).
+ */
+function weightsOutside(runners: RunnerFactory): RunnerFactory {
+  return ({ model, externalData }) => {
+    const graph = moveWeightsOut(model, WEIGHTS_LOCATION);
+    return runners(graph ? { model: graph, externalData: [...externalData, { path: WEIGHTS_LOCATION, data: model }] } : { model, externalData });
+  };
+}
+
 function readInto(file: string, into: Uint8Array): void {
   const fd = fs.openSync(file, 'r');
   try {
@@ -190,7 +205,7 @@ export class LoadedModel {
     const externalData = externalDataFiles(model, files.onnx);
     checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
     const { plan, suffix } = instrument(index, files.onnx, tokenizer.vocabSize, options.lensTopK ?? 10);
-    const local = ortRunners(options.backend === 'native' ? 'native' : 'wasm', options.threads);
+    const local = options.backend === 'native' ? ortRunners('native', options.threads) : weightsOutside(ortRunners('wasm', options.threads));
     const notes: string[] = [];
     let backend = options.backend;
     // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.

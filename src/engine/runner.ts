@@ -18,10 +18,10 @@ export interface Runner {
   release(): Promise<void>;
 }
 
-/** A model to run: its bytes, and the external data files it names (location → file path). */
+/** A model to run: its bytes, and the external data it names (location → file path, or the bytes). */
 export interface ModelBytes {
   model: Uint8Array;
-  externalData: { path: string; data: string }[];
+  externalData: { path: string; data: string | Uint8Array }[];
 }
 
 export type RunnerFactory = (bytes: ModelBytes) => Promise<Runner>;

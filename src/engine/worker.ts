@@ -30,7 +30,7 @@ function callHost(call: RemoteCall): Promise<RemoteResult> {
 /** A runner whose session lives wherever the host runs remote calls (a WebGPU webview). */
 const remoteRunners: RunnerFactory = async ({ model: bytes, externalData }) => {
   // A copy: the engine keeps the original to fall back to WebAssembly.
-  const files = externalData.map((e) => ({ path: e.path, data: new Uint8Array(fs.readFileSync(e.data)) }));
+  const files = externalData.map((e) => ({ path: e.path, data: typeof e.data === 'string' ? new Uint8Array(fs.readFileSync(e.data)) : e.data.slice() }));
   const session = (await callHost({ op: 'create', model: bytes.slice(), externalData: files })) as number;
   return {
     run: async (feeds, fetches) => (await callHost({ op: 'run', session, feeds, fetches })) as Tensors,

@@ -39,17 +39,28 @@ export function avError(pattern: TensorData, v: TensorData, z: TensorData): numb
   return worst;
 }
 
-/** The lens' last row (the stream after the last block) gives the model's own predictions. */
+/**
+ * The lens' last row (the stream after the last block) gives the model's own predictions. Two
+ * predictions closer than `tolerance` may come out in either order (half precision rounds the
+ * replayed head differently); any other difference in the ids fails.
+ */
 export function expectLensEqualsLogits(a: Analysis, tolerance = 1e-4): void {
   const lens = a.lens!;
   const positions = a.tokens.length - lens.from;
   const k = Math.min(lens.k, a.topK);
   const lastRow = (lens.rows - 1) * positions * lens.k;
   for (let p = 0; p < positions; p++) {
+    const top = (lens.from + p) * a.topK;
     for (let j = 0; j < k; j++) {
-      const model = (lens.from + p) * a.topK + j;
-      expect(lens.ids[lastRow + p * lens.k + j]).toBe(a.topIds[model]);
-      expect(Math.abs(lens.probs[lastRow + p * lens.k + j] - a.topProbs[model])).toBeLessThan(tolerance);
+      const id = lens.ids[lastRow + p * lens.k + j];
+      expect(Math.abs(lens.probs[lastRow + p * lens.k + j] - a.topProbs[top + j])).toBeLessThan(tolerance);
+      if (id === a.topIds[top + j]) continue;
+      const ranks = Array.from({ length: a.topK }, (_, i) => top + i);
+      const nearTies = ranks.filter((i) => Math.abs(a.topProbs[i] - a.topProbs[top + j]) < tolerance).map((i) => a.topIds[i]);
+      // At the last rank the lens may hold a near-tie the model ranked just below its top k (its
+      // probability was checked above); anywhere else the id must be one of the model's near-ties.
+      const belowTopK = j === k - 1 && !ranks.some((i) => a.topIds[i] === id);
+      if (!belowTopK) expect(nearTies, `position ${p}, rank ${j}`).toContain(id);
     }
   }
 }

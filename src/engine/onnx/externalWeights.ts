@@ -1,0 +1,117 @@
+// A model's large initializers handed to ONNX Runtime as external data that points back into the
+// model's own bytes. Given one buffer, ONNX Runtime WebAssembly copies it into its heap, parses it
+// there (a second copy of every weight) and builds the session's tensors from that (a third), and
+// a WebAssembly heap never shrinks. Given a graph without weights plus external data, it copies
+// each weight once, from the JavaScript buffer straight into its tensor.
+//
+// The rewrite works on protobuf's wire format: every field it does not change is copied byte for
+// byte, so nothing the engine's schema does not know (functions, metadata, sparse tensors) is lost.
+import { Reader, Writer } from 'protobufjs/light';
+
+// Field numbers of onnx.proto.
+const MODEL_GRAPH = 7;
+const GRAPH_INITIALIZER = 5;
+const TENSOR_RAW_DATA = 9;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
+const ENTRY_KEY = 1;
+const ENTRY_VALUE = 2;
+const DATA_LOCATION_EXTERNAL = 1;
+
+const VARINT = 0;
+const LENGTH_DELIMITED = 2;
+
+/** Smaller initializers stay inline: they are the shape constants graph optimisation reads. */
+export const MIN_EXTERNAL_BYTES = 1024;
+
+interface Field {
+  number: number;
+  /** The whole field as it is encoded: tag, length and payload. */
+  encoded: Uint8Array;
+  /** The payload of a length-delimited field. */
+  body?: Uint8Array;
+}
+
+function fields(message: Uint8Array): Field[] {
+  const reader = Reader.create(message);
+  const out: Field[] = [];
+  while (reader.pos < reader.len) {
+    const start = reader.pos;
+    const tag = reader.uint32();
+    const number = tag >>> 3;
+    if ((tag & 7) === LENGTH_DELIMITED) {
+      const length = reader.uint32();
+      const bodyStart = reader.pos;
+      reader.skip(length);
+      out.push({ number, encoded: message.subarray(start, reader.pos), body: message.subarray(bodyStart, reader.pos) });
+    } else {
+      reader.skipType(tag & 7);
+      out.push({ number, encoded: message.subarray(start, reader.pos) });
+    }
+  }
+  return out;
+}
+
+function tag(number: number, wireType: number): number {
+  return (number << 3) | wireType;
+}
+
+function delimited(number: number, parts: Uint8Array[]): Uint8Array[] {
+  const length = parts.reduce((sum, p) => sum + p.length, 0);
+  return [Writer.create().uint32(tag(number, LENGTH_DELIMITED)).uint32(length).finish(), ...parts];
+}
+
+function entry(key: string, value: string): Uint8Array[] {
+  const body = Writer.create().uint32(tag(ENTRY_KEY, LENGTH_DELIMITED)).string(key).uint32(tag(ENTRY_VALUE, LENGTH_DELIMITED)).string(value).finish();
+  return delimited(TENSOR_EXTERNAL_DATA, [body]);
+}
+
+/** The tensor with its raw data replaced by a reference into `file`, or undefined to keep it as it is. */
+function externalTensor(tensor: Uint8Array, file: Uint8Array, location: string): Uint8Array[] | undefined {
+  const parts = fields(tensor);
+  const raw = parts.filter((f) => f.number === TENSOR_RAW_DATA);
+  if (raw.length !== 1 || raw[0].body!.length < MIN_EXTERNAL_BYTES || parts.some((f) => f.number === TENSOR_EXTERNAL_DATA)) return undefined;
+  const offset = raw[0].body!.byteOffset - file.byteOffset;
+  return [
+    ...parts.filter((f) => f.number !== TENSOR_RAW_DATA && f.number !== TENSOR_DATA_LOCATION).map((f) => f.encoded),
+    ...entry('location', location),
+    ...entry('offset', String(offset)),
+    ...entry('length', String(raw[0].body!.length)),
+    Writer.create().uint32(tag(TENSOR_DATA_LOCATION, VARINT)).int32(DATA_LOCATION_EXTERNAL).finish(),
+  ];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The model's bytes with every initializer of at least MIN_EXTERNAL_BYTES of raw data moved out:
+ * each now names `location` at its offset in `model`, so `model` itself is the external data file.
+ * Undefined when no initializer is that large. A model may hold its graph in several fields (the
+ * engine appends its instrumentation as a second one); each is rewritten.
+ */
+export function moveWeightsOut(model: Uint8Array, location: string): Uint8Array | undefined {
+  let moved = 0;
+  const out: Uint8Array[] = [];
+  for (const field of fields(model)) {
+    if (field.number !== MODEL_GRAPH || !field.body) {
+      out.push(field.encoded);
+      continue;
+    }
+    const graph: Uint8Array[] = [];
+    for (const g of fields(field.body)) {
+      const tensor = g.number === GRAPH_INITIALIZER && g.body ? externalTensor(g.body, model, location) : undefined;
+      if (tensor) moved++;
+      graph.push(...(tensor ? delimited(GRAPH_INITIALIZER, tensor) : [g.encoded]));
+    }
+    out.push(...delimited(MODEL_GRAPH, graph));
+  }
+  return moved ? concat(out) : undefined;
+}
