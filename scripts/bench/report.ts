@@ -188,8 +188,8 @@ function limits(r: Report): string[] {
       out.push(
         `**${m.label}: WASM memory.** Peak RSS is ${times(wasm.peakRss / m.fileBytes)} the file with Model Lens (loading alone ${times(wasm.peakRssAfterLoad / m.fileBytes)})` +
           `${plain ? `, ${times(plain.peakRss / m.fileBytes)} with onnxruntime-web alone (loading alone ${times(plain.peakRssAfterLoad / m.fileBytes)})` : ''}. ` +
-          `The bytes of the file are read into a JavaScript buffer and copied into the WebAssembly heap to be parsed, the session keeps the weights in its own form, and a WebAssembly heap never gives memory back, so the peak of loading stays for the life of the worker. ` +
-          `Model Lens adds a second JavaScript copy (the instrumented bytes: file + suffix) and, while analysing, the exposed tensors in the heap and again as JavaScript arrays.` +
+          `Given a model's bytes, onnxruntime-web copies them into its WebAssembly heap, parses them there and builds the session's tensors from the parse, and a WebAssembly heap never gives memory back. ` +
+          `Model Lens gives it the graph with the weights as external data pointing into the bytes it read, so each weight is copied into the heap once. What remains: the JavaScript buffer of the file while the session is built (garbage afterwards), the session's own packed copies of MatMul weights, and, while analysing, the activations: the exposed tensors in the heap and again as JavaScript arrays, the [position, vocabulary] logits with their log-probabilities, and the lens' [layer + 1, position, vocabulary] logits (at most 256 MB).` +
           (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
         '',
       );
