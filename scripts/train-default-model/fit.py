@@ -26,10 +26,9 @@ class TrainConfig:
     tokens_per_step: int = 1024
     # Most steps use short windows: attention costs grow with length and early learning
     # (bigrams, previous-token heads) needs little context. The last steps use the full
-    # context so that every position embedding is trained (the previous-token head does
-    # not extend to positions past short_length, though: see README.md).
+    # context, starting from tiled position embeddings (see `tile_position_embeddings`).
     short_length: int = 128
-    full_length_from: float = 0.85  # fraction of the steps
+    full_length_from: float = 0.6  # fraction of the steps
     # Share of windows that are a segment followed by its own repetition. Copying from
     # context needs a sharp previous-token head feeding an induction head; on natural
     # text alone those circuits form only after far more tokens than a CPU run sees.
@@ -99,6 +98,26 @@ def windows(stream: np.ndarray, starts: np.ndarray, kinds: np.ndarray, length: i
     return torch.from_numpy(rows), torch.from_numpy(targets)
 
 
+@torch.no_grad()
+def tile_position_embeddings(model: GPT, trained: int) -> None:
+    """Overwrite the embeddings of positions >= trained, never seen so far, with copies
+    of positions 1 .. trained - 1, repeated.
+
+    A previous-token head recognises "the position before mine" by the learned
+    embeddings of both, so it does not carry over to untrained positions; there it rests
+    on BOS, and the gradient that could move it to the previous token is then too small
+    (measured: after training on full windows the head still scored 0.00 past position
+    128). Tiled, position trained + k starts as a copy of position 1 + k, so the head
+    already splits its attention between the previous token and its copy a period back,
+    and training on full windows tells the two apart. Position 0 is not tiled: it is
+    only ever BOS.
+    """
+    table = model.wpe.weight  # [n_positions, d_model]
+    period = trained - 1
+    for position in range(trained, table.shape[0]):
+        table[position] = table[1 + (position - 1) % period]
+
+
 def learning_rate(step: int, cfg: TrainConfig) -> float:
     """Linear warmup, then cosine decay to min_lr_fraction of the peak."""
     if step < cfg.warmup_steps:
@@ -136,10 +155,13 @@ def train(model: GPT, stream: np.ndarray, bos_id: int, cfg: TrainConfig,
     optimizer = make_optimizer(model, cfg)
     model.train()
     started, cpu_started, recent, tokens = time.time(), time.process_time(), [], 0
+    positions = cfg.short_length
     for step in range(cfg.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
-        positions = cfg.short_length if step < cfg.full_length_from * cfg.steps else model.cfg.n_positions
+        if step >= cfg.full_length_from * cfg.steps and positions == cfg.short_length:
+            positions = model.cfg.n_positions
+            tile_position_embeddings(model, cfg.short_length)
         batch_size = cfg.tokens_per_step // positions
         # One token more than the model's input: it predicts the last one too.
         starts = rng.integers(0, len(stream) - positions - 1, size=batch_size)

@@ -17,8 +17,7 @@ import torch
 
 from model import GPT
 
-TEXT_WINDOWS = 32
-TEXT_WINDOW_LENGTH = 128  # BOS + 127 held-out tokens
+TEXT_WINDOWS = 32  # each the model's full context: BOS + n_positions - 1 held-out tokens
 INDUCTION_LENGTH = 32  # m
 INDUCTION_SEQUENCES = 8
 INDUCTION_SEED = 7
@@ -37,15 +36,17 @@ def diagonal_score(pattern: torch.Tensor, queries: torch.Tensor, keys: torch.Ten
     return pattern[..., queries, keys].mean(dim=(0, -1))
 
 
-def text_scores(model: GPT, valid_stream: np.ndarray, bos_id: int) -> dict[str, list[list[float]]]:
+def text_scores(model: GPT, valid_stream: np.ndarray, bos_id: int,
+                windows: int = TEXT_WINDOWS) -> dict[str, list[list[float]]]:
     """Previous-token, first-token and self scores on evenly spaced held-out windows."""
-    body = TEXT_WINDOW_LENGTH - 1
-    starts = np.linspace(0, len(valid_stream) - body, TEXT_WINDOWS).astype(np.int64)
-    batch = torch.full((TEXT_WINDOWS, TEXT_WINDOW_LENGTH), bos_id, dtype=torch.int64)
+    length = model.cfg.n_positions
+    body = length - 1
+    starts = np.linspace(0, len(valid_stream) - body, windows).astype(np.int64)
+    batch = torch.full((windows, length), bos_id, dtype=torch.int64)
     for row, start in zip(batch, starts):
         row[1:] = torch.from_numpy(valid_stream[start:start + body])
     a = patterns(model, batch)
-    q = torch.arange(1, TEXT_WINDOW_LENGTH)
+    q = torch.arange(1, length)
     return {
         "previous_token": diagonal_score(a, q, q - 1).tolist(),
         "first_token": diagonal_score(a, q, torch.zeros_like(q)).tolist(),
@@ -72,7 +73,7 @@ def all_scores(model: GPT, valid_stream: np.ndarray, bos_id: int) -> dict:
         **text_scores(model, valid_stream, bos_id),
         "induction": induction_scores(model, bos_id),
         "settings": {
-            "text_windows": TEXT_WINDOWS, "text_window_length": TEXT_WINDOW_LENGTH,
+            "text_windows": TEXT_WINDOWS, "text_window_length": model.cfg.n_positions,
             "text_source": "held-out files, evenly spaced windows, BOS prepended",
             "induction_m": INDUCTION_LENGTH, "induction_sequences": INDUCTION_SEQUENCES,
             "induction_seed": INDUCTION_SEED,

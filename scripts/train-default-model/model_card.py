@@ -106,6 +106,14 @@ def sequences(train_config) -> str:
             f"{t.triples_fraction:.0%} are triples again; BOS prepended to every window")
 
 
+def position_schedule(train_config, cfg: Config) -> str:
+    t = train_config
+    return (f"positions 0–{t.short_length - 1} until step {int(t.full_length_from * t.steps)}; then the embeddings of "
+            f"positions {t.short_length}–{cfg.n_positions - 1}, untrained so far, start as copies of positions "
+            f"1–{t.short_length - 1} (repeated), so that the previous-token head learned on short windows carries over, "
+            f"and training continues on full windows")
+
+
 def pipeline_time(total: tuple[float, float] | None) -> str:
     """(wall, CPU) seconds of the whole run; unknown when training was skipped."""
     return "" if total is None else f" (whole pipeline: {minutes(total[0])} wall, {minutes(total[1])} CPU)"
@@ -175,6 +183,7 @@ Training split: {report["train_tokens"]:,} tokens; held-out split: {evaluation["
 | optimizer | AdamW (β = 0.9, 0.95; weight decay {report["train_config"].weight_decay} on matrices), gradient clip {report["train_config"].grad_clip} |
 | learning rate | {report["train_config"].peak_lr:g} peak, {report["train_config"].warmup_steps} warmup steps, cosine decay to {report["train_config"].min_lr_fraction:g} × peak |
 | sequences | {sequences(report["train_config"])} |
+| positions | {position_schedule(report["train_config"], cfg)} |
 | hardware | 2 CPU cores (PyTorch {report["torch_version"]}, OpenBLAS); CPU time is summed over both threads |
 | training time | {minutes(training["seconds"])} wall, {minutes(training["cpu_seconds"])} CPU{pipeline_time(report["total_seconds"])} |
 | seeds | fixed (data order, initialisation, tokenizer ties) |
@@ -229,11 +238,9 @@ Best induction head: layer {best_induction[0]} head {best_induction[1]} ({best_i
 - Tiny and briefly trained: it knows common syntax, frequent identifiers and
   English function words, and little else. Its completions are often wrong; its
   probabilities are poorly calibrated for anything outside code and README prose.
-- Its previous-token head is sharp only over the first 128 positions: most training
-  windows were 128 tokens long, and the head formed on them. Further into a long text
-  (positions 128-511, seen only in the last 15% of the steps) that head attends to the
-  first token instead, so its score over a whole long file is far lower. The scores
-  above are measured on 128-token windows.
+- Positions {report["train_config"].short_length}–{cfg.n_positions - 1} were trained for fewer steps than 0–{report["train_config"].short_length - 1} (see Training), and their
+  embeddings began as copies of earlier ones; heads that depend on absolute position
+  may behave less cleanly there.
 - Trained on sequences of up to {cfg.n_positions} tokens; positions beyond that do not exist.
 - The corpus is dominated by JavaScript/TypeScript from npm packages and by Python's
   standard library; other languages and non-English prose are barely represented

@@ -106,7 +106,7 @@ def train_or_load(model: GPT, stream: np.ndarray, valid_stream: np.ndarray, bos_
 
     def probe(trained: GPT) -> str:
         """Watch the heads form: the best previous-token and self heads so far."""
-        scores = head_scores.text_scores(trained, valid_stream, bos_id)
+        scores = head_scores.text_scores(trained, valid_stream, bos_id, windows=4)
         prev, own = head_scores.best_head(scores["previous_token"]), head_scores.best_head(scores["self"])
         return f"previous-token L{prev[0]}H{prev[1]} {prev[2]:.2f}, self L{own[0]}H{own[1]} {own[2]:.2f}"
 

@@ -89,22 +89,23 @@ describe.each(index.inputs.map((input) => [input.name, input]))('the default mod
 });
 
 describe('what the default model learned', () => {
-  // Its previous-token head was learned on 128-token windows and is sharp only there (model card,
-  // "Limitations"): measured over the first 128 positions, and reported over the whole file.
-  it('has a clear previous-token head over its first 128 positions, on text it was not trained on', async () => {
+  // Most of its training windows were 128 tokens long (model card, "Training"): the head must hold
+  // past them, over a whole file.
+  it('has a clear previous-token head over a whole file it was not trained on', async () => {
     const heldOut = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
-    const bestPreviousToken = async (ids: number[]) => {
-      const a = await model.analyzeIds(ids, { attention: true });
-      return Math.max(...Array.from({ length: index.config.n_layer }, (_, L) => {
-        const p = a.activations[`blocks.${L}.attn.hook_pattern`];
-        return headScores(p.data, p.shape[0], p.shape[1], ids).map((s) => s.previousToken);
-      }).flat());
-    };
     const ids = (await model.analyze(heldOut)).tokens.map((t) => t.id);
-    expect(ids.length).toBeGreaterThan(128);
-    const first128 = await bestPreviousToken(ids.slice(0, 128));
-    console.log(`best previous-token score: ${first128.toFixed(2)} over positions 0-127, ${(await bestPreviousToken(ids)).toFixed(2)} over all ${ids.length}`);
-    expect(first128).toBeGreaterThan(0.5);
+    const n = ids.length;
+    expect(n).toBeGreaterThan(256);
+    const a = await model.analyzeIds(ids, { attention: true });
+    const patterns = Array.from({ length: index.config.n_layer }, (_, L) => a.activations[`blocks.${L}.attn.hook_pattern`]);
+    const scores = patterns.flatMap((p, layer) => headScores(p.data, p.shape[0], n, ids).map((s, head) => ({ layer, head, score: s.previousToken })));
+    const best = scores.reduce((x, y) => (y.score > x.score ? y : x));
+    const pattern = patterns[best.layer].data;
+    let late = 0;
+    for (let q = 128; q < n; q++) late += pattern[(best.head * n + q) * n + q - 1] / (n - 128);
+    console.log(`best previous-token head L${best.layer}H${best.head}: ${best.score.toFixed(2)} over all ${n} positions, ${late.toFixed(2)} over positions 128-${n - 1}`);
+    expect(best.score).toBeGreaterThan(0.5);
+    expect(late).toBeGreaterThan(0.5);
   });
 
   it('measures induction on a random sequence repeated twice', async () => {
