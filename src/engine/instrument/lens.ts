@@ -67,16 +67,13 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
   // Whatever the head did with batch and position axes, its rows are [layer + 1, n] in order.
   const vocab = em.dim(lensLogits, -1);
   const shaped = em.reshape(lensLogits, em.shapeOf([stream.length, -1, vocab])); // [layer + 1, n, vocab]
-  const logits32 = type === DataType.FLOAT ? shaped : em.cast(shaped, DataType.FLOAT);
-  // The top k logits, made probabilities with the log of Softmax's denominator: a Softmax would
-  // hold a second [layer + 1, n, vocab] tensor, as large as the lens' whole memory budget.
-  const [topLogits, indices] =
-    em.opset >= 10 ? em.op('TopK', [logits32, em.ints([k])], { axis: -1, largest: 1, sorted: 1 }, 2) : em.op('TopK', [logits32], { axis: -1, k }, 2);
-  const probs = em.op1('Exp', [em.op1('Sub', [topLogits, em.reduce('ReduceLogSumExp', logits32, [-1])])]); // [layer + 1, n, k]
+  const probs = em.op1('Softmax', [shaped], { axis: -1 });
+  const [values, indices] =
+    em.opset >= 10 ? em.op('TopK', [probs, em.ints([k])], { axis: -1, largest: 1, sorted: 1 }, 2) : em.op('TopK', [probs], { axis: -1, k }, 2);
   const ids = em.cast(indices, DataType.INT32); // [layer + 1, n, k]
   exposer.outputs.push({ name: ids, elemType: DataType.INT32 });
   return {
-    plan: { positionsInput: LENS_POSITIONS_INPUT, probs: exposer.expose(probs, undefined, undefined, DataType.FLOAT).output, ids, k },
+    plan: { positionsInput: LENS_POSITIONS_INPUT, probs: exposer.expose(values, undefined, undefined, type).output, ids, k },
     input: { name: LENS_POSITIONS_INPUT, elemType: DataType.INT64, shape: ['lens_positions'] },
   };
 }

@@ -14,18 +14,21 @@ export function buildNextTokenStats(exposer: Exposer, logits: string, type: Data
   const em = exposer.em;
   const asFloat = type === DataType.FLOAT ? logits : em.cast(logits, DataType.FLOAT);
   const x = em.reshape(asFloat, em.shapeOf([-1, em.dim(asFloat, 2)])); // [pos, vocab]
-  // Besides the logits, only the log-probabilities and probabilities are [pos, vocab] (at 512
-  // tokens of a GPT-2 vocabulary, 100 MB each in the runtime's heap); the rest is [pos, k] or less.
-  const logSum = em.reduce('ReduceLogSumExp', x, [1]); // [pos, 1]: the log of Softmax's denominator
-  const logProbs = em.op1('Sub', [x, logSum]); // [pos, vocab]
-  const probs = em.op1('Exp', [logProbs]);
-  // Σ p·log p as one [1, vocab]·[vocab, 1] product per position rather than a third [pos, vocab].
-  const sumPLogP = em.op1('MatMul', [em.unsqueeze(probs, [1]), em.unsqueeze(logProbs, [2])]); // [pos, 1, 1]
-  const entropyBits = em.op1('Mul', [em.squeeze(sumPLogP, [2]), em.scalar(-1 / Math.LN2)]); // [pos, 1]
-  const [topLogits, topIndices] = em.op('TopK', [x, TOP_K_INPUT], { axis: 1, largest: 1, sorted: 1 }, 2); // [pos, k]
-  const topProbs = em.op1('Exp', [em.op1('Sub', [topLogits, logSum])]);
-  const target = em.op1('GatherElements', [x, em.unsqueeze(TARGETS_INPUT, [1])], { axis: 1 }); // [pos, 1]
-  const targetProb = em.op1('Exp', [em.op1('Sub', [target, logSum])]);
+  // Everything comes from the logits and one Softmax (ONNX Runtime's fastest way to the
+  // probabilities); the only other [pos, vocab] tensors are the comparison for the rank and its
+  // cast (at 512 tokens of a GPT-2 vocabulary a float [pos, vocab] is 100 MB of the runtime's heap).
+  const probs = em.op1('Softmax', [x], { axis: 1 }); // [pos, vocab]
+  const [topProbs, topIndices] = em.op('TopK', [probs, TOP_K_INPUT], { axis: 1, largest: 1, sorted: 1 }, 2); // [pos, k]
+  // H = -Σ p·log p with log p = x - max - log Z, and log Z = -log(top probability) (the largest
+  // logit's probability is 1/Z): H = max - Σ p·x - log p_top, the sum one [1, vocab]·[vocab, 1]
+  // product per position.
+  const max = em.reduce('ReduceMax', x, [1]); // [pos, 1]
+  const expectedLogit = em.squeeze(em.op1('MatMul', [em.unsqueeze(probs, [1]), em.unsqueeze(x, [2])]), [2]); // [pos, 1]
+  const logTop = em.op1('Log', [em.slice(topProbs, [0], [1], [1])]); // [pos, 1]
+  const entropyBits = em.op1('Mul', [em.op1('Sub', [em.op1('Sub', [max, expectedLogit]), logTop]), em.scalar(1 / Math.LN2)]); // [pos, 1]
+  const targets = em.unsqueeze(TARGETS_INPUT, [1]); // [pos, 1]
+  const target = em.op1('GatherElements', [x, targets], { axis: 1 }); // [pos, 1]
+  const targetProb = em.op1('GatherElements', [probs, targets], { axis: 1 });
   const above = em.reduce('ReduceSum', em.cast(em.op1('Greater', [x, target]), DataType.FLOAT), [1]); // [pos, 1]
   const topIds = em.cast(topIndices, DataType.INT32);
   exposer.outputs.push({ name: topIds, elemType: DataType.INT32 });

@@ -129,7 +129,7 @@ export class Emitter {
     return this.opset >= 13 ? this.op1('Squeeze', [x, this.ints(axes)]) : this.op1('Squeeze', [x], { axes });
   }
 
-  reduce(op: 'ReduceSum' | 'ReduceMax' | 'ReduceMean' | 'ReduceLogSumExp', x: string, axes: number[], keepdims = 1): string {
+  reduce(op: 'ReduceSum' | 'ReduceMax' | 'ReduceMean', x: string, axes: number[], keepdims = 1): string {
     const axesAsInput = op === 'ReduceSum' ? this.opset >= 13 : this.opset >= 18;
     return axesAsInput ? this.op1(op, [x, this.ints(axes)], { keepdims }) : this.op1(op, [x], { axes, keepdims });
   }
