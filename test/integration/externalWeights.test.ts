@@ -9,12 +9,6 @@ import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 
 const LOCATION = 'weights.bin';
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.length).indexOf(Buffer.from(needle)) >= 0;
 }
@@ -31,7 +25,7 @@ describe('moving weights out of a model', () => {
   it('points every large initializer at its own bytes and leaves the rest as it was', () => {
     // A field the engine's schema does not know (ModelProto field 99, a varint): it must survive.
     const unknownField = Writer.create().uint32(99 << 3).uint32(42).finish();
-    const bytes = concat(model, unknownField);
+    const bytes = new Uint8Array(Buffer.concat([model, unknownField]));
     const graph = moveWeightsOut(bytes, LOCATION)!;
     expect(graph.length).toBeLessThan(bytes.length / 4);
     expect(contains(graph, unknownField)).toBe(true);
@@ -64,7 +58,7 @@ describe('moving weights out of a model', () => {
 
   it('rewrites every graph field of a model with an appended suffix', () => {
     const big: TensorProto = { name: 'suffix_weight', dims: [512], dataType: DataType.FLOAT, rawData: new Uint8Array(2048).fill(7) };
-    const bytes = concat(model, encodeSuffix({ node: [], input: [], output: [], initializer: [big] }));
+    const bytes = new Uint8Array(Buffer.concat([model, encodeSuffix({ node: [], input: [], output: [], initializer: [big] })]));
     const t = decodeModel(moveWeightsOut(bytes, LOCATION)!).graph.initializer.find((i) => i.name === 'suffix_weight')!;
     const at = reference(t);
     expect(at.offset).toBeGreaterThan(model.length);
