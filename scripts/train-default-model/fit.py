@@ -48,6 +48,11 @@ class TrainConfig:
     seed: int = 1234
     log_every: int = 100
 
+    @property
+    def full_length_step(self) -> int:
+        """The first step on full windows (the position embeddings are tiled just before it)."""
+        return math.ceil(self.full_length_from * self.steps)
+
 
 NATURAL, REPEATED, TRIPLES = 0, 1, 2
 IGNORED = -100  # target that F.cross_entropy skips
@@ -159,7 +164,7 @@ def train(model: GPT, stream: np.ndarray, bos_id: int, cfg: TrainConfig,
     for step in range(cfg.steps):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
-        if step >= cfg.full_length_from * cfg.steps and positions == cfg.short_length:
+        if step == cfg.full_length_step:
             positions = model.cfg.n_positions
             tile_position_embeddings(model, cfg.short_length)
         batch_size = cfg.tokens_per_step // positions

@@ -90,7 +90,7 @@ def minutes(seconds: float) -> str:
 
 
 def schedule(train_config, cfg: Config) -> str:
-    short_steps = int(train_config.full_length_from * train_config.steps)
+    short_steps = train_config.full_length_step
     per_step = train_config.tokens_per_step
     return (f"{train_config.steps}: {short_steps} of {per_step // train_config.short_length} windows × "
             f"{train_config.short_length} tokens, then {train_config.steps - short_steps} of "
@@ -108,7 +108,7 @@ def sequences(train_config) -> str:
 
 def position_schedule(train_config, cfg: Config) -> str:
     t = train_config
-    return (f"positions 0–{t.short_length - 1} until step {int(t.full_length_from * t.steps)}; then the embeddings of "
+    return (f"positions 0–{t.short_length - 1} until step {t.full_length_step}; then the embeddings of "
             f"positions {t.short_length}–{cfg.n_positions - 1}, untrained so far, start as copies of positions "
             f"1–{t.short_length - 1} (repeated), so that the previous-token head learned on short windows carries over, "
             f"and training continues on full windows")
