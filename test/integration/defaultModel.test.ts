@@ -93,10 +93,10 @@ describe('what the default model learned', () => {
   // past them, over a whole file.
   it('has a clear previous-token head over a whole file it was not trained on', async () => {
     const heldOut = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
-    const ids = (await model.analyze(heldOut)).tokens.map((t) => t.id);
+    const a = await model.analyze(heldOut, { attention: true });
+    const ids = a.tokens.map((t) => t.id);
     const n = ids.length;
     expect(n).toBeGreaterThan(256);
-    const a = await model.analyzeIds(ids, { attention: true });
     const patterns = Array.from({ length: index.config.n_layer }, (_, L) => a.activations[`blocks.${L}.attn.hook_pattern`]);
     const scores = patterns.flatMap((p, layer) => headScores(p.data, p.shape[0], n, ids).map((s, head) => ({ layer, head, score: s.previousToken })));
     const best = scores.reduce((x, y) => (y.score > x.score ? y : x));
