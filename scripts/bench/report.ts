@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../src/engine/types';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult } from './rows';
 import type { OrtBackend, RowKind } from './runners';
+import { LENS_LOGITS_BYTES, lensPositionLimit } from '../../src/engine/loadedModel';
 import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
 import { median, quantile } from './stats';
 
@@ -175,7 +176,7 @@ function limits(r: Report): string[] {
       out.push(
         `**${m.label}: full analysis vs the uninstrumented forward.** Measured: ${parts.join('; ')}. Where it goes:`,
         '',
-        `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs. The engine keeps those logits within 256 MB by running the lens on the last ${Math.floor((256 * 1024 * 1024) / ((info.layers + 1) * info.vocab * 4))} positions at most (the analysis says from where), which is why a long text's ratio can be lower than a shorter one's; the extension asks for the lens only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
+        `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs. The engine keeps those logits within ${mb(LENS_LOGITS_BYTES)} by running the lens on the last ${lensPositionLimit(info.layers + 1, info.vocab)} positions at most (the analysis says from where), which is why a long text's ratio can be lower than a shorter one's; the extension asks for the lens only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
         '- **Exposing** every head\'s pattern and Q/K/V/z, the residual stream and the MLP activations costs the forward-pass ratio without the lens above: each exposed tensor becomes a graph output, which ONNX Runtime must keep (no fusing away or reusing the node that makes it) and copy out.',
         '- **Outside the runtime** (end-to-end minus the worker\'s forward): tokenizing, reordering Q/K/V/z into [position, head, d_head], the readable text of every predicted id, and posting the result to the host (the next-token statistics are computed in the graph). For a small model this fixed cost is most of the analysis.',
         '',
@@ -189,7 +190,7 @@ function limits(r: Report): string[] {
         `**${m.label}: WASM memory.** Peak RSS is ${times(wasm.peakRss / m.fileBytes)} the file with Model Lens (loading alone ${times(wasm.peakRssAfterLoad / m.fileBytes)})` +
           `${plain ? `, ${times(plain.peakRss / m.fileBytes)} with onnxruntime-web alone (loading alone ${times(plain.peakRssAfterLoad / m.fileBytes)})` : ''}. ` +
           `Given a model's bytes, onnxruntime-web copies them into its WebAssembly heap, parses them there and builds the session's tensors from the parse, and a WebAssembly heap never gives memory back. ` +
-          `Model Lens gives it the graph with the weights as external data pointing into the bytes it read, so each weight is copied into the heap once. What remains: the JavaScript buffer of the file while the session is built (garbage afterwards), the session's own packed copies of MatMul weights, and, while analysing, the activations: the exposed tensors in the heap and again as JavaScript arrays, the [position, vocabulary] logits with their Softmax, and the lens' [layer + 1, position, vocabulary] logits (at most 256 MB).` +
+          `Model Lens gives it the graph with the weights as external data pointing into the bytes it read, so each weight is copied into the heap once. What remains: the JavaScript buffer of the file while the session is built (garbage afterwards), the session's own packed copies of MatMul weights, and, while analysing, the activations: the exposed tensors in the heap and again as JavaScript arrays, the [position, vocabulary] logits with their Softmax, and the lens' [layer + 1, position, vocabulary] logits (at most ${mb(LENS_LOGITS_BYTES)}).` +
           (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
         '',
       );

@@ -31,7 +31,7 @@ export interface LoadOptions {
   maxModelBytes?: number;
   /** Predictions kept per layer and position by the logit lens. */
   lensTopK?: number;
-  /** Most bytes the lens' logits may take in the runtime (default 256 MB). */
+  /** Most bytes the lens' logits may take in the runtime (default LENS_LOGITS_BYTES). */
   lensLogitsBytes?: number;
 }
 
@@ -43,7 +43,12 @@ const RECOMPUTE_TOLERANCE = 1e-3;
 const LENS_TOLERANCE = 1e-3;
 const LENS_TOLERANCE_HALF = 2e-2;
 /** Most bytes the logit lens' logits may take in the runtime (GPT-2 small: about 100 positions). */
-const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
+export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
+
+/** How many positions the lens runs on at most: its float32 logits are [rows, positions, vocab]. */
+export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGITS_BYTES): number {
+  return Math.max(1, Math.floor(bytes / (rows * vocab * 4)));
+}
 /** Characters kept per position of the window when a huge text is cut before tokenizing. */
 const CHARS_PER_POSITION = 16;
 
@@ -367,7 +372,7 @@ export class LoadedModel {
     // The lens' logits are [layers + 1, positions, vocabulary] inside the runtime: keep them within
     // a memory budget by running it on the last positions only (the rest is said by lens.from).
     const lensRows = this.plan.layers.length + 1;
-    const lensPositions = this.info.vocab ? Math.max(1, Math.floor(this.lensLogitsBytes / (lensRows * this.info.vocab * 4))) : Infinity;
+    const lensPositions = this.info.vocab ? lensPositionLimit(lensRows, this.info.vocab, this.lensLogitsBytes) : Infinity;
     const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const own: Tensors = {};
