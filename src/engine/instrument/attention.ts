@@ -78,11 +78,30 @@ export function findAttentionAnchor(index: GraphIndex, branch: BranchNode[]): At
   return undefined;
 }
 
+type HeadLayout = 'bhsd' | 'bshd' | 'bhds';
+const SPLIT_HEADS = '0,2,1,3';
+
+function transposePerm(node: NodeProto): string | undefined {
+  return node.opType === 'Transpose' ? intsAttr(node, 'perm')?.join(',') : undefined;
+}
+
+/**
+ * A [b, h, s, d] tensor in the [b, s, h, d] form the graph also holds, when it does: that form
+ * is already TransformerLens' [pos, head, d_head] and needs no reordering after each run.
+ */
+function positionMajor(index: GraphIndex, name: string, layout: HeadLayout): { name: string; layout: HeadLayout } {
+  if (layout !== 'bhsd') return { name, layout };
+  const p = index.producer(name);
+  if (p && transposePerm(p.node) === SPLIT_HEADS) return { name: p.node.input[0], layout: 'bshd' };
+  const merge = index.consumers(name).find((use) => transposePerm(use.node) === SPLIT_HEADS);
+  return merge ? { name: merge.node.output[0], layout: 'bshd' } : { name, layout };
+}
+
 /** Layout of the K operand of QKᵀ, looking through the transpose that made Kᵀ. */
-function keyExposure(index: GraphIndex, kT: string): { name: string; layout: 'bhsd' | 'bshd' | 'bhds' } {
+function keyExposure(index: GraphIndex, kT: string): { name: string; layout: HeadLayout } {
   const p = index.producer(kT);
-  const perm = p && p.node.opType === 'Transpose' ? intsAttr(p.node, 'perm')?.join(',') : undefined;
-  if (perm === '0,1,3,2') return { name: p!.node.input[0], layout: 'bhsd' };
+  const perm = p && transposePerm(p.node);
+  if (perm === '0,1,3,2') return positionMajor(index, p!.node.input[0], 'bhsd');
   if (perm === '0,2,3,1') return { name: p!.node.input[0], layout: 'bshd' };
   return { name: kT, layout: 'bhds' };
 }
@@ -96,13 +115,13 @@ export function exposeAttention(index: GraphIndex, exposer: Exposer, anchor: Att
     return { source: { kind: 'unavailable', reason: `the attention operator ${op} is not one Model Lens can recompute` } };
   }
   if (anchor.kind === 'fused') return recomputeFusedAttention(index, exposer, anchor.node);
-  const key = keyExposure(index, anchor.scores.input[1]);
+  const heads = (t: { name: string; layout: HeadLayout }) => exposer.expose(t.name, t.layout);
   return {
     source: { kind: 'softmax' },
     pattern: exposer.expose(anchor.softmax.output[0]),
-    q: exposer.expose(anchor.scores.input[0], 'bhsd'),
-    k: exposer.expose(key.name, key.layout),
-    v: exposer.expose(anchor.av.input[1], 'bhsd'),
-    z: exposer.expose(anchor.av.output[0], 'bhsd'),
+    q: heads(positionMajor(index, anchor.scores.input[0], 'bhsd')),
+    k: heads(keyExposure(index, anchor.scores.input[1])),
+    v: heads(positionMajor(index, anchor.av.input[1], 'bhsd')),
+    z: heads(positionMajor(index, anchor.av.output[0], 'bhsd')),
   };
 }
