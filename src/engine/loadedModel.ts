@@ -168,7 +168,7 @@ function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): Instrumentat
 
 export class LoadedModel {
   private rolloutRunner: Promise<Runner> | undefined;
-  /** The graph input of lens positions; fed even when the lens turned out unusable. */
+  /** The graph input of lens rows; fed even when the lens turned out unusable. */
   private readonly lensInput: string | undefined;
 
   private constructor(
@@ -183,7 +183,7 @@ export class LoadedModel {
     private readonly embeddingRows: number | undefined,
     private readonly lensLogitsBytes: number,
   ) {
-    this.lensInput = plan.lens?.positionsInput;
+    this.lensInput = plan.lens?.rowsInput;
   }
 
   static async load(target: string, options: LoadOptions): Promise<LoadedModel> {
@@ -371,13 +371,13 @@ export class LoadedModel {
     const asked = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
     // The lens' logits are [layers + 1, positions, vocabulary] inside the runtime: keep them within
     // a memory budget by running it on the last positions only (the rest is said by lens.from).
-    const lensRows = this.plan.layers.length + 1;
-    const lensPositions = this.info.vocab ? lensPositionLimit(lensRows, this.info.vocab, this.lensLogitsBytes) : Infinity;
+    const streams = plan.lens?.streams ?? 0;
+    const lensPositions = this.info.vocab ? lensPositionLimit(streams, this.info.vocab, this.lensLogitsBytes) : Infinity;
     const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const own: Tensors = {};
-    // Without the lens one position is still fed: zero-size tensors trip some head operators.
-    if (this.lensInput) own[this.lensInput] = int64s(lens ? ids.map((_, i) => i).slice(lensFrom) : [0]);
+    // Without the lens one row is still fed: zero-size tensors trip some head operators.
+    if (this.lensInput) own[this.lensInput] = int64s(lens ? lensRows(streams, lensFrom, ids.length) : [0]);
     const stats = plan.nextToken;
     if (stats) {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
@@ -421,7 +421,7 @@ export class LoadedModel {
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
-      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: outputs[lens.ids].dims[0], k: lens.k, from: lensFrom } : undefined,
+      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
       backend: this.info.backend,
@@ -459,6 +459,13 @@ export class LoadedModel {
     await this.runner.release();
     await (await this.rolloutRunner)?.release();
   }
+}
+
+/** Rows of the stacked stream [stream, position] for every stream at positions from..end, stream-major. */
+function lensRows(streams: number, from: number, positions: number): number[] {
+  const rows: number[] = [];
+  for (let s = 0; s < streams; s++) for (let p = from; p < positions; p++) rows.push(s * positions + p);
+  return rows;
 }
 
 function tensor(t: Tensors[string] | undefined, keep: number): TensorData | undefined {

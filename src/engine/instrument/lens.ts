@@ -1,7 +1,8 @@
 // The logit lens inside the graph: the residual stream of every layer, at the positions asked
 // for, goes through a copy of the model's own head (final norm, unembedding and whatever the
 // export does after it), then Softmax and TopK. The head's weights are shared, not copied, and
-// only [layer, position, k] leaves the runtime — never [layer, position, vocabulary].
+// only [layer, position, k] leaves the runtime — never [layer, position, vocabulary]. The rows
+// to run are fed, not fixed, so an analysis without the lens pays for one row, not one per layer.
 import type { GraphIndex } from '../onnx/graph';
 import { makeNode } from '../onnx/emit';
 import { copyAttribute, DataType, type ValueInfo } from '../onnx/model';
@@ -9,7 +10,7 @@ import type { Exposer } from './exposer';
 import type { LensPlan } from './plan';
 import { SKIP_NORMS, type ResidualStep } from './residual';
 
-export const LENS_POSITIONS_INPUT = 'modellens_lens_positions';
+export const LENS_ROWS_INPUT = 'modellens_lens_rows';
 
 export interface LensResult {
   plan?: LensPlan;
@@ -26,7 +27,9 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
   const mark = em.mark();
   const type = index.elemType(logits) ?? DataType.FLOAT;
   const stacked = em.op1('Concat', stream, { axis: 0 }); // [layer + 1, pos, d_model]
-  const atPositions = em.op1('Gather', [stacked, LENS_POSITIONS_INPUT], { axis: 1 }); // [layer + 1, n, d_model]
+  const flat = em.reshape(stacked, em.shapeOf([-1, em.dim(stacked, 2)])); // [(layer + 1) · pos, d_model]
+  // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
+  const atPositions = em.unsqueeze(em.op1('Gather', [flat, LENS_ROWS_INPUT], { axis: 0 }), [0]); // [1, rows, d_model]
   const renamed = new Map<string, string>();
   let headStart: string;
   if (last.kind === 'skipNorm') {
@@ -64,16 +67,15 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
     em.rollback(mark);
     return { note: 'the logit lens is unavailable: the logits could not be traced back to the residual stream' };
   }
-  // Whatever the head did with batch and position axes, its rows are [layer + 1, n] in order.
-  const vocab = em.dim(lensLogits, -1);
-  const shaped = em.reshape(lensLogits, em.shapeOf([stream.length, -1, vocab])); // [layer + 1, n, vocab]
+  // Whatever the head did with batch and position axes, its rows are the fed rows in order.
+  const shaped = em.reshape(lensLogits, em.shapeOf([-1, em.dim(lensLogits, -1)])); // [rows, vocab]
   const probs = em.op1('Softmax', [shaped], { axis: -1 });
   const [values, indices] =
     em.opset >= 10 ? em.op('TopK', [probs, em.ints([k])], { axis: -1, largest: 1, sorted: 1 }, 2) : em.op('TopK', [probs], { axis: -1, k }, 2);
-  const ids = em.cast(indices, DataType.INT32); // [layer + 1, n, k]
+  const ids = em.cast(indices, DataType.INT32); // [rows, k]
   exposer.outputs.push({ name: ids, elemType: DataType.INT32 });
   return {
-    plan: { positionsInput: LENS_POSITIONS_INPUT, probs: exposer.expose(values, undefined, undefined, type).output, ids, k },
-    input: { name: LENS_POSITIONS_INPUT, elemType: DataType.INT64, shape: ['lens_positions'] },
+    plan: { rowsInput: LENS_ROWS_INPUT, streams: stream.length, probs: exposer.expose(values, undefined, undefined, type).output, ids, k },
+    input: { name: LENS_ROWS_INPUT, elemType: DataType.INT64, shape: ['lens_rows'] },
   };
 }

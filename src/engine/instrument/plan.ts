@@ -37,9 +37,14 @@ export interface LayerPlan {
 }
 
 export interface LensPlan {
-  /** Graph input: int64 [n] positions to run the lens on. */
-  positionsInput: string;
-  /** [layer + 1, n, k]: row 0 is the embedding, row L + 1 the stream after block L. */
+  /**
+   * Graph input: int64 [rows], the rows of the stacked stream [layer + 1, pos] (flattened) to run
+   * the lens on; the engine feeds every layer at positions from..end, layer-major.
+   */
+  rowsInput: string;
+  /** How many residual streams the lens reads: the embedding, then the stream after each block. */
+  streams: number;
+  /** [rows, k]: for the engine's rows, [layer + 1, n, k], row L + 1 the stream after block L. */
   probs: string;
   ids: string;
   k: number;
