@@ -11,11 +11,12 @@ import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
-import { moveWeightsOut } from './onnx/externalWeights';
+import { readRange } from './onnx/fileBytes';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
+import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionBytes';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo, TensorData } from './types';
 
@@ -99,52 +100,11 @@ function decode(bytes: Uint8Array, file: string): ModelProto {
   return model;
 }
 
-/** External data files the model names, checked to exist next to it. */
-function externalDataFiles(model: ModelProto, onnxFile: string): { path: string; data: string }[] {
-  const locations = new Set<string>();
-  for (const t of model.graph.initializer) {
-    if (t.dataLocation !== 1) continue;
-    const location = t.externalData?.find((e) => e.key === 'location')?.value;
-    if (location) locations.add(location);
-  }
-  return [...locations].map((location) => {
-    const file = path.join(path.dirname(onnxFile), location);
-    if (!fs.existsSync(file)) {
-      throw new ModelLensError({
-        code: 'damaged-model',
-        message: `The model keeps its weights in ${location}, which is missing.`,
-        file,
-        hint: 'Copy the external data file into the folder of the .onnx file.',
-      });
-    }
-    return { path: location, data: file };
-  });
-}
-
-/** The name under which a model's own bytes are mounted as its external data (see moveWeightsOut). */
-const WEIGHTS_LOCATION = 'model-lens-weights.bin';
-
-/**
- * Runners on ONNX Runtime WebAssembly given the model's graph with its weights outside, so that
- * each weight is copied into the WebAssembly heap once rather than three times (peak memory).
- */
-function weightsOutside(runners: RunnerFactory): RunnerFactory {
-  return ({ model, externalData }) => {
-    const graph = moveWeightsOut(model, WEIGHTS_LOCATION);
-    return runners(graph ? { model: graph, externalData: [...externalData, { path: WEIGHTS_LOCATION, data: model }] } : { model, externalData });
-  };
-}
-
 function readInto(file: string, into: Uint8Array): void {
-  const fd = fs.openSync(file, 'r');
   try {
-    for (let done = 0; done < into.length; ) {
-      const n = fs.readSync(fd, into, done, into.length - done, done);
-      if (n === 0) throw new ModelLensError({ code: 'damaged-model', message: 'The model file changed size while it was being read.', file, hint: 'Load it again once it is written completely.' });
-      done += n;
-    }
-  } finally {
-    fs.closeSync(fd);
+    readRange(file, into, 0);
+  } catch (e) {
+    throw new ModelLensError({ code: 'damaged-model', message: `The model file could not be read whole (${(e as Error).message}).`, file, hint: 'Load it again once it is written completely.' });
   }
 }
 
@@ -164,6 +124,72 @@ function checkSize(bytes: number, limit: number | undefined, file: string): void
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
   return { layers: plan.layers.map(() => ({ attention })), logits: plan.logits, notes: [...plan.notes, reason] };
+}
+
+/** A model's bytes for the runner that takes it: remote (in memory), and this thread's. */
+interface SessionBytes {
+  remote?: ModelBytes;
+  local: ModelBytes;
+}
+
+/** What readModel learns from a model's bytes; it holds on to none of them. */
+interface PreparedModel {
+  plan: InstrumentationPlan;
+  /** The graph's inputs, the model's own (the first modelInputs) then the instrumentation's. */
+  inputs: ValueInfo[];
+  modelInputs: number;
+  instrumented: SessionBytes;
+  /** The model as it is, for when the instrumented copy does not load. */
+  plain: SessionBytes;
+  fileBytes: number;
+  producer: string;
+  precision: ModelInfo['precision'];
+  parameters: number;
+  embeddingRows: number | undefined;
+  positions: number;
+}
+
+/** Reads, checks and instruments a model, and makes the bytes each runner takes. */
+function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: number, config: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): PreparedModel {
+  const fileBytes = fs.statSync(files.onnx).size;
+  checkSize(fileBytes, options.maxModelBytes, files.onnx);
+  // Read straight into a buffer with room for the instrumentation, which is appended in place.
+  const file = withHeadroom((into) => readInto(files.onnx, into), fileBytes);
+  const bytes = file.bytes;
+  const model = decode(bytes, files.onnx);
+  const index = new GraphIndex(model);
+  const undefinedInput = index.firstUndefinedInput();
+  if (undefinedInput) {
+    throw new ModelLensError({
+      code: 'damaged-model',
+      message: `The model is damaged or truncated: node ${undefinedInput.node.name || undefinedInput.node.opType} reads ${undefinedInput.name}, which nothing defines.`,
+      file: files.onnx,
+      hint: 'Export or download the model again.',
+    });
+  }
+  const external = externalDataFiles(model, files.onnx);
+  checkSize(fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
+  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? 10);
+  const forRunners = (bytes: Uint8Array): SessionBytes => {
+    const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
+    return {
+      remote: options.remote ? full : undefined,
+      local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, fileBytes, external),
+    };
+  };
+  return {
+    plan,
+    inputs: [...index.inputs.values(), ...suffix.input],
+    modelInputs: index.inputs.size,
+    instrumented: forRunners(file.append(encodeSuffix(suffix))),
+    plain: forRunners(bytes),
+    fileBytes,
+    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+    precision: precision(index),
+    parameters: parameterCount(index),
+    embeddingRows: embeddingRows(index),
+    positions: contextLength(index, config, tokenizerConfig),
+  };
 }
 
 export class LoadedModel {
@@ -188,82 +214,68 @@ export class LoadedModel {
 
   static async load(target: string, options: LoadOptions): Promise<LoadedModel> {
     const files = resolveModelFiles(target);
-    const onnxBytes = fs.statSync(files.onnx).size;
-    checkSize(onnxBytes, options.maxModelBytes, files.onnx);
     const tokenizer = loadTokenizer(files);
     const config = readJson(files.config, 'load-failed');
     const tokenizerConfig = readJson(files.tokenizerConfig, 'bad-tokenizer');
-    // Read straight into a buffer with room for the instrumentation, which is appended in place.
-    const file = withHeadroom((into) => readInto(files.onnx, into), onnxBytes);
-    const bytes = file.bytes;
-    const model = decode(bytes, files.onnx);
-    const index = new GraphIndex(model);
-    const undefinedInput = index.firstUndefinedInput();
-    if (undefinedInput) {
-      throw new ModelLensError({
-        code: 'damaged-model',
-        message: `The model is damaged or truncated: node ${undefinedInput.node.name || undefinedInput.node.opType} reads ${undefinedInput.name}, which nothing defines.`,
-        file: files.onnx,
-        hint: 'Export or download the model again.',
-      });
-    }
-    const externalData = externalDataFiles(model, files.onnx);
-    checkSize(onnxBytes + externalData.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
-    const { plan, suffix } = instrument(index, files.onnx, tokenizer.vocabSize, options.lensTopK ?? 10);
-    const local = options.backend === 'native' ? ortRunners('native', options.threads) : weightsOutside(ortRunners('wasm', options.threads));
+    // Everything that needs the model's bytes in memory happens in readModel: once it returns,
+    // only what a runner needs is left (for WebAssembly, the graph without its weights).
+    const prepared = readModel(files, options, tokenizer.vocabSize, config, tokenizerConfig);
+    const { plan, inputs } = prepared;
+    const local = options.backend === 'native' ? ortRunners('native', options.threads) : checkedDiskReads(ortRunners('wasm', options.threads));
     const notes: string[] = [];
     let backend = options.backend;
     // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.
-    const create: RunnerFactory = async (b) => {
-      if (!options.remote || backend !== options.backend) return local(b);
+    const create = async (b: SessionBytes): Promise<Runner> => {
+      if (!options.remote || !b.remote || backend !== options.backend) return local(b.local);
       try {
-        return await options.remote(b);
+        return await options.remote(b.remote);
       } catch (e) {
         notes.push(`${options.backend} could not start (${(e as Error).message}); the model runs on WebAssembly.`);
         backend = 'wasm';
-        return local(b);
+        return local(b.local);
       }
     };
-    const inputs: ValueInfo[] = [...index.inputs.values(), ...suffix.input];
     let runner: Runner;
     let sessionPlan = plan;
-    let loadedBytes: ModelBytes = { model: file.append(encodeSuffix(suffix)), externalData };
+    let loadedBytes = prepared.instrumented;
     try {
       runner = await create(loadedBytes);
     } catch (instrumentedError) {
+      if (instrumentedError instanceof ModelLensError) throw instrumentedError;
       // Probabilities must keep working even if the instrumented copy does not load.
-      loadedBytes = { model: bytes, externalData };
+      loadedBytes = prepared.plain;
       try {
         runner = await create(loadedBytes);
       } catch (e) {
+        if (e instanceof ModelLensError) throw e;
         throw new ModelLensError({ code: 'load-failed', message: `ONNX Runtime could not load the model (${(e as Error).message}).`, file: files.onnx, hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.' });
       }
       sessionPlan = logitsOnlyPlan(plan, `the instrumented model did not load (${(instrumentedError as Error).message})`);
-      inputs.length = index.inputs.size;
+      inputs.length = prepared.modelInputs;
     }
     const info: ModelInfo = {
       name: files.name,
       folder: files.folder,
       file: files.onnx,
-      fileBytes: onnxBytes,
-      producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
+      fileBytes: prepared.fileBytes,
+      producer: prepared.producer,
       architecture: typeof config.model_type === 'string' ? config.model_type : undefined,
-      precision: precision(index),
-      parameters: parameterCount(index),
+      precision: prepared.precision,
+      parameters: prepared.parameters,
       layers: plan.layers.length,
       heads: 0,
       dModel: 0,
       dHead: 0,
       dMlp: 0,
       vocab: 0,
-      positions: contextLength(index, config, tokenizerConfig),
+      positions: prepared.positions,
       backend,
       threads: options.threads,
       layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
       notes: [...sessionPlan.notes, ...notes],
     };
-    const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes, factory: local } : undefined;
-    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, embeddingRows(index), options.lensLogitsBytes ?? LENS_LOGITS_BYTES);
+    const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;
+    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES);
     await loaded.check();
     return loaded;
   }

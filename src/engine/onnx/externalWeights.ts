@@ -2,7 +2,8 @@
 // model's own bytes. Given one buffer, ONNX Runtime WebAssembly copies it into its heap, parses it
 // there (a second copy of every weight) and builds the session's tensors from that (a third), and
 // a WebAssembly heap never shrinks. Given a graph without weights plus external data, it copies
-// each weight once, from the JavaScript buffer straight into its tensor.
+// each weight once, from the external data straight into its tensor (see fileBytes.ts for
+// external data that is read from disk as it is copied).
 //
 // The rewrite works on protobuf's wire format: every field it does not change is copied byte for
 // byte, so nothing the engine's schema does not know (functions, metadata, sparse tensors) is lost.
@@ -67,18 +68,20 @@ function entry(key: string, value: string): Uint8Array[] {
 }
 
 /** The tensor with its raw data replaced by a reference into `file`, or undefined to keep it as it is. */
-function externalTensor(tensor: Uint8Array, file: Uint8Array, location: string): Uint8Array[] | undefined {
+function externalTensor(tensor: Uint8Array, file: Uint8Array, location: string): { tensor: Uint8Array[]; bytes: number } | undefined {
   const parts = fields(tensor);
   const raw = parts.filter((f) => f.number === TENSOR_RAW_DATA);
   if (raw.length !== 1 || raw[0].body!.length < MIN_EXTERNAL_BYTES || parts.some((f) => f.number === TENSOR_EXTERNAL_DATA)) return undefined;
   const offset = raw[0].body!.byteOffset - file.byteOffset;
-  return [
+  const bytes = raw[0].body!.length;
+  const rewritten = [
     ...parts.filter((f) => f.number !== TENSOR_RAW_DATA && f.number !== TENSOR_DATA_LOCATION).map((f) => f.encoded),
     ...entry('location', location),
     ...entry('offset', String(offset)),
-    ...entry('length', String(raw[0].body!.length)),
+    ...entry('length', String(bytes)),
     Writer.create().uint32(tag(TENSOR_DATA_LOCATION, VARINT)).int32(DATA_LOCATION_EXTERNAL).finish(),
   ];
+  return { tensor: rewritten, bytes };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -93,12 +96,13 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /**
  * The model's bytes with every initializer of at least MIN_EXTERNAL_BYTES of raw data moved out:
- * each now names `location` at its offset in `model`, so `model` itself is the external data file.
- * Undefined when no initializer is that large. A model may hold its graph in several fields (the
- * engine appends its instrumentation as a second one); each is rewritten.
+ * each now names `location` at its offset in `model`, so `model` itself is the external data file;
+ * `movedBytes` is the raw data moved in all. Undefined when no initializer is that large. A model
+ * may hold its graph in several fields (the engine appends its instrumentation as a second one);
+ * each is rewritten.
  */
-export function moveWeightsOut(model: Uint8Array, location: string): Uint8Array | undefined {
-  let moved = 0;
+export function moveWeightsOut(model: Uint8Array, location: string): { graph: Uint8Array; movedBytes: number } | undefined {
+  let movedBytes = 0;
   const out: Uint8Array[] = [];
   for (const field of fields(model)) {
     if (field.number !== MODEL_GRAPH || !field.body) {
@@ -107,11 +111,11 @@ export function moveWeightsOut(model: Uint8Array, location: string): Uint8Array 
     }
     const graph: Uint8Array[] = [];
     for (const g of fields(field.body)) {
-      const tensor = g.number === GRAPH_INITIALIZER && g.body ? externalTensor(g.body, model, location) : undefined;
-      if (tensor) moved++;
-      graph.push(...(tensor ? delimited(GRAPH_INITIALIZER, tensor) : [g.encoded]));
+      const moved = g.number === GRAPH_INITIALIZER && g.body ? externalTensor(g.body, model, location) : undefined;
+      if (moved) movedBytes += moved.bytes;
+      graph.push(...(moved ? delimited(GRAPH_INITIALIZER, moved.tensor) : [g.encoded]));
     }
     out.push(...delimited(MODEL_GRAPH, graph));
   }
-  return moved ? concat(out) : undefined;
+  return movedBytes ? { graph: concat(out), movedBytes } : undefined;
 }
