@@ -63,7 +63,8 @@ export interface Runner {
 
 /**
  * The uninstrumented model in ONNX Runtime, through the engine's own runner factory (the same
- * session options, the same conversion of tensors), without the engine around it.
+ * session options but ONNX Runtime's default weight packing, the same conversion of tensors),
+ * without the engine around it.
  */
 export class PlainRunner implements Runner {
   private runner: EngineRunner | undefined;
@@ -75,7 +76,7 @@ export class PlainRunner implements Runner {
     threads: number,
     private readonly inputs: Map<number, Inputs>,
   ) {
-    this.factory = ortRunners(backend, threads);
+    this.factory = ortRunners(backend, threads, true);
   }
 
   async load(): Promise<number> {
