@@ -38,6 +38,12 @@ export interface LoadOptions {
 
 /** A short mixed input every model is checked on right after loading. */
 const CHECK_TEXT = 'def add(a, b):\n    return a + b\n\nThe quick brown fox jumps over the lazy dog, and the dog sleeps.';
+/**
+ * Positions at the end of CHECK_TEXT the check runs the lens on: enough to compare with the
+ * logits, few enough that the check does not grow the runtime's heap (which never shrinks) by
+ * [layers + 1, positions, vocabulary] twice over.
+ */
+const CHECK_LENS_POSITIONS = 4;
 /** A recomputed pattern must reproduce the fused operator's output this closely (relative). */
 const RECOMPUTE_TOLERANCE = 1e-3;
 /** How closely the lens' last row must give the model's own top probability (float32 / half). */
@@ -290,7 +296,8 @@ export class LoadedModel {
     const { tokens } = this.tokenize(CHECK_TEXT);
     const rows = this.embeddingRows ?? Infinity;
     const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
-    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: true, logits: true, topK: 2 });
+    const lensFrom = checkTokens[Math.max(0, checkTokens.length - CHECK_LENS_POSITIONS)].start;
+    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: { fromChar: lensFrom }, logits: true, topK: 2 });
     const a = analysis.activations;
     this.info.vocab = analysis.vocab;
     this.plan.layers.forEach((layer, L) => {
