@@ -86,6 +86,12 @@ function macs(info: ModelInfo, n: number): { forward: number; lens: number } {
   return { forward, lens: (L + 1) * n * d * V };
 }
 
+/** The peak RSS / file size after each size's analysis, which run from small to large. */
+function peakBySize(m: ModelResults, f: FootprintResult): string {
+  const sizes = m.sizes.filter((n) => f.sizes[n]?.peakRss);
+  return `then after analysing ${sizes.join(' / ')} tokens ${sizes.map((n) => times(f.sizes[n].peakRss! / m.fileBytes)).join(' / ')}`;
+}
+
 function modelSection(r: Report, m: ModelResults): string[] {
   const out: string[] = [];
   const info = m.info;
@@ -140,7 +146,7 @@ function modelSection(r: Report, m: ModelResults): string[] {
     const base = r.baseline?.peakRss.wasm;
     out.push(
       `Peak RSS / model file on WASM: Model Lens full analysis ${times(full)} ${mark(full <= TARGETS.wasmRssOverFile)} (target ≤ ${TARGETS.wasmRssOverFile}×); ` +
-        `after loading only ${times((wasm.full?.footprint?.peakRssAfterLoad ?? NaN) / m.fileBytes)}; uninstrumented onnxruntime-web ${times(rss('plain'))}.` +
+        `after loading only ${times((wasm.full?.footprint?.peakRssAfterLoad ?? NaN) / m.fileBytes)}, ${peakBySize(m, wasm.full.footprint)}; uninstrumented onnxruntime-web ${times(rss('plain'))}.` +
         (base ? ` Above the ${mb(base)} that Model Lens on WASM takes with a ${mb(r.baseline!.fileBytes)} model: ${times((wasm.full.footprint.peakRss - base) / m.fileBytes)}.` : ''),
       '',
     );

@@ -28,8 +28,8 @@ export interface FootprintResult {
   loadMs: number;
   peakRssAfterLoad: number;
   peakRss: number;
-  /** Per size: bytes moved worker → host (Model Lens rows), or why the size failed. */
-  sizes: Record<number, { bytes?: number; error?: string }>;
+  /** Per size: bytes moved worker → host (Model Lens rows) and the peak RSS so far, or why the size failed. */
+  sizes: Record<number, { bytes?: number; peakRss?: number; error?: string }>;
 }
 
 export interface SizeTimings {
@@ -61,7 +61,7 @@ export async function footprint(spec: RowSpec & { kind: RowKind }): Promise<Foot
   const sizes: FootprintResult['sizes'] = {};
   for (const n of spec.sizes) {
     try {
-      sizes[n] = { bytes: (await r.run(n, spec.kind)).bytes };
+      sizes[n] = { bytes: (await r.run(n, spec.kind)).bytes, peakRss: peakRssBytes() };
     } catch (e) {
       // Larger sizes would fail the same way (out of memory), and only cost time.
       sizes[n] = { error: message(e) };
