@@ -157,7 +157,8 @@ interface PreparedModel {
 
 /** Reads, checks and instruments a model, and makes the bytes each runner takes. */
 function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: number, config: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): PreparedModel {
-  const fileBytes = fs.statSync(files.onnx).size;
+  const stat = fs.statSync(files.onnx);
+  const fileBytes = stat.size;
   checkSize(fileBytes, options.maxModelBytes, files.onnx);
   // Read straight into a buffer with room for the instrumentation, which is appended in place.
   const file = withHeadroom((into) => readInto(files.onnx, into), fileBytes);
@@ -180,7 +181,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
     return {
       remote: options.remote ? full : undefined,
-      local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, fileBytes, external),
+      local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, stat, external),
     };
   };
   return {

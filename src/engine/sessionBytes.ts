@@ -48,15 +48,15 @@ export function externalDataFiles(model: ModelProto, onnxFile: string): External
 }
 
 /**
- * `model` (the file `onnxFile` of `fileBytes` bytes, possibly with bytes appended in memory) for
- * ONNX Runtime WebAssembly: its graph without the large weights, which it reads from disk, like
- * the external data files.
+ * `model` (the file `onnxFile`, as it was when `stat` was taken and it was read, possibly with
+ * bytes appended in memory) for ONNX Runtime WebAssembly: its graph without the large weights,
+ * which it reads from disk, like the external data files.
  */
-export function readFromDisk(model: Uint8Array, onnxFile: string, fileBytes: number, external: ExternalFile[]): ModelBytes {
+export function readFromDisk(model: Uint8Array, onnxFile: string, stat: fs.Stats, external: ExternalFile[]): ModelBytes {
   const externalData = external.map((e) => ({ path: e.path, data: new FileBytes(e.data, e.bytes) }));
   const moved = moveWeightsOut(model, WEIGHTS_LOCATION);
   if (!moved) return { model, externalData };
-  const weights = new FileBytes(onnxFile, moved.movedBytes, model.slice(fileBytes));
+  const weights = new FileBytes(onnxFile, moved.movedBytes, model.slice(stat.size), stat);
   return { model: moved.graph, externalData: [...externalData, { path: WEIGHTS_LOCATION, data: weights }] };
 }
 

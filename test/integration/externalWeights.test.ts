@@ -131,7 +131,7 @@ describe('reading weights from disk', () => {
     // A suffix with a large initializer of its own: it lives only in memory, after the file's end.
     const big: TensorProto = { name: 'suffix_weight', dims: [512], dataType: DataType.FLOAT, rawData: new Uint8Array(2048).fill(7) };
     const withSuffix = new Uint8Array(Buffer.concat([model, encodeSuffix({ node: [], input: [], output: [], initializer: [big] })]));
-    const bytes = readFromDisk(withSuffix, file, model.length, []);
+    const bytes = readFromDisk(withSuffix, file, fs.statSync(file), []);
     expect(bytes.model.length).toBeLessThan(model.length / 4);
     const weights = bytes.externalData[0].data as FileBytes;
     expect(weights).toBeInstanceOf(FileBytes);
@@ -151,7 +151,7 @@ describe('reading weights from disk', () => {
     write('model.onnx_data', data);
     const external = externalDataFiles(decodeModel(onnx), file);
     expect(external).toEqual([{ path: 'model.onnx_data', data: path.join(dir, 'model.onnx_data'), bytes: data.length }]);
-    const bytes = readFromDisk(onnx, file, onnx.length, external);
+    const bytes = readFromDisk(onnx, file, fs.statSync(file), external);
     const { factory, created } = recording();
     const fromDisk = await logits(await checkedDiskReads(factory)(bytes));
     expect(created).toHaveLength(1);
@@ -161,7 +161,7 @@ describe('reading weights from disk', () => {
 
   it('gives the weights again in plain buffers when the runtime did not take them through FileBytes', async () => {
     const file = write('bypassed.onnx', model);
-    const bytes = readFromDisk(model, file, model.length, []);
+    const bytes = readFromDisk(model, file, fs.statSync(file), []);
     // As if the runtime had read the weights some other way: more bytes came through subarray than there are weights.
     const bypassed = { ...bytes, externalData: [{ path: bytes.externalData[0].path, data: new FileBytes(file, 1) }] };
     const { factory, created } = recording();
@@ -173,7 +173,7 @@ describe('reading weights from disk', () => {
 
   it('refuses a model file that changed while it was being loaded', async () => {
     const file = write('changing.onnx', model);
-    const bytes = readFromDisk(model, file, model.length, []);
+    const bytes = readFromDisk(model, file, fs.statSync(file), []);
     fs.utimesSync(file, new Date(), new Date(Date.now() + 60_000));
     const error = await checkedDiskReads(ortRunners('wasm', 1))(bytes).catch((e) => e);
     expect(error).toBeInstanceOf(ModelLensError);

@@ -20,15 +20,16 @@ export class FileBytes extends Uint8Array {
 
   /**
    * `file`'s bytes followed by `tail` (bytes that exist only in memory, e.g. what the engine
-   * appends to the model); `expected` is how many bytes of weights it holds.
+   * appends to the model); `expected` is how many bytes of weights it holds. `stat` is the file's
+   * when the caller read what it knows of it (default: now); a file changed since is detected.
    */
   constructor(
     readonly file: string,
     private readonly expected: number,
     private readonly tail: Uint8Array = new Uint8Array(0),
+    stat: fs.Stats = fs.statSync(file),
   ) {
     super(0);
-    const stat = fs.statSync(file);
     this.size = stat.size;
     this.modified = stat.mtimeMs;
   }
