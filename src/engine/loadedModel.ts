@@ -32,7 +32,7 @@ export interface LoadOptions {
   maxModelBytes?: number;
   /** Predictions kept per layer and position by the logit lens. */
   lensTopK?: number;
-  /** Most bytes the lens' logits may take in the runtime (default LENS_LOGITS_BYTES). */
+  /** Most bytes the lens' logits may take in all (default LENS_LOGITS_BYTES). */
   lensLogitsBytes?: number;
 }
 
@@ -49,7 +49,10 @@ const RECOMPUTE_TOLERANCE = 1e-3;
 /** How closely the lens' last row must give the model's own top probability (float32 / half). */
 const LENS_TOLERANCE = 1e-3;
 const LENS_TOLERANCE_HALF = 2e-2;
-/** Most bytes the logit lens' logits may take in the runtime (GPT-2 small: about 100 positions). */
+/**
+ * Most bytes the logit lens' logits may take in all (GPT-2 small: about 100 positions); the runtime
+ * holds one chunk's at a time (see LENS_CHUNKS), with its probabilities.
+ */
 export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
 
 /** How many positions the lens runs on at most: its float32 logits are [rows, positions, vocab]. */
@@ -201,8 +204,8 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
 
 export class LoadedModel {
   private rolloutRunner: Promise<Runner> | undefined;
-  /** The graph input of lens rows; fed even when the lens turned out unusable. */
-  private readonly lensInput: string | undefined;
+  /** The graph inputs of lens rows; fed even when the lens turned out unusable. */
+  private readonly lensInputs: string[];
 
   private constructor(
     readonly info: ModelInfo,
@@ -216,7 +219,7 @@ export class LoadedModel {
     private readonly embeddingRows: number | undefined,
     private readonly lensLogitsBytes: number,
   ) {
-    this.lensInput = plan.lens?.rowsInput;
+    this.lensInputs = plan.lens?.rowsInputs ?? [];
   }
 
   static async load(target: string, options: LoadOptions): Promise<LoadedModel> {
@@ -396,8 +399,9 @@ export class LoadedModel {
     const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const own: Tensors = {};
-    // Without the lens one row is still fed: zero-size tensors trip some head operators.
-    if (this.lensInput) own[this.lensInput] = int64s(lens ? lensRows(streams, lensFrom, ids.length) : [0]);
+    // Without the lens a row is still fed to every chunk: zero-size tensors trip some head operators.
+    const rows = lens ? lensRows(streams, lensFrom, ids.length) : [0];
+    chunked(rows, this.lensInputs.length).forEach((part, c) => (own[this.lensInputs[c]] = int64s(part)));
     const stats = plan.nextToken;
     if (stats) {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
@@ -429,7 +433,8 @@ export class LoadedModel {
       ? statsFromGraph(outputs[stats.topProbs].data as Float32Array, outputs[stats.topIds].data as Int32Array, outputs[stats.entropy].data as Float32Array, outputs[stats.targetProb].data as Float32Array, outputs[stats.above].data as Float32Array)
       : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
     const activations = collectActivations(plan, outputs);
-    const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
+    // Chunks without rows of their own ran the last one again, after every real row: dropped.
+    const lensIds = lens ? (outputs[lens.ids].data as Int32Array).subarray(0, rows.length * lens.k) : undefined;
     const pieces: Record<number, string> = {};
     for (const ids of [statistics.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
     return {
@@ -441,7 +446,7 @@ export class LoadedModel {
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
-      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
+      lens: lens && lensIds ? { ids: lensIds, probs: (outputs[lens.probs].data as Float32Array).subarray(0, lensIds.length), rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
       backend: this.info.backend,
@@ -486,6 +491,15 @@ function lensRows(streams: number, from: number, positions: number): number[] {
   const rows: number[] = [];
   for (let s = 0; s < streams; s++) for (let p = from; p < positions; p++) rows.push(s * positions + p);
   return rows;
+}
+
+/** `rows` split in order across `chunks` runs of at most ceil(rows / chunks); a run left without rows repeats the last. */
+function chunked(rows: number[], chunks: number): number[][] {
+  const size = Math.ceil(rows.length / chunks);
+  return Array.from({ length: chunks }, (_, c) => {
+    const part = rows.slice(c * size, (c + 1) * size);
+    return part.length ? part : rows.slice(-1);
+  });
 }
 
 function tensor(t: Tensors[string] | undefined, keep: number): TensorData | undefined {

@@ -67,6 +67,23 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
     expectLensEqualsLogits(analysis);
   });
 
+  it('runs the lens on the last token alone, fewer rows than the lens has chunks', async () => {
+    const last = analysis.tokens[analysis.tokens.length - 1];
+    const part = await model.analyze(TEXT, { lens: { fromChar: last.start } });
+    const full = analysis.lens!;
+    const lens = part.lens!;
+    const n = analysis.tokens.length;
+    expect(lens.from).toBe(n - 1);
+    expect(lens.ids.length).toBe(lens.rows * lens.k);
+    expect(lens.probs.length).toBe(lens.rows * lens.k);
+    for (let r = 0; r < lens.rows; r++) {
+      for (let j = 0; j < lens.k; j++) {
+        expect(lens.ids[r * lens.k + j]).toBe(full.ids[(r * n + n - 1) * full.k + j]);
+        expect(lens.probs[r * lens.k + j]).toBeCloseTo(full.probs[(r * n + n - 1) * full.k + j], 6);
+      }
+    }
+  });
+
   it('runs the lens on the tokens from a character on, with the same numbers', async () => {
     const part = await model.analyze(TEXT, { lens: { fromChar: 24 } });
     const full = analysis.lens!;

@@ -99,7 +99,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK);
     if (built.note) notes.push(built.note);
     lens = built.plan;
-    if (built.input) inputs.push(built.input);
+    if (built.inputs) inputs.push(...built.inputs);
   }
   const logitsExposure = exposer.expose(logits);
   // GatherElements and TopK's k as an input need opset 11; older graphs have the logits read instead.

@@ -38,13 +38,14 @@ export interface LayerPlan {
 
 export interface LensPlan {
   /**
-   * Graph input: int64 [rows], the rows of the stacked stream [layer + 1, pos] (flattened) to run
-   * the lens on; the engine feeds every layer at positions from..end, layer-major.
+   * Graph inputs, one per chunk, each int64 [rows ≥ 1]: rows of the stacked stream [layer + 1, pos]
+   * (flattened) to run the lens on. The engine feeds every layer at positions from..end,
+   * layer-major, split in order across the chunks.
    */
-  rowsInput: string;
+  rowsInputs: string[];
   /** How many residual streams the lens reads: the embedding, then the stream after each block. */
   streams: number;
-  /** [rows, k]: for the engine's rows, [layer + 1, n, k], row L + 1 the stream after block L. */
+  /** [rows, k]: the chunks' rows in order; for the engine's, [layer + 1, n, k], row L + 1 the stream after block L. */
   probs: string;
   ids: string;
   k: number;
