@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../src/engine/types';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult } from './rows';
 import type { OrtBackend, RowKind } from './runners';
+import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, lensPositionLimit } from '../../src/engine/loadedModel';
 import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
 import { median, quantile } from './stats';
@@ -196,7 +197,7 @@ function limits(r: Report): string[] {
         `**${m.label}: WASM memory.** Peak RSS is ${times(wasm.peakRss / m.fileBytes)} the file with Model Lens (loading alone ${times(wasm.peakRssAfterLoad / m.fileBytes)})` +
           `${plain ? `, ${times(plain.peakRss / m.fileBytes)} with onnxruntime-web alone (loading alone ${times(plain.peakRssAfterLoad / m.fileBytes)})` : ''}. ` +
           `Given a model's bytes, onnxruntime-web copies them into its WebAssembly heap, parses them there and builds the session's tensors from the parse, and a WebAssembly heap never gives memory back. ` +
-          `Model Lens gives it the graph with the weights as external data that is read from the file as each weight is copied into the heap, so the weights are held once, in the heap, and without packed copies of the MatMul weights. What remains above the process itself: the weights, and while analysing the activations — the exposed tensors in the heap and again as JavaScript arrays (the "→ host" column), the [position, vocabulary] logits with their Softmax and the statistics' temporaries, and the lens' [layer + 1, position, vocabulary] logits with their Softmax (at most ${mb(LENS_LOGITS_BYTES)} each). A WebAssembly heap keeps the high-water mark of all of them.` +
+          `Model Lens gives it the graph with the weights as external data that is read from the file as each weight is copied into the heap, so the weights are held once, in the heap, and without packed copies of the MatMul weights. What remains above the process itself: the weights, and while analysing the activations — the exposed tensors in the heap and again as JavaScript arrays (the "→ host" column), the [position, vocabulary] logits with their Softmax and the statistics' temporaries, and the lens' [layer + 1, position, vocabulary] logits with their Softmax (at most ${mb(LENS_LOGITS_BYTES)} of logits in all, run in ${LENS_CHUNKS} chunks: the heap holds one chunk's logits and probabilities at a time). A WebAssembly heap keeps the high-water mark of all of them.` +
           (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
         '',
       );
