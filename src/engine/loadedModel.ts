@@ -7,6 +7,7 @@ import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './a
 import { ModelLensError } from './errors';
 import { buildFeeds, int64s } from './inputs';
 import { instrument } from './instrument/instrument';
+import { LENS_CHUNKS } from './instrument/lens';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
@@ -50,8 +51,9 @@ const RECOMPUTE_TOLERANCE = 1e-3;
 const LENS_TOLERANCE = 1e-3;
 const LENS_TOLERANCE_HALF = 2e-2;
 /**
- * Most bytes the logit lens' logits may take in all (GPT-2 small: about 100 positions); the runtime
- * holds one chunk's at a time (see LENS_CHUNKS), with its probabilities.
+ * Most bytes the logit lens' logits may take in all (GPT-2 small: about 100 positions); on
+ * WebAssembly and WebGPU the runtime holds one chunk's at a time (see LENS_CHUNKS), with its
+ * probabilities.
  */
 export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
 
@@ -179,7 +181,9 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   }
   const external = externalDataFiles(model, files.onnx);
   checkSize(fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
-  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? 10);
+  // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
+  const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
+  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? 10, lensChunks);
   const forRunners = (bytes: Uint8Array): SessionBytes => {
     const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
     return {

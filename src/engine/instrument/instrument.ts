@@ -76,7 +76,8 @@ function attentionOnlyLayers(index: GraphIndex, exposer: Exposer): LayerPlan[] {
   return layers;
 }
 
-export function instrument(index: GraphIndex, file: string, tokenizerVocab: number, lensTopK: number): Instrumented {
+/** `lensChunks`: how many chunks the lens' rows run in (see LENS_CHUNKS). */
+export function instrument(index: GraphIndex, file: string, tokenizerVocab: number, lensTopK: number, lensChunks: number): Instrumented {
   const em = new Emitter(index.opset);
   const exposer = new Exposer(index, em);
   const logits = findLogits(index, file, tokenizerVocab);
@@ -96,7 +97,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
     embedding = exposer.expose(stream.embedding);
     const residuals = [stream.embedding, ...after];
-    const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK);
+    const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK, lensChunks);
     if (built.note) notes.push(built.note);
     lens = built.plan;
     if (built.inputs) inputs.push(...built.inputs);

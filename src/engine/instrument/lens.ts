@@ -14,9 +14,12 @@ import { SKIP_NORMS, type ResidualStep } from './residual';
 /** Graph inputs of the lens' rows, one per chunk: LENS_ROWS_INPUT_0, _1, ... */
 export const LENS_ROWS_INPUT = 'modellens_lens_rows';
 /**
- * The rows run in this many chunks, one after the other, each with its own copy of the head: the
- * runtime then holds one chunk's [rows, vocabulary] logits and probabilities at a time, not all of
- * them. Each chunk runs at least one row, so without the lens the head runs on this many rows.
+ * Where memory is what limits (a WebAssembly or WebGPU heap), the rows run in this many chunks,
+ * one after the other, each with its own copy of the head: the runtime then holds one chunk's
+ * [rows, vocabulary] logits and probabilities at a time, not all of them. Each chunk runs at least
+ * one row, and a copy of the head reads the whole unembedding however few its rows, so without the
+ * lens each chunk costs a pass over it (GPT-2 small: ~6 ms each on native ONNX Runtime, within noise
+ * on WebAssembly), which is why native runs the lens in one chunk.
  */
 export const LENS_CHUNKS = 4;
 
@@ -66,7 +69,7 @@ function copyHead(index: GraphIndex, exposer: Exposer, rows: string, last: Resid
  * Builds the lens over `stream` (the residual tensors R_0..R_L, each [1, pos, d_model]) given the
  * last write to the stream and the logits it leads to.
  */
-export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[], last: ResidualStep, logits: string, k: number): LensResult {
+export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[], last: ResidualStep, logits: string, k: number, chunks: number): LensResult {
   const em = exposer.em;
   const mark = em.mark();
   const type = index.elemType(logits) ?? DataType.FLOAT;
@@ -75,7 +78,7 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
   const inputs: ValueInfo[] = [];
   const values: string[] = [];
   const indices: string[] = [];
-  for (let chunk = 0; chunk < LENS_CHUNKS; chunk++) {
+  for (let chunk = 0; chunk < chunks; chunk++) {
     const rowsInput = `${LENS_ROWS_INPUT}_${chunk}`;
     inputs.push({ name: rowsInput, elemType: DataType.INT64, shape: [`lens_rows_${chunk}`] });
     // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
