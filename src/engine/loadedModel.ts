@@ -196,6 +196,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     inputs: [...index.inputs.values(), ...suffix.input],
     modelInputs: index.inputs.size,
     instrumented: forRunners(file.append(encodeSuffix(suffix))),
+    // Made now, while the bytes are in memory, though needed only if the instrumented copy fails.
     plain: forRunners(bytes),
     fileBytes,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),

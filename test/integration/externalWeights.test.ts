@@ -11,7 +11,7 @@ import { ModelLensError } from '../../src/engine/errors';
 import { MIN_EXTERNAL_BYTES, moveWeightsOut } from '../../src/engine/onnx/externalWeights';
 import { FileBytes } from '../../src/engine/onnx/fileBytes';
 import { DataType, decodeModel, encodeSuffix, type TensorProto } from '../../src/engine/onnx/model';
-import type { ModelBytes, Runner, RunnerFactory, Tensors } from '../../src/engine/runner';
+import type { ModelBytes, Runner, RunnerFactory } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
 import { checkedDiskReads, externalDataFiles, readFromDisk } from '../../src/engine/sessionBytes';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
@@ -20,6 +20,15 @@ const LOCATION = 'weights.bin';
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.length).indexOf(Buffer.from(needle)) >= 0;
+}
+
+/** The logits a runner computes for a fixed input (as a plain array, with their dims); the runner is released. */
+async function logitsOf(runner: Runner): Promise<{ dims: number[]; values: number[] }> {
+  const ids = [1, 5, 9, 2, 33, 17, 4];
+  const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
+  const out = (await runner.run({ input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) }, ['logits'])).logits;
+  await runner.release();
+  return { dims: out.dims, values: Array.from(out.data as Float32Array) };
 }
 
 /** Where an external tensor's bytes are, read from its external_data entries. */
@@ -83,18 +92,9 @@ describe('moving weights out of a model', () => {
 
   it('gives ONNX Runtime a model that computes exactly the same logits', async () => {
     const wasm = ortRunners('wasm', 1);
-    const ids = [1, 5, 9, 2, 33, 17, 4];
-    const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
-    const feeds = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
-    const logits = async (runner: Awaited<ReturnType<typeof wasm>>) => {
-      const out = (await runner.run(feeds, ['logits'])).logits;
-      await runner.release();
-      return out;
-    };
-    const inline = await logits(await wasm({ model, externalData: [] }));
-    const outside = await logits(await wasm({ model: moveWeightsOut(model, LOCATION)!.graph, externalData: [{ path: LOCATION, data: model }] }));
-    expect(outside.dims).toEqual(inline.dims);
-    expect(Array.from(outside.data as Float32Array)).toEqual(Array.from(inline.data as Float32Array));
+    const inline = await logitsOf(await wasm({ model, externalData: [] }));
+    const outside = await logitsOf(await wasm({ model: moveWeightsOut(model, LOCATION)!.graph, externalData: [{ path: LOCATION, data: model }] }));
+    expect(outside).toEqual(inline);
   });
 });
 
@@ -102,14 +102,7 @@ describe('reading weights from disk', () => {
   const model = buildDecoder({ attention: 'unfused', seed: 4 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lens-disk-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const ids = [3, 8, 1, 40, 2, 9];
-  const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
-  const feeds: Tensors = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
-  const logits = async (runner: Runner) => {
-    const out = Array.from((await runner.run(feeds, ['logits'])).logits.data as Float32Array);
-    await runner.release();
-    return out;
-  };
+  const inline = async () => logitsOf(await ortRunners('wasm', 1)({ model, externalData: [] }));
   const write = (name: string, bytes: Uint8Array) => {
     const file = path.join(dir, name);
     fs.writeFileSync(file, bytes);
@@ -139,10 +132,10 @@ describe('reading weights from disk', () => {
     expect(Array.from(weights.subarray(model.length - 4, model.length + 8))).toEqual(Array.from(withSuffix.subarray(model.length - 4, model.length + 8)));
 
     const { factory, created } = recording();
-    const fromDisk = await logits(await checkedDiskReads(factory)(bytes));
+    const fromDisk = await logitsOf(await checkedDiskReads(factory)(bytes));
     expect(created).toHaveLength(1);
     expect(weights.tookWeights()).toBe(true);
-    expect(fromDisk).toEqual(await logits(await ortRunners('wasm', 1)({ model, externalData: [] })));
+    expect(fromDisk).toEqual(await inline());
   });
 
   it('reads external data files the same way', async () => {
@@ -153,10 +146,10 @@ describe('reading weights from disk', () => {
     expect(external).toEqual([{ path: 'model.onnx_data', data: path.join(dir, 'model.onnx_data'), bytes: data.length }]);
     const bytes = readFromDisk(onnx, file, fs.statSync(file), external);
     const { factory, created } = recording();
-    const fromDisk = await logits(await checkedDiskReads(factory)(bytes));
+    const fromDisk = await logitsOf(await checkedDiskReads(factory)(bytes));
     expect(created).toHaveLength(1);
     expect((bytes.externalData[0].data as FileBytes).tookWeights()).toBe(true);
-    expect(fromDisk).toEqual(await logits(await ortRunners('wasm', 1)({ model, externalData: [] })));
+    expect(fromDisk).toEqual(await inline());
   });
 
   it('gives the weights again in plain buffers when the runtime did not take them through FileBytes', async () => {
@@ -165,10 +158,10 @@ describe('reading weights from disk', () => {
     // As if the runtime had read the weights some other way: more bytes came through subarray than there are weights.
     const bypassed = { ...bytes, externalData: [{ path: bytes.externalData[0].path, data: new FileBytes(file, 1) }] };
     const { factory, created } = recording();
-    const result = await logits(await checkedDiskReads(factory)(bypassed));
+    const result = await logitsOf(await checkedDiskReads(factory)(bypassed));
     expect(created).toHaveLength(2);
     expect(created[1].externalData[0].data).not.toBeInstanceOf(FileBytes);
-    expect(result).toEqual(await logits(await ortRunners('wasm', 1)({ model, externalData: [] })));
+    expect(result).toEqual(await inline());
   });
 
   it('refuses a model file that changed while it was being loaded', async () => {
