@@ -5,8 +5,8 @@
 // to run are fed, not fixed, so an analysis without the lens pays for a row per chunk (below),
 // not a row per layer and position.
 import type { GraphIndex } from '../onnx/graph';
-import { makeNode } from '../onnx/emit';
-import { copyAttribute, DataType, type ValueInfo } from '../onnx/model';
+import { makeNode, type Emitter } from '../onnx/emit';
+import { copyAttribute, DataType, type NodeProto, type ValueInfo } from '../onnx/model';
 import type { Exposer } from './exposer';
 import type { LensPlan } from './plan';
 import { SKIP_NORMS, type ResidualStep } from './residual';
@@ -18,8 +18,8 @@ export const LENS_ROWS_INPUT = 'modellens_lens_rows';
  * one after the other, each with its own copy of the head: the runtime then holds one chunk's
  * [rows, vocabulary] logits and probabilities at a time, not all of them. Each chunk runs at least
  * one row, and a copy of the head reads the whole unembedding however few its rows, so without the
- * lens each chunk costs a pass over it (GPT-2 small: ~6 ms each on native ONNX Runtime, within noise
- * on WebAssembly), which is why native runs the lens in one chunk.
+ * lens each chunk costs a pass over it (GPT-2 small, measured: ~6 ms each on native ONNX Runtime,
+ * 10–15 ms for the three extra on WebAssembly), which is why native runs the lens in one chunk.
  */
 export const LENS_CHUNKS = 4;
 
@@ -29,11 +29,28 @@ export interface LensResult {
   note?: string;
 }
 
-/** The head copied onto `rows` ([1, rows, d_model]): its logits, or why it cannot be replayed. */
-function copyHead(index: GraphIndex, exposer: Exposer, rows: string, last: ResidualStep, logits: string): { logits?: string; note?: string } {
-  const em = exposer.em;
+/** The model's head: the nodes from the last write to the residual stream to the logits. */
+interface Head {
+  start: string;
+  nodes: NodeProto[];
+}
+
+/** The head that leads from `last` to `logits`, or why it cannot be replayed on other rows. */
+function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head | { note: string } {
+  const start = last.kind === 'skipNorm' ? last.node.output[0] : last.out!;
+  const nodes = index.nodesBetween(start, logits);
+  if (nodes.some((node) => SKIP_NORMS.has(node.opType) && node.domain === 'com.microsoft')) {
+    return { note: 'the logit lens is unavailable: the model head contains another residual add' };
+  }
+  if (start !== logits && !nodes.some((node) => node.output.includes(logits))) {
+    return { note: 'the logit lens is unavailable: the logits could not be traced back to the residual stream' };
+  }
+  return { start, nodes };
+}
+
+/** A copy of the head on `rows` ([1, rows, d_model]), sharing its weights: its logits. */
+function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, logits: string): string {
   const renamed = new Map<string, string>();
-  let headStart: string;
   if (last.kind === 'skipNorm') {
     // The final norm is fused with the last residual add: normalize the stream itself,
     // with a zero skip and no bias (the stream already includes both).
@@ -43,14 +60,11 @@ function copyHead(index: GraphIndex, exposer: Exposer, rows: string, last: Resid
     const inputs = last.node.opType === 'SkipLayerNormalization' ? [rows, zeros, gamma, beta ?? ''] : [rows, zeros, gamma];
     em.nodes.push(makeNode(last.node.opType, inputs, [normalized], {}, last.node.domain));
     em.nodes[em.nodes.length - 1].attribute = last.node.attribute.map(copyAttribute);
-    renamed.set(last.node.output[0], normalized);
-    headStart = last.node.output[0];
+    renamed.set(head.start, normalized);
   } else {
-    renamed.set(last.out!, rows);
-    headStart = last.out!;
+    renamed.set(head.start, rows);
   }
-  for (const node of index.nodesBetween(headStart, logits)) {
-    if (SKIP_NORMS.has(node.opType) && node.domain === 'com.microsoft') return { note: 'the logit lens is unavailable: the model head contains another residual add' };
+  for (const node of head.nodes) {
     const outputs = node.output.map((o) => {
       if (!o) return '';
       const fresh = em.fresh('lens');
@@ -61,8 +75,7 @@ function copyHead(index: GraphIndex, exposer: Exposer, rows: string, last: Resid
     copy.attribute = node.attribute.map(copyAttribute);
     em.nodes.push(copy);
   }
-  const copied = renamed.get(logits);
-  return copied ? { logits: copied } : { note: 'the logit lens is unavailable: the logits could not be traced back to the residual stream' };
+  return renamed.get(logits)!;
 }
 
 /**
@@ -70,8 +83,9 @@ function copyHead(index: GraphIndex, exposer: Exposer, rows: string, last: Resid
  * last write to the stream and the logits it leads to.
  */
 export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[], last: ResidualStep, logits: string, k: number, chunks: number): LensResult {
+  const head = findHead(index, last, logits);
+  if ('note' in head) return { note: head.note };
   const em = exposer.em;
-  const mark = em.mark();
   const type = index.elemType(logits) ?? DataType.FLOAT;
   const stacked = em.op1('Concat', stream, { axis: 0 }); // [layer + 1, pos, d_model]
   const flat = em.reshape(stacked, em.shapeOf([-1, em.dim(stacked, 2)])); // [(layer + 1) · pos, d_model]
@@ -83,11 +97,7 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
     inputs.push({ name: rowsInput, elemType: DataType.INT64, shape: [`lens_rows_${chunk}`] });
     // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
     const rows = em.unsqueeze(em.op1('Gather', [flat, rowsInput], { axis: 0 }), [0]); // [1, rows, d_model]
-    const { logits: lensLogits, note } = copyHead(index, exposer, rows, last, logits);
-    if (!lensLogits) {
-      em.rollback(mark);
-      return { note };
-    }
+    const lensLogits = copyHead(em, head, rows, last, logits);
     // Whatever the head did with batch and position axes, its rows are the fed rows in order.
     const shaped = em.reshape(lensLogits, em.shapeOf([-1, em.dim(lensLogits, -1)])); // [rows, vocab]
     const probs = em.op1('Softmax', [shaped], { axis: -1 });
