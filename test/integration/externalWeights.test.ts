@@ -130,6 +130,7 @@ describe('reading weights from disk', () => {
     expect(weights).toBeInstanceOf(FileBytes);
     expect(weights.byteLength).toBe(withSuffix.length);
     expect(Array.from(weights.subarray(model.length - 4, model.length + 8))).toEqual(Array.from(withSuffix.subarray(model.length - 4, model.length + 8)));
+    expect(Array.from(weights.slice(model.length - 4, model.length + 8))).toEqual(Array.from(withSuffix.subarray(model.length - 4, model.length + 8)));
 
     const { factory, created } = recording();
     const fromDisk = await logitsOf(await checkedDiskReads(factory)(bytes));

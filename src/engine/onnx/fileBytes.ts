@@ -51,6 +51,11 @@ export class FileBytes extends Uint8Array {
     return out;
   }
 
+  /** The same bytes as subarray: a copy read from disk, so that slicing never yields an empty array. */
+  override slice(begin = 0, end = this.byteLength): Uint8Array<ArrayBuffer> {
+    return this.subarray(begin, end);
+  }
+
   resetCount(): void {
     this.served = 0;
   }
