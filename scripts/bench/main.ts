@@ -23,7 +23,7 @@ const WORKER = path.join(WORK, 'worker.js');
 const TORCH_SCRIPT = path.join(ROOT, 'scripts', 'bench', 'torch_row.py');
 /** Threads everywhere: what the extension picks by default on this machine (cores, at most 4). */
 const THREADS = Math.max(1, Math.min(4, os.availableParallelism()));
-const KINDS: RowKind[] = ['plain', 'full', 'nolens', 'rollout'];
+const KINDS: RowKind[] = ['plain', 'pluslens', 'full', 'nolens', 'rollout'];
 
 interface Config {
   quick: boolean;
@@ -90,6 +90,7 @@ function positionsOf(folder: string, spec?: BenchModelSpec): number {
 
 const ROW_LABELS: Record<RowKind, (backend: OrtBackend) => string> = {
   plain: (b) => (b === 'wasm' ? 'onnxruntime-web (WASM), uninstrumented' : 'onnxruntime-node (native), uninstrumented'),
+  pluslens: (b) => `uninstrumented, then a plain head on the lens' rows, ${b === 'wasm' ? 'WASM' : 'native'}`,
   full: (b) => `Model Lens full analysis, ${b === 'wasm' ? 'WASM' : 'native'}`,
   nolens: (b) => `Model Lens without the lens, ${b === 'wasm' ? 'WASM' : 'native'}`,
   rollout: (b) => `Model Lens full + rollout, ${b === 'wasm' ? 'WASM' : 'native'}`,
@@ -112,6 +113,11 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
     }
     for (const kind of KINDS) {
       const row: RowResult = { label: ROW_LABELS[kind](backend), loadMs: [] };
+      // A baseline of the rounds only: its session is the plain row's, and its head is small.
+      if (kind === 'pluslens') {
+        b.rows[kind] = { ...row, timingOnly: true };
+        continue;
+      }
       try {
         const f = await nodeChild<FootprintResult>('footprint', { ...base, kind }, `${backend} ${kind}: load, peak RSS, bytes`);
         row.footprint = f;

@@ -3,8 +3,10 @@
 // MatMul/Softmax attention as torch.onnx exports it, and a small byte-level BPE tokenizer.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Emitter } from '../../src/engine/onnx/emit';
+import { DataType, encodeModel } from '../../src/engine/onnx/model';
 import { byteLevelAlphabet } from '../../src/engine/offsets';
-import { buildDecoder } from '../../test/helpers/decoderBuilder';
+import { buildDecoder, random } from '../../test/helpers/decoderBuilder';
 import { byteLevelBpe } from '../../test/helpers/tokenizers';
 import { codeText } from './text';
 
@@ -126,4 +128,40 @@ export function ensureModel(root: string, spec: BenchModelSpec, repo: string): b
   }
   fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_layer: spec.layers, n_head: spec.heads, n_embd: spec.dModel, n_inner: spec.dMlp, vocab_size: spec.vocab, n_positions: spec.positions }));
   return fresh;
+}
+
+/** The input of `headModel`: [1, rows, d_model] rows of a residual stream. */
+export const HEAD_INPUT = 'rows';
+
+/**
+ * A GPT-2 language-model head on its own, as the logit lens runs it: final LayerNorm, unembedding,
+ * Softmax and TopK over [1, rows, d_model] (random weights: it times the arithmetic the lens
+ * cannot do without, outside the engine).
+ */
+export function headModel(dModel: number, vocab: number, k: number): { bytes: Uint8Array; output: string } {
+  const em = new Emitter(17, 'head/');
+  const rand = random(11);
+  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+  const norm = em.op1('LayerNormalization', [HEAD_INPUT, em.constant(DataType.FLOAT, [dModel], values(dModel, 1)), em.constant(DataType.FLOAT, [dModel], values(dModel, 0.1))], { axis: -1, epsilon: { float: 1e-5 } });
+  const logits = em.op1('MatMul', [norm, em.constant(DataType.FLOAT, [dModel, vocab], values(dModel * vocab, 1 / Math.sqrt(dModel)))]); // [1, rows, vocab]
+  const probs = em.op1('Softmax', [em.reshape(logits, em.ints([-1, vocab]))], { axis: -1 }); // [rows, vocab]
+  const [top, ids] = em.op('TopK', [probs, em.ints([k])], { axis: -1 }, 2); // [rows, k]
+  const bytes = encodeModel({
+    irVersion: 8,
+    producerName: 'model-lens-bench',
+    producerVersion: '1',
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'head',
+      node: em.nodes,
+      initializer: em.initializers,
+      input: [{ name: HEAD_INPUT, elemType: DataType.FLOAT, shape: [1, 'rows', dModel] }],
+      output: [
+        { name: top, elemType: DataType.FLOAT },
+        { name: ids, elemType: DataType.INT64 },
+      ],
+      valueInfo: [],
+    },
+  });
+  return { bytes, output: top };
 }

@@ -5,7 +5,7 @@ import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult } from './rows';
 import type { OrtBackend, RowKind } from './runners';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
-import { LENS_LOGITS_BYTES, lensPositionLimit } from '../../src/engine/loadedModel';
+import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
 import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
 import { median, quantile } from './stats';
 
@@ -16,6 +16,8 @@ export interface RowResult {
   /** PyTorch row: timed runs per size (it is not part of the rounds). */
   torchTimes?: Record<number, number[]>;
   torchVersion?: string;
+  /** Timed in the rounds only: no load time or footprint of its own. */
+  timingOnly?: boolean;
 }
 
 export interface BackendResults {
@@ -75,7 +77,7 @@ function timeCell(t: { ms: number[]; error?: string } | undefined): string {
   return ms(median(t.ms));
 }
 
-function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: 'ratio' | 'forwardRatio' = 'ratio'): number {
+function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: 'ratio' | 'forwardRatio' | 'overPlusLens' = 'ratio'): number {
   const t = m.backends[backend]?.rounds?.[kind]?.[n];
   return t && t[field].length ? median(t[field]) : NaN;
 }
@@ -106,12 +108,12 @@ function modelSection(r: Report, m: ModelResults): string[] {
     const f = row.footprint;
     const load = row.loadMs.length ? ms(median(row.loadMs)) : '—';
     const bytes = f && Object.values(f.sizes).some((s) => s.bytes !== undefined) ? m.sizes.map((n) => (f.sizes[n]?.bytes !== undefined ? mb(f.sizes[n].bytes!) : f.sizes[n]?.error ? shortError(f.sizes[n].error!) : '—')).join(' / ') : '—';
-    out.push(`| ${row.label} | ${load} | ${cells.join(' | ')} | ${f ? mb(f.peakRss) : 'failed'} | ${bytes} |`);
+    out.push(`| ${row.label} | ${load} | ${cells.join(' | ')} | ${f ? mb(f.peakRss) : row.timingOnly ? '—' : 'failed'} | ${bytes} |`);
   };
   for (const backend of BACKENDS) {
     const b = m.backends[backend];
     if (!b) continue;
-    for (const kind of ['plain', 'full', 'nolens', 'rollout'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
+    for (const kind of ['plain', 'pluslens', 'full', 'nolens', 'rollout'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
   }
   if (m.torch) rowLine({ ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` }, m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')));
   out.push(`| Model Lens full analysis, WebGPU | not measured | ${m.sizes.map(() => 'not measured').join(' | ')} | not measured | — |`);
@@ -127,6 +129,8 @@ function modelSection(r: Report, m: ModelResults): string[] {
     const full = m.sizes.map((n) => ratioOf(m, backend, 'full', n));
     const cells = full.map((x, i) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : timeCell(timing(m, backend, 'full', m.sizes[i]))));
     out.push(`| Model Lens full / uninstrumented, ${name} | ${cells.join(' | ')} | ≤ ${target}× |`);
+    const overPlus = m.sizes.map((n) => ratioOf(m, backend, 'full', n, 'overPlusLens'));
+    out.push(`| Model Lens full / (uninstrumented + a plain head on the lens' rows), ${name} | ${overPlus.map((x) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : '—')).join(' | ')} | ≤ ${target}× |`);
     out.push(`| … of which the runtime's forward pass, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'full', n, 'forwardRatio'))).join(' | ')} | |`);
     out.push(`| Model Lens without the lens / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'nolens', n))).join(' | ')} | |`);
     out.push(`| Model Lens full + rollout / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'rollout', n))).join(' | ')} | |`);
@@ -162,6 +166,19 @@ function largestRun(m: ModelResults, backend: OrtBackend, kind: RowKind): number
   return [...m.sizes].reverse().find((n) => (timing(m, backend, kind, n)?.ms.length ?? 0) > 0);
 }
 
+/**
+ * What no WebAssembly analysis of the largest size can go below: the process with a tiny model,
+ * the weights once, and the exposed tensors twice — ONNX Runtime keeps every graph output in the
+ * heap until the run ends, fetched or not, and copies the fetched ones out to JavaScript.
+ */
+function floor(r: Report, m: ModelResults, f: FootprintResult): string {
+  const base = r.baseline?.peakRss.wasm;
+  const n = [...m.sizes].reverse().find((size) => f.sizes[size]?.bytes !== undefined);
+  if (!base || n === undefined) return '';
+  const least = base + m.fileBytes + 2 * f.sizes[n].bytes!;
+  return ` Of these, three cannot be avoided: the process (${mb(base)} with a ${mb(r.baseline!.fileBytes)} model), the weights, and the exposed tensors twice — ONNX Runtime keeps every graph output in its heap until the run ends and copies the fetched ones out to JavaScript. At ${n} tokens that alone is ${mb(least)}, ${times(least / m.fileBytes)} the file.`;
+}
+
 /** Honest notes on every target missed, with this run's numbers. */
 function limits(r: Report): string[] {
   const out: string[] = [];
@@ -183,7 +200,7 @@ function limits(r: Report): string[] {
       out.push(
         `**${m.label}: full analysis vs the uninstrumented forward.** Measured: ${parts.join('; ')}. Where it goes:`,
         '',
-        `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs. The engine keeps those logits within ${mb(LENS_LOGITS_BYTES)} by running the lens on the last ${lensPositionLimit(info.layers + 1, info.vocab)} positions at most (the analysis says from where), which is why a long text's ratio can be lower than a shorter one's; the extension asks for the lens only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
+        `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs: against the uninstrumented forward followed by a plain head on the same rows (the lens' arithmetic alone) the full analysis takes ${backends.map((b) => `${times(ratioOf(m, b, 'full', n, 'overPlusLens'))} on ${BACKEND_NAMES[b]}`).join(' and ')} at ${n} tokens. The engine keeps those logits within ${mb(LENS_LOGITS_BYTES)} by running the lens on the last ${lensPositionLimit(info.layers + 1, info.vocab)} positions at most (the analysis says from where), which is why a long text's ratio can be lower than a shorter one's; the extension asks for the lens only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
         '- **Exposing** every head\'s pattern and Q/K/V/z, the residual stream and the MLP activations costs the forward-pass ratio without the lens above: each exposed tensor becomes a graph output, which ONNX Runtime must keep (no fusing away or reusing the node that makes it) and copy out.',
         '- **Outside the runtime** (end-to-end minus the worker\'s forward): tokenizing, reordering Q/K/V/z into [position, head, d_head] where the graph holds them only head-major (not GPT-2-style exports, whose [position, head, d_head] form is exposed as it is), the readable text of every predicted id, and posting the result to the host (the next-token statistics are computed in the graph). For a small model this fixed cost is most of the analysis.',
         '',
@@ -198,6 +215,7 @@ function limits(r: Report): string[] {
           `${plain ? `, ${times(plain.peakRss / m.fileBytes)} with onnxruntime-web alone (loading alone ${times(plain.peakRssAfterLoad / m.fileBytes)})` : ''}. ` +
           `Given a model's bytes, onnxruntime-web copies them into its WebAssembly heap, parses them there and builds the session's tensors from the parse, and a WebAssembly heap never gives memory back. ` +
           `Model Lens gives it the graph with the weights as external data that is read from the file as each weight is copied into the heap, so the weights are held once, in the heap, and without packed copies of the MatMul weights. What remains above the process itself: the weights, and while analysing the activations — the exposed tensors in the heap and again as JavaScript arrays (the "→ host" column), the [position, vocabulary] logits with their Softmax and the statistics' temporaries, and the lens' [layer + 1, position, vocabulary] logits with their Softmax (at most ${mb(LENS_LOGITS_BYTES)} of logits in all, run in ${LENS_CHUNKS} chunks on WebAssembly: the heap holds one chunk's logits and probabilities at a time). A WebAssembly heap keeps the high-water mark of all of them.` +
+          floor(r, m, wasm) +
           (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
         '',
       );
@@ -238,24 +256,24 @@ function editorSection(r: Report): string[] {
 /** The targets of the issue, each measured on every model, at the top of the page. */
 function summary(r: Report): string[] {
   const out = ['## Targets', '', '| Target | Model | Measured | Met |', '|:--|:--|:--|:-:|'];
-  const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind) =>
-    `${m.sizes.map((n) => (Number.isFinite(ratioOf(m, b, kind, n)) ? times(ratioOf(m, b, kind, n)) : timeCell(timing(m, b, kind, n)))).join(' / ')} at ${m.sizes.join(' / ')}`;
-  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number) => mark(m.sizes.every((n) => ratioOf(m, b, kind, n) <= target));
+  type Field = 'ratio' | 'overPlusLens';
+  const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind, field: Field = 'ratio') =>
+    `${m.sizes.map((n) => (Number.isFinite(ratioOf(m, b, kind, n, field)) ? times(ratioOf(m, b, kind, n, field)) : timeCell(timing(m, b, kind, n)))).join(' / ')} at ${m.sizes.join(' / ')}`;
+  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number, field: Field = 'ratio') => mark(m.sizes.every((n) => ratioOf(m, b, kind, n, field) <= target));
   for (const m of r.models) {
-    if (m.backends.wasm) {
-      out.push(`| Full analysis ≤ ${TARGETS.fullOverPlainWasm}× the uninstrumented forward, WASM | ${m.label} | ${perSize(m, 'wasm', 'full')} tokens | ${met(m, 'wasm', 'full', TARGETS.fullOverPlainWasm)} |`);
-      out.push(`| … the same without the lens (for comparison) | ${m.label} | ${perSize(m, 'wasm', 'nolens')} tokens | ${met(m, 'wasm', 'nolens', TARGETS.fullOverPlainWasm)} |`);
-    }
-    if (m.backends.native) {
-      out.push(`| Full analysis on native ≤ ${TARGETS.fullOverPlainNative}× plain onnxruntime-node | ${m.label} | ${perSize(m, 'native', 'full')} tokens | ${met(m, 'native', 'full', TARGETS.fullOverPlainNative)} |`);
-      out.push(`| … the same without the lens (for comparison) | ${m.label} | ${perSize(m, 'native', 'nolens')} tokens | ${met(m, 'native', 'nolens', TARGETS.fullOverPlainNative)} |`);
+    for (const b of BACKENDS.filter((b) => m.backends[b])) {
+      const target = b === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative;
+      const name = BACKEND_NAMES[b];
+      out.push(`| Full analysis ≤ ${target}× the uninstrumented forward, ${name} (as the issue put it) | ${m.label} | ${perSize(m, b, 'full')} tokens | ${met(m, b, 'full', target)} |`);
+      out.push(`| Full analysis ≤ ${target}× the uninstrumented forward plus a plain head on the lens' rows (the lens' own arithmetic, see below), ${name} | ${m.label} | ${perSize(m, b, 'full', 'overPlusLens')} tokens | ${met(m, b, 'full', target, 'overPlusLens')} |`);
+      out.push(`| Analysis without the lens ≤ ${target}× the uninstrumented forward, ${name} | ${m.label} | ${perSize(m, b, 'nolens')} tokens | ${met(m, b, 'nolens', target)} |`);
     }
     const f = m.backends.wasm?.rows.full?.footprint;
     const base = r.baseline?.peakRss.wasm;
     const aboveBase = base ? `; ${times((f!.peakRss - base) / m.fileBytes)} above the ${mb(base)} it takes with a ${mb(r.baseline!.fileBytes)} model` : '';
     if (f) out.push(`| Peak RSS ≤ ${TARGETS.wasmRssOverFile}× the model file, WASM (Model Lens full analysis) | ${m.label} | ${times(f.peakRss / m.fileBytes)} (${mb(f.peakRss)} for ${mb(m.fileBytes)}${aboveBase}) | ${mark(f.peakRss / m.fileBytes <= TARGETS.wasmRssOverFile)} |`);
   }
-  out.push('', 'Each ratio is the median, over rounds, of Model Lens\' time / the uninstrumented time in the same round (see below).', '');
+  out.push('', 'Each ratio is the median, over rounds, of Model Lens\' time / the baseline\'s time in the same round (see below).', '');
   return out;
 }
 
@@ -276,8 +294,9 @@ export function renderReport(r: Report): string {
     ...summary(r),
     '## How it is measured',
     '',
-    `- **Forward times** are medians of ${r.runs} timed runs after ${r.warmup} warm-up run per size. All rows of one backend run in one process, in rounds (uninstrumented, full, without the lens, with rollout), the order rotating each round, so a noisy neighbour slows them alike; each **ratio** is taken within a round and the median over rounds reported.`,
+    `- **Forward times** are medians of ${r.runs} timed runs after ${r.warmup} warm-up run per size. All rows of one backend run in one process, in rounds (uninstrumented, uninstrumented with a plain head on the lens' rows, full, without the lens, with rollout), the order rotating each round, so a noisy neighbour slows them alike; each **ratio** is taken within a round and the median over rounds reported.`,
     '- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine\'s session options (threads, optimisation level) but ONNX Runtime\'s default weight packing, which the engine turns off on WASM to save heap (about 5% of speed, counted in the ratios), and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.',
+    `- **Uninstrumented, then a plain head on the lens' rows** times the uninstrumented forward and then a second plain session: a GPT-2 language-model head alone (final LayerNorm, unembedding, Softmax, TopK-${LENS_TOP_K}; random weights of the model's width and vocabulary) on as many rows as the full analysis runs its logit lens on — every residual stream (layers + 1) at the last positions that fit the lens' memory budget. That is the arithmetic a logit lens cannot do without (exact top-k probabilities need every logit), done by ONNX Runtime with nothing around it, so Model Lens full / this row is what the engine adds to it.`,
     '- **Model Lens** rows are `EngineClient.analyze` as the extension calls it: request posted to the worker, tokenizing, the instrumented forward, token statistics, and the result transferred back; the time is the whole call. "Full analysis" is `{ attention: true, activations: true, lens: true }` (every head\'s pattern and Q/K/V/z, residual stream, MLP activations, logit-lens top-10 at every position that fits its memory budget, see below). Each text tokenizes to exactly the stated number of tokens.',
     `- **Session load** is a fresh process loading the model (file read, and for Model Lens starting the worker, instrumenting the graph and the post-load check), median of ${r.loads}. **Peak RSS** is \`VmHWM\` of a process that loaded the model and ran each size once (the worker is a thread of it), **→ host** the bytes of the ArrayBuffers the worker transfers per analysis. MB and GB are 10⁶ and 10⁹ bytes.`,
     '- **WebGPU** runs in a VS Code webview (Chromium), not in Node, and needs a GPU; this machine has none (the software adapter SwiftShader serves the correctness tests only), so its row says "not measured".',

@@ -2,11 +2,12 @@
 // (VmHWM: the host thread and the engine worker together) belongs to what it ran alone.
 //  - footprint: load once, one run per size: load time, peak RSS, bytes moved to the host.
 //  - load: load only, for more load-time samples.
-//  - rounds: every row of one backend in one process, in rounds (plain, full, ...), the order
-//    rotating each round, so a noisy neighbour slows all rows alike; ratios are taken within
-//    each round and their median reported.
+//  - rounds: every row of one backend in one process, in rounds (plain, pluslens, full, ...), the
+//    order rotating each round, so a noisy neighbour slows all rows alike; ratios are taken
+//    within each round and their median reported.
+import { LENS_TOP_K } from '../../src/engine/loadedModel';
 import type { ModelInfo } from '../../src/engine/types';
-import { LensRunner, PlainRunner, type Inputs, type OrtBackend, type RowKind, type Runner, type RunResult } from './runners';
+import { LensRunner, PLAIN_KINDS, PlainRunner, type Inputs, type OrtBackend, type RowKind, type Runner, type RunResult } from './runners';
 import { peakRssBytes } from './stats';
 
 export interface RowSpec {
@@ -40,6 +41,8 @@ export interface SizeTimings {
   ratio: number[];
   /** Per round: the runtime's forward inside the worker / the plain row's time. */
   forwardRatio: number[];
+  /** Per round: this row's time / the pluslens row's time (the uninstrumented forward and the lens' head arithmetic). */
+  overPlusLens: number[];
   error?: string;
 }
 
@@ -47,7 +50,7 @@ export type RoundsResult = Record<string, Record<number, SizeTimings>>;
 
 function runner(spec: RowSpec, kind: RowKind): Runner {
   const inputs = new Map(Object.entries(spec.inputs).map(([n, i]) => [Number(n), i]));
-  return kind === 'plain' ? new PlainRunner(spec.model, spec.backend, spec.threads, inputs) : new LensRunner(spec.model, spec.backend, spec.threads, inputs, spec.workerPath);
+  return PLAIN_KINDS.has(kind) ? new PlainRunner(spec.model, spec.backend, spec.threads, inputs) : new LensRunner(spec.model, spec.backend, spec.threads, inputs, spec.workerPath);
 }
 
 function message(e: unknown): string {
@@ -85,10 +88,15 @@ export async function loadOnly(spec: RowSpec & { kind: RowKind }): Promise<{ loa
 export async function rounds(spec: RowSpec & { kinds: RowKind[]; runs: number; warmup: number }): Promise<RoundsResult> {
   const plain = runner(spec, 'plain');
   // The Model Lens rows differ only in what they ask for: one worker, one loaded model.
-  const lens = spec.kinds.some((k) => k !== 'plain') ? runner(spec, 'full') : undefined;
+  const lens = spec.kinds.some((k) => !PLAIN_KINDS.has(k)) ? runner(spec, 'full') : undefined;
   await plain.load();
   await lens?.load();
-  const of = (kind: RowKind) => (kind === 'plain' ? plain : lens!);
+  if (spec.kinds.includes('pluslens')) {
+    const info = lens instanceof LensRunner ? lens.info : undefined;
+    if (!info) throw new Error('the pluslens row needs a Model Lens row to learn the model\'s shape');
+    await (plain as PlainRunner).addLensHead(info, LENS_TOP_K);
+  }
+  const of = (kind: RowKind) => (PLAIN_KINDS.has(kind) ? plain : lens!);
   const result: RoundsResult = Object.fromEntries(spec.kinds.map((k) => [k, {}]));
   // A row that failed (out of memory) is not run again at this size or any larger one.
   const failedAt = new Map<RowKind, number>();
@@ -96,7 +104,7 @@ export async function rounds(spec: RowSpec & { kinds: RowKind[]; runs: number; w
     const live = () => spec.kinds.filter((k) => !failedAt.has(k));
     for (const kind of spec.kinds) {
       const at = failedAt.get(kind);
-      result[kind][n] = { ms: [], forwardMs: [], ratio: [], forwardRatio: [], ...(at ? { error: `not run: failed at ${at} tokens` } : {}) };
+      result[kind][n] = { ms: [], forwardMs: [], ratio: [], forwardRatio: [], overPlusLens: [], ...(at ? { error: `not run: failed at ${at} tokens` } : {}) };
     }
     const attempt = async (kind: RowKind): Promise<RunResult | undefined> => {
       try {
@@ -117,6 +125,7 @@ export async function rounds(spec: RowSpec & { kinds: RowKind[]; runs: number; w
         if (r) times.set(kind, r);
       }
       const base = times.get('plain')?.ms;
+      const plusLens = times.get('pluslens')?.ms;
       for (const [kind, r] of times) {
         const t = result[kind][n];
         t.ms.push(r.ms);
@@ -126,6 +135,7 @@ export async function rounds(spec: RowSpec & { kinds: RowKind[]; runs: number; w
           t.ratio.push(r.ms / base);
           if (r.forwardMs !== undefined) t.forwardRatio.push(r.forwardMs / base);
         }
+        if (plusLens) t.overPlusLens.push(r.ms / plusLens);
       }
     }
   }

@@ -1,23 +1,32 @@
 // The things a benchmark row times, behind one small interface: a plain ONNX Runtime session on
-// the unmodified model (the baseline), and Model Lens through EngineClient, the worker exactly
-// as the extension uses it.
+// the unmodified model (the baseline, alone or followed by a plain language-model head on the
+// logit lens' rows), and Model Lens through EngineClient, the worker exactly as the extension
+// uses it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../src/engine/client';
+import { lensPositionLimit } from '../../src/engine/loadedModel';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
-import type { Runner as EngineRunner, RunnerFactory } from '../../src/engine/runner';
+import type { Runner as EngineRunner, RunnerFactory, Tensors } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import type { AnalyzeOptions, ModelInfo } from '../../src/engine/types';
 import { transferables } from '../../src/engine/workerProtocol';
+import { headModel, HEAD_INPUT } from './models';
 import { codeText, textWithTokens } from './text';
 
-export type RowKind = 'plain' | 'full' | 'nolens' | 'rollout';
+/**
+ * `plain`: the uninstrumented forward. `pluslens`: the same, then a plain head on as many rows as
+ * the full analysis' logit lens runs (the arithmetic the lens cannot avoid). The others are
+ * Model Lens analyses (ANALYZE_OPTIONS).
+ */
+export type RowKind = 'plain' | 'pluslens' | 'full' | 'nolens' | 'rollout';
+export const PLAIN_KINDS: ReadonlySet<RowKind> = new Set(['plain', 'pluslens']);
 /** The backends that run in Node (WebGPU runs in a webview and is not measured here). */
 export type OrtBackend = 'wasm' | 'native';
 
 /** What each Model Lens row asks of the engine. */
-export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain'>, AnalyzeOptions> = {
+export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain' | 'pluslens'>, AnalyzeOptions> = {
   full: { attention: true, activations: true, lens: true },
   nolens: { attention: true, activations: true, lens: false },
   rollout: { attention: true, activations: true, lens: true, rollout: true },
@@ -61,6 +70,9 @@ export interface Runner {
   close(): Promise<void>;
 }
 
+/** What the lens baseline needs to know of the model (from the engine's ModelInfo). */
+export type HeadShape = Pick<ModelInfo, 'layers' | 'dModel' | 'vocab'>;
+
 /**
  * The uninstrumented model in ONNX Runtime, through the engine's own runner factory (the same
  * session options but ONNX Runtime's default weight packing, the same conversion of tensors),
@@ -69,6 +81,7 @@ export interface Runner {
 export class PlainRunner implements Runner {
   private runner: EngineRunner | undefined;
   private readonly factory: RunnerFactory;
+  private head: { runner: EngineRunner; output: string; shape: HeadShape; rows: Map<number, Float32Array> } | undefined;
 
   constructor(
     private readonly model: string,
@@ -86,19 +99,42 @@ export class PlainRunner implements Runner {
     return performance.now() - started;
   }
 
-  async run(n: number): Promise<RunResult> {
+  /** Makes `pluslens` runnable: a head of the model's width and vocabulary, top-`k` as the lens. */
+  async addLensHead(shape: HeadShape, k: number): Promise<void> {
+    const { bytes, output } = headModel(shape.dModel, shape.vocab, k);
+    this.head = { runner: await this.factory({ model: bytes, externalData: [] }), output, shape, rows: new Map() };
+  }
+
+  async run(n: number, kind: RowKind): Promise<RunResult> {
     const ids = this.inputs.get(n)!.ids;
     const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
     const feeds = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
+    const head = kind === 'pluslens' ? this.headFeeds(n) : undefined;
     const started = performance.now();
     const out = await this.runner!.run(feeds, ['logits']);
+    if (head) await this.head!.runner.run(head, [this.head!.output]);
     const ms = performance.now() - started;
     if (out.logits.dims[1] !== n) throw new Error(`plain run returned ${out.logits.dims[1]} positions, expected ${n}`);
     return { ms };
   }
 
+  /** As many rows as a full analysis of n tokens runs the lens on (every stream, the last positions that fit its budget). */
+  private headFeeds(n: number): Tensors {
+    const head = this.head;
+    if (!head) throw new Error('pluslens needs addLensHead() first');
+    const { layers, dModel, vocab } = head.shape;
+    let rows = head.rows.get(n);
+    if (!rows) {
+      const count = (layers + 1) * Math.min(n, lensPositionLimit(layers + 1, vocab));
+      rows = Float32Array.from({ length: count * dModel }, (_, i) => Math.sin(i));
+      head.rows.set(n, rows);
+    }
+    return { [HEAD_INPUT]: { type: 'float32', dims: [1, rows.length / dModel, dModel], data: rows } };
+  }
+
   async close(): Promise<void> {
     await this.runner?.release();
+    await this.head?.runner.release();
   }
 }
 
@@ -127,9 +163,9 @@ export class LensRunner implements Runner {
   }
 
   async run(n: number, kind: RowKind): Promise<RunResult> {
-    if (kind === 'plain') throw new Error('LensRunner runs Model Lens rows only');
+    if (PLAIN_KINDS.has(kind)) throw new Error('LensRunner runs Model Lens rows only');
     const started = performance.now();
-    const analysis = await this.client.analyze(this.inputs.get(n)!.text, ANALYZE_OPTIONS[kind]);
+    const analysis = await this.client.analyze(this.inputs.get(n)!.text, ANALYZE_OPTIONS[kind as keyof typeof ANALYZE_OPTIONS]);
     const ms = performance.now() - started;
     if (analysis.tokens.length !== n) throw new Error(`Model Lens analysed ${analysis.tokens.length} tokens, expected ${n}`);
     if (kind === 'rollout' && !analysis.rollout) throw new Error('the analysis has no rollout');

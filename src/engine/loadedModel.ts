@@ -31,11 +31,14 @@ export interface LoadOptions {
   threads: number;
   /** Models larger than this (file plus external data) are refused before they are read. */
   maxModelBytes?: number;
-  /** Predictions kept per layer and position by the logit lens. */
+  /** Predictions kept per layer and position by the logit lens (default LENS_TOP_K). */
   lensTopK?: number;
   /** Most bytes the lens' logits may take in all (default LENS_LOGITS_BYTES). */
   lensLogitsBytes?: number;
 }
+
+/** Predictions the logit lens keeps per layer and position unless told otherwise. */
+export const LENS_TOP_K = 10;
 
 /** A short mixed input every model is checked on right after loading. */
 const CHECK_TEXT = 'def add(a, b):\n    return a + b\n\nThe quick brown fox jumps over the lazy dog, and the dog sleeps.';
@@ -183,7 +186,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   checkSize(fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
   // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
   const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
-  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? 10, lensChunks);
+  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? LENS_TOP_K, lensChunks);
   const forRunners = (bytes: Uint8Array): SessionBytes => {
     const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
     return {
