@@ -407,8 +407,7 @@ export class LoadedModel {
     const lensFrom = asked < 0 ? -1 : Math.max(asked, tokens.length - lensPositions);
     const lens = lensFrom >= 0 ? plan.lens : undefined;
     const own: Tensors = {};
-    // Without the lens a row is still fed to every chunk: zero-size tensors trip some head operators.
-    const rows = lens ? lensRows(streams, lensFrom, ids.length) : [0];
+    const rows = lens ? lensRows(streams, lensFrom, ids.length) : [];
     chunked(rows, this.lensInputs.length).forEach((part, c) => (own[this.lensInputs[c]] = int64s(part)));
     const stats = plan.nextToken;
     if (stats) {
@@ -441,8 +440,7 @@ export class LoadedModel {
       ? statsFromGraph(outputs[stats.topProbs].data as Float32Array, outputs[stats.topIds].data as Int32Array, outputs[stats.entropy].data as Float32Array, outputs[stats.targetProb].data as Float32Array, outputs[stats.above].data as Float32Array)
       : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
     const activations = collectActivations(plan, outputs);
-    // Chunks without rows of their own ran the last one again, after every real row: dropped.
-    const lensIds = lens ? (outputs[lens.ids].data as Int32Array).subarray(0, rows.length * lens.k) : undefined;
+    const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
     const pieces: Record<number, string> = {};
     for (const ids of [statistics.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
     return {
@@ -454,7 +452,7 @@ export class LoadedModel {
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(activations) : undefined,
-      lens: lens && lensIds ? { ids: lensIds, probs: (outputs[lens.probs].data as Float32Array).subarray(0, lensIds.length), rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
+      lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
       backend: this.info.backend,
@@ -501,13 +499,10 @@ function lensRows(streams: number, from: number, positions: number): number[] {
   return rows;
 }
 
-/** `rows` split in order across `chunks` runs of at most ceil(rows / chunks); a run left without rows repeats the last. */
+/** `rows` split in order across `chunks` runs of at most ceil(rows / chunks); the last runs may be empty. */
 function chunked(rows: number[], chunks: number): number[][] {
-  const size = Math.ceil(rows.length / chunks);
-  return Array.from({ length: chunks }, (_, c) => {
-    const part = rows.slice(c * size, (c + 1) * size);
-    return part.length ? part : rows.slice(-1);
-  });
+  const size = Math.max(1, Math.ceil(rows.length / chunks));
+  return Array.from({ length: chunks }, (_, c) => rows.slice(c * size, (c + 1) * size));
 }
 
 function tensor(t: Tensors[string] | undefined, keep: number): TensorData | undefined {

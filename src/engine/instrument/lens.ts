@@ -2,8 +2,8 @@
 // for, goes through a copy of the model's own head (final norm, unembedding and whatever the
 // export does after it), then Softmax and TopK. The head's weights are shared, not copied, and
 // only [layer, position, k] leaves the runtime — never [layer, position, vocabulary]. The rows
-// to run are fed, not fixed, so an analysis without the lens pays for a row per chunk (below),
-// not a row per layer and position.
+// to run are fed, not fixed, and a chunk fed none is skipped (an If), so an analysis without the
+// lens does not run the head at all.
 import type { GraphIndex } from '../onnx/graph';
 import { makeNode, type Emitter } from '../onnx/emit';
 import { copyAttribute, DataType, type NodeProto, type ValueInfo } from '../onnx/model';
@@ -16,10 +16,8 @@ export const LENS_ROWS_INPUT = 'modellens_lens_rows';
 /**
  * Where memory is what limits (a WebAssembly or WebGPU heap), the rows run in this many chunks,
  * one after the other, each with its own copy of the head: the runtime then holds one chunk's
- * [rows, vocabulary] logits and probabilities at a time, not all of them. Each chunk runs at least
- * one row, and a copy of the head reads the whole unembedding however few its rows, so without the
- * lens each chunk costs a pass over it (GPT-2 small, measured: ~6 ms each on native ONNX Runtime,
- * 10–15 ms for the three extra on WebAssembly), which is why native runs the lens in one chunk.
+ * [rows, vocabulary] logits and probabilities at a time, not all of them. Each copy reads the
+ * whole unembedding however few its rows, which is why native runs the lens in one chunk.
  */
 export const LENS_CHUNKS = 4;
 
@@ -92,16 +90,32 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
   const inputs: ValueInfo[] = [];
   const values: string[] = [];
   const indices: string[] = [];
+  const zero = em.constant(DataType.INT64, [], [0]);
+  const noRows = em.ints([0, k]); // a Reshape's 0 keeps the input's (empty) first axis
   for (let chunk = 0; chunk < chunks; chunk++) {
     const rowsInput = `${LENS_ROWS_INPUT}_${chunk}`;
     inputs.push({ name: rowsInput, elemType: DataType.INT64, shape: [`lens_rows_${chunk}`] });
-    // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
-    const rows = em.unsqueeze(em.op1('Gather', [flat, rowsInput], { axis: 0 }), [0]); // [1, rows, d_model]
-    const lensLogits = copyHead(em, head, rows, last, logits);
-    // Whatever the head did with batch and position axes, its rows are the fed rows in order.
-    const shaped = em.reshape(lensLogits, em.shapeOf([-1, em.dim(lensLogits, -1)])); // [rows, vocab]
-    const probs = em.op1('Softmax', [shaped], { axis: -1 });
-    const [v, i] = em.opset >= 10 ? em.op('TopK', [probs, em.ints([k])], { axis: -1, largest: 1, sorted: 1 }, 2) : em.op('TopK', [probs], { axis: -1, k }, 2);
+    const run = em.graph(() => {
+      // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
+      const rows = em.unsqueeze(em.op1('Gather', [flat, rowsInput], { axis: 0 }), [0]); // [1, rows, d_model]
+      const lensLogits = copyHead(em, head, rows, last, logits);
+      // Whatever the head did with batch and position axes, its rows are the fed rows in order.
+      const shaped = em.reshape(lensLogits, em.shapeOf([-1, em.dim(lensLogits, -1)])); // [rows, vocab]
+      const probs = em.op1('Softmax', [shaped], { axis: -1 });
+      const [v, i] = em.opset >= 10 ? em.op('TopK', [probs, em.ints([k])], { axis: -1, largest: 1, sorted: 1 }, 2) : em.op('TopK', [probs], { axis: -1, k }, 2);
+      return [
+        { name: v, elemType: type },
+        { name: i, elemType: DataType.INT64 },
+      ];
+    });
+    // Fed no rows, the chunk is skipped, not run on zero rows (ONNX Runtime's TopK divides by them).
+    // Its [0, k] outputs are made from the empty input, so no fixed shape meets the other branch's.
+    const skip = em.graph(() => [
+      { name: em.reshape(em.cast(rowsInput, type), noRows), elemType: type },
+      { name: em.reshape(rowsInput, noRows), elemType: DataType.INT64 },
+    ]);
+    const hasRows = em.op1('Greater', [em.op1('Size', [rowsInput]), zero]);
+    const [v, i] = em.op('If', [hasRows], { then_branch: run, else_branch: skip }, 2); // [rows, k]
     values.push(v);
     indices.push(i);
   }

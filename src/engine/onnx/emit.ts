@@ -1,9 +1,9 @@
 // Builds the nodes the engine appends to a graph. Each helper emits the form of an operator that
 // the model's own opset accepts (axes moved from attributes to inputs in opset 13 and 18), so an
 // instrumented opset-11 export and an opset-17 export both load.
-import { AttributeType, DataType, type Attribute, type NodeProto, type TensorProto } from './model';
+import { AttributeType, DataType, fromValueInfo, type Attribute, type NodeProto, type TensorProto, type ValueInfo } from './model';
 
-export type AttrValue = number | number[] | string | TensorProto | { float: number } | { floats: number[] };
+export type AttrValue = number | number[] | string | TensorProto | { float: number } | { floats: number[] } | { graph: object };
 
 function toAttribute(name: string, value: AttrValue): Attribute {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
@@ -11,6 +11,7 @@ function toAttribute(name: string, value: AttrValue): Attribute {
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };
   if ('floats' in value) return { name, type: AttributeType.FLOATS, floats: value.floats };
+  if ('graph' in value) return { name, type: AttributeType.GRAPH, g: value.graph };
   return { name, type: AttributeType.TENSOR, t: value };
 }
 
@@ -91,6 +92,17 @@ export class Emitter {
 
   fresh(hint: string): string {
     return `${this.prefix}${hint}_${this.counter++}`;
+  }
+
+  /**
+   * A subgraph (a branch of If): the nodes `build` emits, ending in the outputs it returns. Names
+   * come from this emitter, so they stay unique in the model; constants stay in the outer graph,
+   * which a branch reads.
+   */
+  graph(build: () => ValueInfo[]): { graph: object } {
+    const start = this.nodes.length;
+    const outputs = build();
+    return { graph: { name: this.fresh('branch'), node: this.nodes.splice(start), output: outputs.map(fromValueInfo) } };
   }
 
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, outputs = 1, domain = ''): string[] {

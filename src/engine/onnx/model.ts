@@ -42,6 +42,8 @@ export interface Attribute {
   i?: number;
   s?: Uint8Array;
   t?: TensorProto;
+  /** A graph (If's branches), in protobuf's object form: the engine only writes and copies these. */
+  g?: object;
   floats?: number[];
   ints?: number[];
   strings?: Uint8Array[];
@@ -165,7 +167,8 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   };
 }
 
-function fromValueInfo(v: ValueInfo): object {
+/** A ValueInfo in protobuf's object form, ready to encode. */
+export function fromValueInfo(v: ValueInfo): object {
   if (v.elemType === undefined) return { name: v.name };
   const tensorType: Record<string, unknown> = { elemType: v.elemType };
   if (v.shape) {
