@@ -113,7 +113,7 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
     }
     for (const kind of KINDS) {
       const row: RowResult = { label: ROW_LABELS[kind](backend), loadMs: [] };
-      // A baseline of the rounds only: its session is the plain row's, and its head is small.
+      // Timed in the rounds only: it runs on the plain row's session, so it has no load or footprint of its own.
       if (kind === 'pluslens') {
         b.rows[kind] = { ...row, timingOnly: true };
         continue;
