@@ -2,7 +2,7 @@
 // targets, the editor budgets, and what limits a missed target, with the numbers of this run.
 import type { ModelInfo } from '../../src/engine/types';
 import type { EditorResult } from './editor';
-import type { FootprintResult, RoundsResult } from './rows';
+import type { FootprintResult, RoundsResult, SizeTimings } from './rows';
 import type { OrtBackend, RowKind } from './runners';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
@@ -77,7 +77,10 @@ function timeCell(t: { ms: number[]; error?: string } | undefined): string {
   return ms(median(t.ms));
 }
 
-function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: 'ratio' | 'forwardRatio' | 'overPlusLens' = 'ratio'): number {
+/** The per-round ratios a row records. */
+type RatioField = keyof Pick<SizeTimings, 'ratio' | 'forwardRatio' | 'overPlusLens'>;
+
+function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: RatioField = 'ratio'): number {
   const t = m.backends[backend]?.rounds?.[kind]?.[n];
   return t && t[field].length ? median(t[field]) : NaN;
 }
@@ -256,10 +259,9 @@ function editorSection(r: Report): string[] {
 /** The targets of the issue, each measured on every model, at the top of the page. */
 function summary(r: Report): string[] {
   const out = ['## Targets', '', '| Target | Model | Measured | Met |', '|:--|:--|:--|:-:|'];
-  type Field = 'ratio' | 'overPlusLens';
-  const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind, field: Field = 'ratio') =>
+  const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind, field: RatioField = 'ratio') =>
     `${m.sizes.map((n) => (Number.isFinite(ratioOf(m, b, kind, n, field)) ? times(ratioOf(m, b, kind, n, field)) : timeCell(timing(m, b, kind, n)))).join(' / ')} at ${m.sizes.join(' / ')}`;
-  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number, field: Field = 'ratio') => mark(m.sizes.every((n) => ratioOf(m, b, kind, n, field) <= target));
+  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number, field: RatioField = 'ratio') => mark(m.sizes.every((n) => ratioOf(m, b, kind, n, field) <= target));
   for (const m of r.models) {
     for (const b of BACKENDS.filter((b) => m.backends[b])) {
       const target = b === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative;
