@@ -38,9 +38,9 @@ export interface LayerPlan {
 
 export interface LensPlan {
   /**
-   * Graph inputs, one per chunk, each int64 [rows ≥ 1]: rows of the stacked stream [layer + 1, pos]
-   * (flattened) to run the lens on. The engine feeds every layer at positions from..end,
-   * layer-major, split in order across the chunks.
+   * Graph inputs, one per chunk, each int64 [rows] (a chunk fed none is skipped): rows of the
+   * stacked stream [layer + 1, pos] (flattened) to run the lens on. The engine feeds every layer at
+   * positions from..end, layer-major, split in order across the chunks.
    */
   rowsInputs: string[];
   /** How many residual streams the lens reads: the embedding, then the stream after each block. */
