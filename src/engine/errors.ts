@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'unsupported-input'
   | 'token-out-of-range'
   | 'too-large'
+  | 'outside-folder'
   | 'load-failed'
   | 'run-failed'
   | 'worker-died'

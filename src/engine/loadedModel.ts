@@ -182,7 +182,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
       hint: 'Export or download the model again.',
     });
   }
-  const external = externalDataFiles(model, files.onnx);
+  const external = externalDataFiles(model, files.onnx, files.root);
   checkSize(fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
   // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
   const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;

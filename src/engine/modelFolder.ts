@@ -4,11 +4,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelLensError } from './errors';
+import { insideModel, modelRoot } from './modelBounds';
 
 export interface ModelFiles {
   /** Display name: the folder's name, or the model's own name from its config. */
   name: string;
   folder: string;
+  /** The real folder every file the model names must lie in (see modelBounds). */
+  root: string;
   onnx: string;
   tokenizer: string;
   tokenizerConfig?: string;
@@ -53,9 +56,9 @@ function genaiDecoder(genaiConfig: string): string | undefined {
   }
 }
 
-function findOnnx(folder: string, genaiConfig?: string): string | undefined {
+function findOnnx(folder: string, root: string, genaiConfig?: string): string | undefined {
   const fromGenai = genaiConfig && genaiDecoder(genaiConfig);
-  if (fromGenai) return existing(path.join(folder, fromGenai));
+  if (fromGenai) return existing(insideModel(root, path.join(folder, fromGenai), `its decoder ${fromGenai}`, genaiConfig));
   const candidates = [...onnxFilesIn(path.join(folder, 'onnx')), ...onnxFilesIn(folder)];
   return candidates.sort((a, b) => preference(a) - preference(b) || a.localeCompare(b))[0];
 }
@@ -83,9 +86,13 @@ export function resolveModelFiles(target: string): ModelFiles {
   // A model in onnx/ keeps its tokenizer one folder up.
   const onnxDir = isFile ? path.dirname(resolved) : resolved;
   const folder = isFile && path.basename(onnxDir) === 'onnx' ? path.dirname(onnxDir) : onnxDir;
-  const inFolders = (name: string) => existing(path.join(onnxDir, name)) ?? existing(path.join(folder, name));
+  const root = modelRoot(folder);
+  // Every file found by name is checked: any of them may be a symlink out of the folder.
+  const within = (file: string | undefined) => file && insideModel(root, file, path.relative(folder, file), file);
+  const inFolders = (name: string) => within(existing(path.join(onnxDir, name)) ?? existing(path.join(folder, name)));
   const genaiConfig = inFolders('genai_config.json');
-  const onnx = isFile ? resolved : findOnnx(folder, genaiConfig);
+  // A .onnx file the user chose is theirs to choose; one found in the folder is checked.
+  const onnx = isFile ? resolved : within(findOnnx(folder, root, genaiConfig));
   if (!onnx) {
     throw new ModelLensError({ code: 'model-not-found', message: 'No .onnx model file was found in the folder.', file: resolved, hint: LAYOUTS_HINT });
   }
@@ -102,6 +109,7 @@ export function resolveModelFiles(target: string): ModelFiles {
   return {
     name: modelName(folder, config),
     folder,
+    root,
     onnx,
     tokenizer,
     tokenizerConfig: inFolders('tokenizer_config.json'),

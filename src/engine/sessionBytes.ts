@@ -5,9 +5,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelLensError } from './errors';
+import { insideModel } from './modelBounds';
 import { FileBytes } from './onnx/fileBytes';
 import { moveWeightsOut } from './onnx/externalWeights';
-import type { ModelProto } from './onnx/model';
+import { allTensors, type ModelProto } from './onnx/model';
 import type { ModelBytes, RunnerFactory } from './runner';
 
 /** The name under which a model's own bytes are mounted as its external data (see moveWeightsOut). */
@@ -20,16 +21,20 @@ export interface ExternalFile {
   bytes: number;
 }
 
-export function externalDataFiles(model: ModelProto, onnxFile: string): ExternalFile[] {
+/**
+ * The external data files of `model` (the file `onnxFile`), wherever a tensor names one, each
+ * checked to lie inside `root`, the model's folder (see modelBounds): a runtime reads only these.
+ */
+export function externalDataFiles(model: ModelProto, onnxFile: string, root: string): ExternalFile[] {
   const files = new Map<string, ExternalFile>();
-  for (const t of model.graph.initializer) {
+  for (const t of allTensors(model)) {
     if (t.dataLocation !== 1) continue;
     const entry = (key: string) => t.externalData?.find((e) => e.key === key)?.value;
     const location = entry('location');
     if (!location) continue;
     let file = files.get(location);
     if (!file) {
-      const data = path.join(path.dirname(onnxFile), location);
+      const data = insideModel(root, path.join(path.dirname(onnxFile), location), `its external data ${location}`, onnxFile);
       if (!fs.existsSync(data)) {
         throw new ModelLensError({
           code: 'damaged-model',

@@ -143,7 +143,7 @@ describe('reading weights from disk', () => {
     const { onnx, data } = withExternalData(model, 'model.onnx_data');
     const file = write('external.onnx', onnx);
     write('model.onnx_data', data);
-    const external = externalDataFiles(decodeModel(onnx), file);
+    const external = externalDataFiles(decodeModel(onnx), file, dir);
     expect(external).toEqual([{ path: 'model.onnx_data', data: path.join(dir, 'model.onnx_data'), bytes: data.length }]);
     const bytes = readFromDisk(onnx, file, fs.statSync(file), external);
     const { factory, created } = recording();

@@ -87,6 +87,7 @@ export interface GraphProto {
   input: ValueInfo[];
   output: ValueInfo[];
   valueInfo: ValueInfo[];
+  sparseInitializer?: { values?: TensorProto; indices?: TensorProto }[];
 }
 
 export interface ModelProto {
@@ -95,6 +96,8 @@ export interface ModelProto {
   producerVersion: string;
   opsetImport: { domain: string; version: number }[];
   graph: GraphProto;
+  /** Local functions: only their nodes are read, for the tensors they hold. */
+  functions?: { node: NodeProto[] }[];
 }
 
 /** What is appended to a model's graph: new nodes, inputs, outputs and (small) initializers. */
@@ -149,6 +152,7 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
     producerVersion: string;
     opsetImport: { domain: string; version: number }[];
     graph?: Omit<GraphProto, 'input' | 'output' | 'valueInfo'> & { input: RawValueInfo[]; output: RawValueInfo[]; valueInfo: RawValueInfo[] };
+    functions: { node: NodeProto[] }[];
   };
   const graph = raw.graph ?? { node: [], name: '', initializer: [], input: [], output: [], valueInfo: [] };
   return {
@@ -163,8 +167,38 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
       input: graph.input.map(toValueInfo),
       output: graph.output.map(toValueInfo),
       valueInfo: graph.valueInfo.map(toValueInfo),
+      sparseInitializer: graph.sparseInitializer,
     },
+    functions: raw.functions,
   };
+}
+
+/** A graph in protobuf's object form (a subgraph attribute): the fields that hold tensors. */
+interface RawGraph {
+  node?: NodeProto[];
+  initializer?: TensorProto[];
+  sparseInitializer?: { values?: TensorProto; indices?: TensorProto }[];
+}
+
+/** Every tensor a model holds: initializers, sparse ones, and node attributes, in subgraphs and local functions too. */
+export function* allTensors(model: ModelProto): Generator<TensorProto> {
+  function* ofNodes(nodes: NodeProto[] = []): Generator<TensorProto> {
+    for (const node of nodes) {
+      for (const a of node.attribute) {
+        const raw = a as Attribute & { tensors?: TensorProto[]; graphs?: RawGraph[] };
+        if (raw.t) yield raw.t;
+        yield* raw.tensors ?? [];
+        for (const g of [raw.g as RawGraph | undefined, ...(raw.graphs ?? [])]) if (g) yield* ofGraph(g);
+      }
+    }
+  }
+  function* ofGraph(graph: RawGraph): Generator<TensorProto> {
+    yield* graph.initializer ?? [];
+    for (const s of graph.sparseInitializer ?? []) yield* [s.values, s.indices].filter((t): t is TensorProto => !!t);
+    yield* ofNodes(graph.node);
+  }
+  yield* ofGraph(model.graph);
+  for (const f of model.functions ?? []) yield* ofNodes(f.node);
 }
 
 /** A ValueInfo in protobuf's object form, ready to encode. */

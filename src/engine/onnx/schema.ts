@@ -1,7 +1,7 @@
 // The part of onnx.proto (ONNX IR version 10) the engine reads or writes, as a protobufjs
 // JSON descriptor. Field numbers are those of onnx/onnx.proto; fields the engine never needs
-// (training info, functions, sparse tensors, quantization annotations) are left out — decoding
-// skips them, and the engine never re-encodes a model it read, it only appends to it.
+// (training info, quantization annotations, most of functions and sparse tensors) are left out —
+// decoding skips them, and the engine never re-encodes a model it read, it only appends to it.
 import { Root, type INamespace } from 'protobufjs/light';
 
 const stringStringEntry = {
@@ -90,7 +90,15 @@ const descriptor: INamespace = {
             input: { rule: 'repeated', type: 'ValueInfoProto', id: 11 },
             output: { rule: 'repeated', type: 'ValueInfoProto', id: 12 },
             valueInfo: { rule: 'repeated', type: 'ValueInfoProto', id: 13 },
+            sparseInitializer: { rule: 'repeated', type: 'SparseTensorProto', id: 15 },
           },
+        },
+        // Read only to find every tensor whose data lives in another file (modelBounds).
+        SparseTensorProto: {
+          fields: { values: { type: 'TensorProto', id: 1 }, indices: { type: 'TensorProto', id: 2 } },
+        },
+        FunctionProto: {
+          fields: { node: { rule: 'repeated', type: 'NodeProto', id: 7 } },
         },
         ModelProto: {
           fields: {
@@ -103,6 +111,7 @@ const descriptor: INamespace = {
             graph: { type: 'GraphProto', id: 7 },
             opsetImport: { rule: 'repeated', type: 'OperatorSetIdProto', id: 8 },
             metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+            functions: { rule: 'repeated', type: 'FunctionProto', id: 25 },
           },
         },
       },
