@@ -1,8 +1,9 @@
 // Small decoder-only language models with random weights, built as ONNX graphs in the forms
 // real exporters produce: unfused MatMul/Softmax attention (torch.onnx), ONNX Runtime's fused
 // Attention, MultiHeadAttention with RoPE applied before it, GroupQueryAttention with its own
-// rotary, and an attention written without a Softmax node. The engine must read all of them.
-import { Emitter } from '../../src/engine/onnx/emit';
+// rotary, and an attention written without a Softmax node — with plain or fused norms, the
+// residual stream in either operand of the fused ones. The engine must read all of them.
+import { Emitter, makeNode } from '../../src/engine/onnx/emit';
 import { DataType, decodeModel, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
 
 export type AttentionForm =
@@ -30,6 +31,16 @@ export interface DecoderOptions {
   hiddenStateOnly?: boolean;
   /** Weights, activations and logits in float16, as fp16 exports have them. */
   float16?: boolean;
+  /**
+   * How the norms are written: ONNX operators, or ONNX Runtime's fused Skip(Simplified)LayerNormalization
+   * (normalizes input + skip, and outputs the sum fourth) with the residual stream as `skip`, the
+   * second operand (ONNX Runtime's optimizer on GPT-2), or as `input`, the first (onnxruntime-genai's
+   * builder). Fused forms leave the final norm without its sum output, as both exporters do. The
+   * weights are the same in every form.
+   */
+  norms?: 'plain' | 'fused-residual-second' | 'fused-residual-first';
+  /** RMS norms (Llama, Qwen, Phi-3) instead of LayerNorm: SimplifiedLayerNormalization when fused. */
+  rms?: boolean;
 }
 
 /** A deterministic generator (mulberry32), so the same options always give the same model. */
@@ -56,7 +67,30 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     em.constant(ft, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale), 'w');
   const ones = (n: number) => em.constant(ft, [n], Array(n).fill(1), 'gamma');
   const zeros = (n: number) => em.constant(ft, [n], Array(n).fill(0), 'beta');
-  const layerNorm = (x: string) => em.op1('LayerNormalization', [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon: { float: 1e-5 } });
+  const epsilon = { float: 1e-5 };
+  const rmsNorm = (x: string) => {
+    const rms = em.op1('Sqrt', [em.op1('Add', [em.reduce('ReduceMean', em.op1('Mul', [x, x]), [-1]), em.scalar(1e-5, ft)])]);
+    return em.op1('Mul', [em.op1('Div', [x, rms]), ones(o.dModel)]);
+  };
+  const layerNorm = (x: string) =>
+    o.norms && o.norms !== 'plain'
+      ? em.op1(o.rms ? 'SimplifiedLayerNormalization' : 'LayerNormalization', o.rms ? [x, ones(o.dModel)] : [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon })
+      : o.rms
+        ? rmsNorm(x)
+        : em.op1('LayerNormalization', [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon });
+  /** The stream plus a branch, and its norm: [normalized, sum]; the sum is not an output when `withSum` is false. */
+  const addAndNorm = (stream: string, branch: string, withSum: boolean): [string, string] => {
+    if (!o.norms || o.norms === 'plain') {
+      const sum = em.op1('Add', [stream, branch]);
+      return [layerNorm(sum), sum];
+    }
+    const [normed, sum] = [em.fresh('normed'), withSum ? em.fresh('sum') : ''];
+    const operands = o.norms === 'fused-residual-first' ? [stream, branch] : [branch, stream];
+    const weights = o.rms ? [ones(o.dModel)] : [ones(o.dModel), zeros(o.dModel)];
+    const type = o.rms ? 'SkipSimplifiedLayerNormalization' : 'SkipLayerNormalization';
+    em.nodes.push(makeNode(type, [...operands, ...weights], withSum ? [normed, '', '', sum] : [normed], { epsilon }, 'com.microsoft'));
+    return [normed, sum];
+  };
   const linear = (x: string, dIn: number, dOut: number) => em.op1('MatMul', [x, weight([dIn, dOut], 1 / Math.sqrt(dIn))]);
 
   const inputs: ValueInfo[] = [
@@ -147,14 +181,15 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     }
   };
 
+  let normed = layerNorm(x);
   for (let layer = 0; layer < o.layers; layer++) {
-    const attended = linear(attention(layerNorm(x), layer), o.dModel, o.dModel);
-    x = em.op1('Add', [x, attended]);
-    const up = linear(layerNorm(x), o.dModel, o.dMlp);
+    const attended = linear(attention(normed, layer), o.dModel, o.dModel);
+    [normed, x] = addAndNorm(x, attended, true);
+    const up = linear(normed, o.dModel, o.dMlp);
     const activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
-    x = em.op1('Add', [x, linear(activated, o.dMlp, o.dModel)]);
+    [normed, x] = addAndNorm(x, linear(activated, o.dMlp, o.dModel), layer < o.layers - 1);
   }
-  const head = o.hiddenStateOnly ? layerNorm(x) : em.op1('MatMul', [layerNorm(x), weight([o.dModel, o.vocab], 1)]);
+  const head = o.hiddenStateOnly ? normed : em.op1('MatMul', [normed, weight([o.dModel, o.vocab], 1)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
   em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });
 

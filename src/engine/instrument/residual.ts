@@ -2,7 +2,7 @@
 // nearest "residual node" is the last write to the stream; walking back along its residual
 // operand visits every write until the embedding. A residual node adds a branch to the stream,
 // and the branch is computed from the stream: Add(x, f(x)), or a fused SkipLayerNormalization
-// whose `input` is computed from its `skip`. That definition needs no per-model table and
+// one of whose two summed operands is computed from the other. That definition needs no per-model table and
 // covers pre-norm, parallel (GPT-J/NeoX) and fused (ONNX Runtime optimizer) exports.
 import { isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
@@ -19,7 +19,7 @@ export interface ResidualStep {
   kind: 'add' | 'skipNorm';
   /** R_{k-1}. */
   residualIn: string;
-  /** The branch tensors added to it (for a skip norm: its input and, when present, its bias). */
+  /** The branch tensors added to it (for a skip norm: the operand that is not the stream and, when present, its bias). */
   branch: string[];
   /** R_k when the graph has it as a tensor; a skip norm without its sum output leaves it implicit. */
   out?: string;
@@ -49,14 +49,20 @@ export function residualStep(index: GraphIndex, node: NodeProto, nodeIndex: numb
     return { node, nodeIndex, kind: 'add', residualIn, branch: [branch], out: node.output[0] };
   }
   if (SKIP_NORMS.has(node.opType) && node.domain === 'com.microsoft') {
+    // The norm adds its first two operands, and exporters put the stream in either: ONNX Runtime's
+    // optimizer keeps the order of the Add it fused, onnxruntime-genai's builder puts the stream
+    // first. The branch is whichever one is computed from the other.
     const [input, skip, , , bias] = node.input;
-    if (!input || !skip || !dependsOnProducer(index, input, skip)) return undefined;
+    if (!input || !skip) return undefined;
+    const streamFirst = dependsOnProducer(index, skip, input);
+    if (!streamFirst && !dependsOnProducer(index, input, skip)) return undefined;
+    const [residualIn, branch] = streamFirst ? [input, skip] : [skip, input];
     return {
       node,
       nodeIndex,
       kind: 'skipNorm',
-      residualIn: skip,
-      branch: bias ? [input, bias] : [input],
+      residualIn,
+      branch: bias ? [branch, bias] : [branch],
       out: node.output[SKIP_NORM_SUM_SLOT] || undefined,
     };
   }
