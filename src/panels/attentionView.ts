@@ -4,6 +4,7 @@
 import { headScores } from '../engine/headScores';
 import type { Analysis, ModelInfo, TensorData } from '../engine/types';
 import type { AttentionView, HeadChoice, HeadDetail, TokenView } from '../protocol';
+import { csv } from '../text/csv';
 
 export interface ExplainedText {
   id: number;
@@ -139,18 +140,12 @@ export function attentionJson(view: AttentionView, layer: number, head: HeadChoi
   );
 }
 
-function csvCell(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** The shown attention as CSV: one row per query token, one column per key token. */
 export function attentionCsv(view: AttentionView, layer: number, head: HeadChoice): string | undefined {
   const matrix = attentionMatrix(view, layer, head);
   if (!matrix) return undefined;
   const keys = view.tokens.length;
-  const header = ['query \\ key', ...view.tokens.map((t) => t.text)].map(csvCell).join(',');
-  const rows = Array.from({ length: view.queryCount }, (_, q) =>
-    [csvCell(view.tokens[view.queryStart + q].text), ...Array.from(matrix.subarray(q * keys, (q + 1) * keys), (w) => w.toPrecision(6))].join(','),
-  );
-  return [header, ...rows].join('\r\n') + '\r\n';
+  // Six significant digits, kept as numbers so that the cells stay numbers.
+  const rows = Array.from({ length: view.queryCount }, (_, q) => [view.tokens[view.queryStart + q].text, ...Array.from(matrix.subarray(q * keys, (q + 1) * keys), (w) => Number(w.toPrecision(6)))]);
+  return csv([['query \\ key', ...view.tokens.map((t) => t.text)], ...rows]);
 }

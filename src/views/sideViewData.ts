@@ -3,6 +3,7 @@
 import { headScores } from '../engine/headScores';
 import type { Analysis, ModelInfo } from '../engine/types';
 import type { ModelView, SideAnalysisView, TokenView } from '../protocol';
+import { csv } from '../text/csv';
 
 export function modelView(info: ModelInfo, isDefault: boolean, backendReason: string): ModelView {
   const { layerInfo, ...rest } = info;
@@ -116,21 +117,12 @@ export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAna
   };
 }
 
-function csvCell(value: string | number): string {
-  const text = typeof value === 'number' ? (Number.isFinite(value) ? String(value) : '') : value;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function csv(rows: (string | number)[][]): string {
-  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
 /** A side panel section as CSV or JSON. */
 export function exportSection(view: SideAnalysisView | undefined, model: ModelView | undefined, section: 'model' | 'activations' | 'lens' | 'heads', format: 'csv' | 'json'): string | undefined {
   if (section === 'model') {
     if (!model) return undefined;
     if (format === 'json') return JSON.stringify(model, null, 1);
-    return csv([['property', 'value'], ...Object.entries(model).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [k, String(v)])]);
+    return csv([['property', 'value'], ...Object.entries(model).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [k, typeof v === 'number' ? v : String(v)])]);
   }
   if (!view) return undefined;
   const labels = view.tokens.map((t) => t.text);

@@ -91,7 +91,18 @@ describe('attention matrices and exports', () => {
     expect(json.weights).toEqual([[0, 1, 0, 0], [0, 0, 1, 0]]);
     const csv = attentionCsv(view, 0, 0)!.split('\r\n');
     expect(csv[0]).toBe('query \\ key,<s>,a, b, c');
-    expect(csv[1]).toBe(' b,0.00000,1.00000,0.00000,0.00000');
+    expect(csv[1]).toBe(' b,0,1,0,0');
+    expect(attentionCsv(view, 0, 1)!.split('\r\n')[1]).toBe(' b,0.333333,0.333333,0.333333,0');
+  });
+
+  it('writes token text that a spreadsheet would run as a formula as text', () => {
+    const hostile = explained();
+    hostile.analysis.tokens[2].text = '=HYPERLINK("https://example.invalid")';
+    hostile.analysis.tokens[3].text = '-1+2';
+    const csv = attentionCsv(buildAttentionView(hostile), 0, 0)!.split('\r\n');
+    expect(csv[0]).toBe(`query \\ key,<s>,a,"'=HYPERLINK(""https://example.invalid"")",'-1+2`);
+    expect(csv[1]).toBe(`"'=HYPERLINK(""https://example.invalid"")",0,1,0,0`);
+    expect(csv[2]).toBe("'-1+2,0,0,1,0");
   });
 
   it("gives one head's Q, K, V and z for the math view", () => {

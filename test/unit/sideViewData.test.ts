@@ -1,6 +1,7 @@
 // The side panel's data, from a hand-made analysis whose numbers are known.
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
+import type { ModelView } from '../../src/protocol';
 import { exportSection, firstSelectedToken, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/views/sideViewData';
 
 /** Three tokens "<s>", "x", " y" (the selection is " y" and "x"), one layer, d_model 2, d_mlp 3. */
@@ -69,5 +70,18 @@ describe('side panel data', () => {
     expect(exportSection(view, undefined, 'heads', 'csv')!.split('\r\n')[1]).toBe('0,0,1,0.5,,0');
     expect(JSON.parse(exportSection(view, undefined, 'lens', 'json')!).rows[1].predictions[1][0]).toEqual({ token: 'w', prob: expect.closeTo(0.7, 5) });
     expect(exportSection(undefined, undefined, 'heads', 'csv')).toBeUndefined();
+  });
+
+  it('writes token text and model names that a spreadsheet would run as formulas as text; numbers stay numbers', () => {
+    const hostile = selected();
+    hostile.analysis.tokens[1].text = '=1+1';
+    hostile.analysis.tokens[2].text = '@SUM(A1)';
+    hostile.analysis.pieces[7] = '+cmd';
+    const view = sideAnalysisView(hostile);
+    expect(exportSection(view, undefined, 'activations', 'csv')).toBe("layer,'=1+1,'@SUM(A1)\r\nembedding,5,10\r\nafter block 0,1,13\r\n");
+    expect(exportSection(view, undefined, 'lens', 'csv')!.split('\r\n')[0]).toBe("layer,'=1+1,'@SUM(A1)");
+    expect(exportSection(view, undefined, 'lens', 'csv')!.split('\r\n')[1]).toBe("embedding,x (0.5000),'+cmd (0.4000)");
+    const model = { name: '-2+3', layers: 1, heads: -1 } as unknown as ModelView;
+    expect(exportSection(undefined, model, 'model', 'csv')).toBe("property,value\r\nname,'-2+3\r\nlayers,1\r\nheads,-1\r\n");
   });
 });
