@@ -12,6 +12,7 @@ import { EngineClient } from './engine/client';
 import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
 import type { GpuAdapterInfo } from './protocol';
+import { plainText } from './text/untrusted';
 import type { GpuBackend } from './webgpu/gpuBackend';
 
 const CACHE_BYTES = 256 * 1024 * 1024;
@@ -150,7 +151,7 @@ export class ModelManager implements vscode.Disposable {
     const attempt: LoadAttempt = { target, cancelled, promise: this.engine.load(target) };
     this.attempt = attempt;
     this.loadingChanged.fire(name);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${name}…`, cancellable: true }, (_, cancel) => {
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true }, (_, cancel) => {
       cancel.onCancellationRequested(() => cancelled.cancel());
       return attempt.promise.catch(() => undefined);
     });
@@ -159,7 +160,7 @@ export class ModelManager implements vscode.Disposable {
         if (info.backend !== this.backend.backend) {
           // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
           this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
-          void vscode.window.showWarningMessage(`Model Lens: ${this.backend.reason}`);
+          void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
         }
         this.info = info;
         this.cache.clear();
@@ -195,10 +196,10 @@ export class ModelManager implements vscode.Disposable {
       timer = setTimeout(() => {
         if (this.info !== info) return;
         if (!fs.existsSync(info.file)) {
-          void vscode.window.showWarningMessage(`Model Lens: ${info.file} was deleted. ${info.name} keeps working from memory until another model is chosen.`);
+          void vscode.window.showWarningMessage(`Model Lens: ${plainText(info.file)} was deleted. ${plainText(info.name)} keeps working from memory until another model is chosen.`);
           return;
         }
-        void vscode.window.showInformationMessage(`Model Lens: ${path.basename(uri.fsPath)} changed on disk; loading ${info.name} again.`);
+        void vscode.window.showInformationMessage(`Model Lens: ${plainText(path.basename(uri.fsPath))} changed on disk; loading ${plainText(info.name)} again.`);
         this.startLoading(target);
       }, RELOAD_DELAY_MS);
     };
@@ -206,8 +207,9 @@ export class ModelManager implements vscode.Disposable {
   }
 
   private async reportLoadFailure(error: ModelLensError): Promise<void> {
-    const previous = this.info ? ` Still using ${this.info.name}.` : '';
-    const choice = await vscode.window.showErrorMessage(`Model Lens: ${error.userMessage}${previous}`, 'Open Settings', 'Use Default Model');
+    // Names, paths and ONNX Runtime's text come from the model's files: see text/untrusted.
+    const previous = this.info ? ` Still using ${plainText(this.info.name)}.` : '';
+    const choice = await vscode.window.showErrorMessage(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
     if (choice === 'Use Default Model') await vscode.workspace.getConfiguration('modelLens').update('modelPath', '', vscode.ConfigurationTarget.Global);
   }
@@ -270,7 +272,7 @@ export class ModelManager implements vscode.Disposable {
     if (!info || analysis.backend === info.backend) return;
     info.backend = analysis.backend;
     this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? 'the WebGPU backend failed'}` };
-    void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${info.name} now runs on WebAssembly. Nothing was lost.`);
+    void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${plainText(info.name)} now runs on WebAssembly. Nothing was lost.`);
     this.changed.fire(info);
   }
 

@@ -200,6 +200,137 @@ function parseGpuAdapter(m: Record<string, unknown>): { type: 'gpuAdapter'; adap
 
 const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
 const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
+/** A URI as VS Code writes one (`scheme:…`), of a sane length. */
+const isUri = (x: unknown): x is string => typeof x === 'string' && x.length <= 4096 && /^[a-z][a-z0-9+.-]*:/i.test(x);
+
+function parseRange(raw: unknown): { start: number; end: number } | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const { start, end } = raw as Record<string, unknown>;
+  return isInt(start) && isInt(end) && start <= end ? { start, end } : undefined;
+}
+
+/** Part of a document: its URI and a range of document offsets. */
+export interface ExplainedRange {
+  uri: string;
+  selection: { start: number; end: number };
+}
+
+/**
+ * What an attention panel's saved state says it explained (webview/attention/state.ts), for the
+ * host to explain again after a reload; undefined when it names nothing well-formed. The state
+ * was written by the webview, so it is checked like any message from it.
+ */
+export function parseRestoredPanel(raw: unknown): ExplainedRange | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const explained = (raw as Record<string, unknown>).explained;
+  if (!explained || typeof explained !== 'object') return undefined;
+  const { uri, selection } = explained as Record<string, unknown>;
+  const range = parseRange(selection);
+  return isUri(uri) && range ? { uri, selection: range } : undefined;
+}
+
+/** Arguments Explain Attention accepts: from a hover's command link (JSON) and from the side panel. */
+export interface ExplainArgs {
+  uri?: string;
+  line?: number;
+  /** Document offsets of the text to explain (the side panel's selection). */
+  selection?: { start: number; end: number };
+  layer?: number;
+  head?: number;
+}
+
+/**
+ * Explain Attention's arguments, or undefined when one given is malformed. A command link can
+ * be written by anyone who gets Markdown shown, so they are checked like a webview's messages.
+ * Anything but a plain object means none: the editor's context menu passes the document's Uri.
+ */
+export function parseExplainArgs(raw: unknown): ExplainArgs | undefined {
+  if (!raw || typeof raw !== 'object' || Object.getPrototypeOf(raw) !== Object.prototype) return {};
+  const { uri, line, selection, layer, head } = raw as Record<string, unknown>;
+  const args: ExplainArgs = {};
+  if (uri !== undefined) {
+    if (!isUri(uri)) return undefined;
+    args.uri = uri;
+  }
+  if (line !== undefined) {
+    if (!isInt(line)) return undefined;
+    args.line = line;
+  }
+  if (selection !== undefined) {
+    const range = parseRange(selection);
+    if (!range) return undefined;
+    args.selection = range;
+  }
+  if (layer !== undefined || head !== undefined) {
+    if (!isInt(layer, 4096) || !isInt(head, 4096)) return undefined;
+    args.layer = layer;
+    args.head = head;
+  }
+  return args;
+}
+
+/** Bytes per element of each tensor type that crosses to and from the GPU webview. */
+const WIRE_BYTES: Record<WireTensor['type'], number> = { float32: 4, float16: 2, int32: 4, int64: 8, bool: 1 };
+
+/** A tensor from the GPU webview: a known type, integer dims, and exactly the bytes they describe. */
+function parseWireTensor(raw: unknown): WireTensor | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const { type, dims, data } = raw as Record<string, unknown>;
+  if (typeof type !== 'string' || !Object.hasOwn(WIRE_BYTES, type)) return undefined;
+  if (!Array.isArray(dims) || dims.length > 8 || !dims.every((d) => isInt(d, 2 ** 32))) return undefined;
+  // The host views the bytes with a typed array: they must be there already, and as many as the dims say.
+  if (!(data instanceof ArrayBuffer)) return undefined;
+  const elements = dims.reduce((n: number, d: number) => n * d, 1);
+  return data.byteLength === elements * WIRE_BYTES[type as WireTensor['type']] ? { type: type as WireTensor['type'], dims: [...dims], data } : undefined;
+}
+
+/**
+ * A message from the GPU webview, or undefined if it is not one. A reply with a valid id that
+ * cannot be read becomes a failed reply, so that the request it answers fails instead of waiting.
+ */
+export function parseFromGpuView(raw: unknown): FromGpuView | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  if (m.type === 'adapter') {
+    const adapter = parseAdapter(m.adapter);
+    if (adapter === undefined) return undefined;
+    return typeof m.reason === 'string' ? { type: 'adapter', adapter, reason: m.reason.slice(0, 500) } : { type: 'adapter', adapter };
+  }
+  if (m.type !== 'reply' || !isInt(m.id)) return undefined;
+  const id = m.id;
+  const unreadable = { type: 'reply' as const, id, ok: false as const, message: 'the Model Lens GPU tab sent a reply that cannot be read' };
+  if (m.ok === false) return typeof m.message === 'string' ? { type: 'reply', id, ok: false, message: m.message.slice(0, 2000) } : unreadable;
+  if (m.ok !== true || (m.session !== undefined && !isInt(m.session))) return unreadable;
+  const reply: FromGpuView & { ok: true } = { type: 'reply', id, ok: true };
+  if (m.session !== undefined) reply.session = m.session as number;
+  if (m.outputs !== undefined) {
+    if (!m.outputs || typeof m.outputs !== 'object' || Array.isArray(m.outputs)) return unreadable;
+    const outputs = Object.entries(m.outputs).map(([name, t]) => [name, parseWireTensor(t)] as const);
+    if (outputs.some(([, t]) => !t)) return unreadable;
+    // fromEntries defines own properties: an output named __proto__ stays an output.
+    reply.outputs = Object.fromEntries(outputs) as Record<string, WireTensor>;
+  }
+  return reply;
+}
+
+/**
+ * Whether a successful reply is the kind its request expects: a `create` gets a session, a `run`
+ * exactly the outputs it fetched, a `release` nothing. Anything else fails the request.
+ */
+export function answersGpuRequest(request: ToGpuView, reply: FromGpuView & { type: 'reply'; ok: true }): boolean {
+  switch (request.type) {
+    case 'create':
+      return reply.session !== undefined && reply.outputs === undefined;
+    case 'run': {
+      const outputs = reply.outputs;
+      return reply.session === undefined && outputs !== undefined && Object.keys(outputs).length === request.fetches.length && request.fetches.every((f) => Object.hasOwn(outputs, f));
+    }
+    case 'release':
+      return reply.session === undefined && reply.outputs === undefined;
+    case 'chunk':
+      return false;
+  }
+}
 
 /** A message from the attention panel, or undefined if it is not one this host sends for. */
 export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | undefined {

@@ -4,8 +4,11 @@ import * as vscode from 'vscode';
 import type { ModelManager } from './modelManager';
 import { perplexity } from './probabilities/tokenInfo';
 import type { TokenProbabilities } from './probabilities/tokenProbabilities';
+import { labelText, markdownText } from './text/untrusted';
 
 const SELECTION_DELAY_MS = 300;
+/** A status bar item shares one line with everything else: a long model name is cut. */
+const STATUS_NAME_LENGTH = 40;
 
 export class ModelStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('modelLens.status', vscode.StatusBarAlignment.Right, 100);
@@ -37,11 +40,12 @@ export class ModelStatusBar implements vscode.Disposable {
 
   private render(): void {
     const model = this.models.current;
-    const name = this.loading ? `$(sync~spin) ${this.loading}` : model ? model.name : 'no model loaded';
+    // The name comes from the model's config.json or folder: shown as text, never as icons or Markdown.
+    const name = this.loading ? `$(sync~spin) ${labelText(this.loading, STATUS_NAME_LENGTH)}` : model ? labelText(model.name, STATUS_NAME_LENGTH) : 'no model loaded';
     this.item.text = `$(telescope) ${name}${this.perplexityText}`;
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Model Lens** · ${model ? `${model.name}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : 'the model loads on first use'}`,
+        `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : 'the model loads on first use'}`,
         this.perplexityText ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
         '\n\nClick to open the Model Lens side panel.',
       ].join(''),

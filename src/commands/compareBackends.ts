@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
+import { plainText } from '../text/untrusted';
 import { describeDifferences, differences } from './backendComparison';
 
 const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', native: 'Native ONNX Runtime', webgpu: 'WebGPU' };
@@ -21,6 +22,6 @@ export async function compareBackends(models: ModelManager): Promise<void> {
     );
     void vscode.window.showInformationMessage(`Model Lens: ${describeDifferences(BACKEND_NAMES[result.backend] ?? result.backend, differences(result.current, result.reference))}`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Model Lens: the comparison failed: ${errorMessage(e)}`);
+    void vscode.window.showErrorMessage(`Model Lens: the comparison failed: ${plainText(errorMessage(e))}`);
   }
 }

@@ -4,42 +4,64 @@ import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
-import type { AttentionPanel, AttentionPanels, PanelState } from '../panels/attentionPanel';
+import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
+import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../protocol';
 
 /** Characters of context read per token of the model's window: generous, the engine keeps the last tokens. */
 const CHARS_PER_TOKEN = 8;
 
 export interface ExplainTarget {
-  uri: string;
+  document: vscode.TextDocument;
   selection: { start: number; end: number };
   focus?: { layer: number; head: number };
 }
 
-/** Arguments the command accepts from hovers and the side panel (command URIs pass JSON). */
-export interface ExplainArgs {
-  uri?: string;
-  line?: number;
-  /** Document offsets of the text to explain (the side panel's selection). */
-  selection?: { start: number; end: number };
-  layer?: number;
-  head?: number;
-}
+export type { ExplainArgs } from '../protocol';
 
 function targetFromEditor(editor: vscode.TextEditor): ExplainTarget {
   const doc = editor.document;
   const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
-  return { uri: doc.uri.toString(), selection: { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) } };
+  return { document: doc, selection: { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) } };
 }
 
-async function targetFromArgs(args: ExplainArgs): Promise<ExplainTarget | undefined> {
+/**
+ * The open document a URI names. Arguments come from command links, which any Markdown shown
+ * with this command enabled could hold: they may point at a document the user has open (the one
+ * a hover was made for, the side panel's), never make the extension open and read another file.
+ */
+function openDocument(uri: string): vscode.TextDocument | undefined {
+  return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+}
+
+/**
+ * The document a restored panel names: one that is open, or a file of the workspace (after a
+ * reload the panel may come back before its editor does). Anything else is not opened.
+ */
+async function restoredDocument(uri: string): Promise<vscode.TextDocument | undefined> {
+  const open = openDocument(uri);
+  if (open) return open;
+  let parsed: vscode.Uri;
+  try {
+    parsed = vscode.Uri.parse(uri, true);
+  } catch {
+    return undefined;
+  }
+  if (!vscode.workspace.getWorkspaceFolder(parsed)) return undefined;
+  return vscode.workspace.openTextDocument(parsed).then(
+    (doc) => doc,
+    () => undefined,
+  );
+}
+
+function targetFromArgs(args: ExplainArgs): ExplainTarget | undefined {
   const editor = vscode.window.activeTextEditor;
-  const doc = args.uri ? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)) : editor?.document;
+  const doc = args.uri !== undefined ? openDocument(args.uri) : editor?.document;
   if (!doc) return undefined;
   const focus = args.layer !== undefined && args.head !== undefined ? { layer: args.layer, head: args.head } : undefined;
-  if (args.selection) return { uri: doc.uri.toString(), selection: args.selection, focus };
+  if (args.selection) return { document: doc, selection: args.selection, focus };
   if (args.line !== undefined) {
     const line = doc.lineAt(Math.min(args.line, doc.lineCount - 1)).range;
-    return { uri: doc.uri.toString(), selection: { start: doc.offsetAt(line.start), end: doc.offsetAt(line.end) }, focus };
+    return { document: doc, selection: { start: doc.offsetAt(line.start), end: doc.offsetAt(line.end) }, focus };
   }
   const fromEditor = editor && editor.document === doc ? targetFromEditor(editor) : undefined;
   return fromEditor ? { ...fromEditor, focus } : undefined;
@@ -51,20 +73,29 @@ export class ExplainAttention {
     private readonly panels: AttentionPanels,
   ) {}
 
-  async run(args: ExplainArgs = {}): Promise<void> {
-    const fromArgs = args.uri !== undefined || args.line !== undefined || args.layer !== undefined;
-    const target = fromArgs ? await targetFromArgs(args) : vscode.window.activeTextEditor && targetFromEditor(vscode.window.activeTextEditor);
+  async run(raw?: unknown): Promise<void> {
+    const args = parseExplainArgs(raw);
+    if (!args) {
+      void vscode.window.showWarningMessage('Model Lens: Explain Attention was given arguments it does not understand; nothing was explained.');
+      return;
+    }
+    if (args.uri !== undefined && !openDocument(args.uri)) {
+      void vscode.window.showWarningMessage('Model Lens: Explain Attention only explains documents open in the editor; the one named is not.');
+      return;
+    }
+    const fromArgs = args.uri !== undefined || args.line !== undefined || args.selection !== undefined || args.layer !== undefined;
+    const target = fromArgs ? targetFromArgs(args) : vscode.window.activeTextEditor && targetFromEditor(vscode.window.activeTextEditor);
     if (!target) {
       void vscode.window.showInformationMessage('Model Lens: open a file and select some text to explain its attention.');
       return;
     }
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === target.uri);
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === target.document);
     await this.explain(this.panels.panelBeside(editor?.viewColumn), target);
   }
 
   /** Explains a target in a panel; used by the command and to restore panels after a reload. */
   async explain(panel: AttentionPanel, target: ExplainTarget): Promise<void> {
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(target.uri));
+    const doc = target.document;
     if (target.selection.end <= target.selection.start) {
       panel.error('The selection is empty: select some text (or put the cursor on a non-empty line) and run Explain Attention again.');
       return;
@@ -85,7 +116,7 @@ export class ExplainAttention {
             id: this.panels.newId(),
             analysis,
             info,
-            document: { uri: target.uri, name: doc.uri.path.split('/').pop() ?? doc.uri.toString() },
+            document: { uri: doc.uri.toString(), name: doc.uri.path.split('/').pop() ?? doc.uri.toString() },
             baseOffset,
             selection: target.selection,
             maxTokens: settings.maxTokens,
@@ -102,12 +133,13 @@ export class ExplainAttention {
   }
 
   /** Restores a panel VS Code brought back after a reload, explaining the same text again. */
-  restore = async (panel: AttentionPanel, state: PanelState | undefined): Promise<void> => {
-    const explained = state?.explained;
-    if (!explained) {
+  restore = async (panel: AttentionPanel, state: unknown): Promise<void> => {
+    const explained = parseRestoredPanel(state);
+    const document = explained && (await restoredDocument(explained.uri));
+    if (!explained || !document) {
       panel.error('Select some text and run Model Lens: Explain Attention.');
       return;
     }
-    await this.explain(panel, explained);
+    await this.explain(panel, { document, selection: explained.selection });
   };
 }

@@ -2,6 +2,7 @@
 // every token of the selection gets a background as strong as the attention the clicked token
 // pays it, and the clicked token an outline. Escape or closing the panel clears it.
 import * as vscode from 'vscode';
+import { attentionHoverMarkdown } from '../hover/hoverMarkdown';
 
 /** Attention weights are bucketed: a decoration type has one fixed colour. */
 const LEVELS = 10;
@@ -9,10 +10,11 @@ const CONTEXT_KEY = 'modelLens.attentionHighlights';
 
 export interface Highlight {
   documentUri: string;
-  /** The query token's range, as document offsets. */
-  query: { start: number; end: number };
+  /** The query token: its range as document offsets, and its text. */
+  query: { start: number; end: number; text: string };
   /** Key tokens with their attention weights (already scaled to [0, 1] for display). */
-  keys: { start: number; end: number; weight: number; text: string; raw: number }[];
+  keys: { start: number; end: number; weight: number; raw: number }[];
+  /** Which attention this is (layer and head), in Model Lens' own words. */
   label: string;
 }
 
@@ -51,7 +53,7 @@ export class AttentionHighlights implements vscode.Disposable {
     for (const key of highlight.keys) {
       if (key.weight <= 0.02 || key.end <= key.start) continue;
       const level = Math.min(LEVELS - 1, Math.floor(key.weight * LEVELS));
-      const hoverMessage = new vscode.MarkdownString(`**Model Lens** · ${highlight.label}\n\nattention to this token: **${(key.raw * 100).toFixed(1)}%**`);
+      const hoverMessage = new vscode.MarkdownString(attentionHoverMarkdown(highlight.query.text, highlight.label, key.raw));
       buckets[level].push({ range: range(key.start, key.end), hoverMessage });
     }
     buckets.forEach((options, i) => editor.setDecorations(this.levels[i], options));

@@ -1,21 +1,10 @@
-// The Markdown of a token hover: what the model thought of the token, given the text before it.
+// The Markdown of Model Lens hovers: what the model thought of a token, given the text before it,
+// and how much attention a highlighted token gets. Text from the model or the document goes in
+// through ../text/untrusted, so it is shown as text.
 import type { TokenInfo } from '../probabilities/documentWindows';
+import { markdownCode, markdownText } from '../text/untrusted';
 
 const BAR_WIDTH = 12;
-
-/** Whitespace made visible, so a hover about " \n" shows something. */
-export function visibleWhitespace(text: string): string {
-  return text.replace(/ /g, '·').replace(/\t/g, '→').replace(/\r\n|\n|\r/g, '↵');
-}
-
-/** An inline code span that holds any text, backticks included. */
-export function inlineCode(text: string): string {
-  const shown = visibleWhitespace(text) || '∅';
-  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = '`'.repeat(longest + 1);
-  const pad = shown.startsWith('`') || shown.endsWith('`') ? ' ' : '';
-  return `${fence}${pad}${shown}${pad}${fence}`;
-}
 
 /** A bar as long as p is next to the most likely alternative (the percentage says how likely). */
 function bar(p: number, top: number): string {
@@ -41,7 +30,7 @@ export interface HoverLinks {
 }
 
 export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks): string {
-  const lines: string[] = [`**Model Lens** · ${inlineCode(t.text)} · ${modelName}`, ''];
+  const lines: string[] = [`**Model Lens** · ${markdownCode(t.text)} · ${markdownText(modelName)}`, ''];
   if (!Number.isFinite(t.prob)) {
     lines.push('The first token: nothing comes before it, so the model made no prediction for it.');
   } else {
@@ -56,11 +45,16 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
       'Top predictions for this position:',
       '',
       // Two trailing spaces: a Markdown line break between alternatives.
-      ...t.top.map((alt) => `\`${bar(alt.prob, t.top[0]?.prob ?? 1)}\` ${percent(alt.prob)} ${inlineCode(alt.text)}  `),
+      ...t.top.map((alt) => `\`${bar(alt.prob, t.top[0]?.prob ?? 1)}\` ${percent(alt.prob)} ${markdownCode(alt.text)}  `),
     );
     const lens = lensSentence(t);
     if (lens) lines.push('', lens);
   }
   lines.push('', `[Explain attention on this line](${links.explainLine})`);
   return lines.join('\n');
+}
+
+/** An attention highlight's hover: the token that attends (label: which layer and head), and its weight on this one. */
+export function attentionHoverMarkdown(queryText: string, label: string, weight: number): string {
+  return `**Model Lens** · from ${markdownCode(queryText)}, ${label}\n\nattention to this token: **${(weight * 100).toFixed(1)}%**`;
 }

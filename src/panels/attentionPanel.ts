@@ -5,15 +5,11 @@ import * as vscode from 'vscode';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage } from '../engine/errors';
 import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../protocol';
+import { plainText } from '../text/untrusted';
 import { setUpWebview } from '../webviewSetup';
 import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from './attentionView';
 
 export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
-
-/** The part of the webview's saved state the host reads: what to explain again after a reload. */
-export interface PanelState {
-  explained?: { uri: string; selection: { start: number; end: number } } | null;
-}
 
 class AttentionPanel {
   private explained: { text: ExplainedText; view: AttentionView } | undefined;
@@ -121,11 +117,11 @@ class AttentionPanel {
     const label = head === 'mean' ? `layer ${layer}, mean of heads` : head === 'rollout' ? `rollout to layer ${layer}` : `layer ${layer}, head ${head}`;
     this.highlights.show({
       documentUri: view.document.uri,
-      query: { start: q.start, end: q.end },
-      label: `from “${q.text}”, ${label}`,
+      query: { start: q.start, end: q.end, text: q.text },
+      label,
       keys: view.tokens.slice(view.queryStart).map((t, i) => {
         const raw = weights[view.queryStart + i];
-        return { start: t.start, end: t.end, text: t.text, raw, weight: max > 0 ? raw / max : 0 };
+        return { start: t.start, end: t.end, raw, weight: max > 0 ? raw / max : 0 };
       }),
     });
   }
@@ -153,9 +149,9 @@ class AttentionPanel {
     if (!target) return;
     try {
       await vscode.workspace.fs.writeFile(target, content);
-      void vscode.window.showInformationMessage(`Model Lens: exported ${vscode.workspace.asRelativePath(target)}.`);
+      void vscode.window.showInformationMessage(`Model Lens: exported ${plainText(vscode.workspace.asRelativePath(target))}.`);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Model Lens: could not write ${target.fsPath}: ${errorMessage(e)}`);
+      void vscode.window.showErrorMessage(`Model Lens: could not write ${plainText(target.fsPath)}: ${plainText(errorMessage(e))}`);
     }
   }
 }
@@ -195,8 +191,11 @@ export class AttentionPanels implements vscode.Disposable {
     return this.configure(panel);
   }
 
-  /** Re-creates a panel VS Code restores after a reload; `restore` explains its text again. */
-  serializer(restore: (panel: AttentionPanel, state: PanelState | undefined) => Promise<void>): vscode.WebviewPanelSerializer<PanelState> {
+  /**
+   * Re-creates a panel VS Code restores after a reload; `restore` explains its text again. The
+   * state is whatever the webview saved: `restore` parses it before acting on it.
+   */
+  serializer(restore: (panel: AttentionPanel, state: unknown) => Promise<void>): vscode.WebviewPanelSerializer<unknown> {
     return {
       deserializeWebviewPanel: async (panel, state) => {
         await restore(this.configure(panel), state);

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Tensors } from '../engine/runner';
 import type { RemoteBackend, RemoteCall, RemoteResult } from '../engine/workerProtocol';
-import type { FromGpuView, GpuAdapterInfo, ToGpuView, WireTensor } from '../protocol';
+import { answersGpuRequest, parseFromGpuView, type FromGpuView, type GpuAdapterInfo, type ToGpuView, type WireTensor } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 
 export const GPU_VIEW_TYPE = 'modelLens.gpu';
@@ -21,6 +21,8 @@ const TYPED = {
   bool: (b: ArrayBuffer) => new Uint8Array(b),
 };
 
+type GpuReply = FromGpuView & { type: 'reply'; ok: true };
+
 function exactBuffer(data: ArrayBufferView): ArrayBuffer {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
 }
@@ -28,7 +30,8 @@ function exactBuffer(data: ArrayBufferView): ArrayBuffer {
 export class GpuBackend implements RemoteBackend, vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private adapter: Promise<GpuAdapterInfo> | undefined;
-  private readonly pending = new Map<number, { resolve: (m: FromGpuView & { type: 'reply'; ok: true }) => void; reject: (e: Error) => void }>();
+  /** Requests waiting for their reply, by id, with the request itself to check the reply against. */
+  private readonly pending = new Map<number, { request: ToGpuView; resolve: (m: GpuReply) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
   constructor(private readonly extensionUri: vscode.Uri) {}
@@ -42,16 +45,20 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
     this.panel = panel;
     this.adapter = new Promise<GpuAdapterInfo>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the WebGPU tab did not report an adapter')), ADAPTER_TIMEOUT_MS);
-      panel.webview.onDidReceiveMessage((m: FromGpuView) => {
+      panel.webview.onDidReceiveMessage((raw: unknown) => {
+        // The tab's messages are parsed like every webview's: sizes and ids are checked before use.
+        const m = parseFromGpuView(raw);
         if (m?.type === 'adapter') {
           clearTimeout(timer);
           if (m.adapter) resolve(m.adapter);
           else reject(new Error(`no WebGPU adapter: ${m.reason ?? 'unknown reason'}`));
         } else if (m?.type === 'reply') {
           const waiting = this.pending.get(m.id);
+          if (!waiting) return;
           this.pending.delete(m.id);
-          if (m.ok) waiting?.resolve(m);
-          else waiting?.reject(new Error(m.message));
+          if (!m.ok) waiting.reject(new Error(m.message));
+          else if (answersGpuRequest(waiting.request, m)) waiting.resolve(m);
+          else waiting.reject(new Error(`the Model Lens GPU tab answered a ${waiting.request.type} request with a reply of another kind`));
         }
       });
     });
@@ -64,12 +71,12 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
     return this.adapter;
   }
 
-  private async send(message: ToGpuView): Promise<FromGpuView & { type: 'reply'; ok: true }> {
+  private async send(message: ToGpuView): Promise<GpuReply> {
     await this.ensureAdapter();
     const panel = this.panel;
     if (!panel) throw new Error('the Model Lens GPU tab was closed');
     return new Promise((resolve, reject) => {
-      this.pending.set(message.id, { resolve, reject });
+      this.pending.set(message.id, { request: message, resolve, reject });
       void panel.webview.postMessage(message).then((delivered) => delivered || reject(new Error('the Model Lens GPU tab did not take the message')));
     });
   }

@@ -1,6 +1,6 @@
-// The hover's Markdown for a token whose numbers are known.
+// The hovers' Markdown for a token whose numbers are known, and for text from a hostile model.
 import { describe, expect, it } from 'vitest';
-import { hoverMarkdown, inlineCode, percent, visibleWhitespace } from '../../src/hover/hoverMarkdown';
+import { attentionHoverMarkdown, hoverMarkdown, percent } from '../../src/hover/hoverMarkdown';
 import type { TokenInfo } from '../../src/probabilities/documentWindows';
 import { perplexity, rankBucket } from '../../src/probabilities/tokenInfo';
 
@@ -48,13 +48,34 @@ describe('hoverMarkdown', () => {
   });
 });
 
-describe('formatting helpers', () => {
-  it('makes whitespace visible and fences any text as code', () => {
-    expect(visibleWhitespace(' a\tb\r\nc\n')).toBe('·a→b↵c↵');
-    expect(inlineCode('a``b')).toBe('```a``b```');
-    expect(inlineCode('<img src=x onerror=alert(1)>')).toBe('`<img·src=x·onerror=alert(1)>`');
+describe('text from the model in hovers', () => {
+  const LINK = '[Open Settings](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)';
+  const IMAGE = '![](https://example.invalid/x.png)';
+  const HTML = '<img src=x onerror=alert(1)>';
+
+  it("shows the model's name as text: no image, link or HTML besides the hover's own link", () => {
+    const md = hoverMarkdown(token, `${IMAGE} ${LINK} ${HTML}`, { explainLine: 'command:modelLens.explainAttention?x' });
+    const head = md.split('\n')[0];
+    expect(head).toContain('\\!\\[\\]\\(https\\:\\/\\/example\\.invalid\\/x\\.png\\)');
+    expect(head).toContain('\\<img');
+    // Every `](` that could end a link text is escaped; the only link left is the hover's own.
+    expect(md.match(/(?<!\\)\]\(/g)).toEqual(['](']);
+    expect(md).toContain('[Explain attention on this line](command:modelLens.explainAttention?x)');
   });
 
+  it('shows token text and alternatives as code spans, where Markdown is not parsed', () => {
+    const md = hoverMarkdown({ ...token, text: '[Open Settings](command:x)', top: [{ text: IMAGE, prob: 0.5 }] }, 'm', { explainLine: 'x' });
+    expect(md).toContain('`[Open·Settings](command:x)`');
+    expect(md).toContain('`![](https://example.invalid/x.png)`');
+  });
+
+  it("puts an attention highlight's token in a code span", () => {
+    expect(attentionHoverMarkdown(HTML, 'layer 0, head 1', 0.25)).toBe('**Model Lens** · from `<img·src=x·onerror=alert(1)>`, layer 0, head 1\n\nattention to this token: **25.0%**');
+    expect(attentionHoverMarkdown(IMAGE, 'layer 0, head 1', 0.25)).toContain('from `![](https://example.invalid/x.png)`,');
+  });
+});
+
+describe('rank buckets and perplexity', () => {
   it('computes perplexity over predicted tokens and GLTR rank buckets', () => {
     expect(perplexity([token, { ...token, prob: 0.25 }, { ...token, prob: NaN }])).toBeCloseTo(4);
     expect([1, 10, 11, 100, 101, 1000, 1001, 0].map(rankBucket)).toEqual(['top10', 'top10', 'top100', 'top100', 'top1000', 'top1000', 'beyond', undefined]);

@@ -1,6 +1,6 @@
 // Messages from a webview are untrusted: only well-formed ones get through.
 import { describe, expect, it } from 'vitest';
-import { parseFromAttentionPanel, parseFromSideView } from '../../src/protocol';
+import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/protocol';
 
 describe('parseFromAttentionPanel', () => {
   it('accepts the messages the panel sends', () => {
@@ -34,5 +34,112 @@ describe('GPU adapter reports', () => {
     expect(parseFromSideView({ type: 'gpuAdapter', adapter: null })).toEqual({ type: 'gpuAdapter', adapter: null });
     expect(parseFromSideView({ type: 'gpuAdapter', adapter: { ...adapter, software: 'no' } })).toBeUndefined();
     expect(parseFromSideView({ type: 'gpuAdapter' })).toBeUndefined();
+  });
+});
+
+describe('parseRestoredPanel', () => {
+  it("reads what an attention panel's saved state says it explained", () => {
+    const state = { tab: 'head', explained: { uri: 'file:///w/a.ts', selection: { start: 3, end: 9 } } };
+    expect(parseRestoredPanel(state)).toEqual({ uri: 'file:///w/a.ts', selection: { start: 3, end: 9 } });
+  });
+
+  it('names nothing for a state that is not well-formed', () => {
+    for (const bad of [
+      undefined,
+      null,
+      'file:///w/a.ts',
+      { explained: null },
+      { explained: { uri: 42, selection: { start: 0, end: 1 } } },
+      { explained: { uri: '/etc/passwd', selection: { start: 0, end: 1 } } },
+      { explained: { uri: `file:///${'a'.repeat(5000)}`, selection: { start: 0, end: 1 } } },
+      { explained: { uri: 'file:///w/a.ts', selection: { start: 5, end: 1 } } },
+      { explained: { uri: 'file:///w/a.ts', selection: { start: -1, end: 1 } } },
+      { explained: { uri: 'file:///w/a.ts' } },
+    ]) {
+      expect(parseRestoredPanel(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('parseExplainArgs', () => {
+  it("accepts a hover link's and the side panel's arguments, and nothing more", () => {
+    expect(parseExplainArgs({ uri: 'file:///w/a.ts', line: 4, extra: 'x' })).toEqual({ uri: 'file:///w/a.ts', line: 4 });
+    expect(parseExplainArgs({ uri: 'untitled:Untitled-1', selection: { start: 0, end: 5 }, layer: 1, head: 2 })).toEqual({ uri: 'untitled:Untitled-1', selection: { start: 0, end: 5 }, layer: 1, head: 2 });
+  });
+
+  it('takes anything but a plain object as no arguments: the context menu passes the document URI', () => {
+    class Uri {
+      scheme = 'file';
+      path = '/w/a.ts';
+    }
+    expect(parseExplainArgs(new Uri())).toEqual({});
+    expect(parseExplainArgs(undefined)).toEqual({});
+  });
+
+  it('refuses malformed arguments instead of guessing', () => {
+    for (const bad of [{ uri: 7 }, { uri: 'not a uri' }, { line: -1 }, { line: 1.5 }, { selection: { start: 4, end: 2 } }, { layer: 1 }, { layer: 1, head: 5000 }]) {
+      expect(parseExplainArgs(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('parseFromGpuView', () => {
+  const float32 = (values: number[]) => ({ type: 'float32', dims: [values.length], data: Float32Array.from(values).buffer });
+
+  it('accepts adapters, failures and replies whose tensors hold the bytes their dims describe', () => {
+    expect(parseFromGpuView({ type: 'adapter', adapter: null, reason: 'none' })).toEqual({ type: 'adapter', adapter: null, reason: 'none' });
+    expect(parseFromGpuView({ type: 'reply', id: 3, ok: true, session: 1 })).toEqual({ type: 'reply', id: 3, ok: true, session: 1 });
+    const reply = parseFromGpuView({ type: 'reply', id: 4, ok: true, outputs: { logits: float32([1, 2]), ids: { type: 'int64', dims: [1, 1], data: new ArrayBuffer(8) } } });
+    expect(reply).toMatchObject({ type: 'reply', id: 4, ok: true, outputs: { logits: { type: 'float32', dims: [2] }, ids: { type: 'int64', dims: [1, 1] } } });
+    expect(parseFromGpuView({ type: 'reply', id: 5, ok: false, message: 'x'.repeat(10_000) })).toMatchObject({ ok: false, message: 'x'.repeat(2000) });
+  });
+
+  it('fails a reply whose tensors are not what they claim, instead of allocating what they say', () => {
+    const unreadable = { type: 'reply', id: 4, ok: false, message: expect.stringContaining('cannot be read') };
+    for (const outputs of [
+      { logits: { type: 'float32', dims: [2_000_000_000], data: 2_000_000_000 } },
+      { logits: { type: 'float32', dims: [3], data: new ArrayBuffer(8) } },
+      { logits: { type: 'float32', dims: [2], data: new Float32Array(2) } },
+      { logits: { type: 'float64', dims: [1], data: new ArrayBuffer(8) } },
+      { logits: { type: 'float32', dims: [-1], data: new ArrayBuffer(0) } },
+      { logits: { type: 'toString', dims: [], data: new ArrayBuffer(0) } },
+      [float32([1])],
+    ]) {
+      expect(parseFromGpuView({ type: 'reply', id: 4, ok: true, outputs })).toEqual(unreadable);
+    }
+    expect(parseFromGpuView({ type: 'reply', id: 4, ok: true, session: 'one' })).toEqual(unreadable);
+    expect(parseFromGpuView({ type: 'reply', id: 4, ok: false, message: { text: 'x' } })).toEqual(unreadable);
+  });
+
+  it('drops messages with no usable id or of no known type', () => {
+    for (const bad of [null, 'reply', { type: 'reply', id: '4', ok: true }, { type: 'reply', id: -1, ok: true }, { type: 'evil' }, { type: 'adapter', adapter: { vendor: 1 } }]) {
+      expect(parseFromGpuView(bad)).toBeUndefined();
+    }
+  });
+
+  it('keeps an output named __proto__ an output', () => {
+    const outputs = JSON.parse('{"__proto__": {"type": "float32", "dims": [0]}}') as Record<string, Record<string, unknown>>;
+    outputs['__proto__'].data = new ArrayBuffer(0);
+    const reply = parseFromGpuView({ type: 'reply', id: 1, ok: true, outputs });
+    expect(reply?.type === 'reply' && reply.ok && Object.keys(reply.outputs!)).toEqual(['__proto__']);
+  });
+});
+
+describe('answersGpuRequest', () => {
+  const run: ToGpuView = { type: 'run', id: 2, session: 1, feeds: {}, fetches: ['logits', 'prob'] };
+  const tensor = { type: 'float32' as const, dims: [0], data: new ArrayBuffer(0) };
+
+  it('matches a reply to the kind of request it answers', () => {
+    expect(answersGpuRequest({ type: 'create', id: 1, externalData: [] }, { type: 'reply', id: 1, ok: true, session: 1 })).toBe(true);
+    expect(answersGpuRequest(run, { type: 'reply', id: 2, ok: true, outputs: { logits: tensor, prob: tensor } })).toBe(true);
+    expect(answersGpuRequest({ type: 'release', id: 3, session: 1 }, { type: 'reply', id: 3, ok: true })).toBe(true);
+  });
+
+  it('refuses a reply meant for another kind of request, or with other outputs than fetched', () => {
+    expect(answersGpuRequest({ type: 'create', id: 1, externalData: [] }, { type: 'reply', id: 1, ok: true })).toBe(false);
+    expect(answersGpuRequest(run, { type: 'reply', id: 2, ok: true, session: 1 })).toBe(false);
+    expect(answersGpuRequest(run, { type: 'reply', id: 2, ok: true, outputs: { logits: tensor } })).toBe(false);
+    expect(answersGpuRequest(run, { type: 'reply', id: 2, ok: true, outputs: { logits: tensor, other: tensor } })).toBe(false);
+    expect(answersGpuRequest({ type: 'release', id: 3, session: 1 }, { type: 'reply', id: 3, ok: true, session: 2 })).toBe(false);
   });
 });
