@@ -18,6 +18,7 @@ import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInf
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
 import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionBytes';
+import { checkStaticMemory } from './staticMemory';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo, TensorData } from './types';
 
@@ -67,8 +68,26 @@ export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGI
 /** Characters kept per position of the window when a huge text is cut before tokenizing. */
 const CHARS_PER_POSITION = 16;
 
+/**
+ * Most bytes of a JSON file from a model folder. The largest real tokenizer.json files (Gemma's,
+ * with 256k tokens) are about 34 MB, and a tokenizer takes about nine times its file in the
+ * worker's heap once parsed and loaded (measured with GPT-2's): a folder must not make the worker
+ * parse a file of any size.
+ */
+const MAX_JSON_BYTES = 64 * 1024 * 1024;
+
 function readJson(file: string | undefined, code: 'bad-tokenizer' | 'load-failed'): Record<string, unknown> {
   if (!file) return {};
+  // resolveModelFiles found it as a regular file: its size is what a read takes.
+  const stat = fs.statSync(file);
+  if (stat.size > MAX_JSON_BYTES) {
+    throw new ModelLensError({
+      code: 'too-large',
+      message: `${path.basename(file)} is ${Math.ceil(stat.size / 1048576)} MB; Model Lens reads JSON files of at most ${MAX_JSON_BYTES / 1048576} MB (the largest real tokenizers, Gemma's, are about 34 MB).`,
+      file,
+      hint: 'No real model needs a file this large; copy the model\'s own files from its repository.',
+    });
+  }
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (e) {
@@ -183,7 +202,9 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     });
   }
   const external = externalDataFiles(model, files.onnx, files.root);
-  checkSize(fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0), options.maxModelBytes, files.onnx);
+  const modelBytes = fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0);
+  checkSize(modelBytes, options.maxModelBytes, files.onnx);
+  checkStaticMemory(index, files.onnx, modelBytes, options.maxModelBytes);
   // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
   const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
   const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? LENS_TOP_K, lensChunks);

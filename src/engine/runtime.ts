@@ -1,6 +1,7 @@
 // The one file that imports ONNX Runtime. The WASM build (onnxruntime-web) always works; the
 // native build (onnxruntime-node) is used when it is installed and asked for. Both speak the
 // same onnxruntime-common API, so the rest of the engine does not care which one runs.
+import * as os from 'node:os';
 import ort = require('onnxruntime-web');
 import { ModelLensError } from './errors';
 import type { RunnerFactory, TensorArray, TensorType } from './runner';
@@ -12,6 +13,16 @@ type Ort = typeof ort;
 const PROVIDERS: Readonly<Record<Exclude<Backend, 'webgpu'>, string>> = Object.freeze({ wasm: 'wasm', native: 'cpu' });
 
 let configuredThreads: number | undefined;
+
+/**
+ * The threads ONNX Runtime is given: at least one, at most one per core. More than the cores only
+ * adds contention, and each thread costs memory (a WebAssembly thread is a worker with a heap view
+ * and a stack: 512 of them took 5.3 GB), so neither a setting nor a `--threads` flag can ask for more.
+ */
+function runtimeThreads(threads: number): number {
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  return Number.isFinite(threads) ? Math.max(1, Math.min(Math.floor(threads), cores)) : 1;
+}
 
 function loadNative(): Ort | undefined {
   try {
@@ -49,7 +60,8 @@ function runtimeFor(backend: Exclude<Backend, 'webgpu'>, threads: number): Ort {
  * keeps ONNX Runtime's packed copy of each MatMul weight, its default (the engine packs on native
  * only; see below).
  */
-export function ortRunners(backend: Exclude<Backend, 'webgpu'>, threads: number, packWeights = backend === 'native'): RunnerFactory {
+export function ortRunners(backend: Exclude<Backend, 'webgpu'>, requestedThreads: number, packWeights = backend === 'native'): RunnerFactory {
+  const threads = runtimeThreads(requestedThreads);
   const runtime = runtimeFor(backend, threads);
   return async ({ model, externalData }) => {
     const session = await runtime.InferenceSession.create(model, {
