@@ -7,12 +7,14 @@ import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './a
 import { ModelLensError } from './errors';
 import { buildFeeds, int64s } from './inputs';
 import { instrument } from './instrument/instrument';
+import { interventionFeeds } from './interventionFeeds';
 import { LENS_CHUNKS } from './instrument/lens';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { readRange } from './onnx/fileBytes';
+import { renameOutputsInPlace } from './onnx/renameOutputs';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
@@ -20,7 +22,7 @@ import { ortRunners } from './runtime';
 import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionBytes';
 import { checkStaticMemory } from './staticMemory';
 import { TextTokenizer } from './tokenizer';
-import type { Analysis, AnalyzeOptions, Backend, ModelInfo, TensorData } from './types';
+import type { Analysis, AnalyzeOptions, Backend, Intervention, ModelInfo, TensorData } from './types';
 
 export interface LoadOptions {
   backend: Backend;
@@ -36,7 +38,12 @@ export interface LoadOptions {
   lensTopK?: number;
   /** Most bytes the lens' logits may take in all (default LENS_LOGITS_BYTES). */
   lensLogitsBytes?: number;
+  /** Told when this model starts tokenizing or running a graph, with the file that step reads. */
+  onPhase?: (phase: Phase, file: string) => void;
 }
+
+/** What a request is busy with (the worker notes 'loading' itself). */
+export type Phase = 'loading' | 'tokenizing' | 'running';
 
 /** Predictions the logit lens keeps per layer and position unless told otherwise. */
 export const LENS_TOP_K = 10;
@@ -66,7 +73,7 @@ export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGI
   return Math.max(1, Math.floor(bytes / (rows * vocab * 4)));
 }
 /** Characters kept per position of the window when a huge text is cut before tokenizing. */
-const CHARS_PER_POSITION = 16;
+export const CHARS_PER_POSITION = 16;
 
 /**
  * Most bytes of a JSON file from a model folder. The largest real tokenizer.json files (Gemma's,
@@ -156,7 +163,7 @@ function checkSize(bytes: number, limit: number | undefined, file: string): void
 /** The plan of a graph that could not be instrumented: logits only, every layer explained. */
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
-  return { layers: plan.layers.map(() => ({ attention })), logits: plan.logits, notes: [...plan.notes, reason] };
+  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, notes: [...plan.notes, reason] };
 }
 
 /** A model's bytes for the runner that takes it: remote (in memory), and this thread's. */
@@ -173,7 +180,7 @@ interface PreparedModel {
   modelInputs: number;
   instrumented: SessionBytes;
   /** The model as it is, for when the instrumented copy does not load. */
-  plain: SessionBytes;
+  plain: () => SessionBytes;
   fileBytes: number;
   producer: string;
   precision: ModelInfo['precision'];
@@ -207,7 +214,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   checkStaticMemory(index, files.onnx, modelBytes, options.maxModelBytes);
   // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
   const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
-  const { plan, suffix } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? LENS_TOP_K, lensChunks);
+  const { plan, suffix, renames } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? LENS_TOP_K, lensChunks);
   const forRunners = (bytes: Uint8Array): SessionBytes => {
     const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
     return {
@@ -215,13 +222,21 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
       local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, stat, external),
     };
   };
+  // The hook tensors' makers output twins instead, renamed in the file's bytes (see interventions.ts).
+  const twins = renameOutputsInPlace(bytes, renames);
+  const instrumented = forRunners(file.append(encodeSuffix(suffix)));
+  // Native and remote runners take these very bytes when their session is made: the plain model's
+  // names are put back only if it is needed. WebAssembly's graph is a copy made above, and the
+  // plain one is made now, while the bytes are in memory, though needed only if the instrumented
+  // copy fails.
+  const inMemory = options.backend === 'native' || !!options.remote;
+  const plain = inMemory ? undefined : (twins.undo(), forRunners(bytes));
   return {
     plan,
     inputs: [...index.inputs.values(), ...suffix.input],
     modelInputs: index.inputs.size,
-    instrumented: forRunners(file.append(encodeSuffix(suffix))),
-    // Made now, while the bytes are in memory, though needed only if the instrumented copy fails.
-    plain: forRunners(bytes),
+    instrumented,
+    plain: () => plain ?? (twins.undo(), forRunners(bytes)),
     fileBytes,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     precision: precision(index),
@@ -233,6 +248,8 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
 
 export class LoadedModel {
   private rolloutRunner: Promise<Runner> | undefined;
+  /** Each hook's shape after its position axis, as the check run found it. */
+  private readonly hookShapes = new Map<string, number[]>();
   /** The graph inputs of lens rows; fed even when the lens turned out unusable. */
   private readonly lensInputs: string[];
 
@@ -247,6 +264,7 @@ export class LoadedModel {
     private readonly tokenizer: TextTokenizer,
     private readonly embeddingRows: number | undefined,
     private readonly lensLogitsBytes: number,
+    private readonly notePhase: (phase: 'tokenizing' | 'running') => void,
   ) {
     this.lensInputs = plan.lens?.rowsInputs ?? [];
   }
@@ -282,7 +300,7 @@ export class LoadedModel {
     } catch (instrumentedError) {
       if (instrumentedError instanceof ModelLensError) throw instrumentedError;
       // Probabilities must keep working even if the instrumented copy does not load.
-      loadedBytes = prepared.plain;
+      loadedBytes = prepared.plain();
       try {
         runner = await create(loadedBytes);
       } catch (e) {
@@ -312,9 +330,11 @@ export class LoadedModel {
       threads: options.threads,
       layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
       notes: [...sessionPlan.notes, ...notes],
+      interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),
     };
     const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;
-    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES);
+    const notePhase = (phase: 'tokenizing' | 'running') => options.onPhase?.(phase, phase === 'tokenizing' ? files.tokenizer : files.onnx);
+    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase);
     await loaded.check();
     return loaded;
   }
@@ -333,6 +353,7 @@ export class LoadedModel {
     const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: { fromChar: lensFrom }, logits: true, topK: 2 });
     const a = analysis.activations;
     this.info.vocab = analysis.vocab;
+    for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
     this.plan.layers.forEach((layer, L) => {
       const pattern = a[`blocks.${L}.attn.hook_pattern`];
       const q = a[`blocks.${L}.attn.hook_q`];
@@ -363,6 +384,7 @@ export class LoadedModel {
   private tokenize(text: string): { tokens: Analysis['tokens']; exactOffsets: boolean; droppedChars: number } {
     const limit = this.info.positions;
     // A huge text is cut before tokenizing: only its end can fit the window anyway.
+    this.notePhase('tokenizing');
     const cut = Math.max(0, text.length - limit * CHARS_PER_POSITION);
     const start = cut > 0 && /[\uDC00-\uDFFF]/.test(text[cut]) ? cut + 1 : cut;
     const { tokens, exactOffsets } = this.tokenizer.encode(text.slice(start));
@@ -435,6 +457,7 @@ export class LoadedModel {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
       own[stats.topKInput] = int64s([k]);
     }
+    Object.assign(own, await this.interventionFeeds(tokens, text, options.interventions ?? []));
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
     // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
     const fetches = new Set(stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : [plan.logits]);
@@ -478,7 +501,21 @@ export class LoadedModel {
       forwardMs,
       backend: this.info.backend,
       vocab,
+      interventions: options.interventions?.map(({ source: _, ...made }) => made),
     };
+  }
+
+  /**
+   * The graph inputs of a run's interventions. Mean ablation needs the hooks' values without
+   * interventions, from a run of its own; the other modes only their shapes.
+   */
+  private async interventionFeeds(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, interventions: Intervention[]): Promise<Tensors> {
+    const clean = interventions.some((i) => i.mode === 'mean') ? (await this.run(tokens, text, { attention: true, activations: true })).activations : {};
+    return interventionFeeds(this.plan.interventions, interventions, (hook) => {
+      if (clean[hook]) return clean[hook];
+      const rest = this.hookShapes.get(hook);
+      return rest && { shape: [tokens.length, ...rest], data: new Float32Array(rest.reduce((a, b) => a * b, tokens.length)) };
+    });
   }
 
   /**
@@ -486,6 +523,7 @@ export class LoadedModel {
    * over to ONNX Runtime in this thread, and the pass is run again: nothing is lost.
    */
   private async forward(feeds: Tensors, fetches: string[]): Promise<Tensors> {
+    this.notePhase('running');
     try {
       return await this.runner.run(feeds, fetches);
     } catch (e) {

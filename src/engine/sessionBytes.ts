@@ -54,13 +54,15 @@ export function externalDataFiles(model: ModelProto, onnxFile: string, root: str
 
 /**
  * `model` (the file `onnxFile`, as it was when `stat` was taken and it was read, possibly with
- * bytes appended in memory) for ONNX Runtime WebAssembly: its graph without the large weights,
- * which it reads from disk, like the external data files.
+ * bytes appended in memory) for ONNX Runtime WebAssembly: a copy of its graph without the large
+ * weights, which it reads from disk, like the external data files.
  */
 export function readFromDisk(model: Uint8Array, onnxFile: string, stat: fs.Stats, external: ExternalFile[]): ModelBytes {
   const externalData = external.map((e) => ({ path: e.path, data: new FileBytes(e.data, e.bytes) }));
   const moved = moveWeightsOut(model, WEIGHTS_LOCATION);
-  if (!moved) return { model, externalData };
+  // Without large weights inline the graph is small: a copy of its own, like the rewritten one, so
+  // that what the caller does to `model` afterwards does not reach the runner.
+  if (!moved) return { model: model.slice(), externalData };
   const weights = new FileBytes(onnxFile, moved.movedBytes, model.slice(stat.size), stat);
   return { model: moved.graph, externalData: [...externalData, { path: WEIGHTS_LOCATION, data: weights }] };
 }

@@ -39,6 +39,8 @@ export interface ModelInfo {
   layerInfo: LayerInfo[];
   /** What could not be exposed, and why. */
   notes: string[];
+  /** The hooks a run can intervene at (AnalyzeOptions.interventions). */
+  interventionHooks: string[];
 }
 
 /** A tensor as it crosses thread boundaries. */
@@ -60,6 +62,25 @@ export interface AnalyzeOptions {
   topK?: number;
   /** The raw logits [pos, vocab] (large: for checks and exports). */
   logits?: boolean;
+  /** Values to replace inside the model for this run (ablation, patching); none by default. */
+  interventions?: Intervention[];
+}
+
+/**
+ * A change to one hook's value for one run, at token positions (all when absent) and, along the
+ * hook's second axis, heads of hook_z or neurons of mlp.hook_post (all when absent).
+ * - zero: the value becomes 0 (zero ablation);
+ * - mean: the value's mean over the positions of the same text (mean ablation);
+ * - patch: the value `source` (the same hook in another run of as many tokens) holds there.
+ */
+export interface Intervention {
+  /** A TransformerLens hook name: blocks.{L}.attn.hook_z, blocks.{L}.hook_resid_pre / hook_resid_post, blocks.{L}.mlp.hook_post. */
+  hook: string;
+  mode: 'zero' | 'mean' | 'patch';
+  positions?: number[];
+  indices?: number[];
+  /** For patch: [pos, ...] in TransformerLens' form, as Analysis.activations holds it. */
+  source?: TensorData;
 }
 
 export interface Analysis {
@@ -102,4 +123,6 @@ export interface Analysis {
   forwardMs: number;
   /** Where it ran (a failing WebGPU backend hands over to WebAssembly). */
   backend: Backend;
+  /** The interventions this run made (their hooks and where; without patch sources). */
+  interventions?: Omit<Intervention, 'source'>[];
 }

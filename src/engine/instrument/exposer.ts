@@ -29,6 +29,6 @@ export class Exposer {
       if (!this.existingOutputs.has(output)) this.outputs.push({ name: output, elemType: DataType.FLOAT });
       this.exposed.set(name, output);
     }
-    return { output, ...(layout ? { layout } : {}), ...(heads ? { heads } : {}) };
+    return { tensor: name, output, ...(layout ? { layout } : {}), ...(heads ? { heads } : {}) };
   }
 }

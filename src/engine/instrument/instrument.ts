@@ -4,17 +4,21 @@ import { ModelLensError } from '../errors';
 import type { GraphIndex } from '../onnx/graph';
 import { DataType, FLOAT_TYPES, type GraphSuffix, type ValueInfo } from '../onnx/model';
 import { Emitter } from '../onnx/emit';
+import { hooks } from '../../shared/hooks';
 import { exposeAttention, findAttentionAnchor, type AttentionExposures } from './attention';
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
+import { addInterventions, type Candidate } from './interventions';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
-import type { Exposure, InstrumentationPlan, LayerPlan, LensPlan } from './plan';
+import type { Exposure, InstrumentationPlan, InterventionSite, LayerPlan, LensPlan } from './plan';
 import { findResidualStream, type ResidualStep } from './residual';
 
 export interface Instrumented {
   plan: InstrumentationPlan;
   suffix: GraphSuffix;
+  /** Node outputs of the model to rename (to a name of the same length) for the interventions. */
+  renames: Map<string, string>;
 }
 
 /**
@@ -64,6 +68,26 @@ function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: str
   };
 }
 
+/**
+ * The hook tensors interventions may replace: the residual stream between blocks (a model tensor
+ * only: a fused norm may keep it inside), each head's output before the output projection, and
+ * each MLP's hidden activation.
+ */
+function interventionCandidates(layers: LayerPlan[], streams: (string | undefined)[]): { candidates: Candidate[]; missing: InterventionSite[] } {
+  const candidates: Candidate[] = [];
+  const missing: InterventionSite[] = [];
+  streams.forEach((tensor, i) => {
+    const names = [...(i > 0 ? [hooks.residPost(i - 1)] : []), ...(i < layers.length ? [hooks.residPre(i)] : [])];
+    if (tensor) candidates.push({ tensor, hooks: names, layout: 'bsd' });
+    else missing.push({ hooks: names, unavailable: 'the residual stream here exists only inside a fused norm (it has no sum output)' });
+  });
+  layers.forEach((layer, L) => {
+    if (layer.z?.layout) candidates.push({ tensor: layer.z.tensor, hooks: [hooks.attn(L, 'z')], layout: layer.z.layout });
+    if (layer.mlpPost) candidates.push({ tensor: layer.mlpPost.tensor, hooks: [hooks.mlpPost(L)], layout: 'bsd' });
+  });
+  return { candidates, missing };
+}
+
 /** Without a residual stream, attention is still shown: every anchor in graph order is a layer. */
 function attentionOnlyLayers(index: GraphIndex, exposer: Exposer): LayerPlan[] {
   const layers: LayerPlan[] = [];
@@ -86,6 +110,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   let layers: LayerPlan[];
   let embedding: Exposure | undefined;
   let lens: LensPlan | undefined;
+  let streams: (string | undefined)[] = [];
   const inputs: ValueInfo[] = [];
   if (!stream) {
     notes.push('The residual stream could not be traced from the logits back to the embedding, so activations and the logit lens are unavailable.');
@@ -94,6 +119,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     const residualType = index.elemType(stream.embedding) ?? DataType.FLOAT;
     const blocks = groupBlocks(index, stream);
     const after = blocks.map((b) => residualTensor(exposer, b.steps[b.steps.length - 1]));
+    streams = [stream.embedding, ...blocks.map((b) => b.steps[b.steps.length - 1].out)];
     layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
     embedding = exposer.expose(stream.embedding);
     const residuals = [stream.embedding, ...after];
@@ -106,8 +132,13 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   // GatherElements and TopK's k as an input need opset 11; older graphs have the logits read instead.
   const stats = index.opset >= 11 ? buildNextTokenStats(exposer, logits, index.elemType(logits) ?? DataType.FLOAT) : undefined;
   if (stats) inputs.push(...stats.inputs);
+  // Last, so that everything above that reads a hook tensor reads it after the intervention.
+  const { candidates, missing } = interventionCandidates(layers, streams);
+  const interventions = addInterventions(index, em, candidates);
+  inputs.push(...interventions.inputs);
   return {
-    plan: { layers, logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, notes },
+    plan: { layers, interventions: [...interventions.sites, ...missing], logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, notes },
     suffix: { node: em.nodes, initializer: em.initializers, input: inputs, output: exposer.outputs },
+    renames: interventions.renames,
   };
 }

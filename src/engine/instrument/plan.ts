@@ -9,6 +9,8 @@
 export type TensorLayout = 'bhsd' | 'bshd' | 'bhds' | 'bsD';
 
 export interface Exposure {
+  /** The graph's own tensor. */
+  tensor: string;
   /** Name of the graph output to fetch (always float32). */
   output: string;
   layout?: TensorLayout;
@@ -67,8 +69,19 @@ export interface NextTokenPlan {
   above: string;
 }
 
+/**
+ * A hook tensor a run can replace (see interventions.ts): graph inputs `mask` (bool) and `value`
+ * (float32), both of the tensor's shape in its `layout` ('bsd': [batch, pos, width]), or empty
+ * to leave it as it is. Or why it cannot be replaced.
+ */
+export type InterventionSite =
+  | { hooks: string[]; layout: TensorLayout | 'bsd'; mask: string; value: string }
+  | { hooks: string[]; unavailable: string };
+
 export interface InstrumentationPlan {
   layers: LayerPlan[];
+  /** Every hook a run can intervene at, and the ones it cannot, with why. */
+  interventions: InterventionSite[];
   /** [batch, pos, vocab], float32. */
   logits: string;
   nextToken?: NextTokenPlan;

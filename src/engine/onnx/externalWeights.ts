@@ -5,12 +5,12 @@
 // each weight once, from the external data straight into its tensor (see fileBytes.ts for
 // external data that is read from disk as it is copied).
 //
-// The rewrite works on protobuf's wire format: every field it does not change is copied byte for
-// byte, so nothing the engine's schema does not know (functions, metadata, sparse tensors) is lost.
-import { Reader, Writer } from 'protobufjs/light';
+// The rewrite works on protobuf's wire format (wire.ts): nothing the engine's schema does not know
+// (functions, metadata, sparse tensors) is lost.
+import { Writer } from 'protobufjs/light';
+import { concat, delimited, fields, LENGTH_DELIMITED, MODEL_GRAPH, tag, VARINT } from './wire';
 
 // Field numbers of onnx.proto.
-const MODEL_GRAPH = 7;
 const GRAPH_INITIALIZER = 5;
 const TENSOR_RAW_DATA = 9;
 const TENSOR_EXTERNAL_DATA = 13;
@@ -19,48 +19,8 @@ const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
 const DATA_LOCATION_EXTERNAL = 1;
 
-const VARINT = 0;
-const LENGTH_DELIMITED = 2;
-
 /** Smaller initializers stay inline: they are the shape constants graph optimisation reads. */
 export const MIN_EXTERNAL_BYTES = 1024;
-
-interface Field {
-  number: number;
-  /** The whole field as it is encoded: tag, length and payload. */
-  encoded: Uint8Array;
-  /** The payload of a length-delimited field. */
-  body?: Uint8Array;
-}
-
-function fields(message: Uint8Array): Field[] {
-  const reader = Reader.create(message);
-  const out: Field[] = [];
-  while (reader.pos < reader.len) {
-    const start = reader.pos;
-    const tag = reader.uint32();
-    const number = tag >>> 3;
-    if ((tag & 7) === LENGTH_DELIMITED) {
-      const length = reader.uint32();
-      const bodyStart = reader.pos;
-      reader.skip(length);
-      out.push({ number, encoded: message.subarray(start, reader.pos), body: message.subarray(bodyStart, reader.pos) });
-    } else {
-      reader.skipType(tag & 7);
-      out.push({ number, encoded: message.subarray(start, reader.pos) });
-    }
-  }
-  return out;
-}
-
-function tag(number: number, wireType: number): number {
-  return (number << 3) | wireType;
-}
-
-function delimited(number: number, parts: Uint8Array[]): Uint8Array[] {
-  const length = parts.reduce((sum, p) => sum + p.length, 0);
-  return [Writer.create().uint32(tag(number, LENGTH_DELIMITED)).uint32(length).finish(), ...parts];
-}
 
 function entry(key: string, value: string): Uint8Array[] {
   const body = Writer.create().uint32(tag(ENTRY_KEY, LENGTH_DELIMITED)).string(key).uint32(tag(ENTRY_VALUE, LENGTH_DELIMITED)).string(value).finish();
@@ -82,16 +42,6 @@ function externalTensor(tensor: Uint8Array, file: Uint8Array, location: string):
     Writer.create().uint32(tag(TENSOR_DATA_LOCATION, VARINT)).int32(DATA_LOCATION_EXTERNAL).finish(),
   ];
   return { tensor: rewritten, bytes };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
