@@ -62,7 +62,7 @@ export function readFromDisk(model: Uint8Array, onnxFile: string, stat: fs.Stats
   const moved = moveWeightsOut(model, WEIGHTS_LOCATION);
   // Without large weights inline the graph is small: a copy of its own, like the rewritten one, so
   // that what the caller does to `model` afterwards does not reach the runner.
-  if (!moved) return { model: model.slice(), externalData };
+  if (!moved) return { model: new Uint8Array(model), externalData };
   const weights = new FileBytes(onnxFile, moved.movedBytes, model.slice(stat.size), stat);
   return { model: moved.graph, externalData: [...externalData, { path: WEIGHTS_LOCATION, data: weights }] };
 }

@@ -23,13 +23,14 @@ describe('sameLengthName', () => {
 });
 
 describe('renameOutputsInPlace', () => {
-  const model = buildDecoder({ attention: 'unfused' });
+  // A copy: protobufjs gives a Buffer, whose slice() would share its memory.
+  const model = new Uint8Array(buildDecoder({ attention: 'unfused' }));
   const node = decodeModel(model).graph.node.find((n) => n.opType === 'Add')!;
   const name = node.output[0];
   const twin = sameLengthName(name, (n) => n === name)!;
 
   it("renames a node's output and nothing else, and puts it back", () => {
-    const bytes = model.slice();
+    const bytes = new Uint8Array(model);
     const { undo } = renameOutputsInPlace(bytes, new Map([[name, twin]]));
     expect(bytes.length).toBe(model.length);
     const renamed = decodeModel(bytes).graph.node;
@@ -44,7 +45,7 @@ describe('renameOutputsInPlace', () => {
   });
 
   it('refuses a name that no node outputs, leaving the bytes as they were', () => {
-    const bytes = model.slice();
+    const bytes = new Uint8Array(model);
     expect(() => renameOutputsInPlace(bytes, new Map([[name, twin], ['input_ids', 'input_idz']]))).toThrow(/not node outputs/);
     expect(Buffer.from(bytes).equals(Buffer.from(model))).toBe(true);
   });
