@@ -1,6 +1,9 @@
-// The extension's settings, read in one place. In Restricted Mode a model path from workspace
-// settings is ignored: a workspace must not make the editor load a file of its choosing.
+// The extension's settings, read in one place. Every value is brought within its schema in
+// package.json (settingsSchema.ts), and in Restricted Mode the workspace's values of the restricted
+// settings are ignored: a workspace must not choose the file the editor loads, nor the threads and
+// memory it spends.
 import * as vscode from 'vscode';
+import { booleanSetting, effectiveValue, enumSetting, numberSetting, SECTION, stringSetting, workspaceLevel } from './settingsSchema';
 
 export type BackendSetting = 'auto' | 'wasm' | 'native' | 'webgpu';
 
@@ -18,29 +21,24 @@ export interface Settings {
   hoverEnabled: boolean;
 }
 
-export const SECTION = 'modelLens';
+const MB = 1024 * 1024;
 
 export function readSettings(): Settings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const inspected = config.inspect<string>('modelPath');
-  const userPath = inspected?.globalValue ?? '';
-  const workspacePath = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? '';
   const trusted = vscode.workspace.isTrusted;
-  let modelPath = userPath;
-  let modelPathSource: Settings['modelPathSource'] = userPath ? 'user' : 'default';
-  if (workspacePath && trusted) {
-    modelPath = workspacePath;
-    modelPathSource = 'workspace';
-  }
+  const value = (key: string): unknown => effectiveValue(key, config.inspect(key) ?? {}, trusted);
+  const inspected = config.inspect('modelPath') ?? {};
+  const workspacePath = stringSetting('modelPath', workspaceLevel(inspected));
+  const modelPath = stringSetting('modelPath', value('modelPath'));
   return {
     modelPath,
-    modelPathSource,
+    modelPathSource: !modelPath ? 'default' : trusted && workspacePath ? 'workspace' : 'user',
     ignoredWorkspaceModelPath: workspacePath && !trusted ? workspacePath : undefined,
-    maxTokens: config.get<number>('maxTokens', 256),
-    threads: config.get<number>('threads', 0),
-    backend: config.get<BackendSetting>('backend', 'auto'),
-    maxModelBytes: config.get<number>('maxModelSizeMB', 2048) * 1024 * 1024,
-    hoverEnabled: config.get<boolean>('hover.enabled', true),
+    maxTokens: numberSetting('maxTokens', value('maxTokens')),
+    threads: numberSetting('threads', value('threads')),
+    backend: enumSetting<BackendSetting>('backend', value('backend')),
+    maxModelBytes: numberSetting('maxModelSizeMB', value('maxModelSizeMB')) * MB,
+    hoverEnabled: booleanSetting('hover.enabled', value('hover.enabled')),
   };
 }
 

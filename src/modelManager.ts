@@ -118,13 +118,18 @@ export class ModelManager implements vscode.Disposable {
     return this.context.globalState.get<string[]>(RECENT_KEY, []);
   }
 
-  /** The configured model path, resolved: `~` and paths relative to the first workspace folder work. */
+  /**
+   * The configured model path, resolved: `~` and paths relative to the first workspace folder work.
+   * In Restricted Mode a relative path (even from user settings) would name a file of the untrusted
+   * folder's choosing, so the default model is used instead.
+   */
   configuredTarget(): string {
     const configured = this.settings.modelPath.trim();
     if (!configured) return this.defaultModelPath;
     const expanded = configured.startsWith('~') ? path.join(os.homedir(), configured.slice(1)) : configured;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    return path.isAbsolute(expanded) || !folder ? expanded : path.join(folder, expanded);
+    if (path.isAbsolute(expanded) || !folder) return expanded;
+    return vscode.workspace.isTrusted ? path.join(folder, expanded) : this.defaultModelPath;
   }
 
   /** The configured model, loading it if needed. A failed path is not retried until settings change. */
