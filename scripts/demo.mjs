@@ -1,7 +1,12 @@
 // Opens Model Lens in a real VS Code on the sample workspace: the desktop VS Code when a
 // `code` command is on PATH, otherwise the project's code-server (see scripts/setup.sh),
 // served on 127.0.0.1 for any browser. Ctrl+C stops it.
+//
+// code-server gives whoever opens it an editor and a terminal as the user who started it, and any
+// local user can reach 127.0.0.1: it asks for a password, new and random on each run and printed
+// here only. Workspace trust stays on, as in a real VS Code.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -34,6 +39,22 @@ function hasDesktopCode() {
 function prepareWorkspace() {
   fs.rmSync(WORKSPACE, { recursive: true, force: true });
   fs.cpSync(path.join(ROOT, 'test/e2e/workspace'), WORKSPACE, { recursive: true });
+}
+
+/**
+ * Earlier demos turned workspace trust off in the demo profile: turn it back on. VS Code may write
+ * this file as JSON with comments; one that JSON.parse cannot read is left alone.
+ */
+function keepWorkspaceTrust(file) {
+  let settings;
+  try {
+    settings = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return;
+  }
+  if (settings['security.workspace.trust.enabled'] !== false) return;
+  delete settings['security.workspace.trust.enabled'];
+  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
 }
 
 function portIsFree(port) {
@@ -71,12 +92,12 @@ async function serveWithCodeServer() {
   if (!fs.existsSync(settings)) {
     fs.mkdirSync(path.dirname(settings), { recursive: true });
     const quiet = {
-      'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
       'git.openRepositoryInParentFolders': 'never', // the demo workspace sits inside this repository
     };
     fs.writeFileSync(settings, JSON.stringify(quiet, null, 2));
   }
+  keepWorkspaceTrust(settings);
   // code-server writes its config under XDG_CONFIG_HOME (~/.config otherwise): keep it in the demo folder.
   const env = {
     ...process.env,
@@ -92,10 +113,13 @@ async function serveWithCodeServer() {
   const port = await freePortFrom(FIRST_PORT);
   const logFile = path.join(DEMO, 'code-server.log');
   const log = fs.openSync(logFile, 'w');
-  const args = [CODE_SERVER_ENTRY, ...profile, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', WORKSPACE];
-  // Its own process group, so that stopping it also stops the extension host and the rest.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env });
+  const password = randomBytes(18).toString('base64url');
+  const args = [CODE_SERVER_ENTRY, ...profile, '--auth', 'password', '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry', '--disable-update-check', WORKSPACE];
+  // Its own process group, so that stopping it also stops the extension host and the rest. The
+  // password travels in the environment, where only this user can read it (code-server takes it from
+  // there or from its config file only), and code-server deletes it before starting the editor's processes.
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: { ...env, PASSWORD: password } });
   fs.closeSync(log);
 
   const signalGroup = (signal) => {
@@ -131,7 +155,8 @@ async function serveWithCodeServer() {
     stop(1);
     return;
   }
-  console.log(`\nModel Lens is running in VS Code at\n\n    ${url}\n`);
+  console.log(`\nModel Lens is running in VS Code at\n\n    ${url}\n\nPassword (new on each run): ${password}\n`);
+  console.log('  VS Code then asks whether you trust the sample folder; Model Lens works either way.');
   for (const line of HOW_TO) console.log(`  ${line}`);
   console.log(`\n(code-server log: ${path.relative(ROOT, logFile)}; Ctrl+C stops it)`);
 }

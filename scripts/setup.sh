@@ -2,9 +2,22 @@
 # Prepares this machine for the end-to-end tests and the demo: the Debian packages a real
 # VS Code needs, and code-server (VS Code served to a browser) under .cache/code-server/.
 # Safe to run again: finished steps are detected and skipped.
+#
+# What runs as you: npm installs every package with --ignore-scripts, and every version is pinned —
+# code-server below, and all of its dependencies and VS Code's by the npm-shrinkwrap.json files
+# code-server ships (exact versions with integrity hashes). Then these install scripts from npm run,
+# as you, to build native modules for this Node:
+#   VS Code's (npm rebuild): node-pty 1.1.0-beta33, @vscode/spdlog 0.15.1, @parcel/watcher 2.5.1,
+#     kerberos 2.1.1, native-watchdog 1.4.2, @vscode/deviceid 0.1.1, @vscode/ripgrep 1.15.11 (it finds
+#     Debian's rg in place and downloads nothing), and the @vscode/windows-* ones, which do nothing on Linux;
+#   code-server's: argon2 0.31.2;
+#   the built-in extensions': code-server's own postinstall.mjs, which trims TypeScript.
+# apt-get runs as root (through sudo when you are not root), for Debian's signed packages only.
 set -euo pipefail
 
 CODE_SERVER_VERSION=4.100.3 # 4.100.x is the newest line that runs on Node 20
+# The built-in extensions' package.json asks for ^5.8.3 and code-server ships no lockfile for it.
+EXTENSIONS_TYPESCRIPT_VERSION=5.8.3
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="$ROOT/.cache/code-server"
 STAMP="$DIR/installed"
@@ -49,7 +62,7 @@ install_code_server() {
   npm init -y >/dev/null
 
   step "Installing code-server $CODE_SERVER_VERSION"
-  npm install "${npm_quiet[@]}" --ignore-scripts "code-server@$CODE_SERVER_VERSION"
+  npm install "${npm_quiet[@]}" --ignore-scripts --save-exact "code-server@$CODE_SERVER_VERSION"
 
   cd node_modules/code-server/lib/vscode
   step "Installing VS Code's own dependencies"
@@ -64,7 +77,9 @@ install_code_server() {
   ln -sfn node_modules node_modules.asar
 
   step "Installing the built-in extensions' dependencies"
-  (cd extensions && npm install "${npm_quiet[@]}" --omit=dev)
+  (cd extensions &&
+    npm install "${npm_quiet[@]}" --omit=dev --ignore-scripts --no-save "typescript@$EXTENSIONS_TYPESCRIPT_VERSION" &&
+    node postinstall.mjs >/dev/null)
 
   cd "$DIR"
   step "Building argon2"
