@@ -7,6 +7,7 @@ import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './a
 import { ModelLensError } from './errors';
 import { buildFeeds, int64s } from './inputs';
 import { instrument } from './instrument/instrument';
+import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
 import { LENS_CHUNKS } from './instrument/lens';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
@@ -15,6 +16,7 @@ import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { readRange } from './onnx/fileBytes';
 import { renameOutputsInPlace } from './onnx/renameOutputs';
+import { hooks } from '../shared/hooks';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
@@ -458,6 +460,7 @@ export class LoadedModel {
       own[stats.topKInput] = int64s([k]);
     }
     Object.assign(own, await this.interventionFeeds(tokens, text, options.interventions ?? []));
+    const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
     // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
     const fetches = new Set(stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : [plan.logits]);
@@ -471,6 +474,7 @@ export class LoadedModel {
       fetches.add(lens.probs);
       fetches.add(lens.ids);
     }
+    for (const name of attribution?.fetches ?? []) fetches.add(name);
     const started = performance.now();
     const outputs = await this.forward(feeds, [...fetches]);
     const forwardMs = performance.now() - started;
@@ -502,7 +506,34 @@ export class LoadedModel {
       backend: this.info.backend,
       vocab,
       interventions: options.interventions?.map(({ source: _, ...made }) => made),
+      attribution: attribution && plan.attribution ? attribute(plan.attribution, outputs, attribution.position, (L) => activations[hooks.attn(L, 'pattern')]) : undefined,
     };
+  }
+
+  /**
+   * Feeds the attribution's inputs (empty unless asked for, so its graph does not run) and says
+   * what to fetch for it: its outputs and the patterns of the layers whose heads it splits.
+   */
+  private attributionFeeds(own: Tensors, ids: number[], asked: AnalyzeOptions['attribution']): { position: number; fetches: string[] } | undefined {
+    const plan = this.plan.attribution;
+    if (!plan) {
+      if (asked) throw new ModelLensError({ code: 'unsupported-input', message: `Direct logit attribution is unavailable for this model: ${this.info.notes.find((n) => n.includes('attribution')) ?? 'its residual stream was not found'}.`, file: this.info.file });
+      return undefined;
+    }
+    own[plan.positionInput] = int64s([0]);
+    own[plan.tokensInput] = int64s([]);
+    if (!asked) return undefined;
+    if (!Number.isInteger(asked.position) || asked.position < 1 || asked.position >= ids.length) {
+      throw new ModelLensError({ code: 'unsupported-input', message: `Attribution explains a token predicted from text before it: choose a position from 1 to ${ids.length - 1} (got ${asked.position}).` });
+    }
+    const vocab = this.info.vocab;
+    const outside = [asked.target, asked.foil].find((id) => id !== undefined && !(Number.isInteger(id) && id >= 0 && id < vocab));
+    if (outside !== undefined) throw new ModelLensError({ code: 'unsupported-input', message: `Token id ${outside} is not in the model's vocabulary of ${vocab}.` });
+    own[plan.positionInput] = int64s([asked.position - 1]);
+    own[plan.tokensInput] = int64s([asked.target ?? ids[asked.position], asked.foil ?? -1]);
+    const patterns = plan.heads.map((h) => this.plan.layers[h.layer].pattern?.output).filter((o): o is string => !!o);
+    const outputs = [plan.components, plan.stream, plan.tokens, plan.logits, plan.unembed, plan.gamma, plan.beta, plan.unembedBias, ...plan.heads.flatMap((h) => [h.output, h.sourceProjection, h.sourceMean])];
+    return { position: asked.position, fetches: [...outputs.filter((o): o is string => !!o), ...patterns] };
   }
 
   /**

@@ -64,6 +64,37 @@ export interface AnalyzeOptions {
   logits?: boolean;
   /** Values to replace inside the model for this run (ablation, patching); none by default. */
   interventions?: Intervention[];
+  /**
+   * Direct logit attribution of the token at `position` (predicted from the text before it):
+   * why the model gave `target` (default: the token there) rather than `foil` (default: its best
+   * other prediction).
+   */
+  attribution?: { position: number; target?: number; foil?: number };
+}
+
+/** One share of logit(target) − logit(foil). */
+export interface AttributionPart {
+  /** embed: the token and position embedding; head: one head through its rows of W_O; attn: a layer's attention whole (its heads could not be told apart), or what is left of it besides its heads (the output projection's bias); mlp; block: attention and MLP written together (parallel blocks); bias: a bias added with a write (fused norms); final: the final norm's shift and the unembedding's bias. */
+  kind: 'embed' | 'head' | 'attn' | 'mlp' | 'block' | 'bias' | 'final';
+  layer?: number;
+  head?: number;
+  value: number;
+}
+
+export interface Attribution {
+  /** The explained token's position; the model predicted it from the stream at position − 1. */
+  position: number;
+  target: number;
+  foil: number;
+  /** logit(target) − logit(foil) as the model computed it. */
+  measured: number;
+  /** The shares, with the final norm's scale frozen at its value in this run; they add up to `sum`. */
+  parts: AttributionPart[];
+  sum: number;
+  /** [position]: each earlier token's share through the heads that were told apart. */
+  sources: Float32Array;
+  /** What could not be split, and why. */
+  notes: string[];
 }
 
 /**
@@ -125,4 +156,6 @@ export interface Analysis {
   backend: Backend;
   /** The interventions this run made (their hooks and where; without patch sources). */
   interventions?: Omit<Intervention, 'source'>[];
+  /** When asked for. */
+  attribution?: Attribution;
 }

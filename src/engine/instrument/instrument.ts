@@ -8,6 +8,7 @@ import { hooks } from '../../shared/hooks';
 import { exposeAttention, findAttentionAnchor, type AttentionExposures } from './attention';
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
+import { buildAttribution, type AttributionPlan } from './attribution';
 import { addInterventions, type Candidate } from './interventions';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
@@ -110,6 +111,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   let layers: LayerPlan[];
   let embedding: Exposure | undefined;
   let lens: LensPlan | undefined;
+  let attribution: AttributionPlan | undefined;
   let streams: (string | undefined)[] = [];
   const inputs: ValueInfo[] = [];
   if (!stream) {
@@ -127,6 +129,12 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     if (built.note) notes.push(built.note);
     lens = built.plan;
     if (built.inputs) inputs.push(...built.inputs);
+    const attributed = buildAttribution(index, exposer, stream.embedding, blocks, layers, after[after.length - 1], logits);
+    if ('note' in attributed) notes.push(attributed.note);
+    else {
+      attribution = attributed.plan;
+      inputs.push(...attributed.inputs);
+    }
   }
   const logitsExposure = exposer.expose(logits);
   // GatherElements and TopK's k as an input need opset 11; older graphs have the logits read instead.
@@ -137,7 +145,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   const interventions = addInterventions(index, em, candidates);
   inputs.push(...interventions.inputs);
   return {
-    plan: { layers, interventions: [...interventions.sites, ...missing], logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, notes },
+    plan: { layers, interventions: [...interventions.sites, ...missing], logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, attribution, notes },
     suffix: { node: em.nodes, initializer: em.initializers, input: inputs, output: exposer.outputs },
     renames: interventions.renames,
   };

@@ -1,5 +1,6 @@
 // What the instrumented graph exposes and how to read it back. A plan is made once per model
 // from the graph alone; the worker uses it to pick outputs after every run.
+import type { AttributionPlan } from './attribution';
 
 /**
  * How an exposed per-head tensor is laid out, so the analysis can turn it into
@@ -88,6 +89,7 @@ export interface InstrumentationPlan {
   /** [batch, pos, d_model]: the stream before block 0. */
   embedding?: Exposure;
   lens?: LensPlan;
+  attribution?: AttributionPlan;
   /** Why something could not be exposed (the residual stream, the lens...), for the user. */
   notes: string[];
 }
