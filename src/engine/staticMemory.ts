@@ -14,8 +14,8 @@
 // the check can miss a tensor but not overstate one. Subgraphs (If, Loop) and local functions are
 // not followed.
 import { ModelLensError } from './errors';
-import { attr, intAttr, intsAttr, isOnnxDomain, type GraphIndex } from './onnx/graph';
-import { DataType, type NodeProto } from './onnx/model';
+import { attr, intAttr, intsAttr, isOnnxDomain, tensorValues, type GraphIndex } from './onnx/graph';
+import { DataType, type NodeProto, type TensorProto } from './onnx/model';
 
 /** Without a configured limit: what a WebAssembly heap can address at all. */
 export const DEFAULT_STATIC_LIMIT = 4 * 1024 ** 3;
@@ -92,16 +92,23 @@ function elementType(index: GraphIndex, node: NodeProto): DataType {
   return known;
 }
 
+/** A small tensor's values, when its bytes are in the file and as many as its shape says. */
+function smallValues(t: TensorProto): number[] | undefined {
+  const count = elements(t.dims.map(Number));
+  if (!(count <= MAX_FOLDED) || t.dataLocation === 1) return undefined;
+  if (t.rawData?.length && t.rawData.length !== count * (ELEMENT_BYTES[t.dataType] ?? NaN)) return undefined;
+  const values = tensorValues(t);
+  return values.length === count ? values : undefined;
+}
+
 /** Walks the graph once in order (ONNX graphs are topologically sorted) and returns the largest tensor it sizes. */
 export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined {
   const shapes = new Map<string, number[]>();
   const values = new Map<string, number[]>();
   for (const [name, t] of index.initializers) {
     shapes.set(name, t.dims.map(Number));
-    if (elements(t.dims.map(Number)) <= MAX_FOLDED) {
-      const v = index.constantValues(name);
-      if (v) values.set(name, v);
-    }
+    const v = smallValues(t);
+    if (v) values.set(name, v);
   }
   const shapeOf = (name: string | undefined): number[] | undefined => (name ? shapes.get(name) : undefined);
   const valuesOf = (name: string | undefined): number[] | undefined => (name ? values.get(name) : undefined);
@@ -115,8 +122,8 @@ export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined
     const inputs = node.input.map(valuesOf);
     switch (node.opType) {
       case 'Constant': {
-        const shape = attr(node, 'value')?.t?.dims;
-        return shape && elements(shape.map(Number)) > MAX_FOLDED ? undefined : index.constantValues(node.output[0]);
+        const t = attr(node, 'value')?.t;
+        return t ? smallValues(t) : index.constantValues(node.output[0]);
       }
       case 'Identity':
       case 'Unsqueeze':
@@ -243,7 +250,7 @@ export function checkStaticMemory(index: GraphIndex, file: string, modelBytes: n
   const { node, dims } = largest;
   throw new ModelLensError({
     code: 'too-large',
-    message: `Node ${node.name || node.output[0]} (${node.opType}) makes a [${dims.join(', ')}] tensor of ${mb(largest.bytes)} whatever the text; with the model's ${mb(modelBytes)} that is more than the ${mb(limit)} allowed by modelLens.maxModelSizeMB. Model Lens did not run it.`,
+    message: `Node ${node.name || node.output[0]} (${node.opType}) makes a ${dims.length <= 8 ? `[${dims.join(', ')}]` : `${dims.length}-dimensional`} tensor of ${mb(largest.bytes)} whatever the text; with the model's ${mb(modelBytes)} that is more than the ${mb(limit)} allowed by modelLens.maxModelSizeMB. Model Lens did not run it.`,
     file,
     hint: 'A language model has no tensor of a fixed size this large; it may have been made to exhaust memory. If you trust it and this machine has the memory, raise modelLens.maxModelSizeMB.',
   });
