@@ -1,15 +1,23 @@
 // `npm run explain -- <file> [--model DIR] [--json]`: the engine without VS Code. Prints each
-// token's probability and the strongest attention of every head, or the whole analysis as JSON.
+// token's probability and the strongest attention of every head, or the whole analysis as JSON;
+// with --ablate, --why or --patch-from, what made the model predict what it did.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../engine/client';
 import { errorMessage } from '../engine/errors';
 import type { Analysis, ModelInfo, TensorData } from '../engine/types';
+import { visible } from './visible';
+import { printAblation, printAttribution, printPatching, type Intervening } from './why';
 
-const USAGE = 'Usage: npm run explain -- <text file | -> [--model <model folder or .onnx>] [--json] [--threads N]';
+const USAGE = [
+  'Usage: npm run explain -- <text file | -> [--model <model folder or .onnx>] [--json] [--threads N]',
+  '         [--ablate L.H[,L.H...] [--mean]]   heads switched off (zero, or their mean over the text)',
+  '         [--why POS [--target TOKEN] [--vs TOKEN]]   direct logit attribution of the token at POS',
+  '         [--patch-from FILE2 [--target TOKEN] [--foil TOKEN]]   patch FILE2 (clean) into the file (corrupted)',
+].join('\n');
 export const DEFAULT_MODEL = path.resolve(__dirname, '..', 'media', 'models', 'lens-tiny');
 
-interface Args {
+interface Args extends Intervening {
   file: string;
   model: string;
   json: boolean;
@@ -17,18 +25,39 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { file: '', model: DEFAULT_MODEL, json: false, threads: 0 };
+  const args: Args = { file: '', model: DEFAULT_MODEL, json: false, threads: 0, ablate: [], mean: false };
+  const value = (i: number, flag: string) => {
+    const v = argv[i];
+    if (v === undefined) throw new Error(`${flag} needs a value.\n${USAGE}`);
+    return v;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') args.json = true;
-    else if (a === '--model') args.model = argv[++i] ?? '';
-    else if (a === '--threads') args.threads = Number(argv[++i]);
+    else if (a === '--model') args.model = value(++i, a);
+    else if (a === '--threads') args.threads = Number(value(++i, a));
+    else if (a === '--ablate') args.ablate = parseHeads(value(++i, a));
+    else if (a === '--mean') args.mean = true;
+    else if (a === '--why') args.why = Number(value(++i, a));
+    else if (a === '--vs' || a === '--foil') args.foil = value(++i, a);
+    else if (a === '--target') args.target = value(++i, a);
+    else if (a === '--patch-from') args.patchFrom = value(++i, a);
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else if (!args.file) args.file = a;
     else throw new Error(`Unexpected argument ${a}.\n${USAGE}`);
   }
   if (!args.file || !args.model) throw new Error(USAGE);
+  if (args.why !== undefined && !Number.isInteger(args.why)) throw new Error(`--why takes a token position as printed in the table.\n${USAGE}`);
   return args;
+}
+
+/** "2.1,0.3" → [{ layer: 2, head: 1 }, { layer: 0, head: 3 }]. */
+function parseHeads(list: string): { layer: number; head: number }[] {
+  return list.split(',').map((item) => {
+    const m = /^(\d+)\.(\d+)$/.exec(item.trim());
+    if (!m) throw new Error(`--ablate takes heads as LAYER.HEAD, comma-separated (e.g. 0.1,2.3); got "${item}".`);
+    return { layer: Number(m[1]), head: Number(m[2]) };
+  });
 }
 
 /** A flat tensor as nested arrays, [a][b][c]... */
@@ -66,10 +95,6 @@ function toJson(info: ModelInfo, a: Analysis): object {
   };
 }
 
-function visible(text: string): string {
-  return JSON.stringify(text).slice(1, -1);
-}
-
 function printText(info: ModelInfo, a: Analysis): void {
   const out: string[] = [`Model: ${info.name} (${info.layers} layers × ${info.heads} heads, ${info.backend})`, ''];
   if (a.droppedChars > 0) out.splice(1, 0, `The text is longer than the model's window of ${info.positions} tokens: its first ${a.droppedChars} characters were left out.`);
@@ -105,13 +130,20 @@ function printText(info: ModelInfo, a: Analysis): void {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const text = args.file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(args.file, 'utf8');
+  const read = (file: string) => (file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8'));
+  const text = read(args.file);
   const engine = new EngineClient({ workerPath: path.join(__dirname, 'worker.js'), backend: 'wasm', threads: args.threads });
   try {
     const info = await engine.load(args.model);
-    const analysis = await engine.analyze(text, { attention: true, activations: args.json, lens: args.json });
-    if (args.json) process.stdout.write(JSON.stringify(toJson(info, analysis)) + '\n');
-    else printText(info, analysis);
+    const analyze = engine.analyze.bind(engine);
+    if (args.patchFrom !== undefined) await printPatching(analyze, info, read(args.patchFrom), text, args);
+    else if (args.why !== undefined) await printAttribution(analyze, info, text, args);
+    else if (args.ablate.length) await printAblation(analyze, info, text, args);
+    else {
+      const analysis = await engine.analyze(text, { attention: true, activations: args.json, lens: args.json });
+      if (args.json) process.stdout.write(JSON.stringify(toJson(info, analysis)) + '\n');
+      else printText(info, analysis);
+    }
   } finally {
     engine.dispose();
   }
