@@ -18,6 +18,8 @@ export interface Settings {
   threads: number;
   backend: BackendSetting;
   maxModelBytes: number;
+  /** What a request may take on a small model and a short text (the engine scales it up). */
+  requestTimeoutMs: number;
   hoverEnabled: boolean;
 }
 
@@ -38,6 +40,7 @@ export function readSettings(): Settings {
     threads: numberSetting('threads', value('threads')),
     backend: enumSetting<BackendSetting>('backend', value('backend')),
     maxModelBytes: numberSetting('maxModelSizeMB', value('maxModelSizeMB')) * MB,
+    requestTimeoutMs: numberSetting('requestTimeoutSeconds', value('requestTimeoutSeconds')) * 1000,
     hoverEnabled: booleanSetting('hover.enabled', value('hover.enabled')),
   };
 }

@@ -57,10 +57,11 @@ export class ModelManager implements vscode.Disposable {
     this.engine = this.createEngine();
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!affects(e, 'modelPath', 'threads', 'backend', 'maxModelSizeMB')) return;
+        if (!affects(e, 'modelPath', 'threads', 'backend', 'maxModelSizeMB', 'requestTimeoutSeconds')) return;
         const before = this.settings;
         this.settings = readSettings();
-        if (before.threads !== this.settings.threads || before.backend !== this.settings.backend || before.maxModelBytes !== this.settings.maxModelBytes) {
+        const engineChanged = (['threads', 'backend', 'maxModelBytes', 'requestTimeoutMs'] as const).some((key) => before[key] !== this.settings[key]);
+        if (engineChanged) {
           this.engine.dispose();
           this.engine = this.createEngine();
           this.info = undefined;
@@ -84,6 +85,7 @@ export class ModelManager implements vscode.Disposable {
       remote: this.gpu,
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
     });
   }
 
@@ -250,7 +252,7 @@ export class ModelManager implements vscode.Disposable {
   async analyzeOnBothBackends(text: string, options: AnalyzeOptions): Promise<{ current: Analysis; reference: Analysis; backend: string }> {
     const info = await this.ensureLoaded();
     const current = await this.engine.analyze(text, options);
-    const reference = new EngineClient({ workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'), backend: 'wasm', threads: this.settings.threads, maxModelBytes: this.settings.maxModelBytes });
+    const reference = new EngineClient({ workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'), backend: 'wasm', threads: this.settings.threads, maxModelBytes: this.settings.maxModelBytes, requestTimeoutMs: this.settings.requestTimeoutMs });
     try {
       await reference.load(this.attempt?.target ?? this.configuredTarget());
       return { current, reference: await reference.analyze(text, options), backend: info.backend };

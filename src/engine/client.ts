@@ -1,10 +1,13 @@
-// The host side of the engine: starts the worker, sends it one request at a time, drops queued
-// requests whose caller gave up, and survives the worker dying — pending requests fail with a
-// message and the next request starts a new worker that reloads the last model.
+// The host side of the engine: starts the worker and sends it one request at a time. A request
+// whose caller gave up is dropped while queued and stopped while running; one that passes its
+// deadline (requestDeadline.ts) is stopped and fails naming the phase it was in. Only stopping the
+// worker interrupts a tokenizer or a graph run, so the next request goes to a new worker, which
+// first loads the model again. A worker that dies on its own fails every pending request.
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
-import type { LoadOptions } from './loadedModel';
+import { CHARS_PER_POSITION, type LoadOptions, type Phase } from './loadedModel';
+import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
 import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo } from './types';
 
@@ -12,9 +15,19 @@ type RequestBody = { type: 'load'; target: string; options: LoadOptions } | { ty
 
 interface Pending {
   body: RequestBody;
-  signal?: AbortSignal;
   resolve: (result: WorkerResult) => void;
   reject: (error: Error) => void;
+}
+
+/** The request the worker is handling. */
+interface Running {
+  id: number;
+  pending: Pending;
+  /** Size of the model the request runs or loads, kept as the model's once a load succeeds. */
+  modelBytes: number;
+  timer: ReturnType<typeof setTimeout>;
+  /** What the worker last said it was doing. */
+  phase?: { phase: Phase; file: string };
 }
 
 export interface EngineOptions {
@@ -26,6 +39,8 @@ export interface EngineOptions {
   maxModelBytes?: number;
   /** Runs graphs for the WebGPU backend (a webview the host reaches). */
   remote?: RemoteBackend;
+  /** What a request may take on a small model and a short text, scaled up for larger ones (default 30 s). */
+  requestTimeoutMs?: number;
 }
 
 export function resolveThreads(threads: number): number {
@@ -38,13 +53,13 @@ function cancelled(): ModelLensError {
 
 export class EngineClient {
   private worker: Worker | undefined;
+  /** Whether the worker holds `model`: a new worker holds nothing until it loads one. */
+  private workerHasModel = false;
   private readonly queue: Pending[] = [];
-  private current: { id: number; pending: Pending } | undefined;
+  private current: Running | undefined;
   private nextId = 1;
-  /** The model the worker should hold, reloaded into a new worker after a crash. */
-  private model: { target: string; info: ModelInfo } | undefined;
-  private needsReload = false;
-  private reloading: Promise<unknown> | undefined;
+  /** The model the worker should hold, loaded again by a new worker. */
+  private model: { target: string; info: ModelInfo; bytes: number } | undefined;
   private disposed = false;
 
   constructor(private readonly options: EngineOptions) {}
@@ -59,18 +74,10 @@ export class EngineClient {
 
   /** Loads a model; on failure the previous model stays loaded and usable. */
   async load(target: string): Promise<ModelInfo> {
-    const info = (await this.enqueue({ type: 'load', target, options: this.loadOptions() })) as ModelInfo;
-    this.model = { target, info };
-    return info;
+    return (await this.enqueue({ type: 'load', target, options: this.loadOptions() })) as ModelInfo;
   }
 
   async analyze(text: string, options: AnalyzeOptions = {}, signal?: AbortSignal): Promise<Analysis> {
-    if (this.needsReload && this.model) {
-      this.reloading ??= this.enqueue({ type: 'load', target: this.model.target, options: this.loadOptions() })
-        .then(() => (this.needsReload = false))
-        .finally(() => (this.reloading = undefined));
-      await this.reloading;
-    }
     return (await this.enqueue({ type: 'analyze', text, options }, signal)) as Analysis;
   }
 
@@ -78,17 +85,24 @@ export class EngineClient {
     if (this.disposed) return Promise.reject(new ModelLensError({ code: 'worker-died', message: 'The engine has been shut down.' }));
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
-      const pending: Pending = { body, signal, resolve, reject };
-      signal?.addEventListener(
-        'abort',
-        () => {
-          // Queued work is dropped; work already running finishes in the worker and is ignored.
-          const at = this.queue.indexOf(pending);
-          if (at >= 0) this.queue.splice(at, 1);
-          reject(cancelled());
+      const onAbort = () => {
+        if (this.current?.pending === pending) return this.stopCurrent(cancelled());
+        const at = this.queue.indexOf(pending);
+        if (at >= 0) this.queue.splice(at, 1);
+        pending.reject(cancelled());
+      };
+      const pending: Pending = {
+        body,
+        resolve: (result) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(result);
         },
-        { once: true },
-      );
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.queue.push(pending);
       this.pump();
     });
@@ -98,17 +112,40 @@ export class EngineClient {
     if (this.current || this.queue.length === 0) return;
     const pending = this.queue.shift()!;
     const id = this.nextId++;
-    this.current = { id, pending };
-    const request = { id, ...pending.body } as WorkerRequest;
+    const base = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_S * 1000;
+    // A new worker first starts, and compiles ONNX Runtime's WebAssembly.
+    let ms = this.worker ? 0 : base;
+    const body = pending.body;
+    let request: WorkerRequest;
+    let modelBytes: number;
+    if (body.type === 'load') {
+      modelBytes = modelBytesOnDisk(body.target);
+      ms += deadlineMs(base, modelBytes);
+      request = { id, ...body };
+    } else {
+      const model = this.model;
+      const reload = model && !this.workerHasModel ? { target: model.target, options: this.loadOptions() } : undefined;
+      modelBytes = model?.bytes ?? 0;
+      // Only the end of a huge text is tokenized (LoadedModel.tokenize).
+      const chars = Math.min(body.text.length, (model?.info.positions ?? 0) * CHARS_PER_POSITION);
+      ms += deadlineMs(base, modelBytes, chars) + (reload ? deadlineMs(base, modelBytes) : 0);
+      request = { id, ...body, reload };
+    }
+    const running: Running = { id, pending, modelBytes, timer: setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), ms) };
+    this.current = running;
     this.send({ kind: 'request', request });
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.options.workerPath);
-    worker.on('message', (message: FromWorker) => (message.kind === 'response' ? this.settle(message.response) : void this.answerRemote(message.id, message.call)));
-    worker.on('error', (e) => this.workerDied(`The engine stopped with an error: ${e.message}`));
-    worker.on('exit', (code) => this.workerDied(`The engine stopped unexpectedly (exit code ${code}).`));
+    worker.on('message', (message: FromWorker) => {
+      if (message.kind === 'response') this.settle(message.response);
+      else if (message.kind === 'phase') this.notePhase(message.id, { phase: message.phase, file: message.file });
+      else void this.answerRemote(worker, message.id, message.call);
+    });
+    worker.on('error', (e) => this.workerDied(worker, `The engine stopped with an error: ${e.message}`));
+    worker.on('exit', (code) => this.workerDied(worker, `The engine stopped unexpectedly (exit code ${code}).`));
     this.worker = worker;
     return worker;
   }
@@ -118,41 +155,73 @@ export class EngineClient {
   }
 
   /** Runs a call of the worker's remote runner on the host's remote backend, and answers it. */
-  private async answerRemote(id: number, call: RemoteCall): Promise<void> {
+  private async answerRemote(worker: Worker, id: number, call: RemoteCall): Promise<void> {
     const remote = this.options.remote;
+    // A worker stopped meanwhile gets no answer: its successor numbers its calls afresh.
+    const reply = (message: ToWorker, transfer: ArrayBuffer[] = []) => this.worker === worker && worker.postMessage(message, transfer);
     try {
       if (!remote) throw new Error('no remote backend is available');
       const result = await remote.call(call);
-      if (this.worker) this.send({ kind: 'remoteReply', id, ok: true, result }, transferables(result));
+      reply({ kind: 'remoteReply', id, ok: true, result }, transferables(result));
     } catch (e) {
-      if (this.worker) this.send({ kind: 'remoteReply', id, ok: false, message: e instanceof Error ? e.message : String(e) });
+      reply({ kind: 'remoteReply', id, ok: false, message: e instanceof Error ? e.message : String(e) });
     }
+  }
+
+  private notePhase(id: number, phase: Running['phase']): void {
+    if (this.current?.id === id) this.current.phase = phase;
   }
 
   private settle(response: WorkerResponse): void {
     const current = this.current;
     if (!current || current.id !== response.id) return;
+    clearTimeout(current.timer);
     this.current = undefined;
-    if (!current.pending.signal?.aborted) {
-      if (response.ok) current.pending.resolve(response.result);
-      else current.pending.reject(ModelLensError.fromData(response.error));
+    if (response.ok) {
+      // Whatever succeeded, the worker now holds the model (a load's, or the one it analysed with).
+      this.workerHasModel = true;
+      const body = current.pending.body;
+      if (body.type === 'load') this.model = { target: body.target, info: response.result as ModelInfo, bytes: current.modelBytes };
+      current.pending.resolve(response.result);
+    } else {
+      current.pending.reject(ModelLensError.fromData(response.error));
     }
     this.pump();
   }
 
-  private workerDied(message: string): void {
-    if (!this.worker) return;
-    this.worker.removeAllListeners();
-    void this.worker.terminate();
-    this.worker = undefined;
-    this.needsReload = this.model !== undefined;
-    const failed = [...(this.current ? [this.current.pending] : []), ...this.queue.splice(0)];
+  /** Ends the running request by stopping the worker; the queue goes on in a new one. */
+  private stopCurrent(error: ModelLensError): void {
+    const current = this.current;
+    if (!current) return;
+    clearTimeout(current.timer);
     this.current = undefined;
-    const error = new ModelLensError({ code: 'worker-died', message, hint: 'The next request starts the engine again.' });
+    this.discardWorker();
+    current.pending.reject(error);
+    this.pump();
+  }
+
+  private discardWorker(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.workerHasModel = false;
+    worker?.removeAllListeners();
+    void worker?.terminate();
+  }
+
+  private failAll(error: ModelLensError): void {
+    const failed = [...(this.current ? [this.current.pending] : []), ...this.queue.splice(0)];
+    if (this.current) clearTimeout(this.current.timer);
+    this.current = undefined;
     for (const p of failed) p.reject(error);
   }
 
-  /** Stops the worker now (for tests of crash handling, and at shutdown). */
+  private workerDied(worker: Worker, message: string): void {
+    if (this.worker !== worker) return;
+    this.discardWorker();
+    this.failAll(new ModelLensError({ code: 'worker-died', message, hint: 'The next request starts the engine again.' }));
+  }
+
+  /** Stops the worker now, as a crash would (for tests). */
   async terminateWorker(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
@@ -164,12 +233,7 @@ export class EngineClient {
 
   dispose(): void {
     this.disposed = true;
-    const worker = this.worker;
-    this.worker = undefined;
-    worker?.removeAllListeners();
-    void worker?.terminate();
-    const error = new ModelLensError({ code: 'worker-died', message: 'The engine has been shut down.' });
-    for (const p of [...(this.current ? [this.current.pending] : []), ...this.queue.splice(0)]) p.reject(error);
-    this.current = undefined;
+    this.discardWorker();
+    this.failAll(new ModelLensError({ code: 'worker-died', message: 'The engine has been shut down.' }));
   }
 }

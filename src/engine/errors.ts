@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'load-failed'
   | 'run-failed'
   | 'worker-died'
+  | 'timed-out'
   | 'cancelled';
 
 export interface ErrorData {

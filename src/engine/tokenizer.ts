@@ -41,7 +41,9 @@ export class TextTokenizer {
     this.tokenizer = new Tokenizer(json, config);
     this.kind = usesByteLevel(json) ? 'byteLevel' : 'sentencePiece';
     for (const t of json.added_tokens ?? []) this.added.set(t.id, { content: t.content, special: t.special });
-    this.vocabSize = this.tokenizer.get_vocab(true).size;
+    // Counted from the token map: get_vocab walks every id below the largest, which a hostile
+    // tokenizer.json can make 2^31 (minutes, and gigabytes).
+    this.vocabSize = this.tokenizer.model?.tokens_to_ids.size ?? 0;
   }
 
   /** Ids the post-processor puts in front of every text (a BOS token), to keep when truncating. */

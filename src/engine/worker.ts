@@ -1,15 +1,18 @@
 // The engine's worker thread: owns the ONNX Runtime session so a forward pass never blocks the
-// extension host. Handles one request at a time, in the order they arrive. For the WebGPU
+// extension host. Handles one request at a time, in the order they arrive, and notes each phase
+// of it to the host, which stops this thread when a request runs too long. For the WebGPU
 // backend the graph runs in a webview, which the worker reaches by calling back into the host.
 import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ModelLensError } from './errors';
-import { LoadedModel } from './loadedModel';
+import { LoadedModel, type Phase } from './loadedModel';
 import type { RunnerFactory, Tensors } from './runner';
-import { transferables, type FromWorker, type RemoteCall, type RemoteResult, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
+import { transferables, type FromWorker, type ModelToLoad, type RemoteCall, type RemoteResult, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 
 const port = parentPort!;
 let model: LoadedModel | undefined;
+/** The request being handled, which phase notes belong to (a model notes its phases in every later request too). */
+let requestId = 0;
 
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
@@ -38,15 +41,23 @@ const remoteRunners: RunnerFactory = async ({ model: bytes, externalData }) => {
   };
 };
 
+function notePhase(phase: Phase, file: string): void {
+  post({ kind: 'phase', id: requestId, phase, file });
+}
+
+async function load({ target, options }: ModelToLoad): Promise<LoadedModel> {
+  notePhase('loading', target);
+  const remote = options.backend === 'webgpu' ? remoteRunners : undefined;
+  const loaded = await LoadedModel.load(target, { ...options, remote, onPhase: notePhase });
+  const previous = model;
+  model = loaded;
+  await previous?.release();
+  return loaded;
+}
+
 async function handle(request: WorkerRequest): Promise<WorkerResult> {
-  if (request.type === 'load') {
-    const remote = request.options.backend === 'webgpu' ? remoteRunners : undefined;
-    const loaded = await LoadedModel.load(request.target, { ...request.options, remote });
-    const previous = model;
-    model = loaded;
-    await previous?.release();
-    return loaded.info;
-  }
+  if (request.type === 'load') return (await load(request)).info;
+  if (request.reload) await load(request.reload);
   if (!model) throw new ModelLensError({ code: 'run-failed', message: 'No model is loaded.' });
   return model.analyze(request.text, request.options);
 }
@@ -68,6 +79,7 @@ port.on('message', (message: ToWorker) => {
   }
   const { request } = message;
   queue = queue.then(async () => {
+    requestId = request.id;
     let response: WorkerResponse;
     try {
       response = { id: request.id, ok: true, result: await handle(request) };

@@ -1,14 +1,28 @@
 // Messages between the extension host (EngineClient) and the engine's worker thread. Besides
 // requests and their responses, the worker may call back into the host to run a graph on a
-// remote runner (WebGPU in a webview), which only the host can reach.
+// remote runner (WebGPU in a webview), which only the host can reach, and tells the host what
+// a request is doing, so that one the host has to stop can be explained.
 import type { ErrorData } from './errors';
-import type { LoadOptions } from './loadedModel';
+import type { LoadOptions, Phase } from './loadedModel';
 import type { Tensors } from './runner';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './types';
 
+/** A load as the worker receives it: the callbacks are the worker's own. */
+export interface ModelToLoad {
+  target: string;
+  options: Omit<LoadOptions, 'remote' | 'onPhase'>;
+}
+
 export type WorkerRequest =
-  | { id: number; type: 'load'; target: string; options: Omit<LoadOptions, 'remote'> }
-  | { id: number; type: 'analyze'; text: string; options: AnalyzeOptions };
+  | ({ id: number; type: 'load' } & ModelToLoad)
+  | {
+      id: number;
+      type: 'analyze';
+      text: string;
+      options: AnalyzeOptions;
+      /** The host's model, to load first: a worker started after the previous one was stopped holds none. */
+      reload?: ModelToLoad;
+    };
 
 export type WorkerResult = ModelInfo | Analysis;
 
@@ -33,7 +47,11 @@ export type ToWorker =
   | { kind: 'remoteReply'; id: number; ok: true; result: RemoteResult }
   | { kind: 'remoteReply'; id: number; ok: false; message: string };
 
-export type FromWorker = { kind: 'response'; response: WorkerResponse } | { kind: 'remote'; id: number; call: RemoteCall };
+export type FromWorker =
+  | { kind: 'response'; response: WorkerResponse }
+  | { kind: 'remote'; id: number; call: RemoteCall }
+  /** Request `id` started a phase of its work, on `file`. */
+  | { kind: 'phase'; id: number; phase: Phase; file: string };
 
 /** Every ArrayBuffer under a value, once each, to transfer instead of copying. */
 export function transferables(value: unknown, found = new Set<ArrayBuffer>()): ArrayBuffer[] {

@@ -4,7 +4,7 @@
 // rotary, and an attention written without a Softmax node — with plain or fused norms, the
 // residual stream in either operand of the fused ones. The engine must read all of them.
 import { Emitter, makeNode } from '../../src/engine/onnx/emit';
-import { DataType, decodeModel, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
+import { DataType, decodeModel, encodeModel, fromValueInfo, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
 
 export type AttentionForm =
   | 'unfused'
@@ -41,6 +41,8 @@ export interface DecoderOptions {
   norms?: 'plain' | 'fused-residual-second' | 'fused-residual-first';
   /** RMS norms (Llama, Qwen, Phi-3) instead of LayerNorm: SimplifiedLayerNormalization when fused. */
   rms?: boolean;
+  /** A Loop of this many iterations in front of the logits: a graph that runs as long as it says. */
+  loopTrips?: number;
 }
 
 /** A deterministic generator (mulberry32), so the same options always give the same model. */
@@ -189,7 +191,21 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     const activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
     [normed, x] = addAndNorm(x, linear(activated, o.dMlp, o.dModel), layer < o.layers - 1);
   }
-  const head = o.hiddenStateOnly ? normed : em.op1('MatMul', [normed, weight([o.dModel, o.vocab], 1)]);
+  // A Loop whose body only passes its state on, added to the logits times zero. The state comes
+  // from the input's length, so no optimizer can compute the Loop in advance.
+  const spin = (trips: number) => {
+    const scalar = (name: string, elemType: DataType) => fromValueInfo({ name, elemType, shape: [] });
+    const body = {
+      name: 'spin',
+      node: [makeNode('Identity', ['spin/cond'], ['spin/cond_out']), makeNode('Identity', ['spin/state'], ['spin/state_out'])],
+      input: [scalar('spin/i', DataType.INT64), scalar('spin/cond', DataType.BOOL), scalar('spin/state', ft)],
+      output: [scalar('spin/cond_out', DataType.BOOL), scalar('spin/state_out', ft)],
+    };
+    const state = em.op1('Loop', [em.scalar(trips, DataType.INT64), em.constant(DataType.BOOL, [], [1]), em.cast(seqLen, ft)], { body: { graph: body } });
+    return em.op1('Mul', [state, em.scalar(0, ft)]);
+  };
+  let head = o.hiddenStateOnly ? normed : em.op1('MatMul', [normed, weight([o.dModel, o.vocab], 1)]);
+  if (o.loopTrips) head = em.op1('Add', [head, spin(o.loopTrips)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
   em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });
 

@@ -12,6 +12,13 @@ export function testTokenizerJson(): object {
   return byteLevelBpe(TEST_ALPHABET, []);
 }
 
+/** The test tokenizer splitting first on a regular expression, as Llama 3's and Qwen's do. */
+export function testTokenizerSplittingOn(pattern: string): object {
+  const json = testTokenizerJson() as { pre_tokenizer: object };
+  const split = { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false };
+  return { ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: [split, json.pre_tokenizer] } };
+}
+
 /** A fresh model folder (onnx/model.onnx + tokenizer files) in the temp directory. */
 export function writeModelFolder(name: string, onnx: Uint8Array, extra: Record<string, string | Uint8Array> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `model-lens-${name}-`));

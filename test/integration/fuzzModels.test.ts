@@ -4,13 +4,12 @@
 // MODEL_LENS_FUZZ_COUNT sets the number of variants (default 500, fixed seed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { afterAll, expect, it } from 'vitest';
 import { EngineClient } from '../../src/engine/client';
 import { ModelLensError } from '../../src/engine/errors';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { buildDecoder, random } from '../helpers/decoderBuilder';
+import { collectGarbage, heldBytes, withTimeout } from '../helpers/fuzzRun';
 import { testTokenizerJson, writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2, WORKER } from '../helpers/paths';
 
@@ -80,22 +79,6 @@ const MUTATIONS: Mutation[] = [
 const engine = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1 });
 afterAll(() => engine.dispose());
 
-/** Forced garbage collection, to compare memory before and after. */
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
-
-/** JavaScript heap plus buffers (a worker's WebAssembly memory counts here while it lives). */
-function heldBytes(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external + m.arrayBuffers;
-}
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${TIME_LIMIT_MS} ms: ${what}`)), TIME_LIMIT_MS))]);
-}
-
 it(`ends every one of ${COUNT} corrupted models in a working model or a clear error`, async () => {
   const outcomes = new Map<string, number>();
   const folder = writeModelFolder('fuzz', new Uint8Array());
@@ -119,6 +102,7 @@ it(`ends every one of ${COUNT} corrupted models in a working model or a clear er
           expect(e.userMessage.length, what).toBeGreaterThan(20);
           return e.code;
         }),
+      TIME_LIMIT_MS,
       what,
     );
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
