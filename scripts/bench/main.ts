@@ -23,7 +23,7 @@ const WORKER = path.join(WORK, 'worker.js');
 const TORCH_SCRIPT = path.join(ROOT, 'scripts', 'bench', 'torch_row.py');
 /** Threads everywhere: what the extension picks by default on this machine (cores, at most 4). */
 const THREADS = Math.max(1, Math.min(4, os.availableParallelism()));
-const KINDS: RowKind[] = ['plain', 'pluslens', 'full', 'nolens', 'rollout'];
+const KINDS: RowKind[] = ['plain', 'pluslens', 'full', 'nolens', 'rollout', 'ablated'];
 
 interface Config {
   quick: boolean;
@@ -94,6 +94,7 @@ const ROW_LABELS: Record<RowKind, (backend: OrtBackend) => string> = {
   full: (b) => `Model Lens full analysis, ${b === 'wasm' ? 'WASM' : 'native'}`,
   nolens: (b) => `Model Lens without the lens, ${b === 'wasm' ? 'WASM' : 'native'}`,
   rollout: (b) => `Model Lens full + rollout, ${b === 'wasm' ? 'WASM' : 'native'}`,
+  ablated: (b) => `Model Lens full, one head zero-ablated, ${b === 'wasm' ? 'WASM' : 'native'}`,
 };
 
 async function benchModel(cfg: Config, label: string, folder: string, spec: BenchModelSpec | undefined, backends: OrtBackend[], torch: { python?: string }, failures: string[]): Promise<ModelResults> {
@@ -113,8 +114,8 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
     }
     for (const kind of KINDS) {
       const row: RowResult = { label: ROW_LABELS[kind](backend), loadMs: [] };
-      // Timed in the rounds only: it runs on the plain row's session, so it has no load or footprint of its own.
-      if (kind === 'pluslens') {
+      // Timed in the rounds only: these run on the plain and the full row's sessions, so they have no load or footprint of their own.
+      if (kind === 'pluslens' || kind === 'ablated') {
         b.rows[kind] = { ...row, timingOnly: true };
         continue;
       }

@@ -54,7 +54,7 @@ export interface Report {
 }
 
 /** The targets of the benchmark issue. */
-const TARGETS = { fullOverPlainWasm: 1.25, fullOverPlainNative: 1.3, wasmRssOverFile: 2 };
+const TARGETS = { fullOverPlainWasm: 1.25, fullOverPlainNative: 1.3, wasmRssOverFile: 2, ablatedOverFull: 1.25 };
 /** The time target of a backend: full analysis / uninstrumented forward at most this. */
 const timeTarget = (backend: OrtBackend) => (backend === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative);
 const BACKENDS: OrtBackend[] = ['wasm', 'native'];
@@ -85,6 +85,12 @@ type RatioField = keyof Pick<SizeTimings, 'ratio' | 'forwardRatio' | 'overPlusLe
 function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: RatioField = 'ratio'): number {
   const t = m.backends[backend]?.rounds?.[kind]?.[n];
   return t && t[field].length ? median(t[field]) : NaN;
+}
+
+/** The ablated analysis over the full one, per round (both are timed against the same plain run). */
+function ablatedOverFull(m: ModelResults, backend: OrtBackend, n: number): number {
+  const [ablated, full] = [timing(m, backend, 'ablated', n)?.ratio ?? [], timing(m, backend, 'full', n)?.ratio ?? []];
+  return ablated.length && ablated.length === full.length ? median(ablated.map((x, i) => x / full[i])) : NaN;
 }
 
 /** Multiply-adds of a forward pass over n tokens and of the logit lens over them. */
@@ -118,7 +124,7 @@ function modelSection(r: Report, m: ModelResults): string[] {
   for (const backend of BACKENDS) {
     const b = m.backends[backend];
     if (!b) continue;
-    for (const kind of ['plain', 'pluslens', 'full', 'nolens', 'rollout'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
+    for (const kind of ['plain', 'pluslens', 'full', 'nolens', 'rollout', 'ablated'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
   }
   if (m.torch) rowLine({ ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` }, m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')));
   out.push(`| Model Lens full analysis, WebGPU | not measured | ${m.sizes.map(() => 'not measured').join(' | ')} | not measured | — |`);
@@ -139,6 +145,7 @@ function modelSection(r: Report, m: ModelResults): string[] {
     out.push(`| … of which the runtime's forward pass, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'full', n, 'forwardRatio'))).join(' | ')} | |`);
     out.push(`| Model Lens without the lens / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'nolens', n))).join(' | ')} | |`);
     out.push(`| Model Lens full + rollout / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'rollout', n))).join(' | ')} | |`);
+    out.push(`| Model Lens full, one head ablated / full, ${name} | ${m.sizes.map((n) => { const x = ablatedOverFull(m, backend, n); return Number.isFinite(x) ? `${times(x)} ${mark(x <= TARGETS.ablatedOverFull)}` : '—'; }).join(' | ')} | ≤ ${TARGETS.ablatedOverFull}× |`);
   }
   if (m.backends.wasm && m.backends.native) {
     const across = (kind: RowKind, n: number) => median(timing(m, 'wasm', kind, n)?.ms ?? []) / median(timing(m, 'native', kind, n)?.ms ?? []);
@@ -270,6 +277,8 @@ function summary(r: Report): string[] {
       out.push(`| Full analysis ≤ ${target}× the uninstrumented forward, ${name} (as the issue put it) | ${m.label} | ${perSize(m, b, 'full')} tokens | ${met(m, b, 'full', target)} |`);
       out.push(`| Full analysis ≤ ${target}× the uninstrumented forward plus a plain head on the lens' rows (the lens' own arithmetic, see below), ${name} | ${m.label} | ${perSize(m, b, 'full', 'overPlusLens')} tokens | ${met(m, b, 'full', target, 'overPlusLens')} |`);
       out.push(`| Analysis without the lens ≤ ${target}× the uninstrumented forward, ${name} | ${m.label} | ${perSize(m, b, 'nolens')} tokens | ${met(m, b, 'nolens', target)} |`);
+      const ablated = m.sizes.map((n) => ablatedOverFull(m, b, n));
+      out.push(`| A re-run with one head ablated ≤ ${TARGETS.ablatedOverFull}× the same analysis without it, ${name} | ${m.label} | ${ablated.map(times).join(' / ')} at ${m.sizes.join(' / ')} tokens | ${mark(ablated.every((x) => x <= TARGETS.ablatedOverFull))} |`);
     }
     const f = m.backends.wasm?.rows.full?.footprint;
     const base = r.baseline?.peakRss.wasm;

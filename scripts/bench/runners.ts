@@ -12,15 +12,16 @@ import { ortRunners } from '../../src/engine/runtime';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import type { AnalyzeOptions, ModelInfo } from '../../src/engine/types';
 import { transferables } from '../../src/engine/workerProtocol';
+import { hooks } from '../../src/shared/hooks';
 import { headModel, HEAD_INPUT } from './models';
 import { codeText, textWithTokens } from './text';
 
 /**
  * `plain`: the uninstrumented forward. `pluslens`: the same, then a plain head on as many rows as
  * the full analysis' logit lens runs (the arithmetic the lens cannot avoid). The others are
- * Model Lens analyses (ANALYZE_OPTIONS).
+ * Model Lens analyses (ANALYZE_OPTIONS); `ablated` is the full one with a head switched off.
  */
-export type RowKind = 'plain' | 'pluslens' | 'full' | 'nolens' | 'rollout';
+export type RowKind = 'plain' | 'pluslens' | 'full' | 'nolens' | 'rollout' | 'ablated';
 export const PLAIN_KINDS: ReadonlySet<RowKind> = new Set(['plain', 'pluslens']);
 /** The backends that run in Node (WebGPU runs in a webview and is not measured here). */
 export type OrtBackend = 'wasm' | 'native';
@@ -30,6 +31,7 @@ export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain' | 'pluslens'>, Ana
   full: { attention: true, activations: true, lens: true },
   nolens: { attention: true, activations: true, lens: false },
   rollout: { attention: true, activations: true, lens: true, rollout: true },
+  ablated: { attention: true, activations: true, lens: true, interventions: [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }] },
 };
 
 export interface RunResult {
