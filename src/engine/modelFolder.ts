@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelLensError } from './errors';
+import { readJson } from './jsonFile';
 import { insideModel, modelRoot } from './modelBounds';
 
 export interface ModelFiles {
@@ -47,11 +48,13 @@ function onnxFilesIn(folder: string): string[] {
 
 function genaiDecoder(genaiConfig: string): string | undefined {
   try {
-    const config = JSON.parse(fs.readFileSync(genaiConfig, 'utf8'));
+    const config = readJson(genaiConfig, 'load-failed') as { model?: { decoder?: { filename?: unknown } | string } };
     const decoder = config?.model?.decoder;
-    const file = decoder?.filename ?? (typeof decoder === 'string' ? decoder : undefined);
+    const file = typeof decoder === 'string' ? decoder : decoder?.filename;
     return typeof file === 'string' ? file : undefined;
-  } catch {
+  } catch (e) {
+    // A file too large to read is refused; a broken one is only a folder without that hint.
+    if (e instanceof ModelLensError && e.code === 'too-large') throw e;
     return undefined;
   }
 }
@@ -66,8 +69,7 @@ function findOnnx(folder: string, root: string, genaiConfig?: string): string | 
 function modelName(folder: string, config?: string): string {
   if (config) {
     try {
-      const parsed = JSON.parse(fs.readFileSync(config, 'utf8'));
-      const own = parsed?._name_or_path;
+      const own = readJson(config, 'load-failed')._name_or_path;
       if (typeof own === 'string' && own && !path.isAbsolute(own)) return own;
     } catch {
       // A broken config.json only costs the display name; the loader reports real problems.

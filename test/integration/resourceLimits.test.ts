@@ -88,7 +88,7 @@ describe('models whose sizes follow the text', () => {
   });
 });
 
-describe('tokenizer.json', () => {
+describe('JSON files of the folder', () => {
   it('larger than 64 MB is refused before it is read, naming the file', async () => {
     const folder = writeModelFolder('huge-tokenizer', buildDecoder({ attention: 'unfused' }));
     const tokenizer = path.join(folder, 'tokenizer.json');
@@ -98,6 +98,16 @@ describe('tokenizer.json', () => {
     expect(e.code).toBe('too-large');
     expect(e.file).toBe(tokenizer);
     expect(e.message).toMatch(/tokenizer\.json is 65 MB; Model Lens reads JSON files of at most 64 MB/);
+  });
+
+  it.each(['config.json', 'genai_config.json'])('nor is a %s larger than 64 MB, read while the folder is searched', async (name) => {
+    const folder = writeModelFolder('huge-config', buildDecoder({ attention: 'unfused' }));
+    const file = path.join(folder, name);
+    fs.writeFileSync(file, '{}');
+    fs.truncateSync(file, 65 * MB);
+    const e = await loadError(folder, { backend: 'wasm', threads: 1 });
+    expect(e.code).toBe('too-large');
+    expect(e.file).toBe(file);
   });
 });
 
