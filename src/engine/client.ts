@@ -131,7 +131,9 @@ export class EngineClient {
       ms += deadlineMs(base, modelBytes, chars) + (reload ? deadlineMs(base, modelBytes) : 0);
       request = { id, ...body, reload };
     }
-    const running: Running = { id, pending, modelBytes, timer: setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), ms) };
+    // Node runs a timer longer than 2^31 - 1 ms at once.
+    const timer = setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), Math.min(ms, 2 ** 31 - 1));
+    const running: Running = { id, pending, modelBytes, timer };
     this.current = running;
     this.send({ kind: 'request', request });
   }
