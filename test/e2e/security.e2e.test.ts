@@ -1,12 +1,16 @@
-// Hostile text is shown as text, never run as HTML; in Restricted Mode the workspace's settings
-// choose neither the model nor the threads, memory or backend it takes, and a relative model path
-// is not looked up in the workspace.
+// Hostile text is shown as text, never run as HTML; text from a model folder never becomes a
+// link, a command or an image; Explain Attention never opens a document a command link names; in
+// Restricted Mode the workspace's settings choose neither the model nor the threads, memory or
+// backend it takes, and a relative model path is not looked up in the workspace.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { explainLines, findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { explainLines, findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH, waitForActiveEditor, waitForNotification } from './harness';
+import { DEFAULT_MODEL } from '../helpers/paths';
 
+/** A model name (config.json's _name_or_path) with an icon, a command link, an image and HTML. */
+const HOSTILE_NAME = '$(bug) [Open Settings](command:workbench.action.openSettings) ![](https://example.invalid/x.png) <img src="https://example.invalid/y.png">';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'">\n</script><script>document.title = "pwned"</script>\n';
 
 let code: VSCode | undefined;
@@ -79,3 +83,65 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
     fs.rmSync(workspace, { recursive: true, force: true });
   }
 }, 300_000);
+
+test("a model whose name holds a command link, an image and HTML: shown as text in the hover, the status bar and notifications, nothing fetched", async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+  const { page } = code;
+  const fetched: string[] = [];
+  page.context().on('request', (request) => {
+    if (request.url().includes('example.invalid')) fetched.push(request.url());
+  });
+  const copy = path.join(code.workspace, 'hostile-model');
+  fs.cpSync(DEFAULT_MODEL, copy, { recursive: true });
+  const configFile = path.join(copy, 'config.json');
+  fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), _name_or_path: HOSTILE_NAME }));
+  await code.setSetting('modelLens.modelPath', copy, 'workspace');
+  await openFile(page, 'sample.ts');
+
+  // The hover (trusted for Explain Attention's link) shows the name as the characters it holds.
+  await expect.poll(() => modelHover(page, 'perCustomer'), { timeout: 120_000, interval: 1000 }).toContain('![](https://example.invalid/x.png)');
+  const hover = page.locator('.monaco-hover:not(.hidden) .monaco-hover-content');
+  expect(await hover.innerText()).toContain('[Open Settings](command:workbench.action.openSettings)');
+  expect(await hover.locator('img').count()).toBe(0);
+  const links = await hover.locator('a').allInnerTexts();
+  expect(links).toContain('Explain attention on this line');
+  expect(links.filter((link) => link.includes('Open Settings'))).toEqual([]);
+  // The status bar shows `$(bug)` as text, not as an icon.
+  expect(await page.locator('.statusbar').innerText()).toContain('$(bug)');
+  expect(await page.locator('.statusbar .codicon-bug').count()).toBe(0);
+  await screenshot(page, 'security-hostile-model-name-hover');
+
+  // Broken on disk: the notifications name the model, and hold no link.
+  fs.writeFileSync(path.join(copy, 'onnx', 'model.onnx'), 'overwritten by a broken export');
+  expect(await waitForNotification(page, /Still using/, 60_000)).toContain('Open Settings');
+  const toasts = page.locator('.notifications-toasts .notification-toast .notification-list-item-message').filter({ hasText: 'Model Lens' });
+  expect(await toasts.count()).toBeGreaterThan(0);
+  expect(await toasts.locator('a').count()).toBe(0);
+  await screenshot(page, 'security-hostile-model-name-notification');
+  expect(fetched).toEqual([]);
+}, 300_000);
+
+test('Explain Attention given a document that is not open (as a command link could) refuses it', async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  // A key bound to the command with the arguments a crafted link would carry: a file nobody opened.
+  const uri = `file://${path.join(code.workspace, 'notes.md')}`;
+  await runCommand(page, 'Preferences: Open Keyboard Shortcuts (JSON)');
+  await waitForActiveEditor(page, 'keybindings.json');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(JSON.stringify([{ key: 'ctrl+alt+shift+9', command: 'modelLens.explainAttention', args: { uri, line: 0 } }]));
+  await page.keyboard.press('Control+S');
+  await runCommand(page, 'View: Close Editor');
+  await expect
+    .poll(
+      async () => {
+        await page.keyboard.press('Control+Alt+Shift+9');
+        return (await readNotifications(page)).join('\n');
+      },
+      { timeout: 60_000, interval: 2000 },
+    )
+    .toContain('only explains documents open in the editor');
+  expect(await page.locator('.tab[data-resource-name="notes.md"]').count()).toBe(0);
+  expect(await page.locator('.tab').filter({ hasText: 'Attention' }).count()).toBe(0);
+}, 240_000);
