@@ -18,7 +18,7 @@ import { sentencePieceTokenizer } from '../helpers/tokenizers';
 const COUNT = Number(process.env.MODEL_LENS_FUZZ_COUNT ?? 120);
 const SEED = 20261204;
 /** The engine's base deadline: short, so that the patterns that never end cost little. */
-const DEADLINE_MS = 3000;
+const DEADLINE_MS = 5000;
 /**
  * A load and an analysis take five deadlines at most (a new worker's start, the load, then the
  * analysis in a new worker that loads the model again); this is to fail rather than hang.
