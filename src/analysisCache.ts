@@ -1,5 +1,17 @@
 // A least-recently-used cache bounded in bytes: analyses carry large typed arrays, so counting
-// entries would bound nothing.
+// entries would bound nothing. And the key an analysis is kept under.
+import type { AnalyzeOptions } from './engine/types';
+
+/**
+ * The cache key of an analysis: the model file, every option (interventions included, so an
+ * ablated run is never served for a plain one or the reverse) and the text. Undefined for a run
+ * that patches in another run's values: its source tensors would make a huge key, and a patching
+ * sweep uses each such run once.
+ */
+export function analysisKey(modelFile: string, text: string, options: AnalyzeOptions): string | undefined {
+  if (options.interventions?.some((i) => i.source)) return undefined;
+  return `${modelFile}\u0000${JSON.stringify(options)}\u0000${text}`;
+}
 
 export class ByteLruCache<V> {
   private readonly entries = new Map<string, { value: V; bytes: number }>();

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { compareBackends } from './commands/compareBackends';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
+import { ComparePatching } from './commands/patching';
 import { AttentionHighlights } from './decorations/attentionHighlights';
 import { TokenHeatmap } from './decorations/tokenHeatmap';
 import { TokenHoverProvider } from './hover/hoverProvider';
@@ -19,8 +20,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const gpu = new GpuBackend(context.extensionUri);
   const models = new ModelManager(context, gpu);
   const highlights = new AttentionHighlights();
-  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter));
+  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter), (text, options, token) => models.analyze(text, options, token));
   const explain = new ExplainAttention(models, panels);
+  const patching = new ComparePatching(models, context.extensionUri);
   const probabilities = new TokenProbabilities(models);
   const heatmap = new TokenHeatmap(probabilities);
   const sidePanel = new SidePanel(context.extensionUri, models);
@@ -38,6 +40,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
     vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
+    patching,
+    vscode.commands.registerCommand('modelLens.comparePatching', () => patching.run()),
     vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),

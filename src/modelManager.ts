@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ByteLruCache, typedArrayBytes } from './analysisCache';
+import { analysisKey, ByteLruCache, typedArrayBytes } from './analysisCache';
 import { chooseBackend, nativeRuntimeInstalled } from './backendChoice';
 import { affects, readSettings, type Settings } from './config';
 import { EngineClient } from './engine/client';
@@ -230,15 +230,15 @@ export class ModelManager implements vscode.Disposable {
   /** Analyses text with the current model; identical requests are answered from the cache. */
   async analyze(text: string, options: AnalyzeOptions, token?: vscode.CancellationToken): Promise<Analysis> {
     const info = await this.ensureLoaded(token);
-    const key = `${info.file}\u0000${JSON.stringify(options)}\u0000${text}`;
-    const cached = this.cache.get(key);
+    const key = analysisKey(info.file, text, options);
+    const cached = key === undefined ? undefined : this.cache.get(key);
     if (cached) return cached;
     const controller = new AbortController();
     const subscription = token?.onCancellationRequested(() => controller.abort());
     try {
       const analysis = await this.engine.analyze(text, options, controller.signal);
       this.noticeFallback(analysis);
-      this.cache.set(key, analysis);
+      if (key !== undefined) this.cache.set(key, analysis);
       return analysis;
     } finally {
       subscription?.dispose();

@@ -43,7 +43,18 @@ export interface AttentionView {
   rollout?: ArrayBuffer;
   /** A head to open large right away. */
   focus?: { layer: number; head: number };
+  /** Per layer: whether its heads can be switched off (the model can intervene at its hook_z). */
+  ablatable: boolean[];
 }
+
+/** A head of a layer, e.g. one switched off in the attention panel. */
+export interface HeadRef {
+  layer: number;
+  head: number;
+}
+
+/** How a switched-off head's output is replaced: by zeros, or by its mean over the text's tokens. */
+export type AblationMode = 'zero' | 'mean';
 
 /** One head's tensors for "the math, step by step": every analysed token. */
 export interface HeadDetail {
@@ -70,6 +81,13 @@ export type ToAttentionPanel =
   /** The host has no Q/K/V for that head (e.g. its layer's attention is unavailable). */
   | { type: 'headDetailError'; id: number; layer: number; head: number; message: string }
   | { type: 'focus'; layer: number; head: number }
+  /**
+   * The explained text run again with `heads` switched off. Float32 [token] each: `prob` is
+   * P(token | before) in that run, `delta` log2 of it minus log2 of the plain run's (NaN where
+   * nothing came before).
+   */
+  | { type: 'ablation'; id: number; heads: HeadRef[]; mode: AblationMode; prob: ArrayBuffer; delta: ArrayBuffer }
+  | { type: 'ablationError'; id: number; message: string }
   | { type: 'error'; message: string };
 
 export type ExportFormat = 'png' | 'json' | 'csv';
@@ -82,11 +100,46 @@ export type FromAttentionPanel =
   | { type: 'selectToken'; id: number; query: number; layer: number; head: HeadChoice }
   | { type: 'clearSelection' }
   | { type: 'requestHeadDetail'; id: number; layer: number; head: number }
+  /** Run the explained text again with these heads switched off (answered by `ablation`). */
+  | { type: 'ablate'; id: number; heads: HeadRef[]; mode: AblationMode }
   /**
    * PNG comes as a data: URL of the canvas (scope 'grid': every head, 'head': the chosen one);
    * JSON and CSV are made by the host from its data for the chosen layer and head.
    */
   | { type: 'export'; id: number; format: ExportFormat; layer: number; head: HeadChoice; png?: string; scope?: 'grid' | 'head' };
+
+/** One run of an activation-patching comparison: its text and tokens. */
+export interface PatchingRun {
+  text: string;
+  tokens: string[];
+  /** logit(target) − logit(foil) after the last token. */
+  logitDiff: number;
+}
+
+/**
+ * An activation-patching sweep: the corrupted text run with one part of the clean run patched in
+ * at a time, scored by logit(target) − logit(foil) after the last token, normalised so that 1 is
+ * the clean run and 0 the corrupted one; NaN where the model has no hook to patch.
+ */
+export interface PatchingView {
+  id: number;
+  model: string;
+  clean: PatchingRun;
+  corrupted: PatchingRun;
+  target: { id: number; text: string };
+  foil: { id: number; text: string };
+  /** Float32 [stream, position]: stream s is the input of block s, the last the output of the last block. */
+  residual: { hooks: string[]; positions: number; values: ArrayBuffer };
+  /** Float32 [layer, head]: each head's output patched at every position. */
+  heads: { layers: number; heads: number; values: ArrayBuffer };
+}
+
+export type ToPatchingPanel = { type: 'loading'; text: string } | { type: 'show'; view: PatchingView } | { type: 'error'; message: string };
+
+export type FromPatchingPanel =
+  | { type: 'ready' }
+  /** PNG comes as a data: URL of both grids drawn by the webview; JSON and CSV are made by the host. */
+  | { type: 'export'; id: number; format: ExportFormat; png?: string };
 
 /** The model section of the side panel: the engine's ModelInfo, with attention sources in words. */
 export interface ModelView extends Omit<ModelInfo, 'layerInfo'> {
@@ -332,6 +385,23 @@ export function answersGpuRequest(request: ToGpuView, reply: FromGpuView & { typ
   }
 }
 
+/** More heads than any model Model Lens loads has: a longer list is not a real request. */
+const MAX_HEAD_REFS = 4096;
+
+/** A list of distinct heads, at most MAX_HEAD_REFS of them. */
+function parseHeadRefs(raw: unknown): HeadRef[] | undefined {
+  if (!Array.isArray(raw) || raw.length > MAX_HEAD_REFS) return undefined;
+  const heads: HeadRef[] = [];
+  const seen = new Set<string>();
+  for (const item of raw) {
+    const { layer, head } = (item ?? {}) as Record<string, unknown>;
+    if (!isInt(layer, 4096) || !isInt(head, 4096) || seen.has(`${layer}.${head}`)) return undefined;
+    seen.add(`${layer}.${head}`);
+    heads.push({ layer, head });
+  }
+  return heads;
+}
+
 /** A message from the attention panel, or undefined if it is not one this host sends for. */
 export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
@@ -346,6 +416,10 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head) ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head } : undefined;
     case 'requestHeadDetail':
       return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'requestHeadDetail', id: m.id, layer: m.layer, head: m.head } : undefined;
+    case 'ablate': {
+      const heads = parseHeadRefs(m.heads);
+      return isInt(m.id) && heads && (m.mode === 'zero' || m.mode === 'mean') ? { type: 'ablate', id: m.id, heads, mode: m.mode } : undefined;
+    }
     case 'export': {
       const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
@@ -356,6 +430,16 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
     default:
       return undefined;
   }
+}
+
+/** A message from the patching panel, or undefined if it is not one the host answers. */
+export function parseFromPatchingPanel(raw: unknown): FromPatchingPanel | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  if (m.type === 'ready') return { type: 'ready' };
+  if (m.type !== 'export' || !isInt(m.id)) return undefined;
+  if (m.format === 'json' || m.format === 'csv') return { type: 'export', id: m.id, format: m.format };
+  return m.format === 'png' && typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,') ? { type: 'export', id: m.id, format: 'png', png: m.png } : undefined;
 }
 
 /** A message from the side panel, or undefined if it is not one the host answers. */
@@ -385,4 +469,102 @@ export function parseFromSideView(raw: unknown): FromSideView | undefined {
     default:
       return undefined;
   }
+}
+
+// ---------- Why this token? (direct logit attribution) ----------
+
+/** One share of logit(target) − logit(foil) (engine AttributionPart), with the name the panel shows. */
+export interface WhyPart {
+  kind: 'embed' | 'head' | 'attn' | 'mlp' | 'block' | 'bias' | 'final';
+  layer?: number;
+  head?: number;
+  label: string;
+  value: number;
+}
+
+/** A token the explanation can be about: its id, its text, and P(it | text before), null when unknown. */
+export interface WhyChoice {
+  id: number;
+  text: string;
+  prob: number | null;
+}
+
+export interface WhyView {
+  /** Identifies this explanation in later requests. */
+  id: number;
+  model: { name: string };
+  document: { uri: string; name: string };
+  /** The explained token, in document offsets. */
+  token: { text: string; start: number; end: number };
+  /** Why the model gave `target` rather than `foil`; both are among `choices`. */
+  target: number;
+  foil: number;
+  /** The token in the text, then the model's top predictions at this position. */
+  choices: WhyChoice[];
+  /** logit(target) − logit(foil) as the model computed it. */
+  measured: number;
+  /** The sum of the parts (equal to `measured` up to float rounding). */
+  sum: number;
+  /** Largest |value| first. */
+  parts: WhyPart[];
+  /** Each earlier token's share through attention, in document offsets (special tokens left out). */
+  sources: { text: string; start: number; end: number; value: number }[];
+  notes: string[];
+}
+
+export type ToWhyPanel = { type: 'loading'; text: string } | { type: 'show'; view: WhyView } | { type: 'error'; message: string };
+
+export type FromWhyPanel =
+  | { type: 'ready' }
+  /** Explain the same token again with this target and foil (ids from the view's choices). */
+  | { type: 'choose'; id: number; target: number; foil: number }
+  /** Open Explain Attention on the explained text, focused on this head. */
+  | { type: 'openHead'; id: number; layer: number; head: number }
+  /** Colour the earlier text in the editor by its share again (after Escape cleared it). */
+  | { type: 'showSources'; id: number }
+  | { type: 'clearSources' };
+
+/** A message from the "Why this token?" panel, or undefined if it is not one the host answers. */
+export function parseFromWhyPanel(raw: unknown): FromWhyPanel | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+    case 'clearSources':
+      return { type: m.type };
+    case 'choose':
+      return isInt(m.id) && isInt(m.target, 2 ** 31 - 1) && isInt(m.foil, 2 ** 31 - 1) ? { type: 'choose', id: m.id, target: m.target, foil: m.foil } : undefined;
+    case 'openHead':
+      return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'openHead', id: m.id, layer: m.layer, head: m.head } : undefined;
+    case 'showSources':
+      return isInt(m.id) ? { type: 'showSources', id: m.id } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Arguments Why This Token? accepts: a document open in the editor and an offset in it (a hover's link). */
+export interface WhyArgs {
+  uri?: string;
+  offset?: number;
+}
+
+/**
+ * Why This Token?'s arguments, or undefined when one given is malformed; checked like Explain
+ * Attention's (a command link can be written by anyone who gets Markdown shown). Anything but a
+ * plain object means none: the editor's context menu passes the document's Uri.
+ */
+export function parseWhyArgs(raw: unknown): WhyArgs | undefined {
+  if (!raw || typeof raw !== 'object' || Object.getPrototypeOf(raw) !== Object.prototype) return {};
+  const { uri, offset } = raw as Record<string, unknown>;
+  const args: WhyArgs = {};
+  if (uri !== undefined) {
+    if (!isUri(uri)) return undefined;
+    args.uri = uri;
+  }
+  if (offset !== undefined) {
+    if (!isInt(offset)) return undefined;
+    args.offset = offset;
+  }
+  return args;
 }

@@ -8,7 +8,7 @@ import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
 import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../protocol';
 
 /** Characters of context read per token of the model's window: generous, the engine keeps the last tokens. */
-const CHARS_PER_TOKEN = 8;
+export const CHARS_PER_TOKEN = 8;
 
 export interface ExplainTarget {
   document: vscode.TextDocument;
@@ -29,7 +29,7 @@ function targetFromEditor(editor: vscode.TextEditor): ExplainTarget {
  * with this command enabled could hold: they may point at a document the user has open (the one
  * a hover was made for, the side panel's), never make the extension open and read another file.
  */
-function openDocument(uri: string): vscode.TextDocument | undefined {
+export function openDocument(uri: string): vscode.TextDocument | undefined {
   return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
 }
 
@@ -114,6 +114,7 @@ export class ExplainAttention {
           if (doc.version !== version) continue;
           panel.show({
             id: this.panels.newId(),
+            text,
             analysis,
             info,
             document: { uri: doc.uri.toString(), name: doc.uri.path.split('/').pop() ?? doc.uri.toString() },

@@ -1,13 +1,18 @@
 // The "Explain Attention" webview panels: one per editor column, reused by the next explanation
 // in that column, restored after a window reload. Answers the panel's requests: highlight a
-// token's attention in the editor, a head's Q/K/V for the math view, exports.
+// token's attention in the editor, a head's Q/K/V for the math view, exports, and the text run
+// again with heads switched off.
 import * as vscode from 'vscode';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
-import { errorMessage } from '../engine/errors';
+import { errorMessage, ModelLensError } from '../engine/errors';
+import type { Analysis, AnalyzeOptions } from '../engine/types';
 import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../protocol';
-import { plainText } from '../text/untrusted';
 import { setUpWebview } from '../webviewSetup';
-import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from './attentionView';
+import { fileNamePart, pngBytes, saveExport } from './exportFile';
+import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from './attentionView';
+
+/** Runs the model in use (ModelManager.analyze). */
+export type AnalyzeText = (text: string, options: AnalyzeOptions, token?: vscode.CancellationToken) => Promise<Analysis>;
 
 export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
 
@@ -15,11 +20,14 @@ class AttentionPanel {
   private explained: { text: ExplainedText; view: AttentionView } | undefined;
   private pendingMessage: ToAttentionPanel | undefined;
   private ready = false;
+  /** The ablation run in flight: a newer request (or another text) cancels it. */
+  private ablating: vscode.CancellationTokenSource | undefined;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly highlights: AttentionHighlights,
     private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
+    private readonly analyze: AnalyzeText,
     private readonly onDispose: () => void,
   ) {
     panel.webview.onDidReceiveMessage((raw) => {
@@ -27,6 +35,7 @@ class AttentionPanel {
       if (message) void this.handle(message);
     });
     panel.onDidDispose(() => {
+      this.ablating?.cancel();
       this.highlights.clear();
       this.onDispose();
     });
@@ -51,6 +60,7 @@ class AttentionPanel {
 
   show(text: ExplainedText): void {
     const view = buildAttentionView(text);
+    this.ablating?.cancel();
     this.explained = { text, view };
     this.panel.title = `Attention: ${text.document.name}`;
     this.highlights.clear();
@@ -96,6 +106,36 @@ class AttentionPanel {
       case 'export':
         await this.export(explained.view, message);
         return;
+      case 'ablate':
+        await this.ablate(explained.text, message);
+        return;
+    }
+  }
+
+  /** Runs the explained text again with the heads switched off and sends each token's change. */
+  private async ablate(explained: ExplainedText, message: FromAttentionPanel & { type: 'ablate' }): Promise<void> {
+    this.ablating?.cancel();
+    const { id, heads, mode } = message;
+    const interventions = headAblation(explained.info, heads, mode);
+    const fail = (text: string) => void this.panel.webview.postMessage({ type: 'ablationError', id, message: text } satisfies ToAttentionPanel);
+    if (typeof interventions === 'string') return fail(interventions);
+    if (!interventions.length) return;
+    const cancel = new vscode.CancellationTokenSource();
+    this.ablating = cancel;
+    try {
+      const ablated = await this.analyze(explained.text, { interventions }, cancel.token);
+      if (cancel.token.isCancellationRequested) return;
+      const clean = explained.analysis;
+      // The model in use may have changed since the text was explained: its numbers would not compare.
+      if (ablated.modelName !== clean.modelName || ablated.tokens.length !== clean.tokens.length) return fail('The model changed since this text was explained: run Explain Attention again.');
+      const delta = logProbChange(clean.prob, ablated.prob);
+      const reply: ToAttentionPanel = { type: 'ablation', id, heads, mode, prob: ablated.prob.slice().buffer, delta: delta.buffer as ArrayBuffer };
+      void this.panel.webview.postMessage(reply);
+    } catch (e) {
+      if (!cancel.token.isCancellationRequested) fail(e instanceof ModelLensError ? e.userMessage : errorMessage(e));
+    } finally {
+      if (this.ablating === cancel) this.ablating = undefined;
+      cancel.dispose();
     }
   }
 
@@ -129,9 +169,9 @@ class AttentionPanel {
   private async export(view: AttentionView, message: FromAttentionPanel & { type: 'export' }): Promise<void> {
     const headName = typeof message.head === 'number' ? `H${message.head}` : message.head;
     const what = message.format === 'png' && message.scope === 'grid' ? 'all-heads' : `L${message.layer}-${headName}`;
-    const base = `attention-${view.document.name.replace(/[^\w.-]+/g, '_')}-${what}`;
+    const base = `attention-${fileNamePart(view.document.name)}-${what}`;
     let content: Uint8Array | undefined;
-    if (message.format === 'png') content = Buffer.from(message.png!.slice('data:image/png;base64,'.length), 'base64');
+    if (message.format === 'png') content = pngBytes(message.png!);
     else {
       const text = message.format === 'json' ? attentionJson(view, message.layer, message.head) : attentionCsv(view, message.layer, message.head);
       content = text === undefined ? undefined : new TextEncoder().encode(text);
@@ -140,19 +180,7 @@ class AttentionPanel {
       void vscode.window.showWarningMessage('Model Lens: this layer has no attention to export.');
       return;
     }
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: folder ? vscode.Uri.joinPath(folder, `${base}.${message.format}`) : undefined,
-      filters: { [message.format.toUpperCase()]: [message.format] },
-      title: 'Export attention',
-    });
-    if (!target) return;
-    try {
-      await vscode.workspace.fs.writeFile(target, content);
-      void vscode.window.showInformationMessage(`Model Lens: exported ${plainText(vscode.workspace.asRelativePath(target))}.`);
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Model Lens: could not write ${plainText(target.fsPath)}: ${plainText(errorMessage(e))}`);
-    }
+    await saveExport(base, message.format, content, 'Export attention');
   }
 }
 
@@ -164,6 +192,7 @@ export class AttentionPanels implements vscode.Disposable {
     private readonly extensionUri: vscode.Uri,
     private readonly highlights: AttentionHighlights,
     private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
+    private readonly analyze: AnalyzeText,
   ) {}
 
   newId(): number {
@@ -173,7 +202,7 @@ export class AttentionPanels implements vscode.Disposable {
   private configure(panel: vscode.WebviewPanel): AttentionPanel {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     setUpWebview(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
-    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, () => this.panels.delete(wrapped));
+    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, this.analyze, () => this.panels.delete(wrapped));
     this.panels.add(wrapped);
     return wrapped;
   }

@@ -2,12 +2,15 @@
 // explained tokens (queries) against every token the model saw (keys), plus head details and
 // exports on request. Pure functions of an Analysis, so they are tested without VS Code.
 import { headScores } from '../engine/headScores';
-import type { Analysis, ModelInfo, TensorData } from '../engine/types';
-import type { AttentionView, HeadChoice, HeadDetail, TokenView } from '../protocol';
+import type { Analysis, Intervention, ModelInfo, TensorData } from '../engine/types';
+import type { AblationMode, AttentionView, HeadChoice, HeadDetail, HeadRef, TokenView } from '../protocol';
+import { hooks } from '../shared/hooks';
 import { csv } from '../text/csv';
 
 export interface ExplainedText {
   id: number;
+  /** The analysed text (context and selection), to run again with heads switched off. */
+  text: string;
   analysis: Analysis;
   info: ModelInfo;
   document: { uri: string; name: string };
@@ -72,7 +75,32 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
     layers,
     rollout: analysis.rollout ? (cropRows(analysis.rollout, queryStart, queryCount).buffer as ArrayBuffer) : undefined,
     focus: e.focus,
+    ablatable: ablatableLayers(info),
   };
+}
+
+/** Per layer: whether the model can intervene at its heads' outputs (hook_z). */
+function ablatableLayers(info: ModelInfo): boolean[] {
+  return Array.from({ length: info.layers }, (_, L) => info.interventionHooks.includes(hooks.attn(L, 'z')));
+}
+
+/**
+ * The interventions that switch `heads` off (one per layer, its heads as indices of hook_z), or a
+ * reason when a head is not one the model has or can intervene at. The list comes from a webview.
+ */
+export function headAblation(info: ModelInfo, heads: readonly HeadRef[], mode: AblationMode): Intervention[] | string {
+  const byLayer = new Map<number, number[]>();
+  for (const { layer, head } of heads) {
+    if (layer >= info.layers || head >= info.heads) return `The model has no head ${head} in layer ${layer}.`;
+    if (!info.interventionHooks.includes(hooks.attn(layer, 'z'))) return `${info.name} cannot switch off heads of layer ${layer}: it exposes no ${hooks.attn(layer, 'z')} to intervene at.`;
+    byLayer.set(layer, [...(byLayer.get(layer) ?? []), head]);
+  }
+  return [...byLayer].sort(([a], [b]) => a - b).map(([layer, indices]) => ({ hook: hooks.attn(layer, 'z'), mode, indices: indices.sort((a, b) => a - b) }));
+}
+
+/** log2 P(ablated) − log2 P(clean) per token; NaN where nothing came before (or P is not positive). */
+export function logProbChange(clean: Float32Array, ablated: Float32Array): Float32Array {
+  return Float32Array.from(clean, (p, i) => (p > 0 && ablated[i] > 0 ? Math.log2(ablated[i]) - Math.log2(p) : NaN));
 }
 
 /** One head's Q, K, V and z for every analysed token, for the step-by-step view. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ByteLruCache, typedArrayBytes } from '../../src/analysisCache';
+import { analysisKey, ByteLruCache, typedArrayBytes } from '../../src/analysisCache';
 
 describe('ByteLruCache', () => {
   it('evicts the least recently used entries to stay within its byte budget', () => {
@@ -19,5 +19,22 @@ describe('ByteLruCache', () => {
   it('counts a buffer shared by two views once', () => {
     const data = new Float32Array(8);
     expect(typedArrayBytes({ x: data, y: data.subarray(2), z: { w: new Int32Array(2) } })).toBe(32 + 8);
+  });
+});
+
+describe('analysisKey', () => {
+  it('tells a run with interventions from a plain one and from other interventions', () => {
+    const plain = analysisKey('m.onnx', 'text', { attention: true });
+    const zero = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [1] }] });
+    const mean = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] }] });
+    const otherHead = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [2] }] });
+    expect(new Set([plain, zero, mean, otherHead]).size).toBe(4);
+    expect(analysisKey('m.onnx', 'text', { attention: true })).toBe(plain);
+    expect(analysisKey('other.onnx', 'text', { attention: true })).not.toBe(plain);
+  });
+
+  it('gives no key to a run that patches in another run’s values', () => {
+    const source = { shape: [2, 4], data: new Float32Array(8) };
+    expect(analysisKey('m.onnx', 'text', { logits: true, interventions: [{ hook: 'blocks.0.hook_resid_pre', mode: 'patch', positions: [1], source }] })).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // What the attention panel is sent, from a hand-made analysis whose numbers are known.
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
-import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headDetail, type ExplainedText } from '../../src/panels/attentionView';
+import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from '../../src/panels/attentionView';
 
 /** Four tokens "<s>", "a", " b", " c" over the text "a b c"; 2 heads, 1 layer, d_head 2. */
 function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
@@ -43,9 +43,9 @@ function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
     forwardMs: 1,
     backend: 'wasm',
   } satisfies Analysis;
-  const info = { name: 'm', layers: 1, heads: 2, dHead: 2, positions: 64, layerInfo: [{ attention: { kind: 'softmax' } }] } as unknown as ModelInfo;
+  const info = { name: 'm', layers: 1, heads: 2, dHead: 2, positions: 64, layerInfo: [{ attention: { kind: 'softmax' } }], interventionHooks: ['blocks.0.attn.hook_z'] } as unknown as ModelInfo;
   // The document has 100 characters before the analysed text; the selection is " b c".
-  return { id: 7, analysis, info, document: { uri: 'file:///x.ts', name: 'x.ts' }, baseOffset: 100, selection: { start: 101, end: 105 }, maxTokens: 10, ...overrides };
+  return { id: 7, text: 'a b c', analysis, info, document: { uri: 'file:///x.ts', name: 'x.ts' }, baseOffset: 100, selection: { start: 101, end: 105 }, maxTokens: 10, ...overrides };
 }
 
 describe('buildAttentionView', () => {
@@ -112,5 +112,37 @@ describe('attention matrices and exports', () => {
     // Position 0 of head 1 sits at [0, 1, :] = elements 2 and 3.
     expect(Array.from(new Float32Array(detail.q)).slice(0, 4)).toEqual([2, 3, 6, 7]);
     expect(Array.from(new Float32Array(detail.z)).slice(0, 2)).toEqual([302, 303]);
+  });
+});
+
+describe('switching heads off', () => {
+  it('offers the heads of layers the model can intervene at', () => {
+    expect(buildAttentionView(explained()).ablatable).toEqual([true]);
+    const e = explained();
+    expect(buildAttentionView({ ...e, info: { ...e.info, interventionHooks: [] } }).ablatable).toEqual([false]);
+  });
+
+  it('groups heads into one intervention per layer at hook_z', () => {
+    const e = explained();
+    const info = { ...e.info, layers: 3, heads: 4, interventionHooks: ['blocks.0.attn.hook_z', 'blocks.2.attn.hook_z'] };
+    expect(headAblation(info, [{ layer: 2, head: 3 }, { layer: 0, head: 1 }, { layer: 2, head: 0 }], 'mean')).toEqual([
+      { hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] },
+      { hook: 'blocks.2.attn.hook_z', mode: 'mean', indices: [0, 3] },
+    ]);
+    expect(headAblation(info, [], 'zero')).toEqual([]);
+  });
+
+  it('refuses heads the model lacks or cannot intervene at', () => {
+    const e = explained();
+    const info = { ...e.info, layers: 2, heads: 2, interventionHooks: ['blocks.0.attn.hook_z'] };
+    expect(headAblation(info, [{ layer: 1, head: 0 }], 'zero')).toMatch(/cannot switch off heads of layer 1.*blocks\.1\.attn\.hook_z/);
+    expect(headAblation(info, [{ layer: 0, head: 2 }], 'zero')).toMatch(/no head 2 in layer 0/);
+    expect(headAblation(info, [{ layer: 5, head: 0 }], 'zero')).toMatch(/no head 0 in layer 5/);
+  });
+
+  it('measures the change in log2 probability, NaN where nothing was predicted', () => {
+    const change = logProbChange(Float32Array.from([NaN, 0.5, 0.25, 0.1]), Float32Array.from([NaN, 0.25, 0.25, 0.4]));
+    expect(change[0]).toBeNaN();
+    expect(Array.from(change.subarray(1))).toEqual([-1, 0, expect.closeTo(2, 6)]);
   });
 });

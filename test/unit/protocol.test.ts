@@ -1,6 +1,6 @@
 // Messages from a webview are untrusted: only well-formed ones get through.
 import { describe, expect, it } from 'vitest';
-import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/protocol';
+import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromPatchingPanel, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/protocol';
 
 describe('parseFromAttentionPanel', () => {
   it('accepts the messages the panel sends', () => {
@@ -24,6 +24,42 @@ describe('parseFromAttentionPanel', () => {
       expect(parseFromAttentionPanel(bad)).toBeUndefined();
     }
     expect(parseFromAttentionPanel({ type: 'clearSelection', path: '/etc/passwd' })).toEqual({ type: 'clearSelection' });
+  });
+});
+
+describe('ablate messages from the attention panel', () => {
+  it('accepts distinct heads and a mode', () => {
+    const heads = [{ layer: 1, head: 2 }, { layer: 0, head: 3 }];
+    expect(parseFromAttentionPanel({ type: 'ablate', id: 4, heads, mode: 'mean' })).toEqual({ type: 'ablate', id: 4, heads, mode: 'mean' });
+    expect(parseFromAttentionPanel({ type: 'ablate', id: 4, heads: [{ layer: 0, head: 0, extra: 1 }], mode: 'zero' })).toEqual({ type: 'ablate', id: 4, heads: [{ layer: 0, head: 0 }], mode: 'zero' });
+  });
+
+  it('drops malformed, repeated or endless head lists and unknown modes', () => {
+    for (const bad of [
+      { type: 'ablate', id: 4, heads: [{ layer: 0, head: 0 }], mode: 'patch' },
+      { type: 'ablate', id: 4, heads: 'all', mode: 'zero' },
+      { type: 'ablate', id: 4, heads: [{ layer: -1, head: 0 }], mode: 'zero' },
+      { type: 'ablate', id: 4, heads: [null], mode: 'zero' },
+      { type: 'ablate', id: 4, heads: [{ layer: 0, head: 1 }, { layer: 0, head: 1 }], mode: 'zero' },
+      { type: 'ablate', id: 4, heads: Array.from({ length: 5000 }, (_, i) => ({ layer: 0, head: i % 4096 })), mode: 'zero' },
+      { type: 'ablate', heads: [], mode: 'zero' },
+    ]) {
+      expect(parseFromAttentionPanel(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe('parseFromPatchingPanel', () => {
+  it('accepts ready and exports', () => {
+    expect(parseFromPatchingPanel({ type: 'ready' })).toEqual({ type: 'ready' });
+    expect(parseFromPatchingPanel({ type: 'export', id: 2, format: 'csv', png: 'ignored' })).toEqual({ type: 'export', id: 2, format: 'csv' });
+    expect(parseFromPatchingPanel({ type: 'export', id: 2, format: 'png', png: 'data:image/png;base64,AAAA' })).toEqual({ type: 'export', id: 2, format: 'png', png: 'data:image/png;base64,AAAA' });
+  });
+
+  it('drops anything else', () => {
+    for (const bad of [null, 'ready', { type: 'export', id: 2, format: 'exe' }, { type: 'export', id: 2, format: 'png' }, { type: 'export', id: 2, format: 'png', png: 'file:///etc/passwd' }, { type: 'export', id: -1, format: 'json' }, { type: 'ablate' }]) {
+      expect(parseFromPatchingPanel(bad)).toBeUndefined();
+    }
   });
 });
 

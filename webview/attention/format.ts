@@ -1,6 +1,8 @@
-// Text only this panel shows: attention weights, GLTR rank buckets and where each layer's
-// attention came from. Token labels and the generic number formats are in shared/format.ts.
+// Text only this panel shows: attention weights, GLTR rank buckets, where each layer's
+// attention came from, and changes in log-probability (with their scale). Token labels and the
+// generic number formats are in shared/format.ts.
 import type { AttentionSource } from '../../src/engine/types';
+import { divergingScale, type ScaleSpec } from '../shared/colorScale';
 import { formatRanges, formatSci } from '../shared/format';
 
 /** An attention weight: three decimals, or scientific notation when that would read 0.000. */
@@ -34,4 +36,16 @@ export function sourceLines(sources: readonly AttentionSource[]): { kind: Attent
     groups.set(key, g);
   });
   return [...groups.values()].map((g) => ({ kind: g.kind, text: `${g.layers.length === 1 ? 'Layer' : 'Layers'} ${formatRanges(g.layers)}: ${g.text}` }));
+}
+
+/** The diverging scale of changes in log2 probability: at least ±1 bit, so that small changes stay pale. */
+export function changeScale(delta: ArrayLike<number>): ScaleSpec {
+  return divergingScale(delta, 1);
+}
+
+/** A change in log2 probability, signed: "+1.25 bits". */
+export function formatBits(bits: number): string {
+  if (!Number.isFinite(bits)) return '–';
+  const rounded = Math.abs(bits) < 0.005 ? 0 : bits;
+  return `${rounded > 0 ? '+' : rounded < 0 ? '−' : '±'}${Math.abs(rounded).toFixed(2)} bits`;
 }

@@ -3,17 +3,19 @@
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './attention.css';
-import type { ExportFormat, FromAttentionPanel, HeadDetail, ToAttentionPanel } from '../../src/protocol';
+import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
+import { AblationBar, type AblationStatus } from './ablation';
+import { changeScale } from './format';
 import { Header } from './header';
 import { HeadView } from './headView';
 import { MathView, type DetailState } from './mathView';
 import { ModelView } from './modelView';
-import { fitStateToView, restoreState, type PanelState } from './state';
+import { fitStateToView, restoreState, toggleAblated, type PanelState } from './state';
 import { Tabs } from './tabs';
 import { TokenStrip } from './tokenStrip';
 import { Toolbar } from './toolbar';
@@ -35,12 +37,16 @@ const tooltip = new Tooltip();
 const header = new Header();
 const strip = new TokenStrip({ onPick: pick, onClear: clearSelection });
 const toolbar = new Toolbar({ onChange: change, onExport: exportAs });
-const modelView = new ModelView(tooltip, { onOpen: (layer, head) => change({ tab: 'head', layer, head }) });
+const modelView = new ModelView(tooltip, { onOpen: (layer, head) => change({ tab: 'head', layer, head }), onToggleAblation: (layer, head) => ablate(toggleAblated(state.ablated, layer, head)) });
+const ablationBar = new AblationBar({ onMode: (ablationMode) => change({ ablationMode }), onReset: () => ablate([]) });
+/** The host's answer for the heads switched off now (answers for earlier choices are dropped). */
+let ablation: AblationStatus = { kind: 'idle' };
+let ablationProb: Float32Array | undefined;
 const headView = new HeadView(tooltip, { onPick: pick });
 const mathView = new MathView({ onAllDims: (allDims) => change({ allDims }) });
 const tabs = new Tabs({ model: modelView.element, head: headView.element, math: mathView.element }, (tab) => change({ tab }));
 const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } });
-const content = el('div', { class: 'ml-content' }, header.element, toolbar.element, el('div', { class: 'ml-strip-wrap' }, strip.element), tabs.element);
+const content = el('div', { class: 'ml-content' }, header.element, toolbar.element, el('div', { class: 'ml-strip-wrap' }, ablationBar.element, strip.element), tabs.element);
 const root = document.getElementById('root') ?? document.body;
 root.append(status, content);
 content.hidden = true;
@@ -98,6 +104,26 @@ function clearSelection(): void {
   api.postMessage({ type: 'clearSelection' });
 }
 
+/** Switches exactly `heads` off (none: every head back on). */
+function ablate(heads: HeadRef[]): void {
+  change({ ablated: heads });
+}
+
+/** Asks the host to run the text again with the switched-off heads, or forgets the last run. */
+function requestAblation(): void {
+  ablationProb = undefined;
+  if (!data || !state.ablated.length) {
+    ablation = { kind: 'idle' };
+    return;
+  }
+  ablation = { kind: 'running' };
+  api.postMessage({ type: 'ablate', id: data.view.id, heads: state.ablated, mode: state.ablationMode });
+}
+
+function sameHeads(a: readonly HeadRef[], b: readonly HeadRef[]): boolean {
+  return a.length === b.length && a.every((h, i) => h.layer === b[i].layer && h.head === b[i].head);
+}
+
 function change(patch: Partial<PanelState>): void {
   const before = state;
   state = { ...state, ...patch };
@@ -105,6 +131,7 @@ function change(patch: Partial<PanelState>): void {
   if (!changed.length) return;
   persist();
   const has = (...keys: (keyof PanelState)[]) => keys.some((k) => changed.includes(k));
+  if (has('ablated', 'ablationMode')) requestAblation();
   if (has('scale', 'ignoreFirst', 'includeContext')) modelDirty = true;
   if (has('layer', 'head', 'query', 'allDims')) mathDirty = true;
   render();
@@ -125,6 +152,9 @@ function render(): void {
   const row = state.query === null ? -1 : state.query - data.queryStart;
   strip.setWeights(full && colors && row >= 0 ? (k) => (k <= state.query! ? full[row * data!.keys + k] : NaN) : null, colors?.normalize ?? (() => NaN), theme);
   modelView.setCurrent(state.layer, typeof state.head === 'number' ? state.head : null);
+  modelView.setAblated(state.ablated);
+  ablationBar.update(data.view.ablatable.some(Boolean), state.ablated, state.ablationMode, ablation, theme);
+  strip.setChange(ablation.kind === 'ready' && ablationProb ? { delta: ablation.delta, prob: ablationProb, scale: changeScale(ablation.delta) } : null, theme);
   if (state.tab === 'model' && modelDirty) {
     modelView.draw(settings, state.includeContext, theme);
     modelDirty = false;
@@ -156,10 +186,22 @@ function show(view: ToAttentionPanel & { type: 'show' }): void {
   modelView.setData(data);
   headView.setData(data);
   mathView.setData(data);
+  // Heads still switched off for this analysis (the panel was hidden or reloaded): run them again.
+  requestAblation();
   render();
   // The same analysis again (the panel was hidden, or the window reloaded): the editor lost
   // its decorations with the old webview, so select the restored query again.
   if (previous === view.view.id && state.query !== null) postSelection();
+}
+
+function onAblation(m: ToAttentionPanel & { type: 'ablation' }): void {
+  if (!data || m.id !== data.view.id || m.mode !== state.ablationMode || !sameHeads(m.heads, state.ablated)) return;
+  const delta = new Float32Array(m.delta);
+  const prob = new Float32Array(m.prob);
+  if (delta.length !== data.view.tokens.length || prob.length !== delta.length) return;
+  ablation = { kind: 'ready', delta };
+  ablationProb = prob;
+  render();
 }
 
 function onDetail(detail: HeadDetail): void {
@@ -232,6 +274,10 @@ function isToPanel(m: unknown): m is ToAttentionPanel {
       return typeof x.message === 'string';
     case 'focus':
       return Number.isInteger(x.layer) && Number.isInteger(x.head);
+    case 'ablation':
+      return Number.isInteger(x.id) && Array.isArray(x.heads) && x.delta instanceof ArrayBuffer && x.prob instanceof ArrayBuffer;
+    case 'ablationError':
+      return Number.isInteger(x.id) && typeof x.message === 'string';
     default:
       return false;
   }
@@ -250,6 +296,15 @@ onHostMessage(isToPanel, (m) => {
       break;
     case 'headDetailError':
       failPendingDetails(m.message);
+      break;
+    case 'ablation':
+      onAblation(m);
+      break;
+    case 'ablationError':
+      if (data && m.id === data.view.id && state.ablated.length) {
+        ablation = { kind: 'error', message: m.message };
+        render();
+      }
       break;
     case 'focus':
       if (data) change({ ...fitStateToView({ ...state, layer: m.layer, head: m.head }, data.view), tab: 'head' });

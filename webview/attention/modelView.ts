@@ -2,6 +2,7 @@
 // canvas per head. Thumbnails are drawn only when the data, the scale or the theme change, each
 // through its own colour range so that weak heads still show their shape.
 import type { HeadScores } from '../../src/engine/headScores';
+import type { HeadRef } from '../../src/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
@@ -11,10 +12,13 @@ import { Tooltip, type TooltipLine } from '../shared/tooltip';
 import { shownMatrix, type ShownMatrix } from './aggregate';
 import { matrixColors, type ScaleSettings } from './colors';
 import { formatWeight } from './format';
+import { isAblated } from './state';
 import type { ViewData } from './viewData';
 
 export interface ModelViewEvents {
   onOpen(layer: number, head: number): void;
+  /** Switch a head off, or back on (alt-click, its button, or A). */
+  onToggleAblation(layer: number, head: number): void;
 }
 
 function scoreLines(scores: HeadScores | undefined): TooltipLine[] {
@@ -26,6 +30,8 @@ interface Thumb {
   head: number;
   cell: HTMLElement;
   heatmap: Heatmap;
+  /** Switches the head off; aria-disabled where the model cannot intervene at its layer. */
+  ablate: HTMLButtonElement;
 }
 
 export class ModelView {
@@ -34,6 +40,7 @@ export class ModelView {
   private thumbs: Thumb[] = [];
   private data: ViewData | undefined;
   private focused = { layer: 0, head: 0 };
+  private ablated: readonly HeadRef[] = [];
   private readonly legend: Legend;
   private readonly shownCache = new Map<string, ShownMatrix>();
 
@@ -50,7 +57,7 @@ export class ModelView {
       el(
         'div',
         { class: 'ml-view-header' },
-        el('div', { class: 'ml-model-hint', text: 'Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it.' }),
+        el('div', { class: 'ml-model-hint', text: 'Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it; alt-click it (or focus it and press A) to switch it off.' }),
         this.legend.element,
       ),
       this.grid,
@@ -87,8 +94,22 @@ export class ModelView {
         const scores = layer.scores?.[h];
         const marks = el('div', { class: 'ml-thumb-badges', attrs: { 'aria-hidden': 'true' } });
         for (const b of badges(scores)) marks.appendChild(el('span', { class: `ml-badge type-${b}`, text: b }));
-        const cell = el('div', { class: 'ml-thumb', attrs: { role: 'gridcell', tabindex: -1, 'data-layer': L, 'data-head': h } }, heatmap.element, marks);
-        cell.addEventListener('click', () => this.events.onOpen(L, h));
+        const offered = data.view.ablatable[L] === true;
+        // Not focusable itself: the grid's arrow keys reach the cell, and A switches it off.
+        const ablate = el('button', {
+          class: 'ml-ablate codicon codicon-circle-slash',
+          title: offered ? `Switch off layer ${L}, head ${h} (alt-click the head, or press A)` : `Heads of layer ${L} cannot be switched off: the model exposes no blocks.${L}.attn.hook_z to intervene at.`,
+          attrs: { type: 'button', tabindex: -1, 'aria-label': `Switch off layer ${L}, head ${h}`, 'aria-pressed': offered ? 'false' : undefined, 'aria-disabled': offered ? undefined : 'true' },
+        });
+        ablate.addEventListener('click', (e) => {
+          e.stopPropagation();
+          if (offered) this.events.onToggleAblation(L, h);
+        });
+        const cell = el('div', { class: 'ml-thumb', attrs: { role: 'gridcell', tabindex: -1, 'data-layer': L, 'data-head': h } }, heatmap.element, marks, ablate);
+        cell.addEventListener('click', (e) => {
+          if (!e.altKey) this.events.onOpen(L, h);
+          else if (offered) this.events.onToggleAblation(L, h);
+        });
         cell.addEventListener('pointerenter', (e) => this.showTip(L, h, e.clientX, e.clientY));
         cell.addEventListener('pointermove', (e) => this.showTip(L, h, e.clientX, e.clientY));
         cell.addEventListener('pointerleave', () => this.tooltip.hide());
@@ -98,12 +119,23 @@ export class ModelView {
         });
         cell.addEventListener('blur', () => this.tooltip.hide());
         row.appendChild(cell);
-        this.thumbs.push({ layer: L, head: h, cell, heatmap });
+        this.thumbs.push({ layer: L, head: h, cell, heatmap, ablate });
       }
       this.grid.appendChild(row);
     }
     const first = this.thumbs.find((t) => t.layer === this.focused.layer && t.head === this.focused.head) ?? this.thumbs[0];
     if (first) first.cell.tabIndex = 0;
+    this.setAblated(this.ablated);
+  }
+
+  /** Marks the switched-off heads. */
+  setAblated(ablated: readonly HeadRef[]): void {
+    this.ablated = ablated;
+    for (const t of this.thumbs) {
+      const off = isAblated(ablated, t.layer, t.head);
+      t.cell.classList.toggle('ablated', off);
+      if (t.ablate.getAttribute('aria-disabled') !== 'true') t.ablate.setAttribute('aria-pressed', String(off));
+    }
   }
 
   /** Redraws every thumbnail: call on data, scale, context or theme change only. */
@@ -121,7 +153,7 @@ export class ModelView {
       t.heatmap.setColors(colors);
       const s = data.layers[t.layer].scores?.[t.head];
       const summary = s ? scoreEntries(s).map(([name, value]) => `${name} ${value}`).join(', ') : '';
-      const label = `Layer ${t.layer}, head ${t.head}: ${shown.rows} queries × ${shown.cols} keys. ${summary}. Press Enter to open.`;
+      const label = `Layer ${t.layer}, head ${t.head}: ${shown.rows} queries × ${shown.cols} keys. ${summary}. Press Enter to open${data.view.ablatable[t.layer] ? ', A to switch it off or on' : ''}.`;
       t.cell.setAttribute('aria-label', label);
     }
   }
@@ -177,7 +209,12 @@ export class ModelView {
   }
 
   private tipLines(layer: number, head: number): TooltipLine[] {
-    return [`Layer ${layer}, head ${head}`, ...scoreLines(this.data?.layers[layer]?.scores?.[head]), 'Click to open in the head view'];
+    const ablation = !this.data?.view.ablatable[layer]
+      ? `Cannot be switched off: the model exposes no blocks.${layer}.attn.hook_z`
+      : isAblated(this.ablated, layer, head)
+        ? 'Switched off: alt-click (or A) to switch it back on'
+        : 'Alt-click (or A) to switch it off';
+    return [`Layer ${layer}, head ${head}`, ...scoreLines(this.data?.layers[layer]?.scores?.[head]), 'Click to open in the head view', ablation];
   }
 
   private showTip(layer: number, head: number, x: number, y: number): void {
@@ -200,6 +237,11 @@ export class ModelView {
       case ' ':
         e.preventDefault();
         this.events.onOpen(layer, head);
+        return;
+      case 'a':
+      case 'A':
+        e.preventDefault();
+        if (data.view.ablatable[layer]) this.events.onToggleAblation(layer, head);
         return;
       default:
         return;

@@ -1,6 +1,6 @@
 // The panel's view state. VS Code keeps it (as JSON) while the panel lives, so a hidden panel or
 // a reloaded window comes back as the user left it; the host then re-sends the data with `show`.
-import type { AttentionView, HeadChoice } from '../../src/protocol';
+import type { AblationMode, AttentionView, HeadChoice, HeadRef } from '../../src/protocol';
 import type { ScaleKind } from '../shared/colorScale';
 
 export type Tab = 'model' | 'head' | 'math';
@@ -23,6 +23,9 @@ export interface PanelState {
   allDims: boolean;
   /** What is explained, so that after a window reload the host can explain it again. */
   explained: { uri: string; selection: { start: number; end: number } } | null;
+  /** Heads switched off for this analysis (the host runs the text again without them). */
+  ablated: HeadRef[];
+  ablationMode: AblationMode;
 }
 
 export const DEFAULT_STATE: PanelState = {
@@ -36,6 +39,8 @@ export const DEFAULT_STATE: PanelState = {
   query: null,
   allDims: false,
   explained: null,
+  ablated: [],
+  ablationMode: 'zero',
 };
 
 const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
@@ -54,6 +59,8 @@ export function restoreState(raw: unknown): PanelState {
   if (typeof r.includeContext === 'boolean') s.includeContext = r.includeContext;
   if (isIndex(r.query)) s.query = r.query;
   if (typeof r.allDims === 'boolean') s.allDims = r.allDims;
+  if (Array.isArray(r.ablated)) s.ablated = r.ablated.filter((h: Partial<HeadRef> | null) => isIndex(h?.layer) && isIndex(h?.head)).map((h: HeadRef) => ({ layer: h.layer, head: h.head }));
+  if (r.ablationMode === 'zero' || r.ablationMode === 'mean') s.ablationMode = r.ablationMode;
   const e = r.explained as PanelState['explained'];
   if (e && typeof e.uri === 'string' && isIndex(e.selection?.start) && isIndex(e.selection?.end)) s.explained = { uri: e.uri, selection: { start: e.selection.start, end: e.selection.end } };
   return s;
@@ -72,6 +79,8 @@ export function fitStateToView(state: PanelState, view: AttentionView): PanelSta
   if (first && last) s.explained = { uri: view.document.uri, selection: { start: first.start, end: last.end } };
   if (fresh) {
     s.query = null;
+    // Heads are switched off for one analysis: another text starts with every head on.
+    s.ablated = [];
     if (view.focus) {
       s.layer = view.focus.layer;
       s.head = view.focus.head;
@@ -83,6 +92,7 @@ export function fitStateToView(state: PanelState, view: AttentionView): PanelSta
   s.layer = Math.min(Math.max(0, s.layer), layers - 1);
   if (typeof s.head === 'number') s.head = Math.min(Math.max(0, s.head), heads - 1);
   if (s.head === 'rollout' && !view.rollout) s.head = 'mean';
+  s.ablated = s.ablated.filter((h) => h.layer < layers && h.head < heads && view.ablatable[h.layer]);
   const q = s.query;
   if (q !== null && (q < view.queryStart || q >= view.queryStart + view.queryCount)) s.query = null;
   return s;
@@ -93,4 +103,15 @@ export function choiceName(layer: number, head: HeadChoice): string {
   if (head === 'mean') return `Layer ${layer}, mean of heads`;
   if (head === 'rollout') return `Rollout up to layer ${layer}`;
   return `Layer ${layer}, head ${head}`;
+}
+
+/** Whether a head is among the switched-off ones. */
+export function isAblated(ablated: readonly HeadRef[], layer: number, head: number): boolean {
+  return ablated.some((h) => h.layer === layer && h.head === head);
+}
+
+/** The switched-off heads with one head switched on or off, in layer then head order. */
+export function toggleAblated(ablated: readonly HeadRef[], layer: number, head: number): HeadRef[] {
+  const next = isAblated(ablated, layer, head) ? ablated.filter((h) => h.layer !== layer || h.head !== head) : [...ablated, { layer, head }];
+  return next.sort((a, b) => a.layer - b.layer || a.head - b.head);
 }

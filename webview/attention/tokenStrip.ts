@@ -1,12 +1,20 @@
 // The explained tokens as a listbox of chips: visible boundaries and whitespace, the model's
 // surprise as a coloured underline, the real text and P(token|before) in the title. Clicking a
 // chip (or Enter/Space) picks it as the query; when one is picked the chips also show, as a
-// background, how much that query attends to each of them.
+// background, how much that query attends to each of them. With heads switched off, each chip's
+// top edge shows how much likelier (or less likely) the model found it.
 import type { TokenView } from '../../src/protocol';
-import { rampColor, rgbCss, textOn, type ThemeKind } from '../shared/colorScale';
+import { normalizer, rampColor, rgbCss, textOn, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { formatProb, quoted, tokenLabel } from '../shared/format';
 import { clear, el } from '../shared/dom';
-import { formatWeight, rankBucket } from './format';
+import { formatBits, formatWeight, rankBucket } from './format';
+
+/** Each token's probability with heads switched off, and its change in log2 probability, by token index. */
+export interface ProbabilityChange {
+  prob: Float32Array;
+  delta: Float32Array;
+  scale: ScaleSpec;
+}
 
 export interface TokenStripEvents {
   /** A chip was activated; `index` is into tokens. */
@@ -18,6 +26,7 @@ export interface TokenStripEvents {
 export class TokenStrip {
   readonly element: HTMLDivElement;
   private chips: HTMLElement[] = [];
+  private tokens: readonly TokenView[] = [];
   private first = 0;
   private selected: number | null = null;
   private focusIndex = 0;
@@ -37,18 +46,17 @@ export class TokenStrip {
   /** Shows tokens[first .. first + count). */
   setTokens(tokens: readonly TokenView[], first: number, count: number): void {
     this.first = first;
+    this.tokens = tokens;
     clear(this.element);
     this.chips = [];
     for (let i = first; i < first + count && i < tokens.length; i++) {
       const t = tokens[i];
-      const label = tokenLabel(t.text);
-      const details = [`#${i} ${quoted(t.text)}`, t.prob === null ? 'first token: nothing before it to predict from' : `P(token | before) = ${formatProb(t.prob)}`, t.rank ? `rank ${t.rank} among the model's guesses` : ''];
       const chip = el('span', {
         class: `ml-chip rank-${rankBucket(t.rank)}${t.special ? ' special' : ''}${t.text.includes('\n') ? ' newline' : ''}`,
-        text: label,
-        title: details.filter(Boolean).join('\n'),
-        attrs: { role: 'option', 'aria-selected': 'false', tabindex: -1, 'data-index': i, 'aria-label': `${t.text.trim() ? t.text : label}, token ${i}, probability ${formatProb(t.prob)}` },
+        text: tokenLabel(t.text),
+        attrs: { role: 'option', 'aria-selected': 'false', tabindex: -1, 'data-index': i },
       });
+      this.describe(chip, i, null);
       this.chips.push(chip);
       this.element.appendChild(chip);
     }
@@ -87,6 +95,36 @@ export class TokenStrip {
       c.style.color = textOn(rgb);
       c.dataset.weight = formatWeight(w);
     });
+  }
+
+  /** Shows each chip's change with heads switched off (null: none are). */
+  setChange(change: ProbabilityChange | null, theme: ThemeKind): void {
+    const normalize = change ? normalizer(change.scale) : undefined;
+    this.chips.forEach((c, i) => {
+      const index = this.first + i;
+      const d = change?.delta[index] ?? NaN;
+      this.describe(c, index, change);
+      if (!change || !Number.isFinite(d)) {
+        c.classList.remove('changed');
+        c.style.removeProperty('border-top-color');
+        c.removeAttribute('data-change');
+        return;
+      }
+      c.classList.add('changed');
+      c.style.borderTopColor = rgbCss(rampColor(normalize!(d), theme, 'diverging'));
+      c.dataset.change = d.toFixed(3);
+    });
+  }
+
+  /** A chip's title and accessible name: the token, its probability and, with heads off, the change. */
+  private describe(chip: HTMLElement, index: number, change: ProbabilityChange | null): void {
+    const t = this.tokens[index];
+    const label = tokenLabel(t.text);
+    const d = change?.delta[index] ?? NaN;
+    const ablated = change && Number.isFinite(d) ? `with the heads off: P = ${formatProb(change.prob[index])}, ${formatBits(d)}` : '';
+    const details = [`#${index} ${quoted(t.text)}`, t.prob === null ? 'first token: nothing before it to predict from' : `P(token | before) = ${formatProb(t.prob)}`, t.rank ? `rank ${t.rank} among the model's guesses` : '', ablated];
+    chip.title = details.filter(Boolean).join('\n');
+    chip.setAttribute('aria-label', `${t.text.trim() ? t.text : label}, token ${index}, probability ${formatProb(t.prob)}${ablated ? `, ${ablated}` : ''}`);
   }
 
   private syncTabStop(): void {

@@ -50,6 +50,15 @@ export function valueRange(values: ArrayLike<number>, options: RangeOptions = {}
   return { min, max };
 }
 
+/**
+ * A linear scale for signed values around 0, for a diverging ramp: symmetric, and at least
+ * ±minHalfWidth so that small values stay pale instead of filling the ramp.
+ */
+export function divergingScale(values: ArrayLike<number>, minHalfWidth: number): ScaleSpec {
+  const m = Math.max(minHalfWidth, valueRange(values, { symmetric: true }).max);
+  return { kind: 'linear', range: { min: -m, max: m } };
+}
+
 /** Smallest positive finite value (NaN if none): a log scale cannot start at 0. */
 export function minPositive(values: ArrayLike<number>, options: Pick<RangeOptions, 'cols' | 'ignoreColumn'> = {}): number {
   const { cols = 0, ignoreColumn = -1 } = options;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionView } from '../../../src/protocol';
 import { cellAt, cellsOverlapping, ellipsize, fitCellSize, labelStride, windowAround } from '../../../webview/shared/layout';
-import { DEFAULT_STATE, fitStateToView, restoreState } from '../../../webview/attention/state';
+import { changeScale, formatBits } from '../../../webview/attention/format';
+import { DEFAULT_STATE, fitStateToView, isAblated, restoreState, toggleAblated } from '../../../webview/attention/state';
 import { decodeDetail, floats, ViewData } from '../../../webview/attention/viewData';
 
 describe('layout', () => {
@@ -48,6 +49,7 @@ function view(partial: Partial<AttentionView> = {}): AttentionView {
     tokens,
     queryStart: 2,
     queryCount: 2,
+    ablatable: [true, true],
     notes: [],
     layers: [{ source: { kind: 'softmax' }, pattern: pattern.buffer }, { source: { kind: 'unavailable', reason: 'fused' } }],
     ...partial,
@@ -109,5 +111,33 @@ describe('view data', () => {
     expect(typeof ok).toBe('object');
     const bad = decodeDetail({ id: 3, layer: 0, head: 0, dHead: 4, q: buf, k: new Float32Array(3).buffer, v: buf, z: buf, scale: 0.5 }, 4);
     expect(bad).toMatch(/^K has 3 values/);
+  });
+});
+
+describe('switched-off heads in the panel state', () => {
+  it('toggles a head and keeps the list in layer, head order', () => {
+    const on = toggleAblated(toggleAblated([], 1, 0), 0, 1);
+    expect(on).toEqual([{ layer: 0, head: 1 }, { layer: 1, head: 0 }]);
+    expect(isAblated(on, 1, 0)).toBe(true);
+    expect(toggleAblated(on, 1, 0)).toEqual([{ layer: 0, head: 1 }]);
+  });
+
+  it('restores only well-formed heads, and drops them for another analysis or a head the model cannot switch off', () => {
+    expect(restoreState({ ablated: [{ layer: 0, head: 1 }, { layer: -1, head: 0 }, null, 'x'], ablationMode: 'mean' })).toMatchObject({ ablated: [{ layer: 0, head: 1 }], ablationMode: 'mean' });
+    expect(restoreState({ ablationMode: 'patch' }).ablationMode).toBe('zero');
+    const kept = fitStateToView({ ...DEFAULT_STATE, viewId: 3, ablated: [{ layer: 0, head: 1 }, { layer: 1, head: 1 }, { layer: 5, head: 0 }] }, view({ ablatable: [true, false] }));
+    expect(kept.ablated).toEqual([{ layer: 0, head: 1 }]);
+    expect(fitStateToView({ ...DEFAULT_STATE, viewId: 2, ablated: [{ layer: 0, head: 1 }] }, view()).ablated).toEqual([]);
+  });
+});
+
+describe('change in log-probability', () => {
+  it('is written signed in bits, on a scale symmetric around 0 of at least one bit', () => {
+    expect(formatBits(1.234)).toBe('+1.23 bits');
+    expect(formatBits(-0.5)).toBe('−0.50 bits');
+    expect(formatBits(0.001)).toBe('±0.00 bits');
+    expect(formatBits(NaN)).toBe('–');
+    expect(changeScale(Float32Array.from([NaN, 0.2, -0.1]))).toEqual({ kind: 'linear', range: { min: -1, max: 1 } });
+    expect(changeScale(Float32Array.from([0.5, -3]))).toEqual({ kind: 'linear', range: { min: -3, max: 3 } });
   });
 });

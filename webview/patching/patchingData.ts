@@ -1,0 +1,27 @@
+// Pure parts of the patching panel: row and column labels and the colour scale. No DOM here, so
+// the unit tests run it in Node.
+import { parseHook } from '../../src/shared/hooks';
+import { divergingScale, type ScaleSpec } from '../shared/colorScale';
+import { tokenLabel } from '../shared/format';
+
+/** A residual-stream row: "in L3" for a block's input, "out L3" for its output. */
+export function streamLabel(hook: string): string {
+  const parsed = parseHook(hook);
+  if (!parsed) return hook;
+  return `${parsed.kind === 'resid_post' ? 'out' : 'in'} L${parsed.layer}`;
+}
+
+/** A position's column label: the clean token, and the corrupted one where they differ. */
+export function positionLabel(clean: string | undefined, corrupted: string | undefined): string {
+  const a = tokenLabel(clean ?? '');
+  const b = tokenLabel(corrupted ?? '');
+  return a === b ? a : `${a}→${b}`;
+}
+
+/**
+ * The diverging scale both grids share: symmetric around 0 (patching changed nothing) and wide
+ * enough for 1 (the clean run's difference restored), or more where a patch overshoots.
+ */
+export function patchingScale(...grids: ArrayLike<number>[]): ScaleSpec {
+  return divergingScale(grids.flatMap((g) => Array.from(g)), 1);
+}
