@@ -29,13 +29,17 @@ function oneLine(text: string, max: number): string {
   return cut(text, max).replace(INVISIBLE, ' ');
 }
 
+/** Zero-width and not a line-break opportunity: text reads and wraps as if it were not there. */
+const WORD_JOINER = '\u2060';
+
 /**
  * For notifications (error, warning, information, progress titles): VS Code makes a link of
- * `[label](target)` there, and reads no escapes, so square brackets are replaced by their
- * full-width forms, which nothing parses.
+ * `[label](target)` there and reads no escapes, so every `]` is followed by an invisible word
+ * joiner. No `](` is left, even where this text ends and the next piece starts with `(`, and the
+ * text looks the same. (Look-alike brackets would show as boxes where fonts lack them.)
  */
 export function plainText(text: string, maxLength = MAX_LENGTH): string {
-  return oneLine(text, maxLength).replace(/\[/g, '［').replace(/\]/g, '］');
+  return oneLine(text, maxLength).replace(/\]/g, `]${WORD_JOINER}`);
 }
 
 /** For texts that also render `$(icon)`: status bar items and quick pick labels. `\$(` shows as `$(`. */
