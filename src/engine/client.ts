@@ -8,6 +8,9 @@ import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
 import { CHARS_PER_POSITION, type LoadOptions, type Phase } from './loadedModel';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
+
+/** The least time a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
+const CANCEL_GRACE_MS = 2000;
 import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo } from './types';
 
@@ -26,6 +29,7 @@ interface Running {
   /** Size of the model the request runs or loads, kept as the model's once a load succeeds. */
   modelBytes: number;
   timer: ReturnType<typeof setTimeout>;
+  started: number;
   /** What the worker last said it was doing. */
   phase?: { phase: Phase; file: string };
 }
@@ -61,8 +65,16 @@ export class EngineClient {
   /** The model the worker should hold, loaded again by a new worker. */
   private model: { target: string; info: ModelInfo; bytes: number } | undefined;
   private disposed = false;
+  /** How long the last successful load took: what stopping the worker would cost again. */
+  private lastLoadMs = 0;
+  /** How many workers were started: the first, and one after each crash, deadline or stopped run. */
+  private started = 0;
 
   constructor(private readonly options: EngineOptions) {}
+
+  get workersStarted(): number {
+    return this.started;
+  }
 
   get modelInfo(): ModelInfo | undefined {
     return this.model?.info;
@@ -86,7 +98,7 @@ export class EngineClient {
     if (signal?.aborted) return Promise.reject(cancelled());
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        if (this.current?.pending === pending) return this.stopCurrent(cancelled());
+        if (this.current?.pending === pending) return this.abandonCurrent();
         const at = this.queue.indexOf(pending);
         if (at >= 0) this.queue.splice(at, 1);
         pending.reject(cancelled());
@@ -133,7 +145,7 @@ export class EngineClient {
     }
     // Node runs a timer longer than 2^31 - 1 ms at once.
     const timer = setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), Math.min(ms, 2 ** 31 - 1));
-    const running: Running = { id, pending, modelBytes, timer };
+    const running: Running = { id, pending, modelBytes, timer, started: performance.now() };
     this.current = running;
     this.send({ kind: 'request', request });
   }
@@ -141,6 +153,7 @@ export class EngineClient {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = new Worker(this.options.workerPath);
+    this.started++;
     worker.on('message', (message: FromWorker) => {
       if (message.kind === 'response') this.settle(message.response);
       else if (message.kind === 'phase') this.notePhase(message.id, { phase: message.phase, file: message.file });
@@ -183,12 +196,30 @@ export class EngineClient {
       // Whatever succeeded, the worker now holds the model (a load's, or the one it analysed with).
       this.workerHasModel = true;
       const body = current.pending.body;
-      if (body.type === 'load') this.model = { target: body.target, info: response.result as ModelInfo, bytes: current.modelBytes };
+      if (body.type === 'load') {
+        this.model = { target: body.target, info: response.result as ModelInfo, bytes: current.modelBytes };
+        this.lastLoadMs = performance.now() - current.started;
+      }
       current.pending.resolve(response.result);
     } else {
       current.pending.reject(ModelLensError.fromData(response.error));
     }
     this.pump();
+  }
+
+  /**
+   * The running request's caller gave up: it is answered at once. Stopping the worker costs a
+   * reload of the model in a new one, so a run is first given as long as the last load took (at
+   * least CANCEL_GRACE_MS, counted from its start) to finish on its own — a hover the mouse left
+   * usually does — and only a run still going then is stopped.
+   */
+  private abandonCurrent(): void {
+    const current = this.current!;
+    current.pending.reject(cancelled());
+    const grace = Math.max(CANCEL_GRACE_MS, this.lastLoadMs) - (performance.now() - current.started);
+    if (grace <= 0) return this.stopCurrent(cancelled());
+    clearTimeout(current.timer);
+    current.timer = setTimeout(() => this.stopCurrent(cancelled()), grace);
   }
 
   /** Ends the running request by stopping the worker; the queue goes on in a new one. */

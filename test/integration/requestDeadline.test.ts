@@ -84,6 +84,24 @@ it(
     controller.abort();
     expect((await rejection(stuck)).code).toBe('cancelled');
     expect(text(await next)).toBe('the cat');
+    expect(client.workersStarted).toBe(2);
+  },
+  VITEST_TIMEOUT_MS,
+);
+
+it(
+  'lets a short run whose caller gave up finish in the same worker, so the model is not loaded again',
+  async () => {
+    const client = start(NEVER_MS);
+    await client.load(BACKTRACKING);
+    const controller = new AbortController();
+    // Backtracks through about 2^20 steps: a run of well under a second, still going when aborted.
+    const given = client.analyze(`${'a'.repeat(20)}!`, {}, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    expect((await rejection(given)).code).toBe('cancelled');
+    expect(text(await client.analyze('the cat'))).toBe('the cat');
+    expect(client.workersStarted).toBe(1);
   },
   VITEST_TIMEOUT_MS,
 );
