@@ -3,11 +3,14 @@ import * as vscode from 'vscode';
 import { compareBackends } from './commands/compareBackends';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { ComparePatching } from './commands/patching';
+import { WhyThisToken } from './commands/whyThisToken';
 import { AttentionHighlights } from './decorations/attentionHighlights';
+import { SourceHighlights } from './decorations/sourceHighlights';
 import { TokenHeatmap } from './decorations/tokenHeatmap';
 import { TokenHoverProvider } from './hover/hoverProvider';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
+import { WhyPanel } from './panels/whyPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
 import { GpuBackend } from './webgpu/gpuBackend';
@@ -23,6 +26,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter), (text, options, token) => models.analyze(text, options, token));
   const explain = new ExplainAttention(models, panels);
   const patching = new ComparePatching(models, context.extensionUri);
+  const sourceHighlights = new SourceHighlights();
+  const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, { choose: (view, target, foil) => why.rechoose(view, target, foil), openHead: (view, layer, head) => why.openHead(view, layer, head) });
+  const why = new WhyThisToken(models, whyPanel);
   const probabilities = new TokenProbabilities(models);
   const heatmap = new TokenHeatmap(probabilities);
   const sidePanel = new SidePanel(context.extensionUri, models);
@@ -39,6 +45,10 @@ export function activate(context: vscode.ExtensionContext): void {
     new ModelStatusBar(models, probabilities),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
+    sourceHighlights,
+    whyPanel,
+    vscode.commands.registerCommand('modelLens.whyThisToken', (args?: unknown) => why.run(args)),
+    vscode.commands.registerCommand('modelLens.clearSourceHighlights', () => sourceHighlights.clear()),
     vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
     patching,
     vscode.commands.registerCommand('modelLens.comparePatching', () => patching.run()),

@@ -64,7 +64,7 @@ export async function editorBudgets(spec: EditorSpec): Promise<EditorResult> {
     const offset = doc.offsetOfLine(line) + 8;
     const started = performance.now();
     const t = await probabilities.tokenAt(offset);
-    if (t) hoverMarkdown(t, info.name, { explainLine: 'command:modelLens.explainAttention' });
+    if (t) hoverMarkdown(t, info.name, { explainLine: 'command:modelLens.explainAttention', whyToken: 'command:modelLens.whyThisToken' });
     return performance.now() - started;
   };
   const firstHoverColdMs = await firstHover(Math.floor(doc.lineCount / 2));
@@ -109,7 +109,7 @@ export async function editorBudgets(spec: EditorSpec): Promise<EditorResult> {
     const offset = Math.floor((((i * 7919) % spec.cachedHovers) / spec.cachedHovers) * doc.length);
     const started = performance.now();
     const t = probabilities.cachedTokenAt(offset);
-    if (t) hoverMarkdown(t, info.name, { explainLine: 'command:modelLens.explainAttention' });
+    if (t) hoverMarkdown(t, info.name, { explainLine: 'command:modelLens.explainAttention', whyToken: 'command:modelLens.whyThisToken' });
     else cachedMisses++;
     cachedHoverUs.push((performance.now() - started) * 1000);
   }

@@ -3,7 +3,8 @@
 // documents.
 import { ModelLensError } from '../engine/errors';
 import { patchingSweep, type Analyze, type PatchingResult } from '../engine/patching';
-import type { Analysis, AttributionPart, Intervention, ModelInfo } from '../engine/types';
+import type { Analysis, Intervention, ModelInfo } from '../engine/types';
+import { partLabel } from '../shared/attributionParts';
 import { hooks } from '../shared/hooks';
 import { visible } from './visible';
 
@@ -63,25 +64,6 @@ function percent(p: number): string {
 
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
-}
-
-function partLabel(p: AttributionPart): string {
-  switch (p.kind) {
-    case 'embed':
-      return 'embedding';
-    case 'head':
-      return `L${p.layer}H${p.head}`;
-    case 'attn':
-      return `L${p.layer} attention (rest)`;
-    case 'block':
-      return `L${p.layer} attention + MLP (rest)`;
-    case 'bias':
-      return `L${p.layer} bias`;
-    case 'final':
-      return 'final norm shift + unembedding bias';
-    default:
-      return `L${p.layer} MLP`;
-  }
 }
 
 export async function printAttribution(analyze: Analyze, info: ModelInfo, text: string, args: Intervening): Promise<void> {

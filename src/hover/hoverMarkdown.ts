@@ -27,6 +27,8 @@ function lensSentence(t: TokenInfo): string {
 export interface HoverLinks {
   /** A command: URI that opens Explain Attention on the token's line. */
   explainLine: string;
+  /** A command: URI that opens Why This Token? on the token. */
+  whyToken: string;
 }
 
 export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks): string {
@@ -51,10 +53,18 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
     if (lens) lines.push('', lens);
   }
   lines.push('', `[Explain attention on this line](${links.explainLine})`);
+  // The first token was predicted from nothing: there is nothing to attribute.
+  if (Number.isFinite(t.prob)) lines.push('', `[Why this token?](${links.whyToken})`);
   return lines.join('\n');
 }
 
 /** An attention highlight's hover: the token that attends (label: which layer and head), and its weight on this one. */
 export function attentionHoverMarkdown(queryText: string, label: string, weight: number): string {
   return `**Model Lens** · from ${markdownCode(queryText)}, ${label}\n\nattention to this token: **${(weight * 100).toFixed(1)}%**`;
+}
+
+/** A "Why this token?" source highlight's hover: this earlier token's share of logit(target) − logit(foil). */
+export function sourceHoverMarkdown(sourceText: string, value: number, target: string, foil: string): string {
+  const signed = `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(3)}`;
+  return `**Model Lens** · why ${markdownCode(target)} rather than ${markdownCode(foil)}\n\nthrough attention, ${markdownCode(sourceText)} adds **${signed}** to logit(${markdownCode(target)}) − logit(${markdownCode(foil)})`;
 }

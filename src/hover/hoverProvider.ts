@@ -44,9 +44,13 @@ export class TokenHoverProvider implements vscode.HoverProvider {
   }
 
   private hover(doc: vscode.TextDocument, t: TokenInfo): vscode.Hover {
-    const args = encodeURIComponent(JSON.stringify({ uri: doc.uri.toString(), line: doc.positionAt(t.start).line }));
-    const markdown = new vscode.MarkdownString(hoverMarkdown(t, this.models.current?.name ?? 'model', { explainLine: `command:modelLens.explainAttention?${args}` }));
-    markdown.isTrusted = { enabledCommands: ['modelLens.explainAttention'] };
+    const uri = doc.uri.toString();
+    // Each link names this document and nothing else: the commands check their arguments again.
+    const explainArgs = encodeURIComponent(JSON.stringify({ uri, line: doc.positionAt(t.start).line }));
+    const whyArgs = encodeURIComponent(JSON.stringify({ uri, offset: t.start }));
+    const links = { explainLine: `command:modelLens.explainAttention?${explainArgs}`, whyToken: `command:modelLens.whyThisToken?${whyArgs}` };
+    const markdown = new vscode.MarkdownString(hoverMarkdown(t, this.models.current?.name ?? 'model', links));
+    markdown.isTrusted = { enabledCommands: ['modelLens.explainAttention', 'modelLens.whyThisToken'] };
     return new vscode.Hover(markdown, new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
   }
 }

@@ -1,6 +1,6 @@
 // The hovers' Markdown for a token whose numbers are known, and for text from a hostile model.
 import { describe, expect, it } from 'vitest';
-import { attentionHoverMarkdown, hoverMarkdown, percent } from '../../src/hover/hoverMarkdown';
+import { attentionHoverMarkdown, hoverMarkdown, percent, sourceHoverMarkdown } from '../../src/hover/hoverMarkdown';
 import type { TokenInfo } from '../../src/probabilities/documentWindows';
 import { perplexity, rankBucket } from '../../src/probabilities/tokenInfo';
 
@@ -21,8 +21,10 @@ const token: TokenInfo = {
   lensRows: 5,
 };
 
+const LINKS = { explainLine: 'command:modelLens.explainAttention?x', whyToken: 'command:modelLens.whyThisToken?y' };
+
 describe('hoverMarkdown', () => {
-  const markdown = hoverMarkdown(token, 'lens-tiny', { explainLine: 'command:modelLens.explainAttention?x' });
+  const markdown = hoverMarkdown(token, 'lens-tiny', LINKS);
 
   it('shows probability, rank, surprisal in bits and entropy', () => {
     expect(markdown).toContain('| P(token \\| text before) | **25.0%** |');
@@ -43,8 +45,14 @@ describe('hoverMarkdown', () => {
     expect(markdown).toContain('[Explain attention on this line](command:modelLens.explainAttention?x)');
   });
 
-  it('explains the first token, which nothing predicts', () => {
-    expect(hoverMarkdown({ ...token, prob: NaN, rank: 0 }, 'm', { explainLine: 'x' })).toContain('nothing comes before it');
+  it('links to Why This Token?', () => {
+    expect(markdown).toContain('[Why this token?](command:modelLens.whyThisToken?y)');
+  });
+
+  it('explains the first token, which nothing predicts, and offers no why for it', () => {
+    const first = hoverMarkdown({ ...token, prob: NaN, rank: 0 }, 'm', { explainLine: 'x', whyToken: 'y' });
+    expect(first).toContain('nothing comes before it');
+    expect(first).not.toContain('Why this token');
   });
 });
 
@@ -54,19 +62,26 @@ describe('text from the model in hovers', () => {
   const HTML = '<img src=x onerror=alert(1)>';
 
   it("shows the model's name as text: no image, link or HTML besides the hover's own link", () => {
-    const md = hoverMarkdown(token, `${IMAGE} ${LINK} ${HTML}`, { explainLine: 'command:modelLens.explainAttention?x' });
+    const md = hoverMarkdown(token, `${IMAGE} ${LINK} ${HTML}`, LINKS);
     const head = md.split('\n')[0];
     expect(head).toContain('\\!\\[\\]\\(https\\:\\/\\/example\\.invalid\\/x\\.png\\)');
     expect(head).toContain('\\<img');
-    // Every `](` that could end a link text is escaped; the only link left is the hover's own.
-    expect(md.match(/(?<!\\)\]\(/g)).toEqual(['](']);
+    // Every `](` that could end a link text is escaped; the only links left are the hover's own.
+    expect(md.match(/(?<!\\)\]\(/g)).toEqual(['](', '](']);
     expect(md).toContain('[Explain attention on this line](command:modelLens.explainAttention?x)');
   });
 
   it('shows token text and alternatives as code spans, where Markdown is not parsed', () => {
-    const md = hoverMarkdown({ ...token, text: '[Open Settings](command:x)', top: [{ text: IMAGE, prob: 0.5 }] }, 'm', { explainLine: 'x' });
+    const md = hoverMarkdown({ ...token, text: '[Open Settings](command:x)', top: [{ text: IMAGE, prob: 0.5 }] }, 'm', { explainLine: 'x', whyToken: 'y' });
     expect(md).toContain('`[Open·Settings](command:x)`');
     expect(md).toContain('`![](https://example.invalid/x.png)`');
+  });
+
+  it("puts a source highlight's tokens in code spans, with the share signed", () => {
+    const md = sourceHoverMarkdown(HTML, -0.5, '[x](command:y)', ' b');
+    expect(md).toContain('`<img·src=x·onerror=alert(1)>` adds **−0.500**');
+    expect(md).toContain('why `[x](command:y)` rather than `·b`');
+    expect(sourceHoverMarkdown('a', 0.25, 'x', 'y')).toContain('adds **+0.250** to logit(`x`) − logit(`y`)');
   });
 
   it("puts an attention highlight's token in a code span", () => {

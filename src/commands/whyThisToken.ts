@@ -1,0 +1,113 @@
+// Model Lens: Why This Token? — direct logit attribution of the token at the cursor (or under a
+// hover): why the model gave it, rather than its best other prediction, split into the embedding,
+// every head, every MLP and the biases, with the text before it as context. Shown in the "Why this
+// token?" panel, with the earlier text coloured in the editor by what it contributed.
+import * as vscode from 'vscode';
+import { ModelLensError } from '../engine/errors';
+import type { ModelManager } from '../modelManager';
+import type { WhyPanel } from '../panels/whyPanel';
+import { buildWhyView, tokenAtOffset } from '../panels/whyView';
+import { parseWhyArgs, type WhyView } from '../protocol';
+import { CHARS_PER_TOKEN, openDocument } from './explainAttention';
+
+/** Alternatives offered as target and foil: the model's top predictions at the position. */
+const TOP_K = 10;
+
+export interface WhyTarget {
+  document: vscode.TextDocument;
+  /** Document offset of (a character of) the token to explain. */
+  offset: number;
+  target?: number;
+  foil?: number;
+}
+
+function documentName(doc: vscode.TextDocument): string {
+  return doc.uri.path.split('/').pop() ?? doc.uri.toString();
+}
+
+/** Where the line holding `offset` ends, its line break included (as the hover's windows end). */
+function nextLineStart(doc: vscode.TextDocument, offset: number): number {
+  const line = doc.positionAt(offset).line;
+  return line + 1 < doc.lineCount ? doc.offsetAt(new vscode.Position(line + 1, 0)) : doc.offsetAt(doc.lineAt(line).range.end);
+}
+
+export class WhyThisToken {
+  constructor(
+    private readonly models: ModelManager,
+    private readonly panel: WhyPanel,
+  ) {}
+
+  async run(raw?: unknown): Promise<void> {
+    const args = parseWhyArgs(raw);
+    if (!args) {
+      void vscode.window.showWarningMessage('Model Lens: Why This Token? was given arguments it does not understand; nothing was explained.');
+      return;
+    }
+    const editor = vscode.window.activeTextEditor;
+    // A hover's link names the document it was made for; it must still be open (see openDocument).
+    const document = args.uri !== undefined ? openDocument(args.uri) : editor?.document;
+    if (!document) {
+      const message = args.uri !== undefined ? 'Model Lens: Why This Token? only explains documents open in the editor; the one named is not.' : 'Model Lens: open a file and put the cursor on a token to see why the model predicted it.';
+      void vscode.window.showInformationMessage(message);
+      return;
+    }
+    const offset = args.offset ?? (editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined);
+    if (offset === undefined) return;
+    const shownIn = vscode.window.visibleTextEditors.find((e) => e.document === document);
+    this.panel.reveal(shownIn?.viewColumn);
+    // positionAt clamps an offset past the end (a link made before the document shrank).
+    await this.explain({ document, offset: document.offsetAt(document.positionAt(offset)) });
+  }
+
+  /** The same token against another target and foil (the panel's pickers). */
+  rechoose = (view: WhyView, target: number, foil: number): void => {
+    const document = openDocument(view.document.uri);
+    if (!document) {
+      this.panel.error(`${view.document.name} is no longer open: open it and run Why This Token? again.`);
+      return;
+    }
+    void this.explain({ document, offset: view.token.start, target, foil });
+  };
+
+  /** Explain Attention on the explained token and the one before it (whose stream predicted it), on one head. */
+  openHead = (view: WhyView, layer: number, head: number): void => {
+    const start = view.sources.at(-1)?.start ?? view.token.start;
+    void vscode.commands.executeCommand('modelLens.explainAttention', { uri: view.document.uri, selection: { start, end: view.token.end }, layer, head });
+  };
+
+  async explain(t: WhyTarget): Promise<void> {
+    const doc = t.document;
+    const panel = this.panel;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Model Lens: why this token' }, async () => {
+      try {
+        // A document edited while it is analysed would get offsets for text it no longer has: analyse again.
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const version = doc.version;
+          const info = await this.models.ensureLoaded();
+          const baseOffset = Math.max(0, t.offset - info.positions * CHARS_PER_TOKEN);
+          const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(nextLineStart(doc, t.offset))));
+          panel.loading(`Analysing the token with ${info.name}…`);
+          // The token's position is known once the text is tokenised; the attribution is a second run.
+          const plain = await this.models.analyze(text, { topK: TOP_K });
+          if (doc.version !== version) continue;
+          const position = tokenAtOffset(plain.tokens, t.offset - baseOffset);
+          if (position < 0) {
+            panel.error('There is no token at the cursor: put it on some text and run Why This Token? again.');
+            return;
+          }
+          if (position === 0) {
+            panel.error('This is the first token: nothing comes before it, so the model made no prediction to explain.');
+            return;
+          }
+          const analysis = await this.models.analyze(text, { topK: TOP_K, attribution: { position, target: t.target, foil: t.foil } });
+          if (doc.version !== version) continue;
+          panel.show(buildWhyView({ id: panel.newId(), analysis, modelName: info.name, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset }));
+          return;
+        }
+        panel.error('The document kept changing while it was being analysed. Run Why This Token? again.');
+      } catch (e) {
+        panel.error(e instanceof ModelLensError ? e.userMessage : String(e));
+      }
+    });
+  }
+}

@@ -1,0 +1,117 @@
+// The "Why this token?" webview panel: one, beside the editor, reused by the next explanation.
+// Shows what the command sends and passes the panel's requests on: another target or foil,
+// a head to open in Explain Attention, the editor colouring on and off.
+import * as vscode from 'vscode';
+import type { SourceHighlights } from '../decorations/sourceHighlights';
+import { parseFromWhyPanel, type FromWhyPanel, type ToWhyPanel, type WhyView } from '../protocol';
+import { setUpWebview } from '../webviewSetup';
+
+export const WHY_VIEW_TYPE = 'modelLens.why';
+
+export interface WhyPanelEvents {
+  /** Explain the same token again against these ids (already checked to be among the view's choices). */
+  choose(view: WhyView, target: number, foil: number): void;
+  openHead(view: WhyView, layer: number, head: number): void;
+}
+
+export class WhyPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private view: WhyView | undefined;
+  private pendingMessage: ToWhyPanel | undefined;
+  private ready = false;
+  private nextId = 1;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly highlights: SourceHighlights,
+    private readonly events: WhyPanelEvents,
+  ) {}
+
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Shows the panel in the column beside `editorColumn`, creating it if it is closed. */
+  reveal(editorColumn: vscode.ViewColumn | undefined): void {
+    const column = editorColumn === undefined ? vscode.ViewColumn.Beside : editorColumn + 1;
+    if (this.panel) {
+      this.panel.reveal(this.panel.viewColumn ?? column, true);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(WHY_VIEW_TYPE, 'Why this token?', { viewColumn: column, preserveFocus: true }, {});
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    setUpWebview(panel.webview, this.extensionUri, 'why', 'Model Lens: why this token');
+    panel.webview.onDidReceiveMessage((raw) => {
+      const message = parseFromWhyPanel(raw);
+      if (message) this.handle(message);
+    });
+    panel.onDidDispose(() => {
+      this.highlights.clear();
+      this.panel = undefined;
+      this.view = undefined;
+      this.pendingMessage = undefined;
+      this.ready = false;
+    });
+    this.panel = panel;
+  }
+
+  private post(message: ToWhyPanel): void {
+    if (!this.panel) return;
+    if (!this.ready) {
+      // The webview asks with `ready` once it listens; until then keep the latest message.
+      this.pendingMessage = message;
+      return;
+    }
+    void this.panel.webview.postMessage(message);
+  }
+
+  loading(text: string): void {
+    this.post({ type: 'loading', text });
+  }
+
+  error(message: string): void {
+    this.post({ type: 'error', message });
+  }
+
+  show(view: WhyView): void {
+    this.view = view;
+    if (this.panel) this.panel.title = `Why ${JSON.stringify(view.token.text)}?`;
+    this.highlights.show(view);
+    this.post({ type: 'show', view });
+  }
+
+  private handle(message: FromWhyPanel): void {
+    if (message.type === 'ready') {
+      this.ready = true;
+      // Re-send what the panel shows: it may have been hidden and its page reloaded.
+      const again = this.view ? { type: 'show' as const, view: this.view } : this.pendingMessage;
+      this.pendingMessage = undefined;
+      if (again) void this.panel?.webview.postMessage(again);
+      return;
+    }
+    if (message.type === 'clearSources') {
+      this.highlights.clear();
+      return;
+    }
+    const view = this.view;
+    if (!view || view.id !== message.id) return;
+    switch (message.type) {
+      case 'showSources':
+        this.highlights.show(view);
+        return;
+      case 'choose': {
+        // Only the alternatives the panel offered: anything else is not a request this host made possible.
+        const offered = (id: number) => view.choices.some((c) => c.id === id);
+        if (offered(message.target) && offered(message.foil) && message.target !== message.foil) this.events.choose(view, message.target, message.foil);
+        return;
+      }
+      case 'openHead':
+        if (view.parts.some((p) => p.kind === 'head' && p.layer === message.layer && p.head === message.head)) this.events.openHead(view, message.layer, message.head);
+        return;
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+  }
+}

@@ -1,0 +1,80 @@
+// Why This Token? as a user runs it: put the cursor on a token, run the command from the palette,
+// read the parts and check they add up to the measured difference, see the earlier text coloured
+// in the editor, clear it with Escape, and pick another foil.
+import type { Frame } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { editorDecorations, goToPosition, openFile, runCommand, findWebviewFrame, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+
+let code: VSCode;
+let panel: Frame;
+
+beforeAll(async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+});
+
+afterAll(async () => {
+  await code?.stop();
+});
+
+/** Extension decorations in the editor beside the panel. */
+async function colouredTokens(): Promise<number> {
+  return (await editorDecorations(code.page, { anyGroup: true })).filter((d) => d.className.includes('ced-')).length;
+}
+
+/** A number as the panel writes it (a real minus sign, a plus sign on positive differences). */
+function readNumber(text: string): number {
+  return Number(text.replace('−', '-').replace('+', ''));
+}
+
+test('explains the token at the cursor: parts that add up to the measured difference', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  // "ustom" of the second "perCustomer" on line 26 ("per", "C", "ustom", "er" for the default
+  // model): the text before it has "perCustomer" already, and the model copies it.
+  await goToPosition(page, 26, 42);
+  const before = await colouredTokens();
+  await runCommand(page, 'Model Lens: Why This Token?');
+  panel = await findWebviewFrame(page, '.ml-why-chart .ml-why-row', 120_000);
+
+  await expect.poll(() => panel.locator('.ml-why-token').innerText()).toBe('ustom');
+  const labels = await panel.locator('.ml-why-row .ml-why-label').allInnerTexts();
+  expect(labels).toContain('embedding');
+  expect(labels.filter((l) => /^L\dH\d$/.test(l)).length).toBeGreaterThanOrEqual(4);
+  expect(labels.some((l) => /^L\d MLP$/.test(l))).toBe(true);
+  // Largest first.
+  const values = (await panel.locator('.ml-why-row .ml-why-value').allInnerTexts()).map(readNumber);
+  expect(values.map(Math.abs)).toEqual([...values.map(Math.abs)].sort((a, b) => b - a));
+
+  // "sum of parts = measured difference", both numbers as displayed.
+  const sum = await panel.locator('.ml-why-sum-value').innerText();
+  const measured = await panel.locator('.ml-why-measured-value').innerText();
+  expect(sum).toBe(measured);
+  expect(Number.isFinite(readNumber(measured))).toBe(true);
+  await expect.poll(() => panel.locator('.ml-why-sum').innerText()).toContain('= measured difference');
+  // The displayed parts add up to it too (to the rounding of each part).
+  expect(Math.abs(values.reduce((a, b) => a + b, 0) - readNumber(measured))).toBeLessThan(0.0005 * values.length + 1e-9);
+
+  // The text before the token is coloured in the editor.
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBeGreaterThan(before + 2);
+  await screenshot(page, 'why-this-token');
+});
+
+test('Escape in the panel clears the colouring, and the button brings it back', async () => {
+  const { page } = code;
+  const coloured = await colouredTokens();
+  await panel.locator('.ml-why-title').click();
+  await page.keyboard.press('Escape');
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBeLessThan(coloured);
+  await panel.locator('vscode-button', { hasText: 'Colour the editor' }).click();
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBe(coloured);
+});
+
+test('another foil explains the same token again', async () => {
+  const before = await panel.locator('.ml-why-measured').innerText();
+  // Open the foil's dropdown and take the option after the current foil (never the target, which comes first).
+  await panel.locator('vscode-single-select').nth(1).click();
+  await code.page.keyboard.press('ArrowDown');
+  await code.page.keyboard.press('Enter');
+  await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(before);
+  expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
+});
