@@ -43,6 +43,52 @@ export interface DecoderOptions {
   rms?: boolean;
   /** A Loop of this many iterations in front of the logits: a graph that runs as long as it says. */
   loopTrips?: number;
+  /**
+   * Quantized projections (every linear map and the unembedding), as quantized exports store them:
+   * int8 weights behind DequantizeLinear (QDQ), or 4-bit blocks in com.microsoft's MatMulNBits
+   * (onnxruntime-genai int4, transformers.js q4). With `dequantized`, the same rounded weights are
+   * stored in float instead: the model a quantized one must compute exactly like.
+   */
+  quantize?: 'qdq' | 'nbits';
+  dequantized?: boolean;
+}
+
+/** MatMulNBits' block of weights along K, and its bits per weight. */
+const NBITS_BLOCK = 16;
+const NBITS = 4;
+
+/**
+ * `w` ([k, n], row-major) rounded to int8 with one scale (symmetric): the int8 values, the scale,
+ * and what DequantizeLinear makes of them.
+ */
+function quantizeInt8(w: number[]): { q: number[]; scale: number; values: number[] } {
+  const scale = Math.fround(Math.max(...w.map(Math.abs)) / 127);
+  const q = w.map((x) => Math.max(-127, Math.min(127, Math.round(x / scale))));
+  return { q, scale, values: q.map((x) => Math.fround(x * scale)) };
+}
+
+/**
+ * `w` ([k, n], row-major) in MatMulNBits' 4-bit form: per column n and block of NBITS_BLOCK rows, a
+ * scale and values 0..15 around the default zero point 8, packed two to a byte, low nibble first
+ * ([n, blocks, NBITS_BLOCK / 2]). Also what the operator makes of them, as [k, n].
+ */
+function quantizeNbits(w: number[], k: number, n: number): { packed: number[]; scales: number[]; values: number[] } {
+  const blocks = k / NBITS_BLOCK;
+  const zero = 2 ** (NBITS - 1);
+  const packed: number[] = [];
+  const scales: number[] = [];
+  const values = new Array<number>(k * n);
+  for (let col = 0; col < n; col++) {
+    for (let b = 0; b < blocks; b++) {
+      const rows = Array.from({ length: NBITS_BLOCK }, (_, i) => b * NBITS_BLOCK + i);
+      const scale = Math.fround(Math.max(...rows.map((r) => Math.abs(w[r * n + col]))) / (zero - 1));
+      scales.push(scale);
+      const q = rows.map((r) => Math.max(0, Math.min(2 * zero - 1, Math.round(w[r * n + col] / scale) + zero)));
+      rows.forEach((r, i) => (values[r * n + col] = Math.fround((q[i] - zero) * scale)));
+      for (let i = 0; i < NBITS_BLOCK; i += 2) packed.push(q[i] | (q[i + 1] << 4));
+    }
+  }
+  return { packed, scales, values };
 }
 
 /** A deterministic generator (mulberry32), so the same options always give the same model. */
@@ -93,7 +139,23 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     em.nodes.push(makeNode(type, [...operands, ...weights], withSum ? [normed, '', '', sum] : [normed], { epsilon }, 'com.microsoft'));
     return [normed, sum];
   };
-  const linear = (x: string, dIn: number, dOut: number) => em.op1('MatMul', [x, weight([dIn, dOut], 1 / Math.sqrt(dIn))]);
+  /** x · W for W [dIn, dOut] of random values around ±scale, stored as `o.quantize` says. */
+  const project = (x: string, dIn: number, dOut: number, scale: number) => {
+    if (!o.quantize) return em.op1('MatMul', [x, weight([dIn, dOut], scale)]);
+    const w = Array.from({ length: dIn * dOut }, () => (rand() * 2 - 1) * scale);
+    if (o.quantize === 'qdq') {
+      const { q, scale: s, values } = quantizeInt8(w);
+      if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);
+      const dequantized = em.op1('DequantizeLinear', [em.constant(DataType.INT8, [dIn, dOut], q, 'wq'), em.scalar(s, DataType.FLOAT), em.constant(DataType.INT8, [], [0], 'zp')]);
+      return em.op1('MatMul', [x, dequantized]);
+    }
+    const { packed, scales, values } = quantizeNbits(w, dIn, dOut);
+    if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);
+    const blocks = dIn / NBITS_BLOCK;
+    const weights = em.constant(DataType.UINT8, [dOut, blocks, NBITS_BLOCK / 2], packed, 'wq');
+    return em.op1('MatMulNBits', [x, weights, em.constant(ft, [dOut * blocks], scales, 'scales')], { K: dIn, N: dOut, bits: NBITS, block_size: NBITS_BLOCK }, 'com.microsoft');
+  };
+  const linear = (x: string, dIn: number, dOut: number) => project(x, dIn, dOut, 1 / Math.sqrt(dIn));
 
   const inputs: ValueInfo[] = [
     { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
@@ -204,7 +266,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     const state = em.op1('Loop', [em.scalar(trips, DataType.INT64), em.constant(DataType.BOOL, [], [1]), em.cast(seqLen, ft)], { body: { graph: body } });
     return em.op1('Mul', [state, em.scalar(0, ft)]);
   };
-  let head = o.hiddenStateOnly ? normed : em.op1('MatMul', [normed, weight([o.dModel, o.vocab], 1)]);
+  let head = o.hiddenStateOnly ? normed : project(normed, o.dModel, o.vocab, 1);
   if (o.loopTrips) head = em.op1('Add', [head, spin(o.loopTrips)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
   em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });

@@ -76,6 +76,13 @@ interface Head {
 
 class Unavailable extends Error {}
 
+/** Whether a tensor is a weight: a constant, or a constant dequantized (QDQ exports). */
+function isWeight(index: GraphIndex, name: string): boolean {
+  if (index.isConstant(name)) return true;
+  const p = index.producer(name);
+  return p?.node.opType === 'DequantizeLinear' && p.node.input.every((input) => !input || index.isConstant(input));
+}
+
 /** The final norm and the unembedding after it, or why the head is not one that can be linearised. */
 function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
   let normNode = last.kind === 'skipNorm' ? last.node : undefined;
@@ -93,6 +100,7 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
   const [gamma, beta] = normNode.opType.startsWith('Skip') ? [normNode.input[2], normNode.input[3]] : [normNode.input[1], normNode.input[2]];
   const nodes = index.nodesBetween(normNode.output[0], logits);
   const odd = nodes.find((n) => !LINEAR_HEAD.has(n.opType));
+  if (odd?.opType === 'MatMulNBits') throw new Unavailable('the unembedding is quantized to 4 bits (MatMulNBits), so its columns are not a float matrix to read');
   if (odd) throw new Unavailable(`the model's head applies ${odd.opType} after the final norm, so it is not linear`);
   const matmuls = nodes.filter((n) => n.opType === 'MatMul');
   if (matmuls.length !== 1) throw new Unavailable('the unembedding is not one MatMul');
@@ -103,7 +111,7 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
     weight = transposed.node.input[0];
     vocabAxis = 0;
   }
-  if (!index.isConstant(weight)) throw new Unavailable('the unembedding is not a weight of the model');
+  if (!isWeight(index, weight)) throw new Unavailable('the unembedding is not a weight of the model');
   const adds = nodes.filter((n) => n.opType === 'Add');
   const bias = adds.map((n) => n.input.find((i) => index.isConstant(i))).find(Boolean);
   if (adds.length > 1 || (adds.length === 1 && (!bias || index.dependsOn(matmuls[0].input[0], adds[0].output[0])))) {
@@ -120,7 +128,7 @@ function outputProjection(index: GraphIndex, z: string): string | undefined {
     if (uses.length !== 1) return undefined;
     const { node, slot } = uses[0];
     if (node.opType === 'Reshape' && slot === 0) current = node.output[0];
-    else return node.opType === 'MatMul' && slot === 0 && index.isConstant(node.input[1]) && index.staticShape(node.input[1])?.length === 2 ? node.input[1] : undefined;
+    else return node.opType === 'MatMul' && slot === 0 && isWeight(index, node.input[1]) && (index.staticShape(node.input[1])?.length ?? 2) === 2 ? node.input[1] : undefined;
   }
   return undefined;
 }

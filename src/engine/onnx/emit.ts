@@ -43,7 +43,11 @@ export function makeTensor(name: string, dataType: DataType, dims: number[], val
       raw = new Uint8Array(BigInt64Array.from(values as ArrayLike<number>, (v) => BigInt(v)).buffer);
       break;
     case DataType.BOOL:
+    case DataType.UINT8:
       raw = Uint8Array.from(values as ArrayLike<number>);
+      break;
+    case DataType.INT8:
+      raw = new Uint8Array(Int8Array.from(values as ArrayLike<number>).buffer);
       break;
     default:
       throw new Error(`makeTensor: unsupported data type ${dataType}`);
