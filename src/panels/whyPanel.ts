@@ -74,8 +74,10 @@ export class WhyPanel implements vscode.Disposable {
   }
 
   show(view: WhyView): void {
+    // Closed while the token was analysed: nothing shows the explanation, so nothing colours the editor.
+    if (!this.panel) return;
     this.view = view;
-    if (this.panel) this.panel.title = `Why ${JSON.stringify(view.token.text)}?`;
+    this.panel.title = `Why ${JSON.stringify(view.token.text)}?`;
     this.highlights.show(view);
     this.post({ type: 'show', view });
   }

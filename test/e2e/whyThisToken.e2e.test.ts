@@ -3,7 +3,7 @@
 // in the editor, clear it with Escape, and pick another foil.
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, goToPosition, openFile, runCommand, findWebviewFrame, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { editorDecorations, findWebviewFrame, goToPosition, modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
 
 let code: VSCode;
 let panel: Frame;
@@ -76,5 +76,32 @@ test('another foil explains the same token again', async () => {
   await code.page.keyboard.press('ArrowDown');
   await code.page.keyboard.press('Enter');
   await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(before);
+  expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
+});
+
+test('a head opens in Explain Attention, on that layer and head', async () => {
+  const head = panel.locator('button.ml-why-head').first();
+  const [, layer, index] = /^L(\d+)H(\d+)$/.exec(await head.innerText())!;
+  await head.click();
+  const attention = await findWebviewFrame(code.page, '.ml-head-view .ml-view-title', 90_000);
+  await expect.poll(() => attention.locator('.ml-head-view .ml-view-title').innerText(), { timeout: 60_000 }).toBe(`Layer ${layer}, head ${index}`);
+  // The explained token and the one whose stream predicted it are the explained queries.
+  const chips = await attention.locator('.ml-chip').allInnerTexts();
+  expect(chips.join('')).toContain('Custom');
+});
+
+test("the token hover's link explains the hovered token", async () => {
+  const { page } = code;
+  const before = await panel.locator('.ml-why-measured').innerText();
+  await openFile(page, 'sample.ts');
+  const hover = await modelHover(page, 'REPORT_TITLE');
+  expect(hover).toContain('Why this token?');
+  // The hover's first line: "Model Lens · <token> · <model>".
+  const hovered = hover.split('\n')[0].split(' · ')[1];
+  await page.locator('.monaco-hover:not(.hidden) a', { hasText: 'Why this token?' }).first().click();
+  // The panel was behind Explain Attention's tab: shown again, it is a new page.
+  panel = await findWebviewFrame(page, '.ml-why-token', 60_000);
+  await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(before);
+  expect(await panel.locator('.ml-why-token').innerText()).toBe(hovered);
   expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
 });

@@ -2,6 +2,7 @@
 // which token a cursor is on, the editor's colouring, and the messages and arguments the host
 // accepts from the panel and from command links.
 import { describe, expect, it } from 'vitest';
+import { analysisKey } from '../../src/analysisCache';
 import { sourceLevel, sourceLevelColour, SOURCE_LEVELS } from '../../src/decorations/sourceColours';
 import type { Analysis, Attribution, Token } from '../../src/engine/types';
 import { buildWhyView, tokenAtOffset, type ExplainedToken } from '../../src/panels/whyView';
@@ -173,5 +174,18 @@ describe("Why This Token?'s arguments", () => {
 
   it('refuses malformed ones instead of guessing', () => {
     for (const bad of [{ uri: 'not a uri' }, { uri: 42 }, { offset: -1 }, { offset: 1.5 }, { offset: '3' }, { uri: `file:///${'a'.repeat(5000)}` }]) expect(parseWhyArgs(bad)).toBeUndefined();
+  });
+});
+
+describe('the analysis cache', () => {
+  it('keeps an attribution apart from a plain run and from other targets and foils', () => {
+    const plain = analysisKey('m.onnx', 'text', { topK: 10 });
+    const why = analysisKey('m.onnx', 'text', { topK: 10, attribution: { position: 3 } });
+    const otherPosition = analysisKey('m.onnx', 'text', { topK: 10, attribution: { position: 2 } });
+    const otherFoil = analysisKey('m.onnx', 'text', { topK: 10, attribution: { position: 3, target: 5, foil: 7 } });
+    const otherTarget = analysisKey('m.onnx', 'text', { topK: 10, attribution: { position: 3, target: 6, foil: 7 } });
+    expect(new Set([plain, why, otherPosition, otherFoil, otherTarget]).size).toBe(5);
+    // The command leaves target and foil undefined for the engine's defaults: the same request as leaving them out.
+    expect(analysisKey('m.onnx', 'text', { topK: 10, attribution: { position: 3, target: undefined, foil: undefined } })).toBe(why);
   });
 });
