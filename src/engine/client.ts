@@ -6,8 +6,9 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
-import { CHARS_PER_POSITION, type LoadOptions, type Phase } from './loadedModel';
+import type { LoadOptions, Phase } from './loadedModel';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
+import { CHARS_PER_POSITION } from './textWindow';
 
 /** The least time a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
 const CANCEL_GRACE_MS = 2000;

@@ -23,6 +23,7 @@ import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
 import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionBytes';
 import { checkStaticMemory } from './staticMemory';
+import { CHARS_PER_POSITION } from './textWindow';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, Intervention, ModelInfo, TensorData } from './types';
 
@@ -74,8 +75,6 @@ export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
 export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGITS_BYTES): number {
   return Math.max(1, Math.floor(bytes / (rows * vocab * 4)));
 }
-/** Characters kept per position of the window when a huge text is cut before tokenizing. */
-export const CHARS_PER_POSITION = 16;
 
 function loadTokenizer(files: ModelFiles): TextTokenizer {
   const json = readJson(files.tokenizer, 'bad-tokenizer');

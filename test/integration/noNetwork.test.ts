@@ -1,6 +1,8 @@
 // Model Lens makes no network requests: models, WebAssembly and tokenizers all come from disk.
 // The engine runs here with every network API replaced by one that records the attempt.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -48,8 +50,49 @@ it('loads a model and analyses text without touching the network', async () => {
   expect(attempts).toEqual([]);
 });
 
+const NETWORK_MODULES = /require\(["'](node:)?(http|https|net|tls|dgram)["']\)/;
+
 it('ships an extension host bundle that imports no network module', () => {
   const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
-  expect(bundle).not.toMatch(/require\(["'](node:)?(http|https|net|tls|dgram)["']\)/);
+  expect(bundle).not.toMatch(NETWORK_MODULES);
   expect(bundle).not.toMatch(/\bfetch\(/);
+});
+
+it('ships webviews that make no requests, but for the GPU tab, which loads the runtime from the extension', () => {
+  const dir = path.join(ROOT, 'dist', 'webview');
+  const bundles = fs.readdirSync(dir).filter((f) => f.endsWith('.js'));
+  expect(bundles).toContain('attention.js');
+  for (const file of bundles.filter((f) => f !== 'gpu.js')) {
+    expect(fs.readFileSync(path.join(dir, file), 'utf8'), file).not.toMatch(/\bfetch\(|XMLHttpRequest|new WebSocket|EventSource|sendBeacon/);
+  }
+});
+
+it('runs the built worker, through the command line, without touching the network', () => {
+  // A preload that replaces every network API, in the main thread and in the engine's worker
+  // (workers inherit --require), and records each thread it was installed in and each attempt.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'model-lens-offline-'));
+  const log = path.join(dir, 'log');
+  const trapFile = path.join(dir, 'trap.cjs');
+  fs.writeFileSync(
+    trapFile,
+    `const fs = require('node:fs');
+const { isMainThread } = require('node:worker_threads');
+const note = (line) => fs.appendFileSync(${JSON.stringify(log)}, line + '\\n');
+note(isMainThread ? 'installed: main' : 'installed: worker');
+const refuse = (what) => (...args) => { note('attempt: ' + what + ' ' + String(args[0]).slice(0, 80)); throw new Error('network access: ' + what); };
+for (const [name, fns] of Object.entries({ http: ['request', 'get'], https: ['request', 'get'], net: ['connect', 'createConnection'], tls: ['connect'], dgram: ['createSocket'] })) {
+  const mod = require('node:' + name);
+  for (const fn of fns) mod[fn] = refuse(name + '.' + fn);
+}
+globalThis.fetch = refuse('fetch');
+`,
+  );
+  const text = path.join(dir, 'text.py');
+  fs.writeFileSync(text, 'def add(a, b):\n    return a + b\n');
+  const out = execFileSync(process.execPath, ['--require', trapFile, path.join(ROOT, 'dist', 'cli.js'), text, '--why', '3', '--json', '--threads', '1'], { encoding: 'utf8' });
+  expect(JSON.parse(out).parts.length).toBeGreaterThan(0);
+  const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+  expect(lines).toContain('installed: worker');
+  expect(lines.filter((l) => l.startsWith('attempt'))).toEqual([]);
+  expect(fs.readFileSync(path.join(ROOT, 'dist', 'worker.js'), 'utf8')).not.toMatch(NETWORK_MODULES);
 });
