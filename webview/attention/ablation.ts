@@ -48,7 +48,7 @@ export class AblationBar {
     this.element.classList.toggle('active', heads.length > 0);
     const showLegend = heads.length > 0 && status.kind === 'ready';
     this.legend.element.hidden = !showLegend;
-    if (showLegend) this.legend.update(lutFor(theme, 'diverging'), changeScale(status.delta), 'Change in log₂ P(token | before) with the heads off: blue less likely, orange more likely (the chips’ top edge).');
+    if (showLegend) this.legend.update(lutFor(theme, 'diverging'), changeScale(status.delta), 'Change in log₂ P(token | before) with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).');
     if (!offered) {
       this.text.textContent = 'This model cannot switch heads off: it exposes no head outputs (hook_z) to intervene at.';
       return;

@@ -38,9 +38,18 @@ export function sourceLines(sources: readonly AttentionSource[]): { kind: Attent
   return [...groups.values()].map((g) => ({ kind: g.kind, text: `${g.layers.length === 1 ? 'Layer' : 'Layers'} ${formatRanges(g.layers)}: ${g.text}` }));
 }
 
-/** The diverging scale of changes in log2 probability: at least ±1 bit, so that small changes stay pale. */
+/** Share of the changes that get their own colour; the largest few are drawn clamped. */
+const CHANGE_QUANTILE = 0.9;
+
+/**
+ * The diverging scale of changes in log2 probability: up to the 90th percentile of their size
+ * (a token made rare by a few bits more would otherwise wash out every other change), and at
+ * least ±1 bit so that small changes stay pale.
+ */
 export function changeScale(delta: ArrayLike<number>): ScaleSpec {
-  return divergingScale(delta, 1);
+  const sizes = Array.from(delta, Math.abs).filter(Number.isFinite).sort((a, b) => a - b);
+  const typical = sizes.length ? sizes[Math.floor(CHANGE_QUANTILE * (sizes.length - 1))] : 0;
+  return divergingScale([typical], 1);
 }
 
 /** A change in log2 probability, signed: "+1.25 bits". */

@@ -30,8 +30,8 @@ const residualMap = new Heatmap({
   ariaLabel: 'Residual stream patched at each position: rows are layers, columns tokens',
   labelled: true,
   keyboard: true,
-  cellSize: { min: 14, max: 40 },
-  maxLabelWidth: 90,
+  cellSize: { min: 14, max: 34 },
+  maxLabelWidth: 72,
   onHover: (cell, e) => hover(residualMap, cell, e, residualLines),
   describeCell: (cell) => tooltipText(residualLines(cell)),
   cellText: (r, c) => cellText(residual[r * (view?.residual.positions ?? 0) + c]),
@@ -40,7 +40,7 @@ const headMap = new Heatmap({
   ariaLabel: 'Each head patched at every position: rows are layers, columns heads',
   labelled: true,
   keyboard: true,
-  cellSize: { min: 24, max: 44 },
+  cellSize: { min: 24, max: 34 },
   onHover: (cell, e) => hover(headMap, cell, e, headLines),
   describeCell: (cell) => tooltipText(headLines(cell)),
   cellText: (r, c) => cellText(heads[r * (view?.heads.heads ?? 0) + c]),
@@ -75,8 +75,13 @@ const content = el(
       exportButton('csv', 'table', 'CSV', 'Save both grids as CSV, one row per patched part'),
     ),
   ),
-  el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-residual-title' } }, el('h2', { text: 'Residual stream', attrs: { id: 'ml-residual-title' } }), el('p', { class: 'ml-hint', text: 'Each cell: the corrupted text with the residual stream at one position and layer taken from the clean run.' }), scroller(residualMap)),
-  el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-heads-title' } }, el('h2', { text: 'Attention heads', attrs: { id: 'ml-heads-title' } }), el('p', { class: 'ml-hint', text: 'Each cell: the corrupted text with one head’s output (hook_z) taken from the clean run at every position.' }), scroller(headMap)),
+  // Side by side where the panel is wide enough, one above the other where it is not.
+  el(
+    'div',
+    { class: 'ml-patching-grids' },
+    el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-residual-title' } }, el('h2', { text: 'Residual stream', attrs: { id: 'ml-residual-title' } }), el('p', { class: 'ml-hint', text: 'The stream at one layer and position taken from the clean run.' }), scroller(residualMap)),
+    el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-heads-title' } }, el('h2', { text: 'Attention heads', attrs: { id: 'ml-heads-title' } }), el('p', { class: 'ml-hint', text: 'One head’s output (hook_z) taken from the clean run at every position.' }), scroller(headMap)),
+  ),
 );
 const root = document.getElementById('root') ?? document.body;
 root.append(status, content);
@@ -165,7 +170,7 @@ function draw(): void {
   headMap.setData({ rows: view.heads.layers, cols: view.heads.heads, values: heads }, { rows: Array.from({ length: view.heads.layers }, (_, L) => `L${L}`), cols: Array.from({ length: view.heads.heads }, (_, h) => `H${h}`), rowTitle: 'layer', colTitle: 'head' });
   headMap.setColors(colors);
   const unavailable = [residual, heads].some((g) => g.some((x) => Number.isNaN(x)));
-  legend.update(colors.lut, spec, `Orange: the patch brings back the clean run's prediction (1); blue: it pushes the other way.${unavailable ? ' Empty cells: the model has no hook to patch there.' : ''}`);
+  legend.update(colors.lut, spec, `Red: the patch brings back the clean run's difference (1); blue: it pushes the other way.${unavailable ? ' Empty cells: the model has no hook to patch there.' : ''}`);
 }
 
 /** Both grids under their titles on the editor's background, as one PNG. */

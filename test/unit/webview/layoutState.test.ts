@@ -138,6 +138,9 @@ describe('change in log-probability', () => {
     expect(formatBits(0.001)).toBe('±0.00 bits');
     expect(formatBits(NaN)).toBe('–');
     expect(changeScale(Float32Array.from([NaN, 0.2, -0.1]))).toEqual({ kind: 'linear', range: { min: -1, max: 1 } });
-    expect(changeScale(Float32Array.from([0.5, -3]))).toEqual({ kind: 'linear', range: { min: -3, max: 3 } });
+    expect(changeScale(Float32Array.from([0.5, -3]))).toEqual({ kind: 'linear', range: { min: -1, max: 1 } });
+    // One outlier among many changes does not set the range.
+    const many = Float32Array.from({ length: 20 }, (_, i) => (i === 0 ? -14 : (i % 2 ? 2 : -2)));
+    expect(changeScale(many)).toEqual({ kind: 'linear', range: { min: -2, max: 2 } });
   });
 });
