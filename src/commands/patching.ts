@@ -1,5 +1,6 @@
 // Model Lens: Compare With Another Text (Activation Patching)… — the selection is the clean text;
-// the corrupted one is a second selection or typed into an input box prefilled with the first.
+// the corrupted one is a second selection (the later one in the file) or typed into an input box
+// prefilled with the first.
 // The engine's sweep patches each part of the clean run into the corrupted one, in a cancellable
 // notification; the panel beside the editor shows the result.
 import * as vscode from 'vscode';
@@ -12,21 +13,30 @@ import { buildPatchingView } from '../panels/patchingView';
 import { hooks } from '../shared/hooks';
 import { plainText } from '../text/untrusted';
 
+/** How a line break shows in the input box, whose single line would drop it. */
+const LINE_BREAK = '⏎';
+
 /** The clean and corrupted texts: two selections, or the selection (or line) and what the user types. */
 async function chooseTexts(editor: vscode.TextEditor): Promise<{ clean: string; corrupted: string } | undefined> {
   const doc = editor.document;
-  const [first, second] = editor.selections;
-  if (second && !first.isEmpty && !second.isEmpty) return { clean: doc.getText(first), corrupted: doc.getText(second) };
+  const chosen = editor.selections.filter((s) => !s.isEmpty).sort((a, b) => a.start.compareTo(b.start));
+  if (chosen.length === 2) return { clean: doc.getText(chosen[0]), corrupted: doc.getText(chosen[1]) };
+  const first = editor.selection;
   const clean = doc.getText(first.isEmpty ? doc.lineAt(first.active.line).range : first);
-  if (!clean.trim()) return undefined;
-  const corrupted = await vscode.window.showInputBox({
+  if (!clean.trim()) {
+    void vscode.window.showInformationMessage('Model Lens: select the clean text (or put the cursor on a non-empty line), then run Compare With Another Text.');
+    return undefined;
+  }
+  const eol = doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+  const shown = clean.replace(/\r?\n/g, LINE_BREAK);
+  const typed = await vscode.window.showInputBox({
     title: 'Model Lens: Compare With Another Text (Activation Patching)',
-    prompt: 'The selection is the clean text. Edit it into the corrupted one with as many tokens, e.g. another name for a name. (Or select both texts: the second selection is then the corrupted one.)',
-    value: clean,
+    prompt: `The selection is the clean text. Edit it into the corrupted one with as many tokens, e.g. another name for a name${shown === clean ? '' : ` (${LINE_BREAK} is a line break)`}. Or select both texts: the later one is then the corrupted one.`,
+    value: shown,
     ignoreFocusOut: true,
-    validateInput: (v) => (v === clean ? 'Change something: the corrupted text is still the clean one.' : v.trim() ? undefined : 'Type the corrupted text.'),
+    validateInput: (v) => (v === shown ? 'Change something: the corrupted text is still the clean one.' : v.trim() ? undefined : 'Type the corrupted text.'),
   });
-  return corrupted === undefined ? undefined : { clean, corrupted };
+  return typed === undefined ? undefined : { clean, corrupted: typed.split(LINE_BREAK).join(eol) };
 }
 
 /** How many forward passes a sweep over `positions` tokens makes, for the progress bar. */
