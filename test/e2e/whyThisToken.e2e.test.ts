@@ -7,6 +7,8 @@ import { editorDecorations, findWebviewFrame, goToPosition, modelHover, openFile
 
 let code: VSCode;
 let panel: Frame;
+/** The last measured difference the panel showed, as displayed. */
+let lastMeasured = '';
 
 beforeAll(async () => {
   code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
@@ -56,6 +58,9 @@ test('explains the token at the cursor: parts that add up to the measured differ
 
   // The text before the token is coloured in the editor.
   await expect.poll(colouredTokens, { timeout: 15_000 }).toBeGreaterThan(before + 2);
+  // Room for the editor's lines beside the panel in the screenshot.
+  await runCommand(page, 'View: Close Primary Side Bar');
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBeGreaterThan(before + 2);
   await screenshot(page, 'why-this-token');
 });
 
@@ -77,6 +82,7 @@ test('another foil explains the same token again', async () => {
   await code.page.keyboard.press('Enter');
   await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(before);
   expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
+  lastMeasured = await panel.locator('.ml-why-measured').innerText();
 });
 
 test('a head opens in Explain Attention, on that layer and head', async () => {
@@ -92,16 +98,16 @@ test('a head opens in Explain Attention, on that layer and head', async () => {
 
 test("the token hover's link explains the hovered token", async () => {
   const { page } = code;
-  const before = await panel.locator('.ml-why-measured').innerText();
-  await openFile(page, 'sample.ts');
-  const hover = await modelHover(page, 'REPORT_TITLE');
+  // Back to the editor (the panels beside it hold the focus).
+  await runCommand(page, 'View: Focus First Editor Group');
+  const hover = await modelHover(page, 'bestCustomer');
   expect(hover).toContain('Why this token?');
   // The hover's first line: "Model Lens · <token> · <model>".
   const hovered = hover.split('\n')[0].split(' · ')[1];
   await page.locator('.monaco-hover:not(.hidden) a', { hasText: 'Why this token?' }).first().click();
   // The panel was behind Explain Attention's tab: shown again, it is a new page.
   panel = await findWebviewFrame(page, '.ml-why-token', 60_000);
-  await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(before);
+  await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).not.toBe(lastMeasured);
   expect(await panel.locator('.ml-why-token').innerText()).toBe(hovered);
   expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
 });

@@ -68,7 +68,7 @@ function fillSelect(select: VscodeSingleSelect, choices: readonly WhyChoice[], s
   clear(select);
   for (const c of choices) {
     const prob = c.prob === null ? '' : `  ${formatProb(c.prob)}`;
-    const mark = c.id === actual ? '  (in the text)' : '';
+    const mark = c.id === actual ? '  (in text)' : '';
     select.appendChild(el('vscode-option', { text: `${tokenLabel(c.text)}${prob}${mark}`, attrs: { value: String(c.id), selected: c.id === selected } }));
   }
   select.value = String(selected);
