@@ -1,6 +1,6 @@
 // Switching heads off in Explain Attention as a user does it: explain lines of the sample file on
 // the default model, alt-click a head (and switch a second one off from the keyboard), see the
-// token strip show each token's change in log-probability, then Reset.
+// token strip show each token's change in log-probability, switch to mean ablation, then Reset.
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { explainLines, paintedPixels, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
@@ -53,6 +53,14 @@ test('a head switched off changes the probabilities on the token strip, and Rese
   await page.mouse.move(400, 400);
   await panel.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
   await screenshot(page, 'ablation');
+
+  // Mean ablation replaces the heads' output by its average instead: the text runs again, other numbers.
+  const zero = (await changes()).join();
+  await panel.locator('.ml-select-ablation').click();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  await expect.poll(() => panel.locator('.ml-ablation-text').innerText(), { timeout: 60_000 }).toMatch(/^2 heads ablated \(mean\): L0 H1, L1 H3\.$/);
+  await expect.poll(async () => (await changes()).join(), { timeout: 60_000 }).not.toBe(zero);
 
   // One click on Reset: every head back on, the strip as it was.
   await panel.locator('.ml-ablation-reset').click();
