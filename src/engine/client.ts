@@ -10,8 +10,8 @@ import type { LoadOptions, Phase } from './loadedModel';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
 import { CHARS_PER_POSITION } from './textWindow';
 
-/** The least time a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
-const CANCEL_GRACE_MS = 2000;
+/** How long a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
+const CANCEL_GRACE_MS = { least: 2000, most: 10_000 };
 import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 import type { Analysis, AnalyzeOptions, Backend, ModelInfo } from './types';
 
@@ -210,14 +210,14 @@ export class EngineClient {
 
   /**
    * The running request's caller gave up: it is answered at once. Stopping the worker costs a
-   * reload of the model in a new one, so a run is first given as long as the last load took (at
-   * least CANCEL_GRACE_MS, counted from its start) to finish on its own — a hover the mouse left
+   * reload of the model in a new one, so a run is first given as long as the last load took
+   * (within CANCEL_GRACE_MS, counted from its start) to finish on its own — a hover the mouse left
    * usually does — and only a run still going then is stopped.
    */
   private abandonCurrent(): void {
     const current = this.current!;
     current.pending.reject(cancelled());
-    const grace = Math.max(CANCEL_GRACE_MS, this.lastLoadMs) - (performance.now() - current.started);
+    const grace = Math.min(CANCEL_GRACE_MS.most, Math.max(CANCEL_GRACE_MS.least, this.lastLoadMs)) - (performance.now() - current.started);
     if (grace <= 0) return this.stopCurrent(cancelled());
     clearTimeout(current.timer);
     current.timer = setTimeout(() => this.stopCurrent(cancelled()), grace);

@@ -18,7 +18,8 @@ function run(...args: string[]): any {
   return JSON.parse(execFileSync(process.execPath, [CLI, ...args, '--json', '--threads', '1'], { encoding: 'utf8' }));
 }
 
-describe('npm run explain -- FILE with --ablate, --why and --patch-from', () => {
+// Each command starts the CLI, its worker and ONNX Runtime, and loads the model.
+describe('npm run explain -- FILE with --ablate, --why and --patch-from', { timeout: 180_000 }, () => {
   it('--ablate gives each token its probability before and after, and the change in bits', () => {
     const out = run(clean, '--ablate', '0.1,2.1');
     expect(out.interventions).toEqual([
