@@ -10,7 +10,7 @@ import { TokenHeatmap } from './decorations/tokenHeatmap';
 import { TokenHoverProvider } from './hover/hoverProvider';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
-import { WhyPanel } from './panels/whyPanel';
+import { WHY_VIEW_TYPE, WhyPanel } from './panels/whyPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
 import { GpuBackend } from './webgpu/gpuBackend';
@@ -55,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
+    vscode.window.registerWebviewPanelSerializer(WHY_VIEW_TYPE, whyPanel.serializer(why.restore)),
     vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities)),
   );
 }

@@ -543,6 +543,23 @@ export function parseFromWhyPanel(raw: unknown): FromWhyPanel | undefined {
   }
 }
 
+/** What a "Why this token?" panel keeps (webview/why/main.ts) so that the host can explain it again after a reload. */
+export interface WhyPanelState {
+  explained: { uri: string; offset: number; target: number; foil: number };
+}
+
+/**
+ * What a restored "Why this token?" panel's saved state says it explained; undefined when it
+ * names nothing well-formed. The state was written by the webview: checked like its messages.
+ */
+export function parseRestoredWhy(raw: unknown): WhyPanelState['explained'] | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const explained = (raw as Record<string, unknown>).explained;
+  if (!explained || typeof explained !== 'object') return undefined;
+  const { uri, offset, target, foil } = explained as Record<string, unknown>;
+  return isUri(uri) && isInt(offset) && isInt(target, 2 ** 31 - 1) && isInt(foil, 2 ** 31 - 1) ? { uri, offset, target, foil } : undefined;
+}
+
 /** Arguments Why This Token? accepts: a document open in the editor and an offset in it (a hover's link). */
 export interface WhyArgs {
   uri?: string;

@@ -37,7 +37,7 @@ export function openDocument(uri: string): vscode.TextDocument | undefined {
  * The document a restored panel names: one that is open, or a file of the workspace (after a
  * reload the panel may come back before its editor does). Anything else is not opened.
  */
-async function restoredDocument(uri: string): Promise<vscode.TextDocument | undefined> {
+export async function restoredDocument(uri: string): Promise<vscode.TextDocument | undefined> {
   const open = openDocument(uri);
   if (open) return open;
   let parsed: vscode.Uri;

@@ -7,8 +7,8 @@ import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
-import { parseWhyArgs, type WhyView } from '../protocol';
-import { CHARS_PER_TOKEN, openDocument } from './explainAttention';
+import { parseRestoredWhy, parseWhyArgs, type WhyView } from '../protocol';
+import { CHARS_PER_TOKEN, openDocument, restoredDocument } from './explainAttention';
 
 /** Alternatives offered as target and foil: the model's top predictions at the position. */
 const TOP_K = 10;
@@ -73,6 +73,17 @@ export class WhyThisToken {
   openHead = (view: WhyView, layer: number, head: number): void => {
     const start = view.sources.at(-1)?.start ?? view.token.start;
     void vscode.commands.executeCommand('modelLens.explainAttention', { uri: view.document.uri, selection: { start, end: view.token.end }, layer, head });
+  };
+
+  /** Explains again the token a panel VS Code brought back after a reload had explained. */
+  restore = async (state: unknown): Promise<void> => {
+    const explained = parseRestoredWhy(state);
+    const document = explained && (await restoredDocument(explained.uri));
+    if (!explained || !document) {
+      this.panel.error('Put the cursor on a token and run Model Lens: Why This Token?.');
+      return;
+    }
+    await this.explain({ document, offset: document.offsetAt(document.positionAt(explained.offset)), target: explained.target, foil: explained.foil });
   };
 
   async explain(t: WhyTarget): Promise<void> {

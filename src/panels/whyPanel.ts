@@ -34,11 +34,12 @@ export class WhyPanel implements vscode.Disposable {
   /** Shows the panel in the column beside `editorColumn`, creating it if it is closed. */
   reveal(editorColumn: vscode.ViewColumn | undefined): void {
     const column = editorColumn === undefined ? vscode.ViewColumn.Beside : editorColumn + 1;
-    if (this.panel) {
-      this.panel.reveal(this.panel.viewColumn ?? column, true);
-      return;
-    }
-    const panel = vscode.window.createWebviewPanel(WHY_VIEW_TYPE, 'Why this token?', { viewColumn: column, preserveFocus: true }, {});
+    if (this.panel) this.panel.reveal(this.panel.viewColumn ?? column, true);
+    else this.adopt(vscode.window.createWebviewPanel(WHY_VIEW_TYPE, 'Why this token?', { viewColumn: column, preserveFocus: true }, {}));
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel?.dispose();
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     setUpWebview(panel.webview, this.extensionUri, 'why', 'Model Lens: why this token');
     panel.webview.onDidReceiveMessage((raw) => {
@@ -46,6 +47,7 @@ export class WhyPanel implements vscode.Disposable {
       if (message) this.handle(message);
     });
     panel.onDidDispose(() => {
+      if (this.panel !== panel) return;
       this.highlights.clear();
       this.panel = undefined;
       this.view = undefined;
@@ -53,6 +55,19 @@ export class WhyPanel implements vscode.Disposable {
       this.ready = false;
     });
     this.panel = panel;
+  }
+
+  /**
+   * Takes over a panel VS Code restores after a reload; `restore` explains its token again. The
+   * state is whatever the webview saved: `restore` parses it before acting on it.
+   */
+  serializer(restore: (state: unknown) => Promise<void>): vscode.WebviewPanelSerializer<unknown> {
+    return {
+      deserializeWebviewPanel: async (panel, state) => {
+        this.adopt(panel);
+        await restore(state);
+      },
+    };
   }
 
   private post(message: ToWhyPanel): void {

@@ -111,3 +111,16 @@ test("the token hover's link explains the hovered token", async () => {
   expect(await panel.locator('.ml-why-token').innerText()).toBe(hovered);
   expect(await panel.locator('.ml-why-sum-value').innerText()).toBe(await panel.locator('.ml-why-measured-value').innerText());
 });
+
+test('after a window reload the panel explains the same token again', async () => {
+  const { page } = code;
+  const token = await panel.locator('.ml-why-token').innerText();
+  const measured = await panel.locator('.ml-why-measured').innerText();
+  const before = panel;
+  await runCommand(page, 'Developer: Reload Window');
+  // Only a page made after the reload says anything about restoring.
+  await expect.poll(() => before.isDetached(), { timeout: 30_000 }).toBe(true);
+  panel = await findWebviewFrame(page, '.ml-why-chart .ml-why-row', 110_000);
+  await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).toBe(measured);
+  expect(await panel.locator('.ml-why-token').innerText()).toBe(token);
+}, 180_000);

@@ -6,7 +6,7 @@ import { analysisKey } from '../../src/analysisCache';
 import { sourceLevel, sourceLevelColour, SOURCE_LEVELS } from '../../src/decorations/sourceColours';
 import type { Analysis, Attribution, Token } from '../../src/engine/types';
 import { buildWhyView, tokenAtOffset, type ExplainedToken } from '../../src/panels/whyView';
-import { parseFromWhyPanel, parseWhyArgs } from '../../src/protocol';
+import { parseFromWhyPanel, parseRestoredWhy, parseWhyArgs } from '../../src/protocol';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 
 /** "<s>", "a", " b", " c", "\n" over the text "a b c\n"; the explained token is " c" (position 3). */
@@ -160,6 +160,20 @@ describe('messages from the Why panel', () => {
   it('drops malformed ones', () => {
     for (const bad of [null, 'ready', {}, { type: 'choose', id: 2, target: -1, foil: 7 }, { type: 'choose', id: 2, target: 1.5, foil: 7 }, { type: 'choose', id: 2, target: '5', foil: 7 }, { type: 'openHead', id: 2, layer: 1 }, { type: 'openHead', id: 2, layer: 99999, head: 0 }, { type: 'showSources' }, { type: 'export', id: 1 }]) {
       expect(parseFromWhyPanel(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe("a restored panel's state", () => {
+  it('names the document, the token and the target and foil it explained', () => {
+    const explained = { uri: 'file:///w/a.ts', offset: 12, target: 3, foil: 7 };
+    expect(parseRestoredWhy({ explained })).toEqual(explained);
+  });
+
+  it('is ignored when anything in it is malformed', () => {
+    const explained = { uri: 'file:///w/a.ts', offset: 12, target: 3, foil: 7 };
+    for (const bad of [undefined, null, {}, { explained: null }, { explained: { ...explained, uri: 'x' } }, { explained: { ...explained, offset: -1 } }, { explained: { ...explained, target: 1.5 } }, { explained: { ...explained, foil: '7' } }]) {
+      expect(parseRestoredWhy(bad)).toBeUndefined();
     }
   });
 });

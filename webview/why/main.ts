@@ -1,6 +1,7 @@
 // The "Why this token?" webview: the explained token, the target and foil pickers, the measured
 // difference and the sum of its parts, the parts as bars, and the legend of the editor's colouring.
-// The host holds the explanation and sends it again on `ready`, so there is no view state to keep.
+// The host holds the explanation and sends it again on `ready`; the view state only names what was
+// explained, for the host to explain it again after a window reload.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
@@ -8,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import '../shared/components.css';
 import './why.css';
-import type { FromWhyPanel, WhyChoice, WhyView } from '../../src/protocol';
+import type { FromWhyPanel, WhyChoice, WhyPanelState, WhyView } from '../../src/protocol';
 import { lutFor } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { formatCell, formatProb, quoted, tokenLabel } from '../shared/format';
@@ -19,7 +20,7 @@ import { largestMagnitude } from './bars';
 import { DECIMALS, PartsChart, signed } from './chart';
 import { isToWhyPanel } from './messages';
 
-const api = vscodeApi<FromWhyPanel, undefined>();
+const api = vscodeApi<FromWhyPanel, WhyPanelState>();
 let theme = themeKind();
 let view: WhyView | undefined;
 /** Whether the editor shows this explanation's colouring (Escape clears it). */
@@ -99,6 +100,7 @@ showSourcesButton.addEventListener('click', () => {
 
 function show(v: WhyView): void {
   view = v;
+  api.setState({ explained: { uri: v.document.uri, offset: v.token.start, target: v.target, foil: v.foil } });
   sourcesShown = true;
   clear(status);
   status.hidden = true;
