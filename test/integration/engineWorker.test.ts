@@ -2,13 +2,13 @@
 // cancellation, a failed load and the worker dying.
 import { afterEach, describe, expect, it } from 'vitest';
 import { EngineClient } from '../../src/engine/client';
-import { ModelLensError } from '../../src/engine/errors';
 import type { Runner } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
 import type { RemoteBackend } from '../../src/engine/workerProtocol';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { WORKER } from '../helpers/paths';
+import { rejection } from '../helpers/rejection';
 
 const SMALL = writeModelFolder('worker-small', buildDecoder({ attention: 'unfused' }));
 // Big enough that one forward pass takes a while on any machine.
@@ -21,15 +21,6 @@ afterEach(() => engine?.dispose());
 function start(): EngineClient {
   engine = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1 });
   return engine;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ModelLensError> {
-  const e = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(e).toBeInstanceOf(ModelLensError);
-  return e as ModelLensError;
 }
 
 describe('EngineClient', () => {

@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelLensError } from '../../src/engine/errors';
+import type { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel, type LoadOptions } from '../../src/engine/loadedModel';
 import { decodeModel, encodeModel, type ModelProto, type TensorProto } from '../../src/engine/onnx/model';
 import { AttributeType, DataType } from '../../src/engine/onnx/model';
 import { ortRunners } from '../../src/engine/runtime';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { rejection } from '../helpers/rejection';
 
 const BACKENDS: [string, LoadOptions][] = [
   ['WebAssembly', { backend: 'wasm', threads: 1 }],
@@ -20,14 +21,7 @@ const BACKENDS: [string, LoadOptions][] = [
   ['a remote runner (WebGPU)', { backend: 'webgpu', threads: 1, remote: ortRunners('wasm', 1) }],
 ];
 
-async function loadError(target: string, options: LoadOptions): Promise<ModelLensError> {
-  const error = await LoadedModel.load(target, options).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ModelLensError);
-  return error as ModelLensError;
-}
+const loadError = (target: string, options: LoadOptions) => rejection(LoadedModel.load(target, options));
 
 function expectOutside(e: ModelLensError, file: string): void {
   expect(e.code).toBe('outside-folder');

@@ -4,10 +4,10 @@
 import * as path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { EngineClient } from '../../src/engine/client';
-import { ModelLensError } from '../../src/engine/errors';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { testTokenizerSplittingOn, writeModelFolder } from '../helpers/modelFolder';
 import { WORKER } from '../helpers/paths';
+import { rejection } from '../helpers/rejection';
 
 /** Short, so the tests are quick, yet above what these small models take on a busy machine. */
 const DEADLINE_MS = 6000;
@@ -26,15 +26,6 @@ afterEach(() => engine?.dispose());
 function start(requestTimeoutMs: number): EngineClient {
   engine = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1, requestTimeoutMs });
   return engine;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ModelLensError> {
-  const e = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(e).toBeInstanceOf(ModelLensError);
-  return e as ModelLensError;
 }
 
 const text = (analysis: { tokens: { text: string }[] }) => analysis.tokens.map((t) => t.text).join('');
