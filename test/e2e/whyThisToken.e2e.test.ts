@@ -64,10 +64,16 @@ test('explains the token at the cursor: parts that add up to the measured differ
   await screenshot(page, 'why-this-token');
 });
 
-test('Escape in the panel clears the colouring, and the button brings it back', async () => {
+test('Escape in the panel or the editor clears the colouring, and the button brings it back', async () => {
   const { page } = code;
   const coloured = await colouredTokens();
   await panel.locator('.ml-why-title').click();
+  await page.keyboard.press('Escape');
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBeLessThan(coloured);
+  await panel.locator('vscode-button', { hasText: 'Colour the editor' }).click();
+  await expect.poll(colouredTokens, { timeout: 15_000 }).toBe(coloured);
+  // Escape in the editor clears it too (the modelLens.sourceHighlights keybinding).
+  await runCommand(page, 'View: Focus First Editor Group');
   await page.keyboard.press('Escape');
   await expect.poll(colouredTokens, { timeout: 15_000 }).toBeLessThan(coloured);
   await panel.locator('vscode-button', { hasText: 'Colour the editor' }).click();
