@@ -6,6 +6,7 @@ import './attention.css';
 import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
+import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
@@ -229,21 +230,11 @@ function failPendingDetails(message: string): void {
 }
 
 function showLoading(text: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status loading';
-  status.removeAttribute('role');
-  status.append(el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading' } }), el('span', { class: 'ml-status-text', text }));
-  if (data) content.classList.add('busy');
+  showStatusLoading(status, content, text, !!data);
 }
 
 function showError(message: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status error';
-  status.append(el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }), el('div', {}, el('div', { class: 'ml-status-title', text: 'Model Lens could not explain this selection' }), el('div', { class: 'ml-status-text', text: message })));
-  status.setAttribute('role', 'alert');
-  content.classList.remove('busy');
+  showStatusError(status, content, 'Model Lens could not explain this selection', message);
 }
 
 function exportAs(format: ExportFormat): void {

@@ -8,6 +8,7 @@ import './patching.css';
 import type { ExportFormat, FromPatchingPanel, PatchingView, ToPatchingPanel } from '../../src/protocol';
 import { lutFor, normalizer } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
 import { formatCell, quoted, tooltipText } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { Legend } from '../shared/legend';
@@ -113,21 +114,11 @@ function hover(map: Heatmap, cell: HeatmapCell | null, e: PointerEvent | Keyboar
 }
 
 function showLoading(text: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status loading';
-  status.removeAttribute('role');
-  status.append(el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading' } }), el('span', { class: 'ml-status-text', text }));
-  content.classList.toggle('busy', !!view);
+  showStatusLoading(status, content, text, !!view);
 }
 
 function showError(message: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status error';
-  status.setAttribute('role', 'alert');
-  status.append(el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }), el('div', {}, el('div', { class: 'ml-status-title', text: 'Model Lens could not compare these texts' }), el('div', { class: 'ml-status-text', text: message })));
-  content.classList.remove('busy');
+  showStatusError(status, content, 'Model Lens could not compare these texts', message);
 }
 
 function runLine(label: string, run: PatchingView['clean']): HTMLElement {

@@ -12,6 +12,7 @@ import './why.css';
 import type { FromWhyPanel, WhyChoice, WhyPanelState, WhyView } from '../../src/protocol';
 import { lutFor } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
 import { formatCell, formatProb, quoted, tokenLabel } from '../shared/format';
 import { Legend } from '../shared/legend';
 import { onThemeChange, themeKind } from '../shared/theme';
@@ -151,21 +152,11 @@ function drawLegend(): void {
 }
 
 function showLoading(text: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status loading';
-  status.removeAttribute('role');
-  status.append(el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading' } }), el('span', { class: 'ml-status-text', text }));
-  if (view) content.classList.add('busy');
+  showStatusLoading(status, content, text, !!view);
 }
 
 function showError(message: string): void {
-  clear(status);
-  status.hidden = false;
-  status.className = 'ml-status error';
-  status.append(el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }), el('div', {}, el('div', { class: 'ml-status-title', text: 'Model Lens could not explain this token' }), el('div', { class: 'ml-status-text', text: message })));
-  status.setAttribute('role', 'alert');
-  content.classList.remove('busy');
+  showStatusError(status, content, 'Model Lens could not explain this token', message);
 }
 
 onHostMessage(isToWhyPanel, (m) => {
