@@ -18,6 +18,8 @@ afterAll(async () => {
 /** Runs the command on line 24 (with its indent, so that one word is one token) and answers the input box with `corrupted`. */
 async function compare(corrupted: string): Promise<void> {
   const { page } = code;
+  // After the first comparison the panel's group has focus: the file is in the first one.
+  await runCommand(page, 'View: Focus First Editor Group');
   await openFile(page, 'sample.ts');
   await selectRange(page, 24, 1, 24, 27);
   await runCommand(page, 'Model Lens: Compare With Another Text (Activation Patching)…');
@@ -50,8 +52,7 @@ test('patches the clean run into the corrupted one and shows both grids', async 
   await screenshot(page, 'patching');
 }, 300_000);
 
-// Failed in a clean-clone CI run (the refusal did not show in time); to be investigated, see the stop note.
-test.skip('texts of different token lengths are refused with both counts', async () => {
+test('texts of different token lengths are refused with both counts', async () => {
   const { page } = code;
   await compare('    count += order.amount + 1;');
   const panel = await findWebviewFrame(page, '.ml-status.error', 120_000);
