@@ -9,6 +9,7 @@ import { instrument } from './instrument/instrument';
 import { readJson } from './jsonFile';
 import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
+import { blockHookExposures, collectBlockHooks } from './instrument/blockHooks';
 import { LENS_CHUNKS } from './instrument/lens';
 import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
@@ -345,7 +346,8 @@ export class LoadedModel {
 
   private markUnavailable(layer: LayerPlan, L: number, reason: string): void {
     const attention = { kind: 'unavailable' as const, reason };
-    this.plan.layers[L] = { residPost: layer.residPost, mlpPost: layer.mlpPost, attention };
+    const { pattern: _p, q: _q, k: _k, v: _v, z: _z, ...kept } = layer;
+    this.plan.layers[L] = { ...kept, attention };
     this.info.layerInfo[L] = { ...this.info.layerInfo[L], attention };
   }
 
@@ -426,6 +428,8 @@ export class LoadedModel {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
       own[stats.topKInput] = int64s([k]);
     }
+    // The block hooks' computations run only when the activations are asked for.
+    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(options.activations ? [1] : []);
     Object.assign(own, await this.interventionFeeds(tokens, text, options.interventions ?? []));
     const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
@@ -437,6 +441,7 @@ export class LoadedModel {
       if (options.activations) for (const e of [layer.residPost, layer.mlpPost]) if (e) fetches.add(e.output);
     });
     if (options.activations && plan.embedding) fetches.add(plan.embedding.output);
+    if (options.activations) for (const [, e] of blockHookExposures(plan)) fetches.add(e.output);
     if (lens) {
       fetches.add(lens.probs);
       fetches.add(lens.ids);
@@ -586,7 +591,7 @@ function collectActivations(plan: InstrumentationPlan, outputs: Tensors): Record
     if (L + 1 < plan.layers.length) put(`blocks.${L + 1}.hook_resid_pre`, resid);
     put(`${prefix}.mlp.hook_post`, layer.mlpPost && tensor(outputs[layer.mlpPost.output], 2));
   });
-  return out;
+  return { ...out, ...collectBlockHooks(plan, outputs) };
 }
 
 /**

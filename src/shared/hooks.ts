@@ -5,25 +5,63 @@
 /** Per-head tensors of a block's attention. */
 export type AttentionHook = 'pattern' | 'q' | 'k' | 'v' | 'z';
 
+/** A block's two norms: ln1 before the attention, ln2 before the MLP. */
+export type BlockNorm = 'ln1' | 'ln2';
+/**
+ * What a norm exposes, as TransformerLens' LayerNorm / RMSNorm: `scale` [pos, 1], the standard
+ * deviation √(var + ε) (LayerNorm) or the root mean square √(mean(x²) + ε) (RMSNorm) it divides by;
+ * `normalized` [pos, d_model], its output with γ (and β) applied.
+ */
+export type NormHook = 'scale' | 'normalized';
+
 export const hooks = {
   /** [head, query, key], or [pos, head, d_head] for q, k, v and z (z: A·V before the output projection). */
   attn: (layer: number, which: AttentionHook) => `blocks.${layer}.attn.hook_${which}`,
   /** [pos, d_model]: the residual stream entering block L (for L = 0, the embedding). */
   residPre: (layer: number) => `blocks.${layer}.hook_resid_pre`,
+  /** [pos, d_model]: the residual stream after block L's attention was added, before its MLP. */
+  residMid: (layer: number) => `blocks.${layer}.hook_resid_mid`,
   /** [pos, d_model]: the residual stream after block L. */
   residPost: (layer: number) => `blocks.${layer}.hook_resid_post`,
+  /** [pos, d_model]: what block L's attention adds to the stream (after W_O and its bias). */
+  attnOut: (layer: number) => `blocks.${layer}.hook_attn_out`,
+  /** [pos, d_model]: what block L's MLP adds to the stream (after W_out and its bias). */
+  mlpOut: (layer: number) => `blocks.${layer}.hook_mlp_out`,
+  /** [pos, d_mlp]: the MLP's input of its activation function (for a gated MLP, the gate's). */
+  mlpPre: (layer: number) => `blocks.${layer}.mlp.hook_pre`,
   /** [pos, d_mlp]: the MLP's hidden activation, the input of its down projection. */
   mlpPost: (layer: number) => `blocks.${layer}.mlp.hook_post`,
+  /** A block's norm (see NormHook). */
+  norm: (layer: number, norm: BlockNorm, which: NormHook) => `blocks.${layer}.${norm}.hook_${which}`,
+  /** The final norm, before the unembedding (see NormHook). */
+  lnFinal: (which: NormHook) => `ln_final.hook_${which}`,
+  /** [pos, d_model]: the token embedding's rows of the tokens. */
+  embed: 'hook_embed',
+  /** [pos, d_model]: the position embedding's rows of the positions, when the model adds one. */
+  posEmbed: 'hook_pos_embed',
 } as const;
 
-export type HookKind = 'attn.pattern' | 'attn.q' | 'attn.k' | 'attn.v' | 'attn.z' | 'resid_pre' | 'resid_post' | 'mlp.post';
+export type HookKind =
+  | 'attn.pattern'
+  | 'attn.q'
+  | 'attn.k'
+  | 'attn.v'
+  | 'attn.z'
+  | 'resid_pre'
+  | 'resid_mid'
+  | 'resid_post'
+  | 'attn_out'
+  | 'mlp_out'
+  | 'mlp.pre'
+  | 'mlp.post'
+  | `${BlockNorm}.${NormHook}`;
 
-const HOOK = /^blocks\.(\d+)\.(attn\.hook_(pattern|q|k|v|z)|hook_resid_pre|hook_resid_post|mlp\.hook_post)$/;
+const HOOK = /^blocks\.(\d+)\.(attn\.hook_(pattern|q|k|v|z)|hook_(resid_pre|resid_mid|resid_post|attn_out|mlp_out)|mlp\.hook_(pre|post)|(ln1|ln2)\.hook_(scale|normalized))$/;
 
-/** The layer and kind of a hook name, or undefined for a name that is not one. */
+/** The layer and kind of a block's hook name, or undefined for a name that is not one. */
 export function parseHook(name: string): { layer: number; kind: HookKind } | undefined {
   const m = HOOK.exec(name);
   if (!m) return undefined;
-  const kind = m[3] ? (`attn.${m[3]}` as HookKind) : m[2] === 'mlp.hook_post' ? 'mlp.post' : (m[2].slice('hook_'.length) as HookKind);
-  return { layer: Number(m[1]), kind };
+  const kind = m[3] ? `attn.${m[3]}` : m[4] ? m[4] : m[5] ? `mlp.${m[5]}` : `${m[6]}.${m[7]}`;
+  return { layer: Number(m[1]), kind: kind as HookKind };
 }

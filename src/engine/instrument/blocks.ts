@@ -12,7 +12,7 @@ export interface Block {
 }
 
 /** Projections whose second operand is a weight: MLP up/down projections among them. */
-const PROJECTIONS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'MatMulNBits', 'MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QGemm']);
+export const PROJECTIONS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'MatMulNBits', 'MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QGemm']);
 
 export function groupBlocks(index: GraphIndex, stream: ResidualStream): Block[] {
   const blocks: Block[] = [];

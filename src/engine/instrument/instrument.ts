@@ -9,6 +9,7 @@ import { exposeAttention, findAttentionAnchor, type AttentionExposures } from '.
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
 import { buildAttribution, type AttributionPlan } from './attribution';
+import { addBlockHooks, type BlockHooks } from './blockHooks';
 import { addInterventions, type Candidate } from './interventions';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
@@ -112,6 +113,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   let embedding: Exposure | undefined;
   let lens: LensPlan | undefined;
   let attribution: AttributionPlan | undefined;
+  let blockHooks: BlockHooks | undefined;
   let streams: (string | undefined)[] = [];
   const inputs: ValueInfo[] = [];
   if (!stream) {
@@ -124,6 +126,9 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     streams = [stream.embedding, ...blocks.map((b) => b.steps[b.steps.length - 1].out)];
     layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
     embedding = exposer.expose(stream.embedding);
+    blockHooks = addBlockHooks(index, exposer, stream, blocks, layers, after, logits);
+    notes.push(...blockHooks.notes);
+    if (blockHooks.input) inputs.push(blockHooks.input);
     const residuals = [stream.embedding, ...after];
     const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK, lensChunks);
     if (built.note) notes.push(built.note);
@@ -145,7 +150,20 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
   const interventions = addInterventions(index, em, candidates);
   inputs.push(...interventions.inputs);
   return {
-    plan: { layers, interventions: [...interventions.sites, ...missing], logits: logitsExposure.output, nextToken: stats?.plan, embedding, lens, attribution, notes },
+    plan: {
+      layers,
+      interventions: [...interventions.sites, ...missing],
+      logits: logitsExposure.output,
+      nextToken: stats?.plan,
+      embedding,
+      embed: blockHooks?.embed,
+      posEmbed: blockHooks?.posEmbed,
+      lnFinal: blockHooks?.lnFinal,
+      blockHooksInput: blockHooks?.input?.name,
+      lens,
+      attribution,
+      notes,
+    },
     suffix: { node: em.nodes, initializer: em.initializers, input: inputs, output: exposer.outputs },
     renames: interventions.renames,
   };

@@ -37,6 +37,42 @@ export interface LayerPlan {
   residPost?: Exposure;
   /** [batch, pos, d_mlp]: the MLP's hidden activation, the input of its down projection. */
   mlpPost?: Exposure;
+  /** The norm before the attention, and the one before the MLP (see NormPlan). */
+  ln1?: NormPlan;
+  ln2?: NormPlan;
+  /** [batch, pos, d_model]: the attention's write to the stream (with the bias a fused norm adds). */
+  attnOut?: Exposure;
+  /** [batch, pos, d_model]: the stream after the attention's write, before the MLP's. */
+  residMid?: Exposure;
+  /** [batch, pos, d_mlp]: the input of the MLP's activation function (for a gated MLP, the gate's). */
+  mlpPre?: Exposure;
+  /** The MLP's activation function, when its operator or nodes say which it is. */
+  activation?: Activation;
+  /** [batch, pos, d_model]: the MLP's write to the stream (with the bias a fused norm adds). */
+  mlpOut?: Exposure;
+}
+
+/**
+ * An activation function: gelu (erf), gelu_tanh (the tanh approximation, FastGelu),
+ * quick_gelu (x·σ(αx)), silu (x·σ(x)), relu.
+ */
+export type Activation = { kind: 'gelu' | 'gelu_tanh' | 'silu' | 'relu'; op: string } | { kind: 'quick_gelu'; op: string; alpha: number };
+
+/**
+ * A LayerNorm ((x − mean) / scale · γ + β) or RMSNorm (x / scale · γ) of the stream, and the
+ * operator that computes it. `scale` [batch, pos, 1] is the model's own tensor where the graph has
+ * one, else recomputed from the norm's input with the operator's epsilon; `normalized`
+ * [batch, pos, d_model] is the norm's output.
+ */
+export interface NormPlan {
+  kind: 'layer' | 'rms';
+  op: string;
+  epsilon?: number;
+  /** γ and β: the model's weights, [d_model]. */
+  gamma?: string;
+  beta?: string;
+  scale?: Exposure;
+  normalized?: Exposure;
 }
 
 export interface LensPlan {
@@ -88,6 +124,16 @@ export interface InstrumentationPlan {
   nextToken?: NextTokenPlan;
   /** [batch, pos, d_model]: the stream before block 0. */
   embedding?: Exposure;
+  /** [batch, pos, d_model] (or [pos, d_model]): the token embedding's rows, and the position table's when the model adds one. */
+  embed?: Exposure;
+  posEmbed?: Exposure;
+  /** The norm between the last block and the unembedding. */
+  lnFinal?: NormPlan;
+  /**
+   * int64 [n] graph input: fed non-empty, the tensors the block hooks compute (recomputed norm
+   * scales, embeddings, sums with a fused bias) are computed; fed empty, they are not.
+   */
+  blockHooksInput?: string;
   lens?: LensPlan;
   attribution?: AttributionPlan;
   /** Why something could not be exposed (the residual stream, the lens...), for the user. */
