@@ -370,7 +370,12 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
     const [attention, mlp] = block.steps;
     layer.ln1 = attempt(normHooks((w) => hooks.norm(L, 'ln1', w)), () => findNorm(index, exposer, deferred, { ...previous, region: block.branches[0].map((b) => b.node) }));
     if (block.steps.length !== 2 || !block.anchor) {
-      const reason = block.steps.length === 1 ? 'the attention and the MLP read the same stream and write to it together (parallel block)' : 'the block does not write attention, then MLP, to the stream';
+      const reason =
+        block.steps.length === 1
+          ? 'the attention and the MLP read the same stream and are added to it together (a parallel block), so there is no stream between them'
+          : block.anchor
+            ? `the block writes to the stream ${block.steps.length} times, not once for the attention and once for the MLP`
+            : 'no attention was recognised in the block, so its writes to the stream cannot be told to be the attention and the MLP';
       missing.set(reason, [...(missing.get(reason) ?? []), hooks.attnOut(L), hooks.residMid(L), ...normHooks((w) => hooks.norm(L, 'ln2', w)), hooks.mlpOut(L)]);
     } else {
       layer.attnOut = writeOf(index, exposer, deferred, attention);
@@ -391,7 +396,7 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
   const headStart = last.kind === 'skipNorm' ? last.node.output[0] : last.out!;
   const lnFinal = attempt(normHooks(hooks.lnFinal), () => findNorm(index, exposer, deferred, { ...previous, region: index.nodesBetween(headStart, logits) }));
   const input = deferred.finish();
-  const notes = [...missing].map(([reason, names]) => `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} not exposed: ${reason}.`);
+  const notes = [...missing].map(([reason, names]) => `${names.join(', ')} ${names.length > 1 ? 'are' : 'is'} unavailable: ${reason}`);
   return { embed: found?.embed, posEmbed: found?.posEmbed, lnFinal, input, notes };
 }
 
