@@ -26,6 +26,8 @@ const sessions = new Map<number, ort.InferenceSession>();
 const files = new Map<number, Map<number, Uint8Array>>();
 let nextSession = 1;
 let runs = 0;
+/** Whether the adapter has shader-f16: without it ONNX Runtime's WebGPU kernels cannot take float16 tensors. */
+let shaderF16 = false;
 
 function show(text: string): void {
   status.textContent = text;
@@ -33,6 +35,7 @@ function show(text: string): void {
 
 async function probe(): Promise<void> {
   const { adapter, reason } = await probeGpu();
+  shaderF16 = adapter?.shaderF16 ?? false;
   adapterLine.textContent = adapter
     ? `Adapter: ${[adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ')}${adapter.software ? ' (software: correct, but slow)' : ''}${adapter.shaderF16 ? ', shader-f16 (fp16 models run in fp16)' : ''}.`
     : `No WebGPU adapter: ${reason}.`;
@@ -72,6 +75,13 @@ async function handle(m: ToGpuView): Promise<void> {
         executionProviders: ['webgpu'],
         externalData: m.externalData.map((path, i) => ({ path, data: received.get(i + 1) ?? new Uint8Array() })),
       });
+      // Without shader-f16 every float16 node would run on the CPU inside this tab, far slower than
+      // the engine's own WebAssembly: refuse, and the engine keeps the model there.
+      const halves = [...session.inputMetadata, ...session.outputMetadata].some((v) => v.isTensor && v.type === 'float16');
+      if (halves && !shaderF16) {
+        await session.release();
+        throw new Error('this WebGPU adapter lacks shader-f16, which a float16 model needs');
+      }
       const id = nextSession++;
       sessions.set(id, session);
       show(`Session ${id} ready on WebGPU.`);
