@@ -18,7 +18,7 @@ import type { Exposer } from './exposer';
 import type { Tensors } from '../runner';
 import type { TensorData } from '../types';
 import type { Activation, Exposure, InstrumentationPlan, LayerPlan, NormPlan } from './plan';
-import { dependsOnProducer, type ResidualStep, type ResidualStream } from './residual';
+import { dependsOnProducer, residualTensor, type ResidualStep, type ResidualStream } from './residual';
 
 /** Graph input (int64 [n]): fed non-empty, the block hooks' computations run. */
 export const BLOCK_HOOKS_INPUT = 'modellens_block_hooks';
@@ -109,15 +109,6 @@ interface NormSite {
   region: NodeProto[];
 }
 
-/** The stream a step writes, in the If's branch: the node's own output, or input + skip (+ bias). */
-function streamOf(exposer: Exposer, step: ResidualStep): string {
-  if (step.out) return step.out;
-  const em = exposer.em;
-  const [input, bias] = step.branch;
-  const sum = em.op1('Add', [input, step.residualIn]);
-  return bias ? em.op1('Add', [sum, bias]) : sum;
-}
-
 /** √(var + ε) (LayerNorm) or √(mean(x²) + ε) (RMSNorm) of x (of type `type`) over its last axis, in float32: [.., 1]. */
 function scaleOf(exposer: Exposer, x: string, type: DataType, kind: 'layer' | 'rms', epsilon: number): string {
   const em = exposer.em;
@@ -188,7 +179,7 @@ function findNorm(index: GraphIndex, exposer: Exposer, deferred: Deferred, site:
   const normalized = node.output[0];
   if (!index.dependsOn(entry, normalized)) throw new Unavailable(`the ${node.opType} output does not feed the branch`);
   const step = site.step;
-  const input = () => (PLAIN_NORMS.has(node.opType) ? node.input[0] : (site.stream ?? streamOf(exposer, step!)));
+  const input = () => (PLAIN_NORMS.has(node.opType) ? node.input[0] : (site.stream ?? residualTensor(exposer, step!)));
   const type = index.elemType(node.output[0]) ?? DataType.FLOAT;
   return {
     kind: spec.kind,
@@ -379,7 +370,7 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
       missing.set(reason, [...(missing.get(reason) ?? []), hooks.attnOut(L), hooks.residMid(L), ...normHooks((w) => hooks.norm(L, 'ln2', w)), hooks.mlpOut(L)]);
     } else {
       layer.attnOut = writeOf(index, exposer, deferred, attention);
-      layer.residMid = attention.out ? deferred.model(attention.out) : deferred.computed(() => streamOf(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
+      layer.residMid = attention.out ? deferred.model(attention.out) : deferred.computed(() => residualTensor(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
       layer.ln2 = attempt(normHooks((w) => hooks.norm(L, 'ln2', w)), () => findNorm(index, exposer, deferred, { stream: attention.out, step: attention, region: block.branches[1].map((b) => b.node) }));
       layer.mlpOut = writeOf(index, exposer, deferred, mlp);
     }

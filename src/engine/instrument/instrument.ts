@@ -14,7 +14,7 @@ import { addInterventions, type Candidate } from './interventions';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
 import type { Exposure, InstrumentationPlan, InterventionSite, LayerPlan, LensPlan } from './plan';
-import { findResidualStream, type ResidualStep } from './residual';
+import { findResidualStream, residualTensor } from './residual';
 
 export interface Instrumented {
   plan: InstrumentationPlan;
@@ -44,15 +44,6 @@ export function findLogits(index: GraphIndex, file: string, tokenizerVocab: numb
     });
   }
   return found.name;
-}
-
-/** R_k as a tensor: the node's own output, or input + skip (+ bias) added up for a skip norm that hides it. */
-function residualTensor(exposer: Exposer, step: ResidualStep): string {
-  if (step.out) return step.out;
-  const em = exposer.em;
-  const [input, bias] = step.branch;
-  const sum = em.op1('Add', [input, step.residualIn]);
-  return bias ? em.op1('Add', [sum, bias]) : sum;
 }
 
 function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: string, residualType: DataType): LayerPlan {

@@ -6,6 +6,7 @@
 // covers pre-norm, parallel (GPT-J/NeoX) and fused (ONNX Runtime optimizer) exports.
 import { isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
+import type { Exposer } from './exposer';
 
 export const SKIP_NORMS = new Set(['SkipLayerNormalization', 'SkipSimplifiedLayerNormalization']);
 const PASS_THROUGH = new Set(['Cast', 'Identity']);
@@ -130,4 +131,13 @@ export function branchNodes(index: GraphIndex, step: ResidualStep): { node: Node
     for (const input of p.node.input) if (input) stack.push(input);
   }
   return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([i, node]) => ({ node, index: i }));
+}
+
+/** R_k as a tensor: the node's own output, or input + skip (+ bias) added up for a skip norm that hides it. */
+export function residualTensor(exposer: Exposer, step: ResidualStep): string {
+  if (step.out) return step.out;
+  const em = exposer.em;
+  const [input, bias] = step.branch;
+  const sum = em.op1('Add', [input, step.residualIn]);
+  return bias ? em.op1('Add', [sum, bias]) : sum;
 }
