@@ -30,7 +30,8 @@ export class ModelStatusBar implements vscode.Disposable {
         this.loading = name;
         this.render();
       }),
-      models.onDidChangeModel(() => this.render()),
+      // A model loaded after the selection was made (or another model chosen) owes its own perplexity.
+      models.onDidChangeModel(() => this.scheduleSelection()),
       vscode.window.onDidChangeTextEditorSelection(() => this.scheduleSelection()),
       vscode.window.onDidChangeActiveTextEditor(() => this.scheduleSelection()),
     );
