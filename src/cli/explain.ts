@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     else if (args.why !== undefined) await printAttribution(analyze, info, text, args);
     else if (args.ablate.length) await printAblation(analyze, info, text, args);
     else {
-      const analysis = await engine.analyze(text, { attention: true, activations: args.json, lens: args.json });
+      const analysis = await engine.analyze(text, { attention: true, activations: args.json, blockHooks: args.json, lens: args.json });
       if (args.json) process.stdout.write(JSON.stringify(toJson(info, analysis)) + '\n');
       else printText(info, analysis);
     }

@@ -428,8 +428,8 @@ export class LoadedModel {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
       own[stats.topKInput] = int64s([k]);
     }
-    // The block hooks' computations run only when the activations are asked for.
-    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(options.activations ? [1] : []);
+    // The block hooks' computations run only when they are asked for.
+    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(options.blockHooks ? [1] : []);
     Object.assign(own, await this.interventionFeeds(tokens, text, options.interventions ?? []));
     const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
@@ -441,7 +441,7 @@ export class LoadedModel {
       if (options.activations) for (const e of [layer.residPost, layer.mlpPost]) if (e) fetches.add(e.output);
     });
     if (options.activations && plan.embedding) fetches.add(plan.embedding.output);
-    if (options.activations) for (const [, e] of blockHookExposures(plan)) fetches.add(e.output);
+    if (options.blockHooks) for (const [, e] of blockHookExposures(plan)) fetches.add(e.output);
     if (lens) {
       fetches.add(lens.probs);
       fetches.add(lens.ids);

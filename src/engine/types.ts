@@ -54,6 +54,12 @@ export interface AnalyzeOptions {
   attention?: boolean;
   /** Residual stream and MLP activations. */
   activations?: boolean;
+  /**
+   * The other hooks inside each block (embeddings, each norm's scale and output, the attention's
+   * and the MLP's writes, resid_mid, the MLP's pre-activation), for views that walk a block step
+   * by step. Computed only when asked: they are several times the activations' size.
+   */
+  blockHooks?: boolean;
   /** Logit lens top-k for every position (true), or for the tokens from a character offset on. */
   lens?: boolean | { fromChar: number };
   /** Attention rollout through the layers (needs attention in every layer). */
