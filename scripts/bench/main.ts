@@ -12,7 +12,8 @@ import { editorBudgets, type EditorResult, type EditorSpec } from './editor';
 import { ensureModel, GPT2_SMALL, LENS_TINY_STANDIN, modelFolder, QUICK_TINY, type BenchModelSpec } from './models';
 import { renderReport, type BackendResults, type ModelResults, type Report, type RowResult } from './report';
 import { footprint, loadOnly, rounds, type FootprintResult, type RowSpec } from './rows';
-import { inputsFor, type Inputs, type OrtBackend, type RowKind } from './runners';
+import { inputsFor, patchingPair, type Inputs, type OrtBackend, type RowKind } from './runners';
+import { sweep, type SweepResult, type SweepSpec } from './sweep';
 
 /** Where the bundle lives: .cache/bench/ under the repository. */
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -33,6 +34,8 @@ interface Config {
   /** Load-time samples per row (the footprint process gives the first). */
   loads: number;
   editor: Omit<EditorSpec, 'model' | 'backend' | 'threads' | 'workerPath'>;
+  /** The patching sweep: tokens per text, and timed sweeps (each against as many plain passes). */
+  sweep: { n: number; runs: number };
   out: string;
 }
 
@@ -51,8 +54,8 @@ function config(args: string[]): Config {
   const runsArg = args.find((a) => a.startsWith('--runs='));
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
   return quick
-    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
-    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, out: path.join(ROOT, 'docs', 'benchmarks.md') };
+    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
+    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 3 }, out: path.join(ROOT, 'docs', 'benchmarks.md') };
 }
 
 // ---- child side ------------------------------------------------------------------------------
@@ -62,6 +65,7 @@ const ROLES: Record<string, (spec: never) => Promise<unknown>> = {
   footprint,
   load: loadOnly,
   rounds,
+  sweep,
   editor: editorBudgets,
 };
 
@@ -132,8 +136,27 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
     }
     result.backends[backend] = b;
   }
+  result.sweep = await sweeps(cfg, folder, backends, inputs, positions, failures);
   if (torch.python) result.torch = await torchRow(cfg, spec, result, inputs, torch.python, failures);
   return result;
+}
+
+/** The patching sweep on each backend, at the size of cfg.sweep (if the model's window holds it). */
+async function sweeps(cfg: Config, folder: string, backends: OrtBackend[], inputs: Record<number, Inputs>, positions: number, failures: string[]): Promise<ModelResults['sweep']> {
+  const n = cfg.sweep.n;
+  if (n > positions) return undefined;
+  const clean = inputs[n] ?? inputsFor(folder, [n]).get(n)!;
+  const { corrupted } = patchingPair(folder, n, clean);
+  const out: NonNullable<ModelResults['sweep']> = {};
+  for (const backend of backends) {
+    const spec: SweepSpec = { model: folder, backend, threads: THREADS, workerPath: WORKER, n, clean, corrupted, runs: cfg.sweep.runs };
+    try {
+      out[backend] = await nodeChild<SweepResult>('sweep', spec, `${backend}: patching sweeps of ${n} tokens against as many plain passes`);
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  return out;
 }
 
 async function torchRow(cfg: Config, spec: BenchModelSpec | undefined, model: ModelResults, inputs: Record<number, Inputs>, python: string, failures: string[]): Promise<RowResult | undefined> {

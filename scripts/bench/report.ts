@@ -4,6 +4,7 @@ import type { ModelInfo } from '../../src/engine/types';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult, SizeTimings } from './rows';
 import type { OrtBackend, RowKind } from './runners';
+import type { SweepResult } from './sweep';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
 import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
@@ -33,6 +34,8 @@ export interface ModelResults {
   info?: ModelInfo;
   backends: Partial<Record<OrtBackend, BackendResults>>;
   torch?: RowResult;
+  /** The activation patching sweep, per backend. */
+  sweep?: Partial<Record<OrtBackend, SweepResult>>;
 }
 
 export interface Report {
@@ -54,7 +57,7 @@ export interface Report {
 }
 
 /** The targets of the benchmark issue. */
-const TARGETS = { fullOverPlainWasm: 1.25, fullOverPlainNative: 1.3, wasmRssOverFile: 2, ablatedOverFull: 1.25 };
+const TARGETS = { fullOverPlainWasm: 1.25, fullOverPlainNative: 1.3, wasmRssOverFile: 2, ablatedOverFull: 1.25, sweepOverPlain: 1.25 };
 /** The time target of a backend: full analysis / uninstrumented forward at most this. */
 const timeTarget = (backend: OrtBackend) => (backend === 'wasm' ? TARGETS.fullOverPlainWasm : TARGETS.fullOverPlainNative);
 const BACKENDS: OrtBackend[] = ['wasm', 'native'];
@@ -168,6 +171,26 @@ function modelSection(r: Report, m: ModelResults): string[] {
       '',
     );
   }
+  out.push(...sweepSection(m));
+  return out;
+}
+
+/** The patching sweep's table: its time against as many uninstrumented passes, and its peak RSS. */
+function sweepSection(m: ModelResults): string[] {
+  const rows = BACKENDS.filter((b) => m.sweep?.[b]);
+  if (!rows.length) return [];
+  const out = [
+    `Activation patching sweep (every residual stream position and every head, as Compare With Another Text runs it; one pass at a time, batch 1):`,
+    '',
+    '| Backend | tokens | passes per sweep | sweep | as many uninstrumented passes | ratio | target | peak RSS after load → during the sweep |',
+    '|:--|--:|--:|--:|--:|--:|:--|--:|',
+  ];
+  for (const b of rows) {
+    const s = m.sweep![b]!;
+    const ratio = median(s.ratio);
+    out.push(`| ${BACKEND_NAMES[b]} | ${s.n} | ${s.passes} | ${ms(median(s.sweepMs))} | ${ms(median(s.plainMs))} | ${times(ratio)} ${mark(ratio <= TARGETS.sweepOverPlain)} | ≤ ${TARGETS.sweepOverPlain}× | ${mb(s.peakRssAfterLoad)} → ${mb(s.peakRss)} |`);
+  }
+  out.push('');
   return out;
 }
 
@@ -279,6 +302,8 @@ function summary(r: Report): string[] {
       out.push(`| Analysis without the lens ≤ ${target}× the uninstrumented forward, ${name} | ${m.label} | ${perSize(m, b, 'nolens')} tokens | ${met(m, b, 'nolens', target)} |`);
       const ablated = m.sizes.map((n) => ablatedOverFull(m, b, n));
       out.push(`| A re-run with one head ablated ≤ ${TARGETS.ablatedOverFull}× the same analysis without it, ${name} | ${m.label} | ${ablated.map(times).join(' / ')} at ${m.sizes.join(' / ')} tokens | ${mark(ablated.every((x) => x <= TARGETS.ablatedOverFull))} |`);
+      const sweep = m.sweep?.[b];
+      if (sweep) out.push(`| A patching sweep ≤ ${TARGETS.sweepOverPlain}× as many uninstrumented forward passes, ${name} | ${m.label} | ${times(median(sweep.ratio))} (${sweep.passes} passes of ${sweep.n} tokens) | ${mark(median(sweep.ratio) <= TARGETS.sweepOverPlain)} |`);
     }
     const f = m.backends.wasm?.rows.full?.footprint;
     const base = r.baseline?.peakRss.wasm;
@@ -310,6 +335,7 @@ export function renderReport(r: Report): string {
     '- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine\'s session options (threads, optimisation level) but ONNX Runtime\'s default weight packing, which the engine turns off on WASM to save heap (about 5% of speed, counted in the ratios), and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.',
     `- **Uninstrumented, then a plain head on the lens' rows** times the uninstrumented forward and then a second plain session: a GPT-2 language-model head alone (final LayerNorm, unembedding, Softmax, TopK-${LENS_TOP_K}; random weights of the model's width and vocabulary) on as many rows as the full analysis runs its logit lens on — every residual stream (layers + 1) at the last positions that fit the lens' memory budget. That is the arithmetic a logit lens cannot do without (exact top-k probabilities need every logit), done by ONNX Runtime with nothing around it, so Model Lens full / this row is what the engine adds to it.`,
     '- **Model Lens** rows are `EngineClient.analyze` as the extension calls it: request posted to the worker, tokenizing, the instrumented forward, token statistics, and the result transferred back; the time is the whole call. "Full analysis" is `{ attention: true, activations: true, lens: true }` (every head\'s pattern and Q/K/V/z, residual stream, MLP activations, logit-lens top-10 at every position that fits its memory budget, see below). Each text tokenizes to exactly the stated number of tokens.',
+    '- **Patching sweep** is `patchingSweep` (src/engine/patching.ts) through `EngineClient`, as the Compare With Another Text command runs it: the clean and the corrupted text\'s analyses, then one forward pass per residual stream position ((layers + 1) × tokens) and per head, each fetching the logits. The texts differ in one token in their second half. Its baseline is as many uninstrumented forward passes of the corrupted text in the same process, sweep and baseline alternating first; the ratio is taken per round. Its peak RSS is read after one sweep, before the uninstrumented session is created.',
     `- **Session load** is a fresh process loading the model (file read, and for Model Lens starting the worker, instrumenting the graph and the post-load check), median of ${r.loads}. **Peak RSS** is \`VmHWM\` of a process that loaded the model and ran each size once (the worker is a thread of it), **→ host** the bytes of the ArrayBuffers the worker transfers per analysis. MB and GB are 10⁶ and 10⁹ bytes.`,
     '- **WebGPU** runs in a VS Code webview (Chromium), not in Node, and needs a GPU; this machine has none (the software adapter SwiftShader serves the correctness tests only), so its row says "not measured".',
     '- **PyTorch** is a GPT-2-style decoder of the same sizes in eager mode (the architecture the benchmark\'s ONNX models are built with; random weights), returning every layer\'s attention probabilities with the logits (`scripts/bench/torch_row.py`), `torch.set_num_threads` as above. It runs in a process of its own, not in the rounds, so its times carry more of the machine\'s noise.',

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../src/engine/client';
 import { lensPositionLimit } from '../../src/engine/loadedModel';
+import { patchingSweep } from '../../src/engine/patching';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
 import type { Runner as EngineRunner, RunnerFactory, Tensors } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
@@ -64,6 +65,26 @@ export function inputsFor(model: string, sizes: readonly number[]): Map<number, 
       return [n, { text, ids: tokenizer.encode(text).tokens.map((t) => t.id) }];
     }),
   );
+}
+
+/**
+ * Two texts of n tokens that differ in one token, for the patching sweep: the size's text, and a
+ * copy with a token in its second half replaced by a one-token word that leaves every other token
+ * as it was (checked with the model's tokenizer).
+ */
+export function patchingPair(model: string, n: number, clean: Inputs): { corrupted: Inputs; position: number } {
+  const files = resolveModelFiles(model);
+  const tokenizer = new TextTokenizer(JSON.parse(fs.readFileSync(files.tokenizer, 'utf8')), files.tokenizerConfig ? JSON.parse(fs.readFileSync(files.tokenizerConfig, 'utf8')) : {});
+  const tokens = tokenizer.encode(clean.text).tokens;
+  for (let p = n - 2; p >= n / 2; p--) {
+    const t = tokens[p];
+    for (const word of ['x', 'y', 'total', 'count', '1', '2']) {
+      const text = clean.text.slice(0, t.start) + word + clean.text.slice(t.end);
+      const ids = tokenizer.encode(text).tokens.map((u) => u.id);
+      if (ids.length === n && ids.filter((id, i) => id !== clean.ids[i]).length === 1 && ids[p] !== clean.ids[p]) return { corrupted: { text, ids }, position: p };
+    }
+  }
+  throw new Error(`no one-token change of the ${n}-token text keeps its other tokens`);
 }
 
 export interface Runner {
@@ -173,6 +194,20 @@ export class LensRunner implements Runner {
     if (kind === 'rollout' && !analysis.rollout) throw new Error('the analysis has no rollout');
     const bytes = transferables(analysis).reduce((sum, b) => sum + b.byteLength, 0);
     return { ms, forwardMs: analysis.forwardMs, bytes };
+  }
+
+  /** One patching sweep of clean into corrupted, as the Compare With Another Text command runs it: its time and its forward passes. */
+  async patchingSweep(clean: string, corrupted: string): Promise<{ ms: number; passes: number }> {
+    let passes = 0;
+    const analyze = (text: string, options: AnalyzeOptions) => {
+      passes++;
+      return this.client.analyze(text, options);
+    };
+    const started = performance.now();
+    const result = await patchingSweep(analyze, this.client.modelInfo!, clean, corrupted);
+    const ms = performance.now() - started;
+    if (![...result.residual.values, ...result.heads.values].every(Number.isFinite)) throw new Error('the sweep left cells without a value');
+    return { ms, passes };
   }
 
   async close(): Promise<void> {
