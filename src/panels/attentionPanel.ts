@@ -9,6 +9,7 @@ import type { Analysis, AnalyzeOptions } from '../engine/types';
 import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
+import { WebviewChannel } from './webviewChannel';
 import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from './attentionView';
 
 /** Runs the model in use (ModelManager.analyze). */
@@ -18,8 +19,11 @@ export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
 
 class AttentionPanel {
   private explained: { text: ExplainedText; view: AttentionView } | undefined;
-  private pendingMessage: ToAttentionPanel | undefined;
-  private ready = false;
+  /** On `ready` (the panel was hidden, or the window reloaded) it gets what the panel shows again. */
+  private readonly channel = new WebviewChannel<ToAttentionPanel>(
+    (message) => void this.panel.webview.postMessage(message),
+    () => this.explained && { type: 'show', view: this.explained.view },
+  );
   /** The ablation run in flight: a newer request (or another text) cancels it. */
   private ablating: vscode.CancellationTokenSource | undefined;
 
@@ -42,12 +46,7 @@ class AttentionPanel {
   }
 
   private post(message: ToAttentionPanel): void {
-    if (!this.ready) {
-      // The webview asks with `ready` once it listens; until then keep the latest message.
-      this.pendingMessage = message;
-      return;
-    }
-    void this.panel.webview.postMessage(message);
+    this.channel.post(message);
   }
 
   loading(text: string): void {
@@ -73,11 +72,7 @@ class AttentionPanel {
 
   private async handle(message: FromAttentionPanel): Promise<void> {
     if (message.type === 'ready') {
-      this.ready = true;
-      // Re-send what the panel shows: it may have been hidden, or the window reloaded.
-      const again = this.explained ? { type: 'show' as const, view: this.explained.view } : this.pendingMessage;
-      this.pendingMessage = undefined;
-      if (again) void this.panel.webview.postMessage(again);
+      this.channel.ready();
       return;
     }
     if (message.type === 'clearSelection') {
