@@ -11,7 +11,7 @@ import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
 import { blockHookExposures, collectBlockHooks } from './instrument/blockHooks';
 import { LENS_CHUNKS } from './instrument/lens';
-import type { InstrumentationPlan, LayerPlan } from './instrument/plan';
+import type { InstrumentationPlan, LayerPlan, NormPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
@@ -26,7 +26,7 @@ import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionByte
 import { checkStaticMemory } from './staticMemory';
 import { CHARS_PER_POSITION } from './textWindow';
 import { TextTokenizer } from './tokenizer';
-import type { Analysis, AnalyzeOptions, Backend, Intervention, ModelInfo, TensorData } from './types';
+import type { Analysis, AnalyzeOptions, Backend, Intervention, ModelInfo, NormInfo, TensorData } from './types';
 
 export interface LoadOptions {
   backend: Backend;
@@ -298,7 +298,8 @@ export class LoadedModel {
       positions: prepared.positions,
       backend,
       threads: options.threads,
-      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention })),
+      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention, ln1: normInfo(l.ln1), ln2: normInfo(l.ln2), activation: l.activation })),
+      lnFinal: normInfo(sessionPlan.lnFinal),
       notes: [...sessionPlan.notes, ...notes],
       interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),
     };
@@ -552,6 +553,10 @@ export class LoadedModel {
     await this.runner.release();
     await (await this.rolloutRunner)?.release();
   }
+}
+
+function normInfo(norm: NormPlan | undefined): NormInfo | undefined {
+  return norm && { kind: norm.kind, op: norm.op, epsilon: norm.epsilon };
 }
 
 /** Rows of the stacked stream [stream, position] for every stream at positions from..end, stream-major. */

@@ -1,10 +1,20 @@
 // What the engine returns. Tensors are Float32Arrays in row-major order with their shape written
 // next to them; activation names follow TransformerLens so its users feel at home.
-import type { AttentionSource } from './instrument/plan';
+import type { Activation, AttentionSource } from './instrument/plan';
 import type { Token } from './tokenizer';
 
 export type { Token } from './tokenizer';
-export type { AttentionSource } from './instrument/plan';
+export type { Activation, AttentionSource } from './instrument/plan';
+
+/**
+ * A norm as the model computes it: LayerNorm, (x − mean) / √(var + ε) · γ + β, or RMSNorm,
+ * x / √(mean(x²) + ε) · γ; the operator that does it, and its ε where known.
+ */
+export interface NormInfo {
+  kind: 'layer' | 'rms';
+  op: string;
+  epsilon?: number;
+}
 
 /** Where the model runs: ONNX Runtime WebAssembly or native in the worker, or WebGPU in a webview. */
 export type Backend = 'wasm' | 'native' | 'webgpu';
@@ -13,6 +23,11 @@ export interface LayerInfo {
   attention: AttentionSource;
   /** For recomputed attention: max |A·V − the fused operator's output| on the check input. */
   checkError?: number;
+  /** The norm before the attention and the one before the MLP, where found. */
+  ln1?: NormInfo;
+  ln2?: NormInfo;
+  /** The MLP's activation function, where its operator or nodes say which it is. */
+  activation?: Activation;
 }
 
 export interface ModelInfo {
@@ -37,6 +52,8 @@ export interface ModelInfo {
   backend: Backend;
   threads: number;
   layerInfo: LayerInfo[];
+  /** The norm before the unembedding, where found. */
+  lnFinal?: NormInfo;
   /** What could not be exposed, and why. */
   notes: string[];
   /** The hooks a run can intervene at (AnalyzeOptions.interventions). */

@@ -13,6 +13,8 @@ export type BlockNorm = 'ln1' | 'ln2';
  * `normalized` [pos, d_model], its output with γ (and β) applied.
  */
 export type NormHook = 'scale' | 'normalized';
+/** A norm's weights: w = γ, b = β (LayerNorm only). */
+export type NormWeight = 'w' | 'b';
 
 export const hooks = {
   /** [head, query, key], or [pos, head, d_head] for q, k, v and z (z: A·V before the output projection). */
@@ -35,6 +37,10 @@ export const hooks = {
   norm: (layer: number, norm: BlockNorm, which: NormHook) => `blocks.${layer}.${norm}.hook_${which}`,
   /** The final norm, before the unembedding (see NormHook). */
   lnFinal: (which: NormHook) => `ln_final.hook_${which}`,
+  /** [d_model]: a block norm's weights, γ (w) and β (b), under TransformerLens' parameter names. */
+  normWeight: (layer: number, norm: BlockNorm, which: NormWeight) => `blocks.${layer}.${norm}.${which}`,
+  /** [d_model]: the final norm's γ (w) and β (b). */
+  lnFinalWeight: (which: NormWeight) => `ln_final.${which}`,
   /** [pos, d_model]: the token embedding's rows of the tokens. */
   embed: 'hook_embed',
   /** [pos, d_model]: the position embedding's rows of the positions, when the model adds one. */

@@ -13,8 +13,8 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import { tensorValues } from '../../src/engine/onnx/graph';
 import { Emitter, makeNode } from '../../src/engine/onnx/emit';
 import { DataType, decodeModel, encodeModel, type NodeProto } from '../../src/engine/onnx/model';
-import type { Analysis, Backend, TensorData } from '../../src/engine/types';
-import { hooks, type NormHook } from '../../src/shared/hooks';
+import type { Analysis, Backend, ModelInfo, TensorData } from '../../src/engine/types';
+import { hooks, type NormHook, type NormWeight } from '../../src/shared/hooks';
 import { buildDecoder, random, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, ROOT, TINY_GPT2 } from '../helpers/paths';
@@ -167,8 +167,11 @@ function expectIdentities(a: Analysis, known: Known): void {
     expect(a.activations[hooks.posEmbed], 'a model without a position table has no hook_pos_embed').toBeUndefined();
     expect(difference(embed.data, get(a, hooks.residPre(0)).data), 'resid_pre[0] = embed').toBeLessThan(tol);
   }
-  const expectNorm = (stream: TensorData, name: (which: NormHook) => string, weights: Known['weights'][number]) => {
+  const expectNorm = (stream: TensorData, name: (which: NormHook) => string, weight: (which: NormWeight) => string, weights: Known['weights'][number]) => {
     const ours = norm(stream, known.norm, known.epsilon, weights.gamma, weights.beta);
+    // γ and β as the analysis gives them are the file's own (where the norm has them: an arithmetic norm may have none).
+    if (weights.gamma) expect(difference(get(a, weight('w')).data, weights.gamma), `${weight('w')} = γ`).toBe(0);
+    if (weights.beta) expect(difference(get(a, weight('b')).data, weights.beta), `${weight('b')} = β`).toBe(0);
     const scale = get(a, name('scale'));
     expect(scale.shape).toEqual([pos, 1]);
     expect(difference(scale.data, ours.scale), `${name('scale')} = the stream's ${known.norm === 'layer' ? 'standard deviation' : 'RMS'}`).toBeLessThan(tol);
@@ -182,13 +185,24 @@ function expectIdentities(a: Analysis, known: Known): void {
     const post = get(a, hooks.residPost(L));
     expect(difference(sum(pre, get(a, hooks.attnOut(L))), mid.data), `${hooks.residMid(L)} = resid_pre + attn_out`).toBeLessThan(tol);
     expect(difference(sum(mid, get(a, hooks.mlpOut(L))), post.data), `${hooks.residPost(L)} = resid_mid + mlp_out`).toBeLessThan(tol);
-    expectNorm(pre, (w) => hooks.norm(L, 'ln1', w), known.weights[2 * L] ?? {});
-    expectNorm(mid, (w) => hooks.norm(L, 'ln2', w), known.weights[2 * L + 1] ?? {});
+    expectNorm(pre, (w) => hooks.norm(L, 'ln1', w), (w) => hooks.normWeight(L, 'ln1', w), known.weights[2 * L] ?? {});
+    expectNorm(mid, (w) => hooks.norm(L, 'ln2', w), (w) => hooks.normWeight(L, 'ln2', w), known.weights[2 * L + 1] ?? {});
     const hidden = get(a, hooks.mlpPre(L));
     const act = ACTIVATIONS[known.activation];
     expect(difference(Float64Array.from(hidden.data, act), get(a, hooks.mlpPost(L)).data), `${hooks.mlpPost(L)} = ${known.activation}(mlp.hook_pre)`).toBeLessThan(tol);
   }
-  expectNorm(get(a, hooks.residPost(known.layers - 1)), hooks.lnFinal, known.weights[2 * known.layers] ?? {});
+  expectNorm(get(a, hooks.residPost(known.layers - 1)), hooks.lnFinal, hooks.lnFinalWeight, known.weights[2 * known.layers] ?? {});
+}
+
+/** ModelInfo's account of the norms and the activation function, against what the test knows of the graph. */
+function expectInfo(info: ModelInfo, known: Known): void {
+  const norms = [...info.layerInfo.flatMap((l) => [l.ln1, l.ln2]), info.lnFinal];
+  expect(norms).toHaveLength(2 * known.layers + 1);
+  for (const n of norms) {
+    expect(n?.kind).toBe(known.norm);
+    expect(n?.epsilon).toBeCloseTo(known.epsilon, 9);
+  }
+  for (const l of info.layerInfo) expect(l.activation?.kind).toBe(known.activation);
 }
 
 /** The new hooks' names for a model of `layers` blocks. */
@@ -226,6 +240,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
 
     it('satisfies every identity of the block to 1e-4', () => expectIdentities(a, known));
+
+    it('says in ModelInfo which norm and activation function each block uses', () => expectInfo(model.info, known));
 
     it('computes none of them unless asked for, even with the residual stream and MLP activations', async () => {
       const plain = await model.analyze('export function add', { attention: true, activations: true });
@@ -271,6 +287,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
 
     it('satisfies every identity of the block to 1e-4', () => expectIdentities(a, known));
+
+    it('says in ModelInfo which norm and activation function each block uses', () => expectInfo(model.info, known));
   });
 
   const FORMS: { attention: AttentionForm; norms: DecoderOptions['norms']; rms: boolean; float16?: boolean; quantize?: DecoderOptions['quantize']; tolerance: number }[] = [

@@ -155,7 +155,13 @@ function arithmeticNorm(index: GraphIndex, deferred: Deferred, stream: string, e
   const afterRoot = nodes.filter((n) => n !== root && n.input.some((i) => i && !index.isConstant(i) && index.dependsOn(i, root.output[0])));
   const gamma = constantOf(afterRoot.find((n) => n.opType === 'Mul'));
   const beta = kind === 'layer' ? constantOf(afterRoot.find((n) => n.opType === 'Add')) : undefined;
-  return { kind, op: 'ONNX arithmetic', epsilon, gamma, beta, scale: deferred.model(root.output[0]), normalized: deferred.model(entry) };
+  return { kind, op: 'ONNX arithmetic', epsilon, gamma, beta, scale: deferred.model(root.output[0]), normalized: deferred.model(entry), ...weights(index, deferred, gamma, beta) };
+}
+
+/** γ and β as exposures (cast to float32 in the branch), where the norm has them. */
+function weights(index: GraphIndex, deferred: Deferred, gamma: string | undefined, beta: string | undefined): Pick<NormPlan, 'w' | 'b'> {
+  const of = (t: string | undefined) => (t ? deferred.computed(() => t, index.elemType(t) ?? DataType.FLOAT) : undefined);
+  return { w: of(gamma), b: of(beta) };
 }
 
 /** The norm that feeds a region of the stream's readers (a branch, or the head). */
@@ -181,12 +187,15 @@ function findNorm(index: GraphIndex, exposer: Exposer, deferred: Deferred, site:
   const step = site.step;
   const input = () => (PLAIN_NORMS.has(node.opType) ? node.input[0] : (site.stream ?? residualTensor(exposer, step!)));
   const type = index.elemType(node.output[0]) ?? DataType.FLOAT;
+  const gamma = node.input[spec.gamma] || undefined;
+  const beta = spec.beta !== undefined ? node.input[spec.beta] || undefined : undefined;
   return {
     kind: spec.kind,
     op: node.opType,
     epsilon,
-    gamma: node.input[spec.gamma] || undefined,
-    beta: spec.beta !== undefined ? node.input[spec.beta] || undefined : undefined,
+    gamma,
+    beta,
+    ...weights(index, deferred, gamma, beta),
     // The norm's output has its input's type (the sum's, for a skip norm).
     scale: deferred.computed(() => scaleOf(exposer, input(), type, spec.kind, epsilon), DataType.FLOAT),
     normalized: type === DataType.FLOAT ? exposer.expose(normalized) : deferred.model(normalized),
@@ -398,15 +407,21 @@ export function blockHookExposures(plan: InstrumentationPlan): [string, Exposure
     [hooks.posEmbed, plan.posEmbed],
     [hooks.lnFinal('scale'), plan.lnFinal?.scale],
     [hooks.lnFinal('normalized'), plan.lnFinal?.normalized],
+    [hooks.lnFinalWeight('w'), plan.lnFinal?.w],
+    [hooks.lnFinalWeight('b'), plan.lnFinal?.b],
   ];
   plan.layers.forEach((layer, L) => {
     out.push(
       [hooks.norm(L, 'ln1', 'scale'), layer.ln1?.scale],
       [hooks.norm(L, 'ln1', 'normalized'), layer.ln1?.normalized],
+      [hooks.normWeight(L, 'ln1', 'w'), layer.ln1?.w],
+      [hooks.normWeight(L, 'ln1', 'b'), layer.ln1?.b],
       [hooks.attnOut(L), layer.attnOut],
       [hooks.residMid(L), layer.residMid],
       [hooks.norm(L, 'ln2', 'scale'), layer.ln2?.scale],
       [hooks.norm(L, 'ln2', 'normalized'), layer.ln2?.normalized],
+      [hooks.normWeight(L, 'ln2', 'w'), layer.ln2?.w],
+      [hooks.normWeight(L, 'ln2', 'b'), layer.ln2?.b],
       [hooks.mlpPre(L), layer.mlpPre],
       [hooks.mlpOut(L), layer.mlpOut],
     );
@@ -414,12 +429,12 @@ export function blockHookExposures(plan: InstrumentationPlan): [string, Exposure
   return out.filter((e): e is [string, Exposure] => !!e[1]);
 }
 
-/** The block hooks of a run's outputs under their TransformerLens names, the batch axis dropped: [pos, width]. */
+/** The block hooks of a run's outputs under their TransformerLens names, the batch axis dropped: [pos, width] ([d_model] for a norm's weights). */
 export function collectBlockHooks(plan: InstrumentationPlan, outputs: Tensors): Record<string, TensorData> {
   const out: Record<string, TensorData> = {};
   for (const [name, e] of blockHookExposures(plan)) {
     const t = outputs[e.output];
-    if (t) out[name] = { shape: t.dims.slice(t.dims.length - 2), data: t.data as Float32Array };
+    if (t) out[name] = { shape: t.dims.slice(Math.max(0, t.dims.length - 2)), data: t.data as Float32Array };
   }
   return out;
 }

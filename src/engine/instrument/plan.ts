@@ -73,6 +73,9 @@ export interface NormPlan {
   beta?: string;
   scale?: Exposure;
   normalized?: Exposure;
+  /** γ and β themselves, [d_model], for views that show the norm's arithmetic. */
+  w?: Exposure;
+  b?: Exposure;
 }
 
 export interface LensPlan {
