@@ -585,3 +585,130 @@ export function parseWhyArgs(raw: unknown): WhyArgs | undefined {
   }
   return args;
 }
+
+// ---------- The whole model, step by step ----------
+
+/** A step recomputed from its inputs and compared with the model's own tensor: max |ours − model's| / max(1, |model's|). */
+export interface WalkCheck {
+  what: string;
+  error: number;
+  tolerance: number;
+}
+
+/** A norm applied to one position's stream, with the numbers of its formula. */
+export interface WalkNorm {
+  /** LayerNorm, (x − mean) / scale · γ + β, or RMSNorm, x / scale · γ; scale = √(var + ε) or √(mean(x²) + ε). */
+  kind: 'layer' | 'rms';
+  op: string;
+  epsilon?: number;
+  input: number[];
+  /** LayerNorm only. */
+  mean?: number;
+  scale: number;
+  /** γ and β ([d_model]); absent when the graph does not expose them. */
+  w?: number[];
+  b?: number[];
+  output: number[];
+  /** The output recomputed from input, scale, γ and β. */
+  check?: WalkCheck;
+}
+
+/** One block at the walked position: every tensor is [d_model] (or [d_mlp] for the MLP's). */
+export interface WalkBlock {
+  layer: number;
+  residPre: number[];
+  ln1?: WalkNorm;
+  /** Concat(head₁ … head_h)·W_O (+ its bias): what the attention adds to the stream. */
+  attnOut?: number[];
+  residMid?: number[];
+  /** resid_mid recomputed as resid_pre + attn_out. */
+  midCheck?: WalkCheck;
+  ln2?: WalkNorm;
+  mlp?: {
+    /** The activation function's name, when the graph says which it is (a gated MLP has none here). */
+    activation?: string;
+    pre?: number[];
+    post: number[];
+    /** The most active neurons for this token: largest |post| first. */
+    top: { index: number; value: number }[];
+    /** post recomputed as activation(pre). */
+    check?: WalkCheck;
+  };
+  mlpOut?: number[];
+  residPost: number[];
+  /** resid_post recomputed as resid_mid + mlp_out. */
+  postCheck?: WalkCheck;
+}
+
+export interface WalkView {
+  /** Identifies this walk in later requests. */
+  id: number;
+  model: { name: string; layers: number; heads: number; dModel: number; dMlp: number; precision: string };
+  document: { uri: string; name: string };
+  /** Every analysed token, in document offsets. */
+  tokens: { text: string; start: number; end: number; special: boolean }[];
+  /** The walked token. */
+  position: number;
+  input: {
+    /** The token embedding's row, and the position table's row where the model adds one. */
+    embed?: number[];
+    posEmbed?: number[];
+    /** H⁰: the stream entering block 0. */
+    h0: number[];
+    /** H⁰ recomputed as embed + pos_embed. */
+    check?: WalkCheck;
+    /** Cosine similarity of the position vectors of positions [from, from + count), [count, count] row-major. */
+    similarity?: { from: number; count: number; values: number[] };
+  };
+  blocks: WalkBlock[];
+  output: {
+    norm?: WalkNorm;
+    /** Float32 [vocab]: the logits after this token. */
+    logits: ArrayBuffer;
+    /** The model's top predictions after this token (temperature 1), from its own statistics. */
+    top: { id: number; text: string; prob: number }[];
+    /** softmax(logits) against the model's own probabilities. */
+    check?: WalkCheck;
+  };
+  /** What the model does not expose, and other things to know. */
+  notes: string[];
+}
+
+export type ToWalkPanel = { type: 'loading'; text: string } | { type: 'show'; view: WalkView } | { type: 'error'; message: string };
+
+export type FromWalkPanel =
+  | { type: 'ready' }
+  /** Walk another token of the same text. */
+  | { type: 'pick'; id: number; position: number }
+  /** Open Explain Attention's math tab on this layer and head, for the walked token. */
+  | { type: 'openHead'; id: number; layer: number; head: number };
+
+/** A message from the step-by-step panel, or undefined if it is not one the host answers. */
+export function parseFromWalkPanel(raw: unknown): FromWalkPanel | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case 'ready':
+      return { type: 'ready' };
+    case 'pick':
+      return isInt(m.id) && isInt(m.position) ? { type: 'pick', id: m.id, position: m.position } : undefined;
+    case 'openHead':
+      return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'openHead', id: m.id, layer: m.layer, head: m.head } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What a step-by-step panel keeps so that the host can walk the same token again after a reload. */
+export interface WalkPanelState {
+  walked: { uri: string; offset: number };
+}
+
+/** What a restored step-by-step panel's saved state says it walked; undefined when malformed. */
+export function parseRestoredWalk(raw: unknown): WalkPanelState['walked'] | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const walked = (raw as Record<string, unknown>).walked;
+  if (!walked || typeof walked !== 'object') return undefined;
+  const { uri, offset } = walked as Record<string, unknown>;
+  return isUri(uri) && isInt(offset) ? { uri, offset } : undefined;
+}
