@@ -2,7 +2,7 @@
 // the webview's own resource origin only, no inline styles, nothing remote), the app's bundle
 // and stylesheet, and VS Code's codicon font. Pure, so the policy is tested without VS Code.
 
-export type WebviewApp = 'attention' | 'sidebar' | 'gpu' | 'why' | 'patching';
+export type WebviewApp = 'attention' | 'sidebar' | 'gpu' | 'why' | 'patching' | 'walk';
 
 export interface ShellOptions {
   app: WebviewApp;

@@ -8,7 +8,9 @@ import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWhy, parseWhyArgs, type WhyView } from '../protocol';
-import { CHARS_PER_TOKEN, openDocument, restoredDocument } from './explainAttention';
+import { documentName } from './documentName';
+import { openDocument, restoredDocument } from './explainAttention';
+import { tokenWindow } from './tokenWindow';
 
 /** Alternatives offered as target and foil: the model's top predictions at the position. */
 const TOP_K = 10;
@@ -19,16 +21,6 @@ export interface WhyTarget {
   offset: number;
   target?: number;
   foil?: number;
-}
-
-function documentName(doc: vscode.TextDocument): string {
-  return doc.uri.path.split('/').pop() ?? doc.uri.toString();
-}
-
-/** Where the line holding `offset` ends, its line break included (as the hover's windows end). */
-function nextLineStart(doc: vscode.TextDocument, offset: number): number {
-  const line = doc.positionAt(offset).line;
-  return line + 1 < doc.lineCount ? doc.offsetAt(new vscode.Position(line + 1, 0)) : doc.offsetAt(doc.lineAt(line).range.end);
 }
 
 export class WhyThisToken {
@@ -95,8 +87,7 @@ export class WhyThisToken {
         for (let attempt = 0; attempt < 3; attempt++) {
           const version = doc.version;
           const info = await this.models.ensureLoaded();
-          const baseOffset = Math.max(0, t.offset - info.positions * CHARS_PER_TOKEN);
-          const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(nextLineStart(doc, t.offset))));
+          const { baseOffset, text } = tokenWindow(doc, t.offset, info.positions);
           panel.loading(`Analysing the token with ${info.name}…`);
           // The token's position is known once the text is tokenised; the attribution is a second run.
           const plain = await this.models.analyze(text, { topK: TOP_K });

@@ -7,6 +7,7 @@ import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type
 import { clear, el } from '../shared/dom';
 import { formatCell, formatSci, quoted, tokenLabel } from '../shared/format';
 import { windowAround } from '../shared/layout';
+import { checkLine, notice, step } from '../shared/steps';
 import { checkHead, recomputeHead, type HeadCheck, type HeadRecomputation } from './attentionMath';
 import { headMatrix } from './aggregate';
 import { formatWeight } from './format';
@@ -296,21 +297,6 @@ function formula(): HTMLElement {
     frac,
     el('span', { text: ' + M) V' }),
   );
-}
-
-function notice(kind: 'info' | 'warning' | 'error', text: string): HTMLElement {
-  const icon = kind === 'error' ? 'error' : kind === 'warning' ? 'warning' : 'info';
-  return el('div', { class: `ml-notice ${kind}`, attrs: { role: kind === 'error' ? 'alert' : 'note' } }, el('span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }), el('span', { text }));
-}
-
-function checkLine(error: number, tolerance: number, text: string): HTMLElement {
-  const ok = Number.isFinite(error) && error <= tolerance;
-  const unknown = Number.isNaN(error);
-  return el('p', { class: `ml-check ${unknown ? 'unknown' : ok ? 'ok' : 'bad'}` }, el('span', { class: `codicon codicon-${unknown ? 'question' : ok ? 'pass' : 'warning'}`, attrs: { 'aria-hidden': 'true' } }), el('span', { text }));
-}
-
-function step(n: string, name: string, explanation: string, extra: HTMLElement | null, ...body: HTMLElement[]): HTMLElement {
-  return el('section', { class: 'ml-step', attrs: { 'aria-label': `Step ${n}: ${name}` } }, el('h3', {}, el('span', { class: 'ml-step-n', text: n }), el('span', { text: name })), el('p', { class: 'ml-step-text', text: explanation }), extra, ...body);
 }
 
 interface TableSpec {
