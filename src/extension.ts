@@ -4,6 +4,8 @@ import { compareBackends } from './commands/compareBackends';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { ComparePatching } from './commands/patching';
 import { WhyThisToken } from './commands/whyThisToken';
+import { AblationDecorations } from './decorations/ablationDecorations';
+import { AblationEffects } from './decorations/ablationEffect';
 import { AttentionHighlights } from './decorations/attentionHighlights';
 import { SourceHighlights } from './decorations/sourceHighlights';
 import { TokenHeatmap } from './decorations/tokenHeatmap';
@@ -23,19 +25,23 @@ export function activate(context: vscode.ExtensionContext): void {
   const gpu = new GpuBackend(context.extensionUri);
   const models = new ModelManager(context, gpu);
   const highlights = new AttentionHighlights();
-  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter), (text, options, token) => models.analyze(text, options, token));
+  // What heads switched off in an attention panel did, for the hover, the editor and the heatmap.
+  const ablation = new AblationEffects(models.onDidChangeModel);
+  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter), (text, options, token) => models.analyze(text, options, token), ablation);
   const explain = new ExplainAttention(models, panels);
   const patching = new ComparePatching(models, context.extensionUri);
   const sourceHighlights = new SourceHighlights();
   const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, { choose: (view, target, foil) => why.rechoose(view, target, foil), openHead: (view, layer, head) => why.openHead(view, layer, head) });
   const why = new WhyThisToken(models, whyPanel);
   const probabilities = new TokenProbabilities(models);
-  const heatmap = new TokenHeatmap(probabilities);
+  const heatmap = new TokenHeatmap(probabilities, ablation);
   const sidePanel = new SidePanel(context.extensionUri, models);
   context.subscriptions.push(
     gpu,
     models,
     highlights,
+    ablation,
+    new AblationDecorations(ablation),
     panels,
     probabilities,
     heatmap,
@@ -56,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
     vscode.window.registerWebviewPanelSerializer(WHY_VIEW_TYPE, whyPanel.serializer(why.restore)),
-    vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities)),
+    vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities, ablation)),
   );
 }
 

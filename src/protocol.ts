@@ -103,6 +103,11 @@ export type FromAttentionPanel =
   /** Run the explained text again with these heads switched off (answered by `ablation`). */
   | { type: 'ablate'; id: number; heads: HeadRef[]; mode: AblationMode }
   /**
+   * Every head is on again (Reset, or the last one switched back on): the host drops what the
+   * last ablation showed in the editor (its hover line and decorations).
+   */
+  | { type: 'resetAblation'; id: number }
+  /**
    * PNG comes as a data: URL of the canvas (scope 'grid': every head, 'head': the chosen one);
    * JSON and CSV are made by the host from its data for the chosen layer and head.
    */
@@ -420,6 +425,8 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       const heads = parseHeadRefs(m.heads);
       return isInt(m.id) && heads && (m.mode === 'zero' || m.mode === 'mean') ? { type: 'ablate', id: m.id, heads, mode: m.mode } : undefined;
     }
+    case 'resetAblation':
+      return isInt(m.id) ? { type: 'resetAblation', id: m.id } : undefined;
     case 'export': {
       const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));

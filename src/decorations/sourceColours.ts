@@ -1,7 +1,9 @@
-// The colours "Why this token?" gives the earlier text in the editor, apart from VS Code so tests
-// can read them. They come from the diverging ramp the panel's legend draws
-// (webview/shared/colorScale.ts): its ends, more opaque the larger the share, over the editor's
-// own background, which stands in for the ramp's neutral middle.
+// The colours signed values give text in the editor ("Why this token?"'s shares of the earlier
+// text, a head ablation's changes in log-probability), apart from VS Code so tests can read them.
+// They come from the diverging ramp the panels' legends draw (webview/shared/colorScale.ts): its
+// ends, more opaque the larger the value, over the editor's own background, which stands in for
+// the ramp's neutral middle.
+import { changeScale } from '../../webview/attention/format';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 
 /** Shares are bucketed (a decoration type has one fixed colour): this many levels each way. */
@@ -25,4 +27,14 @@ export function sourceLevelColour(level: number): { light: string; dark: string 
   const end = level > 0 ? 1 : 0;
   const alpha = Number((0.1 + (0.45 * Math.abs(level)) / SOURCE_LEVELS).toFixed(2));
   return { light: rgbCss(rampColor(end, 'light', 'diverging'), alpha), dark: rgbCss(rampColor(end, 'dark', 'diverging'), alpha) };
+}
+
+/**
+ * The level of each change in log2 P(token) with heads switched off, on the scale the attention
+ * panel's token strip draws them with (changeScale), so that editor and strip tell the same story:
+ * positive (more likely) warm, negative (less likely) blue.
+ */
+export function changeLevels(delta: ArrayLike<number>): number[] {
+  const halfWidth = changeScale(delta).range.max;
+  return Array.from(delta, (d) => sourceLevel(d, halfWidth));
 }

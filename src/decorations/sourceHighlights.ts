@@ -4,29 +4,17 @@
 import * as vscode from 'vscode';
 import { sourceHoverMarkdown } from '../hover/hoverMarkdown';
 import type { WhyView } from '../protocol';
-import { SOURCE_LEVELS, sourceLevel, sourceLevelColour } from './sourceColours';
+import { DivergingDecorations } from './divergingDecorations';
+import { sourceLevel } from './sourceColours';
 
 const CONTEXT_KEY = 'modelLens.sourceHighlights';
 
 export class SourceHighlights implements vscode.Disposable {
-  /** One per level, −SOURCE_LEVELS..−1 then 1..SOURCE_LEVELS (see slot). */
-  private readonly levels: vscode.TextEditorDecorationType[];
+  private readonly levels = new DivergingDecorations();
   private readonly explainedType: vscode.TextEditorDecorationType;
   private shown: vscode.TextEditor | undefined;
 
   constructor() {
-    this.levels = Array.from({ length: 2 * SOURCE_LEVELS }, (_, i) => {
-      const level = i < SOURCE_LEVELS ? i - SOURCE_LEVELS : i - SOURCE_LEVELS + 1;
-      const { light, dark } = sourceLevelColour(level);
-      return vscode.window.createTextEditorDecorationType({
-        light: { backgroundColor: light },
-        dark: { backgroundColor: dark },
-        // High-contrast themes get an outline whose style tells the sign: solid toward the target, dashed toward the foil.
-        outlineColor: new vscode.ThemeColor('contrastActiveBorder'),
-        outlineWidth: Math.abs(level) > SOURCE_LEVELS / 2 ? '1px' : '0',
-        outlineStyle: level > 0 ? 'solid' : 'dashed',
-      });
-    });
     this.explainedType = vscode.window.createTextEditorDecorationType({
       borderColor: new vscode.ThemeColor('editorCursor.foreground'),
       borderStyle: 'solid',
@@ -44,13 +32,11 @@ export class SourceHighlights implements vscode.Disposable {
     const largest = view.sources.reduce((m, s) => Math.max(m, Math.abs(s.value)), 0);
     const target = view.choices.find((c) => c.id === view.target)?.text ?? '';
     const foil = view.choices.find((c) => c.id === view.foil)?.text ?? '';
-    const buckets: vscode.DecorationOptions[][] = this.levels.map(() => []);
-    for (const s of view.sources) {
-      const level = sourceLevel(s.value, largest);
-      if (level === 0) continue;
-      buckets[slot(level)].push({ range: range(s.start, s.end), hoverMessage: new vscode.MarkdownString(sourceHoverMarkdown(s.text, s.value, target, foil)) });
-    }
-    buckets.forEach((options, i) => editor.setDecorations(this.levels[i], options));
+    const levels = view.sources.map((s) => ({
+      level: sourceLevel(s.value, largest),
+      options: { range: range(s.start, s.end), hoverMessage: new vscode.MarkdownString(sourceHoverMarkdown(s.text, s.value, target, foil)) },
+    }));
+    this.levels.set(editor, levels);
     editor.setDecorations(this.explainedType, [range(view.token.start, view.token.end)]);
     this.shown = editor;
     void vscode.commands.executeCommand('setContext', CONTEXT_KEY, true);
@@ -58,7 +44,8 @@ export class SourceHighlights implements vscode.Disposable {
 
   clear(): void {
     if (this.shown) {
-      for (const type of [...this.levels, this.explainedType]) this.shown.setDecorations(type, []);
+      this.levels.clear(this.shown);
+      this.shown.setDecorations(this.explainedType, []);
       this.shown = undefined;
     }
     void vscode.commands.executeCommand('setContext', CONTEXT_KEY, false);
@@ -66,11 +53,7 @@ export class SourceHighlights implements vscode.Disposable {
 
   dispose(): void {
     this.clear();
-    for (const type of [...this.levels, this.explainedType]) type.dispose();
+    this.levels.dispose();
+    this.explainedType.dispose();
   }
-}
-
-/** Where a level's decoration type is in SourceHighlights.levels. */
-function slot(level: number): number {
-  return level < 0 ? level + SOURCE_LEVELS : level + SOURCE_LEVELS - 1;
 }

@@ -1,7 +1,10 @@
 // GLTR's idea inside the editor: every token coloured by how far down the model's list of
 // predictions it was (top 10, top 100, top 1000, beyond), over the selection or, without one,
-// the visible range. Re-colours as the user edits or scrolls, debounced.
+// the visible range. Re-colours as the user edits or scrolls, debounced. While heads are switched
+// off in the attention panel, the text it explains is left to the ablation's colours (its change
+// in probability, ablationDecorations.ts) instead of being coloured twice.
 import * as vscode from 'vscode';
+import type { AblationEffects } from './ablationEffect';
 import { HEATMAP_REFRESH_DELAY_MS } from '../probabilities/budgets';
 import type { TokenInfo } from '../probabilities/documentWindows';
 import { rankBucket, type RankBucket } from '../probabilities/tokenInfo';
@@ -23,7 +26,10 @@ export class TokenHeatmap implements vscode.Disposable {
   private readonly legend: vscode.StatusBarItem[];
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly probabilities: TokenProbabilities) {
+  constructor(
+    private readonly probabilities: TokenProbabilities,
+    private readonly ablation: AblationEffects,
+  ) {
     this.types = Object.fromEntries(
       BUCKETS.map((b) => [
         b,
@@ -54,6 +60,10 @@ export class TokenHeatmap implements vscode.Disposable {
       }),
       vscode.window.onDidChangeVisibleTextEditors(() => this.updateLegend()),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
+      // An ablation starting or ending frees or takes the text it explains.
+      ablation.onDidChange(() => {
+        for (const uri of this.targets.keys()) this.schedule(uri);
+      }),
     );
   }
 
@@ -113,7 +123,9 @@ export class TokenHeatmap implements vscode.Disposable {
     }
     if (cancel.token.isCancellationRequested || !this.targets.has(uri)) return;
     const byBucket = Object.fromEntries(BUCKETS.map((b) => [b, [] as vscode.DecorationOptions[]])) as Record<RankBucket, vscode.DecorationOptions[]>;
+    const ablated = this.ablation.coveredRange(uri);
     for (const t of tokens) {
+      if (ablated && t.end > ablated.start && t.start < ablated.end) continue;
       const bucket = rankBucket(t.rank);
       if (bucket) byBucket[bucket].push({ range: new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)) });
     }

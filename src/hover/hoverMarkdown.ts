@@ -1,6 +1,8 @@
 // The Markdown of Model Lens hovers: what the model thought of a token, given the text before it,
-// and how much attention a highlighted token gets. Text from the model or the document goes in
-// through ../text/untrusted, so it is shown as text.
+// how much attention a highlighted token gets, and what switching heads off did to it. Text from
+// the model or the document goes in through ../text/untrusted, so it is shown as text.
+import { formatBits } from '../../webview/attention/format';
+import type { AblatedToken, AblationEffect } from '../decorations/ablationEffect';
 import type { TokenInfo } from '../probabilities/documentWindows';
 import { markdownCode, markdownText } from '../text/untrusted';
 
@@ -67,4 +69,19 @@ export function attentionHoverMarkdown(queryText: string, label: string, weight:
 export function sourceHoverMarkdown(sourceText: string, value: number, target: string, foil: string): string {
   const signed = `${value >= 0 ? '+' : '−'}${Math.abs(value).toFixed(3)}`;
   return `**Model Lens** · why ${markdownCode(target)} rather than ${markdownCode(foil)}\n\nthrough attention, ${markdownCode(sourceText)} adds **${signed}** to logit(${markdownCode(target)}) − logit(${markdownCode(foil)})`;
+}
+
+/** Heads named in an ablation's hover line; more are counted, not listed (the panel lists them all). */
+const NAMED_HEADS = 6;
+
+/**
+ * What switching heads off did to a token, for its hover: "With L0 H1, L1 H3 switched off (zero):
+ * P 6.1% → 2.3% · Δ log₂ P −1.41 bits". Bits, as the attention panel's token strip gives them.
+ */
+export function ablationHoverLine(effect: Pick<AblationEffect, 'heads' | 'mode'>, token: AblatedToken): string {
+  const named = effect.heads.slice(0, NAMED_HEADS).map((h) => `L${h.layer} H${h.head}`);
+  if (effect.heads.length > NAMED_HEADS) named.push(`${effect.heads.length - NAMED_HEADS} more`);
+  const heads = `With ${named.join(', ')} switched off (${effect.mode})`;
+  if (!Number.isFinite(token.clean)) return `${heads}: the first token, with nothing before it to predict it from, has no probability to change.`;
+  return `${heads}: P ${percent(token.clean)} → **${percent(token.ablated)}** · Δ log₂ P **${formatBits(token.delta)}**`;
 }

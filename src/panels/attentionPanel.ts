@@ -1,8 +1,9 @@
 // The "Explain Attention" webview panels: one per editor column, reused by the next explanation
 // in that column, restored after a window reload. Answers the panel's requests: highlight a
 // token's attention in the editor, a head's Q/K/V for the math view, exports, and the text run
-// again with heads switched off.
+// again with heads switched off (whose effect the editor shows too, until the panel resets).
 import * as vscode from 'vscode';
+import type { AblatedToken, AblationEffects } from '../decorations/ablationEffect';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage, ModelLensError } from '../engine/errors';
 import type { Analysis, AnalyzeOptions } from '../engine/types';
@@ -32,6 +33,7 @@ class AttentionPanel {
     private readonly highlights: AttentionHighlights,
     private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
     private readonly analyze: AnalyzeText,
+    private readonly ablation: AblationEffects,
     private readonly onDispose: () => void,
   ) {
     panel.webview.onDidReceiveMessage((raw) => {
@@ -41,6 +43,7 @@ class AttentionPanel {
     panel.onDidDispose(() => {
       this.ablating?.cancel();
       this.highlights.clear();
+      this.ablation.clear(this);
       this.onDispose();
     });
   }
@@ -63,6 +66,7 @@ class AttentionPanel {
     this.explained = { text, view };
     this.panel.title = `Attention: ${text.document.name}`;
     this.highlights.clear();
+    this.ablation.clear(this);
     this.post({ type: 'show', view });
   }
 
@@ -102,14 +106,20 @@ class AttentionPanel {
         await this.export(explained.view, message);
         return;
       case 'ablate':
-        await this.ablate(explained.text, message);
+        await this.ablate(explained, message);
+        return;
+      case 'resetAblation':
+        this.ablating?.cancel();
+        this.ablation.clear(this);
         return;
     }
   }
 
   /** Runs the explained text again with the heads switched off and sends each token's change. */
-  private async ablate(explained: ExplainedText, message: FromAttentionPanel & { type: 'ablate' }): Promise<void> {
+  private async ablate({ text: explained, view }: { text: ExplainedText; view: AttentionView }, message: FromAttentionPanel & { type: 'ablate' }): Promise<void> {
     this.ablating?.cancel();
+    // The editor shows what the heads switched off before did: no longer what the panel asks about.
+    this.ablation.clear(this);
     const { id, heads, mode } = message;
     const interventions = headAblation(explained.info, heads, mode);
     const fail = (text: string) => void this.panel.webview.postMessage({ type: 'ablationError', id, message: text } satisfies ToAttentionPanel);
@@ -124,6 +134,7 @@ class AttentionPanel {
       // The model in use may have changed since the text was explained: its numbers would not compare.
       if (ablated.modelName !== clean.modelName || ablated.tokens.length !== clean.tokens.length) return fail('The model changed since this text was explained: run Explain Attention again.');
       const delta = logProbChange(clean.prob, ablated.prob);
+      if (stillHolds(explained)) this.ablation.set(this, { documentUri: view.document.uri, heads, mode, tokens: ablatedTokens(view, ablated.prob, delta) });
       const reply: ToAttentionPanel = { type: 'ablation', id, heads, mode, prob: ablated.prob.slice().buffer, delta: delta.buffer as ArrayBuffer };
       void this.panel.webview.postMessage(reply);
     } catch (e) {
@@ -179,6 +190,27 @@ class AttentionPanel {
   }
 }
 
+/**
+ * Whether the document still holds the analysed text where it was: only then do the view's
+ * offsets point at the tokens the ablation changed.
+ */
+function stillHolds(explained: ExplainedText): boolean {
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === explained.document.uri);
+  if (!doc) return false;
+  const start = doc.positionAt(explained.baseOffset);
+  return doc.getText(new vscode.Range(start, doc.positionAt(explained.baseOffset + explained.text.length))) === explained.text;
+}
+
+/** The explained tokens (not the context before them) with their probabilities in both runs. */
+function ablatedTokens(view: AttentionView, ablated: Float32Array, delta: Float32Array): AblatedToken[] {
+  const tokens: AblatedToken[] = [];
+  for (let i = view.queryStart; i < view.queryStart + view.queryCount; i++) {
+    const t = view.tokens[i];
+    if (!t.special && t.end > t.start) tokens.push({ start: t.start, end: t.end, clean: t.prob ?? NaN, ablated: ablated[i], delta: delta[i] });
+  }
+  return tokens;
+}
+
 export class AttentionPanels implements vscode.Disposable {
   private readonly panels = new Set<AttentionPanel>();
   private nextId = 1;
@@ -188,6 +220,7 @@ export class AttentionPanels implements vscode.Disposable {
     private readonly highlights: AttentionHighlights,
     private readonly onGpuAdapter: (adapter: GpuAdapterInfo) => void,
     private readonly analyze: AnalyzeText,
+    private readonly ablation: AblationEffects,
   ) {}
 
   newId(): number {
@@ -197,7 +230,7 @@ export class AttentionPanels implements vscode.Disposable {
   private configure(panel: vscode.WebviewPanel): AttentionPanel {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     setUpWebview(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
-    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, this.analyze, () => this.panels.delete(wrapped));
+    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, this.analyze, this.ablation, () => this.panels.delete(wrapped));
     this.panels.add(wrapped);
     return wrapped;
   }

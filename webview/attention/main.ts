@@ -114,6 +114,8 @@ function ablate(heads: HeadRef[]): void {
 function requestAblation(): void {
   ablationProb = undefined;
   if (!data || !state.ablated.length) {
+    // The host shows the last run in the editor too (hover, decorations): tell it that is over.
+    if (data && ablation.kind !== 'idle') api.postMessage({ type: 'resetAblation', id: data.view.id });
     ablation = { kind: 'idle' };
     return;
   }
