@@ -12,6 +12,7 @@ import { TokenHeatmap } from './decorations/tokenHeatmap';
 import { TokenHoverProvider } from './hover/hoverProvider';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
+import { PATCHING_VIEW_TYPE } from './panels/patchingPanel';
 import { WHY_VIEW_TYPE, WhyPanel } from './panels/whyPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
@@ -62,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
     vscode.window.registerWebviewPanelSerializer(WHY_VIEW_TYPE, whyPanel.serializer(why.restore)),
+    vscode.window.registerWebviewPanelSerializer(PATCHING_VIEW_TYPE, patching.serializer()),
     vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities, ablation)),
   );
 }

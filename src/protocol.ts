@@ -122,6 +122,18 @@ export interface PatchingRun {
 }
 
 /**
+ * Where a comparison's texts are in their document: kept by the panel (PatchingPanelState) for
+ * the host to read them again after a window reload.
+ */
+export interface PatchingSource {
+  uri: string;
+  /** Document offsets of the clean text. */
+  clean: { start: number; end: number };
+  /** Document offsets of the corrupted text when it was the second selection; none when it was typed. */
+  corrupted?: { start: number; end: number };
+}
+
+/**
  * An activation-patching sweep: the corrupted text run with one part of the clean run patched in
  * at a time, scored by logit(target) − logit(foil) after the last token, normalised so that 1 is
  * the clean run and 0 the corrupted one; NaN where the model has no hook to patch.
@@ -137,6 +149,7 @@ export interface PatchingView {
   residual: { hooks: string[]; positions: number; values: ArrayBuffer };
   /** Float32 [layer, head]: each head's output patched at every position. */
   heads: { layers: number; heads: number; values: ArrayBuffer };
+  source: PatchingSource;
 }
 
 export type ToPatchingPanel = { type: 'loading'; text: string } | { type: 'show'; view: PatchingView } | { type: 'error'; message: string };
@@ -565,6 +578,48 @@ export function parseRestoredWhy(raw: unknown): WhyPanelState['explained'] | und
   if (!explained || typeof explained !== 'object') return undefined;
   const { uri, offset, target, foil } = explained as Record<string, unknown>;
   return isUri(uri) && isInt(offset) && isInt(target, 2 ** 31 - 1) && isInt(foil, 2 ** 31 - 1) ? { uri, offset, target, foil } : undefined;
+}
+
+/** The longest text a restored patching panel may name: a comparison is short, and its texts come from the webview. */
+const MAX_PATCHING_TEXT = 100_000;
+
+/**
+ * What a patching panel keeps (webview/patching/patchingData.ts) so that the host can run the
+ * comparison again after a reload: where the texts are, what they were (to tell whether the
+ * document changed since), and the target and foil of the model that compared them.
+ */
+export interface PatchingPanelState {
+  compared: {
+    uri: string;
+    clean: { start: number; end: number; text: string };
+    /** Offsets where the corrupted text was the second selection; the text alone where it was typed. */
+    corrupted: { start?: number; end?: number; text: string };
+    model: string;
+    target: number;
+    foil: number;
+  };
+}
+
+/**
+ * What a restored patching panel's saved state says it compared; undefined when it names nothing
+ * well-formed. The state was written by the webview: checked like its messages.
+ */
+export function parseRestoredPatching(raw: unknown): PatchingPanelState['compared'] | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const compared = (raw as Record<string, unknown>).compared;
+  if (!compared || typeof compared !== 'object') return undefined;
+  const { uri, clean, corrupted, model, target, foil } = compared as Record<string, unknown>;
+  const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= MAX_PATCHING_TEXT;
+  const cleanText = clean && typeof clean === 'object' ? (clean as Record<string, unknown>).text : undefined;
+  const cleanRange = parseRange(clean);
+  if (!isUri(uri) || !cleanRange || !isText(cleanText) || !corrupted || typeof corrupted !== 'object') return undefined;
+  const c = corrupted as Record<string, unknown>;
+  // Typed: no offsets at all; selected: both, in order.
+  const typed = c.start === undefined && c.end === undefined;
+  const corruptedRange = typed ? undefined : parseRange(c);
+  if ((!typed && !corruptedRange) || !isText(c.text)) return undefined;
+  if (typeof model !== 'string' || model.length > 4096 || !isInt(target, 2 ** 31 - 1) || !isInt(foil, 2 ** 31 - 1)) return undefined;
+  return { uri, clean: { ...cleanRange, text: cleanText }, corrupted: { ...corruptedRange, text: c.text }, model, target, foil };
 }
 
 /** Arguments Why This Token? accepts: a document open in the editor and an offset in it (a hover's link). */

@@ -1,23 +1,37 @@
-// The activation-patching panel: one per comparison, beside the editor. Shows the sweep the
-// command computed and answers the webview's exports.
+// The activation-patching panel: one per comparison, beside the editor, restored after a window
+// reload (the command runs its comparison again). Shows the sweep the command computed and answers
+// the webview's exports.
 import * as vscode from 'vscode';
 import { parseFromPatchingPanel, type FromPatchingPanel, type PatchingView, type ToPatchingPanel } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { patchingCsv, patchingJson } from './patchingView';
+import { WebviewChannel } from './webviewChannel';
 
 export const PATCHING_VIEW_TYPE = 'modelLens.patching';
 
 export class PatchingPanel {
-  private readonly panel: vscode.WebviewPanel;
   private view: PatchingView | undefined;
-  /** The latest message, kept until the webview says it listens, and sent again when it reloads. */
-  private last: ToPatchingPanel | undefined;
-  private ready = false;
+  /** What the panel shows: the latest message, sent again when the webview reloads. */
+  private shown: ToPatchingPanel | undefined;
+  private readonly channel = new WebviewChannel<ToPatchingPanel>(
+    (message) => void this.panel.webview.postMessage(message),
+    () => this.shown,
+  );
   private disposed = false;
 
-  constructor(extensionUri: vscode.Uri, column: vscode.ViewColumn, onDispose: () => void) {
-    this.panel = vscode.window.createWebviewPanel(PATCHING_VIEW_TYPE, 'Activation patching', { viewColumn: column, preserveFocus: true }, {});
+  /** A new panel in `column`. */
+  static create(extensionUri: vscode.Uri, column: vscode.ViewColumn, onDispose: () => void): PatchingPanel {
+    const panel = vscode.window.createWebviewPanel(PATCHING_VIEW_TYPE, 'Activation patching', { viewColumn: column, preserveFocus: true }, {});
+    return new PatchingPanel(panel, extensionUri, onDispose);
+  }
+
+  /** Takes over `panel`: one just created, or one VS Code restores after a reload. */
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    extensionUri: vscode.Uri,
+    onDispose: () => void,
+  ) {
     this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     setUpWebview(this.panel.webview, extensionUri, 'patching', 'Model Lens activation patching');
     this.panel.webview.onDidReceiveMessage((raw) => {
@@ -58,15 +72,14 @@ export class PatchingPanel {
   }
 
   private post(message: ToPatchingPanel): void {
-    this.last = message;
-    if (this.ready && !this.disposed) void this.panel.webview.postMessage(message);
+    this.shown = message;
+    if (!this.disposed) this.channel.post(message);
   }
 
   private async handle(message: FromPatchingPanel): Promise<void> {
     if (message.type === 'ready') {
       // The webview reloads when the panel is hidden and shown again: send what it showed.
-      this.ready = true;
-      if (this.last) void this.panel.webview.postMessage(this.last);
+      this.channel.ready();
       return;
     }
     const view = this.view;

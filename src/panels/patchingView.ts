@@ -2,7 +2,7 @@
 // tokens and the target and foil in words. Pure, so it is tested without VS Code.
 import type { PatchingResult } from '../engine/patching';
 import type { Analysis } from '../engine/types';
-import type { PatchingView } from '../protocol';
+import type { PatchingSource, PatchingView } from '../protocol';
 import { hooks } from '../shared/hooks';
 import { csv } from '../text/csv';
 
@@ -12,7 +12,14 @@ function piece(id: number, runs: readonly Analysis[]): string {
   return `#${id}`;
 }
 
-export function buildPatchingView(id: number, model: string, result: PatchingResult, clean: Analysis, corrupted: Analysis, texts: { clean: string; corrupted: string }): PatchingView {
+/** The two texts a sweep compares, and where they are in their document. */
+export interface PatchingTexts {
+  clean: string;
+  corrupted: string;
+  source: PatchingSource;
+}
+
+export function buildPatchingView(id: number, model: string, result: PatchingResult, clean: Analysis, corrupted: Analysis, texts: PatchingTexts): PatchingView {
   const runs = [clean, corrupted];
   return {
     id,
@@ -23,6 +30,7 @@ export function buildPatchingView(id: number, model: string, result: PatchingRes
     foil: { id: result.foil, text: piece(result.foil, runs) },
     residual: { hooks: result.residual.hooks, positions: result.residual.positions, values: result.residual.values.slice().buffer },
     heads: { layers: result.heads.layers, heads: result.heads.heads, values: result.heads.values.slice().buffer },
+    source: texts.source,
   };
 }
 

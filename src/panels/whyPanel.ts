@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { SourceHighlights } from '../decorations/sourceHighlights';
 import { parseFromWhyPanel, type FromWhyPanel, type ToWhyPanel, type WhyView } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
+import { WebviewChannel } from './webviewChannel';
 
 export const WHY_VIEW_TYPE = 'modelLens.why';
 
@@ -17,8 +18,8 @@ export interface WhyPanelEvents {
 export class WhyPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private view: WhyView | undefined;
-  private pendingMessage: ToWhyPanel | undefined;
-  private ready = false;
+  /** The open panel's: on `ready` (its page was re-created, or the window reloaded) it gets the explanation again. */
+  private channel: WebviewChannel<ToWhyPanel> | undefined;
   private nextId = 1;
 
   constructor(
@@ -51,10 +52,13 @@ export class WhyPanel implements vscode.Disposable {
       this.highlights.clear();
       this.panel = undefined;
       this.view = undefined;
-      this.pendingMessage = undefined;
-      this.ready = false;
+      this.channel = undefined;
     });
     this.panel = panel;
+    this.channel = new WebviewChannel<ToWhyPanel>(
+      (message) => void panel.webview.postMessage(message),
+      () => this.view && { type: 'show', view: this.view },
+    );
   }
 
   /**
@@ -71,13 +75,7 @@ export class WhyPanel implements vscode.Disposable {
   }
 
   private post(message: ToWhyPanel): void {
-    if (!this.panel) return;
-    if (!this.ready) {
-      // The webview asks with `ready` once it listens; until then keep the latest message.
-      this.pendingMessage = message;
-      return;
-    }
-    void this.panel.webview.postMessage(message);
+    this.channel?.post(message);
   }
 
   loading(text: string): void {
@@ -99,11 +97,7 @@ export class WhyPanel implements vscode.Disposable {
 
   private handle(message: FromWhyPanel): void {
     if (message.type === 'ready') {
-      this.ready = true;
-      // Re-send what the panel shows: it may have been hidden and its page reloaded.
-      const again = this.view ? { type: 'show' as const, view: this.view } : this.pendingMessage;
-      this.pendingMessage = undefined;
-      if (again) void this.panel?.webview.postMessage(again);
+      this.channel?.ready();
       return;
     }
     if (message.type === 'clearSources') {

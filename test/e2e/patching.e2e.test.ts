@@ -1,11 +1,16 @@
 // Compare With Another Text (Activation Patching) as a user runs it: select a statement of the
 // sample file, run the command, edit the prefilled text into the corrupted one, and read both
-// grids; then a corrupted text of another length, which is refused with the token counts.
+// grids; reload the window and find the panel running the same comparison again; then a corrupted
+// text of another length, which is refused with the token counts; last, the clean text edited away
+// and the window reloaded: the panel says why it cannot compare again.
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { findWebviewFrame, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectRange, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { reloadWindow } from './harness/reload';
 
 let code: VSCode;
+/** The panel of the first comparison. */
+let panel: Frame;
 
 beforeAll(async () => {
   code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
@@ -34,7 +39,7 @@ async function compare(corrupted: string): Promise<void> {
 test('patches the clean run into the corrupted one and shows both grids', async () => {
   const { page } = code;
   await compare('    count += order.amount;');
-  const panel: Frame = await findWebviewFrame(page, '.ml-patching-header h1', 200_000);
+  panel = await findWebviewFrame(page, '.ml-patching-header h1', 200_000);
   await expect(panel.locator('.ml-patching-text').allInnerTexts()).resolves.toEqual(['    total += order.amount;', '    count += order.amount;']);
   await expect(panel.locator('.ml-patching-metric').innerText()).resolves.toMatch(/logit\(".+"\) − logit\(".+"\) after the last token/);
   await expect.poll(() => paintedPixels(panel, '.ml-patching-section canvas'), { timeout: 30_000 }).toBeGreaterThan(5000);
@@ -52,9 +57,40 @@ test('patches the clean run into the corrupted one and shows both grids', async 
   await screenshot(page, 'patching');
 }, 300_000);
 
+test('after a window reload the panel runs the same comparison again', async () => {
+  const { page } = code;
+  const texts = await panel.locator('.ml-patching-text').allInnerTexts();
+  const metric = await panel.locator('.ml-patching-metric').innerText();
+  const diffs = await panel.locator('.ml-patching-diff').allInnerTexts();
+  // The model loads again and the whole sweep runs again.
+  panel = await reloadWindow(page, panel, '.ml-patching-header h1', 200_000);
+  // The same texts, the same target and foil, the same logit differences: the same comparison.
+  expect(await panel.locator('.ml-patching-text').allInnerTexts()).toEqual(texts);
+  expect(await panel.locator('.ml-patching-metric').innerText()).toBe(metric);
+  expect(await panel.locator('.ml-patching-diff').allInnerTexts()).toEqual(diffs);
+  await expect.poll(() => paintedPixels(panel, '.ml-patching-section canvas'), { timeout: 30_000 }).toBeGreaterThan(5000);
+  await page.mouse.move(0, 0);
+  await screenshot(page, 'patching-restored');
+}, 300_000);
+
 test('texts of different token lengths are refused with both counts', async () => {
   const { page } = code;
   await compare('    count += order.amount + 1;');
-  const panel = await findWebviewFrame(page, '.ml-status.error', 120_000);
-  await expect(panel.locator('.ml-status.error').innerText()).resolves.toMatch(/as many tokens: the clean one has \d+, the corrupted one \d+/);
+  const refused = await findWebviewFrame(page, '.ml-status.error', 120_000);
+  await expect(refused.locator('.ml-status.error').innerText()).resolves.toMatch(/as many tokens: the clean one has \d+, the corrupted one \d+/);
 });
+
+test('after its text changed in the file, a reloaded panel says so instead of comparing', async () => {
+  const { page } = code;
+  // Close the refused comparison's panel: the first one shows again.
+  await page.locator('.tab').filter({ hasText: 'Activation patching' }).locator('.codicon-close').click();
+  panel = await findWebviewFrame(page, '.ml-patching-header h1', 60_000);
+  // The clean text of line 24 is no longer there: "total" becomes "grand", saved.
+  await runCommand(page, 'View: Focus First Editor Group');
+  await selectRange(page, 24, 5, 24, 10);
+  await page.keyboard.type('grand');
+  await runCommand(page, 'File: Save');
+  const restored = await reloadWindow(page, panel, '.ml-status.error', 120_000);
+  await expect(restored.locator('.ml-status.error').innerText()).resolves.toMatch(/sample\.ts changed since these texts were compared.*Select them again/s);
+  await screenshot(page, 'patching-restored-document-changed');
+}, 240_000);

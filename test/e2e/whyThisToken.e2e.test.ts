@@ -4,6 +4,7 @@
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { editorDecorations, findWebviewFrame, goToPosition, modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { reloadWindow } from './harness/reload';
 
 let code: VSCode;
 let panel: Frame;
@@ -122,11 +123,7 @@ test('after a window reload the panel explains the same token again', async () =
   const { page } = code;
   const token = await panel.locator('.ml-why-token').innerText();
   const measured = await panel.locator('.ml-why-measured').innerText();
-  const before = panel;
-  await runCommand(page, 'Developer: Reload Window');
-  // Only a page made after the reload says anything about restoring.
-  await expect.poll(() => before.isDetached(), { timeout: 30_000 }).toBe(true);
-  panel = await findWebviewFrame(page, '.ml-why-chart .ml-why-row', 110_000);
+  panel = await reloadWindow(page, panel, '.ml-why-chart .ml-why-row', 110_000);
   await expect.poll(() => panel.locator('.ml-why-measured').innerText(), { timeout: 60_000 }).toBe(measured);
   expect(await panel.locator('.ml-why-token').innerText()).toBe(token);
 }, 180_000);

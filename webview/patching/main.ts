@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './patching.css';
-import type { ExportFormat, FromPatchingPanel, PatchingView, ToPatchingPanel } from '../../src/protocol';
+import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView, ToPatchingPanel } from '../../src/protocol';
 import { lutFor, normalizer } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
@@ -15,9 +15,9 @@ import { Legend } from '../shared/legend';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip, type TooltipLine } from '../shared/tooltip';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
-import { patchingScale, positionLabel, streamLabel } from './patchingData';
+import { patchingScale, patchingState, positionLabel, streamLabel } from './patchingData';
 
-const api = vscodeApi<FromPatchingPanel, unknown>();
+const api = vscodeApi<FromPatchingPanel, PatchingPanelState>();
 let view: PatchingView | undefined;
 let residual = new Float32Array(0);
 let heads = new Float32Array(0);
@@ -127,6 +127,8 @@ function runLine(label: string, run: PatchingView['clean']): HTMLElement {
 
 function show(v: PatchingView): void {
   view = v;
+  // The host holds the sweep; the state only names what was compared, for it to run again after a reload.
+  api.setState(patchingState(v));
   residual = new Float32Array(v.residual.values);
   heads = new Float32Array(v.heads.values);
   clear(status);

@@ -1,5 +1,6 @@
-// Pure parts of the patching panel: row and column labels and the colour scale. No DOM here, so
-// the unit tests run it in Node.
+// Pure parts of the patching panel: row and column labels, the colour scale and the state it keeps
+// for a window reload. No DOM here, so the unit tests run it in Node.
+import type { PatchingPanelState, PatchingView } from '../../src/protocol';
 import { parseHook } from '../../src/shared/hooks';
 import { divergingScale, type ScaleSpec } from '../shared/colorScale';
 import { tokenLabel } from '../shared/format';
@@ -24,4 +25,22 @@ export function positionLabel(clean: string | undefined, corrupted: string | und
  */
 export function patchingScale(...grids: ArrayLike<number>[]): ScaleSpec {
   return divergingScale(grids.flatMap((g) => Array.from(g)), 1);
+}
+
+/**
+ * What the panel keeps (vscode.setState) for the host to run the comparison again after a window
+ * reload: where the texts are in their document and what they were, the model, target and foil.
+ */
+export function patchingState(view: PatchingView): PatchingPanelState {
+  const { uri, clean, corrupted } = view.source;
+  return {
+    compared: {
+      uri,
+      clean: { start: clean.start, end: clean.end, text: view.clean.text },
+      corrupted: corrupted ? { start: corrupted.start, end: corrupted.end, text: view.corrupted.text } : { text: view.corrupted.text },
+      model: view.model,
+      target: view.target.id,
+      foil: view.foil.id,
+    },
+  };
 }
