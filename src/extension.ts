@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { compareBackends } from './commands/compareBackends';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { ComparePatching } from './commands/patching';
+import { WalkTransformer } from './commands/walkTransformer';
 import { WhyThisToken } from './commands/whyThisToken';
 import { AblationDecorations } from './decorations/ablationDecorations';
 import { AblationEffects } from './decorations/ablationEffect';
@@ -13,6 +14,7 @@ import { TokenHoverProvider } from './hover/hoverProvider';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
 import { PATCHING_VIEW_TYPE } from './panels/patchingPanel';
+import { WALK_VIEW_TYPE, WalkPanel } from './panels/walkPanel';
 import { WHY_VIEW_TYPE, WhyPanel } from './panels/whyPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
 import { ModelStatusBar } from './statusBar';
@@ -34,6 +36,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const sourceHighlights = new SourceHighlights();
   const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, { choose: (view, target, foil) => why.rechoose(view, target, foil), openHead: (view, layer, head) => why.openHead(view, layer, head) });
   const why = new WhyThisToken(models, whyPanel);
+  const walkPanel = new WalkPanel(context.extensionUri, { pick: (view, position) => walk.pick(view, position), openHead: (view, layer, head) => walk.openHead(view, layer, head) });
+  const walk = new WalkTransformer(models, walkPanel);
   const probabilities = new TokenProbabilities(models);
   const heatmap = new TokenHeatmap(probabilities, ablation);
   const sidePanel = new SidePanel(context.extensionUri, models);
@@ -56,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): void {
     whyPanel,
     vscode.commands.registerCommand('modelLens.whyThisToken', (args?: unknown) => why.run(args)),
     vscode.commands.registerCommand('modelLens.clearSourceHighlights', () => sourceHighlights.clear()),
+    walkPanel,
+    vscode.commands.registerCommand('modelLens.walkTransformer', (args?: unknown) => walk.run(args)),
     vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
     patching,
     vscode.commands.registerCommand('modelLens.comparePatching', () => patching.run()),
@@ -63,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
     vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
     vscode.window.registerWebviewPanelSerializer(WHY_VIEW_TYPE, whyPanel.serializer(why.restore)),
+    vscode.window.registerWebviewPanelSerializer(WALK_VIEW_TYPE, walkPanel.serializer(walk.restore)),
     vscode.window.registerWebviewPanelSerializer(PATCHING_VIEW_TYPE, patching.serializer()),
     vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities, ablation)),
   );

@@ -125,7 +125,7 @@ function inputSection(v: WalkView): HTMLElement {
   if (i.similarity) {
     section.append(
       el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: how alike the position vectors are' }),
-      el('p', { class: 'ml-step-text', text: `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1): neighbouring positions get similar vectors, which is how the model can tell near from far.` }),
+      el('p', { class: 'ml-step-text', text: `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1). In a well-trained model, neighbouring positions often get similar vectors (a bright band along the diagonal), which lets attention tell near from far; here is how this model's positions compare.` }),
       similarityTable(i.similarity, theme),
     );
   }
