@@ -47,9 +47,15 @@ export interface DecoderOptions {
    * Quantized projections (every linear map and the unembedding), as quantized exports store them:
    * int8 weights behind DequantizeLinear (QDQ), or 4-bit blocks in com.microsoft's MatMulNBits
    * (onnxruntime-genai int4, transformers.js q4). With `dequantized`, the same rounded weights are
-   * stored in float instead: the model a quantized one must compute exactly like.
+   * stored in float instead: the model a quantized one must compute exactly like. `dynamic` is
+   * onnxruntime's `quantize_dynamic` (the int8 "model_quantized.onnx" of transformers.js): each
+   * activation is rounded to uint8 per run by DynamicQuantizeLinear (one node per tensor, shared
+   * by the projections that read it), the weight is a symmetric int8 initializer, and
+   * MatMulInteger's int32 is cast to float and multiplied by x_scale · w_scale. Its `dequantized`
+   * copy has the same weights but float activations, so it matches only up to the activation
+   * rounding.
    */
-  quantize?: 'qdq' | 'nbits';
+  quantize?: 'qdq' | 'nbits' | 'dynamic';
   dequantized?: boolean;
 }
 
@@ -139,10 +145,22 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     em.nodes.push(makeNode(type, [...operands, ...weights], withSum ? [normed, '', '', sum] : [normed], { epsilon }, 'com.microsoft'));
     return [normed, sum];
   };
+  /** DynamicQuantizeLinear of each activation, made once and shared, as quantize_dynamic does. */
+  const dynamicallyQuantized = new Map<string, string[]>();
   /** x · W for W [dIn, dOut] of random values around ±scale, stored as `o.quantize` says. */
   const project = (x: string, dIn: number, dOut: number, scale: number) => {
     if (!o.quantize) return em.op1('MatMul', [x, weight([dIn, dOut], scale)]);
     const w = Array.from({ length: dIn * dOut }, () => (rand() * 2 - 1) * scale);
+    if (o.quantize === 'dynamic') {
+      const { q, scale: s, values } = quantizeInt8(w);
+      if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);
+      let quantized = dynamicallyQuantized.get(x);
+      if (!quantized) dynamicallyQuantized.set(x, (quantized = em.op('DynamicQuantizeLinear', [x], {}, 3))); // x_q (uint8), x_scale, x_zp
+      const [xq, xScale, xZero] = quantized;
+      const product = em.op1('MatMulInteger', [xq, em.constant(DataType.INT8, [dIn, dOut], q, 'wq'), xZero, em.constant(DataType.INT8, [], [0], 'zp')]);
+      const scales = em.op1('Mul', [xScale, em.scalar(s, DataType.FLOAT)]);
+      return em.op1('Mul', [em.cast(product, DataType.FLOAT), scales]);
+    }
     if (o.quantize === 'qdq') {
       const { q, scale: s, values } = quantizeInt8(w);
       if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);

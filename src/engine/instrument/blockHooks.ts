@@ -13,7 +13,7 @@ import { attr, floatAttr, intAttr, isOnnxDomain, type GraphIndex } from '../onnx
 import { DataType, type NodeProto, type ValueInfo } from '../onnx/model';
 import { hooks } from '../../shared/hooks';
 import { RECOMPUTABLE } from './fusedAttention';
-import { PROJECTIONS, type Block } from './blocks';
+import { isRescaledIntegerProjection, projectedActivation, PROJECTIONS, type Block } from './blocks';
 import type { Exposer } from './exposer';
 import type { Tensors } from '../runner';
 import type { TensorData } from '../types';
@@ -96,7 +96,7 @@ function entryOf(index: GraphIndex, nodes: NodeProto[], stream: string): string 
     if (node.domain === 'com.microsoft' && RECOMPUTABLE.has(node.opType)) return node.input[0];
     if (!PROJECTIONS.has(node.opType)) continue;
     const [activation, weight] = node.input;
-    if (activation && weight && !dependsOnProducer(index, weight, stream)) return activation;
+    if (activation && weight && !dependsOnProducer(index, weight, stream)) return projectedActivation(index, activation);
   }
   return undefined;
 }
@@ -216,14 +216,14 @@ function maker(index: GraphIndex, name: string): { node: NodeProto; slot: number
   return p;
 }
 
-/** A projection's output, or its bias Add's (x·W + b): where the MLP's arithmetic starts. */
+/** A projection's output (an integer one's once rescaled to float), or its bias Add's (x·W + b): where the MLP's arithmetic starts. */
 function isProjected(index: GraphIndex, name: string): boolean {
   const p = maker(index, name);
   if (!p) return false;
-  if (PROJECTIONS.has(p.node.opType)) return true;
+  const projection = (t: string) => isRescaledIntegerProjection(index, t) || (!!maker(index, t) && PROJECTIONS.has(maker(index, t)!.node.opType));
+  if (projection(name)) return true;
   if (p.node.opType !== 'Add') return false;
   const [a, b] = p.node.input;
-  const projection = (t: string) => !!maker(index, t) && PROJECTIONS.has(maker(index, t)!.node.opType);
   return (index.isConstant(a) && projection(b)) || (index.isConstant(b) && projection(a));
 }
 

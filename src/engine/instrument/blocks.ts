@@ -1,6 +1,6 @@
 // Groups the writes to the residual stream into transformer blocks (a block starts where an
 // attention sublayer writes) and finds each block's MLP hidden activation.
-import type { GraphIndex } from '../onnx/graph';
+import { isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import { findAttentionAnchor, type AttentionAnchor, type BranchNode } from './attention';
 import { branchNodes, dependsOnProducer, type ResidualStep, type ResidualStream } from './residual';
 
@@ -13,6 +13,34 @@ export interface Block {
 
 /** Projections whose second operand is a weight: MLP up/down projections among them. */
 export const PROJECTIONS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'MatMulNBits', 'MatMulInteger', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul', 'QGemm']);
+
+/**
+ * The float activation behind a projection's first operand: for MatMulInteger, the tensor the
+ * DynamicQuantizeLinear in front of it rounds to integers per run (onnxruntime's quantize_dynamic),
+ * not the integers themselves.
+ */
+export function projectedActivation(index: GraphIndex, name: string): string {
+  const p = index.producer(name);
+  return p && p.slot === 0 && p.node.opType === 'DynamicQuantizeLinear' && isOnnxDomain(p.node.domain) ? p.node.input[0] : name;
+}
+
+/** Projections whose output is integer: their value is that output cast to float times the scales. */
+const INTEGER_PROJECTIONS = new Set(['MatMulInteger', 'ConvInteger']);
+
+/**
+ * Whether `name` is an integer projection's output brought back to float: Mul(Cast(MatMulInteger(..)),
+ * scale), as quantize_dynamic writes it. The scale is whatever the other operand is (x_scale · w_scale).
+ */
+export function isRescaledIntegerProjection(index: GraphIndex, name: string): boolean {
+  const p = index.producer(name);
+  if (!p || p.node.opType !== 'Mul' || !isOnnxDomain(p.node.domain)) return false;
+  return p.node.input.some((input) => {
+    const cast = input ? index.producer(input) : undefined;
+    if (!cast || cast.node.opType !== 'Cast') return false;
+    const product = index.producer(cast.node.input[0]);
+    return !!product && INTEGER_PROJECTIONS.has(product.node.opType);
+  });
+}
 
 export function groupBlocks(index: GraphIndex, stream: ResidualStream): Block[] {
   const blocks: Block[] = [];
@@ -61,7 +89,7 @@ export function mlpHiddenActivation(index: GraphIndex, block: Block): string | u
         const anchor = anchorOutput(block.anchor);
         if (index.dependsOn(anchor, node.output[0]) || index.dependsOn(node.output[0], anchor)) continue;
       }
-      if (!best || position > best.index) best = { index: position, input: activation };
+      if (!best || position > best.index) best = { index: position, input: projectedActivation(index, activation) };
     }
   });
   return best?.input;

@@ -229,6 +229,24 @@ export class GraphIndex {
         return this.elemType(node.input[0]);
       case 'EmbedLayerNormalization':
         return p.slot === 1 ? DataType.INT32 : this.elemType(node.input[2]);
+      // Quantization: the integer types are the operators' own, the float ones their scales'.
+      case 'DynamicQuantizeLinear':
+        return p.slot === 1 ? DataType.FLOAT : DataType.UINT8;
+      case 'MatMulInteger':
+      case 'ConvInteger':
+        return DataType.INT32;
+      case 'QuantizeLinear': {
+        const to = intAttr(node, 'output_dtype', 0);
+        return to || (node.input[2] ? this.elemType(node.input[2]) : DataType.UINT8);
+      }
+      case 'DequantizeLinear':
+        return this.elemType(node.input[1]);
+      case 'MatMulNBits':
+      case 'GatherBlockQuantized':
+        return this.elemType(node.input[2]);
+      case 'MatMulIntegerToFloat':
+      case 'DynamicQuantizeMatMul':
+        return this.elemType(node.input[2]);
       default:
         for (const input of node.input) {
           if (!input) continue;
