@@ -11,6 +11,7 @@ import { AttentionHighlights } from './decorations/attentionHighlights';
 import { SourceHighlights } from './decorations/sourceHighlights';
 import { TokenHeatmap } from './decorations/tokenHeatmap';
 import { TokenHoverProvider } from './hover/hoverProvider';
+import { createLog, SHOW_LOG_COMMAND, showLog } from './log';
 import { ModelManager } from './modelManager';
 import { ATTENTION_VIEW_TYPE, AttentionPanels } from './panels/attentionPanel';
 import { PATCHING_VIEW_TYPE } from './panels/patchingPanel';
@@ -25,8 +26,9 @@ import { SIDE_VIEW_ID, SidePanel } from './views/sidePanel';
 const TEXT_DOCUMENTS: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
 
 export function activate(context: vscode.ExtensionContext): void {
+  const log = createLog();
   const gpu = new GpuBackend(context.extensionUri);
-  const models = new ModelManager(context, gpu);
+  const models = new ModelManager(context, gpu, log);
   const highlights = new AttentionHighlights();
   // What heads switched off in an attention panel did, for the hover, the editor and the heatmap.
   const ablation = new AblationEffects(models.onDidChangeModel);
@@ -42,6 +44,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const heatmap = new TokenHeatmap(probabilities, ablation);
   const sidePanel = new SidePanel(context.extensionUri, models);
   context.subscriptions.push(
+    log,
+    vscode.commands.registerCommand(SHOW_LOG_COMMAND, () => showLog()),
     gpu,
     models,
     highlights,

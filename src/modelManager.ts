@@ -6,11 +6,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analysisKey, ByteLruCache, typedArrayBytes } from './analysisCache';
-import { chooseBackend, nativeRuntimeInstalled } from './backendChoice';
+import { chooseBackend, describeAdapter, nativeRuntimeInstalled } from './backendChoice';
 import { affects, readSettings, type Settings } from './config';
-import { EngineClient } from './engine/client';
+import { EngineClient, type WorkerEvent } from './engine/client';
 import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
+import { showErrorWithLog } from './log';
+import { backendName, formatDuration, loadedLine, workerEventLine } from './logLines';
 import type { GpuAdapterInfo } from './protocol';
 import { plainText } from './text/untrusted';
 import type { GpuBackend } from './webgpu/gpuBackend';
@@ -52,6 +54,7 @@ export class ModelManager implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly gpu: GpuBackend,
+    private readonly log: vscode.LogOutputChannel,
   ) {
     this.settings = readSettings();
     this.engine = this.createEngine();
@@ -79,6 +82,8 @@ export class ModelManager implements vscode.Disposable {
 
   private createEngine(): EngineClient {
     this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled(), this.gpuAdapter);
+    this.log.info(`Backend: ${this.backend.reason}`);
+    this.log.debug(`Engine settings: modelLens.backend ${this.settings.backend}, threads ${this.settings.threads || 'auto'}, maxModelBytes ${this.settings.maxModelBytes}, requestTimeoutMs ${this.settings.requestTimeoutMs}.`);
     return new EngineClient({
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
       backend: this.backend.backend,
@@ -86,7 +91,13 @@ export class ModelManager implements vscode.Disposable {
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
       requestTimeoutMs: this.settings.requestTimeoutMs,
+      onWorkerEvent: (event) => this.logWorkerEvent(event),
     });
+  }
+
+  private logWorkerEvent(event: WorkerEvent): void {
+    const { level, text } = workerEventLine(event);
+    this.log[level](text);
   }
 
   get defaultModelPath(): string {
@@ -155,18 +166,26 @@ export class ModelManager implements vscode.Disposable {
   private startLoading(target: string): LoadAttempt {
     const name = path.basename(target);
     const cancelled = new vscode.CancellationTokenSource();
+    const started = performance.now();
+    this.log.info(`Loading ${target} on ${backendName(this.backend.backend)}…`);
     const attempt: LoadAttempt = { target, cancelled, promise: this.engine.load(target) };
     this.attempt = attempt;
     this.loadingChanged.fire(name);
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true }, (_, cancel) => {
-      cancel.onCancellationRequested(() => cancelled.cancel());
+      cancel.onCancellationRequested(() => {
+        this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
+        cancelled.cancel();
+      });
       return attempt.promise.catch(() => undefined);
     });
     attempt.promise.then(
       (info) => {
+        this.log.info(loadedLine(info, performance.now() - started));
+        for (const note of info.notes) this.log.debug(`${info.name}: ${note}`);
         if (info.backend !== this.backend.backend) {
           // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
           this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
+          this.log.warn(`Backend fell back to ${this.backend.reason}`);
           void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
         }
         this.info = info;
@@ -177,6 +196,7 @@ export class ModelManager implements vscode.Disposable {
       },
       (e: unknown) => {
         attempt.failed = e instanceof ModelLensError ? e : new ModelLensError({ code: 'load-failed', message: String(e) });
+        this.log.error(`Loading ${target} failed after ${formatDuration(performance.now() - started)} (${attempt.failed.code}).`);
         void this.reportLoadFailure(attempt.failed);
       },
     ).finally(() => {
@@ -203,9 +223,11 @@ export class ModelManager implements vscode.Disposable {
       timer = setTimeout(() => {
         if (this.info !== info) return;
         if (!fs.existsSync(info.file)) {
+          this.log.warn(`${info.file} was deleted; ${info.name} keeps working from memory.`);
           void vscode.window.showWarningMessage(`Model Lens: ${plainText(info.file)} was deleted. ${plainText(info.name)} keeps working from memory until another model is chosen.`);
           return;
         }
+        this.log.info(`${uri.fsPath} changed on disk; loading ${info.name} again.`);
         void vscode.window.showInformationMessage(`Model Lens: ${plainText(path.basename(uri.fsPath))} changed on disk; loading ${plainText(info.name)} again.`);
         this.startLoading(target);
       }, RELOAD_DELAY_MS);
@@ -216,7 +238,7 @@ export class ModelManager implements vscode.Disposable {
   private async reportLoadFailure(error: ModelLensError): Promise<void> {
     // Names, paths and ONNX Runtime's text come from the model's files: see text/untrusted.
     const previous = this.info ? ` Still using ${plainText(this.info.name)}.` : '';
-    const choice = await vscode.window.showErrorMessage(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
+    const choice = await showErrorWithLog(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
     if (choice === 'Use Default Model') await vscode.workspace.getConfiguration('modelLens').update('modelPath', '', vscode.ConfigurationTarget.Global);
   }
@@ -232,11 +254,16 @@ export class ModelManager implements vscode.Disposable {
     const info = await this.ensureLoaded(token);
     const key = analysisKey(info.file, text, options);
     const cached = key === undefined ? undefined : this.cache.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.log.trace(`Analysis of ${text.length} characters answered from the cache.`);
+      return cached;
+    }
+    const started = performance.now();
     const controller = new AbortController();
     const subscription = token?.onCancellationRequested(() => controller.abort());
     try {
       const analysis = await this.engine.analyze(text, options, controller.signal);
+      this.log.trace(`Analysed ${text.length} characters (${analysis.tokens.length} tokens) in ${formatDuration(performance.now() - started)}.`);
       this.noticeFallback(analysis);
       if (key !== undefined) this.cache.set(key, analysis);
       return analysis;
@@ -265,6 +292,7 @@ export class ModelManager implements vscode.Disposable {
   reportGpuAdapter(adapter: GpuAdapterInfo): void {
     const known = this.gpuAdapter;
     this.gpuAdapter = adapter;
+    if (!known) this.log.info(`A webview found a WebGPU adapter: ${describeAdapter(adapter)}${adapter.software ? ' (a software adapter)' : ''}.`);
     if (known || adapter.software || this.settings.backend !== 'auto') return;
     this.engine.dispose();
     this.engine = this.createEngine();
@@ -279,6 +307,7 @@ export class ModelManager implements vscode.Disposable {
     if (!info || analysis.backend === info.backend) return;
     info.backend = analysis.backend;
     this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? 'the WebGPU backend failed'}` };
+    this.log.warn(`The WebGPU backend failed; ${info.name} now runs on ${this.backend.reason}`);
     void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${plainText(info.name)} now runs on WebAssembly. Nothing was lost.`);
     this.changed.fire(info);
   }

@@ -2,11 +2,11 @@
 // WebAssembly and says how far apart the numbers are (attention, probabilities, logits).
 import * as vscode from 'vscode';
 import { errorMessage } from '../engine/errors';
+import { showErrorWithLog } from '../log';
+import { backendName } from '../logLines';
 import type { ModelManager } from '../modelManager';
 import { plainText } from '../text/untrusted';
 import { describeDifferences, differences } from './backendComparison';
-
-const BACKEND_NAMES: Record<string, string> = { wasm: 'WebAssembly', native: 'Native ONNX Runtime', webgpu: 'WebGPU' };
 
 export async function compareBackends(models: ModelManager): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -20,8 +20,8 @@ export async function compareBackends(models: ModelManager): Promise<void> {
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Model Lens: comparing backends…' }, () =>
       models.analyzeOnBothBackends(text, { attention: true, logits: true }),
     );
-    void vscode.window.showInformationMessage(`Model Lens: ${describeDifferences(BACKEND_NAMES[result.backend] ?? result.backend, differences(result.current, result.reference))}`);
+    void vscode.window.showInformationMessage(`Model Lens: ${describeDifferences(backendName(result.backend), differences(result.current, result.reference))}`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Model Lens: the comparison failed: ${plainText(errorMessage(e))}`);
+    void showErrorWithLog(`Model Lens: the comparison failed: ${plainText(errorMessage(e))}`);
   }
 }

@@ -46,7 +46,18 @@ export interface EngineOptions {
   remote?: RemoteBackend;
   /** What a request may take on a small model and a short text, scaled up for larger ones (default 30 s). */
   requestTimeoutMs?: number;
+  /** Told when a worker starts, is stopped or dies, and when a new one loads the model again (for the log). */
+  onWorkerEvent?: (event: WorkerEvent) => void;
 }
+
+/** What happened to the engine's worker. Nothing here carries the text being analysed. */
+export type WorkerEvent =
+  /** The `count`th worker of this engine started: the first, or a restart. */
+  | { kind: 'started'; count: number }
+  /** A new worker loads the model the engine holds before its first analysis. */
+  | { kind: 'reload'; target: string }
+  /** The worker was stopped (a deadline passed, or a run whose caller gave up went on) or died. */
+  | { kind: 'stopped'; reason: 'timed-out' | 'cancelled' | 'died'; message: string };
 
 export function resolveThreads(threads: number): number {
   return threads > 0 ? threads : Math.max(1, Math.min(4, os.availableParallelism?.() ?? os.cpus().length));
@@ -143,6 +154,7 @@ export class EngineClient {
       const chars = Math.min(body.text.length, (model?.info.positions ?? 0) * CHARS_PER_POSITION);
       ms += deadlineMs(base, modelBytes, chars) + (reload ? deadlineMs(base, modelBytes) : 0);
       request = { id, ...body, reload };
+      if (reload) this.options.onWorkerEvent?.({ kind: 'reload', target: reload.target });
     }
     // Node runs a timer longer than 2^31 - 1 ms at once.
     const timer = setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), Math.min(ms, 2 ** 31 - 1));
@@ -155,6 +167,7 @@ export class EngineClient {
     if (this.worker) return this.worker;
     const worker = new Worker(this.options.workerPath);
     this.started++;
+    this.options.onWorkerEvent?.({ kind: 'started', count: this.started });
     worker.on('message', (message: FromWorker) => {
       if (message.kind === 'response') this.settle(message.response);
       else if (message.kind === 'phase') this.notePhase(message.id, { phase: message.phase, file: message.file });
@@ -230,6 +243,7 @@ export class EngineClient {
     clearTimeout(current.timer);
     this.current = undefined;
     this.discardWorker();
+    this.options.onWorkerEvent?.({ kind: 'stopped', reason: error.code === 'timed-out' ? 'timed-out' : 'cancelled', message: error.userMessage });
     current.pending.reject(error);
     this.pump();
   }
@@ -252,6 +266,7 @@ export class EngineClient {
   private workerDied(worker: Worker, message: string): void {
     if (this.worker !== worker) return;
     this.discardWorker();
+    this.options.onWorkerEvent?.({ kind: 'stopped', reason: 'died', message });
     this.failAll(new ModelLensError({ code: 'worker-died', message, hint: 'The next request starts the engine again.' }));
   }
 

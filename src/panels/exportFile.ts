@@ -2,6 +2,7 @@
 // with what happened said in a notification.
 import * as vscode from 'vscode';
 import { errorMessage } from '../engine/errors';
+import { showErrorWithLog } from '../log';
 import { plainText } from '../text/untrusted';
 import type { ExportFormat } from '../protocol';
 
@@ -28,6 +29,6 @@ export async function saveExport(base: string, format: ExportFormat, content: Ui
     await vscode.workspace.fs.writeFile(target, content);
     void vscode.window.showInformationMessage(`Model Lens: exported ${plainText(vscode.workspace.asRelativePath(target))}.`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Model Lens: could not write ${plainText(target.fsPath)}: ${plainText(errorMessage(e))}`);
+    void showErrorWithLog(`Model Lens: could not write ${plainText(target.fsPath)}: ${plainText(errorMessage(e))}`);
   }
 }
