@@ -31,6 +31,19 @@ export interface LensResult {
 interface Head {
   start: string;
   nodes: NodeProto[];
+  /**
+   * The DynamicQuantizeLinear nodes of the head (onnxruntime's quantize_dynamic in front of a
+   * MatMulInteger unembedding), each with the head's nodes that compute its input. The operator
+   * takes its scale and zero point from the whole tensor it is given; the model gives it one
+   * layer's every position, so the lens gives each row those of its layer's rows, all of them,
+   * whichever rows were asked for. The last layer's lens is then the model's own logits.
+   */
+  quantizers: { node: NodeProto; prefix: NodeProto[] }[];
+}
+
+/** An onnx-domain node of that type. */
+function isOnnx(node: NodeProto, opType: string): boolean {
+  return node.opType === opType && (node.domain === '' || node.domain === 'ai.onnx');
 }
 
 /** The head that leads from `last` to `logits`, or why it cannot be replayed on other rows. */
@@ -43,11 +56,91 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head |
   if (start !== logits && !nodes.some((node) => node.output.includes(logits))) {
     return { note: 'the logit lens is unavailable: the logits could not be traced back to the residual stream' };
   }
-  return { start, nodes };
+  const quantizers: Head['quantizers'] = [];
+  for (const node of nodes.filter((n) => isOnnx(n, 'DynamicQuantizeLinear'))) {
+    const prefix = nodes.filter((n) => n !== node && n.output.some((o) => o && index.dependsOn(node.input[0], o)));
+    if (prefix.some((n) => isOnnx(n, 'DynamicQuantizeLinear'))) {
+      return { note: 'the logit lens is unavailable: the model head quantizes a tensor computed from another dynamically quantized one' };
+    }
+    // The rounded tensor and its zero point may only go to MatMulInteger, whose per-row zero point the lens works out itself.
+    const [q, , zero] = node.output;
+    const readers = [q, zero].filter(Boolean).flatMap((t) => index.consumers(t).map((c) => ({ ...c, tensor: t })));
+    const odd = readers.find(({ node: reader, slot, tensor }) => !isOnnx(reader, 'MatMulInteger') || slot !== (tensor === q ? 0 : 2));
+    if (odd) return { note: `the logit lens is unavailable: the model head's DynamicQuantizeLinear output goes to ${odd.node.opType}, not to a MatMulInteger` };
+    quantizers.push({ node, prefix });
+  }
+  return { start, nodes, quantizers };
+}
+
+/** Where a head copy's rows come from: every row of every layer, and the layer of each copied row. */
+interface LensRows {
+  /** Every layer's stream, [1, (layer + 1) · pos, d_model]. */
+  all: string;
+  /** The layer of each copied row: [rows] int64. */
+  layerOf: string;
+  layers: number;
+}
+
+/**
+ * DynamicQuantizeLinear's scale and zero point for each layer's part of `x` ([1, (layer + 1) · pos, c]),
+ * as ONNX Runtime computes them over a whole tensor: the range widened to hold 0,
+ * scale = (max − min) / 255 (1 when the range is empty), zero point = round(clip(−min / scale, 0, 255)).
+ * Both [layer + 1].
+ */
+function layerQuantization(em: Emitter, x: string, layers: number): { scale: string; zero: string } {
+  const flat = em.reshape(x, em.ints([layers, -1]));
+  const max = em.op1('Max', [em.reduce('ReduceMax', flat, [1], 0), em.scalar(0)]);
+  const min = em.op1('Min', [em.op1('Neg', [em.reduce('ReduceMax', em.op1('Neg', [flat]), [1], 0)]), em.scalar(0)]);
+  const range = em.op1('Sub', [max, min]);
+  const scale = em.op1('Where', [em.op1('Equal', [range, em.scalar(0)]), em.scalar(1), em.op1('Div', [range, em.scalar(255)])]);
+  const initial = em.op1('Sub', [em.scalar(0), em.op1('Div', [min, scale])]);
+  const zero = em.op1('Round', [em.op1('Max', [em.scalar(0), em.op1('Min', [em.scalar(255), initial])])]);
+  return { scale, zero };
 }
 
 /** A copy of the head on `rows` ([1, rows, d_model]), sharing its weights: its logits. */
-function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, logits: string): string {
+function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, logits: string, lensRows: LensRows): string {
+  const renamed = start(em, head, rows, last);
+  /** Each quantizer's copy: its rows' float zero point [1, rows, 1], and its uint8 output fed to MatMulInteger without a zero point. */
+  const quantized = new Map<NodeProto, { zero: string }>();
+  for (const node of head.nodes) {
+    const quantizer = head.quantizers.find((q) => q.node === node);
+    if (quantizer) {
+      // The same head's nodes on every row of every layer give each layer's range.
+      const everything = start(em, head, lensRows.all, last);
+      for (const n of quantizer.prefix) copyNode(em, n, everything);
+      const perLayer = layerQuantization(em, everything.get(node.input[0]) ?? node.input[0], lensRows.layers);
+      const pick = (t: string) => em.unsqueeze(em.op1('Gather', [t, lensRows.layerOf], { axis: 0 }), [0, 2]); // [1, rows, 1]
+      const [scale, zero] = [pick(perLayer.scale), pick(perLayer.zero)];
+      const x = renamed.get(node.input[0]) ?? node.input[0];
+      const rounded = em.op1('Add', [em.op1('Round', [em.op1('Div', [x, scale])]), zero]);
+      const q = em.cast(em.op1('Max', [em.scalar(0), em.op1('Min', [em.scalar(255), rounded])]), DataType.UINT8);
+      const [qName, scaleName] = node.output;
+      if (qName) renamed.set(qName, q);
+      if (scaleName) renamed.set(scaleName, scale);
+      quantized.set(node, { zero });
+      continue;
+    }
+    const from = isOnnx(node, 'MatMulInteger') ? head.quantizers.find((q) => q.node.output[0] === node.input[0]) : undefined;
+    if (from) {
+      // Σ_k (x_q − zp_row)·(w − w_zp) = MatMulInteger(x_q, w, 0, w_zp) − zp_row · Σ_k (w − w_zp): exact in int32 as the operator is.
+      const [x, w, , wZero = ''] = node.input;
+      const product = em.op1('MatMulInteger', [renamed.get(x)!, w, '', wZero]);
+      const k = em.op1('Shape', [w]);
+      const ones = em.op1('Expand', [em.constant(DataType.UINT8, [1, 1], [1]), em.op1('Concat', [em.ints([1]), em.op1('Slice', [k, em.ints([-2]), em.ints([-1]), em.ints([0])])], { axis: 0 })]);
+      const columnSums = em.op1('MatMulInteger', [ones, w, '', wZero]); // [1, n]
+      const correction = em.op1('Mul', [em.cast(quantized.get(from.node)!.zero, DataType.INT32), columnSums]);
+      const out = em.op1('Sub', [product, correction]);
+      renamed.set(node.output[0], out);
+      continue;
+    }
+    copyNode(em, node, renamed);
+  }
+  return renamed.get(logits)!;
+}
+
+/** The renaming a head copy starts from: the head's first tensor is `rows` (normalized first, for a fused final norm). */
+function start(em: Emitter, head: Head, rows: string, last: ResidualStep): Map<string, string> {
   const renamed = new Map<string, string>();
   if (last.kind === 'skipNorm') {
     // The final norm is fused with the last residual add: normalize the stream itself,
@@ -62,18 +155,21 @@ function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, log
   } else {
     renamed.set(head.start, rows);
   }
-  for (const node of head.nodes) {
-    const outputs = node.output.map((o) => {
-      if (!o) return '';
-      const fresh = em.fresh('lens');
-      renamed.set(o, fresh);
-      return fresh;
-    });
-    const copy = makeNode(node.opType, node.input.map((i) => renamed.get(i) ?? i), outputs, {}, node.domain);
-    copy.attribute = node.attribute.map(copyAttribute);
-    em.nodes.push(copy);
-  }
-  return renamed.get(logits)!;
+  return renamed;
+}
+
+/** A copy of `node` reading the renamed tensors; its outputs get fresh names, recorded in `renamed`. */
+function copyNode(em: Emitter, node: NodeProto, renamed: Map<string, string>): void {
+  const inputs = node.input.map((i) => renamed.get(i) ?? i);
+  const outputs = node.output.map((o) => {
+    if (!o) return '';
+    const fresh = em.fresh('lens');
+    renamed.set(o, fresh);
+    return fresh;
+  });
+  const copy = makeNode(node.opType, inputs, outputs, {}, node.domain);
+  copy.attribute = node.attribute.map(copyAttribute);
+  em.nodes.push(copy);
 }
 
 /**
@@ -98,7 +194,10 @@ export function buildLens(index: GraphIndex, exposer: Exposer, stream: string[],
     const run = em.graph(() => {
       // Shaped like the model's own call, batch 1, for heads that reshape with the batch in mind.
       const rows = em.unsqueeze(em.op1('Gather', [flat, rowsInput], { axis: 0 }), [0]); // [1, rows, d_model]
-      const lensLogits = copyHead(em, head, rows, last, logits);
+      const lensRows = head.quantizers.length
+        ? { all: em.unsqueeze(flat, [0]), layerOf: em.op1('Div', [rowsInput, em.dim(stacked, 1)]), layers: stream.length }
+        : { all: '', layerOf: '', layers: stream.length };
+      const lensLogits = copyHead(em, head, rows, last, logits, lensRows);
       // Whatever the head did with batch and position axes, its rows are the fed rows in order.
       const shaped = em.reshape(lensLogits, em.shapeOf([-1, em.dim(lensLogits, -1)])); // [rows, vocab]
       const probs = em.op1('Softmax', [shaped], { axis: -1 });
