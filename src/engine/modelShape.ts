@@ -83,5 +83,6 @@ export function precision(index: GraphIndex): string {
   }
   const [dominant] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [DataType.FLOAT];
   if (index.nodes.some((n) => n.opType === 'MatMulNBits')) return '4-bit quantized (MatMulNBits)';
+  if (index.nodes.some((n) => n.opType === 'MatMulInteger')) return '8-bit quantized, activations rounded per run (MatMulInteger)';
   return PRECISION_NAMES[dominant] ?? `type ${dominant}`;
 }

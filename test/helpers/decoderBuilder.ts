@@ -57,6 +57,12 @@ export interface DecoderOptions {
    */
   quantize?: 'qdq' | 'nbits' | 'dynamic';
   dequantized?: boolean;
+  /**
+   * The token embedding in com.microsoft's GatherBlockQuantized, as onnxruntime-genai's int4
+   * builder writes it: 4-bit values along d_model in blocks of 16, one scale per block, the
+   * default zero point 8. With `dequantized`, a Gather of the same rounded table in float.
+   */
+  quantizedEmbedding?: boolean;
 }
 
 /** MatMulNBits' block of weights along K, and its bits per weight. */
@@ -182,8 +188,21 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   const seqLen = em.squeeze(em.dim('input_ids', 1), [0]);
   const positions = em.op1('Range', [em.scalar(0, DataType.INT64), seqLen, em.scalar(1, DataType.INT64)]); // [s]
   const rotaryForm = o.attention === 'mha-rope' || o.attention.startsWith('gqa');
-  const wte = weight([o.vocab, o.dModel], 1);
-  let x = em.op1('Gather', [wte, 'input_ids'], { axis: 0 }); // [1, s, d]
+  let x: string; // [1, s, d]
+  if (o.quantizedEmbedding) {
+    const table = Array.from({ length: o.vocab * o.dModel }, () => rand() * 2 - 1);
+    // Blocks run along d_model, so the table is quantized as the [d_model, vocab] matrix MatMulNBits would take.
+    const transposed = Array.from({ length: table.length }, (_, i) => table[(i % o.vocab) * o.dModel + Math.floor(i / o.vocab)]);
+    const { packed, scales, values } = quantizeNbits(transposed, o.dModel, o.vocab);
+    if (o.dequantized) {
+      const rounded = Array.from({ length: table.length }, (_, i) => values[(i % o.dModel) * o.vocab + Math.floor(i / o.dModel)]);
+      x = em.op1('Gather', [em.constant(ft, [o.vocab, o.dModel], rounded, 'w'), 'input_ids'], { axis: 0 });
+    } else {
+      const data = em.constant(DataType.UINT8, [o.vocab, o.dModel / 2], packed, 'wq');
+      const blockScales = em.constant(ft, [o.vocab, o.dModel / NBITS_BLOCK], scales, 'scales');
+      x = em.op1('GatherBlockQuantized', [data, 'input_ids', blockScales], { gather_axis: 0, quantize_axis: 1, block_size: NBITS_BLOCK, bits: NBITS }, 'com.microsoft');
+    }
+  } else x = em.op1('Gather', [weight([o.vocab, o.dModel], 1), 'input_ids'], { axis: 0 });
   if (!rotaryForm) x = em.op1('Add', [x, em.op1('Gather', [weight([o.positions, o.dModel], 1), positions], { axis: 0 })]);
 
   // Rotary tables, as exporters store them: cos/sin of position × inverse frequency, [positions, dh / 2].

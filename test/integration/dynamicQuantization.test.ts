@@ -31,7 +31,7 @@ const ALL = { attention: true, activations: true, blockHooks: true, lens: true, 
 const VS_FLOAT = { activations: 3e-2, logits: 3e-2, lensProbs: 5e-2 };
 
 async function analyse(options: DecoderOptions, backend: 'wasm' | 'native'): Promise<{ model: LoadedModel; analysis: Analysis }> {
-  const name = `dynamic-${options.dequantized ? 'float' : 'int8'}-${options.norms}`;
+  const name = `dynamic-${options.quantize}-${options.quantizedEmbedding ? 'gbq-' : ''}${options.dequantized ? 'float' : 'int'}-${options.norms}`;
   const model = await LoadedModel.load(writeModelFolder(name, buildDecoder(options)), { backend, threads: 1 });
   return { model, analysis: await model.analyze(TEXT, ALL) };
 }
@@ -73,6 +73,7 @@ describe.each(CASES)('DynamicQuantizeLinear + MatMulInteger, $norms norms (rms: 
     expect(quantized.model.info.notes.filter((n) => !n.startsWith('direct logit attribution'))).toEqual([]);
     for (const key of ['dModel', 'dMlp', 'heads', 'layers'] as const) expect(quantized.model.info[key]).toBe(reference.model.info[key]);
     expect(quantized.model.info.dMlp).toBeGreaterThan(0);
+    expect(quantized.model.info.precision).toBe('8-bit quantized, activations rounded per run (MatMulInteger)');
     // Attribution reads the unembedding as a linear map; behind a DynamicQuantizeLinear it is not, and says so.
     expect(notes).toContain('applies DynamicQuantizeLinear after the final norm');
   });
@@ -126,5 +127,39 @@ describe.each(CASES)('DynamicQuantizeLinear + MatMulInteger, $norms norms (rms: 
         }
       }
     }
+  });
+});
+
+// onnxruntime-genai's int4 models look the tokens up in a 4-bit table (GatherBlockQuantized);
+// the projections here are MatMulNBits, as in those models. The same rounded table and weights in
+// float are the reference, which a quantized model must compute exactly like.
+describe.each(BACKENDS)('a GatherBlockQuantized token embedding on %s', (backend) => {
+  let quantized: { model: LoadedModel; analysis: Analysis };
+  let reference: { model: LoadedModel; analysis: Analysis };
+  const options = { attention: 'unfused', quantize: 'nbits', quantizedEmbedding: true, norms: 'fused-residual-first', rms: true } as const;
+  beforeAll(async () => {
+    quantized = await analyse(options, backend);
+    reference = await analyse({ ...options, dequantized: true }, backend);
+  });
+  afterAll(async () => {
+    await quantized.model.release();
+    await reference.model.release();
+  });
+
+  it('finds the embedding, the residual stream and every block hook', () => {
+    expect(quantized.model.info.notes.filter((n) => !n.startsWith('direct logit attribution'))).toEqual([]);
+    const names = Object.keys(reference.analysis.activations);
+    expect(names).toContain(hooks.embed);
+    expect(Object.keys(quantized.analysis.activations).sort()).toEqual([...names].sort());
+  });
+
+  it('reports the activations, logits and lens of the same rounded weights in float', () => {
+    for (const name of Object.keys(reference.analysis.activations)) {
+      if (process.env.SHOW) console.log(backend, 'gbq', name, relativeDifference(quantized.analysis.activations[name], reference.analysis.activations[name]));
+      expect(relativeDifference(quantized.analysis.activations[name], reference.analysis.activations[name]), name).toBeLessThan(1e-5);
+    }
+    expect(relativeDifference(quantized.analysis.logits!, reference.analysis.logits!)).toBeLessThan(1e-5);
+    expect(maxDifference(quantized.analysis.lens!.probs, reference.analysis.lens!.probs)).toBeLessThan(1e-5);
+    expectLensEqualsLogits(quantized.analysis);
   });
 });

@@ -302,10 +302,18 @@ function indexInput(index: GraphIndex, name: string): string | undefined {
   return index.inputs.has(current) ? current : undefined;
 }
 
-/** A lookup in a constant table: Gather(table, indices) along axis 0. */
+/**
+ * A lookup in a constant table: Gather(table, indices) along axis 0, or com.microsoft's
+ * GatherBlockQuantized of a block-quantized table along axis 0 (onnxruntime-genai's int4 token
+ * embedding), which gives the dequantized rows. Either way the indices are the second input.
+ */
 function tableLookup(index: GraphIndex, name: string): NodeProto | undefined {
   const p = index.producer(name);
-  return p && p.node.opType === 'Gather' && isOnnxDomain(p.node.domain) && intAttr(p.node, 'axis', 0) === 0 && index.isConstant(p.node.input[0]) ? p.node : undefined;
+  if (!p || !index.isConstant(p.node.input[0])) return undefined;
+  const { node } = p;
+  if (node.opType === 'Gather' && isOnnxDomain(node.domain) && intAttr(node, 'axis', 0) === 0) return node;
+  if (node.opType === 'GatherBlockQuantized' && node.domain === 'com.microsoft' && intAttr(node, 'gather_axis', 0) === 0) return node;
+  return undefined;
 }
 
 /** hook_embed and hook_pos_embed of the embedding tensor (the stream before block 0). */
