@@ -51,7 +51,8 @@ export interface DecoderOptions {
    * onnxruntime's `quantize_dynamic` (the int8 "model_quantized.onnx" of transformers.js): each
    * activation is rounded to uint8 per run by DynamicQuantizeLinear (one node per tensor, shared
    * by the projections that read it), the weight is a symmetric int8 initializer, and
-   * MatMulInteger's int32 is cast to float and multiplied by x_scale · w_scale. Its `dequantized`
+   * MatMulInteger's int32 is cast to float and multiplied by x_scale · w_scale; the embedding
+   * tables are int8 behind DequantizeLinear after the Gather. Its `dequantized`
    * copy has the same weights but float activations, so it matches only up to the activation
    * rounding.
    */
@@ -180,6 +181,17 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     return em.op1('MatMulNBits', [x, weights, em.constant(ft, [dOut * blocks], scales, 'scales')], { K: dIn, N: dOut, bits: NBITS, block_size: NBITS_BLOCK }, 'com.microsoft');
   };
   const linear = (x: string, dIn: number, dOut: number) => project(x, dIn, dOut, 1 / Math.sqrt(dIn));
+  /**
+   * Rows of a random table [rows, d]. quantize_dynamic quantizes these too (its Gather rule): an
+   * int8 table looked up, then DequantizeLinear.
+   */
+  const lookup = (dims: number[], indices: string) => {
+    if (o.quantize !== 'dynamic') return em.op1('Gather', [weight(dims, 1), indices], { axis: 0 });
+    const { q, scale, values } = quantizeInt8(Array.from({ length: dims[0] * dims[1] }, () => rand() * 2 - 1));
+    if (o.dequantized) return em.op1('Gather', [em.constant(ft, dims, values, 'w'), indices], { axis: 0 });
+    const rows = em.op1('Gather', [em.constant(DataType.INT8, dims, q, 'wq'), indices], { axis: 0 });
+    return em.op1('DequantizeLinear', [rows, em.scalar(scale, DataType.FLOAT), em.constant(DataType.INT8, [], [0], 'zp')]);
+  };
 
   const inputs: ValueInfo[] = [
     { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
@@ -202,8 +214,8 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
       const blockScales = em.constant(ft, [o.vocab, o.dModel / NBITS_BLOCK], scales, 'scales');
       x = em.op1('GatherBlockQuantized', [data, 'input_ids', blockScales], { gather_axis: 0, quantize_axis: 1, block_size: NBITS_BLOCK, bits: NBITS }, 'com.microsoft');
     }
-  } else x = em.op1('Gather', [weight([o.vocab, o.dModel], 1), 'input_ids'], { axis: 0 });
-  if (!rotaryForm) x = em.op1('Add', [x, em.op1('Gather', [weight([o.positions, o.dModel], 1), positions], { axis: 0 })]);
+  } else x = lookup([o.vocab, o.dModel], 'input_ids');
+  if (!rotaryForm) x = em.op1('Add', [x, lookup([o.positions, o.dModel], positions)]);
 
   // Rotary tables, as exporters store them: cos/sin of position × inverse frequency, [positions, dh / 2].
   const half = dh / 2;

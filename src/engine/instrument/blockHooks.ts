@@ -305,10 +305,16 @@ function indexInput(index: GraphIndex, name: string): string | undefined {
 /**
  * A lookup in a constant table: Gather(table, indices) along axis 0, or com.microsoft's
  * GatherBlockQuantized of a block-quantized table along axis 0 (onnxruntime-genai's int4 token
- * embedding), which gives the dequantized rows. Either way the indices are the second input.
+ * embedding), which gives the dequantized rows, or a Gather of an integer table whose rows a
+ * DequantizeLinear of constant scale and zero point turns into floats (onnxruntime's
+ * quantize_dynamic). The lookup node is returned: its indices are the second input.
  */
 function tableLookup(index: GraphIndex, name: string): NodeProto | undefined {
-  const p = index.producer(name);
+  let p = index.producer(name);
+  if (p && p.node.opType === 'DequantizeLinear' && isOnnxDomain(p.node.domain) && p.node.input.slice(1).every((i) => !i || index.isConstant(i))) {
+    p = index.producer(p.node.input[0]);
+    if (!p || p.node.opType !== 'Gather') return undefined;
+  }
   if (!p || !index.isConstant(p.node.input[0])) return undefined;
   const { node } = p;
   if (node.opType === 'Gather' && isOnnxDomain(node.domain) && intAttr(node, 'axis', 0) === 0) return node;
