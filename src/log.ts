@@ -26,7 +26,8 @@ export function showLog(): void {
  * Resolves with the button among `items` that was chosen; "Show Log" opens the log instead.
  */
 export async function showErrorWithLog(message: string, ...items: string[]): Promise<string | undefined> {
-  channel?.error(message);
+  // The channel already says whose log it is.
+  channel?.error(message.replace(/^Model Lens: /, ''));
   const choice = await vscode.window.showErrorMessage(message, ...items, SHOW_LOG);
   if (choice !== SHOW_LOG) return choice;
   await vscode.commands.executeCommand(SHOW_LOG_COMMAND);
