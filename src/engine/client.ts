@@ -154,13 +154,13 @@ export class EngineClient {
       const chars = Math.min(body.text.length, (model?.info.positions ?? 0) * CHARS_PER_POSITION);
       ms += deadlineMs(base, modelBytes, chars) + (reload ? deadlineMs(base, modelBytes) : 0);
       request = { id, ...body, reload };
-      if (reload) this.options.onWorkerEvent?.({ kind: 'reload', target: reload.target });
     }
     // Node runs a timer longer than 2^31 - 1 ms at once.
     const timer = setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), Math.min(ms, 2 ** 31 - 1));
     const running: Running = { id, pending, modelBytes, timer, started: performance.now() };
     this.current = running;
     this.send({ kind: 'request', request });
+    if (request.type === 'analyze' && request.reload) this.options.onWorkerEvent?.({ kind: 'reload', target: request.reload.target });
   }
 
   private ensureWorker(): Worker {
