@@ -107,6 +107,8 @@ export type FromAttentionPanel =
    * last ablation showed in the editor (its hover line and decorations).
    */
   | { type: 'resetAblation'; id: number }
+  /** Follow this token (index into tokens) through the whole model: the step-by-step panel. */
+  | { type: 'walkToken'; id: number; query: number }
   /**
    * PNG comes as a data: URL of the canvas (scope 'grid': every head, 'head': the chosen one);
    * JSON and CSV are made by the host from its data for the chosen layer and head.
@@ -440,6 +442,8 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
     }
     case 'resetAblation':
       return isInt(m.id) ? { type: 'resetAblation', id: m.id } : undefined;
+    case 'walkToken':
+      return isInt(m.id) && isInt(m.query) ? { type: 'walkToken', id: m.id, query: m.query } : undefined;
     case 'export': {
       const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));

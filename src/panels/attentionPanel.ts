@@ -112,6 +112,11 @@ class AttentionPanel {
         this.ablating?.cancel();
         this.ablation.clear(this);
         return;
+      case 'walkToken': {
+        const token = explained.view.tokens[message.query];
+        if (token && !token.special) void vscode.commands.executeCommand('modelLens.walkTransformer', { uri: explained.view.document.uri, offset: token.start });
+        return;
+      }
     }
   }
 

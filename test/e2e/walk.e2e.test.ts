@@ -64,7 +64,7 @@ test('walks a token of the default model through every block, each step checked'
   await panel.locator('.ml-walk-similarity').scrollIntoViewIfNeeded();
   await screenshot(page, 'walk-positions');
   await showBlock(panel, 1, 4);
-  await panel.locator('.ml-walk-block h2').first().scrollIntoViewIfNeeded();
+  await panel.locator('.ml-walk-block h2').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'walk-block');
 });
 
@@ -99,6 +99,14 @@ test('a head button opens that head in Explain Attention', async () => {
   await panel.locator('.ml-walk-heads vscode-button', { hasText: 'Head 1' }).click();
   const attention = await findWebviewFrame(code.page, '.ml-head-view .ml-view-title', 90_000);
   await expect.poll(() => attention.locator('.ml-head-view .ml-view-title').innerText(), { timeout: 60_000 }).toBe('Layer 2, head 1');
+  // And back: the math tab's last step leads to the rest of the model for its token.
+  await attention.locator('vscode-tab-header[data-tab="math"]').click();
+  const next = attention.locator('.ml-math-next vscode-button');
+  await next.waitFor({ timeout: 60_000 });
+  const token = /follow (.+) through the whole model/.exec(await next.innerText())![1];
+  await next.click();
+  // The step-by-step panel's page is made again when it is shown again: find it anew.
+  await expect.poll(async () => (await findWebviewFrame(code.page, '.ml-walk-title', 60_000)).locator('.ml-walk-title').innerText(), { timeout: 60_000 }).toContain(token);
 });
 
 test.skipIf(!exists(TINY_GPT2))('walks ONNX Runtime’s fused GPT-2 export (EmbedLayerNormalization, SkipLayerNormalization, FastGelu) with every step checked', async () => {

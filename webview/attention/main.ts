@@ -44,7 +44,7 @@ const ablationBar = new AblationBar({ onMode: (ablationMode) => change({ ablatio
 let ablation: AblationStatus = { kind: 'idle' };
 let ablationProb: Float32Array | undefined;
 const headView = new HeadView(tooltip, { onPick: pick });
-const mathView = new MathView({ onAllDims: (allDims) => change({ allDims }) });
+const mathView = new MathView({ onAllDims: (allDims) => change({ allDims }), onWalk: (query) => data && api.postMessage({ type: 'walkToken', id: data.view.id, query }) });
 const tabs = new Tabs({ model: modelView.element, head: headView.element, math: mathView.element }, (tab) => change({ tab }));
 const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } });
 const content = el('div', { class: 'ml-content' }, header.element, toolbar.element, el('div', { class: 'ml-strip-wrap' }, ablationBar.element, strip.element), tabs.element);

@@ -31,6 +31,8 @@ export interface MathSettings {
 
 export interface MathViewEvents {
   onAllDims(all: boolean): void;
+  /** Open the step-by-step panel on this token (index into tokens). */
+  onWalk(query: number): void;
 }
 
 interface Cached {
@@ -254,6 +256,10 @@ export class MathView {
         }),
       ),
     );
+    // What comes after the head: the rest of the block and of the model, for the same token.
+    const next = el('vscode-button', { text: `Next: concat and W_O — follow ${label(center)} through the whole model`, attrs: { secondary: true, icon: 'list-ordered' } });
+    next.addEventListener('click', () => this.events.onWalk(center));
+    this.element.appendChild(el('div', { class: 'ml-math-next' }, next));
   }
 
   /** q·k for a query and its strongest key, spelled out term by term. */
