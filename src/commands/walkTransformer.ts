@@ -8,10 +8,10 @@ import type { ModelManager } from '../modelManager';
 import type { WalkPanel } from '../panels/walkPanel';
 import { buildWalkView } from '../panels/walkView';
 import { tokenAtOffset } from '../panels/whyView';
-import { parseRestoredWalk, parseWhyArgs, type WalkView } from '../protocol';
+import { parseRestoredWalk, type WalkView } from '../protocol';
 import { documentName } from './documentName';
-import { openDocument, restoredDocument } from './explainAttention';
-import { tokenWindow } from './tokenWindow';
+import { restoredDocument } from './explainAttention';
+import { commandToken, tokenWindow } from './tokenWindow';
 
 /**
  * Tokens of text read before the walked one. The walk fetches the logits of every position
@@ -40,22 +40,10 @@ export class WalkTransformer {
 
   /** From the palette or the editor's menu (the token at the cursor), or a link naming a document and an offset. */
   async run(raw?: unknown): Promise<void> {
-    const args = parseWhyArgs(raw);
-    if (!args) {
-      void vscode.window.showWarningMessage('Model Lens: Walk Through the Transformer was given arguments it does not understand; nothing was walked.');
-      return;
-    }
-    const editor = vscode.window.activeTextEditor;
-    const document = args.uri !== undefined ? openDocument(args.uri) : editor?.document;
-    if (!document) {
-      void vscode.window.showInformationMessage('Model Lens: open a file and put the cursor on a token to walk it through the model.');
-      return;
-    }
-    const offset = args.offset ?? (editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined);
-    if (offset === undefined) return;
-    const shownIn = vscode.window.visibleTextEditors.find((e) => e.document === document);
-    this.panel.reveal(shownIn?.viewColumn);
-    await this.walk(document, document.offsetAt(document.positionAt(offset)));
+    const token = commandToken(raw, 'Walk Through the Transformer', 'open a file and put the cursor on a token to walk it through the model.');
+    if (!token) return;
+    this.panel.reveal(token.column);
+    await this.walk(token.document, token.offset);
   }
 
   /** Another token of the text the panel shows. */

@@ -7,10 +7,10 @@ import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
-import { parseRestoredWhy, parseWhyArgs, type WhyView } from '../protocol';
+import { parseRestoredWhy, type WhyView } from '../protocol';
 import { documentName } from './documentName';
 import { openDocument, restoredDocument } from './explainAttention';
-import { tokenWindow } from './tokenWindow';
+import { commandToken, tokenWindow } from './tokenWindow';
 
 /** Alternatives offered as target and foil: the model's top predictions at the position. */
 const TOP_K = 10;
@@ -30,25 +30,10 @@ export class WhyThisToken {
   ) {}
 
   async run(raw?: unknown): Promise<void> {
-    const args = parseWhyArgs(raw);
-    if (!args) {
-      void vscode.window.showWarningMessage('Model Lens: Why This Token? was given arguments it does not understand; nothing was explained.');
-      return;
-    }
-    const editor = vscode.window.activeTextEditor;
-    // A hover's link names the document it was made for; it must still be open (see openDocument).
-    const document = args.uri !== undefined ? openDocument(args.uri) : editor?.document;
-    if (!document) {
-      const message = args.uri !== undefined ? 'Model Lens: Why This Token? only explains documents open in the editor; the one named is not.' : 'Model Lens: open a file and put the cursor on a token to see why the model predicted it.';
-      void vscode.window.showInformationMessage(message);
-      return;
-    }
-    const offset = args.offset ?? (editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined);
-    if (offset === undefined) return;
-    const shownIn = vscode.window.visibleTextEditors.find((e) => e.document === document);
-    this.panel.reveal(shownIn?.viewColumn);
-    // positionAt clamps an offset past the end (a link made before the document shrank).
-    await this.explain({ document, offset: document.offsetAt(document.positionAt(offset)) });
+    const token = commandToken(raw, 'Why This Token?', 'open a file and put the cursor on a token to see why the model predicted it.');
+    if (!token) return;
+    this.panel.reveal(token.column);
+    await this.explain({ document: token.document, offset: token.offset });
   }
 
   /** The same token against another target and foil (the panel's pickers). */

@@ -113,6 +113,8 @@ test.skipIf(!exists(TINY_GPT2))('walks ONNX Runtime’s fused GPT-2 export (Embe
   const { page } = code;
   // Its random tokenizer's ids fit the model's 1000-row table only for short words: letters.txt has letters.
   await code.setSetting('modelLens.modelPath', TINY_GPT2, 'workspace');
+  // VS Code reads the settings file a moment later; a model already in use is replaced right away.
+  await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 90_000 }).toContain('tiny-random-gpt2');
   await runCommand(page, 'View: Focus First Editor Group');
   await openFile(page, 'letters.txt');
   await goToPosition(page, 1, 27);

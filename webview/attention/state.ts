@@ -2,6 +2,7 @@
 // a reloaded window comes back as the user left it; the host then re-sends the data with `show`.
 import type { AblationMode, AttentionView, HeadChoice, HeadRef } from '../../src/protocol';
 import type { ScaleKind } from '../shared/colorScale';
+import { isIndex } from '../shared/guards';
 
 export type Tab = 'model' | 'head' | 'math';
 export const TABS: readonly Tab[] = ['model', 'head', 'math'];
@@ -42,8 +43,6 @@ export const DEFAULT_STATE: PanelState = {
   ablated: [],
   ablationMode: 'zero',
 };
-
-const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 
 /** A valid state from whatever getState() returned (an older version, or nothing). */
 export function restoreState(raw: unknown): PanelState {

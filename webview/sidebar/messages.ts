@@ -1,9 +1,7 @@
 // What the host sends, checked before it is believed: a malformed message is dropped here
 // rather than breaking a section halfway through drawing.
 import type { ToSideView } from '../../src/protocol';
-
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object';
-const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+import { isObject, isIndex } from '../shared/guards';
 
 export function isToSideView(raw: unknown): raw is ToSideView {
   if (!isObject(raw)) return false;

@@ -2,6 +2,7 @@
 // everything the user arranged is kept with setState and put back when the view comes again.
 import type { SideSection } from '../../src/protocol';
 import { HEAD_SORT_KEYS, type HeadSortKey, type SortDir } from './sidebarData';
+import { isIndex } from '../shared/guards';
 
 export const SECTIONS: readonly SideSection[] = ['model', 'activations', 'lens', 'heads'];
 
@@ -33,7 +34,6 @@ export const DEFAULT_STATE: SidebarState = {
   scrollX: { activations: 0, lens: 0 },
 };
 
-const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
 const isOffset = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
 
 /** A valid state from whatever getState() returned (nothing, or what an older version stored). */

@@ -1,9 +1,7 @@
 // What the host sends, checked before it is believed: a malformed message is dropped here
 // rather than breaking the panel halfway through drawing.
 import type { ToWalkPanel } from '../../src/protocol';
-
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object';
-const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+import { isObject, isIndex } from '../shared/guards';
 
 export function isToWalkPanel(raw: unknown): raw is ToWalkPanel {
   if (!isObject(raw)) return false;

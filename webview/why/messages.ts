@@ -1,9 +1,7 @@
 // What the host sends, checked before it is believed: a malformed message is dropped here
 // rather than breaking the panel halfway through drawing.
 import type { ToWhyPanel } from '../../src/protocol';
-
-const isObject = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object';
-const isIndex = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
+import { isObject, isIndex } from '../shared/guards';
 
 export function isToWhyPanel(raw: unknown): raw is ToWhyPanel {
   if (!isObject(raw)) return false;

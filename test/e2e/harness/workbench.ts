@@ -40,8 +40,14 @@ export async function openQuickInput(page: Page, key: string, timeout = 15_000):
  * clicked rather than trusting whichever row has focus when Enter would be pressed.
  */
 async function pick(page: Page, key: string, value: string, label: string, timeout: number): Promise<void> {
-  const input = await openQuickInput(page, key, timeout);
-  await input.fill(value);
+  let input = await openQuickInput(page, key, timeout);
+  try {
+    await input.fill(value, { timeout: 5_000 });
+  } catch {
+    // Closed between opening and typing (a panel or editor took the focus as it settled): open it again.
+    input = await openQuickInput(page, key, timeout);
+    await input.fill(value);
+  }
   const row = quickPickRow(page, label).first();
   try {
     await row.waitFor({ state: 'visible', timeout });
