@@ -10,7 +10,7 @@ import { chooseBackend, describeAdapter, nativeRuntimeInstalled } from './backen
 import { affects, readSettings, type Settings } from './config';
 import { EngineClient, type WorkerEvent } from './engine/client';
 import { ModelLensError } from './engine/errors';
-import type { Analysis, AnalyzeOptions, ModelInfo } from './engine/types';
+import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './engine/types';
 import { showErrorWithLog } from './log';
 import { backendName, formatDuration, loadedLine, workerEventLine } from './logLines';
 import type { GpuAdapterInfo } from './protocol';
@@ -267,6 +267,18 @@ export class ModelManager implements vscode.Disposable {
       this.noticeFallback(analysis);
       if (key !== undefined) this.cache.set(key, analysis);
       return analysis;
+    } finally {
+      subscription?.dispose();
+    }
+  }
+
+  /** Runs of `text` with interventions, as a patching sweep makes them (never cached). */
+  async interventionRuns(text: string, runs: Intervention[][], token?: vscode.CancellationToken): Promise<InterventionRuns> {
+    await this.ensureLoaded(token);
+    const controller = new AbortController();
+    const subscription = token?.onCancellationRequested(() => controller.abort());
+    try {
+      return await this.engine.interventionRuns(text, runs, controller.signal);
     } finally {
       subscription?.dispose();
     }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EngineClient } from '../../src/engine/client';
 import { lensPositionLimit } from '../../src/engine/loadedModel';
-import { patchingSweep } from '../../src/engine/patching';
+import { patchingSweep, type SweepEngine } from '../../src/engine/patching';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
 import type { Runner as EngineRunner, RunnerFactory, Tensors } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
@@ -128,9 +128,10 @@ export class PlainRunner implements Runner {
     this.head = { runner: await this.factory({ model: bytes, externalData: [] }), output, shape, rows: new Map() };
   }
 
-  async run(n: number, kind: RowKind): Promise<RunResult> {
+  /** A forward pass of the size's text, in `batch` identical rows. */
+  async run(n: number, kind: RowKind, batch = 1): Promise<RunResult> {
     const ids = this.inputs.get(n)!.ids;
-    const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
+    const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [batch, values.length], data: BigInt64Array.from({ length: batch * values.length }, (_, i) => BigInt(values[i % values.length])) });
     const feeds = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
     const head = kind === 'pluslens' ? this.headFeeds(n) : undefined;
     const started = performance.now();
@@ -196,15 +197,26 @@ export class LensRunner implements Runner {
     return { ms, forwardMs: analysis.forwardMs, bytes };
   }
 
-  /** One patching sweep of clean into corrupted, as the Compare With Another Text command runs it: its time and its forward passes. */
-  async patchingSweep(clean: string, corrupted: string): Promise<{ ms: number; passes: number }> {
-    let passes = 0;
-    const analyze = (text: string, options: AnalyzeOptions) => {
-      passes++;
-      return this.client.analyze(text, options);
+  /**
+   * One patching sweep of clean into corrupted, as the Compare With Another Text command runs it:
+   * its time, and the rows of each of its forward passes (the two analyses, then the batches
+   * the engine ran the patched runs in).
+   */
+  async patchingSweep(clean: string, corrupted: string): Promise<{ ms: number; passes: number[] }> {
+    const passes: number[] = [];
+    const engine: SweepEngine = {
+      analyze: (text, options) => {
+        passes.push(1);
+        return this.client.analyze(text, options);
+      },
+      interventionRuns: async (text, runs) => {
+        const result = await this.client.interventionRuns(text, runs);
+        for (let left = runs.length; left > 0; left -= result.batch) passes.push(Math.min(left, result.batch));
+        return result;
+      },
     };
     const started = performance.now();
-    const result = await patchingSweep(analyze, this.client.modelInfo!, clean, corrupted);
+    const result = await patchingSweep(engine, this.client.modelInfo!, clean, corrupted);
     const ms = performance.now() - started;
     if (![...result.residual.values, ...result.heads.values].every(Number.isFinite)) throw new Error('the sweep left cells without a value');
     return { ms, passes };

@@ -136,7 +136,7 @@ async function main(): Promise<void> {
   try {
     const info = await engine.load(args.model);
     const analyze = engine.analyze.bind(engine);
-    if (args.patchFrom !== undefined) await printPatching(analyze, info, read(args.patchFrom), text, args);
+    if (args.patchFrom !== undefined) await printPatching(engine, info, read(args.patchFrom), text, args);
     else if (args.why !== undefined) await printAttribution(analyze, info, text, args);
     else if (args.ablate.length) await printAblation(analyze, info, text, args);
     else {

@@ -2,7 +2,7 @@
 // activation patching (--patch-from), printed as tables or, with --json, as the fields the README
 // documents.
 import { ModelLensError } from '../engine/errors';
-import { patchingSweep, type Analyze, type PatchingResult } from '../engine/patching';
+import { patchingSweep, type Analyze, type PatchingResult, type SweepEngine } from '../engine/patching';
 import type { Analysis, Intervention, ModelInfo } from '../engine/types';
 import { partLabel } from '../shared/attributionParts';
 import { hooks } from '../shared/hooks';
@@ -88,10 +88,11 @@ export async function printAttribution(analyze: Analyze, info: ModelInfo, text: 
   write(out);
 }
 
-export async function printPatching(analyze: Analyze, info: ModelInfo, clean: string, corrupted: string, args: Intervening): Promise<void> {
+export async function printPatching(engine: SweepEngine, info: ModelInfo, clean: string, corrupted: string, args: Intervening): Promise<void> {
+  const analyze = engine.analyze.bind(engine);
   const target = args.target === undefined ? undefined : await tokenId(analyze, args.target, '--target');
   const foil = args.foil === undefined ? undefined : await tokenId(analyze, args.foil, '--foil');
-  const result = await patchingSweep(analyze, info, clean, corrupted, { target, foil });
+  const result = await patchingSweep(engine, info, clean, corrupted, { target, foil });
   const tokens = (await analyze(corrupted, { topK: 1 })).tokens;
   if (args.json) {
     write([JSON.stringify(patchingJson(info, result, tokens))]);

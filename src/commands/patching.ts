@@ -6,13 +6,12 @@
 // runs the same comparison again, if its document still holds the texts.
 import * as vscode from 'vscode';
 import { ModelLensError } from '../engine/errors';
-import { patchingSweep, type Analyze } from '../engine/patching';
+import { patchingSweep, type SweepEngine } from '../engine/patching';
 import type { Analysis, ModelInfo } from '../engine/types';
 import type { ModelManager } from '../modelManager';
 import { PatchingPanel } from '../panels/patchingPanel';
 import { buildPatchingView, type PatchingTexts } from '../panels/patchingView';
 import { parseRestoredPatching } from '../protocol';
-import { hooks } from '../shared/hooks';
 import { plainText } from '../text/untrusted';
 import { documentName } from './documentName';
 import { restoredDocument } from './explainAttention';
@@ -67,13 +66,6 @@ async function chooseTexts(editor: vscode.TextEditor): Promise<PatchingTexts | u
     validateInput: (v) => (v === shown ? 'Change something: the corrupted text is still the clean one.' : v.trim() ? undefined : 'Type the corrupted text.'),
   });
   return typed === undefined ? undefined : { clean, corrupted: typed.split(LINE_BREAK).join(eol), source: { uri, clean: offsets(doc, cleanRange) } };
-}
-
-/** How many forward passes a sweep over `positions` tokens makes, for the progress bar. */
-function sweepRuns(info: ModelInfo, positions: number): number {
-  const streams = [...Array.from({ length: info.layers }, (_, L) => hooks.residPre(L)), hooks.residPost(info.layers - 1)].filter((h) => info.interventionHooks.includes(h)).length;
-  const headLayers = Array.from({ length: info.layers }, (_, L) => hooks.attn(L, 'z')).filter((h) => info.interventionHooks.includes(h)).length;
-  return 2 + streams * positions + headLayers * info.heads;
 }
 
 /**
@@ -163,20 +155,23 @@ export class ComparePatching implements vscode.Disposable {
       try {
         const info = await this.models.ensureLoaded(stop.token);
         panel.loading(`Running ${plainText(info.name)} on both texts…`);
+        // The sweep's two analyses are the clean and corrupted texts themselves.
         const runs: Analysis[] = [];
-        let done = 0;
-        let total = 0;
-        const analyze: Analyze = async (text, options) => {
-          const analysis = await this.models.analyze(text, options, stop.token);
-          // The sweep's first two runs are the clean and corrupted texts themselves.
-          if (!options.interventions) runs.push(analysis);
-          if (!total) total = sweepRuns(info, analysis.tokens.length);
-          done++;
-          progress.report({ increment: 100 / total, message: `${done} of ${total} runs` });
-          if (done === 2) panel.loading(`Patching ${total - 2} parts of the clean run into the corrupted one…`);
-          return analysis;
+        const engine: SweepEngine = {
+          analyze: async (text, options) => {
+            const analysis = await this.models.analyze(text, options, stop.token);
+            runs.push(analysis);
+            return analysis;
+          },
+          interventionRuns: (text, patched) => this.models.interventionRuns(text, patched, stop.token),
         };
-        const result = await patchingSweep(analyze, info, comparison.clean, comparison.corrupted, restoredIds(comparison.ids, info), controller.signal);
+        const onProgress = (done: number, total: number) => {
+          if (done === 2) panel.loading(`Patching ${total - 2} parts of the clean run into the corrupted one…`);
+          progress.report({ increment: (100 * (done - reported)) / total, message: `${done} of ${total} runs` });
+          reported = done;
+        };
+        let reported = 0;
+        const result = await patchingSweep(engine, info, comparison.clean, comparison.corrupted, restoredIds(comparison.ids, info), controller.signal, onProgress);
         panel.show(buildPatchingView(this.nextId++, info.name, result, runs[0], runs[1], comparison), name);
       } catch (e) {
         if (panel.isDisposed) return;

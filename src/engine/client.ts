@@ -13,9 +13,12 @@ import { CHARS_PER_POSITION } from './textWindow';
 /** How long a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
 const CANCEL_GRACE_MS = { least: 2000, most: 10_000 };
 import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
-import type { Analysis, AnalyzeOptions, Backend, ModelInfo } from './types';
+import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo } from './types';
 
-type RequestBody = { type: 'load'; target: string; options: LoadOptions } | { type: 'analyze'; text: string; options: AnalyzeOptions };
+type RequestBody =
+  | { type: 'load'; target: string; options: LoadOptions }
+  | { type: 'analyze'; text: string; options: AnalyzeOptions }
+  | { type: 'interventionRuns'; text: string; runs: Intervention[][] };
 
 interface Pending {
   body: RequestBody;
@@ -105,6 +108,11 @@ export class EngineClient {
     return (await this.enqueue({ type: 'analyze', text, options }, signal)) as Analysis;
   }
 
+  /** Runs `text` once per list of interventions; see LoadedModel.interventionRuns. */
+  async interventionRuns(text: string, runs: Intervention[][], signal?: AbortSignal): Promise<InterventionRuns> {
+    return (await this.enqueue({ type: 'interventionRuns', text, runs }, signal)) as InterventionRuns;
+  }
+
   private enqueue(body: RequestBody, signal?: AbortSignal): Promise<WorkerResult> {
     if (this.disposed) return Promise.reject(new ModelLensError({ code: 'worker-died', message: 'The engine has been shut down.' }));
     if (signal?.aborted) return Promise.reject(cancelled());
@@ -152,7 +160,9 @@ export class EngineClient {
       modelBytes = model?.bytes ?? 0;
       // Only the end of a huge text is tokenized (LoadedModel.tokenize).
       const chars = Math.min(body.text.length, (model?.info.positions ?? 0) * CHARS_PER_POSITION);
-      ms += deadlineMs(base, modelBytes, chars) + (reload ? deadlineMs(base, modelBytes) : 0);
+      // Runs of interventions may each take as long as an analysis.
+      const runs = body.type === 'interventionRuns' ? Math.max(1, body.runs.length) : 1;
+      ms += deadlineMs(base, modelBytes, chars) * runs + (reload ? deadlineMs(base, modelBytes) : 0);
       request = { id, ...body, reload };
     }
     // Node runs a timer longer than 2^31 - 1 ms at once.
@@ -160,7 +170,7 @@ export class EngineClient {
     const running: Running = { id, pending, modelBytes, timer, started: performance.now() };
     this.current = running;
     this.send({ kind: 'request', request });
-    if (request.type === 'analyze' && request.reload) this.options.onWorkerEvent?.({ kind: 'reload', target: request.reload.target });
+    if (request.type !== 'load' && request.reload) this.options.onWorkerEvent?.({ kind: 'reload', target: request.reload.target });
   }
 
   private ensureWorker(): Worker {

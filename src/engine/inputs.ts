@@ -30,6 +30,13 @@ function filled(type: TensorType, dims: number[], value: (i: number) => number):
   }
 }
 
+/** Which axis of a KV-cache input is the batch: a dimension named so, else by rank ([2, batch, …] for rank 5). */
+function batchAxis(shape: Dim[]): number {
+  const named = shape.findIndex((d) => typeof d === 'string' && /batch/i.test(d));
+  if (named >= 0) return named;
+  return shape.length === 5 ? 1 : 0;
+}
+
 /** Which axis of a KV-cache input is the past length: a dimension named so, else by rank. */
 function pastAxis(shape: Dim[]): number {
   const named = shape.findIndex((d) => typeof d === 'string' && /past|seq|len|total/i.test(d));
@@ -47,11 +54,12 @@ export function int64s(values: readonly number[]): PlainTensor {
 }
 
 /**
- * Feeds for the token ids `ids`. `own` holds the values of the inputs the engine added to the
- * graph; every other input is filled from its name and declaration.
+ * Feeds for the token ids `ids`, repeated in each of `batch` rows. `own` holds the values of the
+ * inputs the engine added to the graph; every other input is filled from its name and declaration.
  */
-export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Tensors, file: string): Tensors {
+export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Tensors, file: string, batch = 1): Tensors {
   const s = ids.length;
+  const rows = [batch, s];
   const feeds: Tensors = {};
   for (const input of inputs) {
     const name = input.name;
@@ -62,19 +70,19 @@ export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Ten
     } else if (!type) {
       continue;
     } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
-      feeds[name] = filled(type, [1, s], (i) => ids[i]);
+      feeds[name] = filled(type, rows, (i) => ids[i % s]);
     } else if (lower.includes('attention_mask')) {
-      feeds[name] = filled(type, [1, s], () => 1);
+      feeds[name] = filled(type, rows, () => 1);
     } else if (lower.includes('position_ids')) {
-      feeds[name] = filled(type, [1, s], (i) => i);
+      feeds[name] = filled(type, rows, (i) => i % s);
     } else if (lower.includes('token_type_ids')) {
-      feeds[name] = filled(type, [1, s], () => 0);
+      feeds[name] = filled(type, rows, () => 0);
     } else if (lower === 'use_cache_branch') {
       feeds[name] = filled(type, [1], () => 0);
     } else if (isCache(lower) && input.shape) {
       const shape = input.shape;
-      const axis = pastAxis(shape);
-      const dims = shape.map((d, i) => (i === axis ? 0 : typeof d === 'number' ? d : 1));
+      const [past, rowsAxis] = [pastAxis(shape), batchAxis(shape)];
+      const dims = shape.map((d, i) => (i === past ? 0 : typeof d === 'number' ? d : i === rowsAxis ? batch : 1));
       feeds[name] = filled(type, dims, () => 0);
     }
   }

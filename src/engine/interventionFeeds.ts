@@ -24,8 +24,8 @@ export function siteOf(sites: InterventionSite[], hook: string): Available {
 }
 
 /**
- * [pos, a, b] (TransformerLens' form; b = 1 for two axes) in the site's layout, with the batch
- * axis: only [batch, head, pos, d_head] orders it differently.
+ * [pos, a, b] (TransformerLens' form; b = 1 for two axes) in the site's layout, for one batch
+ * row: only [batch, head, pos, d_head] orders it differently.
  */
 function toLayout<T extends Float32Array | Uint8Array>(data: T, shape: number[], layout: Available['layout']): { data: T; dims: number[] } {
   if (layout !== 'bhsd') return { data, dims: layout === 'bshd' ? [1, ...shape] : [1, shape[0], shape.slice(1).reduce((a, b) => a * b, 1)] };
@@ -46,22 +46,16 @@ function positionMean(t: TensorData): Float32Array {
   return out;
 }
 
-/**
- * Feeds for every intervention input of the graph. `clean(hook)` is the hook's value in this
- * text's run without interventions ([pos, ...], TransformerLens' form): its shape, and for mean
- * ablation its mean.
- */
-export function interventionFeeds(sites: InterventionSite[], interventions: Intervention[], clean: (hook: string) => TensorData | undefined): Tensors {
-  const feeds: Tensors = {};
-  for (const site of sites) {
-    if ('mask' in site) {
-      feeds[site.mask] = EMPTY_MASK;
-      feeds[site.value] = EMPTY_VALUE;
-    }
-  }
-  // Several interventions at one hook add up, each setting its own cells: gathered in
-  // TransformerLens' form first, then put in the tensor's layout.
-  const pending = new Map<Available, { shape: number[]; mask: Uint8Array; value: Float32Array }>();
+interface Cells {
+  shape: number[];
+  mask: Uint8Array;
+  value: Float32Array;
+}
+
+/** One run's interventions at each site, in TransformerLens' form ([pos, ...] per hook). */
+function cellsOfRun(sites: InterventionSite[], interventions: Intervention[], clean: (hook: string) => TensorData | undefined): Map<Available, Cells> {
+  // Several interventions at one hook add up, each setting its own cells.
+  const pending = new Map<Available, Cells>();
   for (const intervention of interventions) {
     const site = siteOf(sites, intervention.hook);
     const base = clean(intervention.hook);
@@ -94,10 +88,41 @@ export function interventionFeeds(sites: InterventionSite[], interventions: Inte
       }
     }
   }
-  for (const [site, cells] of pending) {
-    const mask = toLayout(cells.mask, cells.shape, site.layout);
-    feeds[site.mask] = { type: 'bool', dims: mask.dims, data: mask.data };
-    feeds[site.value] = { type: 'float32', dims: mask.dims, data: toLayout(cells.value, cells.shape, site.layout).data };
+  return pending;
+}
+
+/**
+ * Feeds for every intervention input of the graph, for a batch of runs of one text: `runs[b]`
+ * are batch row b's interventions. `clean(hook)` is the hook's value in this text's run without
+ * interventions ([pos, ...], TransformerLens' form): its shape, and for mean ablation its mean.
+ * A site no run intervenes at is fed empty, so its If passes the tensor through.
+ */
+export function interventionFeeds(sites: InterventionSite[], runs: Intervention[][], clean: (hook: string) => TensorData | undefined): Tensors {
+  const feeds: Tensors = {};
+  for (const site of sites) {
+    if ('mask' in site) {
+      feeds[site.mask] = EMPTY_MASK;
+      feeds[site.value] = EMPTY_VALUE;
+    }
+  }
+  const perRun = runs.map((interventions) => cellsOfRun(sites, interventions, clean));
+  const used = new Set(perRun.flatMap((cells) => [...cells.keys()]));
+  for (const site of used) {
+    // A row that leaves the site alone gets a mask of zeros: its row of the tensor passes through.
+    const shape = perRun.map((cells) => cells.get(site)).find((c) => c)!.shape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const mask = new Uint8Array(size * runs.length);
+    const value = new Float32Array(size * runs.length);
+    let dims: number[] = [];
+    perRun.forEach((cells, b) => {
+      const row = cells.get(site) ?? { shape, mask: new Uint8Array(size), value: new Float32Array(size) };
+      const laid = toLayout(row.mask, shape, site.layout);
+      mask.set(laid.data, b * size);
+      value.set(toLayout(row.value, shape, site.layout).data, b * size);
+      dims = [runs.length, ...laid.dims.slice(1)];
+    });
+    feeds[site.mask] = { type: 'bool', dims, data: mask };
+    feeds[site.value] = { type: 'float32', dims, data: value };
   }
   return feeds;
 }

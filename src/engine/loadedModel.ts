@@ -14,7 +14,7 @@ import { LENS_CHUNKS } from './instrument/lens';
 import type { InstrumentationPlan, LayerPlan, NormPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
-import { contextLength, embeddingRows, parameterCount, precision } from './modelShape';
+import { acceptsBatch, contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { readRange } from './onnx/fileBytes';
 import { renameOutputsInPlace } from './onnx/renameOutputs';
 import { hooks } from '../shared/hooks';
@@ -26,7 +26,7 @@ import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionByte
 import { checkStaticMemory } from './staticMemory';
 import { CHARS_PER_POSITION } from './textWindow';
 import { TextTokenizer } from './tokenizer';
-import type { Analysis, AnalyzeOptions, Backend, Intervention, ModelInfo, NormInfo, TensorData } from './types';
+import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo, NormInfo, TensorData } from './types';
 
 export interface LoadOptions {
   backend: Backend;
@@ -71,6 +71,14 @@ const LENS_TOLERANCE_HALF = 2e-2;
  * probabilities.
  */
 export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Most bytes of logits ([rows, positions, vocabulary]) one batched pass of intervention runs may
+ * make: the runtime's heap keeps its largest size, and WebAssembly's is at most 4 GB.
+ */
+export const INTERVENTION_BATCH_BYTES = 64 * 1024 * 1024;
+/** Beyond this many rows a batch runs no faster per row on a CPU. */
+const MAX_BATCH = 16;
 
 /** How many positions the lens runs on at most: its float32 logits are [rows, positions, vocab]. */
 export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGITS_BYTES): number {
@@ -157,6 +165,8 @@ interface PreparedModel {
   parameters: number;
   embeddingRows: number | undefined;
   positions: number;
+  /** Whether the graph accepts several rows of a batch (acceptsBatch). */
+  batchable: boolean;
 }
 
 /** Reads, checks and instruments a model, and makes the bytes each runner takes. */
@@ -213,6 +223,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     parameters: parameterCount(index),
     embeddingRows: embeddingRows(index),
     positions: contextLength(index, config, tokenizerConfig),
+    batchable: acceptsBatch(index),
   };
 }
 
@@ -235,6 +246,8 @@ export class LoadedModel {
     private readonly embeddingRows: number | undefined,
     private readonly lensLogitsBytes: number,
     private readonly notePhase: (phase: 'tokenizing' | 'running') => void,
+    /** Whether runs of one text may share a forward pass; cleared when a batched pass fails. */
+    private batchable: boolean,
   ) {
     this.lensInputs = plan.lens?.rowsInputs ?? [];
   }
@@ -305,7 +318,7 @@ export class LoadedModel {
     };
     const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;
     const notePhase = (phase: 'tokenizing' | 'running') => options.onPhase?.(phase, phase === 'tokenizing' ? files.tokenizer : files.onnx);
-    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase);
+    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase, prepared.batchable);
     await loaded.check();
     return loaded;
   }
@@ -431,7 +444,7 @@ export class LoadedModel {
     }
     // The block hooks' computations run only when they are asked for.
     if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(options.blockHooks ? [1] : []);
-    Object.assign(own, await this.interventionFeeds(tokens, text, options.interventions ?? []));
+    Object.assign(own, await this.interventionFeeds(tokens, text, [options.interventions ?? []]));
     const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
     // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
@@ -510,16 +523,76 @@ export class LoadedModel {
   }
 
   /**
-   * The graph inputs of a run's interventions. Mean ablation needs the hooks' values without
-   * interventions, from a run of its own; the other modes only their shapes.
+   * The graph inputs of a batch of runs' interventions (`runs[b]` for row b). Mean ablation
+   * needs the hooks' values without interventions, from a run of its own; the other modes only
+   * their shapes.
    */
-  private async interventionFeeds(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, interventions: Intervention[]): Promise<Tensors> {
-    const clean = interventions.some((i) => i.mode === 'mean') ? (await this.run(tokens, text, { attention: true, activations: true })).activations : {};
-    return interventionFeeds(this.plan.interventions, interventions, (hook) => {
+  private async interventionFeeds(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
+    const clean = runs.some((run) => run.some((i) => i.mode === 'mean')) ? (await this.run(tokens, text, { attention: true, activations: true })).activations : {};
+    return interventionFeeds(this.plan.interventions, runs, (hook) => {
       if (clean[hook]) return clean[hook];
       const rest = this.hookShapes.get(hook);
       return rest && { shape: [tokens.length, ...rest], data: new Float32Array(rest.reduce((a, b) => a * b, tokens.length)) };
     });
+  }
+
+  /**
+   * Runs `text` once for each list of interventions in `runs` and returns only what a sweep
+   * compares: the logits after the last token. Runs share forward passes as rows of a batch
+   * when the model allows it, as many as fit INTERVENTION_BATCH_BYTES of logits; one at a time
+   * otherwise.
+   */
+  async interventionRuns(text: string, runs: Intervention[][]): Promise<InterventionRuns> {
+    const { tokens, exactOffsets, droppedChars } = this.tokenize(text);
+    if (tokens.length === 0) throw new ModelLensError({ code: 'run-failed', message: 'There is no text to analyse.' });
+    this.checkIds(tokens);
+    const ids = tokens.map((t) => t.id);
+    const n = ids.length;
+    const vocab = this.info.vocab;
+    const logits = new Float32Array(runs.length * vocab);
+    const rowsPerPass = () => (this.batchable ? Math.max(1, Math.min(MAX_BATCH, Math.floor(INTERVENTION_BATCH_BYTES / (n * vocab * 4)))) : 1);
+    let batch = 1;
+    for (let start = 0; start < runs.length; ) {
+      const rows = runs.slice(start, start + rowsPerPass());
+      let out: Tensors;
+      try {
+        out = await this.interventionPass(ids, tokens, { exactOffsets, droppedChars }, rows);
+      } catch (e) {
+        // A graph that fixes the batch inside (a Reshape to [1, …]) fails only when run: from
+        // then on its runs go one at a time.
+        if (rows.length === 1 || e instanceof ModelLensError) throw e;
+        this.batchable = false;
+        this.info.notes.push(`Runs with interventions go one at a time: a batch of ${rows.length} failed (${(e as Error).message}).`);
+        continue;
+      }
+      const data = out[this.plan.logits].data as Float32Array;
+      rows.forEach((_, b) => logits.set(data.subarray(((b * n) + n - 1) * vocab, (b * n + n) * vocab), (start + b) * vocab));
+      batch = Math.max(batch, rows.length);
+      start += rows.length;
+    }
+    return { tokens: n, logits: { shape: [runs.length, vocab], data: logits }, batch };
+  }
+
+  /** One forward pass of `ids` in as many batch rows as `runs`, fetching only the logits [runs, n, vocab]. */
+  private async interventionPass(ids: number[], tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
+    const plan = this.plan;
+    // Every input must be fed, though only the logits are fetched: the lens, block hooks and
+    // attribution get inputs that leave their Ifs idle. ONNX Runtime runs every node whatever is
+    // fetched, so the statistics get targets for every row of the batch ([runs · n]).
+    const own: Tensors = {};
+    for (const input of this.lensInputs) own[input] = int64s([]);
+    if (plan.nextToken) {
+      own[plan.nextToken.targetsInput] = int64s(runs.flatMap(() => [...ids.slice(1), 0]));
+      own[plan.nextToken.topKInput] = int64s([1]);
+    }
+    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s([]);
+    this.attributionFeeds(own, ids, undefined);
+    Object.assign(own, await this.interventionFeeds(tokens, text, runs));
+    const feeds = buildFeeds(this.inputs, ids, own, this.info.file, runs.length);
+    if (runs.length === 1) return this.forward(feeds, [plan.logits]);
+    // Not forward(): a batched pass that fails says nothing about the backend, only about batching.
+    this.notePhase('running');
+    return this.runner.run(feeds, [plan.logits]);
   }
 
   /**

@@ -86,3 +86,20 @@ export function precision(index: GraphIndex): string {
   if (index.nodes.some((n) => n.opType === 'MatMulInteger')) return '8-bit quantized, activations rounded per run (MatMulInteger)';
   return PRECISION_NAMES[dominant] ?? `type ${dominant}`;
 }
+
+/**
+ * Operators whose result for one sequence depends on the other sequences of a batch: dynamic
+ * quantization rounds with one scale for the whole tensor, taken from every row's values.
+ */
+const BATCH_COUPLED = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul']);
+
+/**
+ * Whether several runs of one text may share a forward pass as rows of a batch and get what
+ * each would get alone: the token ids' batch axis is not fixed, and no operator mixes the rows.
+ * (A graph may still fix the batch inside, in a Reshape: the first batched run finds that out.)
+ */
+export function acceptsBatch(index: GraphIndex): boolean {
+  const ids = [...index.inputs.values()].find((i) => TOKEN_INPUT.test(i.name));
+  if (!ids || typeof ids.shape?.[0] === 'number') return false;
+  return !index.nodes.some((n) => BATCH_COUPLED.has(n.opType));
+}

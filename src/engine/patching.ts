@@ -4,10 +4,17 @@
 // difference of target and foil after the last token, normalised so that 1 is the clean run and 0
 // the corrupted one.
 import { ModelLensError } from './errors';
-import type { Analysis, AnalyzeOptions, Intervention, ModelInfo } from './types';
+import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './types';
 import { hooks } from '../shared/hooks';
 
 export type Analyze = (text: string, options: AnalyzeOptions) => Promise<Analysis>;
+
+/** What a sweep asks of the engine: analyses of both texts, and runs of one with interventions. */
+export interface SweepEngine {
+  analyze: Analyze;
+  /** LoadedModel.interventionRuns (EngineClient's in the extension). */
+  interventionRuns(text: string, runs: Intervention[][]): Promise<InterventionRuns>;
+}
 
 export interface PatchingResult {
   target: number;
@@ -19,7 +26,15 @@ export interface PatchingResult {
   residual: { hooks: string[]; values: Float32Array; positions: number };
   /** [layer, head]: each head's output patched at every position. */
   heads: { layers: number; heads: number; values: Float32Array };
+  /** The most patched runs that shared one forward pass (1: the model runs one at a time). */
+  batch: number;
 }
+
+/**
+ * Runs sent to the engine per request: a cancelled sweep stops after the request in flight, and
+ * progress moves at least this often. The engine batches within a request.
+ */
+const RUNS_PER_REQUEST = 32;
 
 function logitDifference(a: Analysis, target: number, foil: number): number {
   const [n, vocab] = a.logits!.shape;
@@ -30,11 +45,20 @@ function logitDifference(a: Analysis, target: number, foil: number): number {
 /**
  * Patches `clean` into `corrupted` (texts of as many tokens) at every residual stream position
  * and every head. Target and foil default to the clean run's prediction after the last token and
- * the corrupted run's (or the clean run's second, when they agree). `signal` stops a long sweep.
+ * the corrupted run's (or the clean run's second, when they agree). `signal` stops a long sweep;
+ * `onProgress` hears of each finished request, counting the two texts' own runs.
  */
-export async function patchingSweep(analyze: Analyze, info: ModelInfo, clean: string, corrupted: string, ids: { target?: number; foil?: number } = {}, signal?: AbortSignal): Promise<PatchingResult> {
+export async function patchingSweep(
+  engine: SweepEngine,
+  info: ModelInfo,
+  clean: string,
+  corrupted: string,
+  ids: { target?: number; foil?: number } = {},
+  signal?: AbortSignal,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PatchingResult> {
   const all: AnalyzeOptions = { attention: true, activations: true, logits: true, topK: 2 };
-  const [cleanRun, corruptedRun] = [await analyze(clean, all), await analyze(corrupted, all)];
+  const [cleanRun, corruptedRun] = [await engine.analyze(clean, all), await engine.analyze(corrupted, all)];
   const n = cleanRun.tokens.length;
   if (corruptedRun.tokens.length !== n) {
     throw new ModelLensError({
@@ -50,24 +74,38 @@ export async function patchingSweep(analyze: Analyze, info: ModelInfo, clean: st
   if (high === low) {
     throw new ModelLensError({ code: 'unsupported-input', message: 'The two texts give the same logit difference of target and foil after their last token: there is nothing for patching to explain.', hint: 'Choose texts whose next token differs, or another target and foil.' });
   }
-  const normalised = (a: Analysis) => (logitDifference(a, target, foil) - low) / (high - low);
-  const patched = async (intervention: Intervention) => {
-    if (signal?.aborted) throw new ModelLensError({ code: 'cancelled', message: 'The patching sweep was cancelled.' });
-    return normalised(await analyze(corrupted, { logits: true, interventions: [intervention] }));
-  };
 
+  // Every cell of both grids is one run of the corrupted text with one patch; cells whose hook
+  // the model cannot intervene at stay NaN.
   const streams = [...Array.from({ length: info.layers }, (_, L) => hooks.residPre(L)), hooks.residPost(info.layers - 1)];
   const residual = new Float32Array(streams.length * n).fill(NaN);
-  for (const [s, hook] of streams.entries()) {
-    if (!info.interventionHooks.includes(hook)) continue;
-    for (let p = 0; p < n; p++) residual[s * n + p] = await patched({ hook, mode: 'patch', positions: [p], source: cleanRun.activations[hook] });
-  }
   const heads = info.heads;
   const headValues = new Float32Array(info.layers * heads).fill(NaN);
+  const cells: { grid: Float32Array; at: number; patch: Intervention }[] = [];
+  for (const [s, hook] of streams.entries()) {
+    if (!info.interventionHooks.includes(hook)) continue;
+    for (let p = 0; p < n; p++) cells.push({ grid: residual, at: s * n + p, patch: { hook, mode: 'patch', positions: [p], source: cleanRun.activations[hook] } });
+  }
   for (let L = 0; L < info.layers; L++) {
     const hook = hooks.attn(L, 'z');
     if (!info.interventionHooks.includes(hook) || !cleanRun.activations[hook]) continue;
-    for (let h = 0; h < heads; h++) headValues[L * heads + h] = await patched({ hook, mode: 'patch', indices: [h], source: cleanRun.activations[hook] });
+    for (let h = 0; h < heads; h++) cells.push({ grid: headValues, at: L * heads + h, patch: { hook, mode: 'patch', indices: [h], source: cleanRun.activations[hook] } });
   }
-  return { target, foil, clean: high, corrupted: low, residual: { hooks: streams, values: residual, positions: n }, heads: { layers: info.layers, heads, values: headValues } };
+
+  const total = 2 + cells.length;
+  onProgress?.(2, total);
+  let batch = 1;
+  for (let start = 0; start < cells.length; start += RUNS_PER_REQUEST) {
+    if (signal?.aborted) throw new ModelLensError({ code: 'cancelled', message: 'The patching sweep was cancelled.' });
+    const part = cells.slice(start, start + RUNS_PER_REQUEST);
+    const runs = await engine.interventionRuns(corrupted, part.map((c) => [c.patch]));
+    const vocab = runs.logits.shape[1];
+    part.forEach((c, i) => {
+      const difference = runs.logits.data[i * vocab + target] - runs.logits.data[i * vocab + foil];
+      c.grid[c.at] = (difference - low) / (high - low);
+    });
+    batch = Math.max(batch, runs.batch);
+    onProgress?.(2 + start + part.length, total);
+  }
+  return { target, foil, clean: high, corrupted: low, residual: { hooks: streams, values: residual, positions: n }, heads: { layers: info.layers, heads, values: headValues }, batch };
 }

@@ -137,6 +137,16 @@ export interface Intervention {
   source?: TensorData;
 }
 
+/** Runs of one text, each with its own interventions (LoadedModel.interventionRuns). */
+export interface InterventionRuns {
+  /** Tokens of the text. */
+  tokens: number;
+  /** [runs, vocabulary]: each run's logits after the last token. */
+  logits: TensorData;
+  /** The most runs that shared one forward pass (1: one at a time). */
+  batch: number;
+}
+
 export interface Analysis {
   modelName: string;
   /** Characters cut from the start of the requested text to fit the model's window. */

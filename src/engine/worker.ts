@@ -59,6 +59,7 @@ async function handle(request: WorkerRequest): Promise<WorkerResult> {
   if (request.type === 'load') return (await load(request)).info;
   if (request.reload) await load(request.reload);
   if (!model) throw new ModelLensError({ code: 'run-failed', message: 'No model is loaded.' });
+  if (request.type === 'interventionRuns') return model.interventionRuns(request.text, request.runs);
   return model.analyze(request.text, request.options);
 }
 

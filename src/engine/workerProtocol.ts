@@ -5,7 +5,7 @@
 import type { ErrorData } from './errors';
 import type { LoadOptions, Phase } from './loadedModel';
 import type { Tensors } from './runner';
-import type { Analysis, AnalyzeOptions, ModelInfo } from './types';
+import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './types';
 
 /** A load as the worker receives it: the callbacks are the worker's own. */
 export interface ModelToLoad {
@@ -22,9 +22,17 @@ export type WorkerRequest =
       options: AnalyzeOptions;
       /** The host's model, to load first: a worker started after the previous one was stopped holds none. */
       reload?: ModelToLoad;
+    }
+  | {
+      id: number;
+      type: 'interventionRuns';
+      text: string;
+      /** Each run's interventions (LoadedModel.interventionRuns). */
+      runs: Intervention[][];
+      reload?: ModelToLoad;
     };
 
-export type WorkerResult = ModelInfo | Analysis;
+export type WorkerResult = ModelInfo | Analysis | InterventionRuns;
 
 export type WorkerResponse = { id: number; ok: true; result: WorkerResult } | { id: number; ok: false; error: ErrorData };
 

@@ -64,6 +64,13 @@ export interface DecoderOptions {
    * default zero point 8. With `dequantized`, a Gather of the same rounded table in float.
    */
   quantizedEmbedding?: boolean;
+  /**
+   * A batch of one only, as some exports have it: declared on the inputs ('declared'), or kept
+   * symbolic there but fixed inside, where the heads are merged back ('inside': a Reshape to
+   * [1, -1, d_model], which a batch of two turns into one long sequence that no longer adds to
+   * the residual stream).
+   */
+  singleBatch?: 'declared' | 'inside';
 }
 
 /** MatMulNBits' block of weights along K, and its bits per weight. */
@@ -194,8 +201,8 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   };
 
   const inputs: ValueInfo[] = [
-    { name: 'input_ids', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
-    { name: 'attention_mask', elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+    { name: 'input_ids', elemType: DataType.INT64, shape: [o.singleBatch === 'declared' ? 1 : 'batch', 'sequence'] },
+    { name: 'attention_mask', elemType: DataType.INT64, shape: [o.singleBatch === 'declared' ? 1 : 'batch', 'sequence'] },
   ];
   const seqLen = em.squeeze(em.dim('input_ids', 1), [0]);
   const positions = em.op1('Range', [em.scalar(0, DataType.INT64), seqLen, em.scalar(1, DataType.INT64)]); // [s]
@@ -232,7 +239,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     return em.unsqueeze(mask, [0, 1]);
   };
   const headsFirst = (t: string, heads: number) => em.op1('Transpose', [em.reshape(t, em.ints([0, 0, heads, dh]))], { perm: [0, 2, 1, 3] });
-  const merge = (t: string) => em.reshape(em.op1('Transpose', [t], { perm: [0, 2, 1, 3] }), em.ints([0, 0, o.dModel]));
+  const merge = (t: string) => em.reshape(em.op1('Transpose', [t], { perm: [0, 2, 1, 3] }), em.ints(o.singleBatch === 'inside' ? [1, -1, o.dModel] : [0, 0, o.dModel]));
   const int32 = (t: string) => em.cast(t, DataType.INT32);
 
   const attention = (h: string, layer: number): string => {
@@ -265,7 +272,8 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
         let k = linear(h, o.dModel, o.dModel);
         const v = linear(h, o.dModel, o.dModel);
         if (o.attention === 'mha-rope') {
-          const positionIds = em.unsqueeze(positions, [0]);
+          // [batch, s], as exports feed RotaryEmbedding the position_ids input.
+          const positionIds = em.op1('Expand', [em.unsqueeze(positions, [0]), em.op1('Shape', ['input_ids'])]);
           const rope = (t: string) => em.op1('RotaryEmbedding', [t, positionIds, cos, sin], { num_heads: o.heads }, 'com.microsoft');
           q = rope(q);
           k = rope(k);

@@ -16,8 +16,7 @@ describe('patching the clean text into the corrupted one, on the default model',
   let changed: number;
   beforeAll(async () => {
     model = await LoadedModel.load(DEFAULT_MODEL, { backend: 'wasm', threads: 1 });
-    const analyze = model.analyze.bind(model);
-    result = await patchingSweep(analyze, model.info, CLEAN, CORRUPTED);
+    result = await patchingSweep(model, model.info, CLEAN, CORRUPTED);
     const [a, b] = [await model.analyze(CLEAN), await model.analyze(CORRUPTED)];
     changed = a.tokens.findIndex((t, i) => t.id !== b.tokens[i].id);
   });
@@ -41,7 +40,7 @@ describe('patching the clean text into the corrupted one, on the default model',
   });
 
   it('refuses texts of different lengths, saying how many tokens each has', async () => {
-    const e = await patchingSweep(model.analyze.bind(model), model.info, CLEAN, `${CORRUPTED} + c`).catch((error: unknown) => error);
+    const e = await patchingSweep(model, model.info, CLEAN, `${CORRUPTED} + c`).catch((error: unknown) => error);
     expect(e).toBeInstanceOf(ModelLensError);
     expect((e as ModelLensError).message).toMatch(/the clean one has \d+, the corrupted one \d+/);
   });

@@ -18,6 +18,7 @@ const result: PatchingResult = {
   corrupted: -1,
   residual: { hooks: ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post'], values: Float32Array.from([0, 1, NaN, 0.5]), positions: 2 },
   heads: { layers: 1, heads: 2, values: Float32Array.from([0.25, -0.125]) },
+  batch: 4,
 };
 const source = { uri: 'file:///w/a.txt', clean: { start: 0, end: 4 } };
 const view = buildPatchingView(3, 'tiny', result, run(['=a', ' +'], { 5: ' x' }), run(['=a', ' -'], { 9: ' y' }), { clean: '=a +', corrupted: '=a -', source });
