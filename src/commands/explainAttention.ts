@@ -6,6 +6,7 @@ import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
 import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../protocol';
+import { openDocument, restoredDocument } from './documents';
 
 /** Characters of context read per token of the model's window: generous, the engine keeps the last tokens. */
 export const CHARS_PER_TOKEN = 8;
@@ -22,35 +23,6 @@ function targetFromEditor(editor: vscode.TextEditor): ExplainTarget {
   const doc = editor.document;
   const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
   return { document: doc, selection: { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) } };
-}
-
-/**
- * The open document a URI names. Arguments come from command links, which any Markdown shown
- * with this command enabled could hold: they may point at a document the user has open (the one
- * a hover was made for, the side panel's), never make the extension open and read another file.
- */
-export function openDocument(uri: string): vscode.TextDocument | undefined {
-  return vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
-}
-
-/**
- * The document a restored panel names: one that is open, or a file of the workspace (after a
- * reload the panel may come back before its editor does). Anything else is not opened.
- */
-export async function restoredDocument(uri: string): Promise<vscode.TextDocument | undefined> {
-  const open = openDocument(uri);
-  if (open) return open;
-  let parsed: vscode.Uri;
-  try {
-    parsed = vscode.Uri.parse(uri, true);
-  } catch {
-    return undefined;
-  }
-  if (!vscode.workspace.getWorkspaceFolder(parsed)) return undefined;
-  return vscode.workspace.openTextDocument(parsed).then(
-    (doc) => doc,
-    () => undefined,
-  );
 }
 
 function targetFromArgs(args: ExplainArgs): ExplainTarget | undefined {

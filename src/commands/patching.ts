@@ -13,8 +13,7 @@ import { PatchingPanel } from '../panels/patchingPanel';
 import { buildPatchingView, type PatchingTexts } from '../panels/patchingView';
 import { parseRestoredPatching } from '../protocol';
 import { plainText } from '../text/untrusted';
-import { documentName } from './documentName';
-import { restoredDocument } from './explainAttention';
+import { documentName, restoredDocument, uriName } from './documents';
 
 /** How a line break shows in the input box, whose single line would drop it. */
 const LINE_BREAK = '⏎';
@@ -24,15 +23,6 @@ interface Comparison extends PatchingTexts {
   document: vscode.TextDocument;
   /** Token ids a restored panel compared, with the model they belong to. */
   ids?: { model: string; target: number; foil: number };
-}
-
-/** The file name a URI ends with (the URI itself if it does not parse). */
-function uriName(uri: string): string {
-  try {
-    return vscode.Uri.parse(uri, true).path.split('/').pop() || uri;
-  } catch {
-    return uri;
-  }
 }
 
 function offsets(doc: vscode.TextDocument, range: vscode.Range): { start: number; end: number } {

@@ -3,7 +3,8 @@
 // that later tokens of the line can be picked from the same analysis.
 import * as vscode from 'vscode';
 import { parseWhyArgs } from '../protocol';
-import { CHARS_PER_TOKEN, openDocument } from './explainAttention';
+import { CHARS_PER_TOKEN } from './explainAttention';
+import { openDocument } from './documents';
 
 /** Where the line holding `offset` ends, its line break included. */
 function nextLineStart(doc: vscode.TextDocument, offset: number): number {

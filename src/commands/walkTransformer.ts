@@ -9,8 +9,7 @@ import type { WalkPanel } from '../panels/walkPanel';
 import { buildWalkView } from '../panels/walkView';
 import { tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWalk, type WalkView } from '../protocol';
-import { documentName } from './documentName';
-import { restoredDocument } from './explainAttention';
+import { documentName, restoredDocument } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 
 /**

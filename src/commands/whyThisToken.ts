@@ -8,8 +8,7 @@ import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWhy, type WhyView } from '../protocol';
-import { documentName } from './documentName';
-import { openDocument, restoredDocument } from './explainAttention';
+import { documentName, openDocument, restoredDocument } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 
 /** Alternatives offered as target and foil: the model's top predictions at the position. */
