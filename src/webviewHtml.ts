@@ -54,7 +54,7 @@ export function webviewHtml(o: ShellOptions): string {
 <title>${label}</title>
 </head>
 <body>
-<div id="root" role="application" aria-label="${label}"${data}></div>
+<main id="root" aria-label="${label}"${data}></main>
 <script nonce="${o.nonce}"${scriptType} src="${o.asset('webview', `${o.app}.js`)}"></script>
 </body>
 </html>`;

@@ -132,9 +132,11 @@ export class TokenHeatmap implements vscode.Disposable {
     for (const e of this.editorsOf(uri)) for (const b of BUCKETS) e.setDecorations(this.types[b], byBucket[b]);
   }
 
+  /** The legend and the context key that offers Clear Token Probability Heatmap follow the active editor. */
   private updateLegend(): void {
     const visible = this.isShown(vscode.window.activeTextEditor);
     for (const item of this.legend) (visible ? item.show() : item.hide());
+    void vscode.commands.executeCommand('setContext', 'modelLens.tokenHeatmap', visible);
   }
 
   dispose(): void {
