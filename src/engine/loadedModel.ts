@@ -297,6 +297,7 @@ export class LoadedModel {
       name: files.name,
       folder: files.folder,
       file: files.onnx,
+      otherFiles: files.otherOnnx,
       fileBytes: prepared.fileBytes,
       producer: prepared.producer,
       architecture: typeof config.model_type === 'string' ? config.model_type : undefined,

@@ -14,6 +14,8 @@ export interface ModelFiles {
   /** The real folder every file the model names must lie in (see modelBounds). */
   root: string;
   onnx: string;
+  /** The folder's other .onnx files, relative to it (fp16, quantized, merged variants). */
+  otherOnnx: string[];
   tokenizer: string;
   tokenizerConfig?: string;
   config?: string;
@@ -108,11 +110,13 @@ export function resolveModelFiles(target: string): ModelFiles {
     });
   }
   const config = inFolders('config.json');
+  const otherOnnx = [...onnxFilesIn(path.join(folder, 'onnx')), ...onnxFilesIn(folder)].filter((f) => f !== onnx).map((f) => path.relative(folder, f));
   return {
     name: modelName(folder, config),
     folder,
     root,
     onnx,
+    otherOnnx,
     tokenizer,
     tokenizerConfig: inFolders('tokenizer_config.json'),
     config,

@@ -35,6 +35,8 @@ export interface ModelInfo {
   folder: string;
   /** The .onnx file. */
   file: string;
+  /** The folder's other .onnx files (relative to it): what `file` was chosen over. */
+  otherFiles: string[];
   fileBytes: number;
   producer: string;
   /** Model family from config.json (e.g. "gpt2", "llama"), when known. */

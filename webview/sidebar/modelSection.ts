@@ -15,6 +15,12 @@ export interface ModelEvents {
 }
 
 const ATTENTION_ICON = { softmax: 'pass', recomputed: 'sync', unavailable: 'warning' } as const;
+/** `file` relative to `folder` when it lies in it (either path separator), else as it is. */
+function inFolder(file: string, folder: string): string {
+  const prefix = folder.replace(/[\\/]+$/, '');
+  return file.startsWith(prefix) && /^[\\/]/.test(file.slice(prefix.length)) ? file.slice(prefix.length + 1) : file;
+}
+
 /** Names of the backends; one without a name here shows as its id. */
 const BACKEND: Record<ModelView['backend'], string> = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)', webgpu: 'WebGPU' };
 
@@ -86,6 +92,11 @@ export class ModelSection {
       'div',
       { class: 'ml-rows' },
       row('Runs on', el('div', { text: `${BACKEND[m.backend]}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
+      row(
+        'File',
+        el('div', { class: 'ml-model-file', text: inFolder(m.file, m.folder), title: m.file }),
+        ...(m.otherFiles.length > 0 ? [el('div', { class: 'ml-muted', text: `Chosen over ${m.otherFiles.join(', ')}: full precision first, then fp16, quantized and merged files. To use another, set modelLens.modelPath to it.` })] : []),
+      ),
       m.producer && row('Made by', m.producer),
       m.attention.length > 0 && row('Attention', attention),
       m.notes.length > 0 && row('Notes', el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),
