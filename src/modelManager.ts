@@ -28,7 +28,16 @@ interface LoadAttempt {
   cancelled: vscode.CancellationTokenSource;
   settled?: boolean;
   failed?: ModelLensError;
+  /** Whether its progress notification is up (a load a hover started shows only in the status bar). */
+  notified?: boolean;
 }
+
+/**
+ * How a load started by a request shows its progress: 'notification' for what the user asked for
+ * (a command, a panel), 'window' (the status bar) for what only happened to them (a hover, a
+ * selection's perplexity), so opening a file and pointing at it pops nothing up.
+ */
+export type LoadProgress = 'notification' | 'window';
 const RECENT_KEY = 'modelLens.recentModels';
 const RECENT_LIMIT = 8;
 
@@ -146,9 +155,11 @@ export class ModelManager implements vscode.Disposable {
   }
 
   /** The configured model, loading it if needed. A failed path is not retried until settings change. */
-  ensureLoaded(token?: vscode.CancellationToken): Promise<ModelInfo> {
+  ensureLoaded(token?: vscode.CancellationToken, progress: LoadProgress = 'notification'): Promise<ModelInfo> {
     const target = this.configuredTarget();
-    const attempt = this.attempt?.target === target ? this.attempt : this.startLoading(target);
+    const attempt = this.attempt?.target === target ? this.attempt : this.startLoading(target, progress);
+    // A command waiting for a load a hover started gets its notification from now on.
+    if (progress === 'notification' && !attempt.notified && !attempt.settled) this.notifyProgress(attempt);
     if (attempt.failed && this.info) return Promise.resolve(this.info);
     return waitUnlessCancelled(attempt.promise, attempt.cancelled.token, token);
   }
@@ -160,10 +171,10 @@ export class ModelManager implements vscode.Disposable {
   }
 
   /**
-   * Starts loading in the worker with a progress notification. Cancelling the notification
-   * releases everyone waiting; the worker finishes the load and the model is used afterwards.
+   * Starts loading in the worker, with a progress notification or, for a load nobody asked for
+   * (see LoadProgress), in the status bar only.
    */
-  private startLoading(target: string): LoadAttempt {
+  private startLoading(target: string, progress: LoadProgress = 'notification'): LoadAttempt {
     const name = path.basename(target);
     const cancelled = new vscode.CancellationTokenSource();
     const started = performance.now();
@@ -171,13 +182,8 @@ export class ModelManager implements vscode.Disposable {
     const attempt: LoadAttempt = { target, cancelled, promise: this.engine.load(target) };
     this.attempt = attempt;
     this.loadingChanged.fire(name);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true }, (_, cancel) => {
-      cancel.onCancellationRequested(() => {
-        this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
-        cancelled.cancel();
-      });
-      return attempt.promise.catch(() => undefined);
-    });
+    if (progress === 'notification') this.notifyProgress(attempt);
+    else void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Model Lens: loading ${plainText(name)}` }, () => attempt.promise.catch(() => undefined));
     attempt.promise.then(
       (info) => {
         this.log.info(loadedLine(info, performance.now() - started));
@@ -205,6 +211,22 @@ export class ModelManager implements vscode.Disposable {
       if (this.attempt === attempt) this.loadingChanged.fire(undefined);
     });
     return attempt;
+  }
+
+  /**
+   * The load's progress notification. Cancelling it releases everyone waiting; the worker
+   * finishes the load and the model is used afterwards.
+   */
+  private notifyProgress(attempt: LoadAttempt): void {
+    attempt.notified = true;
+    const name = path.basename(attempt.target);
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true }, (_, cancel) => {
+      cancel.onCancellationRequested(() => {
+        this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
+        attempt.cancelled.cancel();
+      });
+      return attempt.promise.catch(() => undefined);
+    });
   }
 
   /**
@@ -250,8 +272,8 @@ export class ModelManager implements vscode.Disposable {
   }
 
   /** Analyses text with the current model; identical requests are answered from the cache. */
-  async analyze(text: string, options: AnalyzeOptions, token?: vscode.CancellationToken): Promise<Analysis> {
-    const info = await this.ensureLoaded(token);
+  async analyze(text: string, options: AnalyzeOptions, token?: vscode.CancellationToken, progress: LoadProgress = 'notification'): Promise<Analysis> {
+    const info = await this.ensureLoaded(token, progress);
     const key = analysisKey(info.file, text, options);
     const cached = key === undefined ? undefined : this.cache.get(key);
     if (cached) {

@@ -84,7 +84,8 @@ export class TokenProbabilities implements vscode.Disposable {
       const version = doc.version;
       const text = doc.getText(new vscode.Range(doc.positionAt(plan.contextStart), doc.positionAt(plan.ownedEnd)));
       work = this.models
-        .analyze(text, { lens: { fromChar: plan.ownedStart - plan.contextStart }, topK: TOP_K }, token)
+        // Hovers and the status bar are not requests: a load they start shows in the status bar only.
+        .analyze(text, { lens: { fromChar: plan.ownedStart - plan.contextStart }, topK: TOP_K }, token, 'window')
         .then((analysis) => {
           // Text edited meanwhile: these offsets describe text that no longer exists.
           if (doc.version !== version) return undefined;
