@@ -36,21 +36,30 @@ export class ModelStatusBar implements vscode.Disposable {
       vscode.window.onDidChangeActiveTextEditor(() => this.scheduleSelection()),
     );
     this.render();
-    this.item.show();
   }
 
+  /** Shown once Model Lens is in use (a model loading or loaded): a window that never used it keeps its status bar. */
   private render(): void {
     const model = this.models.current;
+    if (!this.loading && !model) {
+      this.item.hide();
+      return;
+    }
     // The name comes from the model's config.json or folder: shown as text, never as icons or Markdown.
-    const name = this.loading ? `$(sync~spin) ${labelText(this.loading, STATUS_NAME_LENGTH)}` : model ? labelText(model.name, STATUS_NAME_LENGTH) : 'no model loaded';
-    this.item.text = `$(telescope) ${name}${this.perplexityText}`;
+    const name = this.loading ? labelText(this.loading, STATUS_NAME_LENGTH) : labelText(model!.name, STATUS_NAME_LENGTH);
+    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexityText}`;
+    this.item.accessibilityInformation = {
+      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens the side panel.`,
+      role: 'button',
+    };
     this.item.tooltip = new vscode.MarkdownString(
       [
-        `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : 'the model loads on first use'}`,
+        `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : `loading ${markdownText(this.loading ?? '')}`}`,
         this.perplexityText ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
         '\n\nClick to open the Model Lens side panel.',
       ].join(''),
     );
+    this.item.show();
   }
 
   private scheduleSelection(): void {
