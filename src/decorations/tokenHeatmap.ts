@@ -34,8 +34,7 @@ export class TokenHeatmap implements vscode.Disposable {
       BUCKETS.map((b) => [
         b,
         vscode.window.createTextEditorDecorationType({
-          light: { backgroundColor: BUCKET_COLOURS[b].light },
-          dark: { backgroundColor: BUCKET_COLOURS[b].dark },
+          backgroundColor: new vscode.ThemeColor(BUCKET_COLOURS[b].id),
           // High-contrast themes: an outline keeps token boundaries readable.
           outlineColor: new vscode.ThemeColor('contrastBorder'),
           outlineStyle: 'dotted',
