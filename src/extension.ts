@@ -1,6 +1,7 @@
 // Wires Model Lens together; every feature lives in its own module.
 import * as vscode from 'vscode';
 import { compareBackends } from './commands/compareBackends';
+import { selectModel } from './commands/selectModel';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { ComparePatching } from './commands/patching';
 import { WalkTransformer } from './commands/walkTransformer';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): void {
     walkPanel,
     vscode.commands.registerCommand('modelLens.walkTransformer', (args?: unknown) => walk.run(args)),
     vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
+    vscode.commands.registerCommand('modelLens.selectModel', () => selectModel(models)),
     patching,
     vscode.commands.registerCommand('modelLens.comparePatching', () => patching.run()),
     vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),

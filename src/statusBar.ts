@@ -1,5 +1,5 @@
 // The status bar item: the model in use (or loading), and the perplexity of the selection.
-// Clicking it opens the Model Lens side panel.
+// Clicking it opens Select Model… (which also leads to the side panel).
 import * as vscode from 'vscode';
 import type { ModelManager } from './modelManager';
 import { perplexity } from './probabilities/tokenInfo';
@@ -23,7 +23,7 @@ export class ModelStatusBar implements vscode.Disposable {
     private readonly probabilities: TokenProbabilities,
   ) {
     this.item.name = 'Model Lens';
-    this.item.command = 'modelLens.openSidePanel';
+    this.item.command = 'modelLens.selectModel';
     this.disposables.push(
       this.item,
       models.onDidChangeLoading((name) => {
@@ -49,14 +49,14 @@ export class ModelStatusBar implements vscode.Disposable {
     const name = this.loading ? labelText(this.loading, STATUS_NAME_LENGTH) : labelText(model!.name, STATUS_NAME_LENGTH);
     this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexityText}`;
     this.item.accessibilityInformation = {
-      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens the side panel.`,
+      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens Select Model.`,
       role: 'button',
     };
     this.item.tooltip = new vscode.MarkdownString(
       [
         `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : `loading ${markdownText(this.loading ?? '')}`}`,
         this.perplexityText ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
-        '\n\nClick to open the Model Lens side panel.',
+        '\n\nClick to choose the model, or open the side panel.',
       ].join(''),
     );
     this.item.show();

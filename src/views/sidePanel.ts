@@ -8,6 +8,7 @@ import type { ModelManager } from '../modelManager';
 import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 import { exportSection, firstSelectedToken, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
+import { browseForModel, useModel } from '../commands/selectModel';
 
 export const SIDE_VIEW_ID = 'modelLens.sidePanel';
 const FOLLOW_DELAY_MS = 500;
@@ -79,16 +80,16 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
         if (message.adapter) this.models.reportGpuAdapter(message.adapter);
         return;
       case 'openModelFolder': {
-        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, canSelectMany: false, filters: { 'ONNX model': ['onnx'] }, title: 'Open a model folder or .onnx file' });
-        if (picked?.[0]) await this.useModel(picked[0].fsPath);
+        const picked = await browseForModel();
+        if (picked) await useModel(picked);
         return;
       }
       case 'useDefaultModel':
-        await this.useModel('');
+        await useModel('');
         return;
       case 'useRecent': {
         const recent = this.models.recentModels[message.index];
-        if (recent) await this.useModel(recent);
+        if (recent) await useModel(recent);
         return;
       }
       case 'setPinned':
@@ -113,11 +114,6 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
         await this.export(message.section, message.format);
         return;
     }
-  }
-
-  /** Makes a model the configured one (user settings), which loads it. */
-  private async useModel(target: string): Promise<void> {
-    await vscode.workspace.getConfiguration('modelLens').update('modelPath', target, vscode.ConfigurationTarget.Global);
   }
 
   private follow(delay: number): void {

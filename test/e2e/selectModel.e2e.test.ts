@@ -1,0 +1,49 @@
+// Model Lens: Select Model… offers the default model and the recent ones, and switching with it
+// loads the chosen model (the status bar names it).
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { exists, TINY_GPT2 } from '../helpers/paths';
+import { openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+
+let code: VSCode;
+
+beforeAll(async () => {
+  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+});
+
+afterAll(async () => {
+  await code?.stop();
+});
+
+const statusBar = (page: Page) => page.locator('.statusbar').innerText();
+
+/** The rows of the open quick pick, as text. */
+const rows = (page: Page) => page.locator('.quick-input-widget .monaco-list-row[role="option"]').allInnerTexts();
+
+/** Clicks the open quick pick's row whose text contains `text`. */
+async function choose(page: Page, text: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .monaco-list-row[role="option"]').filter({ hasText: text }).first();
+  await row.click();
+  await row.waitFor({ state: 'hidden' });
+}
+
+test.skipIf(!exists(TINY_GPT2))('switches to the default model and back to a recent one', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  // Nothing asked for Model Lens yet: its status bar item is not there.
+  expect(await statusBar(page)).not.toContain('lens-tiny');
+  await code.setSetting('modelLens.modelPath', TINY_GPT2, 'user');
+  await runCommand(page, 'Model Lens: Open Side Panel');
+  await expect.poll(() => statusBar(page), { timeout: 90_000 }).toContain('tiny-random-gpt2');
+
+  await runCommand(page, 'Model Lens: Select Model…');
+  await expect.poll(() => rows(page), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringContaining('Default model'), expect.stringContaining('tiny-random-gpt2'), expect.stringContaining('Browse for a model folder')]));
+  await screenshot(page, 'select-model');
+  await choose(page, 'Default model');
+  await expect.poll(() => statusBar(page), { timeout: 90_000 }).toContain('lens-tiny');
+
+  await runCommand(page, 'Model Lens: Select Model…');
+  await expect.poll(() => rows(page), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/tiny-random-gpt2/)]));
+  await choose(page, 'tiny-random-gpt2');
+  await expect.poll(() => statusBar(page), { timeout: 90_000 }).toContain('tiny-random-gpt2');
+});
