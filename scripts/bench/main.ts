@@ -40,7 +40,8 @@ interface Config {
 }
 
 const USAGE = `npm run bench [-- --quick] [-- --runs=N]
-  (no flag)  the full benchmark (GPT-2-small-shaped and the default model, ~15-20 min) → docs/benchmarks.md
+  (no flag)  the full benchmark (GPT-2-small-shaped and the default model, ~30-40 min, of which the
+             patching sweeps, one timed round each, take half) → docs/benchmarks.md
   --quick    one small model, small sizes (~30 s), for CI → test-output/benchmarks-quick.md; fails only if something fails to run
   --runs=N   timed runs per figure (at least 5, the default)`;
 
@@ -55,7 +56,7 @@ function config(args: string[]): Config {
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
   return quick
     ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
-    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 3 }, out: path.join(ROOT, 'docs', 'benchmarks.md') };
+    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, out: path.join(ROOT, 'docs', 'benchmarks.md') };
 }
 
 // ---- child side ------------------------------------------------------------------------------
