@@ -17,11 +17,13 @@ export interface DomNode {
 export interface DomElement {
   textContent: string | null;
   className: string;
+  tagName: string;
   style: { top: string };
   parentElement: DomElement | null;
   ownerDocument: DomDocument;
   querySelectorAll(selector: string): ArrayLike<DomElement>;
   closest(selector: string): DomElement | null;
+  contains(other: DomElement | null): boolean;
   getBoundingClientRect(): DomRect;
 }
 
@@ -33,4 +35,5 @@ export interface DomDocument {
     getBoundingClientRect(): DomRect;
   };
   defaultView: { getComputedStyle(element: DomElement): { backgroundColor: string } } | null;
+  elementFromPoint(x: number, y: number): DomElement | null;
 }

@@ -6,9 +6,13 @@ import { openQuickInput } from './workbench';
 // Columns count characters in files indented with spaces (the status bar counts a tab as
 // several columns).
 
-/** The text editor of the active editor group. */
+/** The text editors of the active editor group: the one it shows, and any pane it keeps hidden. */
+const GROUP_EDITORS = '.editor-group-container.active .editor-instance > .monaco-editor';
+const HOVER = '.monaco-hover:not(.hidden) .monaco-hover-content';
+
+/** The text editor the active editor group shows. */
 export function activeEditor(page: Page): Locator {
-  return page.locator('.editor-group-container.active .editor-instance > .monaco-editor').first();
+  return page.locator(GROUP_EDITORS).filter({ visible: true }).first();
 }
 
 const CURSOR_STATUS = '[id="status.editor.selection"]';
@@ -65,30 +69,92 @@ export async function selectLines(page: Page, startLine: number, endLine: number
   await cursorStatus(page, new RegExp(`^Ln ${endLine}, Col \\d+ \\(\\d+ selected\\)`));
 }
 
-/** Where to point at `text` on screen: the middle of its middle character, or null. */
-function locateText(lines: DomElement[], text: string): { x: number; y: number } | null {
-  const editorBox = lines[0]?.closest('.monaco-editor')?.getBoundingClientRect();
-  const byTop = [...lines].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
-  for (const line of byTop) {
-    const index = (line.textContent ?? '').replace(/\u00a0/g, ' ').indexOf(text); // Monaco renders spaces as NBSP
-    if (index < 0) continue;
-    // The line is split into one span per token: find the text node holding the character.
-    const walker = line.ownerDocument.createTreeWalker(line, 4 /* NodeFilter.SHOW_TEXT */);
-    let offset = index + Math.floor(text.length / 2);
-    let node = walker.nextNode();
-    while (node && offset >= (node.nodeValue ?? '').length) {
-      offset -= (node.nodeValue ?? '').length;
-      node = walker.nextNode();
+/** Where `text` is on screen, as findText reports it. */
+interface TextTarget {
+  /** Which of the group's editors shows it (see GROUP_EDITORS). */
+  editor: number;
+  /** The middle of its middle character. */
+  x: number;
+  y: number;
+  /** Its middle character's line (from the line numbers; -1 without them) and column
+   *  (characters before it on the rendered line, plus one). */
+  line: number;
+  column: number;
+  /** What the page has at (x, y) when that is not the text: what would get the mouse instead. */
+  covered: string | null;
+}
+
+/**
+ * Finds the first occurrence of `text` that is on screen in a visible editor, preferring one the
+ * mouse can reach (nothing drawn over it, such as sticky scroll). Runs in the page, so it is
+ * self-contained.
+ */
+function findText(editors: DomElement[], text: string): TextTarget | null {
+  const describe = (element: DomElement | null): string => {
+    if (!element) return 'nothing';
+    const name = (e: DomElement) => `${e.tagName.toLowerCase()}${typeof e.className === 'string' && e.className.trim() !== '' ? `.${e.className.trim().split(/\s+/).slice(0, 3).join('.')}` : ''}`;
+    return element.parentElement ? `${name(element)} in ${name(element.parentElement)}` : name(element);
+  };
+  let blocked: TextTarget | null = null;
+  for (let e = 0; e < editors.length; e++) {
+    const editor = editors[e]!;
+    const box = editor.getBoundingClientRect();
+    if (box.width === 0 || box.height === 0) continue; // an editor pane the group keeps hidden
+    // The text area without the gutter: a point outside it would hover the line numbers or nothing.
+    const area = (editor.querySelectorAll('.editor-scrollable')[0] ?? editor).getBoundingClientRect();
+    const lineAt = new Map<string, number>();
+    for (const margin of Array.from(editor.querySelectorAll('.margin-view-overlays > div'))) {
+      const number = margin.querySelectorAll('.line-numbers')[0]?.textContent;
+      if (number) lineAt.set(margin.style.top, Number(number));
     }
-    if (!node) continue;
-    const range = line.ownerDocument.createRange();
-    range.setStart(node, offset);
-    range.setEnd(node, offset + 1);
-    const box = range.getBoundingClientRect();
-    if (editorBox && (box.top < editorBox.top || box.bottom > editorBox.bottom)) continue;
-    return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+    const lines = Array.from(editor.querySelectorAll('.view-lines .view-line'));
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    for (const line of lines) {
+      const rendered = (line.textContent ?? '').replace(/\u00a0/g, ' '); // Monaco renders spaces as NBSP
+      // The line is split into one span per token: walk its text nodes once, occurrence by occurrence.
+      const walker = line.ownerDocument.createTreeWalker(line, 4 /* NodeFilter.SHOW_TEXT */);
+      let node = walker.nextNode();
+      let nodeStart = 0;
+      for (let index = rendered.indexOf(text); index >= 0; index = rendered.indexOf(text, index + 1)) {
+        const middle = index + Math.floor(text.length / 2);
+        while (node && middle >= nodeStart + (node.nodeValue ?? '').length) {
+          nodeStart += (node.nodeValue ?? '').length;
+          node = walker.nextNode();
+        }
+        if (!node) break;
+        const range = line.ownerDocument.createRange();
+        range.setStart(node, middle - nodeStart);
+        range.setEnd(node, middle - nodeStart + 1);
+        const char = range.getBoundingClientRect();
+        if (char.left > area.right) break; // the rest of the line is scrolled out to the right
+        if (char.top < area.top || char.bottom > area.bottom || char.left < area.left || char.right > area.right) continue;
+        const x = char.left + char.width / 2;
+        const y = char.top + char.height / 2;
+        const hit = line.ownerDocument.elementFromPoint(x, y);
+        const target = { editor: e, x, y, line: lineAt.get(line.style.top) ?? -1, column: middle + 1, covered: line.contains(hit) ? null : describe(hit) };
+        if (target.covered === null) return target;
+        blocked ??= target;
+      }
+    }
   }
-  return null;
+  return blocked;
+}
+
+/** The pages whose last hover was shown from the keyboard. */
+const keyboardHovers = new WeakSet<Page>();
+
+/** How long the mouse gets to bring up a hover (any, even "Loading...") before the keyboard is used. */
+const MOUSE_HOVER_MS = 5_000;
+
+/**
+ * Shows the hover at `target` from the keyboard: the cursor goes there with Go to Line, and
+ * Show or Focus Hover (Ctrl+K Ctrl+I) asks the same hover providers as the mouse does.
+ */
+async function keyboardHover(page: Page, target: TextTarget): Promise<void> {
+  if (target.line < 0) throw new Error('the editor shows no line numbers to go to');
+  await goToPosition(page, target.line, target.column);
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
 }
 
 export interface HoverOptions {
@@ -98,31 +164,59 @@ export interface HoverOptions {
 }
 
 /**
- * Points the mouse at the first visible occurrence of `text` in the active editor and
- * returns the text of the hover that appears.
+ * Points the mouse at the first visible occurrence of `text` in the active editor and returns
+ * the text of the hover that appears. When the mouse cannot reach the text, or brings up no hover
+ * at all, the hover is shown from the keyboard instead (the cursor moves to the text); the error
+ * then says why.
  */
 export async function hoverText(page: Page, text: string, options: HoverOptions = {}): Promise<string> {
   const timeout = options.timeout ?? 15_000;
-  const editor = activeEditor(page);
-  const hover = editor.locator('.monaco-hover:not(.hidden) .monaco-hover-content');
-  // Leave any previous hover first, so that the new one is really about `text`.
+  const deadline = Date.now() + timeout;
+  const editors = page.locator(GROUP_EDITORS);
+  // Leave any previous hover first, so that the new one is really about `text`. One shown from
+  // the keyboard need not follow the mouse: Escape closes it.
   await page.mouse.move(0, 0);
-  await hover.first().waitFor({ state: 'hidden', timeout });
+  const previous = editors.locator(HOVER).first();
+  if (keyboardHovers.has(page)) {
+    keyboardHovers.delete(page);
+    const left = await previous.waitFor({ state: 'hidden', timeout: Math.min(2_000, timeout) }).then(() => true, () => false);
+    if (!left) await page.keyboard.press('Escape');
+  }
+  await previous.waitFor({ state: 'hidden', timeout: Math.max(1_000, deadline - Date.now()) });
 
-  const point = await editor.locator('.view-lines .view-line').evaluateAll(locateText, text);
-  if (!point) throw new Error(`"${text}" is not visible in the active editor`);
-  await page.mouse.move(point.x - 2, point.y);
-  await page.mouse.move(point.x, point.y, { steps: 2 }); // Monaco starts hovers on mousemove
+  const target = await editors.evaluateAll(findText, text);
+  if (!target) throw new Error(`"${text}" is not visible in the active editor`);
+  const hover = editors.nth(target.editor).locator(HOVER);
+  let how = 'mouse';
+  if (target.covered === null) {
+    await page.mouse.move(target.x - 2, target.y);
+    await page.mouse.move(target.x, target.y, { steps: 2 }); // Monaco starts hovers on mousemove
+    const wait = Math.min(MOUSE_HOVER_MS, timeout / 2);
+    const shown = await hover.first().waitFor({ state: 'visible', timeout: wait }).then(() => true, () => false);
+    if (!shown) how = `keyboard: the mouse at (${target.x.toFixed(0)}, ${target.y.toFixed(0)}) brought up no hover in ${wait} ms`;
+  } else {
+    how = `keyboard: the mouse would land on ${target.covered}`;
+  }
+  if (how !== 'mouse') {
+    keyboardHovers.add(page);
+    try {
+      await keyboardHover(page, target);
+    } catch (error) {
+      throw new Error(`no hover over "${text}" (${how}; Ln ${target.line}, Col ${target.column}: ${(error as Error).message})`);
+    }
+  }
 
   const ready = hover.filter({ hasNotText: /^\s*Loading\.\.\.\s*$/ });
   const expected = options.contains === undefined ? ready : ready.filter({ hasText: options.contains });
   try {
-    await expected.first().waitFor({ state: 'visible', timeout });
+    await expected.first().waitFor({ state: 'visible', timeout: Math.max(1_000, deadline - Date.now()) });
   } catch {
     const shown = await hover.allInnerTexts();
     const want = options.contains === undefined ? '' : ` containing ${String(options.contains)}`;
-    throw new Error(`no hover${want} over "${text}" within ${timeout} ms; shown: ${JSON.stringify(shown)}`);
+    throw new Error(`no hover${want} over "${text}" (${how}) within ${timeout} ms; shown: ${JSON.stringify(shown)}`);
   }
+  // Said in the test's output: each time the mouse fails is a clue to why it does.
+  if (how !== 'mouse') console.warn(`hover over "${text}" shown from the ${how}`);
   return (await hover.allInnerTexts()).join('\n').trim();
 }
 

@@ -13,10 +13,10 @@ export async function modelHover(page: Page, text: string, timeout = 80_000): Pr
   const deadline = started + timeout;
   const attempts: string[] = [];
   while (Date.now() < deadline) {
-    // hoverText waits up to its timeout twice (the old hover leaving, the new one coming).
+    // hoverText's timeout covers the old hover leaving and the new one coming.
     const wait = Math.max(1000, Math.min(15_000, (deadline - Date.now()) / 2));
     const shown = await hoverText(page, text, { contains: /Model Lens/, timeout: wait }).catch((e: unknown) => {
-      attempts.push(`${((Date.now() - started) / 1000).toFixed(0)} s: ${String(e).slice(0, 300)}`);
+      attempts.push(`${((Date.now() - started) / 1000).toFixed(0)} s: ${String(e).slice(0, 500)}`);
       return undefined;
     });
     if (shown !== undefined && !shown.includes('analysing')) return shown;
