@@ -25,7 +25,7 @@ test('the Getting Started walkthrough lists its steps and follows the commands r
   const text = await walkthrough.innerText();
   for (const step of STEPS) expect(text).toContain(step);
   await screenshot(page, 'walkthrough');
-  const done = () => page.locator('.getting-started-step.complete').allInnerTexts();
+  const done = () => page.locator('.getting-started-step[aria-checked="true"]').allInnerTexts();
   expect((await done()).join('\n')).not.toContain('Use your own model');
   // Running a step's command completes it (the quick pick is closed again without choosing).
   await runCommand(page, 'Model Lens: Select Model…');
