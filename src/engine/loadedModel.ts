@@ -312,7 +312,7 @@ export class LoadedModel {
       positions: prepared.positions,
       backend,
       threads: options.threads,
-      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention, ln1: normInfo(l.ln1), ln2: normInfo(l.ln2), activation: l.activation })),
+      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention, ln1: normInfo(l.ln1), ln2: normInfo(l.ln2), activation: l.activation, rotary: l.rotary && { op: l.rotary.op, pairing: l.rotary.pairing, heads: l.rotary.heads } })),
       lnFinal: normInfo(sessionPlan.lnFinal),
       notes: [...sessionPlan.notes, ...notes],
       interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),

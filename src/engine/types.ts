@@ -1,6 +1,6 @@
 // What the engine returns. Tensors are Float32Arrays in row-major order with their shape written
 // next to them; activation names follow TransformerLens so its users feel at home.
-import type { Activation, AttentionSource } from './instrument/plan';
+import type { Activation, AttentionSource, RotaryPlan } from './instrument/plan';
 import type { Token } from './tokenizer';
 
 export type { Token } from './tokenizer';
@@ -28,7 +28,12 @@ export interface LayerInfo {
   ln2?: NormInfo;
   /** The MLP's activation function, where its operator or nodes say which it is. */
   activation?: Activation;
+  /** How the attention rotates q by position (rotary embeddings), where it does and the graph says how. */
+  rotary?: RotaryInfo;
 }
+
+/** A block's rotary embedding: what rotates q, and which dimensions are rotated together (see RotaryPlan). */
+export type RotaryInfo = Pick<RotaryPlan, 'op' | 'pairing' | 'heads'>;
 
 export interface ModelInfo {
   name: string;

@@ -15,6 +15,8 @@ export type BlockNorm = 'ln1' | 'ln2';
 export type NormHook = 'scale' | 'normalized';
 /** A norm's weights: w = γ, b = β (LayerNorm only). */
 export type NormWeight = 'w' | 'b';
+/** What the walk reads of a rotary embedding (see hooks.rotary). */
+export type RotaryHook = 'cos' | 'sin' | 'q_in' | 'q_out';
 
 export const hooks = {
   /** [head, query, key], or [pos, head, d_head] for q, k, v and z (z: A·V before the output projection). */
@@ -31,6 +33,8 @@ export const hooks = {
   mlpOut: (layer: number) => `blocks.${layer}.hook_mlp_out`,
   /** [pos, d_mlp]: the MLP's input of its activation function (for a gated MLP, the gate's). */
   mlpPre: (layer: number) => `blocks.${layer}.mlp.hook_pre`,
+  /** [pos, d_mlp]: a gated MLP's "up" projection, which multiplies act(gate) (TransformerLens' GatedMLP). */
+  mlpPreLinear: (layer: number) => `blocks.${layer}.mlp.hook_pre_linear`,
   /** [pos, d_mlp]: the MLP's hidden activation, the input of its down projection. */
   mlpPost: (layer: number) => `blocks.${layer}.mlp.hook_post`,
   /** A block's norm (see NormHook). */
@@ -41,6 +45,12 @@ export const hooks = {
   normWeight: (layer: number, norm: BlockNorm, which: NormWeight) => `blocks.${layer}.${norm}.${which}`,
   /** [d_model]: the final norm's γ (w) and β (b). */
   lnFinalWeight: (which: NormWeight) => `ln_final.${which}`,
+  /**
+   * A rotary block's rotation of q (Model Lens' names; TransformerLens calls q after it hook_rot_q):
+   * `cos` and `sin` [pos, rotary_dim / 2], each frequency's angle at each position as the model
+   * applies it; `q_in` and `q_out` [pos, heads · head width], q before and after, where the graph holds both.
+   */
+  rotary: (layer: number, which: RotaryHook) => `blocks.${layer}.attn.rotary.hook_${which}`,
   /** [pos, d_model]: the token embedding's rows of the tokens. */
   embed: 'hook_embed',
   /** [pos, d_model]: the position embedding's rows of the positions, when the model adds one. */

@@ -71,6 +71,16 @@ export interface DecoderOptions {
    * the residual stream).
    */
   singleBatch?: 'declared' | 'inside';
+  /**
+   * Rotary embeddings written as ONNX arithmetic (unfused attention only), as torch exports
+   * Hugging Face's Llama: q·cos + rotate_half(q)·sin after the head split, rotate_half(x) =
+   * Concat(−x[half:], x[:half]), with cos and sin [1, 1, pos, d_head] (each frequency twice).
+   * 'cached' gathers them from constant tables by position (older exports); 'computed' takes Cos
+   * and Sin of inv_freq × positions in the graph (newer ones). No position table is added.
+   */
+  unfusedRotary?: 'cached' | 'computed';
+  /** A gated MLP, Llama's: down(SiLU(gate(x)) · up(x)), SiLU written as x · Sigmoid(x). */
+  gatedMlp?: boolean;
 }
 
 /** MatMulNBits' block of weights along K, and its bits per weight. */
@@ -206,7 +216,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   ];
   const seqLen = em.squeeze(em.dim('input_ids', 1), [0]);
   const positions = em.op1('Range', [em.scalar(0, DataType.INT64), seqLen, em.scalar(1, DataType.INT64)]); // [s]
-  const rotaryForm = o.attention === 'mha-rope' || o.attention.startsWith('gqa');
+  const rotaryForm = o.attention === 'mha-rope' || o.attention.startsWith('gqa') || !!o.unfusedRotary;
   let x: string; // [1, s, d]
   if (o.quantizedEmbedding) {
     const table = Array.from({ length: o.vocab * o.dModel }, () => rand() * 2 - 1);
@@ -228,8 +238,30 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   const half = dh / 2;
   const angles = (f: (v: number) => number) =>
     em.constant(ft, [o.positions, half], Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))));
-  const cos = rotaryForm ? angles(Math.cos) : '';
-  const sin = rotaryForm ? angles(Math.sin) : '';
+  const fusedRotary = rotaryForm && !o.unfusedRotary;
+  const cos = fusedRotary ? angles(Math.cos) : '';
+  const sin = fusedRotary ? angles(Math.sin) : '';
+  // The unfused form's [1, 1, s, d_head] cos and sin, each frequency's angle in both halves.
+  const inverseFrequencies = Array.from({ length: half }, (_, i) => 1 / 10000 ** ((2 * i) / dh));
+  const fullAngles = (f: (v: number) => number) =>
+    em.constant(ft, [o.positions, dh], Array.from({ length: o.positions * dh }, (_, i) => f(Math.floor(i / dh) * inverseFrequencies[i % dh % half])));
+  const unfusedCosSin = (): [string, string] => {
+    if (o.unfusedRotary === 'cached') {
+      const rows = (table: string) => em.unsqueeze(em.op1('Gather', [table, positions], { axis: 0 }), [0, 1]);
+      return [rows(fullAngles(Math.cos)), rows(fullAngles(Math.sin))];
+    }
+    const inverse = em.constant(DataType.FLOAT, [half, 1], inverseFrequencies);
+    const freqs = em.op1('Transpose', [em.op1('MatMul', [inverse, em.unsqueeze(em.cast(positions, DataType.FLOAT), [0])])], { perm: [1, 0] }); // [s, half]
+    const emb = em.op1('Concat', [freqs, freqs], { axis: -1 }); // [s, d_head]
+    const typed = (t: string) => em.unsqueeze(o.float16 ? em.cast(t, ft) : t, [0, 1]);
+    return [typed(em.op1('Cos', [emb])), typed(em.op1('Sin', [emb]))];
+  };
+  const [ropeCos, ropeSin] = o.unfusedRotary ? unfusedCosSin() : ['', ''];
+  /** x [b, h, s, d_head] rotated: x·cos + rotate_half(x)·sin. */
+  const rotateUnfused = (x: string) => {
+    const rotated = em.op1('Concat', [em.op1('Neg', [em.slice(x, [half], [dh], [3])]), em.slice(x, [0], [half], [3])], { axis: -1 });
+    return em.op1('Add', [em.op1('Mul', [x, ropeCos]), em.op1('Mul', [rotated, ropeSin])]);
+  };
 
   // Causal mask [1, 1, s, s]: 0 where allowed, a large negative number above the diagonal.
   const causalBias = () => {
@@ -246,9 +278,14 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     switch (o.attention) {
       case 'unfused':
       case 'manual-softmax': {
-        const q = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
-        // Kᵀ straight from [b, s, h, d], as torch exports `k.permute(0, 2, 3, 1)`.
-        const kT = em.op1('Transpose', [em.reshape(linear(h, o.dModel, o.dModel), em.ints([0, 0, o.heads, dh]))], { perm: [0, 2, 3, 1] });
+        let q = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
+        // Kᵀ straight from [b, s, h, d], as torch exports `k.permute(0, 2, 3, 1)`; with rotary,
+        // from the rotated [b, h, s, d], as `k.transpose(-1, -2)`.
+        let kT: string;
+        if (o.unfusedRotary) {
+          q = rotateUnfused(q);
+          kT = em.op1('Transpose', [rotateUnfused(headsFirst(linear(h, o.dModel, o.dModel), o.heads))], { perm: [0, 1, 3, 2] });
+        } else kT = em.op1('Transpose', [em.reshape(linear(h, o.dModel, o.dModel), em.ints([0, 0, o.heads, dh]))], { perm: [0, 2, 3, 1] });
         const v = headsFirst(linear(h, o.dModel, o.dModel), o.heads);
         const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh), ft)]), causalBias()]);
         let pattern: string;
@@ -306,8 +343,14 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   for (let layer = 0; layer < o.layers; layer++) {
     const attended = linear(attention(normed, layer), o.dModel, o.dModel);
     [normed, x] = addAndNorm(x, attended, true);
-    const up = linear(normed, o.dModel, o.dMlp);
-    const activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
+    let activated: string;
+    if (o.gatedMlp) {
+      const gate = linear(normed, o.dModel, o.dMlp);
+      activated = em.op1('Mul', [em.op1('Mul', [gate, em.op1('Sigmoid', [gate])]), linear(normed, o.dModel, o.dMlp)]);
+    } else {
+      const up = linear(normed, o.dModel, o.dMlp);
+      activated = em.op1('Mul', [up, em.op1('Sigmoid', [up])]); // SiLU
+    }
     [normed, x] = addAndNorm(x, linear(activated, o.dMlp, o.dModel), layer < o.layers - 1);
   }
   // A Loop whose body only passes its state on, added to the logits times zero. The state comes

@@ -1,6 +1,7 @@
 // The steps inside each block, as TransformerLens names them: the token and position embeddings,
 // each norm's scale and output, the attention's and the MLP's writes to the stream, the stream
-// between them, and the MLP's pre-activation. Most are the model's own tensors. What a fused
+// between them, the MLP's pre-activation (and a gated MLP's up projection), and a rotary block's
+// angles (rotary.ts). Most are the model's own tensors. What a fused
 // operator keeps inside is recomputed next to it from the operator's own inputs and attributes:
 // a norm's scale (√(var + ε), or √(mean(x²) + ε) for RMS, in float32 as the operators compute it),
 // a sum with the bias a skip norm adds, the embeddings EmbedLayerNormalization looks up, the
@@ -8,20 +9,19 @@
 // out with a note, never guessed.
 //
 // Everything computed here (and the casts of an fp16 model's tensors) is the then-branch of an If
-// on "were the activations asked for", so an analysis without them runs none of it.
+// on "were the block hooks asked for" (deferred.ts), so an analysis without them runs none of it.
 import { attr, floatAttr, intAttr, isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import { DataType, type NodeProto, type ValueInfo } from '../onnx/model';
 import { hooks } from '../../shared/hooks';
 import { RECOMPUTABLE } from './fusedAttention';
 import { isRescaledIntegerProjection, projectedActivation, PROJECTIONS, type Block } from './blocks';
+import { Deferred, Unavailable } from './deferred';
 import type { Exposer } from './exposer';
+import { findRotary } from './rotary';
 import type { Tensors } from '../runner';
 import type { TensorData } from '../types';
 import type { Activation, Exposure, InstrumentationPlan, LayerPlan, NormPlan } from './plan';
 import { dependsOnProducer, residualTensor, type ResidualStep, type ResidualStream } from './residual';
-
-/** Graph input (int64 [n]): fed non-empty, the block hooks' computations run. */
-export const BLOCK_HOOKS_INPUT = 'modellens_block_hooks';
 
 /** Norm operators: what they compute, their default epsilon (ONNX / ONNX Runtime), and where γ and β are. */
 const NORM_OPS: Record<string, { kind: 'layer' | 'rms'; epsilon: number; gamma: number; beta?: number }> = {
@@ -43,52 +43,6 @@ const INDEX_STEPS = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Identit
 function isDomain(node: NodeProto, ...domains: string[]): boolean {
   return domains.some((d) => (d === '' ? isOnnxDomain(node.domain) : node.domain === d));
 }
-
-/** Tensors to expose that need nodes: built in the If's then-branch, all together. */
-class Deferred {
-  private readonly items: { build: () => string; type: DataType; exposure: Exposure }[] = [];
-
-  constructor(
-    private readonly index: GraphIndex,
-    private readonly exposer: Exposer,
-  ) {}
-
-  /** A model tensor: exposed as it is when float32, else cast in the branch. */
-  model(name: string): Exposure {
-    const type = this.index.elemType(name) ?? DataType.FLOAT;
-    return type === DataType.FLOAT ? this.exposer.expose(name) : this.computed(() => name, type);
-  }
-
-  /** A tensor `build` emits (of type `type`), exposed once the If exists. */
-  computed(build: () => string, type: DataType): Exposure {
-    const exposure: Exposure = { tensor: '', output: '' };
-    this.items.push({ build, type, exposure });
-    return exposure;
-  }
-
-  /** Emits the If; returns its input, or nothing when no tensor needed a node. */
-  finish(): ValueInfo | undefined {
-    if (this.items.length === 0) return undefined;
-    const em = this.exposer.em;
-    const run = em.graph(() =>
-      this.items.map(({ build, type }) => {
-        const t = build();
-        return { name: type === DataType.FLOAT ? em.op1('Identity', [t]) : em.cast(t, DataType.FLOAT), elemType: DataType.FLOAT };
-      }),
-    );
-    // Not asked for: every output empty, [0, 1, 1], made from the empty input.
-    const skip = em.graph(() => this.items.map(() => ({ name: em.reshape(em.cast(BLOCK_HOOKS_INPUT, DataType.FLOAT), em.ints([0, 1, 1])), elemType: DataType.FLOAT })));
-    const asked = em.op1('Greater', [em.op1('Size', [BLOCK_HOOKS_INPUT]), em.constant(DataType.INT64, [], [0])]);
-    const outputs = em.op('If', [asked], { then_branch: run, else_branch: skip }, this.items.length);
-    outputs.forEach((name, i) => {
-      this.exposer.outputs.push({ name, elemType: DataType.FLOAT });
-      Object.assign(this.items[i].exposure, { tensor: name, output: name });
-    });
-    return { name: BLOCK_HOOKS_INPUT, elemType: DataType.INT64, shape: ['block_hooks'] };
-  }
-}
-
-class Unavailable extends Error {}
 
 /** The first tensor a region of nodes feeds to a weight projection or an attention operator: a norm's output, in a pre-norm model. */
 function entryOf(index: GraphIndex, nodes: NodeProto[], stream: string): string | undefined {
@@ -259,40 +213,69 @@ function arithmeticActivation(ops: Set<string>): Activation | undefined {
   return undefined;
 }
 
-/** The MLP's pre-activation and its activation function, from its hidden activation `post`. */
-function mlpPre(index: GraphIndex, exposer: Exposer, deferred: Deferred, post: string): { pre: Exposure; activation?: Activation } {
-  const p = maker(index, post);
+/** Where an activation function is applied: its input x (plus a bias the fused operator adds) and which function it is. */
+interface ActivationSite {
+  x: string;
+  bias?: string;
+  activation?: Activation;
+}
+
+/** The activation function that makes `activated` from one projection, as its operator or nodes say. */
+function activationSite(index: GraphIndex, activated: string): ActivationSite {
+  const p = maker(index, activated);
   if (!p) throw new Unavailable('the hidden activation is not made by a node');
   const { node } = p;
   const [x, bias] = node.input;
   const fused = node.domain === 'com.microsoft';
-  const withBias = () => (bias ? deferred.computed(() => exposer.em.op1('Add', [x, bias]), index.elemType(x) ?? DataType.FLOAT) : deferred.model(x));
-  if (fused && node.opType === 'FastGelu') return { pre: withBias(), activation: { kind: 'gelu_tanh', op: 'FastGelu' } };
-  if (fused && node.opType === 'BiasGelu') return { pre: withBias(), activation: { kind: 'gelu', op: 'BiasGelu' } };
-  if (fused && node.opType === 'Gelu') return { pre: deferred.model(x), activation: { kind: 'gelu', op: 'Gelu' } };
-  if (fused && node.opType === 'QuickGelu') return { pre: deferred.model(x), activation: { kind: 'quick_gelu', op: 'QuickGelu', alpha: floatAttr(node, 'alpha', 1.702) } };
+  if (fused && node.opType === 'FastGelu') return { x, bias, activation: { kind: 'gelu_tanh', op: 'FastGelu' } };
+  if (fused && node.opType === 'BiasGelu') return { x, bias, activation: { kind: 'gelu', op: 'BiasGelu' } };
+  if (fused && node.opType === 'Gelu') return { x, activation: { kind: 'gelu', op: 'Gelu' } };
+  if (fused && node.opType === 'QuickGelu') return { x, activation: { kind: 'quick_gelu', op: 'QuickGelu', alpha: floatAttr(node, 'alpha', 1.702) } };
   if (isOnnxDomain(node.domain) && node.opType === 'Gelu') {
     const approximate = attr(node, 'approximate')?.s;
     const tanh = approximate ? new TextDecoder().decode(approximate) === 'tanh' : false;
-    return { pre: deferred.model(x), activation: { kind: tanh ? 'gelu_tanh' : 'gelu', op: 'Gelu' } };
+    return { x, activation: { kind: tanh ? 'gelu_tanh' : 'gelu', op: 'Gelu' } };
   }
-  if (isOnnxDomain(node.domain) && node.opType === 'Relu') return { pre: deferred.model(x), activation: { kind: 'relu', op: 'Relu' } };
-  const { sources, ops } = projectedSources(index, post);
-  if (sources.length === 1) {
-    const [source] = sources;
-    // x·σ(x): a Sigmoid of the pre-activation itself, times it.
-    const sigmoid = [...ops].every((o) => o === 'Sigmoid' || o === 'Mul' || PASS_THROUGH.has(o)) && node.opType === 'Mul' && node.input.includes(source);
-    const other = sigmoid ? maker(index, node.input.find((i) => i !== source) ?? '') : undefined;
-    const silu = other?.node.opType === 'Sigmoid' && other.node.input[0] === source;
-    return { pre: deferred.model(source), activation: silu ? { kind: 'silu', op: 'Sigmoid' } : arithmeticActivation(ops) };
-  }
-  if (sources.length === 2 && node.opType === 'Mul') {
-    // A gated MLP, act(gate) · up: the gate is the source behind the operand that is not projected.
-    const up = node.input.find((i) => sources.includes(i));
+  if (isOnnxDomain(node.domain) && node.opType === 'Relu') return { x, activation: { kind: 'relu', op: 'Relu' } };
+  const { sources, ops } = projectedSources(index, activated);
+  if (sources.length !== 1) throw new Unavailable('the input of the activation function could not be told apart from the projections around it');
+  const [source] = sources;
+  // x·σ(x): a Sigmoid of the pre-activation itself, times it.
+  const sigmoid = [...ops].every((o) => o === 'Sigmoid' || o === 'Mul' || PASS_THROUGH.has(o)) && node.opType === 'Mul' && node.input.includes(source);
+  const other = sigmoid ? maker(index, node.input.find((i) => i !== source) ?? '') : undefined;
+  const silu = other?.node.opType === 'Sigmoid' && other.node.input[0] === source;
+  return { x: source, activation: silu ? { kind: 'silu', op: 'Sigmoid' } : arithmeticActivation(ops) };
+}
+
+/**
+ * The MLP's pre-activation and its activation function, from its hidden activation `post`. A gated
+ * MLP, act(gate) · up, also gives its "up" projection, so that post can be recomputed from both.
+ */
+function mlpPre(index: GraphIndex, exposer: Exposer, deferred: Deferred, post: string): { pre: Exposure; preLinear?: Exposure; activation?: Activation } {
+  const withBias = (site: ActivationSite) =>
+    site.bias ? deferred.computed(() => exposer.em.op1('Add', [site.x, site.bias!]), index.elemType(site.x) ?? DataType.FLOAT) : deferred.model(site.x);
+  const p = maker(index, post);
+  if (!p) throw new Unavailable('the hidden activation is not made by a node');
+  const { sources } = projectedSources(index, post);
+  if (sources.length === 2 && p.node.opType === 'Mul') {
+    // The up projection is the operand that is a projection itself; the other is act(gate).
+    const up = p.node.input.find((i) => sources.includes(i));
     const gate = sources.find((s) => s !== up);
-    if (up && gate) return { pre: deferred.model(gate) };
+    const activated = p.node.input.find((i) => i !== up);
+    if (up && gate && activated) {
+      let site: ActivationSite | undefined;
+      try {
+        site = activationSite(index, activated);
+      } catch (e) {
+        if (!(e instanceof Unavailable)) throw e;
+      }
+      // Only an activation of the gate itself says what the gate goes through.
+      const ofGate = site?.x === gate ? site : undefined;
+      return { pre: ofGate ? withBias(ofGate) : deferred.model(gate), preLinear: deferred.model(up), activation: ofGate?.activation };
+    }
   }
-  throw new Unavailable('the input of the activation function could not be told apart from the projections around it');
+  const site = activationSite(index, post);
+  return { pre: withBias(site), activation: site.activation };
 }
 
 /** The indices of a Gather, back through casts and reshapes: the graph input they are, if any. */
@@ -397,9 +380,12 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
       layer.ln2 = attempt(normHooks((w) => hooks.norm(L, 'ln2', w)), () => findNorm(index, exposer, deferred, { stream: attention.out, step: attention, region: block.branches[1].map((b) => b.node) }));
       layer.mlpOut = writeOf(index, exposer, deferred, mlp);
     }
+    const rotaryHooks = (['cos', 'sin', 'q_in', 'q_out'] as const).map((w) => hooks.rotary(L, w));
+    layer.rotary = attempt(rotaryHooks, () => findRotary(index, exposer, deferred, block.anchor, block.steps[0].residualIn));
     if (layer.mlpPost) {
       const pre = attempt([hooks.mlpPre(L)], () => mlpPre(index, exposer, deferred, layer.mlpPost!.tensor));
       layer.mlpPre = pre?.pre;
+      layer.mlpPreLinear = pre?.preLinear;
       layer.activation = pre?.activation;
     }
     const last = block.steps[block.steps.length - 1];
@@ -437,7 +423,12 @@ export function blockHookExposures(plan: InstrumentationPlan): [string, Exposure
       [hooks.normWeight(L, 'ln2', 'w'), layer.ln2?.w],
       [hooks.normWeight(L, 'ln2', 'b'), layer.ln2?.b],
       [hooks.mlpPre(L), layer.mlpPre],
+      [hooks.mlpPreLinear(L), layer.mlpPreLinear],
       [hooks.mlpOut(L), layer.mlpOut],
+      [hooks.rotary(L, 'cos'), layer.rotary?.cos],
+      [hooks.rotary(L, 'sin'), layer.rotary?.sin],
+      [hooks.rotary(L, 'q_in'), layer.rotary?.qIn],
+      [hooks.rotary(L, 'q_out'), layer.rotary?.qOut],
     );
   });
   return out.filter((e): e is [string, Exposure] => !!e[1]);

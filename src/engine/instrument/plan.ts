@@ -46,10 +46,33 @@ export interface LayerPlan {
   residMid?: Exposure;
   /** [batch, pos, d_mlp]: the input of the MLP's activation function (for a gated MLP, the gate's). */
   mlpPre?: Exposure;
-  /** The MLP's activation function, when its operator or nodes say which it is. */
+  /** [batch, pos, d_mlp]: a gated MLP's "up" projection, the factor act(gate) is multiplied by. */
+  mlpPreLinear?: Exposure;
+  /** The MLP's activation function, when its operator or nodes say which it is (for a gated MLP, the gate's). */
   activation?: Activation;
   /** [batch, pos, d_model]: the MLP's write to the stream (with the bias a fused norm adds). */
   mlpOut?: Exposure;
+  /** How the attention rotates q by position, where it does (rotary embeddings). */
+  rotary?: RotaryPlan;
+}
+
+/**
+ * A block's rotary embedding, as the model applies it to q (and k): pairs of dimensions of each
+ * head are rotated by an angle per frequency that grows with the position.
+ */
+export interface RotaryPlan {
+  /** What rotates: com.microsoft RotaryEmbedding, GroupQueryAttention (do_rotary), or 'ONNX arithmetic' (q·cos + rotate_half(q)·sin). */
+  op: string;
+  /** The dimensions rotated together: (i, i + rotary_dim / 2) ('half', rotate_half) or (2i, 2i + 1) ('interleaved'). */
+  pairing: 'half' | 'interleaved';
+  /** Heads in q, where the operator says (RotaryEmbedding's num_heads). */
+  heads?: number;
+  /** [batch, pos, rotary_dim / 2]: cos and sin of each frequency's angle at each position, the values the model applies. */
+  cos: Exposure;
+  sin: Exposure;
+  /** [batch, pos, heads · head width]: q before and after the rotation, where the graph holds both. */
+  qIn?: Exposure;
+  qOut?: Exposure;
 }
 
 /**
