@@ -679,6 +679,24 @@ export interface WalkNorm {
   check?: WalkCheck;
 }
 
+/** How one block's attention rotates q at the walked position (rotary embeddings). */
+export interface WalkRotary {
+  /** What rotates: RotaryEmbedding, GroupQueryAttention or 'ONNX arithmetic' (q·cos + rotate_half(q)·sin). */
+  op: string;
+  /** The dimensions turned together: (i, i + half) or (2i, 2i + 1). */
+  pairing: 'half' | 'interleaved';
+  /** Each frequency's angle at this position, wrapped to (−π, π]: atan2 of the sin and cos the model applies. */
+  angles: number[];
+  /** √(cos² + sin²) of each frequency, where one differs from 1 (a model that scales its rotation). */
+  amplitudes?: number[];
+  /** Head 0's q before and after the model's rotation, and the rotation redone from the angles. */
+  q?: { before: number[]; after: number[]; recomputed: number[] };
+  /** q′ = R(θ·p)·q redone for every head from the angles, against the model's rotated q. */
+  check?: WalkCheck;
+  /** Why the rotation is not checked, where it is not. */
+  unchecked?: string;
+}
+
 /** One block at the walked position: every tensor is [d_model] (or [d_mlp] for the MLP's). */
 export interface WalkBlock {
   layer: number;
@@ -691,15 +709,19 @@ export interface WalkBlock {
   midCheck?: WalkCheck;
   ln2?: WalkNorm;
   mlp?: {
-    /** The activation function's name, when the graph says which it is (a gated MLP has none here). */
+    /** The activation function's name, when the graph says which it is (for a gated MLP, the gate's). */
     activation?: string;
     pre?: number[];
+    /** A gated MLP's "up" projection (mlp.hook_pre_linear): post = act(pre) · preLinear. */
+    preLinear?: number[];
     post: number[];
     /** The most active neurons for this token: largest |post| first. */
     top: { index: number; value: number }[];
-    /** post recomputed as activation(pre). */
+    /** post recomputed as activation(pre), times preLinear for a gated MLP. */
     check?: WalkCheck;
   };
+  /** The rotation of q in this block's attention, for a rotary model. */
+  rotary?: WalkRotary;
   mlpOut?: number[];
   residPost: number[];
   /** resid_post recomputed as resid_mid + mlp_out. */
@@ -725,6 +747,14 @@ export interface WalkView {
     check?: WalkCheck;
     /** Cosine similarity of the position vectors of positions [from, from + count), [count, count] row-major. */
     similarity?: { from: number; count: number; values: number[] };
+    /**
+     * A rotary model's rotation at this position, as its first rotary block applies it; `differs`:
+     * the blocks whose angles here are not the same. `positions`: cos of each frequency's angle
+     * ([count, frequencies] row-major) and the angle itself, for positions [from, from + count).
+     */
+    rotary?: WalkRotary & { layer: number; differs: number[]; positions: { from: number; count: number; cos: number[]; angles: number[] } };
+    /** Without a position table and without a rotation Model Lens can read: why, in a sentence. */
+    positionNote?: string;
   };
   blocks: WalkBlock[];
   output: {

@@ -70,3 +70,33 @@ export function cosineSimilarity(rows: ArrayLike<number>[]): number[] {
   }
   return out;
 }
+
+/**
+ * q rotated as a rotary embedding does it, for every head of q ([heads · width]): within each head,
+ * the pairs (i, i + half) ('half') or (2i, 2i + 1) ('interleaved') of the first 2·half dimensions
+ * turn by frequency i's angle, scaled by its amplitude (1 unless the model scales its cos and sin);
+ * the other dimensions pass through.
+ */
+export function rotate(q: ArrayLike<number>, heads: number, angles: readonly number[], amplitudes: readonly number[], pairing: 'half' | 'interleaved'): number[] {
+  const width = q.length / heads;
+  const half = angles.length;
+  const out = Array.from(q);
+  for (let h = 0; h < heads; h++) {
+    const base = h * width;
+    for (let i = 0; i < half; i++) {
+      const [a, b] = pairing === 'half' ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
+      const c = amplitudes[i] * Math.cos(angles[i]);
+      const s = amplitudes[i] * Math.sin(angles[i]);
+      out[a] = q[a] * c - q[b] * s;
+      out[b] = q[b] * c + q[a] * s;
+    }
+  }
+  return out;
+}
+
+/** The angle (wrapped to (−π, π]) and amplitude of each frequency, from the cos and sin the model applies. */
+export function rotaryAngles(cos: ArrayLike<number>, sin: ArrayLike<number>): { angles: number[]; amplitudes: number[] } {
+  const angles = Array.from(cos, (c, i) => Math.atan2(sin[i], c));
+  const amplitudes = Array.from(cos, (c, i) => Math.hypot(c, sin[i]));
+  return { angles, amplitudes };
+}

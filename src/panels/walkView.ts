@@ -3,10 +3,10 @@
 // residual sums, then the final norm and the logits. Every step that can be recomputed from the
 // steps before it is, and compared with the model's own tensor. Pure functions of an Analysis.
 import type { Analysis, ModelInfo, NormInfo, TensorData } from '../engine/types';
-import type { WalkBlock, WalkCheck, WalkNorm, WalkView } from '../protocol';
+import type { WalkBlock, WalkCheck, WalkNorm, WalkRotary, WalkView } from '../protocol';
 import { hooks, type BlockNorm } from '../shared/hooks';
 import { softmaxAt } from '../shared/softmax';
-import { activationFunction, add, cosineSimilarity, normalize, normStatistics, relativeError } from './walkMath';
+import { activationFunction, add, cosineSimilarity, normalize, normStatistics, relativeError, rotaryAngles, rotate } from './walkMath';
 
 /** Neurons listed as the MLP's most active for the token. */
 const TOP_NEURONS = 10;
@@ -32,6 +32,55 @@ function row(t: TensorData | undefined, p: number): number[] | undefined {
 
 function check(what: string, ours: ArrayLike<number>, model: ArrayLike<number>, tolerance: number): WalkCheck {
   return { what, error: relativeError(ours, model), tolerance };
+}
+
+/** An amplitude this far from 1 is a scaled rotation, shown as such. */
+const UNIT_AMPLITUDE = 1e-3;
+
+/**
+ * Block L's rotation of q at position p: the angles from the cos and sin the model applies there,
+ * and, where the graph holds q before and after, the rotation redone from them for every head.
+ */
+function rotaryStep(w: WalkedToken, L: number, p: number, tolerance: number): WalkRotary | undefined {
+  const { analysis, info } = w;
+  const r = info.layerInfo[L]?.rotary;
+  const get = (which: 'cos' | 'sin' | 'q_in' | 'q_out') => row(analysis.activations[hooks.rotary(L, which)], p);
+  const [cos, sin] = [get('cos'), get('sin')];
+  if (!r || !cos || !sin) return undefined;
+  if (r.op === 'GroupQueryAttention' && info.layerInfo[L].attention.kind !== 'recomputed') return undefined;
+  const { angles, amplitudes } = rotaryAngles(cos, sin);
+  const step: WalkRotary = { op: r.op, pairing: r.pairing, angles };
+  if (amplitudes.some((a) => Math.abs(a - 1) > UNIT_AMPLITUDE)) step.amplitudes = amplitudes;
+  const [before, after] = [get('q_in'), get('q_out')];
+  if (!before || !after) {
+    step.unchecked =
+      r.op === 'GroupQueryAttention'
+        ? 'GroupQueryAttention rotates q and k inside the operator, so the graph holds q only before the rotation and the rotation cannot be checked here. The angles are the rows of its cos/sin caches at positions 0, 1, 2…, as Model Lens’ recomputation of the operator reads them; that recomputation reproduced the operator’s output when the model was loaded.'
+        : 'The graph does not hold q both before and after the rotation, so the rotation cannot be checked here.';
+    return step;
+  }
+  // RotaryEmbedding without num_heads rotates whole heads: each head is then as wide as the rotated part.
+  const heads = r.heads ?? (r.op === 'RotaryEmbedding' ? before.length / (2 * angles.length) : info.heads);
+  const width = before.length / heads;
+  if (!Number.isInteger(width) || width < 2 * angles.length || before.length !== after.length) {
+    step.unchecked = `q (${before.length} numbers) does not split into ${heads} heads of at least ${2 * angles.length} dimensions, so the rotation cannot be redone here.`;
+    return step;
+  }
+  const recomputed = rotate(before, heads, angles, amplitudes, r.pairing);
+  step.q = { before: before.slice(0, width), after: after.slice(0, width), recomputed: recomputed.slice(0, width) };
+  step.check = check(`q′ = R(θ·${p})·q, every head`, recomputed, after, tolerance);
+  return step;
+}
+
+/** Why a model without a position table shows no rotation: the note the engine left, or that none was found. */
+function positionNote(info: ModelInfo): string {
+  const rotated = info.layerInfo.find((l) => l.rotary);
+  if (rotated) return `Positions enter inside attention: ${rotated.rotary!.op} rotates q and k by angles that grow with the position, but they are not shown, because Model Lens’ recomputation of the operator did not reproduce its output (${rotated.attention.kind === 'unavailable' ? rotated.attention.reason : 'see the notes'}).`;
+  const rotary = info.notes.find((n) => /attn\.rotary\./.test(n));
+  const reason = rotary?.replace(/^.* unavailable: /, '');
+  return reason
+    ? `Positions enter inside attention, but Model Lens cannot show how: ${reason}.`
+    : 'Model Lens found neither a position table added here nor a rotary embedding of q and k, so how this model tells positions apart (for example biases added to the attention scores, as ALiBi does) is not shown.';
 }
 
 export function buildWalkView(w: WalkedToken): WalkView {
@@ -69,6 +118,22 @@ export function buildWalkView(w: WalkedToken): WalkView {
     const rows = Array.from({ length: p + 1 - from }, (_, i) => row(positions, from + i)!);
     input.similarity = { from, count: rows.length, values: cosineSimilarity(rows) };
   }
+  const rotations = Array.from({ length: info.layers }, (_, L) => rotaryStep(w, L, p, tolerance));
+  const first = rotations.findIndex((r) => r);
+  if (first >= 0) {
+    const r = rotations[first]!;
+    const [cosTable, sinTable] = [a[hooks.rotary(first, 'cos')], a[hooks.rotary(first, 'sin')]];
+    const from = Math.max(0, p + 1 - SIMILARITY_POSITIONS);
+    const cos: number[] = [];
+    const angles: number[] = [];
+    for (let q = from; q <= p; q++) {
+      const [c, s] = [row(cosTable, q)!, row(sinTable, q)!];
+      cos.push(...c);
+      angles.push(...rotaryAngles(c, s).angles);
+    }
+    const differs = rotations.flatMap((other, L) => (other && L !== first && relativeError(other.angles, r.angles) > 1e-6 ? [L] : []));
+    input.rotary = { ...r, layer: first, differs, positions: { from, count: p + 1 - from, cos, angles } };
+  } else if (!posEmbed) input.positionNote = positionNote(info);
 
   // Steps 2–5, block by block.
   const blocks: WalkBlock[] = [];
@@ -79,6 +144,7 @@ export function buildWalkView(w: WalkedToken): WalkView {
     const attnOut = get(hooks.attnOut(L));
     const mlpOut = get(hooks.mlpOut(L));
     const block: WalkBlock = { layer: L, residPre, ln1: blockNorm(L, 'ln1', residPre), attnOut, residMid, ln2: blockNorm(L, 'ln2', residMid), mlpOut, residPost };
+    if (rotations[L]) block.rotary = rotations[L];
     if (attnOut && residMid) block.midCheck = check('resid_mid = resid_pre + attn_out', add(residPre, attnOut), residMid, tolerance);
     if (mlpOut && residMid) block.postCheck = check('resid_post = resid_mid + mlp_out', add(residMid, mlpOut), residPost, tolerance);
     const post = get(hooks.mlpPost(L));
@@ -89,8 +155,14 @@ export function buildWalkView(w: WalkedToken): WalkView {
         .map((value, index) => ({ index, value }))
         .sort((x, y) => Math.abs(y.value) - Math.abs(x.value))
         .slice(0, TOP_NEURONS);
-      block.mlp = { activation: activation?.kind, pre, post, top };
-      if (pre && activation) block.mlp.check = check(`mlp.hook_post = ${activation.kind}(mlp.hook_pre)`, pre.map(activationFunction(activation)), post, tolerance);
+      const preLinear = get(hooks.mlpPreLinear(L));
+      block.mlp = { activation: activation?.kind, pre, preLinear, post, top };
+      if (pre && activation) {
+        const act = pre.map(activationFunction(activation));
+        block.mlp.check = preLinear
+          ? check(`mlp.hook_post = ${activation.kind}(mlp.hook_pre) · mlp.hook_pre_linear`, act.map((v, i) => v * preLinear[i]), post, tolerance)
+          : check(`mlp.hook_post = ${activation.kind}(mlp.hook_pre)`, act, post, tolerance);
+      }
     }
     blocks.push(block);
   }

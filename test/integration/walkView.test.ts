@@ -1,19 +1,24 @@
 // The step-by-step view's numbers, on real models: every step it recomputes matches the model's
 // own tensor (norms from the stream alone, the residual sums, the activation function, the
-// softmax), and a step whose input is wrong is shown as failing, not hidden.
+// softmax, a rotary model's rotation of q, a gated MLP's product), and a step whose input is wrong
+// is shown as failing, not hidden. The rotation angles are compared with the ones the test models
+// were built with.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { buildWalkView } from '../../src/panels/walkView';
 import type { WalkCheck, WalkView } from '../../src/protocol';
 import { hooks } from '../../src/shared/hooks';
+import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
+import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
+import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 
 const OPTIONS = { activations: true, blockHooks: true, logits: true, topK: 10 } as const;
 
 function checks(view: WalkView): WalkCheck[] {
   const all = [view.input.check, view.output.check, view.output.norm?.check];
-  for (const b of view.blocks) all.push(b.ln1?.check, b.ln2?.check, b.midCheck, b.postCheck, b.mlp?.check);
+  for (const b of view.blocks) all.push(b.ln1?.check, b.ln2?.check, b.midCheck, b.postCheck, b.mlp?.check, b.rotary?.check);
   return all.filter((c): c is WalkCheck => !!c);
 }
 
@@ -74,11 +79,138 @@ describe.each(MODELS)('the walk through $name', ({ folder, present, text, checks
     }
   });
 
+  it.skipIf(!present)('has a position table and no rotation', () => {
+    const view = walk(model, analysis, 4);
+    expect(view.input.posEmbed).toHaveLength(model.info.dModel);
+    expect(view.input.rotary).toBeUndefined();
+    expect(view.input.positionNote).toBeUndefined();
+    expect(view.blocks.every((b) => !b.rotary && !b.mlp?.preLinear)).toBe(true);
+    expect(Object.keys(analysis.activations).filter((k) => /rotary|pre_linear/.test(k))).toEqual([]);
+  });
+
   it.skipIf(!present)('shows a check failing when a tensor is not what the model computed', () => {
     const tampered = (name: string, t: TensorData): Analysis => ({ ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } } });
     const gamma = hooks.normWeight(1, 'ln2', 'w');
     expect(walk(model, tampered(gamma, analysis.activations[gamma]), 4).blocks[1].ln2!.check!.error).toBeGreaterThan(1e-2);
     const attnOut = hooks.attnOut(0);
     expect(walk(model, tampered(attnOut, analysis.activations[attnOut]), 4).blocks[0].midCheck!.error).toBeGreaterThan(1e-2);
+  });
+});
+
+/** An angle wrapped to (−π, π], as atan2 gives it. */
+const wrap = (x: number) => Math.atan2(Math.sin(x), Math.cos(x));
+
+/** The builder's frequencies: θᵢ = 10000^(−2i / d_head). */
+const frequencies = (dHead: number) => Array.from({ length: dHead / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / dHead));
+
+const ROTARY: { name: string; options: DecoderOptions; op: string; pairing: 'half' | 'interleaved'; dHead: number; checked: boolean; angleTolerance: number }[] = [
+  { name: 'RotaryEmbedding before MultiHeadAttention', options: { attention: 'mha-rope' }, op: 'RotaryEmbedding', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
+  { name: 'GroupQueryAttention with do_rotary', options: { attention: 'gqa' }, op: 'GroupQueryAttention', pairing: 'half', dHead: 16, checked: false, angleTolerance: 1e-5 },
+  { name: 'GroupQueryAttention, interleaved rotary', options: { attention: 'gqa-window-softcap' }, op: 'GroupQueryAttention', pairing: 'interleaved', dHead: 16, checked: false, angleTolerance: 1e-5 },
+  { name: 'unfused, cos/sin gathered from cached tables', options: { attention: 'unfused', unfusedRotary: 'cached' }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
+  { name: 'unfused, Cos/Sin of inv_freq × positions', options: { attention: 'unfused', unfusedRotary: 'computed', rms: true }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
+  // cos and sin rounded to float16 move the angles by up to about 1e-3.
+  { name: 'unfused in float16', options: { attention: 'unfused', unfusedRotary: 'computed', float16: true }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 2e-3 },
+];
+
+describe.each(ROTARY)('the walk through a rotary model: $name', ({ options, op, pairing, dHead, checked, angleTolerance }) => {
+  let model: LoadedModel;
+  let analysis: Analysis;
+  beforeAll(async () => {
+    model = await LoadedModel.load(writeModelFolder('walk-rotary', buildDecoder(options)), { backend: 'wasm', threads: 1 });
+    analysis = await model.analyze('abc def ghi jkl', OPTIONS);
+  });
+  afterAll(() => model?.release());
+
+  it('shows the angles of each frequency at the token’s position, as the model was built with', () => {
+    const theta = frequencies(dHead);
+    for (const p of [0, 1, 9]) {
+      const r = walk(model, analysis, p).input.rotary!;
+      expect(r, `position ${p}`).toBeDefined();
+      expect([r.op, r.pairing, r.layer, r.differs]).toEqual([op, pairing, 0, []]);
+      expect(r.angles).toHaveLength(dHead / 2);
+      r.angles.forEach((a, i) => expect(Math.abs(wrap(a - p * theta[i])), `position ${p}, frequency ${i}`).toBeLessThanOrEqual(angleTolerance));
+      expect(r.amplitudes).toBeUndefined();
+    }
+  });
+
+  it('draws cos θᵢ·p for every position up to the token and every frequency', () => {
+    const p = 9;
+    const { positions } = walk(model, analysis, p).input.rotary!;
+    const theta = frequencies(dHead);
+    expect([positions.from, positions.count, positions.cos.length]).toEqual([0, p + 1, (p + 1) * theta.length]);
+    for (let q = 0; q <= p; q++) for (let i = 0; i < theta.length; i++) expect(positions.cos[q * theta.length + i]).toBeCloseTo(Math.cos(q * theta[i]), 2);
+  });
+
+  it(checked ? 'redoes the rotation of q from the angles and finds the model’s rotated q, in every block' : 'says why the rotation cannot be checked', () => {
+    const view = walk(model, analysis, 9);
+    for (const b of view.blocks) {
+      const r = b.rotary!;
+      if (checked) {
+        expect(r.check!.error, `block ${b.layer}`).toBeLessThanOrEqual(r.check!.tolerance);
+        expect(r.q!.after).toHaveLength(dHead);
+      } else {
+        expect(r.check).toBeUndefined();
+        expect(r.unchecked).toMatch(/inside the operator/);
+      }
+    }
+    // And every other step checks out too.
+    for (const c of checks(view)) expect(c.error, c.what).toBeLessThanOrEqual(c.tolerance);
+    expect(view.input.positionNote).toBeUndefined();
+  });
+
+  it.skipIf(!checked)('shows the rotation check failing when the rotated q is not what the model computed', () => {
+    const name = hooks.rotary(1, 'q_out');
+    const t = analysis.activations[name];
+    const tampered = { ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } } };
+    expect(walk(model, tampered, 9).blocks[1].rotary!.check!.error).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('a rotation Model Lens cannot read', () => {
+  it('is named, not guessed: q·cos + R(q)·sin with R not rotate_half', async () => {
+    // The unfused rotary with rotate_half's halves swapped: Concat(x[:half], −x[half:]).
+    const onnx = decodeModel(buildDecoder({ attention: 'unfused', unfusedRotary: 'computed' }));
+    for (const node of onnx.graph.node) if (node.opType === 'Concat' && node.input.length === 2 && onnx.graph.node.some((n) => n.opType === 'Neg' && n.output[0] === node.input[0])) node.input.reverse();
+    const model = await LoadedModel.load(writeModelFolder('walk-rotary-odd', encodeModel(onnx)), { backend: 'wasm', threads: 1 });
+    try {
+      const view = walk(model, await model.analyze('abc def', OPTIONS), 3);
+      expect(view.input.rotary).toBeUndefined();
+      expect(view.input.positionNote).toMatch(/cannot show how: q is multiplied by the Cos\/Sin of angles, but not in the form q·cos \+ rotate_half\(q\)·sin/);
+    } finally {
+      model.release();
+    }
+  });
+});
+
+const GATED: { name: string; options: DecoderOptions }[] = [
+  { name: 'Llama-style (RMSNorm, rotary)', options: { attention: 'unfused', unfusedRotary: 'computed', rms: true, gatedMlp: true } },
+  { name: 'with a position table', options: { attention: 'unfused', gatedMlp: true } },
+];
+
+describe.each(GATED)('the walk through a gated MLP: $name', ({ options }) => {
+  let model: LoadedModel;
+  let analysis: Analysis;
+  beforeAll(async () => {
+    model = await LoadedModel.load(writeModelFolder('walk-gated', buildDecoder(options)), { backend: 'wasm', threads: 1 });
+    analysis = await model.analyze('abc def ghi jkl', OPTIONS);
+  });
+  afterAll(() => model?.release());
+
+  it('recomputes mlp.hook_post as SiLU(gate) · up and finds the model’s', () => {
+    const view = walk(model, analysis, 7);
+    for (const b of view.blocks) {
+      expect(b.mlp!.activation).toBe('silu');
+      expect(b.mlp!.preLinear).toHaveLength(model.info.dMlp);
+      expect(b.mlp!.check!.what).toBe('mlp.hook_post = silu(mlp.hook_pre) · mlp.hook_pre_linear');
+      expect(b.mlp!.check!.error).toBeLessThanOrEqual(b.mlp!.check!.tolerance);
+    }
+  });
+
+  it('shows the check failing when the up projection is not what the model computed', () => {
+    const name = hooks.mlpPreLinear(0);
+    const t = analysis.activations[name];
+    const tampered = { ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } } };
+    expect(walk(model, tampered, 7).blocks[0].mlp!.check!.error).toBeGreaterThan(1e-2);
   });
 });

@@ -12,7 +12,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import '../shared/components.css';
 import './walk.css';
-import type { FromWalkPanel, WalkBlock, WalkCheck, WalkNorm, WalkPanelState, WalkView } from '../../src/protocol';
+import type { FromWalkPanel, WalkBlock, WalkCheck, WalkNorm, WalkPanelState, WalkRotary, WalkView } from '../../src/protocol';
 import { softmaxAt } from '../../src/shared/softmax';
 import { clear, el } from '../shared/dom';
 import { formatCell, formatProb, quoted, tokenLabel } from '../shared/format';
@@ -21,6 +21,7 @@ import { checkLine, notice, step } from '../shared/steps';
 import { onThemeChange, themeKind } from '../shared/theme';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
 import { isToWalkPanel } from './messages';
+import { rotaryAngleTable } from './rotaryAngles';
 import { similarityTable } from './similarity';
 import { vectorTable } from './vectors';
 
@@ -113,15 +114,109 @@ function normStep(n: string, name: string, norm: WalkNorm | undefined, input: st
   return step(n, name, explanation, f, vectorTable(`${name}: the input, γ, β and the output`, rows, allDims, theme), check(norm.check, `${what}(x)`) ?? el('span'));
 }
 
+/** What rotates q, in words. */
+function rotaryOperator(r: WalkRotary): string {
+  if (r.op === 'ONNX arithmetic') return 'the cos and sin tensors the graph multiplies q by (q·cos + rotate_half(q)·sin)';
+  if (r.op === 'GroupQueryAttention') return 'the cos/sin caches of the GroupQueryAttention operator, at this position';
+  return `the cos/sin caches of the ${r.op} operator, at the position ids it is given`;
+}
+
+/** Which dimensions of a head turn together. */
+function pairs(r: WalkRotary): string {
+  const n = r.angles.length;
+  return r.pairing === 'half' ? `dimension i with dimension i + ${n}` : 'dimensions 2i and 2i + 1';
+}
+
+/** The rotation check of a block: ✓ against the model's rotated q, or why there is none. */
+function rotaryCheck(r: WalkRotary): HTMLElement {
+  return check(r.check) ?? checkLine(NaN, 0, r.unchecked ?? 'The rotation is not checked.');
+}
+
+/** q′ = R(θ·p)·q with the angles of one position: the formula, the angles, and head 0 before and after. */
+function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): HTMLElement[] {
+  const p = v.position;
+  const n = r.angles.length;
+  const out: HTMLElement[] = [
+    el('h4', { class: 'ml-walk-sub', text: `Rotary position embedding: the angles at position ${p}` }),
+    el('p', {
+      class: 'ml-step-text',
+      text: `Inside each block's attention, before the scores QKᵀ, every head's q and k are cut into ${n} pairs (${pairs(r)}) and each pair is turned by the angle θᵢ·p, with its own frequency θᵢ (usually fast for the first pairs, slow for the last). A dot product of two turned vectors depends only on the difference of their angles, so attention sees how far apart two tokens are. These are the angles the model applies at position ${p}, read from ${rotaryOperator(r)}${r.layer > 0 ? ` of block ${r.layer}` : ''}, wrapped to (−π, π].`,
+    }),
+    formula(
+      'q prime equals R of theta p times q: each pair of q turned by the angle theta i times p',
+      'q′ = R(θ·p) q,   (q′',
+      sub('a'),
+      ', q′',
+      sub('b'),
+      ') = (q',
+      sub('a'),
+      ' cos θ',
+      sub('i'),
+      'p − q',
+      sub('b'),
+      ' sin θ',
+      sub('i'),
+      'p, q',
+      sub('b'),
+      ' cos θ',
+      sub('i'),
+      'p + q',
+      sub('a'),
+      ' sin θ',
+      sub('i'),
+      'p)',
+    ),
+    vectorTable(
+      `The rotation angle of each frequency at position ${p}`,
+      [{ label: `θᵢ·${p} (rad, mod 2π)`, values: r.angles }, ...(r.amplitudes ? [{ label: '√(cos² + sin²)', values: r.amplitudes }] : [])],
+      allDims,
+      theme,
+      undefined,
+      'ω',
+    ),
+  ];
+  if (r.amplitudes) out.push(notice('info', 'This model scales its cos and sin (their lengths are not 1): each pair is turned and stretched by the factor shown.'));
+  if (r.q) {
+    out.push(
+      vectorTable(
+        'Head 0 of q before and after the rotation, and the rotation redone from the angles',
+        [
+          { label: 'q (head 0)', values: r.q.before },
+          { label: 'q′ (the model’s)', values: r.q.after },
+          { label: 'R(θ·p) q (redone)', values: r.q.recomputed },
+        ],
+        allDims,
+        theme,
+      ),
+    );
+  }
+  out.push(rotaryCheck(r));
+  if (r.differs.length) out.push(notice('info', `Block${r.differs.length > 1 ? 's' : ''} ${r.differs.join(', ')} turn${r.differs.length > 1 ? '' : 's'} q by other angles at this position (a different base or scaling); each block's own step checks its own.`));
+  return out;
+}
+
 function inputSection(v: WalkView): HTMLElement {
   const i = v.input;
   const token = v.tokens[v.position];
   const rows = [...(i.embed ? [{ label: 'E (token embedding)', values: i.embed }] : []), ...(i.posEmbed ? [{ label: `P (position ${v.position})`, values: i.posEmbed }] : []), { label: 'H⁰ (into block 0)', values: i.h0 }];
   const how = i.posEmbed
     ? `The token ${quoted(token.text)} is looked up in the embedding table (E, one learned row per vocabulary entry), and the row of its position ${v.position} in the position table (P) is added: the model learned one vector per position, where the guide's original Transformer used fixed sines and cosines.`
-    : `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here: positions enter inside attention instead (rotary embeddings, as Llama-style models use, rotate q and k by an angle that grows with the position), so H⁰ = E.`;
+    : i.rotary
+      ? `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E: positions enter inside attention instead, where rotary embeddings (as Llama-style models use) turn q and k by angles that grow with the position. The angles of position ${v.position} are below.`
+      : `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E. ${i.positionNote ?? ''}`;
   const section = step('1', 'Input representation: H⁰ = E + P', how, formula('H zero equals E plus P', 'H', sup('0'), ' = E + P'), vectorTable('The token embedding, the position vector and their sum', rows, allDims, theme));
   section.append(check(i.check, 'H⁰') ?? el('span'));
+  if (i.rotary) {
+    section.append(
+      ...rotaryStep(v, i.rotary),
+      el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: the angles of each frequency by position' }),
+      el('p', {
+        class: 'ml-step-text',
+        text: `cos θᵢ·p for positions ${i.rotary.positions.from}–${i.rotary.positions.from + i.rotary.positions.count - 1} (rows) and each frequency ωᵢ (columns), as the model applies them: usually the first frequencies turn by about a radian per position and cycle quickly while the last barely move. Where the guide's original Transformer added these sines and cosines to the embedding, a rotary model turns q and k by them. Hover a cell for its angle.`,
+      }),
+      rotaryAngleTable(i.rotary.positions, theme),
+    );
+  }
   if (i.similarity) {
     section.append(
       el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: how alike the position vectors are' }),
@@ -148,8 +243,22 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
     button.addEventListener('click', () => api.postMessage({ type: 'openHead', id: v.id, layer: L, head: h }));
     heads.appendChild(button);
   }
+  const attention = step(
+    '2b',
+    `Attention: ${v.model.heads} heads`,
+    `Each head computes softmax(QKᵀ/√d_k)·V on the normalised vectors of this token and the ones before it. The Explain Attention panel's math tab walks one head's steps on these numbers: open a head.`,
+    formula('Attention of Q K V equals softmax of Q K transpose over root d k, times V', 'head', sub('i'), ' = softmax(QK', sup('T'), '/√d', sub('k'), ')V'),
+    heads,
+  );
+  if (b.rotary) {
+    const same = v.input.rotary && !v.input.rotary.differs.includes(L);
+    attention.append(
+      el('p', { class: 'ml-step-text', text: `Before the scores, q and k are turned by position (rotary embedding, step 1): q′ = R(θ·p)·q with ${same ? 'the angles shown in step 1' : `this block's own angles (θᵢ·p at this position: ${b.rotary.angles.slice(0, 4).map((a) => formatCell(a, 3)).join(', ')}${b.rotary.angles.length > 4 ? ', …' : ''})`}.` }),
+      rotaryCheck(b.rotary),
+    );
+  }
   section.append(
-    step('2b', `Attention: ${v.model.heads} heads`, `Each head computes softmax(QKᵀ/√d_k)·V on the normalised vectors of this token and the ones before it. The Explain Attention panel's math tab walks one head's steps on these numbers: open a head.`, formula('Attention of Q K V equals softmax of Q K transpose over root d k, times V', 'head', sub('i'), ' = softmax(QK', sup('T'), '/√d', sub('k'), ')V'), heads),
+    attention,
     step(
       '3',
       'Concat of all heads, then W_O: what attention adds',
@@ -171,6 +280,7 @@ function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
   if (!mlp) return step('5', 'Feed-forward network', 'This block\'s MLP activations were not found in the graph, so they are not shown.', null);
   const act = mlp.activation;
   const name = act === 'relu' ? 'max(0, ·)' : act === 'silu' ? 'SiLU' : act === 'gelu' || act === 'gelu_tanh' ? 'GELU' : act === 'quick_gelu' ? 'QuickGELU' : undefined;
+  if (mlp.preLinear) return gatedStep(v, b, name);
   const f = name
     ? formula(`FFN of x equals ${name} of x W 1 plus b 1, times W 2, plus b 2`, 'FFN(x) = ', act === 'relu' ? 'max(0, ' : `${name}(`, 'xW', sub('1'), ' + b', sub('1'), ')W', sub('2'), ' + b', sub('2'))
     : formula('FFN of x equals the activation of x W gate, times x W up, times W down', 'FFN(x) = (act(xW', sub('gate'), ') ⊙ xW', sub('up'), ')W', sub('down'));
@@ -184,6 +294,27 @@ function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
     explanation,
     f,
     vectorTable(`The ${top.length} most active neurons: before and after the activation function`, [...(mlp.pre ? [{ label: 'xW₁ + b₁ (mlp.hook_pre)', values: mlp.pre }] : []), { label: `${name ?? 'act'}(…) (mlp.hook_post)`, values: mlp.post }], allDims, theme, top),
+    check(mlp.check, 'mlp.hook_post') ?? el('span'),
+  );
+}
+
+/** A gated MLP: act(x·W_gate) ⊙ x·W_up, projected down by W_down. */
+function gatedStep(v: WalkView, b: WalkBlock, name: string | undefined): HTMLElement {
+  const mlp = b.mlp!;
+  const act = name ?? 'act';
+  const top = mlp.top.map((t) => t.index);
+  return step(
+    '5',
+    `Feed-forward network, gated (${v.model.dMlp} neurons)`,
+    `A gated MLP, as Llama-style models have: the vector is projected up to ${v.model.dMlp} neurons twice, a "gate" that goes through ${name ? `${name}${mlp.activation === 'gelu_tanh' ? ' (its tanh approximation)' : ''}` : 'an activation function Model Lens does not recognise'} and an "up" projection, and the two are multiplied neuron by neuron; the product is projected back down and added to the stream. The guide's FFN has one projection and ReLU; here each neuron's gate decides how much of its up projection passes. The most active neurons for this token are listed below.`,
+    formula(`FFN of x equals ${act} of x W gate, times x W up, times W down`, 'FFN(x) = (', `${act}(xW`, sub('gate'), ') ⊙ xW', sub('up'), ')W', sub('down')),
+    vectorTable(
+      `The ${top.length} most active neurons: the gate, the up projection and their product`,
+      [...(mlp.pre ? [{ label: 'xW_gate (mlp.hook_pre)', values: mlp.pre }] : []), { label: 'xW_up (mlp.hook_pre_linear)', values: mlp.preLinear! }, { label: `${act}(gate) · up (mlp.hook_post)`, values: mlp.post }],
+      allDims,
+      theme,
+      top,
+    ),
     check(mlp.check, 'mlp.hook_post') ?? el('span'),
   );
 }

@@ -13,8 +13,11 @@ export interface VectorRow {
   values: readonly number[];
 }
 
-/** A table of `rows` over dimensions [0, dims) (or their own `indices`), with a caption for screen readers. */
-export function vectorTable(caption: string, rows: readonly VectorRow[], allDims: boolean, theme: ThemeKind, indices?: readonly number[]): HTMLElement {
+/**
+ * A table of `rows` over dimensions [0, dims) (or their own `indices`), with a caption for screen
+ * readers; `column` names each column before its number (d0, d1… or ω0, ω1… for frequencies).
+ */
+export function vectorTable(caption: string, rows: readonly VectorRow[], allDims: boolean, theme: ThemeKind, indices?: readonly number[], column = 'd'): HTMLElement {
   const width = Math.max(...rows.map((r) => r.values.length));
   const dims = indices ?? Array.from({ length: allDims ? width : Math.min(SHOWN_DIMS, width) }, (_, i) => i);
   const shown = rows.flatMap((r) => dims.map((d) => r.values[d] ?? 0));
@@ -22,7 +25,7 @@ export function vectorTable(caption: string, rows: readonly VectorRow[], allDims
   const table = el('table', { class: 'ml-vectors' });
   table.appendChild(el('caption', { text: caption }));
   const head = el('tr', {}, el('th', { class: 'corner', attrs: { scope: 'col' } }));
-  for (const d of dims) head.appendChild(el('th', { text: `d${d}`, attrs: { scope: 'col' } }));
+  for (const d of dims) head.appendChild(el('th', { text: `${column}${d}`, attrs: { scope: 'col' } }));
   if (!indices && dims.length < width) head.appendChild(el('th', { text: `… ${width - dims.length} more`, attrs: { scope: 'col' } }));
   table.appendChild(el('thead', {}, head));
   const body = el('tbody');
@@ -30,7 +33,7 @@ export function vectorTable(caption: string, rows: readonly VectorRow[], allDims
     const tr = el('tr', {}, el('th', { text: r.label, attrs: { scope: 'row' } }));
     for (const d of dims) {
       const v = r.values[d];
-      const td = el('td', { text: v === undefined ? '' : formatCell(v, 3), title: v === undefined ? '' : `${r.label}, d${d} = ${v}` });
+      const td = el('td', { text: v === undefined ? '' : formatCell(v, 3), title: v === undefined ? '' : `${r.label}, ${column}${d} = ${v}` });
       if (v !== undefined) {
         const rgb = rampColor(norm(v), theme, 'diverging');
         td.style.backgroundColor = rgbCss(rgb);
