@@ -25,8 +25,9 @@ export interface Settings {
 
 const MB = 1024 * 1024;
 
-export function readSettings(): Settings {
-  const config = vscode.workspace.getConfiguration(SECTION);
+/** The settings; for a document (`scope`), with its language's overrides (`"[markdown]": { … }`). */
+export function readSettings(scope?: vscode.ConfigurationScope): Settings {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
   const trusted = vscode.workspace.isTrusted;
   const value = (key: string): unknown => effectiveValue(key, config.inspect(key) ?? {}, trusted);
   const inspected = config.inspect('modelPath') ?? {};

@@ -22,7 +22,8 @@ export class TokenHoverProvider implements vscode.HoverProvider {
   ) {}
 
   async provideHover(doc: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
-    if (!readSettings().hoverEnabled) return undefined;
+    // Read for this document: the setting can be turned off per language.
+    if (!readSettings(doc).hoverEnabled) return undefined;
     const offset = doc.offsetAt(position);
     const ablated = this.ablationMarkdown(doc, offset);
     const cached = this.probabilities.cachedTokenAt(doc, offset);
