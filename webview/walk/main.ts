@@ -132,6 +132,44 @@ function rotaryCheck(r: WalkRotary): HTMLElement {
   return check(r.check) ?? checkLine(NaN, 0, r.unchecked ?? 'The rotation is not checked.');
 }
 
+/** q′ = R(θ·p) q, and what it does to one pair (a, b) of a head's dimensions. */
+function rotaryFormula(r: WalkRotary): HTMLElement {
+  const [a, b] = r.pairing === 'half' ? ['i', `i+${r.angles.length}`] : ['2i', '2i+1'];
+  const q = (i: string, prime = '') => el('span', {}, `q${prime}`, sub(i));
+  const angle = () => el('span', {}, 'θ', sub('i'), 'p');
+  // One flex item, so that the two lines wrap as text does in a narrow panel.
+  return formula(
+    `q prime equals R of theta p times q: each pair of dimensions ${a} and ${b} of a head is turned by the angle theta i times p`,
+    el(
+      'span',
+      {},
+      'q′ = R(θ·p) q',
+      el('br'),
+      '(',
+      q(a, '′'),
+      ', ',
+      q(b, '′'),
+      ') = (',
+      q(a),
+      ' cos ',
+      angle(),
+      ' − ',
+      q(b),
+      ' sin ',
+      angle(),
+      ',  ',
+      q(b),
+      ' cos ',
+      angle(),
+      ' + ',
+      q(a),
+      ' sin ',
+      angle(),
+      ')',
+    ),
+  );
+}
+
 /** q′ = R(θ·p)·q with the angles of one position: the formula, the angles, and head 0 before and after. */
 function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): HTMLElement[] {
   const p = v.position;
@@ -142,30 +180,7 @@ function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): H
       class: 'ml-step-text',
       text: `Inside each block's attention, before the scores QKᵀ, every head's q and k are cut into ${n} pairs (${pairs(r)}) and each pair is turned by the angle θᵢ·p, with its own frequency θᵢ (usually fast for the first pairs, slow for the last). A dot product of two turned vectors depends only on the difference of their angles, so attention sees how far apart two tokens are. These are the angles the model applies at position ${p}, read from ${rotaryOperator(r)}${r.layer > 0 ? ` of block ${r.layer}` : ''}, wrapped to (−π, π].`,
     }),
-    formula(
-      'q prime equals R of theta p times q: each pair of q turned by the angle theta i times p',
-      'q′ = R(θ·p) q,   (q′',
-      sub('a'),
-      ', q′',
-      sub('b'),
-      ') = (q',
-      sub('a'),
-      ' cos θ',
-      sub('i'),
-      'p − q',
-      sub('b'),
-      ' sin θ',
-      sub('i'),
-      'p, q',
-      sub('b'),
-      ' cos θ',
-      sub('i'),
-      'p + q',
-      sub('a'),
-      ' sin θ',
-      sub('i'),
-      'p)',
-    ),
+    rotaryFormula(r),
     vectorTable(
       `The rotation angle of each frequency at position ${p}`,
       [{ label: `θᵢ·${p} (rad, mod 2π)`, values: r.angles }, ...(r.amplitudes ? [{ label: '√(cos² + sin²)', values: r.amplitudes }] : [])],
