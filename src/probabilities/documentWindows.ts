@@ -35,13 +35,20 @@ export interface TokenInfo {
   text: string;
   /** P(token | text before); NaN where nothing came before. */
   prob: number;
+  /** 1-based rank in the prediction; 0 where none was made, or where only `rankAbove` is known. */
   rank: number;
+  /** Where the rank is not known: it is below this many alternatives (a server that gives only its top k). */
+  rankAbove?: number;
+  /** Entropy of the prediction in bits; NaN where nothing came before, or the whole distribution is not known (a server). */
   entropy: number;
   /** The model's top alternatives for this position. */
   top: { text: string; prob: number }[];
   /** Lens row (0 = embedding, L + 1 = after block L) from which this token was the top prediction; -1 if never. */
   firstTopRow: number;
+  /** 0 where there is no logit lens (a server gives none). */
   lensRows: number;
+  /** The model and server that answered, for tokens from a remote backend (one object shared by a window's tokens). */
+  remote?: { model: string; server: string };
 }
 
 export interface DocumentWindow extends WindowPlan {

@@ -1,0 +1,357 @@
+// The remote probabilities backend against a completions server on 127.0.0.1 that answers from
+// the project's own engine and default model, in each form real servers use (the legacy echo
+// `logprobs` of vLLM and SGLang, vLLM's `prompt_logprobs`, and both together): the tokens, offsets,
+// probabilities, ranks and alternatives of a whole document must be those the local model gives.
+// Then the faults a server can have, each ending in an error that names it, and nothing stale.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LoadedModel } from '../../src/engine/loadedModel';
+import type { Analysis } from '../../src/engine/types';
+import { TOP_K } from '../../src/probabilities/budgets';
+import { planWindow, type DocumentShape, type TokenInfo, type WindowPlan } from '../../src/probabilities/documentWindows';
+import { windowTokens } from '../../src/probabilities/tokenInfo';
+import { CompletionsClient, RemoteError, type ClientOptions } from '../../src/remote/completionsClient';
+import { remoteBudget, REMOTE_TOP_K, scoreWindow } from '../../src/remote/remoteWindows';
+import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+
+const SAMPLE = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
+const MODEL_NAME = 'lens-tiny';
+const API_KEY = 'sk-test-key';
+/** The context the server reports, so that the sample needs several windows. */
+const CONTEXT = 512;
+
+type Form = 'logprobs' | 'prompt_logprobs' | 'both';
+/** What the server does with the next completions request instead of answering. */
+type Fault = (res: http.ServerResponse, full: string) => void;
+
+let model: LoadedModel;
+let server: http.Server;
+let endpoint: string;
+const state = {
+  form: 'both' as Form,
+  faults: [] as Fault[],
+  completions: 0,
+  open: 0,
+  mostOpen: 0,
+  /** The model name answers claim. */
+  answerModel: MODEL_NAME,
+  /** Alternatives the server gives at most (a server started with a lower limit). */
+  maxAlternatives: Infinity,
+  /** Milliseconds an answer is held back. */
+  delayMs: 0,
+};
+
+/** Python's string indices: code points. */
+function codePoints(text: string, unit: number): number {
+  return [...text.slice(0, unit)].length;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+/** One analysis at a time: the engine's session is not shared between concurrent runs. */
+function analyse(prompt: string, k: number): Promise<Analysis> {
+  const run = queue.then(() => model.analyze(prompt, { topK: k }));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** A completions answer as vLLM writes it, from the engine's analysis of the prompt. */
+function answer(a: Analysis, prompt: string, k: number, form: Form): unknown {
+  const n = a.tokens.length;
+  const kk = Math.min(k, state.maxAlternatives);
+  const top = (i: number) => Array.from({ length: kk }, (_, j) => ({ id: a.topIds[(i - 1) * a.topK + j], p: a.topProbs[(i - 1) * a.topK + j] }));
+  const logprobs = {
+    tokens: a.tokens.map((t) => t.text),
+    token_logprobs: a.tokens.map((_, i) => (i === 0 ? null : Math.log(a.prob[i]))),
+    top_logprobs: a.tokens.map((t, i) => {
+      if (i === 0) return null;
+      const entries: [string, number][] = top(i).map(({ id, p }) => [a.pieces[id], Math.log(p)]);
+      // vLLM lists the prompt's token after the top k when it is not among them.
+      if (a.rank[i] > kk) entries.push([t.text, Math.log(a.prob[i])]);
+      return Object.fromEntries(entries);
+    }),
+    text_offset: a.tokens.map((t) => codePoints(prompt, t.start)),
+  };
+  const promptLogprobs = a.tokens.map((t, i) => {
+    if (i === 0) return null;
+    const entries: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
+    entries[t.id] = { logprob: Math.log(a.prob[i]), rank: a.rank[i], decoded_token: t.text };
+    top(i).forEach(({ id, p }, j) => (entries[id] = { logprob: Math.log(p), rank: j + 1, decoded_token: a.pieces[id] }));
+    return entries;
+  });
+  expect(n).toBeGreaterThan(1);
+  const choice = { index: 0, text: prompt, finish_reason: 'length', ...(form !== 'prompt_logprobs' ? { logprobs } : { logprobs: null }), ...(form !== 'logprobs' ? { prompt_logprobs: promptLogprobs } : {}) };
+  return { id: 'cmpl-1', object: 'text_completion', created: 0, model: state.answerModel, choices: [choice], usage: { prompt_tokens: n, completion_tokens: 0, total_tokens: n } };
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (req.headers.authorization !== `Bearer ${API_KEY}`) return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error' } });
+  if (req.method === 'GET' && req.url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: MODEL_NAME, object: 'model', max_model_len: CONTEXT }] });
+  if (req.method !== 'POST' || req.url !== '/v1/completions') return json(res, 404, { detail: 'Not Found' });
+  const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; prompt: string; echo: boolean; logprobs: number; max_tokens: number };
+  expect(request).toMatchObject({ model: MODEL_NAME, echo: true, logprobs: REMOTE_TOP_K, max_tokens: 0 });
+  state.completions++;
+  state.open++;
+  state.mostOpen = Math.max(state.mostOpen, state.open);
+  try {
+    const a = await analyse(request.prompt, request.logprobs);
+    if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+    const full = JSON.stringify(answer(a, request.prompt, request.logprobs, state.form));
+    const fault = state.faults.shift();
+    if (fault) return fault(res, full);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(full) });
+    res.end(full);
+  } finally {
+    state.open--;
+  }
+}
+
+function shapeOf(text: string): DocumentShape {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  const lineOf = (offset: number) => {
+    let line = 0;
+    while (line + 1 < starts.length && starts[line + 1] <= offset) line++;
+    return line;
+  };
+  return { length: text.length, lineStart: (o) => starts[lineOf(o)], nextLineStart: (o) => starts[lineOf(o) + 1] ?? text.length };
+}
+
+/** The windows that cover a document, in order, as the extension plans them for this server. */
+function plansOf(text: string): WindowPlan[] {
+  const plans: WindowPlan[] = [];
+  const budget = remoteBudget(CONTEXT);
+  for (let offset = 0; offset < text.length; ) {
+    const plan = planWindow(shapeOf(text), offset, plans, budget);
+    plans.push(plan);
+    offset = plan.ownedEnd;
+  }
+  return plans;
+}
+
+/** What the local model gives for the same windows: the tokens the hover and heatmap show. */
+async function localTokens(text: string, plans: WindowPlan[]): Promise<TokenInfo[]> {
+  const out: TokenInfo[] = [];
+  for (const plan of plans) out.push(...windowTokens(await model.analyze(text.slice(plan.contextStart, plan.ownedEnd), { topK: REMOTE_TOP_K }), plan));
+  return out;
+}
+
+function client(options: Partial<ClientOptions> = {}): CompletionsClient {
+  return new CompletionsClient({ endpoint, model: MODEL_NAME, apiKey: API_KEY, retryDelayMs: 5, ...options });
+}
+
+async function remoteTokens(c: CompletionsClient, text: string, plans: WindowPlan[]): Promise<TokenInfo[]> {
+  // All windows at once: the client keeps windowsInFlight of them at the server.
+  const windows = await Promise.all(plans.map((plan) => scoreWindow(c, text.slice(plan.contextStart, plan.ownedEnd), plan)));
+  return windows.flat();
+}
+
+async function rejection(work: Promise<unknown>): Promise<RemoteError> {
+  try {
+    await work;
+  } catch (e) {
+    expect(e).toBeInstanceOf(RemoteError);
+    return e as RemoteError;
+  }
+  throw new Error('the request succeeded where it should have failed');
+}
+
+beforeAll(async () => {
+  model = await LoadedModel.load(DEFAULT_MODEL, { backend: 'wasm', threads: 1 });
+  server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) json(res, 500, { error: { message: String(e) } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+beforeEach(() => {
+  Object.assign(state, { form: 'both', faults: [], completions: 0, open: 0, mostOpen: 0, answerModel: MODEL_NAME, maxAlternatives: Infinity, delayMs: 0 });
+});
+
+describe('a server answering from the default model gives what the local model gives', () => {
+  for (const form of ['logprobs', 'prompt_logprobs', 'both'] as const) {
+    it(`in the ${form} form: the same tokens and offsets, probabilities to 1e-6, ranks and alternatives (sample.ts)`, async () => {
+      state.form = form;
+      const plans = plansOf(SAMPLE);
+      expect(plans.length).toBeGreaterThan(2);
+      const local = await localTokens(SAMPLE, plans);
+      const c = client();
+      const remote = await remoteTokens(c, SAMPLE, plans);
+      expect(remote.map((t) => [t.start, t.end, t.text])).toEqual(local.map((t) => [t.start, t.end, t.text]));
+      for (let i = 0; i < local.length; i++) {
+        const [l, r] = [local[i], remote[i]];
+        if (Number.isNaN(l.prob)) expect(r.prob).toBeNaN();
+        else expect(Math.abs(r.prob - l.prob), `${i} ${l.text}`).toBeLessThanOrEqual(1e-6);
+        if (form === 'logprobs') {
+          // The echo form tells a rank only within the alternatives it lists.
+          if (l.rank >= 1 && l.rank <= REMOTE_TOP_K) expect(r.rank, `${i} ${l.text}`).toBe(l.rank);
+          else if (l.rank > REMOTE_TOP_K) expect([r.rank, r.rankAbove]).toEqual([0, REMOTE_TOP_K]);
+        } else {
+          expect(r.rank, `${i} ${l.text}`).toBe(l.rank);
+          expect(r.id).toBe(Number.isNaN(l.prob) ? -1 : l.id);
+        }
+        expect(r.top.map((a) => a.text)).toEqual(l.top.slice(0, TOP_K).map((a) => a.text));
+        r.top.forEach((a, j) => expect(Math.abs(a.prob - l.top[j].prob)).toBeLessThanOrEqual(1e-6));
+        expect(r.entropy).toBeNaN();
+        expect(r.remote).toEqual({ model: MODEL_NAME, server: endpoint });
+      }
+      expect(local.some((t) => t.rank > REMOTE_TOP_K)).toBe(true);
+    });
+  }
+
+  it('keeps windowsInFlight windows at the server at once, and no more', async () => {
+    state.delayMs = 30;
+    const plans = plansOf(SAMPLE);
+    await remoteTokens(client({ inFlight: 4 }), SAMPLE, plans);
+    expect(state.mostOpen).toBe(Math.min(4, plans.length));
+    state.mostOpen = 0;
+    await remoteTokens(client({ inFlight: 1 }), SAMPLE, plans);
+    expect(state.mostOpen).toBe(1);
+  });
+
+  it('learns the model and its context from GET /v1/models, and refuses a model the server does not list', async () => {
+    expect(await client({ model: '' }).servedModel()).toEqual({ model: MODEL_NAME, contextTokens: CONTEXT });
+    const e = await rejection(client({ model: 'gpt-5' }).scorePrompt('x = 1', REMOTE_TOP_K));
+    expect(e.kind).toBe('wrong-model');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/does not serve "gpt-5".*"lens-tiny"/);
+    expect(state.completions).toBe(0);
+  });
+});
+
+describe('faults end in an error that names the server, and nothing stale', () => {
+  const TEXT = 'export function add(a: number, b: number): number {\n  return a + b;\n}\n';
+  const plan = { contextStart: 0, ownedStart: 0, ownedEnd: TEXT.length };
+  const OTHER = 'const total = orders.length;\n';
+
+  /** After a fault, the next request answers for its own text, as the local model does. */
+  async function answersAfterwards(c: CompletionsClient): Promise<void> {
+    const other = { contextStart: 0, ownedStart: 0, ownedEnd: OTHER.length };
+    const [local, remote] = [await localTokens(OTHER, [other]), await scoreWindow(c, OTHER, other)];
+    expect(remote.map((t) => t.text)).toEqual(local.map((t) => t.text));
+    remote.forEach((t, i) => (Number.isNaN(t.prob) ? expect(local[i].prob).toBeNaN() : expect(Math.abs(t.prob - local[i].prob)).toBeLessThanOrEqual(1e-6)));
+  }
+
+  it('asks again after 429, and succeeds', async () => {
+    state.faults.push((res) => json(res, 429, { error: { message: 'Too many requests' } }));
+    const c = client();
+    const tokens = await scoreWindow(c, TEXT, plan);
+    expect(tokens.map((t) => t.text).join('')).toBe(TEXT);
+    expect(state.completions).toBe(2);
+  });
+
+  it('gives up after 503 three times', async () => {
+    for (let i = 0; i < 3; i++) state.faults.push((res) => json(res, 503, { error: { message: 'Service Unavailable' } }));
+    const c = client();
+    const e = await rejection(scoreWindow(c, TEXT, plan));
+    expect(e.kind).toBe('busy');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/busy \(HTTP 503\) 3 times.*Service Unavailable/);
+    expect(state.completions).toBe(3);
+    await answersAfterwards(c);
+  });
+
+  it('says when the answer is truncated JSON', async () => {
+    state.faults.push((res, full) => {
+      const cut = full.slice(0, Math.floor(full.length / 2));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(cut) });
+      res.end(cut);
+    });
+    const c = client();
+    const e = await rejection(scoreWindow(c, TEXT, plan));
+    expect(e.kind).toBe('bad-answer');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/not valid JSON.*cut off/);
+    await answersAfterwards(c);
+  });
+
+  it('says when the server closes the connection in the middle of its answer', async () => {
+    state.faults.push((res, full) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(full) });
+      res.write(full.slice(0, Math.floor(full.length / 3)), () => res.destroy());
+    });
+    const c = client();
+    const e = await rejection(scoreWindow(c, TEXT, plan));
+    expect(e.kind).toBe('connection');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/closed the connection before its answer was complete/);
+    await answersAfterwards(c);
+  });
+
+  it('says when the API key is wrong, and does not ask again', async () => {
+    const e = await rejection(scoreWindow(client({ apiKey: 'sk-wrong' }), TEXT, plan));
+    expect(e.kind).toBe('auth');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/refused the API key \(HTTP 401: "Incorrect API key provided\."\).*Set Remote API Key/);
+    expect(e.message).not.toContain('sk-wrong');
+    const none = await rejection(scoreWindow(client({ apiKey: undefined }), TEXT, plan));
+    expect(none.kind).toBe('auth');
+    expect(state.completions).toBe(0);
+  });
+
+  it('says when the answer is for another model', async () => {
+    state.answerModel = 'other-model';
+    const e = await rejection(scoreWindow(client(), TEXT, plan));
+    expect(e.kind).toBe('wrong-model');
+    expect(e.message).toContain(endpoint);
+    expect(e.message).toMatch(/answered for the model "other-model", not "lens-tiny"/);
+  });
+
+  it('says when the server gives no prompt log-probabilities, or fewer alternatives than asked', async () => {
+    state.faults.push((res, full) => {
+      const body = JSON.parse(full) as { choices: Record<string, unknown>[] };
+      body.choices[0] = { index: 0, text: TEXT, logprobs: null, finish_reason: 'length' };
+      json(res, 200, body);
+    });
+    const c = client();
+    const none = await rejection(scoreWindow(c, TEXT, plan));
+    expect(none.kind).toBe('no-prompt-logprobs');
+    expect(none.message).toContain(endpoint);
+    state.maxAlternatives = 5;
+    const fewer = await rejection(scoreWindow(c, TEXT, plan));
+    expect(fewer.kind).toBe('top-k');
+    expect(fewer.message).toMatch(/at most 5 alternatives per token where 10 were asked/);
+    state.maxAlternatives = Infinity;
+    await answersAfterwards(c);
+  });
+
+  it('drops a cancelled request, and a server that does not answer in time', async () => {
+    state.delayMs = 300;
+    const controller = new AbortController();
+    const work = scoreWindow(client(), TEXT, plan, controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    expect((await rejection(work)).kind).toBe('cancelled');
+    const late = await rejection(scoreWindow(client({ timeoutMs: 100 }), TEXT, plan));
+    expect(late.kind).toBe('timeout');
+    expect(late.message).toContain(endpoint);
+  });
+
+  it('says when nothing listens at the endpoint', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const e = await rejection(scoreWindow(new CompletionsClient({ endpoint: `http://127.0.0.1:${port}/v1`, model: MODEL_NAME }), TEXT, plan));
+    expect(e.kind).toBe('connection');
+    expect(e.message).toMatch(/could not be reached \(ECONNREFUSED\)/);
+  });
+});
