@@ -1,7 +1,7 @@
 // The extension's settings, read in one place. Every value is brought within its schema in
 // package.json (settingsSchema.ts), and in Restricted Mode the workspace's values of the restricted
 // settings are ignored: a workspace must not choose the file the editor loads, nor the threads and
-// memory it spends.
+// memory it spends, nor a server the text of its files is sent to.
 import * as vscode from 'vscode';
 import { booleanSetting, effectiveValue, enumSetting, numberSetting, SECTION, stringSetting, workspaceLevel } from './settingsSchema';
 
@@ -21,6 +21,11 @@ export interface Settings {
   /** What a request may take on a small model and a short text (the engine scales it up). */
   requestTimeoutMs: number;
   hoverEnabled: boolean;
+  /** Base URL of a completions server that gives token probabilities instead of the local model; empty: none. */
+  remoteEndpoint: string;
+  /** The model to ask that server for; empty: the one it lists. */
+  remoteModel: string;
+  remoteWindowsInFlight: number;
 }
 
 const MB = 1024 * 1024;
@@ -43,6 +48,9 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     maxModelBytes: numberSetting('maxModelSizeMB', value('maxModelSizeMB')) * MB,
     requestTimeoutMs: numberSetting('requestTimeoutSeconds', value('requestTimeoutSeconds')) * 1000,
     hoverEnabled: booleanSetting('hover.enabled', value('hover.enabled')),
+    remoteEndpoint: stringSetting('remote.endpoint', value('remote.endpoint')).trim(),
+    remoteModel: stringSetting('remote.model', value('remote.model')).trim(),
+    remoteWindowsInFlight: numberSetting('remote.windowsInFlight', value('remote.windowsInFlight')),
   };
 }
 

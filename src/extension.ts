@@ -19,6 +19,7 @@ import { PATCHING_VIEW_TYPE } from './panels/patchingPanel';
 import { WALK_VIEW_TYPE, WalkPanel } from './panels/walkPanel';
 import { WHY_VIEW_TYPE, WhyPanel } from './panels/whyPanel';
 import { TokenProbabilities } from './probabilities/tokenProbabilities';
+import { RemoteProbabilities, SET_API_KEY_COMMAND } from './remote/remoteProbabilities';
 import { ModelStatusBar } from './statusBar';
 import { GpuBackend } from './webgpu/gpuBackend';
 import { SIDE_VIEW_ID, SidePanel } from './views/sidePanel';
@@ -41,7 +42,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const why = new WhyThisToken(models, whyPanel);
   const walkPanel = new WalkPanel(context.extensionUri, { pick: (view, position) => walk.pick(view, position), openHead: (view, layer, head) => walk.openHead(view, layer, head) });
   const walk = new WalkTransformer(models, walkPanel);
-  const probabilities = new TokenProbabilities(models);
+  // Token probabilities from a server when modelLens.remote.endpoint is set; the local model otherwise.
+  const remote = new RemoteProbabilities(context.secrets, log);
+  const probabilities = new TokenProbabilities(models, remote);
   const heatmap = new TokenHeatmap(probabilities, ablation);
   const sidePanel = new SidePanel(context.extensionUri, models);
   context.subscriptions.push(
@@ -53,12 +56,14 @@ export function activate(context: vscode.ExtensionContext): void {
     ablation,
     new AblationDecorations(ablation),
     panels,
+    remote,
+    vscode.commands.registerCommand(SET_API_KEY_COMMAND, () => remote.setApiKey()),
     probabilities,
     heatmap,
     sidePanel,
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, sidePanel),
     vscode.commands.registerCommand('modelLens.openSidePanel', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
-    new ModelStatusBar(models, probabilities),
+    new ModelStatusBar(models, probabilities, remote),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
     sourceHighlights,

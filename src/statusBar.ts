@@ -1,9 +1,11 @@
 // The status bar item: the model in use (or loading), and the perplexity of the selection.
-// Clicking it opens Select Model… (which also leads to the side panel).
+// Clicking it opens Select Model… (which also leads to the side panel). With a server giving
+// token probabilities (modelLens.remote.endpoint), the perplexity is its model's, and the item says so.
 import * as vscode from 'vscode';
 import type { ModelManager } from './modelManager';
 import { perplexity } from './probabilities/tokenInfo';
 import type { TokenProbabilities } from './probabilities/tokenProbabilities';
+import type { RemoteProbabilities } from './remote/remoteProbabilities';
 import { labelText, markdownText } from './text/untrusted';
 
 const SELECTION_DELAY_MS = 300;
@@ -21,6 +23,7 @@ export class ModelStatusBar implements vscode.Disposable {
   constructor(
     private readonly models: ModelManager,
     private readonly probabilities: TokenProbabilities,
+    private readonly remote?: RemoteProbabilities,
   ) {
     this.item.name = 'Model Lens';
     this.item.command = 'modelLens.selectModel';
@@ -35,12 +38,31 @@ export class ModelStatusBar implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorSelection(() => this.scheduleSelection()),
       vscode.window.onDidChangeActiveTextEditor(() => this.scheduleSelection()),
     );
+    // Another server, model or key: the perplexity shown was another model's.
+    // The server names its model with its first answer (a hover's, perhaps).
+    if (remote) this.disposables.push(remote.onDidChange(() => this.scheduleSelection()), probabilities.onDidAnalyse(() => remote.serving && this.render()));
     this.render();
   }
 
   /** Shown once Model Lens is in use (a model loading or loaded): a window that never used it keeps its status bar. */
   private render(): void {
     const model = this.models.current;
+    const serving = this.remote?.serving;
+    if (serving) {
+      // The server's model is the one whose perplexity is shown; it is in use without a local model loaded.
+      const name = labelText(serving.model, STATUS_NAME_LENGTH);
+      this.item.text = `$(telescope) $(cloud) ${name}${this.perplexityText}`;
+      this.item.accessibilityInformation = { label: `Model Lens: ${name} on ${serving.server}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens Select Model.`, role: 'button' };
+      this.item.tooltip = new vscode.MarkdownString(
+        [
+          `**Model Lens** · token probabilities from ${markdownText(serving.model)} on the server ${markdownText(serving.server)} (modelLens.remote.endpoint).`,
+          this.perplexityText ? '\n\nPerplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).' : '',
+          `\n\nViews of the model's insides use the local model${model ? `, ${markdownText(model.name)}` : ''}. Click to choose it, or open the side panel.`,
+        ].join(''),
+      );
+      this.item.show();
+      return;
+    }
     if (!this.loading && !model) {
       this.item.hide();
       return;
@@ -70,7 +92,7 @@ export class ModelStatusBar implements vscode.Disposable {
   private async updatePerplexity(): Promise<void> {
     this.cancel?.cancel();
     const editor = vscode.window.activeTextEditor;
-    if (!editor || editor.selection.isEmpty || !this.models.current) {
+    if (!editor || editor.selection.isEmpty || (!this.models.current && !this.remote?.enabled)) {
       this.perplexityText = '';
       this.render();
       return;

@@ -33,8 +33,16 @@ export interface HoverLinks {
   whyToken: string;
 }
 
+/** The rank, or what is known of it when a server lists only its top k. */
+function rankText(t: TokenInfo): string {
+  if (t.rank > 0) return String(t.rank);
+  return t.rankAbove ? `below the top ${t.rankAbove}` : '—';
+}
+
 export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks): string {
-  const lines: string[] = [`**Model Lens** · ${markdownCode(t.text)} · ${markdownText(modelName)}`, ''];
+  // A token from a server says so: its model, not the local one, answered.
+  const lines: string[] = [`**Model Lens** · ${markdownCode(t.text)} · ${markdownText(t.remote?.model ?? modelName)}`, ''];
+  if (t.remote) lines.push(`Answered by the server ${markdownText(t.remote.server)}; attention and "why this token?" use the local model.`, '');
   if (!Number.isFinite(t.prob)) {
     lines.push('The first token: nothing comes before it, so the model made no prediction for it.');
   } else {
@@ -42,9 +50,10 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
       '| | |',
       '|:--|--:|',
       `| P(token \\| text before) | **${percent(t.prob)}** |`,
-      `| rank | ${t.rank} |`,
+      `| rank | ${rankText(t)} |`,
       `| surprisal | ${(-Math.log2(t.prob)).toFixed(2)} bits |`,
-      `| entropy of the prediction | ${t.entropy.toFixed(2)} bits |`,
+      // A server gives its likeliest tokens, not the whole distribution the entropy needs.
+      `| entropy of the prediction | ${Number.isFinite(t.entropy) ? `${t.entropy.toFixed(2)} bits` : 'not known'} |`,
       '',
       'Top predictions for this position:',
       '',

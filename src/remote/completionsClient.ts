@@ -73,7 +73,7 @@ const DEFAULTS = { inFlight: 4, attempts: 3, retryDelayMs: 500, maxRetryDelayMs:
 const SERVER_TEXT = 200;
 
 /** A base URL checked and split into what requests use. Throws RemoteError('config'). */
-export function parseEndpoint(endpoint: string): { server: string; completions: string; models: string } {
+export function parseEndpoint(endpoint: string): { server: string; origin: string; completions: string; models: string } {
   let url: URL;
   try {
     url = new URL(endpoint.trim());
@@ -85,7 +85,7 @@ export function parseEndpoint(endpoint: string): { server: string; completions: 
   if (url.username || url.password) throw new RemoteError('config', 'modelLens.remote.endpoint holds a user name or password: remove it and use Model Lens: Set Remote API Key… instead.', url.host);
   const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   const v1 = /\/v1$/.test(base) ? base : `${base}/v1`;
-  return { server: base, completions: `${v1}/completions`, models: `${v1}/models` };
+  return { server: base, origin: url.origin, completions: `${v1}/completions`, models: `${v1}/models` };
 }
 
 /** One line of a server's error text, bounded: it is shown to the user. */

@@ -9,12 +9,12 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
-import type { Analysis } from '../../src/engine/types';
 import { TOP_K } from '../../src/probabilities/budgets';
 import { planWindow, type DocumentShape, type TokenInfo, type WindowPlan } from '../../src/probabilities/documentWindows';
 import { windowTokens } from '../../src/probabilities/tokenInfo';
 import { CompletionsClient, RemoteError, type ClientOptions } from '../../src/remote/completionsClient';
 import { remoteBudget, REMOTE_TOP_K, scoreWindow } from '../../src/remote/remoteWindows';
+import { json, startCompletionsServer, type CompletionsServer, type ServerState } from '../helpers/completionsServer';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
 
 const SAMPLE = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
@@ -23,98 +23,10 @@ const API_KEY = 'sk-test-key';
 /** The context the server reports, so that the sample needs several windows. */
 const CONTEXT = 512;
 
-type Form = 'logprobs' | 'prompt_logprobs' | 'both';
-/** What the server does with the next completions request instead of answering. */
-type Fault = (res: http.ServerResponse, full: string) => void;
-
 let model: LoadedModel;
-let server: http.Server;
+let server: CompletionsServer;
 let endpoint: string;
-const state = {
-  form: 'both' as Form,
-  faults: [] as Fault[],
-  completions: 0,
-  open: 0,
-  mostOpen: 0,
-  /** The model name answers claim. */
-  answerModel: MODEL_NAME,
-  /** Alternatives the server gives at most (a server started with a lower limit). */
-  maxAlternatives: Infinity,
-  /** Milliseconds an answer is held back. */
-  delayMs: 0,
-};
-
-/** Python's string indices: code points. */
-function codePoints(text: string, unit: number): number {
-  return [...text.slice(0, unit)].length;
-}
-
-let queue: Promise<unknown> = Promise.resolve();
-/** One analysis at a time: the engine's session is not shared between concurrent runs. */
-function analyse(prompt: string, k: number): Promise<Analysis> {
-  const run = queue.then(() => model.analyze(prompt, { topK: k }));
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-/** A completions answer as vLLM writes it, from the engine's analysis of the prompt. */
-function answer(a: Analysis, prompt: string, k: number, form: Form): unknown {
-  const n = a.tokens.length;
-  const kk = Math.min(k, state.maxAlternatives);
-  const top = (i: number) => Array.from({ length: kk }, (_, j) => ({ id: a.topIds[(i - 1) * a.topK + j], p: a.topProbs[(i - 1) * a.topK + j] }));
-  const logprobs = {
-    tokens: a.tokens.map((t) => t.text),
-    token_logprobs: a.tokens.map((_, i) => (i === 0 ? null : Math.log(a.prob[i]))),
-    top_logprobs: a.tokens.map((t, i) => {
-      if (i === 0) return null;
-      const entries: [string, number][] = top(i).map(({ id, p }) => [a.pieces[id], Math.log(p)]);
-      // vLLM lists the prompt's token after the top k when it is not among them.
-      if (a.rank[i] > kk) entries.push([t.text, Math.log(a.prob[i])]);
-      return Object.fromEntries(entries);
-    }),
-    text_offset: a.tokens.map((t) => codePoints(prompt, t.start)),
-  };
-  const promptLogprobs = a.tokens.map((t, i) => {
-    if (i === 0) return null;
-    const entries: Record<string, { logprob: number; rank: number; decoded_token: string }> = {};
-    entries[t.id] = { logprob: Math.log(a.prob[i]), rank: a.rank[i], decoded_token: t.text };
-    top(i).forEach(({ id, p }, j) => (entries[id] = { logprob: Math.log(p), rank: j + 1, decoded_token: a.pieces[id] }));
-    return entries;
-  });
-  expect(n).toBeGreaterThan(1);
-  const choice = { index: 0, text: prompt, finish_reason: 'length', ...(form !== 'prompt_logprobs' ? { logprobs } : { logprobs: null }), ...(form !== 'logprobs' ? { prompt_logprobs: promptLogprobs } : {}) };
-  return { id: 'cmpl-1', object: 'text_completion', created: 0, model: state.answerModel, choices: [choice], usage: { prompt_tokens: n, completion_tokens: 0, total_tokens: n } };
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (req.headers.authorization !== `Bearer ${API_KEY}`) return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error' } });
-  if (req.method === 'GET' && req.url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: MODEL_NAME, object: 'model', max_model_len: CONTEXT }] });
-  if (req.method !== 'POST' || req.url !== '/v1/completions') return json(res, 404, { detail: 'Not Found' });
-  const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; prompt: string; echo: boolean; logprobs: number; max_tokens: number };
-  expect(request).toMatchObject({ model: MODEL_NAME, echo: true, logprobs: REMOTE_TOP_K, max_tokens: 0 });
-  state.completions++;
-  state.open++;
-  state.mostOpen = Math.max(state.mostOpen, state.open);
-  try {
-    const a = await analyse(request.prompt, request.logprobs);
-    if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
-    const full = JSON.stringify(answer(a, request.prompt, request.logprobs, state.form));
-    const fault = state.faults.shift();
-    if (fault) return fault(res, full);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(full) });
-    res.end(full);
-  } finally {
-    state.open--;
-  }
-}
+let state: ServerState;
 
 function shapeOf(text: string): DocumentShape {
   const starts = [0];
@@ -168,24 +80,14 @@ async function rejection(work: Promise<unknown>): Promise<RemoteError> {
 
 beforeAll(async () => {
   model = await LoadedModel.load(DEFAULT_MODEL, { backend: 'wasm', threads: 1 });
-  server = http.createServer((req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: { message: String(e) } });
-      else res.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startCompletionsServer(model, { name: MODEL_NAME, apiKey: API_KEY, context: CONTEXT });
+  endpoint = server.endpoint;
+  state = server.state;
 });
 
-afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-});
+afterAll(() => server?.close());
 
-beforeEach(() => {
-  Object.assign(state, { form: 'both', faults: [], completions: 0, open: 0, mostOpen: 0, answerModel: MODEL_NAME, maxAlternatives: Infinity, delayMs: 0 });
-});
+beforeEach(() => server.reset());
 
 describe('a server answering from the default model gives what the local model gives', () => {
   for (const form of ['logprobs', 'prompt_logprobs', 'both'] as const) {

@@ -56,6 +56,25 @@ describe('hoverMarkdown', () => {
   });
 });
 
+describe('a token scored by a server', () => {
+  const remote = { ...token, rank: 0, rankAbove: 10, entropy: NaN, firstTopRow: -1, lensRows: 0, remote: { model: 'Qwen/Qwen2.5-7B', server: 'https://llm.example.com/v1' } };
+  const md = hoverMarkdown(remote, 'lens-tiny', LINKS);
+
+  it('names the model and the server that answered, not the local model', () => {
+    expect(md.split('\n')[0]).toContain('Qwen\\/Qwen2\\.5\\-7B');
+    expect(md.split('\n')[0]).not.toContain('lens-tiny');
+    expect(md).toContain('Answered by the server https\\:\\/\\/llm\\.example\\.com\\/v1');
+    expect(md).toContain('use the local model');
+  });
+
+  it('says what a server does not tell: a rank below its top k, the entropy, the logit lens', () => {
+    expect(md).toContain('| rank | below the top 10 |');
+    expect(md).toContain('| entropy of the prediction | not known |');
+    expect(md).not.toContain('logit lens');
+    expect(hoverMarkdown({ ...remote, rank: 3, rankAbove: undefined }, 'm', LINKS)).toContain('| rank | 3 |');
+  });
+});
+
 describe('text from the model in hovers', () => {
   const LINK = '[Open Settings](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22rm%22%7D)';
   const IMAGE = '![](https://example.invalid/x.png)';

@@ -54,8 +54,18 @@ describe('effectiveValue', () => {
     expect(effectiveValue('hover.enabled', inspected('hover.enabled'), false)).toBe(false);
   });
 
+  it('ignores a workspace’s server in Restricted Mode: it would receive the text of the workspace’s files', () => {
+    const endpoint = { defaultValue: '', workspaceValue: 'http://attacker.example:8000' };
+    expect(effectiveValue('remote.endpoint', endpoint, false)).toBe('');
+    expect(effectiveValue('remote.endpoint', { ...endpoint, globalValue: 'http://localhost:8000' }, false)).toBe('http://localhost:8000');
+    expect(effectiveValue('remote.endpoint', endpoint, true)).toBe('http://attacker.example:8000');
+    expect(effectiveValue('remote.model', { defaultValue: '', workspaceValue: 'other' }, false)).toBe('');
+    expect(effectiveValue('remote.windowsInFlight', { defaultValue: 4, workspaceValue: 32 }, false)).toBe(4);
+    expect(numberSetting('remote.windowsInFlight', 1000)).toBe(32);
+  });
+
   it('names the restricted settings in package.json, where VS Code reads them too', () => {
-    for (const key of ['modelPath', 'backend', 'threads', 'maxModelSizeMB', 'maxTokens']) expect(isRestricted(key)).toBe(true);
+    for (const key of ['modelPath', 'backend', 'threads', 'maxModelSizeMB', 'maxTokens', 'remote.endpoint', 'remote.model', 'remote.windowsInFlight']) expect(isRestricted(key)).toBe(true);
     expect(isRestricted('hover.enabled')).toBe(false);
   });
 });
