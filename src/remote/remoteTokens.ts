@@ -249,38 +249,54 @@ const FIRST_TOKEN_LIMIT = 256;
 function place(prompt: string, positions: readonly Position[], generatedAfter: boolean): Span[] {
   const fromOffsets = placeByOffsets(prompt, positions);
   if (fromOffsets) return fromOffsets;
-  const n = positions.length;
-  const length = prompt.length;
-  let dead = new Set<number>();
-  let spans: Span[] = [];
-  let stopEarly = false;
-  const visit = (i: number, at: number): boolean => {
-    if (at === length && (i === n || (stopEarly && i > 0))) return true;
-    if (i === n) return false;
-    const key = i * (length + 1) + at;
-    if (dead.has(key)) return false;
-    for (const [chosen, width] of options(prompt, positions[i], i, at)) {
-      spans.push({ chosen, start: at, end: at + width });
-      if (visit(i + 1, at + width)) return true;
-      spans.pop();
-    }
-    dead.add(key);
-    return false;
-  };
-  let found = visit(0, 0);
-  if (!found && generatedAfter) {
-    // Every token in the prompt failed: some were generated after it.
-    [dead, spans, stopEarly] = [new Set(), [], true];
-    found = visit(0, 0);
-  }
+  // Every token covers at least a byte of the text, a special token aside.
+  if (positions.length > 4 * prompt.length + 16) throw new AnswerError('bad-answer', `It gave ${positions.length} tokens for a text of ${prompt.length} characters.`);
+  let found = search(prompt, positions, false);
+  // Every token in the prompt failed: some were generated after it.
+  if (!found && generatedAfter) found = search(prompt, positions, true);
   if (!found) {
-    const tokens = positions.map((p) => (p.candidates === 'unknown' ? '' : p.candidates[0].text)).join('');
+    // Counts only: the tokens' text is the document's, which messages and the log never hold.
+    const spelled = positions.reduce((sum, p) => sum + (p.candidates === 'unknown' ? 0 : p.candidates[0].text.length), 0);
     throw new AnswerError(
       'no-prompt-logprobs',
-      `Its tokens do not spell the text sent (they spell "${tokens.slice(0, 60)}${tokens.length > 60 ? '…' : ''}", ${tokens.length} characters for ${length}): it may have scored only the text it generated (no support for \`echo\`).`,
+      `Its tokens do not spell the text sent (${positions.length} token${positions.length === 1 ? '' : 's'} of ${spelled} characters for a text of ${prompt.length}): it may have scored only the text it generated (no support for \`echo\`).`,
     );
   }
-  return spans;
+  return found;
+}
+
+/**
+ * Depth-first search for a way to spell the prompt with one option per position, from the first,
+ * with a stack of its own (a window has thousands of tokens) and a memory of dead ends (position,
+ * offset). With `stopEarly`, reaching the end of the prompt before the last position is a success.
+ */
+function search(prompt: string, positions: readonly Position[], stopEarly: boolean): Span[] | undefined {
+  const n = positions.length;
+  const length = prompt.length;
+  const key = (i: number, at: number) => i * (length + 1) + at;
+  const done = (i: number, at: number) => at === length && (i === n || (stopEarly && i > 0));
+  const dead = new Set<number>();
+  const frame = (i: number, at: number) => ({ i, at, options: options(prompt, positions[i], i, at), next: 0 });
+  if (n === 0) return undefined;
+  const stack = [frame(0, 0)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next >= top.options.length) {
+      dead.add(key(top.i, top.at));
+      stack.pop();
+      continue;
+    }
+    const [, width] = top.options[top.next++];
+    const [i, at] = [top.i + 1, top.at + width];
+    if (done(i, at)) {
+      return stack.map((f) => {
+        const [chosen, w] = f.options[f.next - 1];
+        return { chosen, start: f.at, end: f.at + w };
+      });
+    }
+    if (i < n && !dead.has(key(i, at))) stack.push(frame(i, at));
+  }
+  return undefined;
 }
 
 /** The ways position i may cover the prompt from `at`: a candidate and how many units it covers. */

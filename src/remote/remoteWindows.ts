@@ -59,6 +59,8 @@ export function remoteWindowTokens(scored: ScoredPrompt, plan: WindowPlan, promp
 
 /** Scores one window on the server and returns its tokens (see remoteWindowTokens). */
 export async function scoreWindow(client: CompletionsClient, prompt: string, plan: WindowPlan, signal?: AbortSignal): Promise<TokenInfo[]> {
+  // An empty document has no tokens to score.
+  if (prompt.length === 0) return [];
   const scored = await client.scorePrompt(prompt, REMOTE_TOP_K, signal);
   return remoteWindowTokens(scored, plan, prompt, client.server);
 }

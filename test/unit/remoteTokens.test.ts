@@ -161,6 +161,21 @@ describe("vLLM's prompt_logprobs form", () => {
   });
 });
 
+describe('long windows', () => {
+  it('spells a prompt of 20000 tokens without running out of stack', () => {
+    const text = 'ab'.repeat(10_000);
+    const tokens = [...text];
+    const parsed = parsePromptLogprobs(legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map((t) => ({ [t]: 0.5 }))]), text, 1);
+    expect(parsed.tokens).toHaveLength(20_000);
+    expect(parsed.tokens.at(-1)).toMatchObject({ start: 19_999, end: 20_000 });
+  });
+
+  it('refuses more tokens than the text could hold', () => {
+    const tokens = Array.from({ length: 100 }, () => '');
+    expect(fails(legacy(tokens, tokens.map(() => null), tokens.map(() => null)), 'abc', 1).message).toMatch(/100 tokens for a text of 3 characters/);
+  });
+});
+
 describe('answers that cannot be used', () => {
   it('says when there are no prompt log-probabilities', () => {
     expect(fails({ model: 'm', choices: [{ text: 'abc', logprobs: null }] }, 'abc', 2).kind).toBe('no-prompt-logprobs');
@@ -169,7 +184,7 @@ describe('answers that cannot be used', () => {
   it('says when the tokens score only generated text (a server without echo)', () => {
     const e = fails(legacy(['\n'], [0.4], [{ '\n': 0.4, ' ': 0.3 }]), 'let x = 1;', 2);
     expect(e.kind).toBe('no-prompt-logprobs');
-    expect(e.message).toMatch(/do not spell the text sent/);
+    expect(e.message).toMatch(/do not spell the text sent \(1 token of 1 characters for a text of 10\)/);
   });
 
   it('says when the server gave fewer alternatives than asked for', () => {
