@@ -107,6 +107,10 @@ export function parsePromptLogprobs(body: unknown, prompt: string, k: number): P
   let positions: Position[];
   if (legacy && vllm) positions = merge(legacy, vllm);
   else positions = legacy ?? vllm!;
+  // Some servers echo the prompt's tokens with null log-probabilities: nothing was scored.
+  if (positions.length > 1 && positions.slice(1).every((p) => p.candidates !== 'unknown' && p.candidates.every((c) => Number.isNaN(c.logprob)))) {
+    throw new AnswerError('no-prompt-logprobs', 'It echoed the text sent without log-probabilities (every token_logprob is null): the server does not score prompts.');
+  }
   // Only the legacy form carries tokens the server generated after the prompt (a server that
   // needs max_tokens ≥ 1); prompt_logprobs covers the prompt alone.
   const spans = place(prompt, positions, !!legacy);

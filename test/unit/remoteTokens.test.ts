@@ -172,13 +172,19 @@ describe('long windows', () => {
 
   it('refuses more tokens than the text could hold', () => {
     const tokens = Array.from({ length: 100 }, () => '');
-    expect(fails(legacy(tokens, tokens.map(() => null), tokens.map(() => null)), 'abc', 1).message).toMatch(/100 tokens for a text of 3 characters/);
+    expect(fails(legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map(() => ({ '': 0.5 }))]), 'abc', 1).message).toMatch(/100 tokens for a text of 3 characters/);
   });
 });
 
 describe('answers that cannot be used', () => {
   it('says when there are no prompt log-probabilities', () => {
     expect(fails({ model: 'm', choices: [{ text: 'abc', logprobs: null }] }, 'abc', 2).kind).toBe('no-prompt-logprobs');
+  });
+
+  it('says when the prompt is echoed with null log-probabilities', () => {
+    const e = fails(legacy(['a', ' b', ' c'], [null, null, null], [null, null, null]), 'a b c', 2);
+    expect(e.kind).toBe('no-prompt-logprobs');
+    expect(e.message).toMatch(/without log-probabilities/);
   });
 
   it('says when the tokens score only generated text (a server without echo)', () => {
