@@ -211,7 +211,10 @@ export class CompletionsClient {
       answer = await this.request('GET', this.urls.models, undefined, signal);
     } catch (e) {
       // A server without the list still serves the model it is asked for by name.
-      if (configured && e instanceof RemoteError && (e.kind === 'http' || e.kind === 'bad-answer')) return { model: configured };
+      if (e instanceof RemoteError && (e.kind === 'http' || e.kind === 'bad-answer')) {
+        if (configured) return { model: configured };
+        throw this.error('config', `does not list its models (${e.message.replace(`The server ${this.server} `, '').replace(/\.$/, '')}): set modelLens.remote.model to the model it serves.`);
+      }
       throw e;
     }
     let entries: Record<string, unknown>[] = [];
@@ -289,6 +292,7 @@ export class CompletionsClient {
     if (answer.status === 400 && /context|too long|maximum.*length|exceeds/i.test(answer.body)) {
       return this.error('too-long', `found the text too long for its model's context (HTTP 400${said}).`);
     }
+    if (answer.status === 404 && method === 'POST' && /model/i.test(text)) return this.error('wrong-model', `does not serve the model asked for (HTTP 404${said}): check modelLens.remote.model.`);
     if (answer.status === 404 && method === 'POST') return this.error('http', `has no ${url} (HTTP 404${said}): modelLens.remote.endpoint must be the base URL of an OpenAI-compatible server, e.g. http://localhost:8000.`);
     return this.error('http', `answered ${method} ${url} with HTTP ${answer.status}${said}.`);
   }

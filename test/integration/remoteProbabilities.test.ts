@@ -247,6 +247,25 @@ describe('faults end in an error that names the server, and nothing stale', () =
     expect(late.message).toContain(endpoint);
   });
 
+  it('asks a server without GET /v1/models for the configured model, and says when it does not serve it', async () => {
+    const bare = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => (req.method === 'GET' ? json(res, 404, { detail: 'Not Found' }) : json(res, 404, { error: { message: 'The model `gpt-5` does not exist.' } })));
+    });
+    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
+      expect(await new CompletionsClient({ endpoint: url, model: 'gpt-5' }).servedModel()).toEqual({ model: 'gpt-5' });
+      const e = await rejection(scoreWindow(new CompletionsClient({ endpoint: url, model: 'gpt-5' }), TEXT, plan));
+      expect(e.kind).toBe('wrong-model');
+      expect(e.message).toMatch(/does not serve the model asked for \(HTTP 404: "The model `gpt-5` does not exist\."\)/);
+      const unnamed = await rejection(new CompletionsClient({ endpoint: url, model: '' }).scorePrompt(TEXT, REMOTE_TOP_K));
+      expect(unnamed.message).toMatch(/set modelLens.remote.model/);
+    } finally {
+      await new Promise((resolve) => bare.close(resolve));
+    }
+  });
+
   it('says when nothing listens at the endpoint', async () => {
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
