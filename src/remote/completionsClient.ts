@@ -28,6 +28,8 @@ export class RemoteError extends Error {
     message: string,
     /** The server's base address (never the API key). */
     readonly server: string,
+    /** The connection failed before any answer: asking again on a new one may work. */
+    readonly beforeAnswer = false,
   ) {
     super(message);
     this.name = 'RemoteError';
@@ -187,8 +189,8 @@ export class CompletionsClient {
     this.slots = new Slots(Math.max(1, Math.floor(this.options.inFlight)));
   }
 
-  private error(kind: RemoteErrorKind, message: string): RemoteError {
-    return new RemoteError(kind, `The server ${this.server} ${message}`, this.server);
+  private error(kind: RemoteErrorKind, message: string, beforeAnswer = false): RemoteError {
+    return new RemoteError(kind, `The server ${this.server} ${message}`, this.server, beforeAnswer);
   }
 
   /**
@@ -301,7 +303,15 @@ export class CompletionsClient {
   private async request(method: 'GET' | 'POST', url: string, body: string | undefined, signal?: AbortSignal): Promise<Answer> {
     const { attempts, retryDelayMs, maxRetryDelayMs } = this.options;
     for (let attempt = 1; ; attempt++) {
-      const answer = await this.once(method, url, body, signal);
+      let answer: Answer;
+      try {
+        answer = await this.once(method, url, body, signal);
+      } catch (e) {
+        // A kept-alive connection the server closed as the request left (its idle timeout):
+        // scoring is free of side effects, so it is sent once more on a new connection.
+        if (!(e instanceof RemoteError && e.beforeAnswer && attempt === 1)) throw e;
+        answer = await this.once(method, url, body, signal);
+      }
       const busy = answer.status === 429 || answer.status === 503;
       if (answer.status === 401 || answer.status === 403 || (busy && attempt >= attempts)) throw this.statusError(answer, method, url);
       if (!busy) {
@@ -332,7 +342,7 @@ export class CompletionsClient {
       const why = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
       return reading
         ? this.error('connection', `closed the connection before its answer was complete (after ${bytes} bytes; ${why}).`)
-        : this.error('connection', `could not be reached (${why}). Check modelLens.remote.endpoint and that the server is running.`);
+        : this.error('connection', `could not be reached (${why}). Check modelLens.remote.endpoint and that the server is running.`, true);
     };
     try {
       let response: Response;

@@ -125,6 +125,9 @@ export async function startCompletionsServer(model: LoadedModel, options: { name
       else res.destroy();
     });
   });
+  // Idle connections stay open for the whole test: the engine's analyses block this thread for
+  // long stretches, and a server closing an idle connection then races the client reusing it.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -121,7 +121,8 @@ describe('a server answering from the default model gives what the local model g
   }
 
   it('keeps windowsInFlight windows at the server at once, and no more', async () => {
-    state.delayMs = 30;
+    // Long enough for the requests sent together to arrive while the first is held.
+    state.delayMs = 150;
     const plans = plansOf(SAMPLE);
     await remoteTokens(client({ inFlight: 4 }), SAMPLE, plans);
     expect(state.mostOpen).toBe(Math.min(4, plans.length));
@@ -240,7 +241,8 @@ describe('faults end in an error that names the server, and nothing stale', () =
     state.delayMs = 300;
     const controller = new AbortController();
     const work = scoreWindow(client(), TEXT, plan, controller.signal);
-    setTimeout(() => controller.abort(), 50);
+    while (state.open === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
     expect((await rejection(work)).kind).toBe('cancelled');
     const late = await rejection(scoreWindow(client({ timeoutMs: 100 }), TEXT, plan));
     expect(late.kind).toBe('timeout');

@@ -189,6 +189,11 @@ beforeEach(() => {
   world.workspace = {};
 });
 
+/** Until the server holds a completions request. */
+async function requestArrived(): Promise<void> {
+  while (server.state.open === 0) await new Promise((r) => setTimeout(r, 5));
+}
+
 async function withServer(windowsInFlight = 4) {
   const setup = setUp();
   changeSettings({ 'remote.endpoint': `${server.endpoint}/v1`, 'remote.model': MODEL_NAME, 'remote.windowsInFlight': windowsInFlight });
@@ -199,7 +204,8 @@ async function withServer(windowsInFlight = 4) {
 describe('token probabilities from a server', () => {
   it('scores a whole document windowsInFlight windows at a time, as the local model scores it', async () => {
     const { probabilities, remote, doc } = await withServer(3);
-    server.state.delayMs = 20;
+    // Long enough for the requests sent together to arrive while the first is held.
+    server.state.delayMs = 150;
     const tokens = await probabilities.tokensIn(doc, 0, SAMPLE.length);
     const local = await localTokens();
     expect(tokens.map((t) => [t.start, t.end, t.text])).toEqual(local.map((t) => [t.start, t.end, t.text]));
@@ -227,7 +233,7 @@ describe('token probabilities from a server', () => {
     const { probabilities, secrets, doc } = await withServer();
     server.state.delayMs = 300;
     const work = probabilities.tokensIn(doc, 0, SAMPLE.length);
-    await new Promise((r) => setTimeout(r, 100));
+    await requestArrived();
     await secrets.store(`modelLens.remote.apiKey:${server.endpoint}`, API_KEY);
     await expect(work).rejects.toMatchObject({ kind: 'cancelled' });
     await new Promise((r) => setTimeout(r, 400));
@@ -242,7 +248,7 @@ describe('token probabilities from a server', () => {
     const { probabilities, doc } = await withServer();
     server.state.delayMs = 200;
     const work = probabilities.tokenAt(doc, 100);
-    await new Promise((r) => setTimeout(r, 50));
+    await requestArrived();
     doc.version = 2;
     world.documentChanged.fire({ document: doc, contentChanges: [] });
     expect(await work).toBeUndefined();
