@@ -4,21 +4,13 @@
 // Then the same change in the editor: the hover over an explained token and the colours of the
 // explained text, gone after Reset, an edit of the document, or closing the panel.
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
 import { SOURCE_LEVELS, sourceLevelColour } from '../../src/decorations/sourceColours';
-import { editorDecorations, explainLines, goToPosition, modelHover, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { editorDecorations, explainLines, goToPosition, modelHover, paintedPixels, runCommand, screenshot, useVSCode } from './harness';
 
-let code: VSCode;
+const code = useVSCode();
 let panel: Frame;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 /** The chips that show a change, with the change in bits each holds. */
 function changes(): Promise<number[]> {

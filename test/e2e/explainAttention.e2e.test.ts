@@ -1,19 +1,11 @@
 // Explain Attention as a user runs it: select lines, run the command from the palette, read the
 // panel, click a token and see the editor light up, open a head and its math.
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, explainLines, paintedPixels, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { expect, test } from 'vitest';
+import { editorDecorations, explainLines, paintedPixels, screenshot, useVSCode } from './harness';
 
-let code: VSCode;
+const code = useVSCode();
 let panel: Frame;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 test('explains the selected lines in a panel of every layer and head', async () => {
   const { page } = code;

@@ -2,19 +2,10 @@
 // the backend and the load (and none of the document's text); a model that fails to load is
 // reported in a notification whose "Show Log" button opens the log with the error.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
-import { writeBrokenModel } from './harness/brokenModel';
+import { expect, test } from 'vitest';
+import { modelHover, openFile, runCommand, screenshot, useVSCode, waitForNotification, writeBrokenModel } from './harness';
 
-let code: VSCode;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
+const code = useVSCode();
 
 const OUTPUT_VIEW = '.part.panel [id="workbench.panel.output"]';
 

@@ -4,21 +4,13 @@
 // text of another length, which is refused with the token counts; last, the clean text edited away
 // and the window reloaded: the panel says why it cannot compare again.
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectRange, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { expect, test } from 'vitest';
+import { findWebviewFrame, openFile, paintedPixels, runCommand, screenshot, selectRange, useVSCode } from './harness';
 import { reloadWindow } from './harness/reload';
 
-let code: VSCode;
+const code = useVSCode();
 /** The panel of the first comparison. */
 let panel: Frame;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 /** Runs the command on line 24 (with its indent, so that one word is one token) and answers the input box with `corrupted`. */
 async function compare(corrupted: string): Promise<void> {

@@ -1,18 +1,10 @@
 // Token probabilities where the user reads: a hover over a token, the GLTR heatmap over a
 // selection, and the perplexity in the status bar.
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { expect, test } from 'vitest';
+import { editorDecorations, modelHover, openFile, runCommand, screenshot, selectLines, useVSCode } from './harness';
 import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
 
-let code: VSCode;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
+const code = useVSCode();
 
 test('a hover shows what the model thought of the token', async () => {
   const { page } = code;

@@ -3,19 +3,11 @@
 // replacement is reported and the copy in memory keeps working), and a deleted one keeps working.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { activeEditor, goToPosition, modelHover, openFile, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
+import { expect, test } from 'vitest';
+import { activeEditor, goToPosition, modelHover, openFile, screenshot, useVSCode, waitForNotification } from './harness';
 import { DEFAULT_MODEL } from '../helpers/paths';
 
-let code: VSCode;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
+const code = useVSCode();
 
 test('a model replaced on disk is loaded again; a broken one is reported; a deleted one keeps working', async () => {
   const { page } = code;

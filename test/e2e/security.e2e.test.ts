@@ -5,22 +5,18 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
-import { explainLines, findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH, waitForActiveEditor, waitForNotification } from './harness';
+import { expect, test } from 'vitest';
+import { explainLines, findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, useVSCodeEachTest, waitForActiveEditor, waitForNotification } from './harness';
 import { DEFAULT_MODEL } from '../helpers/paths';
 
 /** A model name (config.json's _name_or_path) with an icon, a command link, an image and HTML. */
 const HOSTILE_NAME = '$(bug) [Open Settings](command:workbench.action.openSettings) ![](https://example.invalid/x.png) <img src="https://example.invalid/y.png">';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'">\n</script><script>document.title = "pwned"</script>\n';
 
-let code: VSCode | undefined;
-afterEach(async () => {
-  await code?.stop();
-  code = undefined;
-});
+const start = useVSCodeEachTest();
 
 test('markup in the document is shown literally in the attention panel', async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+  const code = await start();
   fs.writeFileSync(path.join(code.workspace, 'hostile.html'), HOSTILE);
   const { page } = code;
   const panel = await explainLines(page, 'hostile.html', 1, 2, '.ml-chip', 90_000);
@@ -33,9 +29,7 @@ test('markup in the document is shown literally in the attention panel', async (
 });
 
 test('Restricted Mode ignores a model path from workspace settings and keeps the default model', async () => {
-  code = await startVSCode({
-    workspace: SAMPLE_WORKSPACE,
-    vsixPath: VSIX_PATH,
+  const code = await start({
     restrictedMode: true,
     userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
     workspaceSettings: { 'modelLens.modelPath': './not-a-model' },
@@ -56,9 +50,8 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
   fs.writeFileSync(path.join(workspace, 'hostile-model', 'onnx', 'model.onnx'), 'not a model');
   fs.writeFileSync(path.join(workspace, 'hostile-model', 'tokenizer.json'), '{}');
   try {
-    code = await startVSCode({
+    const code = await start({
       workspace,
-      vsixPath: VSIX_PATH,
       restrictedMode: true,
       userSettings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'modelLens.modelPath': 'hostile-model' },
       // 512 threads took 5.3 GB; a 1 MB limit would refuse the 17 MB default model; WebGPU would open a tab.
@@ -85,7 +78,7 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
 }, 300_000);
 
 test("a model whose name holds a command link, an image and HTML: shown as text in the hover, the status bar and notifications, nothing fetched", async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+  const code = await start();
   const { page } = code;
   const fetched: string[] = [];
   page.context().on('request', (request) => {
@@ -122,7 +115,7 @@ test("a model whose name holds a command link, an image and HTML: shown as text 
 }, 300_000);
 
 test('Explain Attention given a document that is not open (as a command link could) refuses it', async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
+  const code = await start();
   const { page } = code;
   await openFile(page, 'sample.ts');
   // A key bound to the command with the arguments a crafted link would carry: a file nobody opened.

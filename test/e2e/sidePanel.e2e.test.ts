@@ -1,21 +1,11 @@
 // The side panel follows the selection and fills its four sections; a model folder that fails to
 // load is reported while the previous model keeps answering, and switching back works.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, modelHover, openFile, paintedPixels, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, VSIX_PATH, waitForNotification, type VSCode } from './harness';
+import { expect, test } from 'vitest';
+import { findWebviewFrame, modelHover, openFile, paintedPixels, runCommand, screenshot, selectLines, useVSCode, waitForNotification, writeBrokenModel } from './harness';
 
-let code: VSCode;
+const code = useVSCode();
 let side: Frame;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 test('the side panel shows the model, activations, logit lens and heads of the selection', async () => {
   const { page } = code;
@@ -40,11 +30,7 @@ test('the side panel comes back filled after it was hidden', async () => {
 
 test('a model folder that fails to load is reported, and the previous model keeps answering', async () => {
   const { page } = code;
-  const broken = path.join(code.workspace, 'broken-model');
-  fs.mkdirSync(path.join(broken, 'onnx'), { recursive: true });
-  fs.writeFileSync(path.join(broken, 'onnx', 'model.onnx'), 'this is not an ONNX model');
-  fs.copyFileSync(path.join(SAMPLE_WORKSPACE, 'notes.md'), path.join(broken, 'tokenizer.json'));
-  await code.setSetting('modelLens.modelPath', broken, 'workspace');
+  await code.setSetting('modelLens.modelPath', writeBrokenModel(code.workspace), 'workspace');
   const message = await waitForNotification(page, /Model Lens: .*broken-model/, 60_000);
   expect(message).toMatch(/not valid JSON|not an ONNX model/);
   expect(message).toContain('Still using lens-tiny');

@@ -3,21 +3,13 @@
 // matching the model's own tensor); the temperature slider reshapes the prediction; a head opens
 // in Explain Attention. Then the same walk on ONNX Runtime's fused GPT-2 export.
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, goToPosition, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { expect, test } from 'vitest';
+import { findWebviewFrame, goToPosition, openFile, runCommand, screenshot, useVSCode } from './harness';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
 const COMMAND = 'Model Lens: Walk Through the Transformer (Step by Step)';
-let code: VSCode;
+const code = useVSCode();
 let panel: Frame;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 /** The panel's checks: how many, and the text of any that is not ✓. */
 async function checks(frame: Frame): Promise<{ count: number; failing: string[] }> {

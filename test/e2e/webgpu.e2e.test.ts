@@ -4,22 +4,14 @@
 // attention and probabilities within 1e-4, logits within 1e-3.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
-import { explainLines, findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, type VSCode, VSIX_PATH, waitForNotification, WEBGPU_ARGS } from './harness';
+import { explainLines, findWebviewFrame, openFile, runCommand, screenshot, selectLines, useVSCode, waitForNotification, WEBGPU_ARGS } from './harness';
 
 const GOLDENS = path.resolve(__dirname, '..', 'fixtures', 'lens-tiny-goldens', 'goldens.json');
 
-let code: VSCode;
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH, chromiumArgs: WEBGPU_ARGS, userSettings: { 'modelLens.backend': 'webgpu' } });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
+const code = useVSCode({ chromiumArgs: WEBGPU_ARGS, userSettings: { 'modelLens.backend': 'webgpu' } });
 
 test('the default model runs on WebGPU and computes the numbers WebAssembly does', async () => {
   const { page } = code;

@@ -2,22 +2,14 @@
 // read the parts and check they add up to the measured difference, see the earlier text coloured
 // in the editor, clear it with Escape, and pick another foil.
 import type { Frame } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { editorDecorations, findWebviewFrame, goToPosition, modelHover, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { expect, test } from 'vitest';
+import { editorDecorations, findWebviewFrame, goToPosition, modelHover, openFile, runCommand, screenshot, useVSCode } from './harness';
 import { reloadWindow } from './harness/reload';
 
-let code: VSCode;
+const code = useVSCode();
 let panel: Frame;
 /** The last measured difference the panel showed, as displayed. */
 let lastMeasured = '';
-
-beforeAll(async () => {
-  code = await startVSCode({ workspace: SAMPLE_WORKSPACE, vsixPath: VSIX_PATH });
-});
-
-afterAll(async () => {
-  await code?.stop();
-});
 
 /** Extension decorations in the editor beside the panel. */
 async function colouredTokens(): Promise<number> {

@@ -1,5 +1,6 @@
 // Drives a real VS Code (code-server in Debian's Chromium) for the end-to-end tests.
 export { startVSCode, WEBGPU_ARGS, type StartOptions, type VSCode } from './vscode';
+export { useVSCode, useVSCodeEachTest, type SessionOptions, type VSCodeSession } from './session';
 export type { Settings } from './settings';
 export {
   findWebviewFrame,
@@ -26,3 +27,4 @@ export { SAMPLE_WORKSPACE, TEST_OUTPUT, VSIX_PATH } from './paths';
 export { paintedPixels } from './canvas';
 export { modelHover } from './modelHover';
 export { explainLines } from './explainLines';
+export { writeBrokenModel } from './brokenModel';
