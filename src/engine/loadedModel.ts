@@ -577,13 +577,12 @@ export class LoadedModel {
   /** One forward pass of `ids` in as many batch rows as `runs`, fetching only the logits [runs, n, vocab]. */
   private async interventionPass(ids: number[], tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
     const plan = this.plan;
-    // Every input must be fed, though only the logits are fetched: the lens, block hooks and
-    // attribution get inputs that leave their Ifs idle. ONNX Runtime runs every node whatever is
-    // fetched, so the statistics get targets for every row of the batch ([runs · n]).
+    // ONNX Runtime runs every node whatever is fetched: the lens, statistics, block hooks and
+    // attribution are fed inputs that leave their Ifs idle.
     const own: Tensors = {};
     for (const input of this.lensInputs) own[input] = int64s([]);
     if (plan.nextToken) {
-      own[plan.nextToken.targetsInput] = int64s(runs.flatMap(() => [...ids.slice(1), 0]));
+      own[plan.nextToken.targetsInput] = int64s([]);
       own[plan.nextToken.topKInput] = int64s([1]);
     }
     if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s([]);
