@@ -1,4 +1,4 @@
-// The extension's settings, read in one place. Every value is brought within its schema in
+// The extension's settings, read in one place (and the model path, the one setting Model Lens writes). Every value is brought within its schema in
 // package.json (settingsSchema.ts), and in Restricted Mode the workspace's values of the restricted
 // settings are ignored: a workspace must not choose the file the editor loads, nor the threads and
 // memory it spends, nor a server the text of its files is sent to.
@@ -57,4 +57,9 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 /** Whether a configuration change touches one of our settings. */
 export function affects(event: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {
   return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
+}
+
+/** Makes a model the configured one (user settings), which loads it; '' is the default model. */
+export async function useModel(target: string): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION).update('modelPath', target, vscode.ConfigurationTarget.Global);
 }

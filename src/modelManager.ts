@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analysisKey, ByteLruCache, typedArrayBytes } from './analysisCache';
 import { chooseBackend, describeAdapter, nativeRuntimeInstalled } from './backendChoice';
-import { affects, readSettings, type Settings } from './config';
+import { affects, readSettings, useModel, type Settings } from './config';
 import { EngineClient, type WorkerEvent } from './engine/client';
 import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './engine/types';
@@ -262,7 +262,7 @@ export class ModelManager implements vscode.Disposable {
     const previous = this.info ? ` Still using ${plainText(this.info.name)}.` : '';
     const choice = await showErrorWithLog(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
-    if (choice === 'Use Default Model') await vscode.workspace.getConfiguration('modelLens').update('modelPath', '', vscode.ConfigurationTarget.Global);
+    if (choice === 'Use Default Model') await useModel('');
   }
 
   private remember(target: string): void {
@@ -281,29 +281,17 @@ export class ModelManager implements vscode.Disposable {
       return cached;
     }
     const started = performance.now();
-    const controller = new AbortController();
-    const subscription = token?.onCancellationRequested(() => controller.abort());
-    try {
-      const analysis = await this.engine.analyze(text, options, controller.signal);
-      this.log.trace(`Analysed ${text.length} characters (${analysis.tokens.length} tokens) in ${formatDuration(performance.now() - started)}.`);
-      this.noticeFallback(analysis);
-      if (key !== undefined) this.cache.set(key, analysis);
-      return analysis;
-    } finally {
-      subscription?.dispose();
-    }
+    const analysis = await withSignal(token, (signal) => this.engine.analyze(text, options, signal));
+    this.log.trace(`Analysed ${text.length} characters (${analysis.tokens.length} tokens) in ${formatDuration(performance.now() - started)}.`);
+    this.noticeFallback(analysis);
+    if (key !== undefined) this.cache.set(key, analysis);
+    return analysis;
   }
 
   /** Runs of `text` with interventions, as a patching sweep makes them (never cached). */
   async interventionRuns(text: string, runs: Intervention[][], token?: vscode.CancellationToken): Promise<InterventionRuns> {
     await this.ensureLoaded(token);
-    const controller = new AbortController();
-    const subscription = token?.onCancellationRequested(() => controller.abort());
-    try {
-      return await this.engine.interventionRuns(text, runs, controller.signal);
-    } finally {
-      subscription?.dispose();
-    }
+    return withSignal(token, (signal) => this.engine.interventionRuns(text, runs, signal));
   }
 
   /**
@@ -360,4 +348,15 @@ function waitUnlessCancelled<T>(work: Promise<T>, ...tokens: (vscode.Cancellatio
     const subscriptions = tokens.map((t) => t?.onCancellationRequested(cancelled));
     work.then(resolve, reject).finally(() => subscriptions.forEach((s) => s?.dispose()));
   });
+}
+
+/** Runs `work` with an AbortSignal that follows `token` (the engine speaks AbortSignal, VS Code CancellationToken). */
+async function withSignal<T>(token: vscode.CancellationToken | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const subscription = token?.onCancellationRequested(() => controller.abort());
+  try {
+    return await work(controller.signal);
+  } finally {
+    subscription?.dispose();
+  }
 }

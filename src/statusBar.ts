@@ -18,7 +18,8 @@ export class ModelStatusBar implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private cancel: vscode.CancellationTokenSource | undefined;
   private loading: string | undefined;
-  private perplexityText = '';
+  /** The selection's perplexity, formatted; undefined when there is none to show. */
+  private perplexity: string | undefined;
 
   constructor(
     private readonly models: ModelManager,
@@ -51,12 +52,12 @@ export class ModelStatusBar implements vscode.Disposable {
     if (serving) {
       // The server's model is the one whose perplexity is shown; it is in use without a local model loaded.
       const name = labelText(serving.model, STATUS_NAME_LENGTH);
-      this.item.text = `$(telescope) $(cloud) ${name}${this.perplexityText}`;
-      this.item.accessibilityInformation = { label: `Model Lens: ${name} on ${serving.server}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens Select Model.`, role: 'button' };
+      this.item.text = `$(telescope) $(cloud) ${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}`;
+      this.item.accessibilityInformation = { label: `Model Lens: ${name} on ${serving.server}${this.perplexity ? `, perplexity of the selection ${this.perplexity}` : ''}. Opens Select Model.`, role: 'button' };
       this.item.tooltip = new vscode.MarkdownString(
         [
           `**Model Lens** · token probabilities from ${markdownText(serving.model)} on the server ${markdownText(serving.server)} (modelLens.remote.endpoint).`,
-          this.perplexityText ? '\n\nPerplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).' : '',
+          this.perplexity ? '\n\nPerplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).' : '',
           `\n\nViews of the model's insides use the local model${model ? `, ${markdownText(model.name)}` : ''}. Click to choose it, or open the side panel.`,
         ].join(''),
       );
@@ -69,15 +70,15 @@ export class ModelStatusBar implements vscode.Disposable {
     }
     // The name comes from the model's config.json or folder: shown as text, never as icons or Markdown.
     const name = this.loading ? labelText(this.loading, STATUS_NAME_LENGTH) : labelText(model!.name, STATUS_NAME_LENGTH);
-    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexityText}`;
+    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}`;
     this.item.accessibilityInformation = {
-      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexityText ? `, perplexity of the selection ${this.perplexityText.replace(/^ · ppl /, '')}` : ''}. Opens Select Model.`,
+      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexity ? `, perplexity of the selection ${this.perplexity}` : ''}. Opens Select Model.`,
       role: 'button',
     };
     this.item.tooltip = new vscode.MarkdownString(
       [
         `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : `loading ${markdownText(this.loading ?? '')}`}`,
-        this.perplexityText ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
+        this.perplexity ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
         '\n\nClick to choose the model, or open the side panel.',
       ].join(''),
     );
@@ -93,7 +94,7 @@ export class ModelStatusBar implements vscode.Disposable {
     this.cancel?.cancel();
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.selection.isEmpty || (!this.models.current && !this.remote?.enabled)) {
-      this.perplexityText = '';
+      this.perplexity = undefined;
       this.render();
       return;
     }
@@ -103,9 +104,9 @@ export class ModelStatusBar implements vscode.Disposable {
       const tokens = await this.probabilities.tokensIn(doc, doc.offsetAt(editor.selection.start), doc.offsetAt(editor.selection.end), cancel.token);
       if (cancel.token.isCancellationRequested) return;
       const ppl = perplexity(tokens);
-      this.perplexityText = ppl === undefined ? '' : ` · ppl ${ppl < 100 ? ppl.toFixed(1) : Math.round(ppl)}`;
+      this.perplexity = ppl === undefined ? undefined : ppl < 100 ? ppl.toFixed(1) : String(Math.round(ppl));
     } catch {
-      this.perplexityText = '';
+      this.perplexity = undefined;
     }
     this.render();
   }

@@ -3,13 +3,9 @@
 // The choice is the user setting modelLens.modelPath, which loads the model.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { useModel } from '../config';
 import type { ModelManager } from '../modelManager';
 import { labelText } from '../text/untrusted';
-
-/** Makes a model the configured one (user settings), which loads it; '' is the default model. */
-export async function useModel(target: string): Promise<void> {
-  await vscode.workspace.getConfiguration('modelLens').update('modelPath', target, vscode.ConfigurationTarget.Global);
-}
 
 /** Asks for a model folder or .onnx file. */
 export async function browseForModel(): Promise<string | undefined> {

@@ -8,7 +8,8 @@ import type { ModelManager } from '../modelManager';
 import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../protocol';
 import { setUpWebview } from '../webviewSetup';
 import { exportSection, firstSelectedToken, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
-import { browseForModel, useModel } from '../commands/selectModel';
+import { browseForModel } from '../commands/selectModel';
+import { useModel } from '../config';
 
 export const SIDE_VIEW_ID = 'modelLens.sidePanel';
 const FOLLOW_DELAY_MS = 500;

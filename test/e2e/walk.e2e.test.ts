@@ -4,7 +4,7 @@
 // in Explain Attention. Then the same walk on ONNX Runtime's fused GPT-2 export.
 import type { Frame } from 'playwright-core';
 import { expect, test } from 'vitest';
-import { findWebviewFrame, goToPosition, openFile, runCommand, screenshot, useVSCode } from './harness';
+import { findWebviewFrame, goToPosition, openFile, runCommand, screenshot, useVSCode, showWalkBlock } from './harness';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
 const COMMAND = 'Model Lens: Walk Through the Transformer (Step by Step)';
@@ -17,22 +17,10 @@ async function checks(frame: Frame): Promise<{ count: number; failing: string[] 
   return { count: await lines.count(), failing: await frame.locator('.ml-walk-steps .ml-check:not(.ok)').allInnerTexts() };
 }
 
-/** Picks block `layer` in the block picker with the keyboard, as a user would, and waits for its section. */
-async function showBlock(frame: Frame, layer: number, layers: number): Promise<void> {
-  const picker = frame.locator('.ml-walk-layer');
-  const current = Number(await picker.evaluate((e) => (e as unknown as { value: string }).value));
-  if (current !== layer) {
-    await picker.click();
-    for (let i = 0; i < Math.abs(layer - current); i++) await code.page.keyboard.press(layer > current ? 'ArrowDown' : 'ArrowUp');
-    await code.page.keyboard.press('Enter');
-  }
-  await expect.poll(() => frame.locator('.ml-walk-block h2').first().innerText(), { timeout: 15_000 }).toBe(`Block ${layer} of ${layers}`);
-}
-
 /** Walks every block of the token the panel shows; each must show all 8 checks, each ✓. */
 async function expectEveryStepChecked(frame: Frame, layers: number): Promise<void> {
   for (let L = 0; L < layers; L++) {
-    await showBlock(frame, L, layers);
+    await showWalkBlock(code.page, frame, L, layers);
     // H⁰; ln1, resid_mid, ln2, the activation function, resid_post; ln_final and the softmax.
     const { count, failing } = await checks(frame);
     expect(failing, `block ${L}`).toEqual([]);
@@ -55,7 +43,7 @@ test('walks a token of the default model through every block, each step checked'
   expect(await panel.locator('.ml-walk-similarity td').count()).toBeGreaterThan(100);
   await panel.locator('.ml-walk-similarity').scrollIntoViewIfNeeded();
   await screenshot(page, 'walk-positions');
-  await showBlock(panel, 1, 4);
+  await showWalkBlock(code.page, panel, 1, 4);
   await panel.locator('.ml-walk-block h2').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'walk-block');
 });
@@ -87,7 +75,7 @@ test('another token of the same text is walked from the token picker', async () 
 });
 
 test('a head button opens that head in Explain Attention', async () => {
-  await showBlock(panel, 2, 4);
+  await showWalkBlock(code.page, panel, 2, 4);
   await panel.locator('.ml-walk-heads vscode-button', { hasText: 'Head 1' }).click();
   const attention = await findWebviewFrame(code.page, '.ml-head-view .ml-view-title', 90_000);
   await expect.poll(() => attention.locator('.ml-head-view .ml-view-title').innerText(), { timeout: 60_000 }).toBe('Layer 2, head 1');

@@ -2,9 +2,8 @@
 // them, RMSNorm, a gated SiLU MLP), built here and opened as the configured model: the input step
 // shows the angles of the token's position and the rotation redone from them ✓, the positions
 // get their angle heatmap, and each block checks its rotation and its gated MLP ✓.
-import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, goToPosition, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import { findWebviewFrame, goToPosition, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, type VSCode, showWalkBlock } from './harness';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 
@@ -22,18 +21,6 @@ afterAll(async () => {
   await code?.stop();
 });
 
-/** Picks block `layer` with the keyboard and waits for its section. */
-async function showBlock(frame: Frame, layer: number, layers: number): Promise<void> {
-  const picker = frame.locator('.ml-walk-layer');
-  const current = Number(await picker.evaluate((e) => (e as unknown as { value: string }).value));
-  if (current !== layer) {
-    await picker.click();
-    for (let i = 0; i < Math.abs(layer - current); i++) await code.page.keyboard.press(layer > current ? 'ArrowDown' : 'ArrowUp');
-    await code.page.keyboard.press('Enter');
-  }
-  await expect.poll(() => frame.locator('.ml-walk-block h2').first().innerText(), { timeout: 15_000 }).toBe(`Block ${layer} of ${layers}`);
-}
-
 test('walks a rotary model: the angles of the token’s position, the rotation and the gated MLP checked', async () => {
   const { page } = code;
   await openFile(page, 'letters.txt');
@@ -47,7 +34,7 @@ test('walks a rotary model: the angles of the token’s position, the rotation a
   // 16 frequencies × the positions up to the token.
   expect(await frame.locator('.ml-walk-rotary td').count()).toBeGreaterThanOrEqual(16 * 20);
   for (const L of [0, 1]) {
-    await showBlock(frame, L, 2);
+    await showWalkBlock(code.page, frame, L, 2);
     // H⁰ and the rotation in step 1; ln1, the rotation, resid_mid, ln2, the gated MLP, resid_post; ln_final and the softmax.
     const lines = frame.locator('.ml-walk-steps .ml-check');
     expect(await frame.locator('.ml-walk-steps .ml-check:not(.ok)').allInnerTexts(), `block ${L}`).toEqual([]);

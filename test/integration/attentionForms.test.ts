@@ -1,13 +1,13 @@
 // Every attention form exporters produce, on small random models built for the test: the engine
 // must find the attention, say how it got it, and pass the same identities as on real exports.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { tokenStats } from '../../src/engine/analysis';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
 import { avError, expectCausalProbabilityRows, expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { BACKENDS } from '../helpers/backends';
 
 const TEXT = 'the cat sat on the mat. the cat sat on the hat.';
 
@@ -22,7 +22,6 @@ const FORMS: { form: AttentionForm; source: string; window?: number }[] = [
 ];
 
 // The same engine runs on ONNX Runtime's WebAssembly build and, where installed, its native build.
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const CASES = BACKENDS.flatMap((backend) => FORMS.map((f) => ({ ...f, backend })));
 
 describe.each(CASES)('$form attention on $backend', ({ form, source, window, backend }) => {

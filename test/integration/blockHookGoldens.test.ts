@@ -5,13 +5,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { DEFAULT_MODEL } from '../helpers/paths';
+import { BACKENDS } from '../helpers/backends';
 
 const GOLDENS = path.join(__dirname, '..', 'fixtures', 'lens-tiny-goldens');
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 
 interface Index {
   text: string;

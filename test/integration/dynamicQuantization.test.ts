@@ -12,16 +12,15 @@
 // model's own prediction (it replays the quantized head with the quantization the model applied
 // to that layer's whole tensor), and a lens of fewer rows gives the same numbers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { hooks } from '../../src/shared/hooks';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { BACKENDS } from '../helpers/backends';
 
 const TEXT = 'the cat sat on the mat. the cat sat';
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const NORMS = [
   { norms: 'plain', rms: false },
   { norms: 'fused-residual-first', rms: true },

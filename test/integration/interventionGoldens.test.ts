@@ -8,13 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, AttributionPart, Intervention, TensorData } from '../../src/engine/types';
 import { partLabel } from '../../src/shared/attributionParts';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+import { BACKENDS } from '../helpers/backends';
 
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const TOLERANCE = 1e-4;
 
 interface Row {

@@ -2,15 +2,14 @@
 // each run exactly what it gets alone, on every attention form, with a KV cache, and on both
 // backends; a model that cannot take a batch runs them one at a time and says so.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns } from '../../src/engine/types';
 import { hooks } from '../../src/shared/hooks';
 import { buildDecoder, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, TINY_GPT2 } from '../helpers/paths';
+import { BACKENDS } from '../helpers/backends';
 
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const ALL: AnalyzeOptions = { attention: true, activations: true, logits: true };
 
 interface Subject {

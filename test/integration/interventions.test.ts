@@ -4,7 +4,6 @@
 // patching the whole embedding from another text reproduces that text's run.
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { ModelLensError } from '../../src/engine/errors';
 import { buildFeeds } from '../../src/engine/inputs';
 import { LoadedModel } from '../../src/engine/loadedModel';
@@ -16,8 +15,8 @@ import { hooks } from '../../src/shared/hooks';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
+import { BACKENDS } from '../helpers/backends';
 
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const ALL: AnalyzeOptions = { attention: true, activations: true, logits: true };
 
 interface Subject {

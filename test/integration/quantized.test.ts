@@ -3,15 +3,14 @@
 // activations, logits and logit lens the engine reports on a quantized model must equal that
 // model's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { BACKENDS } from '../helpers/backends';
 
 const TEXT = 'the cat sat on the mat. the cat sat';
-const BACKENDS = nativeRuntimeInstalled() ? (['wasm', 'native'] as const) : (['wasm'] as const);
 const CASES = BACKENDS.flatMap((backend) => (['qdq', 'nbits'] as const).map((quantize) => ({ quantize, backend })));
 const ALL = { attention: true, activations: true, lens: true, logits: true };
 

@@ -10,12 +10,13 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { TOP_K } from '../../src/probabilities/budgets';
-import { planWindow, type DocumentShape, type TokenInfo, type WindowPlan } from '../../src/probabilities/documentWindows';
+import { planWindow, type TokenInfo, type WindowPlan } from '../../src/probabilities/documentWindows';
 import { windowTokens } from '../../src/probabilities/tokenInfo';
 import { CompletionsClient, RemoteError, type ClientOptions } from '../../src/remote/completionsClient';
 import { remoteBudget, REMOTE_TOP_K, scoreWindow } from '../../src/remote/remoteWindows';
 import { json, startCompletionsServer, type CompletionsServer, type ServerState } from '../helpers/completionsServer';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+import { documentShape } from '../helpers/textLines';
 
 const SAMPLE = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
 const MODEL_NAME = 'lens-tiny';
@@ -28,23 +29,13 @@ let server: CompletionsServer;
 let endpoint: string;
 let state: ServerState;
 
-function shapeOf(text: string): DocumentShape {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  const lineOf = (offset: number) => {
-    let line = 0;
-    while (line + 1 < starts.length && starts[line + 1] <= offset) line++;
-    return line;
-  };
-  return { length: text.length, lineStart: (o) => starts[lineOf(o)], nextLineStart: (o) => starts[lineOf(o) + 1] ?? text.length };
-}
 
 /** The windows that cover a document, in order, as the extension plans them for this server. */
 function plansOf(text: string): WindowPlan[] {
   const plans: WindowPlan[] = [];
   const budget = remoteBudget(CONTEXT);
   for (let offset = 0; offset < text.length; ) {
-    const plan = planWindow(shapeOf(text), offset, plans, budget);
+    const plan = planWindow(documentShape(text), offset, plans, budget);
     plans.push(plan);
     offset = plan.ownedEnd;
   }

@@ -18,6 +18,7 @@ import { RemoteProbabilities } from '../../src/remote/remoteProbabilities';
 import { remoteBudget, REMOTE_TOP_K } from '../../src/remote/remoteWindows';
 import { startCompletionsServer, type CompletionsServer } from '../helpers/completionsServer';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+import { textLines } from '../helpers/textLines';
 
 vi.mock('vscode', () => {
   class EventEmitter<T> {
@@ -109,13 +110,7 @@ class Secrets {
 
 /** A text document over a string, with a version an edit can bump. */
 function documentOf(text: string, uri: string) {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  const lineOf = (offset: number) => {
-    let line = 0;
-    while (line + 1 < starts.length && starts[line + 1] <= offset) line++;
-    return line;
-  };
+  const { starts, lineOf } = textLines(text);
   const offsetAt = (p: vscode.Position) => Math.min(text.length, starts[p.line] + p.character);
   const doc = {
     uri: { toString: () => uri },

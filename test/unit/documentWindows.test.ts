@@ -1,22 +1,9 @@
 // Window planning and invalidation for documents longer than the model's window.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planWindow, WindowCache, type DocumentShape, type DocumentWindow, type WindowPlan } from '../../src/probabilities/documentWindows';
+import { planWindow, WindowCache, type DocumentWindow, type WindowPlan } from '../../src/probabilities/documentWindows';
+import { documentShape } from '../helpers/textLines';
 
-function shape(text: string): DocumentShape {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  const lineOf = (offset: number) => {
-    let line = 0;
-    while (line + 1 < starts.length && starts[line + 1] <= offset) line++;
-    return line;
-  };
-  return {
-    length: text.length,
-    lineStart: (offset) => starts[lineOf(offset)],
-    nextLineStart: (offset) => starts[lineOf(offset) + 1] ?? text.length,
-  };
-}
 
 const BUDGET = { owned: 40, context: 30 };
 
@@ -27,7 +14,7 @@ function windowOf(plan: WindowPlan): DocumentWindow {
 describe('planWindow', () => {
   it('owns whole lines around the offset within the budget, and reads context before them', () => {
     const text = Array.from({ length: 20 }, (_, i) => `line ${String(i).padStart(2, '0')}`).join('\n'); // 8 chars + \n per line
-    const plan = planWindow(shape(text), 50, [], BUDGET);
+    const plan = planWindow(documentShape(text), 50, [], BUDGET);
     expect(plan.ownedStart % 8).toBe(plan.ownedStart === 0 ? 0 : plan.ownedStart % 8);
     expect(text[plan.ownedStart - 1] ?? '\n').toBe('\n');
     expect(plan.ownedEnd - plan.ownedStart).toBeLessThanOrEqual(BUDGET.owned);
@@ -40,7 +27,7 @@ describe('planWindow', () => {
     fc.assert(
       fc.property(fc.array(fc.stringMatching(/^[a-z ]{0,70}$/), { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 60 }), (lines, requests) => {
         const text = lines.join('\n');
-        const doc = shape(text);
+        const doc = documentShape(text);
         const cache = new WindowCache();
         const ask = (offset: number) => cache.find(offset) ?? (cache.add(windowOf(planWindow(doc, offset, cache.all, BUDGET))), cache.find(offset));
         for (const r of requests) if (text.length) expect(ask(r % text.length)).toBeDefined();
@@ -58,7 +45,7 @@ describe('planWindow', () => {
 
   it('slices one very long line instead of owning it whole', () => {
     const text = 'x'.repeat(5_000_000);
-    const plan = planWindow(shape(text), 2_500_000, [], BUDGET);
+    const plan = planWindow(documentShape(text), 2_500_000, [], BUDGET);
     expect(plan.ownedStart).toBeLessThanOrEqual(2_500_000);
     expect(plan.ownedEnd).toBeGreaterThan(2_500_000);
     expect(plan.ownedEnd - plan.ownedStart).toBeLessThanOrEqual(BUDGET.owned);

@@ -21,8 +21,7 @@ import { checkLine, notice, step } from '../shared/steps';
 import { onThemeChange, themeKind } from '../shared/theme';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
 import { isToWalkPanel } from './messages';
-import { rotaryAngleTable } from './rotaryAngles';
-import { similarityTable } from './similarity';
+import { rotaryAngleTable, similarityTable } from './cosineGrids';
 import { vectorTable } from './vectors';
 
 interface WalkState extends WalkPanelState {

@@ -28,3 +28,4 @@ export { paintedPixels } from './canvas';
 export { modelHover } from './modelHover';
 export { explainLines } from './explainLines';
 export { writeBrokenModel } from './brokenModel';
+export { showWalkBlock } from './walk';
