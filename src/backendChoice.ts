@@ -3,7 +3,7 @@
 // everywhere.
 import type { BackendSetting } from './config';
 import type { Backend } from './engine/types';
-import type { GpuAdapterInfo } from './protocol';
+import type { GpuAdapterInfo } from './shared/protocol';
 
 /** onnxruntime-node is not bundled: it is used only where it is installed next to the extension. */
 export function nativeRuntimeInstalled(): boolean {

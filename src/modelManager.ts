@@ -13,7 +13,7 @@ import { ModelLensError } from './engine/errors';
 import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './engine/types';
 import { showErrorWithLog } from './log';
 import { backendName, formatDuration, loadedLine, workerEventLine } from './logLines';
-import type { GpuAdapterInfo } from './protocol';
+import type { GpuAdapterInfo } from './shared/protocol';
 import { plainText } from './text/untrusted';
 import type { GpuBackend } from './webgpu/gpuBackend';
 

@@ -5,7 +5,7 @@ import { readSettings } from '../config';
 import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
-import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../protocol';
+import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../shared/protocol';
 import { openDocument, restoredDocument } from './documents';
 
 /** Characters of context read per token of the model's window: generous, the engine keeps the last tokens. */
@@ -17,7 +17,7 @@ export interface ExplainTarget {
   focus?: { layer: number; head: number };
 }
 
-export type { ExplainArgs } from '../protocol';
+export type { ExplainArgs } from '../shared/protocol';
 
 function targetFromEditor(editor: vscode.TextEditor): ExplainTarget {
   const doc = editor.document;

@@ -11,7 +11,7 @@ import type { Analysis, ModelInfo } from '../engine/types';
 import type { ModelManager } from '../modelManager';
 import { PatchingPanel } from '../panels/patchingPanel';
 import { buildPatchingView, type PatchingTexts } from '../panels/patchingView';
-import { parseRestoredPatching } from '../protocol';
+import { parseRestoredPatching } from '../shared/protocol';
 import { plainText } from '../text/untrusted';
 import { documentName, restoredDocument, uriName } from './documents';
 

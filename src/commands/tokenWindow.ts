@@ -2,7 +2,7 @@
 // the model's window could reach, to the end of the token's line (as the hover's windows end), so
 // that later tokens of the line can be picked from the same analysis.
 import * as vscode from 'vscode';
-import { parseWhyArgs } from '../protocol';
+import { parseWhyArgs } from '../shared/protocol';
 import { CHARS_PER_TOKEN } from './explainAttention';
 import { openDocument } from './documents';
 

@@ -8,7 +8,7 @@ import type { ModelManager } from '../modelManager';
 import type { WalkPanel } from '../panels/walkPanel';
 import { buildWalkView } from '../panels/walkView';
 import { tokenAtOffset } from '../panels/whyView';
-import { parseRestoredWalk, type WalkView } from '../protocol';
+import { parseRestoredWalk, type WalkView } from '../shared/protocol';
 import { documentName, restoredDocument } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 

@@ -7,7 +7,7 @@ import { ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
-import { parseRestoredWhy, type WhyView } from '../protocol';
+import { parseRestoredWhy, type WhyView } from '../shared/protocol';
 import { documentName, openDocument, restoredDocument } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 

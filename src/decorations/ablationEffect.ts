@@ -4,7 +4,7 @@
 // text, when the model changes (its numbers would be another model's), and when its document is
 // edited or closed (its offsets would point at other text).
 import * as vscode from 'vscode';
-import type { AblationMode, HeadRef } from '../protocol';
+import type { AblationMode, HeadRef } from '../shared/protocol';
 
 /** One explained token: where it is in the document and what switching the heads off did to it. */
 export interface AblatedToken {

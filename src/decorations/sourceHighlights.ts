@@ -3,7 +3,7 @@
 // toward the foil), the explained token underlined. Escape or closing the panel clears it.
 import * as vscode from 'vscode';
 import { sourceHoverMarkdown } from '../hover/hoverMarkdown';
-import type { WhyView } from '../protocol';
+import type { WhyView } from '../shared/protocol';
 import { DivergingDecorations } from './divergingDecorations';
 import { sourceLevel } from './sourceColours';
 

@@ -1,71 +1,12 @@
 // What the engine returns. Tensors are Float32Arrays in row-major order with their shape written
 // next to them; activation names follow TransformerLens so its users feel at home.
-import type { Activation, AttentionSource, RotaryPlan } from './instrument/plan';
+import type { AttributionPart } from '../shared/attributionParts';
+import type { Backend } from '../shared/modelInfo';
 import type { Token } from './tokenizer';
 
 export type { Token } from './tokenizer';
-export type { Activation, AttentionSource } from './instrument/plan';
-
-/**
- * A norm as the model computes it: LayerNorm, (x − mean) / √(var + ε) · γ + β, or RMSNorm,
- * x / √(mean(x²) + ε) · γ; the operator that does it, and its ε where known.
- */
-export interface NormInfo {
-  kind: 'layer' | 'rms';
-  op: string;
-  epsilon?: number;
-}
-
-/** Where the model runs: ONNX Runtime WebAssembly or native in the worker, or WebGPU in a webview. */
-export type Backend = 'wasm' | 'native' | 'webgpu';
-
-export interface LayerInfo {
-  attention: AttentionSource;
-  /** For recomputed attention: max |A·V − the fused operator's output| on the check input. */
-  checkError?: number;
-  /** The norm before the attention and the one before the MLP, where found. */
-  ln1?: NormInfo;
-  ln2?: NormInfo;
-  /** The MLP's activation function, where its operator or nodes say which it is. */
-  activation?: Activation;
-  /** How the attention rotates q by position (rotary embeddings), where it does and the graph says how. */
-  rotary?: RotaryInfo;
-}
-
-/** A block's rotary embedding: what rotates q, and which dimensions are rotated together (see RotaryPlan). */
-export type RotaryInfo = Pick<RotaryPlan, 'op' | 'pairing' | 'heads'>;
-
-export interface ModelInfo {
-  name: string;
-  folder: string;
-  /** The .onnx file. */
-  file: string;
-  /** The folder's other .onnx files (relative to it): what `file` was chosen over. */
-  otherFiles: string[];
-  fileBytes: number;
-  producer: string;
-  /** Model family from config.json (e.g. "gpt2", "llama"), when known. */
-  architecture?: string;
-  precision: string;
-  parameters: number;
-  layers: number;
-  heads: number;
-  dModel: number;
-  dHead: number;
-  dMlp: number;
-  vocab: number;
-  /** Longest input the model takes, in tokens. */
-  positions: number;
-  backend: Backend;
-  threads: number;
-  layerInfo: LayerInfo[];
-  /** The norm before the unembedding, where found. */
-  lnFinal?: NormInfo;
-  /** What could not be exposed, and why. */
-  notes: string[];
-  /** The hooks a run can intervene at (AnalyzeOptions.interventions). */
-  interventionHooks: string[];
-}
+export type { Activation, AttentionSource, Backend, LayerInfo, ModelInfo, NormInfo, RotaryInfo } from '../shared/modelInfo';
+export type { AttributionPart } from '../shared/attributionParts';
 
 /** A tensor as it crosses thread boundaries. */
 export interface TensorData {
@@ -100,15 +41,6 @@ export interface AnalyzeOptions {
    * other prediction).
    */
   attribution?: { position: number; target?: number; foil?: number };
-}
-
-/** One share of logit(target) − logit(foil). */
-export interface AttributionPart {
-  /** embed: the token and position embedding; head: one head through its rows of W_O; attn: a layer's attention whole (its heads could not be told apart), or what is left of it besides its heads (the output projection's bias); mlp; block: attention and MLP written together (parallel blocks); bias: a bias added with a write (fused norms); final: the final norm's shift and the unembedding's bias. */
-  kind: 'embed' | 'head' | 'attn' | 'mlp' | 'block' | 'bias' | 'final';
-  layer?: number;
-  head?: number;
-  value: number;
 }
 
 export interface Attribution {

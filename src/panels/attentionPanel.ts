@@ -7,7 +7,8 @@ import type { AblatedToken, AblationEffects } from '../decorations/ablationEffec
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage, ModelLensError } from '../engine/errors';
 import type { Analysis, AnalyzeOptions } from '../engine/types';
-import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../protocol';
+import { choiceName } from '../shared/attentionChoice';
+import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { WebviewChannel } from './webviewChannel';
@@ -165,11 +166,10 @@ class AttentionPanel {
     let max = 0;
     for (let k = view.queryStart; k < keys; k++) max = Math.max(max, weights[k]);
     const q = view.tokens[query];
-    const label = head === 'mean' ? `layer ${layer}, mean of heads` : head === 'rollout' ? `rollout to layer ${layer}` : `layer ${layer}, head ${head}`;
     this.highlights.show({
       documentUri: view.document.uri,
       query: { start: q.start, end: q.end, text: q.text },
-      label,
+      label: choiceName(layer, head),
       keys: view.tokens.slice(view.queryStart).map((t, i) => {
         const raw = weights[view.queryStart + i];
         return { start: t.start, end: t.end, raw, weight: max > 0 ? raw / max : 0 };

@@ -1,9 +1,10 @@
 // What the attention panel is sent: the analysis of context + selection cut down to the
 // explained tokens (queries) against every token the model saw (keys), plus head details and
 // exports on request. Pure functions of an Analysis, so they are tested without VS Code.
-import { headScores } from '../engine/headScores';
+import { choiceMatrix, choiceName } from '../shared/attentionChoice';
+import { headScores } from '../shared/headScores';
 import type { Analysis, Intervention, ModelInfo, TensorData } from '../engine/types';
-import type { AblationMode, AttentionView, HeadChoice, HeadDetail, HeadRef, TokenView } from '../protocol';
+import type { AblationMode, AttentionView, HeadChoice, HeadDetail, HeadRef, TokenView } from '../shared/protocol';
 import { hooks } from '../shared/hooks';
 import { csv } from '../text/csv';
 
@@ -132,21 +133,12 @@ export function headDetail(e: ExplainedText, layer: number, head: number): HeadD
 
 /** The matrix a panel shows for a layer and head choice: [explained query, key]. */
 export function attentionMatrix(view: AttentionView, layer: number, head: HeadChoice): Float32Array | undefined {
-  const keys = view.tokens.length;
-  const size = view.queryCount * keys;
-  if (head === 'rollout') return view.rollout ? new Float32Array(view.rollout, layer * size * 4, size) : undefined;
-  const buffer = view.layers[layer]?.pattern;
-  if (!buffer) return undefined;
-  const all = new Float32Array(buffer);
-  if (head !== 'mean') return head * size < all.length ? all.subarray(head * size, (head + 1) * size) : undefined;
-  const heads = all.length / size;
-  const mean = new Float32Array(size);
-  for (let h = 0; h < heads; h++) for (let i = 0; i < size; i++) mean[i] += all[h * size + i] / heads;
-  return mean;
-}
-
-function headLabel(layer: number, head: HeadChoice): string {
-  return head === 'mean' ? `layer ${layer}, mean of heads` : head === 'rollout' ? `rollout through layer ${layer}` : `layer ${layer}, head ${head}`;
+  const pattern = view.layers[layer]?.pattern;
+  return choiceMatrix(
+    { pattern: pattern && new Float32Array(pattern), rollout: view.rollout && new Float32Array(view.rollout), heads: view.model.heads, queries: view.queryCount, keys: view.tokens.length },
+    layer,
+    head,
+  );
 }
 
 /** The shown attention as JSON: tokens and weights [query][key]. */
@@ -158,7 +150,7 @@ export function attentionJson(view: AttentionView, layer: number, head: HeadChoi
     {
       model: view.model.name,
       document: view.document.name,
-      attention: headLabel(layer, head),
+      attention: choiceName(layer, head),
       queries: view.tokens.slice(view.queryStart).map(({ text, start, end }) => ({ text, start, end })),
       keys: view.tokens.map(({ text, start, end }) => ({ text, start, end })),
       weights: Array.from({ length: view.queryCount }, (_, q) => Array.from(matrix.subarray(q * keys, (q + 1) * keys))),

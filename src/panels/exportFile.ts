@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../engine/errors';
 import { showErrorWithLog } from '../log';
 import { plainText } from '../text/untrusted';
-import type { ExportFormat } from '../protocol';
+import type { ExportFormat } from '../shared/protocol';
 
 /** The bytes of a PNG a webview sent as a data: URL (the parsers checked its prefix). */
 export function pngBytes(dataUrl: string): Uint8Array {

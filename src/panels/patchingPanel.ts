@@ -2,7 +2,7 @@
 // reload (the command runs its comparison again). Shows the sweep the command computed and answers
 // the webview's exports.
 import * as vscode from 'vscode';
-import { parseFromPatchingPanel, type FromPatchingPanel, type PatchingView, type ToPatchingPanel } from '../protocol';
+import { parseFromPatchingPanel, type FromPatchingPanel, type PatchingView, type ToPatchingPanel } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { patchingCsv, patchingJson } from './patchingView';

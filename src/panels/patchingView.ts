@@ -2,7 +2,7 @@
 // tokens and the target and foil in words. Pure, so it is tested without VS Code.
 import type { PatchingResult } from '../engine/patching';
 import type { Analysis } from '../engine/types';
-import type { PatchingSource, PatchingView } from '../protocol';
+import type { PatchingSource, PatchingView } from '../shared/protocol';
 import { hooks } from '../shared/hooks';
 import { csv } from '../text/csv';
 

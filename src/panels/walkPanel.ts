@@ -2,7 +2,7 @@
 // the command sends and passes the panel's requests on: another token of the same text, a head to
 // open in Explain Attention.
 import * as vscode from 'vscode';
-import { parseFromWalkPanel, type FromWalkPanel, type ToWalkPanel, type WalkView } from '../protocol';
+import { parseFromWalkPanel, type FromWalkPanel, type ToWalkPanel, type WalkView } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { WebviewChannel } from './webviewChannel';
 

@@ -3,7 +3,7 @@
 // residual sums, then the final norm and the logits. Every step that can be recomputed from the
 // steps before it is, and compared with the model's own tensor. Pure functions of an Analysis.
 import type { Analysis, ModelInfo, NormInfo, TensorData } from '../engine/types';
-import type { WalkBlock, WalkCheck, WalkNorm, WalkRotary, WalkView } from '../protocol';
+import type { WalkBlock, WalkCheck, WalkNorm, WalkRotary, WalkView } from '../shared/protocol';
 import { hooks, type BlockNorm } from '../shared/hooks';
 import { softmaxAt } from '../shared/softmax';
 import { activationFunction, add, cosineSimilarity, normalize, normStatistics, relativeError, rotaryAngles, rotate } from './walkMath';

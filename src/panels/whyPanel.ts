@@ -3,7 +3,7 @@
 // a head to open in Explain Attention, the editor colouring on and off.
 import * as vscode from 'vscode';
 import type { SourceHighlights } from '../decorations/sourceHighlights';
-import { parseFromWhyPanel, type FromWhyPanel, type ToWhyPanel, type WhyView } from '../protocol';
+import { parseFromWhyPanel, type FromWhyPanel, type ToWhyPanel, type WhyView } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { WebviewChannel } from './webviewChannel';
 

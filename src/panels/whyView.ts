@@ -2,7 +2,7 @@
 // named, sorted and in document offsets, with the alternatives the user may explain it against.
 // Pure functions of an Analysis, so they are tested without VS Code.
 import type { Analysis, Token } from '../engine/types';
-import type { WhyChoice, WhyView } from '../protocol';
+import type { WhyChoice, WhyView } from '../shared/protocol';
 import { partLabel } from '../shared/attributionParts';
 
 export interface ExplainedToken {

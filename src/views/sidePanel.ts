@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage, ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
-import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../protocol';
+import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { exportSection, firstSelectedToken, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
 import { browseForModel } from '../commands/selectModel';

@@ -1,8 +1,8 @@
 // What the side panel shows about a model and about the selected text, and its exports: pure
 // functions of ModelInfo and Analysis, tested without VS Code.
-import { headScores } from '../engine/headScores';
+import { headScores } from '../shared/headScores';
 import type { Analysis, ModelInfo } from '../engine/types';
-import type { ModelView, SideAnalysisView, TokenView } from '../protocol';
+import type { ModelView, SideAnalysisView, TokenView } from '../shared/protocol';
 import { csv } from '../text/csv';
 
 export function modelView(info: ModelInfo, isDefault: boolean, backendReason: string): ModelView {

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import type { Tensors } from '../engine/runner';
 import type { RemoteBackend, RemoteCall, RemoteResult } from '../engine/workerProtocol';
-import { answersGpuRequest, parseFromGpuView, type FromGpuView, type GpuAdapterInfo, type ToGpuView, type WireTensor } from '../protocol';
+import { answersGpuRequest, parseFromGpuView, type FromGpuView, type GpuAdapterInfo, type ToGpuView, type WireTensor } from '../shared/protocol';
+import { exactBuffer, wireArray } from '../shared/wireTensor';
 import { setUpWebview } from '../webviewSetup';
 
 export const GPU_VIEW_TYPE = 'modelLens.gpu';
@@ -13,19 +14,7 @@ export const GPU_VIEW_TYPE = 'modelLens.gpu';
 const CHUNK_BYTES = 16 * 1024 * 1024;
 const ADAPTER_TIMEOUT_MS = 30_000;
 
-const TYPED = {
-  float32: (b: ArrayBuffer) => new Float32Array(b),
-  float16: (b: ArrayBuffer) => new Uint16Array(b),
-  int32: (b: ArrayBuffer) => new Int32Array(b),
-  int64: (b: ArrayBuffer) => new BigInt64Array(b),
-  bool: (b: ArrayBuffer) => new Uint8Array(b),
-};
-
 type GpuReply = FromGpuView & { type: 'reply'; ok: true };
-
-function exactBuffer(data: ArrayBufferView): ArrayBuffer {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-}
 
 export class GpuBackend implements RemoteBackend, vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -102,7 +91,7 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
         const feeds = Object.fromEntries(Object.entries(call.feeds).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: exactBuffer(t.data) } satisfies WireTensor]));
         const reply = await this.send({ type: 'run', id, session: call.session, feeds, fetches: call.fetches });
         const outputs: Tensors = {};
-        for (const [name, t] of Object.entries(reply.outputs ?? {})) outputs[name] = { type: t.type, dims: t.dims, data: TYPED[t.type](t.data) };
+        for (const [name, t] of Object.entries(reply.outputs ?? {})) outputs[name] = { type: t.type, dims: t.dims, data: wireArray(t) };
         return outputs;
       }
       case 'release':

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { buildWalkView } from '../../src/panels/walkView';
-import type { WalkCheck, WalkView } from '../../src/protocol';
+import type { WalkCheck, WalkView } from '../../src/shared/protocol';
 import { hooks } from '../../src/shared/hooks';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';

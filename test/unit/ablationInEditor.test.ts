@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AblatedToken } from '../../src/decorations/ablationEffect';
 import { changeLevels, SOURCE_LEVELS, sourceLevelColour } from '../../src/decorations/sourceColours';
 import { ablationHoverLine } from '../../src/hover/hoverMarkdown';
-import { parseFromAttentionPanel } from '../../src/protocol';
+import { parseFromAttentionPanel } from '../../src/shared/protocol';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 
 const token = (clean: number, ablated: number): AblatedToken => ({ start: 0, end: 3, clean, ablated, delta: Math.log2(ablated) - Math.log2(clean) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBackend } from '../../src/backendChoice';
-import type { GpuAdapterInfo } from '../../src/protocol';
+import type { GpuAdapterInfo } from '../../src/shared/protocol';
 
 const HARDWARE: GpuAdapterInfo = { vendor: 'nvidia', architecture: 'hopper', description: '', software: false, shaderF16: true };
 const SWIFTSHADER: GpuAdapterInfo = { vendor: 'google', architecture: 'swiftshader', description: '', software: true, shaderF16: false };

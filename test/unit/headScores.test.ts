@@ -1,6 +1,6 @@
 // Head-type scores on hand-made attention patterns whose answer is known.
 import { describe, expect, it } from 'vitest';
-import { headScores } from '../../src/engine/headScores';
+import { headScores } from '../../src/shared/headScores';
 
 /** One head's [query, key] pattern from a rule giving, for each query, the key it attends to. */
 function pattern(n: number, attends: (q: number) => number): Float32Array {

@@ -1,6 +1,6 @@
 // Messages from a webview are untrusted: only well-formed ones get through.
 import { describe, expect, it } from 'vitest';
-import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromPatchingPanel, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/protocol';
+import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromPatchingPanel, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/shared/protocol';
 
 describe('parseFromAttentionPanel', () => {
   it('accepts the messages the panel sends', () => {

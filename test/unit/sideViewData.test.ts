@@ -1,7 +1,7 @@
 // The side panel's data, from a hand-made analysis whose numbers are known.
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
-import type { ModelView } from '../../src/protocol';
+import type { ModelView } from '../../src/shared/protocol';
 import { exportSection, firstSelectedToken, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/views/sideViewData';
 
 /** Three tokens "<s>", "x", " y" (the selection is " y" and "x"), one layer, d_model 2, d_mlp 3. */

@@ -6,7 +6,7 @@ import { analysisKey } from '../../src/analysisCache';
 import { sourceLevel, sourceLevelColour, SOURCE_LEVELS } from '../../src/decorations/sourceColours';
 import type { Analysis, Attribution, Token } from '../../src/engine/types';
 import { buildWhyView, tokenAtOffset, type ExplainedToken } from '../../src/panels/whyView';
-import { parseFromWhyPanel, parseRestoredWhy, parseWhyArgs } from '../../src/protocol';
+import { parseFromWhyPanel, parseRestoredWhy, parseWhyArgs } from '../../src/shared/protocol';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 
 /** "<s>", "a", " b", " c", "\n" over the text "a b c\n"; the explained token is " c" (position 3). */

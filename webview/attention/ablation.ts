@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
-import type { AblationMode, HeadRef } from '../../src/protocol';
+import type { AblationMode, HeadRef } from '../../src/shared/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
 import { Legend } from '../shared/legend';

@@ -1,31 +1,7 @@
 // Pure reshaping of attention tensors for display: one head or the mean of a layer's heads,
 // the key columns on screen, future (masked) keys as NaN, the strongest keys of a row.
 // Patterns are Float32 [head, query, key] with queries = the explained tokens and keys = every
-// analysed token, as in src/protocol.ts.
-
-/** One head's [query, key] matrix, without copying. */
-export function headMatrix(pattern: Float32Array, head: number, queries: number, keys: number): Float32Array {
-  const size = queries * keys;
-  return pattern.subarray(head * size, (head + 1) * size);
-}
-
-/** Mean over heads: [head, query, key] → [query, key]. */
-export function meanOverHeads(pattern: Float32Array, heads: number, queries: number, keys: number): Float32Array {
-  const size = queries * keys;
-  const out = new Float32Array(size);
-  if (heads <= 0) return out;
-  for (let h = 0; h < heads; h++) {
-    const off = h * size;
-    for (let i = 0; i < size; i++) out[i] += pattern[off + i];
-  }
-  for (let i = 0; i < size; i++) out[i] /= heads;
-  return out;
-}
-
-/** Row `layer` of a [layer, query, key] tensor (the rollout), without copying. */
-export function layerRow(tensor: Float32Array, layer: number, queries: number, keys: number): Float32Array {
-  return headMatrix(tensor, layer, queries, keys);
-}
+// analysed token, as in src/shared/protocol.ts.
 
 /** Columns [from, to) of a [rows, cols] matrix. */
 export function cropColumns(matrix: ArrayLike<number>, rows: number, cols: number, from: number, to: number): Float32Array {

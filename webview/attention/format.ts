@@ -1,7 +1,7 @@
 // Text only this panel shows: attention weights, GLTR rank buckets, where each layer's
 // attention came from, and changes in log-probability (with their scale). Token labels and the
 // generic number formats are in shared/format.ts.
-import type { AttentionSource } from '../../src/engine/types';
+import type { AttentionSource } from '../../src/shared/modelInfo';
 import { divergingScale, type ScaleSpec } from '../shared/colorScale';
 import { formatRanges, formatSci } from '../shared/format';
 

@@ -1,10 +1,11 @@
 // One head (or the mean of a layer's heads, or the rollout) large: a labelled heatmap of
 // [explained query, key] with the weight under the pointer, next to the lines view, and the
 // strongest keys of the selected query.
-import type { HeadChoice } from '../../src/protocol';
+import { choiceName } from '../../src/shared/attentionChoice';
+import type { HeadChoice } from '../../src/shared/protocol';
 import type { ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
-import { quoted, tokenLabel } from '../shared/format';
+import { quoted, sentence, tokenLabel } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { scoreEntries } from '../shared/headTypes';
 import { Legend } from '../shared/legend';
@@ -13,7 +14,6 @@ import { shownMatrix, topK, type ShownMatrix } from './aggregate';
 import { matrixColors, type MatrixColors, type ScaleSettings } from './colors';
 import { formatWeight } from './format';
 import { LinesView } from './linesView';
-import { choiceName } from './state';
 import type { ViewData } from './viewData';
 
 /** Narrower than this, the lines view goes below the heatmap. */
@@ -89,7 +89,7 @@ export class HeadView {
     const data = this.data;
     if (!data) return;
     const { layer, head } = settings;
-    this.title.textContent = choiceName(layer, head);
+    this.title.textContent = sentence(choiceName(layer, head));
     const full = data.matrix(layer, head);
     const source = data.layers[layer]?.source;
     if (!full) {
@@ -124,7 +124,7 @@ export class HeadView {
       },
     );
     this.heatmap.setColors(this.colors);
-    this.heatmap.setAriaLabel(`${choiceName(layer, head)}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`);
+    this.heatmap.setAriaLabel(`${sentence(choiceName(layer, head))}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`);
     this.lines.setData({ tokens, firstQuery: data.queryStart, firstKey: shown.keys.from, rows: shown.rows, cols: shown.cols, values: shown.values, normalize: this.colors.normalize });
     this.lines.themeChanged();
     const ignored = settings.ignoreFirst && shown.firstTokenColumn >= 0 ? ` Token 0 ${quoted(tokens[0]?.text ?? '')} is left out of the range and drawn clamped.` : settings.ignoreFirst ? ' (Token 0 is not on screen.)' : '';

@@ -6,7 +6,7 @@ import { clear, el } from '../shared/dom';
 import { quoted, tokenLabel } from '../shared/format';
 import { cssVar } from '../shared/theme';
 import { formatWeight } from './format';
-import type { TokenView } from '../../src/protocol';
+import type { TokenView } from '../../src/shared/protocol';
 
 export interface LinesData {
   tokens: readonly TokenView[];

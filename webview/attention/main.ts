@@ -3,7 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './attention.css';
-import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/protocol';
+import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/shared/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';

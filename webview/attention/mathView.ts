@@ -9,10 +9,10 @@ import { formatCell, formatSci, quoted, tokenLabel } from '../shared/format';
 import { windowAround } from '../shared/layout';
 import { checkLine, notice, step } from '../shared/steps';
 import { checkHead, recomputeHead, type HeadCheck, type HeadRecomputation } from './attentionMath';
-import { headMatrix } from './aggregate';
+import { headMatrix } from '../../src/shared/attentionChoice';
 import { formatWeight } from './format';
 import type { DecodedDetail, ViewData } from './viewData';
-import type { HeadChoice } from '../../src/protocol';
+import type { HeadChoice } from '../../src/shared/protocol';
 
 /** Most tokens a table shows. */
 export const WINDOW = 16;

@@ -1,8 +1,8 @@
 // Every head at once (BertViz's "model view"): layers as rows, heads as columns, one compact
 // canvas per head. Thumbnails are drawn only when the data, the scale or the theme change, each
 // through its own colour range so that weak heads still show their shape.
-import type { HeadScores } from '../../src/engine/headScores';
-import type { HeadRef } from '../../src/protocol';
+import type { HeadScores } from '../../src/shared/headScores';
+import type { HeadRef } from '../../src/shared/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';

@@ -1,6 +1,6 @@
 // The panel's view state. VS Code keeps it (as JSON) while the panel lives, so a hidden panel or
 // a reloaded window comes back as the user left it; the host then re-sends the data with `show`.
-import type { AblationMode, AttentionView, HeadChoice, HeadRef } from '../../src/protocol';
+import type { AblationMode, AttentionView, HeadChoice, HeadRef } from '../../src/shared/protocol';
 import type { ScaleKind } from '../shared/colorScale';
 import { isIndex } from '../shared/guards';
 
@@ -97,12 +97,6 @@ export function fitStateToView(state: PanelState, view: AttentionView): PanelSta
   return s;
 }
 
-/** "Layer 3, head 5" / "Layer 3, mean of heads" / "Rollout up to layer 3". */
-export function choiceName(layer: number, head: HeadChoice): string {
-  if (head === 'mean') return `Layer ${layer}, mean of heads`;
-  if (head === 'rollout') return `Rollout up to layer ${layer}`;
-  return `Layer ${layer}, head ${head}`;
-}
 
 /** Whether a head is among the switched-off ones. */
 export function isAblated(ablated: readonly HeadRef[], layer: number, head: number): boolean {

@@ -3,7 +3,7 @@
 // chip (or Enter/Space) picks it as the query; when one is picked the chips also show, as a
 // background, how much that query attends to each of them. With heads switched off, each chip's
 // top edge shows how much likelier (or less likely) the model found it.
-import type { TokenView } from '../../src/protocol';
+import type { TokenView } from '../../src/shared/protocol';
 import { normalizer, rampColor, rgbCss, textOn, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { formatProb, quoted, tokenLabel } from '../shared/format';
 import { clear, el } from '../shared/dom';

@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
-import type { ExportFormat, HeadChoice } from '../../src/protocol';
+import type { ExportFormat, HeadChoice } from '../../src/shared/protocol';
 import type { ScaleKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import type { PanelState } from './state';

@@ -1,9 +1,9 @@
 // The `show` message's buffers as typed arrays, checked against the shapes the protocol states,
-// and the one place that answers "which [query, key] matrix is layer L, head choice H".
-import type { AttentionSource } from '../../src/engine/types';
-import type { HeadScores } from '../../src/engine/headScores';
-import type { AttentionView, HeadChoice, HeadDetail } from '../../src/protocol';
-import { headMatrix, layerRow, meanOverHeads } from './aggregate';
+// with the layer and head choice's matrix (src/shared/attentionChoice.ts) and the means kept.
+import type { AttentionSource } from '../../src/shared/modelInfo';
+import type { HeadScores } from '../../src/shared/headScores';
+import type { AttentionView, HeadChoice, HeadDetail } from '../../src/shared/protocol';
+import { choiceMatrix } from '../../src/shared/attentionChoice';
 
 /** A Float32Array over an ArrayBuffer (or a view of one, should a host send that instead). */
 export function floats(data: unknown): Float32Array | undefined {
@@ -65,20 +65,14 @@ export class ViewData {
 
   /** [query, key] for the choice, or undefined when that layer has no attention. */
   matrix(layer: number, head: HeadChoice): Float32Array | undefined {
-    const { heads } = this.view.model;
-    const q = this.view.queryCount;
-    if (head === 'rollout') return this.rollout ? layerRow(this.rollout, layer, q, this.keys) : undefined;
-    const pattern = this.layers[layer]?.pattern;
-    if (!pattern) return undefined;
-    if (head === 'mean') {
-      let m = this.means.get(layer);
-      if (!m) {
-        m = meanOverHeads(pattern, heads, q, this.keys);
-        this.means.set(layer, m);
-      }
-      return m;
-    }
-    return head >= 0 && head < heads ? headMatrix(pattern, head, q, this.keys) : undefined;
+    const source = { pattern: this.layers[layer]?.pattern, rollout: this.rollout, heads: this.view.model.heads, queries: this.view.queryCount, keys: this.keys };
+    if (head !== 'mean') return choiceMatrix(source, layer, head);
+    // The mean is a new matrix; every redraw of the layer would compute it again.
+    const kept = this.means.get(layer);
+    if (kept) return kept;
+    const mean = choiceMatrix(source, layer, head);
+    if (mean) this.means.set(layer, mean);
+    return mean;
   }
 }
 

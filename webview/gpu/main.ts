@@ -3,7 +3,8 @@
 // model and reads the results; this page only creates sessions and runs them, and shows what it
 // is doing.
 import * as ort from 'onnxruntime-web/webgpu';
-import type { FromGpuView, ToGpuView, WireTensor } from '../../src/protocol';
+import type { FromGpuView, ToGpuView, WireTensor } from '../../src/shared/protocol';
+import { exactBuffer, wireArray } from '../../src/shared/wireTensor';
 import { el } from '../shared/dom';
 import { probeGpu } from '../shared/gpuProbe';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
@@ -42,19 +43,8 @@ async function probe(): Promise<void> {
   api.postMessage({ type: 'adapter', adapter, reason });
 }
 
-const TYPED: Record<WireTensor['type'], (b: ArrayBuffer) => ort.Tensor['data']> = {
-  float32: (b) => new Float32Array(b),
-  float16: (b) => new Uint16Array(b),
-  int32: (b) => new Int32Array(b),
-  int64: (b) => new BigInt64Array(b),
-  bool: (b) => new Uint8Array(b),
-};
-
 function toWire(t: ort.Tensor): WireTensor {
-  const data = t.data as ArrayBufferView;
-  // An exact copy: the view may sit in a larger buffer, and only its bytes should travel.
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
-  return { type: t.type as WireTensor['type'], dims: [...t.dims], data: bytes.buffer };
+  return { type: t.type as WireTensor['type'], dims: [...t.dims], data: exactBuffer(t.data as ArrayBufferView) };
 }
 
 async function handle(m: ToGpuView): Promise<void> {
@@ -91,7 +81,7 @@ async function handle(m: ToGpuView): Promise<void> {
     case 'run': {
       const session = sessions.get(m.session);
       if (!session) throw new Error(`no session ${m.session}`);
-      const feeds = Object.fromEntries(Object.entries(m.feeds).map(([name, t]) => [name, new ort.Tensor(t.type, TYPED[t.type](t.data), t.dims)]));
+      const feeds = Object.fromEntries(Object.entries(m.feeds).map(([name, t]) => [name, new ort.Tensor(t.type, wireArray(t), t.dims)]));
       const started = performance.now();
       const outputs = await session.run(feeds, m.fetches);
       runs++;

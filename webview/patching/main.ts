@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './patching.css';
-import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView, ToPatchingPanel } from '../../src/protocol';
+import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView, ToPatchingPanel } from '../../src/shared/protocol';
 import { lutFor, normalizer } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';

@@ -1,6 +1,6 @@
 // Pure parts of the patching panel: row and column labels, the colour scale and the state it keeps
 // for a window reload. No DOM here, so the unit tests run it in Node.
-import type { PatchingPanelState, PatchingView } from '../../src/protocol';
+import type { PatchingPanelState, PatchingView } from '../../src/shared/protocol';
 import { parseHook } from '../../src/shared/hooks';
 import { divergingScale, type ScaleSpec } from '../shared/colorScale';
 import { tokenLabel } from '../shared/format';

@@ -1,6 +1,6 @@
 // What WebGPU this webview has. VS Code's webviews are Chromium: on a machine with a GPU they
 // usually have an adapter, which is how the extension (Node, no WebGPU) learns there is one.
-import type { GpuAdapterInfo } from '../../src/protocol';
+import type { GpuAdapterInfo } from '../../src/shared/protocol';
 
 interface GpuAdapter {
   info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean };

@@ -1,6 +1,6 @@
 // The classic head types that src/engine/headScores.ts measures, as the webviews name them: the
 // attention panel's badges and score lines, and the side panel's head table.
-import type { HeadScores } from '../../src/engine/headScores';
+import type { HeadScores } from '../../src/shared/headScores';
 import { formatScore } from './format';
 
 export const HEAD_TYPES: readonly { key: keyof HeadScores; name: string; badge: string }[] = [

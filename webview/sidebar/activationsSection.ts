@@ -2,7 +2,7 @@
 // heatmap), and, for a clicked cell, the MLP neurons of that block most active at that token.
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-checkbox/vscode-checkbox.js';
-import type { SideAnalysisView } from '../../src/protocol';
+import type { SideAnalysisView } from '../../src/shared/protocol';
 import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { quoted, tokenLabel, tooltipText } from '../shared/format';

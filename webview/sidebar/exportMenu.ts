@@ -2,7 +2,7 @@
 // makes the file from its own data and asks where to save it.
 import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
 import type { VscodeContextMenu } from '@vscode-elements/elements/dist/vscode-context-menu/vscode-context-menu.js';
-import type { SideSection } from '../../src/protocol';
+import type { SideSection } from '../../src/shared/protocol';
 import { el } from '../shared/dom';
 
 export class ExportMenu {

@@ -2,7 +2,7 @@
 // toggle (a pinned panel stops following the editor's selection, and says so), and the
 // "analysing…" line shown while the previous content stays dimmed below it.
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { SideAnalysisView } from '../../src/protocol';
+import type { SideAnalysisView } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
 import { iconButton } from './iconButton';
 

@@ -1,6 +1,6 @@
 // Section 4: every head with its head-type scores on this text, as a table sortable by any
 // column; a row opens that head in the Explain Attention panel.
-import type { SideAnalysisView } from '../../src/protocol';
+import type { SideAnalysisView } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
 import { formatCell } from '../shared/format';
 import { BADGE_THRESHOLD } from '../shared/headTypes';

@@ -1,7 +1,7 @@
 // Section 3: the logit lens. Each cell is what the model would predict for the next token if it
 // stopped after that layer, at that token; its colour is that prediction's probability. The
 // last row runs through the whole model: it is the model's output.
-import type { SideAnalysisView } from '../../src/protocol';
+import type { SideAnalysisView } from '../../src/shared/protocol';
 import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
 import { formatPercent, formatProb, quoted, tokenLabel, tooltipText } from '../shared/format';

@@ -2,7 +2,7 @@
 // to the view state kept across hide/show. Each part draws itself in its own file.
 import '../shared/components.css';
 import './sidebar.css';
-import type { FromSideView, SideAnalysisView, SideSection, ToSideView } from '../../src/protocol';
+import type { FromSideView, SideAnalysisView, SideSection, ToSideView } from '../../src/shared/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { el } from '../shared/dom';
 import { onThemeChange, themeKind } from '../shared/theme';

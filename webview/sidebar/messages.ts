@@ -1,6 +1,6 @@
 // What the host sends, checked before it is believed: a malformed message is dropped here
 // rather than breaking a section halfway through drawing.
-import type { ToSideView } from '../../src/protocol';
+import type { ToSideView } from '../../src/shared/protocol';
 import { isObject, isIndex } from '../shared/guards';
 
 export function isToSideView(raw: unknown): raw is ToSideView {

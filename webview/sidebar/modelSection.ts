@@ -3,7 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
-import type { ModelView, SideModelState } from '../../src/protocol';
+import type { ModelView, SideModelState } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
 import type { Section } from './section';
 import { formatBytes, formatCount, groupAttention, recentLabel } from './sidebarData';

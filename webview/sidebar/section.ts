@@ -2,7 +2,7 @@
 // Export action in its header. Whether it is open is the caller's state (kept across reloads).
 import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import type { VscodeCollapsible } from '@vscode-elements/elements/dist/vscode-collapsible/vscode-collapsible.js';
-import type { SideSection } from '../../src/protocol';
+import type { SideSection } from '../../src/shared/protocol';
 import { el } from '../shared/dom';
 import { iconButton } from './iconButton';
 

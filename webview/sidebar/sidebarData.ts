@@ -1,7 +1,7 @@
 // The side panel's arithmetic, apart from the DOM so that it is unit-tested in Node: tensors
 // decoded with their shapes checked, the head table's order, lens cells, neuron bars, and the
 // numbers people read (sizes, counts, norms).
-import type { ModelView, SideAnalysisView } from '../../src/protocol';
+import type { ModelView, SideAnalysisView } from '../../src/shared/protocol';
 import { formatRanges } from '../shared/format';
 
 /** A decoded lens: ids and probs are [row, token, k]. */

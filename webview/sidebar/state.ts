@@ -1,6 +1,6 @@
 // The side panel's view state. The host does not keep the webview alive while it is hidden, so
 // everything the user arranged is kept with setState and put back when the view comes again.
-import type { SideSection } from '../../src/protocol';
+import type { SideSection } from '../../src/shared/protocol';
 import { HEAD_SORT_KEYS, type HeadSortKey, type SortDir } from './sidebarData';
 import { isIndex } from '../shared/guards';
 

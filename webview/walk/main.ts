@@ -12,7 +12,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import '../shared/components.css';
 import './walk.css';
-import type { FromWalkPanel, WalkBlock, WalkCheck, WalkNorm, WalkPanelState, WalkRotary, WalkView } from '../../src/protocol';
+import type { FromWalkPanel, WalkBlock, WalkCheck, WalkNorm, WalkPanelState, WalkRotary, WalkView } from '../../src/shared/protocol';
 import { softmaxAt } from '../../src/shared/softmax';
 import { clear, el } from '../shared/dom';
 import { formatCell, formatProb, quoted, tokenLabel } from '../shared/format';

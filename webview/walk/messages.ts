@@ -1,6 +1,6 @@
 // What the host sends, checked before it is believed: a malformed message is dropped here
 // rather than breaking the panel halfway through drawing.
-import type { ToWalkPanel } from '../../src/protocol';
+import type { ToWalkPanel } from '../../src/shared/protocol';
 import { isObject, isIndex } from '../shared/guards';
 
 export function isToWalkPanel(raw: unknown): raw is ToWalkPanel {

@@ -2,7 +2,7 @@
 // toward the target to the right and toward the foil to the left, in the diverging ramp's end
 // colours (the same the editor's colouring uses). A head's row is a button that opens it in
 // Explain Attention.
-import type { WhyPart } from '../../src/protocol';
+import type { WhyPart } from '../../src/shared/protocol';
 import { rampColor, rgbCss, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { formatCell } from '../shared/format';

@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
 import '../shared/components.css';
 import './why.css';
-import type { FromWhyPanel, WhyChoice, WhyPanelState, WhyView } from '../../src/protocol';
+import type { FromWhyPanel, WhyChoice, WhyPanelState, WhyView } from '../../src/shared/protocol';
 import { lutFor } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';

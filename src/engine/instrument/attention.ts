@@ -5,7 +5,8 @@ import { intsAttr, isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
 import { recomputeFusedAttention, RECOMPUTABLE } from './fusedAttention';
 import type { Exposer } from './exposer';
-import type { AttentionSource, Exposure } from './plan';
+import type { AttentionSource } from '../../shared/modelInfo';
+import type { Exposure } from './plan';
 
 export interface BranchNode {
   node: NodeProto;

@@ -20,7 +20,8 @@ import type { Exposer } from './exposer';
 import { findRotary } from './rotary';
 import type { Tensors } from '../runner';
 import type { TensorData } from '../types';
-import type { Activation, Exposure, InstrumentationPlan, LayerPlan, NormPlan } from './plan';
+import type { Activation } from '../../shared/modelInfo';
+import type { Exposure, InstrumentationPlan, LayerPlan, NormPlan } from './plan';
 import { dependsOnProducer, residualTensor, type ResidualStep, type ResidualStream } from './residual';
 
 /** Norm operators: what they compute, their default epsilon (ONNX / ONNX Runtime), and where γ and β are. */

@@ -1,5 +1,6 @@
 // What the instrumented graph exposes and how to read it back. A plan is made once per model
 // from the graph alone; the worker uses it to pick outputs after every run.
+import type { Activation, AttentionSource, RotaryInfo } from '../../shared/modelInfo';
 import type { AttributionPlan } from './attribution';
 
 /**
@@ -18,11 +19,6 @@ export interface Exposure {
   /** Heads packed in a 'bsD' tensor. */
   heads?: number;
 }
-
-export type AttentionSource =
-  | { kind: 'softmax' }
-  | { kind: 'recomputed'; op: string; detail: string }
-  | { kind: 'unavailable'; reason: string };
 
 export interface LayerPlan {
   attention: AttentionSource;
@@ -60,13 +56,7 @@ export interface LayerPlan {
  * A block's rotary embedding, as the model applies it to q (and k): pairs of dimensions of each
  * head are rotated by an angle per frequency that grows with the position.
  */
-export interface RotaryPlan {
-  /** What rotates: com.microsoft RotaryEmbedding, GroupQueryAttention (do_rotary), or 'ONNX arithmetic' (q·cos + rotate_half(q)·sin). */
-  op: string;
-  /** The dimensions rotated together: (i, i + rotary_dim / 2) ('half', rotate_half) or (2i, 2i + 1) ('interleaved'). */
-  pairing: 'half' | 'interleaved';
-  /** Heads in q, where the operator says (RotaryEmbedding's num_heads). */
-  heads?: number;
+export interface RotaryPlan extends RotaryInfo {
   /** [batch, pos, rotary_dim / 2]: cos and sin of each frequency's angle at each position, the values the model applies. */
   cos: Exposure;
   sin: Exposure;
@@ -74,12 +64,6 @@ export interface RotaryPlan {
   qIn?: Exposure;
   qOut?: Exposure;
 }
-
-/**
- * An activation function: gelu (erf), gelu_tanh (the tanh approximation, FastGelu),
- * quick_gelu (x·σ(αx)), silu (x·σ(x)), relu.
- */
-export type Activation = { kind: 'gelu' | 'gelu_tanh' | 'silu' | 'relu'; op: string } | { kind: 'quick_gelu'; op: string; alpha: number };
 
 /**
  * A LayerNorm ((x − mean) / scale · γ + β) or RMSNorm (x / scale · γ) of the stream, and the

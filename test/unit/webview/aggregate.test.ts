@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cropColumns, headMatrix, keyWindow, layerRow, maskFuture, meanOverHeads, shownMatrix, topK } from '../../../webview/attention/aggregate';
+import { headMatrix, meanOverHeads } from '../../../src/shared/attentionChoice';
+import { cropColumns, keyWindow, maskFuture, shownMatrix, topK } from '../../../webview/attention/aggregate';
 
 // [head, query, key]: 2 heads, 2 queries (tokens 1 and 2), 3 keys (tokens 0..2).
 const pattern = new Float32Array([
@@ -28,12 +29,12 @@ describe('meanOverHeads', () => {
   });
 });
 
-describe('headMatrix / layerRow', () => {
+describe('headMatrix', () => {
   it('views one head without copying', () => {
     const h1 = headMatrix(pattern, 1, 2, 3);
     expect(Array.from(h1)).toEqual(Array.from(pattern.subarray(6)));
     expect(h1.buffer).toBe(pattern.buffer);
-    expect(Array.from(layerRow(pattern, 0, 2, 3))).toEqual(Array.from(pattern.subarray(0, 6)));
+    expect(Array.from(headMatrix(pattern, 0, 2, 3))).toEqual(Array.from(pattern.subarray(0, 6)));
   });
 });
 

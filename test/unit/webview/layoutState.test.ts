@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttentionView } from '../../../src/protocol';
+import type { AttentionView } from '../../../src/shared/protocol';
 import { cellAt, cellsOverlapping, ellipsize, fitCellSize, labelStride, windowAround } from '../../../webview/shared/layout';
 import { changeScale, formatBits } from '../../../webview/attention/format';
 import { DEFAULT_STATE, fitStateToView, isAblated, restoreState, toggleAblated } from '../../../webview/attention/state';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SideAnalysisView } from '../../../src/protocol';
+import type { SideAnalysisView } from '../../../src/shared/protocol';
 import {
   decodeLens,
   decodeResidNorm,

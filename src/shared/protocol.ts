@@ -1,8 +1,8 @@
 // Every message between the extension host and its webviews, both directions, in one place.
 // Tensors travel as ArrayBuffers (VS Code transfers them without JSON); their shapes are written
 // next to them. Messages from a webview are untrusted input: parse them with the guards below.
-import type { HeadScores } from './engine/headScores';
-import type { AttentionSource, ModelInfo } from './engine/types';
+import type { HeadScores } from './headScores';
+import type { AttentionSource, ModelInfo } from './modelInfo';
 
 export interface TokenView {
   text: string;
