@@ -125,7 +125,7 @@ function printText(info: ModelInfo, a: Analysis): void {
       out.push(best.w < 0 ? `L${L}H${h}: (too few tokens)` : `L${L}H${h}: ${label(best.q)} → ${label(best.k)}  ${best.w.toFixed(3)}`);
     }
   }
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
 }
 
 async function main(): Promise<void> {
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     else if (args.ablate.length) await printAblation(analyze, info, text, args);
     else {
       const analysis = await engine.analyze(text, { attention: true, activations: args.json, blockHooks: args.json, lens: args.json });
-      if (args.json) process.stdout.write(JSON.stringify(toJson(info, analysis)) + '\n');
+      if (args.json) process.stdout.write(`${JSON.stringify(toJson(info, analysis))}\n`);
       else printText(info, analysis);
     }
   } finally {

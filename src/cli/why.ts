@@ -19,7 +19,7 @@ export interface Intervening {
 }
 
 function write(lines: string[]): void {
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** The id of a token given as text; a text of several tokens is refused, with its pieces. */

@@ -43,7 +43,7 @@ export class TokenHeatmap implements vscode.Disposable {
       ]),
     ) as Record<RankBucket, vscode.TextEditorDecorationType>;
     this.legend = BUCKETS.map((b, i) => {
-      const item = vscode.window.createStatusBarItem('modelLens.heatmapLegend.' + b, vscode.StatusBarAlignment.Right, 90 - i);
+      const item = vscode.window.createStatusBarItem(`modelLens.heatmapLegend.${b}`, vscode.StatusBarAlignment.Right, 90 - i);
       item.name = 'Model Lens heatmap legend';
       item.text = `$(circle-filled) ${BUCKET_COLOURS[b].label}`;
       item.color = BUCKET_COLOURS[b].dark.replace(/[\d.]+\)$/, '1)');

@@ -5,7 +5,7 @@
 // logit(target) − logit(foil) is the sum of each part's (x − mean(x)) · g, g = γ ⊙ (W_U[:, target] −
 // W_U[:, foil]) / σ, plus β · (W_U[:, target] − W_U[:, foil]) + b_target − b_foil: exact, up to
 // float rounding. Sums run in float64.
-import type { AttributionPlan } from './instrument/attribution';
+import type { AttributionPlan } from './instrument/plan';
 import type { Tensors } from './runner';
 import type { Attribution, AttributionPart, TensorData } from './types';
 

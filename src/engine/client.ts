@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
+import type { ExecutionProviderSetting } from './executionProviders';
 import type { LoadOptions, Phase } from './loadedModel';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
 import { CHARS_PER_POSITION } from './textWindow';
@@ -42,6 +43,8 @@ export interface EngineOptions {
   /** The bundled worker script (dist/worker.js). */
   workerPath: string;
   backend: Backend;
+  /** Native only: the execution provider to ask for (default CPU). */
+  executionProvider?: ExecutionProviderSetting;
   /** 0: one per CPU core, at most 4. */
   threads: number;
   maxModelBytes?: number;
@@ -96,7 +99,7 @@ export class EngineClient {
   }
 
   private loadOptions(): LoadOptions {
-    return { backend: this.options.backend, threads: resolveThreads(this.options.threads), maxModelBytes: this.options.maxModelBytes };
+    return { backend: this.options.backend, executionProvider: this.options.executionProvider, threads: resolveThreads(this.options.threads), maxModelBytes: this.options.maxModelBytes };
   }
 
   /** Loads a model; on failure the previous model stays loaded and usable. */
@@ -241,7 +244,10 @@ export class EngineClient {
     const current = this.current!;
     current.pending.reject(cancelled());
     const grace = Math.min(CANCEL_GRACE_MS.most, Math.max(CANCEL_GRACE_MS.least, this.lastLoadMs)) - (performance.now() - current.started);
-    if (grace <= 0) return this.stopCurrent(cancelled());
+    if (grace <= 0) {
+      this.stopCurrent(cancelled());
+      return;
+    }
     clearTimeout(current.timer);
     current.timer = setTimeout(() => this.stopCurrent(cancelled()), grace);
   }

@@ -68,7 +68,6 @@ export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Ten
     if (own[name]) {
       feeds[name] = own[name];
     } else if (!type) {
-      continue;
     } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
       feeds[name] = filled(type, rows, (i) => ids[i % s]);
     } else if (lower.includes('attention_mask')) {

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './analysis';
 import { ModelLensError } from './errors';
+import type { ExecutionProviderSetting } from './executionProviders';
 import { buildFeeds, int64s } from './inputs';
 import { instrument } from './instrument/instrument';
 import { readJson } from './jsonFile';
@@ -30,6 +31,8 @@ import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns,
 
 export interface LoadOptions {
   backend: Backend;
+  /** Native only: the execution provider asked for (default CPU); CPU takes over when it fails. */
+  executionProvider?: ExecutionProviderSetting;
   /**
    * Runs the graph where the worker cannot (WebGPU in a webview). Without it, ONNX Runtime runs
    * in this thread; with it, ONNX Runtime WebAssembly stays ready to take over if it fails.
@@ -210,13 +213,17 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   // plain one is made now, while the bytes are in memory, though needed only if the instrumented
   // copy fails.
   const inMemory = options.backend === 'native' || !!options.remote;
-  const plain = inMemory ? undefined : (twins.undo(), forRunners(bytes));
+  const plainBytes = () => {
+    twins.undo();
+    return forRunners(bytes);
+  };
+  const plain = inMemory ? undefined : plainBytes();
   return {
     plan,
     inputs: [...index.inputs.values(), ...suffix.input],
     modelInputs: index.inputs.size,
     instrumented,
-    plain: () => plain ?? (twins.undo(), forRunners(bytes)),
+    plain: () => plain ?? plainBytes(),
     fileBytes,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     precision: precision(index),
@@ -261,7 +268,7 @@ export class LoadedModel {
     // only what a runner needs is left (for WebAssembly, the graph without its weights).
     const prepared = readModel(files, options, tokenizer.vocabSize, config, tokenizerConfig);
     const { plan, inputs } = prepared;
-    const local = options.backend === 'native' ? ortRunners('native', options.threads) : checkedDiskReads(ortRunners('wasm', options.threads));
+    const local = options.backend === 'native' ? ortRunners('native', options.threads, true, options.executionProvider) : checkedDiskReads(ortRunners('wasm', options.threads));
     const notes: string[] = [];
     let backend = options.backend;
     // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.
@@ -321,6 +328,8 @@ export class LoadedModel {
     const notePhase = (phase: 'tokenizing' | 'running') => options.onPhase?.(phase, phase === 'tokenizing' ? files.tokenizer : files.onnx);
     const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase, prepared.batchable);
     await loaded.check();
+    // Read after the check: a provider whose first run failed has handed over to CPU.
+    if (runner.provider) info.executionProvider = { ...runner.provider };
     return loaded;
   }
 

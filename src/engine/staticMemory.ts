@@ -71,7 +71,7 @@ function elements(dims: number[]): number {
 
 /** A tensor's values as dimensions: whole and not negative, or nothing. */
 function asDims(values: number[] | undefined): number[] | undefined {
-  return values && values.every((v) => Number.isSafeInteger(v) && v >= 0) ? values : undefined;
+  return values?.every((v) => Number.isSafeInteger(v) && v >= 0) ? values : undefined;
 }
 
 function matMul(a: number[], b: number[]): number[] {
@@ -160,7 +160,7 @@ export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined
       case 'Tile': {
         const repeats = asDims(valuesOf(b));
         const from = shapeOf(a);
-        return repeats && repeats.map((r, i) => r * (from?.[i] ?? 1));
+        return repeats?.map((r, i) => r * (from?.[i] ?? 1));
       }
       case 'Range': {
         const [start, limit, delta] = node.input.map(scalar);

@@ -14,5 +14,5 @@ export function csvCell(value: string | number): string {
 
 /** Rows of cells as CSV, CRLF line ends as RFC 4180 has them. */
 export function csv(rows: readonly (readonly (string | number)[])[]): string {
-  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  return `${rows.map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
 }

@@ -53,7 +53,7 @@ export function labelText(text: string, maxLength = MAX_LENGTH): string {
  * HTML, entity or emphasis can start, and `$(icon)` stays text too.
  */
 export function markdownText(text: string, maxLength = MAX_LENGTH): string {
-  return oneLine(text, maxLength).replace(/[!-\/:-@\[-`{-~]/g, '\\$&');
+  return oneLine(text, maxLength).replace(/[!-/:-@[-`{-~]/g, '\\$&');
 }
 
 /** Whitespace made visible, so a hover about " \n" shows something. */

@@ -30,7 +30,7 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
     if (this.panel && this.adapter) return this.adapter;
     const panel = vscode.window.createWebviewPanel(GPU_VIEW_TYPE, 'Model Lens GPU', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: true });
     // It holds a GPU session that cannot be rebuilt cheaply, hence retainContextWhenHidden.
-    setUpWebview(panel.webview, this.extensionUri, 'gpu', 'Model Lens WebGPU backend', { dist: panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist')).toString() + '/' });
+    setUpWebview(panel.webview, this.extensionUri, 'gpu', 'Model Lens WebGPU backend', { dist: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist')).toString()}/` });
     this.panel = panel;
     this.adapter = new Promise<GpuAdapterInfo>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the WebGPU tab did not report an adapter')), ADAPTER_TIMEOUT_MS);

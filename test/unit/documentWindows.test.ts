@@ -29,7 +29,10 @@ describe('planWindow', () => {
         const text = lines.join('\n');
         const doc = documentShape(text);
         const cache = new WindowCache();
-        const ask = (offset: number) => cache.find(offset) ?? (cache.add(windowOf(planWindow(doc, offset, cache.all, BUDGET))), cache.find(offset));
+        const ask = (offset: number) => {
+          if (!cache.find(offset)) cache.add(windowOf(planWindow(doc, offset, cache.all, BUDGET)));
+          return cache.find(offset);
+        };
         for (const r of requests) if (text.length) expect(ask(r % text.length)).toBeDefined();
         for (let offset = 0; offset < text.length; offset++) expect(ask(offset)).toBeDefined();
         const owners = Array.from({ length: text.length }, (_, offset) => cache.all.filter((w) => w.ownedStart <= offset && offset < w.ownedEnd).length);

@@ -155,7 +155,8 @@ describe('parseFromGpuView', () => {
 
   it('keeps an output named __proto__ an output', () => {
     const outputs = JSON.parse('{"__proto__": {"type": "float32", "dims": [0]}}') as Record<string, Record<string, unknown>>;
-    outputs['__proto__'].data = new ArrayBuffer(0);
+    // biome-ignore lint/suspicious/noProto: an own property named __proto__ is what this test is about
+    outputs.__proto__.data = new ArrayBuffer(0);
     const reply = parseFromGpuView({ type: 'reply', id: 1, ok: true, outputs });
     expect(reply?.type === 'reply' && reply.ok && Object.keys(reply.outputs!)).toEqual(['__proto__']);
   });

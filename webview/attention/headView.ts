@@ -9,7 +9,7 @@ import { quoted, sentence, tokenLabel } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { scoreEntries } from '../shared/headTypes';
 import { Legend } from '../shared/legend';
-import { Tooltip } from '../shared/tooltip';
+import type { Tooltip } from '../shared/tooltip';
 import { shownMatrix, topK, type ShownMatrix } from './aggregate';
 import { matrixColors, type MatrixColors, type ScaleSettings } from './colors';
 import { formatWeight } from './format';

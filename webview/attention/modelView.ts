@@ -8,7 +8,7 @@ import { clear, el } from '../shared/dom';
 import { Heatmap } from '../shared/heatmap';
 import { badges, scoreEntries } from '../shared/headTypes';
 import { Legend } from '../shared/legend';
-import { Tooltip, type TooltipLine } from '../shared/tooltip';
+import type { Tooltip, TooltipLine } from '../shared/tooltip';
 import { shownMatrix, type ShownMatrix } from './aggregate';
 import { matrixColors, type ScaleSettings } from './colors';
 import { formatWeight } from './format';

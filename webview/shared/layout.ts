@@ -2,7 +2,7 @@
 // unit-tested without a DOM.
 
 export function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : x > hi ? hi : x;
+  return x < lo ? lo : Math.min(x , hi);
 }
 
 /** CSS pixels per cell so that `count` cells fill `available` pixels, within [min, max]. */
@@ -27,10 +27,10 @@ export function ellipsize(text: string, maxWidth: number, measure: (s: string) =
   let hi = chars.length;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (measure(chars.slice(0, mid).join('') + '…') <= maxWidth) lo = mid;
+    if (measure(`${chars.slice(0, mid).join('')}…`) <= maxWidth) lo = mid;
     else hi = mid - 1;
   }
-  return lo === 0 ? '…' : chars.slice(0, lo).join('') + '…';
+  return lo === 0 ? '…' : `${chars.slice(0, lo).join('')}…`;
 }
 
 /**

@@ -5,8 +5,7 @@ import { intsAttr, isOnnxDomain, type GraphIndex } from '../onnx/graph';
 import type { NodeProto } from '../onnx/model';
 import { recomputeFusedAttention, RECOMPUTABLE } from './fusedAttention';
 import type { Exposer } from './exposer';
-import type { AttentionSource } from '../../shared/modelInfo';
-import type { Exposure } from './plan';
+import type { AttentionExposures } from './plan';
 
 export interface BranchNode {
   node: NodeProto;
@@ -17,15 +16,6 @@ export type AttentionAnchor =
   | { kind: 'softmax'; softmax: NodeProto; scores: NodeProto; av: NodeProto }
   | { kind: 'fused'; node: NodeProto }
   | { kind: 'unknown'; node: NodeProto };
-
-export interface AttentionExposures {
-  source: AttentionSource;
-  pattern?: Exposure;
-  q?: Exposure;
-  k?: Exposure;
-  v?: Exposure;
-  z?: Exposure;
-}
 
 const MATMULS = new Set(['MatMul', 'FusedMatMul']);
 /** Elementwise steps between QKᵀ and the Softmax: scaling, masks, soft-capping. */

@@ -13,42 +13,8 @@ import { floatAttr, intsAttr, type GraphIndex } from '../onnx/graph';
 import { DataType, type ValueInfo } from '../onnx/model';
 import type { Block } from './blocks';
 import type { Exposer } from './exposer';
-import type { LayerPlan } from './plan';
+import type { AttributionPlan, ComponentRow, LayerPlan } from './plan';
 import type { ResidualStep } from './residual';
-
-/** What a row of the components is: the embedding, a write of a block, or a bias added with one. */
-export interface ComponentRow {
-  kind: 'embed' | 'attn' | 'mlp' | 'block' | 'bias';
-  layer?: number;
-}
-
-export interface AttributionPlan {
-  /** int64 [1]: the position whose prediction is explained. */
-  positionInput: string;
-  /** int64 [2]: target and foil ids (a foil of -1: the model's best prediction other than the target); empty, nothing is computed. */
-  tokensInput: string;
-  /** [1, 2]: target and foil ids as used (float32, exact for any vocabulary below 2²⁴). */
-  tokens: string;
-  /** [rows, d_model]: each component's value at the position; they add up to `stream`. */
-  components: string;
-  rows: ComponentRow[];
-  /** Per layer whose heads can be told apart: [heads, d_model] at the position, and [heads, pos] per source token. */
-  heads: { layer: number; output: string; sourceProjection: string; sourceMean: string }[];
-  /** Why the heads of other layers are not told apart. */
-  headNotes: string[];
-  /** [1, d_model]: the final residual stream at the position. */
-  stream: string;
-  /** [1, 2]: the model's own logits of target and foil at the position. */
-  logits: string;
-  /** [d_model, 2]: the unembedding's columns of target and foil; [1, 2] its bias, when it has one. */
-  unembed: string;
-  unembedBias?: string;
-  /** [1, d_model]: the final norm's scale and, for LayerNorm, its shift. */
-  gamma: string;
-  beta?: string;
-  norm: 'layer' | 'rms';
-  epsilon: number;
-}
 
 export const ATTRIBUTION_INPUT = 'modellens_attribution';
 

@@ -297,7 +297,7 @@ function tableLookup(index: GraphIndex, name: string): NodeProto | undefined {
   let p = index.producer(name);
   if (p && p.node.opType === 'DequantizeLinear' && isOnnxDomain(p.node.domain) && p.node.input.slice(1).every((i) => !i || index.isConstant(i))) {
     p = index.producer(p.node.input[0]);
-    if (!p || p.node.opType !== 'Gather') return undefined;
+    if (p?.node.opType !== 'Gather') return undefined;
   }
   if (!p || !index.isConstant(p.node.input[0])) return undefined;
   const { node } = p;

@@ -33,10 +33,10 @@ const INTEGER_PROJECTIONS = new Set(['MatMulInteger', 'ConvInteger']);
  */
 export function isRescaledIntegerProjection(index: GraphIndex, name: string): boolean {
   const p = index.producer(name);
-  if (!p || p.node.opType !== 'Mul' || !isOnnxDomain(p.node.domain)) return false;
+  if (p?.node.opType !== 'Mul' || !isOnnxDomain(p.node.domain)) return false;
   return p.node.input.some((input) => {
     const cast = input ? index.producer(input) : undefined;
-    if (!cast || cast.node.opType !== 'Cast') return false;
+    if (cast?.node.opType !== 'Cast') return false;
     const product = index.producer(cast.node.input[0]);
     return !!product && INTEGER_PROJECTIONS.has(product.node.opType);
   });

@@ -9,7 +9,7 @@
 import { floatAttr, intAttr, intsAttr, type GraphIndex } from '../onnx/graph';
 import { DataType, type NodeProto } from '../onnx/model';
 import type { Emitter } from '../onnx/emit';
-import type { AttentionExposures } from './attention';
+import type { AttentionExposures } from './plan';
 import type { Exposer } from './exposer';
 
 export const RECOMPUTABLE = new Set(['Attention', 'MultiHeadAttention', 'GroupQueryAttention']);

@@ -5,15 +5,15 @@ import type { GraphIndex } from '../onnx/graph';
 import { DataType, FLOAT_TYPES, type GraphSuffix, type ValueInfo } from '../onnx/model';
 import { Emitter } from '../onnx/emit';
 import { hooks } from '../../shared/hooks';
-import { exposeAttention, findAttentionAnchor, type AttentionExposures } from './attention';
+import { exposeAttention, findAttentionAnchor } from './attention';
 import { groupBlocks, mlpHiddenActivation, type Block } from './blocks';
 import { Exposer } from './exposer';
-import { buildAttribution, type AttributionPlan } from './attribution';
+import { buildAttribution } from './attribution';
 import { addBlockHooks, type BlockHooks } from './blockHooks';
 import { addInterventions, type Candidate } from './interventions';
 import { buildLens } from './lens';
 import { buildNextTokenStats } from './nextToken';
-import type { Exposure, InstrumentationPlan, InterventionSite, LayerPlan, LensPlan } from './plan';
+import type { AttentionExposures, AttributionPlan, Exposure, InstrumentationPlan, InterventionSite, LayerPlan, LensPlan } from './plan';
 import { findResidualStream, residualTensor } from './residual';
 
 export interface Instrumented {

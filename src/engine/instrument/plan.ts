@@ -1,7 +1,6 @@
 // What the instrumented graph exposes and how to read it back. A plan is made once per model
 // from the graph alone; the worker uses it to pick outputs after every run.
 import type { Activation, AttentionSource, RotaryInfo } from '../../shared/modelInfo';
-import type { AttributionPlan } from './attribution';
 
 /**
  * How an exposed per-head tensor is laid out, so the analysis can turn it into
@@ -148,4 +147,47 @@ export interface InstrumentationPlan {
   attribution?: AttributionPlan;
   /** Why something could not be exposed (the residual stream, the lens...), for the user. */
   notes: string[];
+}
+
+export interface AttentionExposures {
+  source: AttentionSource;
+  pattern?: Exposure;
+  q?: Exposure;
+  k?: Exposure;
+  v?: Exposure;
+  z?: Exposure;
+}
+
+/** What a row of the components is: the embedding, a write of a block, or a bias added with one. */
+export interface ComponentRow {
+  kind: 'embed' | 'attn' | 'mlp' | 'block' | 'bias';
+  layer?: number;
+}
+
+export interface AttributionPlan {
+  /** int64 [1]: the position whose prediction is explained. */
+  positionInput: string;
+  /** int64 [2]: target and foil ids (a foil of -1: the model's best prediction other than the target); empty, nothing is computed. */
+  tokensInput: string;
+  /** [1, 2]: target and foil ids as used (float32, exact for any vocabulary below 2²⁴). */
+  tokens: string;
+  /** [rows, d_model]: each component's value at the position; they add up to `stream`. */
+  components: string;
+  rows: ComponentRow[];
+  /** Per layer whose heads can be told apart: [heads, d_model] at the position, and [heads, pos] per source token. */
+  heads: { layer: number; output: string; sourceProjection: string; sourceMean: string }[];
+  /** Why the heads of other layers are not told apart. */
+  headNotes: string[];
+  /** [1, d_model]: the final residual stream at the position. */
+  stream: string;
+  /** [1, 2]: the model's own logits of target and foil at the position. */
+  logits: string;
+  /** [d_model, 2]: the unembedding's columns of target and foil; [1, 2] its bias, when it has one. */
+  unembed: string;
+  unembedBias?: string;
+  /** [1, d_model]: the final norm's scale and, for LayerNorm, its shift. */
+  gamma: string;
+  beta?: string;
+  norm: 'layer' | 'rms';
+  epsilon: number;
 }

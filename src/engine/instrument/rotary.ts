@@ -97,10 +97,10 @@ function rotaryEmbedding(index: GraphIndex, exposer: Exposer, deferred: Deferred
 /** Concat(−x[.., half:], x[.., :half]) along the last axis: the `rotate_half(x)` of Hugging Face's rotary; x, or undefined. */
 function rotateHalfOf(index: GraphIndex, name: string): string | undefined {
   const p = index.producer(name);
-  if (!p || p.node.opType !== 'Concat' || p.node.input.length !== 2) return undefined;
+  if (p?.node.opType !== 'Concat' || p.node.input.length !== 2) return undefined;
   const [negated, first] = p.node.input;
   const neg = index.producer(negated);
-  if (!neg || neg.node.opType !== 'Neg') return undefined;
+  if (neg?.node.opType !== 'Neg') return undefined;
   const second = index.producer(neg.node.input[0]);
   const firstSlice = index.producer(first);
   if (!second || !firstSlice || second.node.opType !== 'Slice' || firstSlice.node.opType !== 'Slice') return undefined;
@@ -112,7 +112,7 @@ function rotateHalfOf(index: GraphIndex, name: string): string | undefined {
 function unfusedRotation(index: GraphIndex, add: NodeProto): { x: string; cos: string; sin: string } | undefined {
   if (add.opType !== 'Add' || !isOnnxDomain(add.domain)) return undefined;
   const muls = add.input.map((t) => index.producer(t)?.node);
-  if (muls.some((m) => !m || m.opType !== 'Mul' || !isOnnxDomain(m.domain))) return undefined;
+  if (muls.some((m) => m?.opType !== 'Mul' || !isOnnxDomain(m.domain))) return undefined;
   for (const [plain, rotated] of [muls, [...muls].reverse()] as NodeProto[][]) {
     for (const slot of [0, 1]) {
       const x = rotateHalfOf(index, rotated.input[slot]);
