@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ModelLensError } from './errors';
 import { LoadedModel, type Phase } from './loadedModel';
+import { PendingReplies } from '../shared/pendingReplies';
 import type { RunnerFactory, Tensors } from './runner';
 import { transferables, type FromWorker, type ModelToLoad, type RemoteCall, type RemoteResult, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
 
@@ -18,16 +19,11 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
 }
 
-const remoteCalls = new Map<number, { resolve: (result: RemoteResult) => void; reject: (error: Error) => void }>();
-let nextCall = 1;
+const remoteCalls = new PendingReplies<RemoteResult>();
 
 /** Calls the host. Feeds are copied, not transferred: a failed run is retried here with them. */
 function callHost(call: RemoteCall): Promise<RemoteResult> {
-  const id = nextCall++;
-  return new Promise((resolve, reject) => {
-    remoteCalls.set(id, { resolve, reject });
-    post({ kind: 'remote', id, call }, call.op === 'create' ? transferables(call) : []);
-  });
+  return remoteCalls.open((id) => post({ kind: 'remote', id, call }, call.op === 'create' ? transferables(call) : [])).reply;
 }
 
 /** A runner whose session lives wherever the host runs remote calls (a WebGPU webview). */
@@ -72,10 +68,8 @@ let queue = Promise.resolve();
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'remoteReply') {
     // Answered at once, not queued: the request being handled is waiting for it.
-    const pending = remoteCalls.get(message.id);
-    remoteCalls.delete(message.id);
-    if (message.ok) pending?.resolve(message.result);
-    else pending?.reject(new Error(message.message));
+    if (message.ok) remoteCalls.resolve(message.id, message.result);
+    else remoteCalls.reject(message.id, new Error(message.message));
     return;
   }
   const { request } = message;

@@ -96,10 +96,10 @@ class AttentionPanel {
         return;
       case 'requestHeadDetail': {
         const detail = headDetail(explained.text, message.layer, message.head);
-        const { id, layer, head } = message;
+        const { request, layer, head } = message;
         const reply: ToAttentionPanel = detail
-          ? { type: 'headDetail', detail }
-          : { type: 'headDetailError', id, layer, head, message: `Layer ${layer} gives no Q, K and V for head ${head}: ${this.sourceReason(layer)}` };
+          ? { type: 'headDetail', request, detail }
+          : { type: 'headDetailError', request, message: `Layer ${layer} gives no Q, K and V for head ${head}: ${this.sourceReason(layer)}` };
         void this.panel.webview.postMessage(reply);
         return;
       }

@@ -77,9 +77,10 @@ export interface HeadDetail {
 export type ToAttentionPanel =
   | { type: 'loading'; text: string }
   | { type: 'show'; view: AttentionView }
-  | { type: 'headDetail'; detail: HeadDetail }
-  /** The host has no Q/K/V for that head (e.g. its layer's attention is unavailable). */
-  | { type: 'headDetailError'; id: number; layer: number; head: number; message: string }
+  /** The answer to requestHeadDetail number `request`. */
+  | { type: 'headDetail'; request: number; detail: HeadDetail }
+  /** The host has no Q/K/V for the head request `request` asked for (e.g. its layer's attention is unavailable). */
+  | { type: 'headDetailError'; request: number; message: string }
   | { type: 'focus'; layer: number; head: number }
   /**
    * The explained text run again with `heads` switched off. Float32 [token] each: `prob` is
@@ -99,7 +100,8 @@ export type FromAttentionPanel =
   /** The user picked a token (index into tokens) in the panel: light up what it attends to. */
   | { type: 'selectToken'; id: number; query: number; layer: number; head: HeadChoice }
   | { type: 'clearSelection' }
-  | { type: 'requestHeadDetail'; id: number; layer: number; head: number }
+  /** Q, K, V and z of one head of analysis `id`, answered by headDetail or headDetailError with the same `request`. */
+  | { type: 'requestHeadDetail'; request: number; id: number; layer: number; head: number }
   /** Run the explained text again with these heads switched off (answered by `ablation`). */
   | { type: 'ablate'; id: number; heads: HeadRef[]; mode: AblationMode }
   /**
@@ -435,7 +437,9 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
     case 'selectToken':
       return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head) ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head } : undefined;
     case 'requestHeadDetail':
-      return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'requestHeadDetail', id: m.id, layer: m.layer, head: m.head } : undefined;
+      return isInt(m.request) && isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096)
+        ? { type: 'requestHeadDetail', request: m.request, id: m.id, layer: m.layer, head: m.head }
+        : undefined;
     case 'ablate': {
       const heads = parseHeadRefs(m.heads);
       return isInt(m.id) && heads && (m.mode === 'zero' || m.mode === 'mean') ? { type: 'ablate', id: m.id, heads, mode: m.mode } : undefined;

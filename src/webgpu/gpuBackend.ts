@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Tensors } from '../engine/runner';
 import type { RemoteBackend, RemoteCall, RemoteResult } from '../engine/workerProtocol';
 import { answersGpuRequest, parseFromGpuView, type FromGpuView, type GpuAdapterInfo, type ToGpuView, type WireTensor } from '../shared/protocol';
+import { PendingReplies } from '../shared/pendingReplies';
 import { exactBuffer, wireArray } from '../shared/wireTensor';
 import { setUpWebview } from '../webviewSetup';
 
@@ -19,9 +20,8 @@ type GpuReply = FromGpuView & { type: 'reply'; ok: true };
 export class GpuBackend implements RemoteBackend, vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private adapter: Promise<GpuAdapterInfo> | undefined;
-  /** Requests waiting for their reply, by id, with the request itself to check the reply against. */
-  private readonly pending = new Map<number, { request: ToGpuView; resolve: (m: GpuReply) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
+  /** Requests waiting for their reply, with the request itself to check the reply against. */
+  private readonly pending = new PendingReplies<GpuReply, ToGpuView>();
 
   constructor(private readonly extensionUri: vscode.Uri) {}
 
@@ -42,32 +42,29 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
           if (m.adapter) resolve(m.adapter);
           else reject(new Error(`no WebGPU adapter: ${m.reason ?? 'unknown reason'}`));
         } else if (m?.type === 'reply') {
-          const waiting = this.pending.get(m.id);
-          if (!waiting) return;
-          this.pending.delete(m.id);
-          if (!m.ok) waiting.reject(new Error(m.message));
-          else if (answersGpuRequest(waiting.request, m)) waiting.resolve(m);
-          else waiting.reject(new Error(`the Model Lens GPU tab answered a ${waiting.request.type} request with a reply of another kind`));
+          const asked = this.pending.request(m.id);
+          if (!m.ok) this.pending.reject(m.id, new Error(m.message));
+          else if (asked && answersGpuRequest(asked, m)) this.pending.resolve(m.id, m);
+          else this.pending.reject(m.id, new Error(`the Model Lens GPU tab answered a ${asked?.type} request with a reply of another kind`));
         }
       });
     });
     panel.onDidDispose(() => {
       this.panel = undefined;
       this.adapter = undefined;
-      for (const p of this.pending.values()) p.reject(new Error('the Model Lens GPU tab was closed'));
-      this.pending.clear();
+      this.pending.rejectAll(new Error('the Model Lens GPU tab was closed'));
     });
     return this.adapter;
   }
 
-  private async send(message: ToGpuView): Promise<GpuReply> {
+  /** Sends the request `make` builds with its id, and waits for its reply. */
+  private async send(make: (id: number) => ToGpuView): Promise<GpuReply> {
     await this.ensureAdapter();
     const panel = this.panel;
     if (!panel) throw new Error('the Model Lens GPU tab was closed');
-    return new Promise((resolve, reject) => {
-      this.pending.set(message.id, { request: message, resolve, reject });
-      void panel.webview.postMessage(message).then((delivered) => delivered || reject(new Error('the Model Lens GPU tab did not take the message')));
-    });
+    const { id, request, reply } = this.pending.open(make);
+    void panel.webview.postMessage(request).then((delivered) => delivered || this.pending.reject(id, new Error('the Model Lens GPU tab did not take the message')));
+    return reply;
   }
 
   private post(message: ToGpuView): void {
@@ -75,27 +72,30 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
   }
 
   async call(call: RemoteCall): Promise<RemoteResult> {
-    const id = this.nextId++;
     switch (call.op) {
       case 'create': {
         await this.ensureAdapter();
         const files = [call.model, ...call.externalData.map((e) => e.data)];
-        files.forEach((file, index) => {
-          for (let offset = 0; offset < file.length; offset += CHUNK_BYTES) {
-            this.post({ type: 'chunk', id, file: index, offset, total: file.length, data: exactBuffer(file.subarray(offset, offset + CHUNK_BYTES)) });
-          }
+        const created = await this.send((id) => {
+          // The files go first, in chunks under the create request's id; the request then assembles them.
+          files.forEach((file, index) => {
+            for (let offset = 0; offset < file.length; offset += CHUNK_BYTES) {
+              this.post({ type: 'chunk', id, file: index, offset, total: file.length, data: exactBuffer(file.subarray(offset, offset + CHUNK_BYTES)) });
+            }
+          });
+          return { type: 'create', id, externalData: call.externalData.map((e) => e.path) };
         });
-        return (await this.send({ type: 'create', id, externalData: call.externalData.map((e) => e.path) })).session;
+        return created.session;
       }
       case 'run': {
         const feeds = Object.fromEntries(Object.entries(call.feeds).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: exactBuffer(t.data) } satisfies WireTensor]));
-        const reply = await this.send({ type: 'run', id, session: call.session, feeds, fetches: call.fetches });
+        const reply = await this.send((id) => ({ type: 'run', id, session: call.session, feeds, fetches: call.fetches }));
         const outputs: Tensors = {};
         for (const [name, t] of Object.entries(reply.outputs ?? {})) outputs[name] = { type: t.type, dims: t.dims, data: wireArray(t) };
         return outputs;
       }
       case 'release':
-        if (this.panel) await this.send({ type: 'release', id, session: call.session });
+        if (this.panel) await this.send((id) => ({ type: 'release', id, session: call.session }));
         return undefined;
     }
   }

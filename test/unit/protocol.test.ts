@@ -7,6 +7,7 @@ describe('parseFromAttentionPanel', () => {
     expect(parseFromAttentionPanel({ type: 'ready' })).toEqual({ type: 'ready' });
     expect(parseFromAttentionPanel({ type: 'selectToken', id: 1, query: 3, layer: 0, head: 'mean' })).toEqual({ type: 'selectToken', id: 1, query: 3, layer: 0, head: 'mean' });
     expect(parseFromAttentionPanel({ type: 'export', id: 1, format: 'png', layer: 2, head: 1, png: 'data:image/png;base64,AAAA' })).toMatchObject({ format: 'png', png: 'data:image/png;base64,AAAA' });
+    expect(parseFromAttentionPanel({ type: 'requestHeadDetail', request: 7, id: 1, layer: 0, head: 2 })).toEqual({ type: 'requestHeadDetail', request: 7, id: 1, layer: 0, head: 2 });
   });
 
   it('drops anything else, and extra fields', () => {
@@ -17,7 +18,8 @@ describe('parseFromAttentionPanel', () => {
       { type: 'selectToken', id: 1, query: -1, layer: 0, head: 0 },
       { type: 'selectToken', id: 1, query: 1.5, layer: 0, head: 0 },
       { type: 'selectToken', id: 1, query: 1, layer: 0, head: 'all' },
-      { type: 'requestHeadDetail', id: '1', layer: 0, head: 0 },
+      { type: 'requestHeadDetail', request: 1, id: '1', layer: 0, head: 0 },
+      { type: 'requestHeadDetail', id: 1, layer: 0, head: 0 },
       { type: 'export', id: 1, format: 'exe', layer: 0, head: 0 },
       { type: 'export', id: 1, format: 'png', layer: 0, head: 0, png: 'javascript:alert(1)' },
     ]) {

@@ -10,6 +10,7 @@ import { showError as showStatusError, showLoading as showStatusLoading } from '
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
+import { PendingReplies } from '../../src/shared/pendingReplies';
 import { AblationBar, type AblationStatus } from './ablation';
 import { changeScale } from './format';
 import { Header } from './header';
@@ -31,8 +32,8 @@ let modelDirty = true;
 let mathDirty = true;
 const details = new Map<string, DetailState>();
 const MAX_DETAILS = 8;
-/** The host answers a detail request only when it has the tensors; silence means it has none. */
-const DETAIL_TIMEOUT_MS = 10_000;
+/** Head detail requests waiting for the host's answer. */
+const detailRequests = new PendingReplies<HeadDetail>();
 
 const tooltip = new Tooltip();
 const header = new Header();
@@ -75,15 +76,9 @@ function ensureDetail(): void {
   details.set(key, { kind: 'loading' });
   while (details.size > MAX_DETAILS) details.delete(details.keys().next().value!);
   const { layer, head } = state;
-  api.postMessage({ type: 'requestHeadDetail', id: data.view.id, layer, head });
-  setTimeout(() => {
-    if (details.get(key)?.kind !== 'loading') return;
-    details.set(key, { kind: 'error', message: `The extension host sent no Q, K, V for layer ${layer}, head ${head}: this model may not expose them. The head view still shows the pattern.` });
-    if (state.layer === layer && state.head === head) {
-      mathDirty = true;
-      render();
-    }
-  }, DETAIL_TIMEOUT_MS);
+  const id = data.view.id;
+  const { reply } = detailRequests.open((request) => api.postMessage({ type: 'requestHeadDetail', request, id, layer, head }));
+  reply.then(onDetail, (e: Error) => setDetail(key, layer, head, { kind: 'error', message: e.message }));
 }
 
 function postSelection(): void {
@@ -210,22 +205,18 @@ function onAblation(m: ToAttentionPanel & { type: 'ablation' }): void {
 function onDetail(detail: HeadDetail): void {
   if (!data || detail.id !== data.view.id) return;
   const decoded = decodeDetail(detail, data.keys);
-  details.set(detailKey(detail.layer, detail.head), typeof decoded === 'string' ? { kind: 'error', message: `The head's tensors did not arrive whole: ${decoded}` } : { kind: 'ready', detail: decoded });
-  if (detail.layer === state.layer && detail.head === state.head) {
-    mathDirty = true;
-    render();
-  }
+  setDetail(
+    detailKey(detail.layer, detail.head),
+    detail.layer,
+    detail.head,
+    typeof decoded === 'string' ? { kind: 'error', message: `The head's tensors did not arrive whole: ${decoded}` } : { kind: 'ready', detail: decoded },
+  );
 }
 
-/** An error while the math view waits for a head means that answer is not coming. */
-function failPendingDetails(message: string): void {
-  let changed = false;
-  for (const [key, d] of details) {
-    if (d.kind !== 'loading') continue;
-    details.set(key, { kind: 'error', message });
-    changed = true;
-  }
-  if (changed) {
+function setDetail(key: string, layer: number, head: number, detail: DetailState): void {
+  if (!details.has(key)) return; // evicted, or of an analysis shown no more
+  details.set(key, detail);
+  if (layer === state.layer && head === state.head) {
     mathDirty = true;
     render();
   }
@@ -262,9 +253,9 @@ function isToPanel(m: unknown): m is ToAttentionPanel {
     case 'show':
       return !!x.view && typeof x.view === 'object' && Array.isArray((x.view as { tokens?: unknown }).tokens);
     case 'headDetail':
-      return !!x.detail && typeof x.detail === 'object';
+      return Number.isInteger(x.request) && !!x.detail && typeof x.detail === 'object';
     case 'headDetailError':
-      return typeof x.message === 'string';
+      return Number.isInteger(x.request) && typeof x.message === 'string';
     case 'focus':
       return Number.isInteger(x.layer) && Number.isInteger(x.head);
     case 'ablation':
@@ -285,10 +276,10 @@ onHostMessage(isToPanel, (m) => {
       show(m);
       break;
     case 'headDetail':
-      onDetail(m.detail);
+      detailRequests.resolve(m.request, m.detail);
       break;
     case 'headDetailError':
-      failPendingDetails(m.message);
+      detailRequests.reject(m.request, new Error(m.message));
       break;
     case 'ablation':
       onAblation(m);
@@ -304,7 +295,7 @@ onHostMessage(isToPanel, (m) => {
       break;
     case 'error':
       showError(m.message);
-      failPendingDetails(m.message);
+      detailRequests.rejectAll(new Error(m.message));
       break;
   }
 });
