@@ -99,7 +99,7 @@ export class Probabilities {
       const text = this.doc.text.slice(plan.contextStart, plan.ownedEnd);
       this.analyses++;
       work = this.engine
-        .analyze(text, { lens: { fromChar: plan.ownedStart - plan.contextStart }, topK: TOP_K }, signal)
+        .analyze(text, { selectionStart: plan.ownedStart - plan.contextStart, lens: 'selection', topK: TOP_K }, signal)
         .then((analysis) => {
           if (this.doc.version !== version) {
             this.discarded++;

@@ -82,7 +82,7 @@ export class ExplainAttention {
           const baseOffset = Math.max(0, target.selection.start - info.positions * CHARS_PER_TOKEN);
           const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(target.selection.end)));
           panel.loading(`Analysing ${text.length - (target.selection.start - baseOffset)} characters with ${info.name}…`);
-          const analysis = await this.models.analyze(text, { attention: true, rollout: true });
+          const analysis = await this.models.analyze(text, { attention: true, rollout: true, selectionStart: target.selection.start - baseOffset });
           if (doc.version !== version) continue;
           panel.show({
             id: this.panels.newId(),

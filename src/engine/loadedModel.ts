@@ -344,7 +344,7 @@ export class LoadedModel {
     const rows = this.embeddingRows ?? Infinity;
     const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
     const lensFrom = checkTokens[Math.max(0, checkTokens.length - CHECK_LENS_POSITIONS)].start;
-    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, lens: { fromChar: lensFrom }, logits: true, topK: 2 });
+    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 });
     const a = analysis.activations;
     this.info.vocab = analysis.vocab;
     for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
@@ -436,8 +436,8 @@ export class LoadedModel {
     const k = Math.min(options.topK ?? 10, this.info.vocab || Infinity);
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
-    // From the first token that reaches past fromChar, so a selection starting inside a token includes it.
-    const asked = options.lens === true ? 0 : options.lens ? tokens.findIndex((t) => t.end > (options.lens as { fromChar: number }).fromChar) : -1;
+    const firstSelected = firstTokenFrom(tokens, options.selectionStart ?? 0);
+    const asked = options.lens === true ? 0 : options.lens === 'selection' && firstSelected < tokens.length ? firstSelected : -1;
     // The lens' logits are [layers + 1, positions, vocabulary] inside the runtime: keep them within
     // a memory budget by running it on the last positions only (the rest is said by lens.from).
     const streams = plan.lens?.streams ?? 0;
@@ -491,6 +491,7 @@ export class LoadedModel {
       modelName: this.info.name,
       ...text,
       tokens,
+      firstSelected,
       ...statistics,
       topK: statistics.topIds.length / positions,
       activations,
@@ -698,4 +699,10 @@ function lensMatchesLogits(analysis: Analysis, tolerance: number): boolean {
     if (lens.ids[i] !== analysis.topIds[top] && !tie) return false;
   }
   return true;
+}
+
+/** Index of the first token, not special, that reaches past character `start`; tokens.length when none does. */
+function firstTokenFrom(tokens: Analysis['tokens'], start: number): number {
+  const i = tokens.findIndex((t) => !t.special && t.end > start);
+  return i < 0 ? tokens.length : i;
 }

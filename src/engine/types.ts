@@ -25,8 +25,14 @@ export interface AnalyzeOptions {
    * by step. Computed only when asked: they are several times the activations' size.
    */
   blockHooks?: boolean;
-  /** Logit lens top-k for every position (true), or for the tokens from a character offset on. */
-  lens?: boolean | { fromChar: number };
+  /**
+   * Where the part of the text the caller shows starts, in characters of the requested text (the
+   * selection, or a window's own part after its context); default 0. Analysis.firstSelected is its
+   * first token.
+   */
+  selectionStart?: number;
+  /** Logit lens top-k for every position (true), or for the selected tokens only ('selection'). */
+  lens?: boolean | 'selection';
   /** Attention rollout through the layers (needs attention in every layer). */
   rollout?: boolean;
   /** Alternatives kept per position (default 10). */
@@ -92,6 +98,12 @@ export interface Analysis {
   droppedChars: number;
   /** Tokens with [start, end) offsets into the requested text. */
   tokens: Token[];
+  /**
+   * The first selected token: the first one, not special, that reaches past
+   * AnalyzeOptions.selectionStart (a selection that starts inside a token includes it);
+   * tokens.length when none does.
+   */
+  firstSelected: number;
   exactOffsets: boolean;
   /** P(token i | tokens before i); NaN where nothing came before. [pos] */
   prob: Float32Array;

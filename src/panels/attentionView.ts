@@ -45,8 +45,7 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
     prob: finite(analysis.prob[i]),
     rank: analysis.rank[i] || null,
   }));
-  const firstSelected = tokens.findIndex((t) => !t.special && t.end > selection.start);
-  const selectedCount = firstSelected < 0 ? 0 : tokens.length - firstSelected;
+  const selectedCount = tokens.length - analysis.firstSelected;
   const queryCount = Math.min(selectedCount, e.maxTokens);
   const queryStart = tokens.length - queryCount;
   const notes: string[] = [];

@@ -145,7 +145,7 @@ export class TokenProbabilities implements vscode.Disposable {
       ? remote.analyse(text, plan, token).then((tokens) => ({ plan, tokens }))
       : this.models
           // Hovers and the status bar are not requests: a load they start shows in the status bar only.
-          .analyze(text, { lens: { fromChar: plan.ownedStart - plan.contextStart }, topK: TOP_K }, token, 'window')
+          .analyze(text, { selectionStart: plan.ownedStart - plan.contextStart, lens: 'selection', topK: TOP_K }, token, 'window')
           .then((analysis) => {
             // A window whose start fell out of the model's window owns only what was analysed.
             const analysedFrom = plan.contextStart + (analysis.tokens.find((t) => !t.special)?.start ?? 0);

@@ -7,7 +7,7 @@ import { errorMessage, ModelLensError } from '../engine/errors';
 import type { ModelManager } from '../modelManager';
 import { parseFromSideView, type FromSideView, type SideAnalysisView, type ToSideView } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
-import { exportSection, firstSelectedToken, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
+import { exportSection, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
 import { browseForModel } from '../commands/selectModel';
 import { useModel } from '../config';
 
@@ -142,10 +142,10 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), range.end));
       this.post({ type: 'analysing', text: `Analysing the selection with ${info.name}…` });
       // The lens is the costly part for large vocabularies: run it only on the selected tokens.
-      const analysis = await this.models.analyze(text, { attention: true, activations: true, lens: { fromChar: start - baseOffset } }, cancel.token);
+      const analysis = await this.models.analyze(text, { attention: true, activations: true, selectionStart: start - baseOffset, lens: 'selection' }, cancel.token);
       // A stale result (newer selection, or the text changed) is dropped, never shown on the wrong text.
       if (cancel.token.isCancellationRequested || doc.version !== version) return;
-      const selected: SelectedText = { id: this.nextId++, analysis, info, document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) }, baseOffset, first: firstSelectedToken(analysis, baseOffset, start) };
+      const selected: SelectedText = { id: this.nextId++, analysis, info, document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) }, baseOffset };
       const view = sideAnalysisView(selected);
       this.selected = { text: selected, view };
       this.post({ type: 'analysis', view });

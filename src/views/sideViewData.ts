@@ -29,14 +29,6 @@ export interface SelectedText {
   info: ModelInfo;
   document: { uri: string; name: string };
   baseOffset: number;
-  /** Index of the first selected token in analysis.tokens. */
-  first: number;
-}
-
-/** Index of the first token of a selection that starts at document offset `start`. */
-export function firstSelectedToken(analysis: Analysis, baseOffset: number, start: number): number {
-  const i = analysis.tokens.findIndex((t) => !t.special && baseOffset + t.end > start);
-  return i < 0 ? analysis.tokens.length : i;
 }
 
 /** ‖residual stream‖ per layer row and selected token: Float32 [layer + 1, token]. */
@@ -44,13 +36,13 @@ export function residualNorms(s: SelectedText): Float32Array | undefined {
   const a = s.analysis.activations;
   const rows = [a['blocks.0.hook_resid_pre'], ...Array.from({ length: s.info.layers }, (_, L) => a[`blocks.${L}.hook_resid_post`])];
   if (rows.some((r) => !r)) return undefined;
-  const count = s.analysis.tokens.length - s.first;
+  const count = s.analysis.tokens.length - s.analysis.firstSelected;
   const out = new Float32Array(rows.length * count);
   rows.forEach((r, row) => {
     const d = r!.shape[1];
     for (let t = 0; t < count; t++) {
       let sum = 0;
-      const offset = (s.first + t) * d;
+      const offset = (s.analysis.firstSelected + t) * d;
       for (let x = 0; x < d; x++) sum += r!.data[offset + x] ** 2;
       out[row * count + t] = Math.sqrt(sum);
     }
@@ -63,7 +55,7 @@ export function topNeurons(s: SelectedText, layer: number, token: number, count 
   const mlp = s.analysis.activations[`blocks.${layer}.mlp.hook_post`];
   if (!mlp) return [];
   const d = mlp.shape[1];
-  const row = mlp.data.subarray((s.first + token) * d, (s.first + token + 1) * d);
+  const row = mlp.data.subarray((s.analysis.firstSelected + token) * d, (s.analysis.firstSelected + token + 1) * d);
   return Array.from(row, (value, index) => ({ index, value }))
     .sort((a, b) => b.value - a.value)
     .slice(0, count);
@@ -71,14 +63,14 @@ export function topNeurons(s: SelectedText, layer: number, token: number, count 
 
 function lensView(s: SelectedText): SideAnalysisView['lens'] {
   const lens = s.analysis.lens;
-  if (!lens || lens.from > s.first) return undefined;
+  if (!lens || lens.from > s.analysis.firstSelected) return undefined;
   // The lens rows cover positions lens.from..end.
   const positions = s.analysis.tokens.length - lens.from;
-  const count = s.analysis.tokens.length - s.first;
+  const count = s.analysis.tokens.length - s.analysis.firstSelected;
   const ids = new Int32Array(lens.rows * count * lens.k);
   const probs = new Float32Array(lens.rows * count * lens.k);
   for (let r = 0; r < lens.rows; r++) {
-    const from = (r * positions + s.first - lens.from) * lens.k;
+    const from = (r * positions + s.analysis.firstSelected - lens.from) * lens.k;
     ids.set(lens.ids.subarray(from, from + count * lens.k), r * count * lens.k);
     probs.set(lens.probs.subarray(from, from + count * lens.k), r * count * lens.k);
   }
@@ -97,13 +89,13 @@ function headTable(s: SelectedText): SideAnalysisView['heads'] {
 }
 
 export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAnalysisView {
-  const tokens: TokenView[] = s.analysis.tokens.slice(s.first).map((t, i) => ({
+  const tokens: TokenView[] = s.analysis.tokens.slice(s.analysis.firstSelected).map((t, i) => ({
     text: t.text,
     start: s.baseOffset + t.start,
     end: s.baseOffset + t.end,
     special: t.special,
-    prob: Number.isFinite(s.analysis.prob[s.first + i]) ? s.analysis.prob[s.first + i] : null,
-    rank: s.analysis.rank[s.first + i] || null,
+    prob: Number.isFinite(s.analysis.prob[s.analysis.firstSelected + i]) ? s.analysis.prob[s.analysis.firstSelected + i] : null,
+    rank: s.analysis.rank[s.analysis.firstSelected + i] || null,
   }));
   return {
     id: s.id,

@@ -68,7 +68,8 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
 
   it('runs the lens on the last token alone, fewer rows than the lens has chunks', async () => {
     const last = analysis.tokens[analysis.tokens.length - 1];
-    const part = await model.analyze(TEXT, { lens: { fromChar: last.start } });
+    const part = await model.analyze(TEXT, { selectionStart: last.start, lens: 'selection' });
+    expect(part.firstSelected).toBe(analysis.tokens.length - 1);
     const full = analysis.lens!;
     const lens = part.lens!;
     const n = analysis.tokens.length;
@@ -84,7 +85,7 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
   });
 
   it('runs the lens on the tokens from a character on, with the same numbers', async () => {
-    const part = await model.analyze(TEXT, { lens: { fromChar: 24 } });
+    const part = await model.analyze(TEXT, { selectionStart: 24, lens: 'selection' });
     const full = analysis.lens!;
     const lens = part.lens!;
     expect(lens.from).toBe(24);

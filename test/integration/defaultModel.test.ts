@@ -154,3 +154,27 @@ describe('what the default model learned', () => {
     expect(wrong.worstRank).toBeGreaterThan(right.worstRank);
   });
 });
+
+describe('the selection boundary', () => {
+  const TEXT = 'function addNumbers(first, second) { return first + second; }';
+
+  it('gives the first selected token: one that a selection starts inside belongs to it', async () => {
+    const all = await model.analyze(TEXT, {});
+    const long = all.tokens.findIndex((t) => !t.special && t.end - t.start >= 3);
+    expect(long).toBeGreaterThan(0);
+    const token = all.tokens[long];
+    for (const [selectionStart, first] of [
+      [0, all.tokens.findIndex((t) => !t.special)],
+      [token.start, long],
+      [token.start + 1, long],
+      [token.end, long + 1],
+      [TEXT.length, all.tokens.length],
+    ]) {
+      const a = await model.analyze(TEXT, { selectionStart, lens: 'selection' });
+      expect(a.firstSelected, `selection from character ${selectionStart}`).toBe(first);
+      // The lens covers the selected tokens only, and none when nothing is selected.
+      if (first < a.tokens.length) expect(a.lens?.from).toBe(first);
+      else expect(a.lens).toBeUndefined();
+    }
+  });
+});

@@ -116,7 +116,7 @@ describe.each(CASES)('DynamicQuantizeLinear + MatMulInteger, $norms norms (rms: 
   });
 
   it('gives the same lens whichever rows are asked for: each layer is quantized over its whole tensor', async () => {
-    const part = (await quantized.model.analyze(TEXT, { lens: { fromChar: 24 } })).lens!;
+    const part = (await quantized.model.analyze(TEXT, { selectionStart: 24, lens: 'selection' })).lens!;
     const full = quantized.analysis.lens!;
     const n = quantized.analysis.tokens.length;
     expect(part.rows).toBe(full.rows);

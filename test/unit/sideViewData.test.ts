@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
 import type { ModelView } from '../../src/shared/protocol';
-import { exportSection, firstSelectedToken, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/views/sideViewData';
+import { exportSection, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/views/sideViewData';
 
 /** Three tokens "<s>", "x", " y" (the selection is " y" and "x"), one layer, d_model 2, d_mlp 3. */
 function selected(): SelectedText {
@@ -16,6 +16,7 @@ function selected(): SelectedText {
       { id: 6, text: ' y', start: 1, end: 3, special: false },
     ],
     exactOffsets: true,
+    firstSelected: 1,
     prob: Float32Array.from([NaN, 0.5, 0.25]),
     rank: Int32Array.from([0, 1, 3]),
     entropy: new Float32Array(s),
@@ -37,14 +38,14 @@ function selected(): SelectedText {
     backend: 'wasm',
   } satisfies Analysis;
   const info = { name: 'm', layers: 1 } as ModelInfo;
-  return { id: 1, analysis, info, document: { uri: 'file:///a', name: 'a' }, baseOffset: 10, first: firstSelectedToken(analysis, 10, 10) };
+  return { id: 1, analysis, info, document: { uri: 'file:///a', name: 'a' }, baseOffset: 10,  };
 }
 
 describe('side panel data', () => {
   const s = selected();
 
   it('starts at the first selected token', () => {
-    expect(s.first).toBe(1);
+    expect(s.analysis.firstSelected).toBe(1);
   });
 
   it('gives the residual-stream norm per layer row and selected token', () => {
