@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { EngineClient } from '../engine/client';
 import { errorMessage } from '../engine/errors';
 import type { Analysis, ModelInfo, TensorData } from '../engine/types';
+import { hooks } from '../shared/hooks';
 import { visible } from './visible';
 import { printAblation, printAttribution, printPatching, type Intervening } from './why';
 
@@ -75,7 +76,7 @@ function finite(x: number): number | null {
 function toJson(info: ModelInfo, a: Analysis): object {
   const k = a.topK;
   const attention = Array.from({ length: info.layers }, (_, L) => {
-    const t = a.activations[`blocks.${L}.attn.hook_pattern`];
+    const t = a.activations[hooks.attn(L, 'pattern')];
     return t ? nest(t.data, t.shape) : null;
   });
   const activations = Object.fromEntries(Object.entries(a.activations).map(([name, t]: [string, TensorData]) => [name, { shape: t.shape, data: nest(t.data, t.shape) }]));
@@ -106,7 +107,7 @@ function printText(info: ModelInfo, a: Analysis): void {
   });
   out.push('', 'Strongest attention of each head (query → key, excluding position 0):');
   for (let L = 0; L < info.layers; L++) {
-    const t = a.activations[`blocks.${L}.attn.hook_pattern`];
+    const t = a.activations[hooks.attn(L, 'pattern')];
     if (!t) {
       const source = info.layerInfo[L]?.attention;
       out.push(`L${L}: attention unavailable${source?.kind === 'unavailable' ? ` (${source.reason})` : ''}`);

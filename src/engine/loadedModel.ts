@@ -349,18 +349,18 @@ export class LoadedModel {
     this.info.vocab = analysis.vocab;
     for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
     this.plan.layers.forEach((layer, L) => {
-      const pattern = a[`blocks.${L}.attn.hook_pattern`];
-      const q = a[`blocks.${L}.attn.hook_q`];
+      const pattern = a[hooks.attn(L, 'pattern')];
+      const q = a[hooks.attn(L, 'q')];
       if (pattern) this.info.heads = Math.max(this.info.heads, pattern.shape[0]);
       if (q) this.info.dHead = q.shape[2];
-      const mlp = a[`blocks.${L}.mlp.hook_post`];
+      const mlp = a[hooks.mlpPost(L)];
       if (mlp) this.info.dMlp = mlp.shape[1];
       if (layer.attention.kind !== 'recomputed' || !pattern) return;
-      const error = attentionMismatch(pattern, a[`blocks.${L}.attn.hook_v`], a[`blocks.${L}.attn.hook_z`]);
+      const error = attentionMismatch(pattern, a[hooks.attn(L, 'v')], a[hooks.attn(L, 'z')]);
       this.info.layerInfo[L].checkError = error;
       if (!(error <= RECOMPUTE_TOLERANCE)) this.markUnavailable(layer, L, `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})`);
     });
-    const resid = a['blocks.0.hook_resid_pre'];
+    const resid = a[hooks.residPre(0)];
     if (resid) this.info.dModel = resid.shape[1];
     if (analysis.lens && !lensMatchesLogits(analysis, this.info.precision === 'float32' ? LENS_TOLERANCE : LENS_TOLERANCE_HALF)) {
       this.plan = { ...this.plan, lens: undefined };
@@ -626,7 +626,7 @@ export class LoadedModel {
   }
 
   private async rollout(activations: Record<string, TensorData>): Promise<TensorData | undefined> {
-    const patterns = this.plan.layers.map((_, L) => activations[`blocks.${L}.attn.hook_pattern`]);
+    const patterns = this.plan.layers.map((_, L) => activations[hooks.attn(L, 'pattern')]);
     if (patterns.length === 0 || patterns.some((p) => !p || p.shape[0] !== patterns[0].shape[0])) return undefined;
     this.rolloutRunner ??= this.local({ model: rolloutModel(patterns.length), externalData: [] });
     return rollout(await this.rolloutRunner, patterns);
@@ -666,18 +666,17 @@ function collectActivations(plan: InstrumentationPlan, outputs: Tensors): Record
   const out: Record<string, TensorData> = {};
   const put = (name: string, value: TensorData | undefined) => value && (out[name] = value);
   const embedding = plan.embedding && tensor(outputs[plan.embedding.output], 2);
-  put('blocks.0.hook_resid_pre', embedding);
+  put(hooks.residPre(0), embedding);
   plan.layers.forEach((layer, L) => {
-    const prefix = `blocks.${L}`;
-    put(`${prefix}.attn.hook_pattern`, layer.pattern && tensor(outputs[layer.pattern.output], 3));
+    put(hooks.attn(L, 'pattern'), layer.pattern && tensor(outputs[layer.pattern.output], 3));
     for (const [key, e] of [['q', layer.q], ['k', layer.k], ['v', layer.v], ['z', layer.z]] as const) {
       const t = e && outputs[e.output];
-      if (t && e.layout) put(`${prefix}.attn.hook_${key}`, toPosHeadDim(t.data as Float32Array, t.dims, e.layout, e.heads));
+      if (t && e.layout) put(hooks.attn(L, key), toPosHeadDim(t.data as Float32Array, t.dims, e.layout, e.heads));
     }
     const resid = layer.residPost && tensor(outputs[layer.residPost.output], 2);
-    put(`${prefix}.hook_resid_post`, resid);
-    if (L + 1 < plan.layers.length) put(`blocks.${L + 1}.hook_resid_pre`, resid);
-    put(`${prefix}.mlp.hook_post`, layer.mlpPost && tensor(outputs[layer.mlpPost.output], 2));
+    put(hooks.residPost(L), resid);
+    if (L + 1 < plan.layers.length) put(hooks.residPre(L + 1), resid);
+    put(hooks.mlpPost(L), layer.mlpPost && tensor(outputs[layer.mlpPost.output], 2));
   });
   return { ...out, ...collectBlockHooks(plan, outputs) };
 }

@@ -55,7 +55,7 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
   if (selectedCount > queryCount) notes.push(`Explaining the last ${queryCount} of ${selectedCount} selected tokens (setting modelLens.maxTokens).`);
   const ids = analysis.tokens.map((t) => t.id);
   const layers = info.layerInfo.map((layer, L) => {
-    const pattern = analysis.activations[`blocks.${L}.attn.hook_pattern`];
+    const pattern = analysis.activations[hooks.attn(L, 'pattern')];
     if (!pattern) return { source: layer.attention };
     const [heads, s] = pattern.shape;
     return {
@@ -106,7 +106,7 @@ export function logProbChange(clean: Float32Array, ablated: Float32Array): Float
 /** One head's Q, K, V and z for every analysed token, for the step-by-step view. */
 export function headDetail(e: ExplainedText, layer: number, head: number): HeadDetail | undefined {
   const a = e.analysis.activations;
-  const [q, k, v, z] = ['q', 'k', 'v', 'z'].map((n) => a[`blocks.${layer}.attn.hook_${n}`]);
+  const [q, k, v, z] = (['q', 'k', 'v', 'z'] as const).map((n) => a[hooks.attn(layer, n)]);
   if (!q || !k || !v || !z || head >= q.shape[1]) return undefined;
   const slice = (t: TensorData) => {
     const [s, heads, d] = t.shape;

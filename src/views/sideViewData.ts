@@ -1,6 +1,7 @@
 // What the side panel shows about a model and about the selected text, and its exports: pure
 // functions of ModelInfo and Analysis, tested without VS Code.
 import { headScores } from '../shared/headScores';
+import { hooks } from '../shared/hooks';
 import type { Analysis, ModelInfo } from '../engine/types';
 import type { ModelView, SideAnalysisView, TokenView } from '../shared/protocol';
 import { csv } from '../text/csv';
@@ -34,7 +35,7 @@ export interface SelectedText {
 /** ‖residual stream‖ per layer row and selected token: Float32 [layer + 1, token]. */
 export function residualNorms(s: SelectedText): Float32Array | undefined {
   const a = s.analysis.activations;
-  const rows = [a['blocks.0.hook_resid_pre'], ...Array.from({ length: s.info.layers }, (_, L) => a[`blocks.${L}.hook_resid_post`])];
+  const rows = [a[hooks.residPre(0)], ...Array.from({ length: s.info.layers }, (_, L) => a[hooks.residPost(L)])];
   if (rows.some((r) => !r)) return undefined;
   const count = s.analysis.tokens.length - s.analysis.firstSelected;
   const out = new Float32Array(rows.length * count);
@@ -52,7 +53,7 @@ export function residualNorms(s: SelectedText): Float32Array | undefined {
 
 /** The MLP neurons of a layer most active at a token (index among the selected tokens), largest first. */
 export function topNeurons(s: SelectedText, layer: number, token: number, count = 12): { index: number; value: number }[] {
-  const mlp = s.analysis.activations[`blocks.${layer}.mlp.hook_post`];
+  const mlp = s.analysis.activations[hooks.mlpPost(layer)];
   if (!mlp) return [];
   const d = mlp.shape[1];
   const row = mlp.data.subarray((s.analysis.firstSelected + token) * d, (s.analysis.firstSelected + token + 1) * d);
@@ -82,7 +83,7 @@ function lensView(s: SelectedText): SideAnalysisView['lens'] {
 function headTable(s: SelectedText): SideAnalysisView['heads'] {
   const ids = s.analysis.tokens.map((t) => t.id);
   return Array.from({ length: s.info.layers }, (_, layer) => {
-    const p = s.analysis.activations[`blocks.${layer}.attn.hook_pattern`];
+    const p = s.analysis.activations[hooks.attn(layer, 'pattern')];
     if (!p) return [];
     return headScores(p.data, p.shape[0], p.shape[1], ids).map((scores, head) => ({ layer, head, ...scores }));
   }).flat();

@@ -5,6 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './patching.css';
+import { hooks } from '../../src/shared/hooks';
 import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView, ToPatchingPanel } from '../../src/shared/protocol';
 import { lutFor, normalizer } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
@@ -105,7 +106,7 @@ function residualLines(cell: HeatmapCell): TooltipLine[] {
 
 function headLines(cell: HeatmapCell): TooltipLine[] {
   if (!view) return [];
-  return [`Layer ${cell.row}, head ${cell.col}`, ['Hook', `blocks.${cell.row}.attn.hook_z`], valueLine(heads[cell.row * view.heads.heads + cell.col])];
+  return [`Layer ${cell.row}, head ${cell.col}`, ['Hook', hooks.attn(cell.row, 'z')], valueLine(heads[cell.row * view.heads.heads + cell.col])];
 }
 
 function hover(map: Heatmap, cell: HeatmapCell | null, e: PointerEvent | KeyboardEvent | null, lines: (cell: HeatmapCell) => TooltipLine[]): void {
