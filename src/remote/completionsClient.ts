@@ -21,6 +21,14 @@ export type RemoteErrorKind =
   | 'timeout'
   | 'cancelled';
 
+/** What a server said when it refused a prompt as too long for its model, where it said it. */
+export interface ContextRefusal {
+  /** The context it allows, in tokens (prompt and completion together). */
+  contextTokens?: number;
+  /** The tokens it counted in the prompt. */
+  promptTokens?: number;
+}
+
 /** A failure of the remote backend, in one sentence that names the server. */
 export class RemoteError extends Error {
   constructor(
@@ -30,6 +38,8 @@ export class RemoteError extends Error {
     readonly server: string,
     /** The connection failed before any answer: asking again on a new one may work. */
     readonly beforeAnswer = false,
+    /** For 'too-long': the counts the server gave. */
+    readonly refusal?: ContextRefusal,
   ) {
     super(message);
     this.name = 'RemoteError';
@@ -88,6 +98,50 @@ export function parseEndpoint(endpoint: string): { server: string; origin: strin
   const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   const v1 = /\/v1$/.test(base) ? base : `${base}/v1`;
   return { server: base, origin: url.origin, completions: `${v1}/completions`, models: `${v1}/models` };
+}
+
+const firstNumber = (text: string, patterns: RegExp[]): number | undefined => {
+  for (const p of patterns) {
+    const n = Number(p.exec(text)?.[1]);
+    if (Number.isInteger(n) && n > 0) return n;
+  }
+  return undefined;
+};
+
+/**
+ * Whether an error answer refuses the prompt as too long for the model, and the counts it gives.
+ * The servers say it differently:
+ * - vLLM, HTTP 400: "This model's maximum context length is N tokens. However, you requested T
+ *   tokens (P in the messages, M in the completion)…", in later versions "…and your request has P
+ *   input tokens", and in its engine "The prompt (total length P) is too long to fit into the
+ *   model (context length N)";
+ * - Text Generation Inference, HTTP 422: "Input validation error: `inputs` tokens +
+ *   `max_new_tokens` must be <= N. Given: P `inputs` tokens and M `max_new_tokens`", or
+ *   "`inputs` must have less than N tokens. Given: P";
+ * - llama.cpp's server, HTTP 400 (500 before late 2025): `{"error": {"type":
+ *   "exceed_context_size_error", "n_prompt_tokens": P, "n_ctx": N, …}}` — its n_ctx is the
+ *   slot's context, which can be far below the n_ctx_train that GET /v1/models reports.
+ */
+export function contextRefusal(status: number, body: string): ContextRefusal | undefined {
+  if (![400, 413, 422, 500].includes(status)) return undefined;
+  let llama: Record<string, unknown> | undefined;
+  try {
+    const error = (JSON.parse(body) as { error?: unknown }).error;
+    if (typeof error === 'object' && error !== null && (error as Record<string, unknown>).type === 'exceed_context_size_error') llama = error as Record<string, unknown>;
+  } catch {
+    // Not JSON: read as text.
+  }
+  if (llama) {
+    const count = (v: unknown) => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
+    return { contextTokens: count(llama.n_ctx), promptTokens: count(llama.n_prompt_tokens) };
+  }
+  // A 400 that speaks of the context at all; other statuses only in the words servers use for it.
+  const specific = /maximum context length|too long to fit|must be <= \d+\. Given|must have less than \d+ tokens|exceeds? the available context/i;
+  if (!(status === 400 ? /context|too long|maximum.*length|exceeds/i : specific).test(body)) return undefined;
+  return {
+    contextTokens: firstNumber(body, [/maximum context length is (\d+)/i, /\(context length (\d+)\)/i, /must be <= (\d+)/i, /must have less than (\d+) tokens/i]),
+    promptTokens: firstNumber(body, [/\((\d+) in the messages/i, /request has (\d+) input tokens/i, /you requested (\d+) tokens/i, /total length (\d+)/i, /Given: (\d+) `inputs` tokens/i, /must have less than \d+ tokens\. Given: (\d+)/i]),
+  };
 }
 
 /** One line of a server's error text, bounded: it is shown to the user. */
@@ -177,6 +231,8 @@ export class CompletionsClient {
   private readonly options: Required<Omit<ClientOptions, 'apiKey'>> & { apiKey?: string };
   private readonly slots: Slots;
   private served: Promise<ServedModel> | undefined;
+  /** The context a refusal said, where it is less than the one listed: later windows are sized for it. */
+  private refusedAbove: number | undefined;
   /** Set once the server refused max_tokens 0 (vLLM before it allowed 0): later requests ask for 1 and drop it. */
   private minTokens = 0;
   /** Cleared once the server refused vLLM's prompt_logprobs as an unknown argument: the echo form remains. */
@@ -203,7 +259,10 @@ export class CompletionsClient {
     work.catch(() => {
       if (this.served === work) this.served = undefined;
     });
-    return work;
+    return work.then((served) => {
+      const refused = this.refusedAbove;
+      return refused !== undefined && !(served.contextTokens !== undefined && served.contextTokens <= refused) ? { ...served, contextTokens: refused } : served;
+    });
   }
 
   private async listModels(signal?: AbortSignal): Promise<ServedModel> {
@@ -252,7 +311,7 @@ export class CompletionsClient {
     return this.slots.run(async () => {
       let answer = await this.post(model, prompt, k, signal);
       // Each refusal of a request's form is met once, and remembered: at most two more requests.
-      for (let tries = 0; answer.status === 400 && tries < 2; tries++) {
+      for (let tries = 0; answer.status === 400 && tries < 2 && !contextRefusal(answer.status, answer.body); tries++) {
         if (this.askPromptLogprobs && /prompt_logprobs/i.test(answer.body)) this.askPromptLogprobs = false;
         // vLLM before max_tokens 0 was allowed: generate one token, which the parser drops.
         else if (this.minTokens === 0 && /max_tokens|at least 1/i.test(answer.body)) this.minTokens = 1;
@@ -291,8 +350,11 @@ export class CompletionsClient {
       return this.error('auth', `refused the API key (HTTP ${answer.status}${said}). Run Model Lens: Set Remote API Key… to enter the key for this server.`);
     }
     if (answer.status === 429 || answer.status === 503) return this.error('busy', `was busy (HTTP ${answer.status}) ${this.options.attempts} times in a row${said}. Try again later, or lower modelLens.remote.windowsInFlight.`);
-    if (answer.status === 400 && /context|too long|maximum.*length|exceeds/i.test(answer.body)) {
-      return this.error('too-long', `found the text too long for its model's context (HTTP 400${said}).`);
+    const refusal = method === 'POST' ? contextRefusal(answer.status, answer.body) : undefined;
+    if (refusal) {
+      // Its own count of its context, where below the one it lists (llama.cpp's slots), sizes the next windows.
+      if (refusal.contextTokens !== undefined) this.refusedAbove = Math.min(this.refusedAbove ?? Infinity, refusal.contextTokens);
+      return new RemoteError('too-long', `The server ${this.server} found the text too long for its model's context (HTTP ${answer.status}${said}).`, this.server, false, refusal);
     }
     if (answer.status === 404 && method === 'POST' && /model/i.test(text)) return this.error('wrong-model', `does not serve the model asked for (HTTP 404${said}): check modelLens.remote.model.`);
     if (answer.status === 404 && method === 'POST') return this.error('http', `has no ${url} (HTTP 404${said}): modelLens.remote.endpoint must be the base URL of an OpenAI-compatible server, e.g. http://localhost:8000.`);

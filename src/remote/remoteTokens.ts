@@ -63,7 +63,7 @@ function isObject(value: unknown): value is Json {
 }
 
 /** A text is only part of a character: a decoder's replacement character, or OpenAI's "bytes:\xe2\x80". */
-function isPartial(text: string): boolean {
+export function isPartial(text: string): boolean {
   return text.includes('\ufffd') || text.startsWith('bytes:');
 }
 
@@ -330,17 +330,22 @@ function options(prompt: string, position: Position, i: number, at: number): [Ca
 function placeByOffsets(prompt: string, positions: readonly Position[]): Span[] | undefined {
   if (positions.some((p) => p.offset === undefined || p.candidates === 'unknown' || p.candidates.length !== 1)) return undefined;
   const spans: Span[] = [];
+  // The first token may be one the server put in front of the text (a BOS), which covers none of it.
+  let inFront = false;
   for (let i = 0; i < positions.length; i++) {
     const start = positions[i].offset!;
     const chosen = (positions[i].candidates as Candidate[])[0];
     if (start >= prompt.length && i > 0) break; // generated after the prompt
     if (start > prompt.length || (spans.length > 0 && start < spans[spans.length - 1].start)) return undefined;
-    if (!isPartial(chosen.text) && !prompt.startsWith(chosen.text, start)) return undefined;
+    if (!isPartial(chosen.text) && !prompt.startsWith(chosen.text, start)) {
+      if (i > 0 || start !== 0) return undefined;
+      inFront = true;
+    }
     spans.push({ chosen, start, end: start });
   }
   for (let i = 0; i < spans.length; i++) {
     const next = i + 1 < spans.length ? spans[i + 1].start : prompt.length;
-    const own = isPartial(spans[i].chosen.text) ? next - spans[i].start : spans[i].chosen.text.length;
+    const own = i === 0 && inFront ? 0 : isPartial(spans[i].chosen.text) ? next - spans[i].start : spans[i].chosen.text.length;
     // A token's text must reach the next token exactly, or the offsets skip or overlap text.
     if (own !== next - spans[i].start) return undefined;
     spans[i].end = next;
