@@ -11,6 +11,7 @@ import { Children, findTorchPython } from './children';
 import { editorBudgets, type EditorResult, type EditorSpec } from './editor';
 import { ensureModel, GPT2_SMALL, LENS_TINY_STANDIN, modelFolder, QUICK_TINY, type BenchModelSpec } from './models';
 import { renderReport, type BackendResults, type ModelResults, type Report, type RowResult } from './report';
+import { remoteHeatmap, type RemoteResult } from './remote';
 import { footprint, loadOnly, rounds, type FootprintResult, type RowSpec } from './rows';
 import { inputsFor, patchingPair, type Inputs, type OrtBackend, type RowKind } from './runners';
 import { sweep, type SweepResult, type SweepSpec } from './sweep';
@@ -36,6 +37,8 @@ interface Config {
   editor: Omit<EditorSpec, 'model' | 'backend' | 'threads' | 'workerPath'>;
   /** The patching sweep: tokens per text, and timed sweeps (each against as many plain passes). */
   sweep: { n: number; runs: number };
+  /** Lines of the file whose heatmap comes through the loopback completions server. */
+  remoteLines: number;
   out: string;
 }
 
@@ -55,8 +58,8 @@ function config(args: string[]): Config {
   const runsArg = args.find((a) => a.startsWith('--runs='));
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
   return quick
-    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
-    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, out: path.join(ROOT, 'docs', 'benchmarks.md') };
+    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, remoteLines: 60, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
+    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, remoteLines: 1000, out: path.join(ROOT, 'docs', 'benchmarks.md') };
 }
 
 // ---- child side ------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ const ROLES: Record<string, (spec: never) => Promise<unknown>> = {
   rounds,
   sweep,
   editor: editorBudgets,
+  remote: remoteHeatmap,
 };
 
 async function child(role: string, specFile: string): Promise<void> {
@@ -259,6 +263,15 @@ async function drive(args: string[]): Promise<void> {
     }
   }
 
+  // Token probabilities through the loopback completions server, on the native backend where there is one.
+  let remote: RemoteResult | undefined;
+  const remoteSpec = { model: editorModel.folder, backend: backends.at(-1)!, threads: THREADS, workerPath: WORKER, lines: cfg.remoteLines, runs: cfg.runs, warmup: cfg.warmup, scorers: 4, inFlight: [1, 4] };
+  try {
+    remote = await nodeChild<RemoteResult>('remote', remoteSpec, `${remoteSpec.backend}: whole-file heatmap through a loopback completions server`);
+  } catch (e) {
+    failures.push((e as Error).message);
+  }
+
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const report: Report = {
     quick: cfg.quick,
@@ -274,6 +287,7 @@ async function drive(args: string[]): Promise<void> {
     models,
     baseline,
     editor: { label: editorModel.label, lines: cfg.editor.lines, typingMs: cfg.editor.typingMs, results: editor },
+    remote,
     notes,
   };
   const cellErrors = models.flatMap((m) => Object.values(m.backends).flatMap((b) => Object.entries(b?.rounds ?? {}).flatMap(([kind, sizes]) => Object.entries(sizes).filter(([, t]) => t.error).map(([n, t]) => `${m.label}, ${kind}, ${n} tokens: ${t.error}`))));

@@ -8,6 +8,8 @@ import type { SweepResult } from './sweep';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
 import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
+import { ms, mb, times } from './format';
+import { remoteSection, type RemoteResult } from './remote';
 import { median, quantile } from './stats';
 
 export interface RowResult {
@@ -53,6 +55,8 @@ export interface Report {
   /** Peak RSS of Model Lens with a tiny model, per backend: what the process costs without a model. */
   baseline?: { fileBytes: number; peakRss: Partial<Record<OrtBackend, number>> };
   editor: { label: string; lines: number; typingMs: number; results: Partial<Record<OrtBackend, EditorResult>> };
+  /** The whole-file heatmap through the loopback completions server against the local engine. */
+  remote?: RemoteResult;
   notes: string[];
 }
 
@@ -63,9 +67,6 @@ const timeTarget = (backend: OrtBackend) => (backend === 'wasm' ? TARGETS.fullOv
 const BACKENDS: OrtBackend[] = ['wasm', 'native'];
 const BACKEND_NAMES: Record<OrtBackend, string> = { wasm: 'WASM', native: 'native' };
 
-const ms = (x: number) => (!Number.isFinite(x) ? '—' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 10 ? `${x.toFixed(0)} ms` : `${x.toFixed(2)} ms`);
-const mb = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`);
-const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 const shortError = (e: string) => (/bad_alloc|out of memory|Aborted|memory/i.test(e) ? 'out of memory' : e.startsWith('not run') ? e : 'failed');
 /** ONNX Runtime's own words from a failed run, without the engine's wrapping. */
@@ -343,6 +344,7 @@ export function renderReport(r: Report): string {
   ];
   for (const m of r.models) lines.push(...modelSection(r, m));
   lines.push(...editorSection(r));
+  lines.push(...remoteSection(r.remote));
   const limit = limits(r);
   if (limit.length) lines.push('## What limits this', '', ...limit);
   return lines.join('\n');
