@@ -26,6 +26,8 @@ export interface Settings {
   /** The model to ask that server for; empty: the one it lists. */
   remoteModel: string;
   remoteWindowsInFlight: number;
+  /** Base URL of the Hugging Face Hub (or a mirror) that Download Model… uses; empty: HF_ENDPOINT, else huggingface.co. */
+  hubEndpoint: string;
 }
 
 const MB = 1024 * 1024;
@@ -51,6 +53,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     remoteEndpoint: stringSetting('remote.endpoint', value('remote.endpoint')).trim(),
     remoteModel: stringSetting('remote.model', value('remote.model')).trim(),
     remoteWindowsInFlight: numberSetting('remote.windowsInFlight', value('remote.windowsInFlight')),
+    hubEndpoint: stringSetting('hub.endpoint', value('hub.endpoint')).trim(),
   };
 }
 

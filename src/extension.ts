@@ -1,6 +1,7 @@
 // Wires Model Lens together; every feature lives in its own module.
 import * as vscode from 'vscode';
 import { compareBackends } from './commands/compareBackends';
+import { DownloadModel, SET_HUB_TOKEN_COMMAND } from './commands/downloadModel';
 import { selectModel } from './commands/selectModel';
 import { ExplainAttention, type ExplainArgs } from './commands/explainAttention';
 import { ComparePatching } from './commands/patching';
@@ -47,6 +48,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const probabilities = new TokenProbabilities(models, remote);
   const heatmap = new TokenHeatmap(probabilities, ablation);
   const sidePanel = new SidePanel(context.extensionUri, models);
+  // Models from the Hugging Face Hub, only when the user picks one in Download Model….
+  const download = new DownloadModel(context.globalStorageUri.fsPath, context.secrets, log);
   context.subscriptions.push(
     log,
     vscode.commands.registerCommand(SHOW_LOG_COMMAND, () => showLog()),
@@ -73,7 +76,9 @@ export function activate(context: vscode.ExtensionContext): void {
     walkPanel,
     vscode.commands.registerCommand('modelLens.walkTransformer', (args?: unknown) => walk.run(args)),
     vscode.commands.registerCommand('modelLens.compareBackends', () => compareBackends(models)),
-    vscode.commands.registerCommand('modelLens.selectModel', () => selectModel(models)),
+    vscode.commands.registerCommand('modelLens.selectModel', () => selectModel(models, download)),
+    vscode.commands.registerCommand('modelLens.downloadModel', () => download.run()),
+    vscode.commands.registerCommand(SET_HUB_TOKEN_COMMAND, () => download.setToken()),
     patching,
     vscode.commands.registerCommand('modelLens.comparePatching', () => patching.run()),
     vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),

@@ -351,7 +351,7 @@ function waitUnlessCancelled<T>(work: Promise<T>, ...tokens: (vscode.Cancellatio
 }
 
 /** Runs `work` with an AbortSignal that follows `token` (the engine speaks AbortSignal, VS Code CancellationToken). */
-async function withSignal<T>(token: vscode.CancellationToken | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withSignal<T>(token: vscode.CancellationToken | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const subscription = token?.onCancellationRequested(() => controller.abort());
   try {

@@ -1,11 +1,14 @@
-// Model Lens: Select Model… — one place to choose the model: the default one, a recent one, or a
-// folder or .onnx file to browse for. The status bar item and the side panel's title bar open it.
-// The choice is the user setting modelLens.modelPath, which loads the model.
+// Model Lens: Select Model… — one place to choose the model: the default one, a recent one, one
+// downloaded from the Hub, or a folder or .onnx file to browse for; it also leads to Download
+// Model…. The status bar item and the side panel's title bar open it. The choice is the user
+// setting modelLens.modelPath, which loads the model.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { useModel } from '../config';
 import type { ModelManager } from '../modelManager';
+import { megabytes } from '../hub/fileDownload';
 import { labelText } from '../text/untrusted';
+import { variantLabel, type DownloadModel } from './downloadModel';
 
 /** Asks for a model folder or .onnx file. */
 export async function browseForModel(): Promise<string | undefined> {
@@ -16,25 +19,42 @@ export async function browseForModel(): Promise<string | undefined> {
 interface ModelItem extends vscode.QuickPickItem {
   /** The modelPath to set; '' for the default model. */
   target?: string;
-  action?: 'browse' | 'sidePanel';
+  action?: 'browse' | 'sidePanel' | 'download';
 }
 
-export async function selectModel(models: ModelManager): Promise<void> {
+export async function selectModel(models: ModelManager, download: DownloadModel): Promise<void> {
   const current = models.current?.folder;
   const inUse = (folder: string) => (folder === current ? ' · in use' : '');
+  const downloaded = download.downloaded();
+  const downloadedFolders = new Set(downloaded.map((m) => m.folder));
+  // A downloaded model in use is a recent one too: it is listed once, with where it came from.
+  const recent = models.recentModels.filter((target) => !downloadedFolders.has(target));
+  const separator = (label: string) => ({ label, kind: vscode.QuickPickItemKind.Separator }) as ModelItem;
   const items: ModelItem[] = [
     { label: '$(home) Default model', description: `shipped with Model Lens${inUse(models.defaultModelPath)}`, target: '' },
-    ...(models.recentModels.length ? [{ label: 'Recent', kind: vscode.QuickPickItemKind.Separator } as ModelItem] : []),
+    ...(recent.length ? [separator('Recent')] : []),
     // Folder names come from the user's disk: shown as text, never as icons.
-    ...models.recentModels.map((target) => ({ label: `$(history) ${labelText(path.basename(target), 60)}`, description: `${labelText(path.dirname(target), 80)}${inUse(target)}`, target })),
+    ...recent.map((target) => ({ label: `$(history) ${labelText(path.basename(target), 60)}`, description: `${labelText(path.dirname(target), 80)}${inUse(target)}`, target })),
+    ...(downloaded.length ? [separator('Downloaded')] : []),
+    // Repository names come from a server: text too.
+    ...downloaded.map((m) => ({
+      label: `$(cloud) ${labelText(m.repo, 80)}`,
+      description: `${labelText(variantLabel(m.variant), 60)} · ${megabytes(m.bytes)}${inUse(m.folder)}`,
+      target: m.folder,
+    })),
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     { label: '$(folder-opened) Browse for a model folder or .onnx file…', action: 'browse' },
+    { label: '$(cloud-download) Download a model from the Hugging Face Hub…', description: 'GPT-2, SmolLM2, Qwen2.5, Phi-3 or any repository with ONNX files', action: 'download' },
     { label: '$(layout-sidebar-left) Open the side panel', description: 'what the model in use is, and what it does with the selection', action: 'sidePanel' },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: 'Model Lens: Select Model', placeHolder: models.current ? `In use: ${labelText(models.current.name, 60)}` : 'Choose the model Model Lens runs' });
   if (!picked) return;
   if (picked.action === 'sidePanel') {
     await vscode.commands.executeCommand('modelLens.openSidePanel');
+    return;
+  }
+  if (picked.action === 'download') {
+    await download.run();
     return;
   }
   const target = picked.action === 'browse' ? await browseForModel() : picked.target;

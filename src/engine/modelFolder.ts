@@ -25,14 +25,31 @@ export interface ModelFiles {
 const LAYOUTS_HINT =
   'Point Model Lens at a folder with tokenizer.json and onnx/model.onnx (Hugging Face / transformers.js), a folder with genai_config.json (onnxruntime-genai), or at a .onnx file with tokenizer.json beside it.';
 
-/** Unquantized full-precision files first, merged decoders (whose layers hide inside an If) last. */
-function preference(file: string): number {
+export type OnnxPrecision = 'full' | 'fp16' | 'quantized';
+
+/**
+ * What a .onnx file's name says of it, as Optimum, transformers.js and onnxruntime-genai name
+ * them: its weights' precision (4- and 8-bit forms are all "quantized"; q4f16 too) and whether it
+ * is a merged decoder or one that expects a cache.
+ */
+export function onnxVariant(file: string): { precision: OnnxPrecision; merged: boolean } {
   const name = path.basename(file).toLowerCase();
+  const precision = /quant|int8|uint8|q4|bnb4|int4/.test(name) ? 'quantized' : /fp16|half/.test(name) ? 'fp16' : 'full';
+  return { precision, merged: /merged|with_past/.test(name) };
+}
+
+/**
+ * The order in which a folder's .onnx files are preferred, lowest first: unquantized
+ * full-precision files first, merged decoders (whose layers hide inside an If) last.
+ */
+export function onnxPreference(file: string): number {
+  const name = path.basename(file).toLowerCase();
+  const { precision, merged } = onnxVariant(file);
   let score = 0;
   if (name === 'model.onnx' || name === 'decoder_model.onnx') score -= 10;
   if (/fp16|half/.test(name)) score += 1;
-  if (/quant|int8|uint8|q4|bnb4|int4/.test(name)) score += 2;
-  if (/merged|with_past/.test(name)) score += 4;
+  if (precision === 'quantized') score += 2;
+  if (merged) score += 4;
   return score;
 }
 
@@ -65,7 +82,7 @@ function findOnnx(folder: string, root: string, genaiConfig?: string): string | 
   const fromGenai = genaiConfig && genaiDecoder(genaiConfig);
   if (fromGenai) return existing(insideModel(root, path.join(folder, fromGenai), `its decoder ${fromGenai}`, genaiConfig));
   const candidates = [...onnxFilesIn(path.join(folder, 'onnx')), ...onnxFilesIn(folder)];
-  return candidates.sort((a, b) => preference(a) - preference(b) || a.localeCompare(b))[0];
+  return candidates.sort((a, b) => onnxPreference(a) - onnxPreference(b) || a.localeCompare(b))[0];
 }
 
 function modelName(folder: string, config?: string): string {

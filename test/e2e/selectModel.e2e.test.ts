@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 import { openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, type VSCode, VSIX_PATH } from './harness';
+import { chooseQuickPickRow as choose, modelInUse, quickPickRows as rows } from './harness/quickPick';
 
 let code: VSCode;
 
@@ -17,23 +18,6 @@ afterAll(async () => {
 });
 
 const statusBar = (page: Page) => page.locator('.statusbar').innerText();
-
-/** The model the status bar item says is in use once loaded ('' while one loads, or before any). */
-async function modelInUse(page: Page): Promise<string> {
-  const labels = await page.locator('.statusbar [aria-label^="Model Lens: "]').evaluateAll((items) => items.map((i) => i.getAttribute('aria-label') ?? ''));
-  const label = labels.find((l) => !l.startsWith('Model Lens: loading')) ?? '';
-  return /^Model Lens: ([^,.]+)/.exec(label)?.[1] ?? '';
-}
-
-/** The rows of the open quick pick, as text. */
-const rows = (page: Page) => page.locator('.quick-input-widget .monaco-list-row[role="option"]').allInnerTexts();
-
-/** Clicks the open quick pick's row whose text contains `text`. */
-async function choose(page: Page, text: string): Promise<void> {
-  const row = page.locator('.quick-input-widget .monaco-list-row[role="option"]').filter({ hasText: text }).first();
-  await row.click();
-  await row.waitFor({ state: 'hidden' });
-}
 
 test.skipIf(!exists(TINY_GPT2))('switches to the default model and back to a recent one', async () => {
   const { page } = code;

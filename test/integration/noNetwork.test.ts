@@ -1,7 +1,8 @@
 // Model Lens makes no network requests: models, WebAssembly and tokenizers all come from disk.
-// The engine runs here with every network API replaced by one that records the attempt. The one
-// exception is the server a user names in modelLens.remote.endpoint, which only the completions
-// client (src/remote/completionsClient.ts) talks to.
+// The engine runs here with every network API replaced by one that records the attempt. The two
+// exceptions are the server a user names in modelLens.remote.endpoint, which only the completions
+// client (src/remote/completionsClient.ts) talks to, and the Hugging Face Hub that Download
+// Model… downloads a model from, which only the Hub client (src/hub/hubClient.ts) talks to.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -54,15 +55,18 @@ it('loads a model and analyses text without touching the network', async () => {
 
 const NETWORK_MODULES = /require\(["'](node:)?(http|https|net|tls|dgram)["']\)/;
 
-it('ships an extension host bundle that imports no network module, and fetches only in the completions client', () => {
+it('ships an extension host bundle that imports no network module, and fetches only in the completions and Hub clients', () => {
   const bundle = fs.readFileSync(path.join(ROOT, 'dist', 'extension.js'), 'utf8');
   expect(bundle).not.toMatch(NETWORK_MODULES);
   const calls = [...bundle.matchAll(/\bfetch\(/g)].map((m) => m.index);
-  const client = bundle.indexOf('var CompletionsClient = class');
-  expect(client).toBeGreaterThanOrEqual(0);
-  expect(calls).toHaveLength(1);
-  expect(calls[0]).toBeGreaterThan(client);
-  expect(calls[0]).toBeLessThan(bundle.indexOf('\n};\n', client));
+  const clients = ['var CompletionsClient = class', 'var HubClient = class'].map((start) => {
+    const at = bundle.indexOf(start);
+    expect(at, start).toBeGreaterThanOrEqual(0);
+    return { start: at, end: bundle.indexOf('\n};\n', at) };
+  });
+  expect(calls).toHaveLength(clients.length);
+  // One call inside each client's class.
+  for (const { start, end } of clients) expect(calls.filter((c) => c > start && c < end)).toHaveLength(1);
 });
 
 it('ships webviews that make no requests, but for the GPU tab, which loads the runtime from the extension', () => {
