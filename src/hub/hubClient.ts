@@ -239,7 +239,7 @@ export class HubClient {
           }
         } catch (e) {
           if (signal?.aborted) throw new HubError('cancelled', 'The download was cancelled.', origin);
-          const why = stall.stalled ? `nothing arrived for ${Math.round(stall.ms / 1000)} s` : `the connection broke: ${describeCause(e)}`;
+          const why = stall.stalled ? `nothing arrived for ${+(stall.ms / 1000).toFixed(1)} s` : `the connection broke: ${describeCause(e)}`;
           throw new HubError('truncated', `The download of ${file} from ${host} stopped (${why}).`, origin, true);
         } finally {
           stall.dispose();

@@ -4,7 +4,8 @@
 // small file itself and redirects (302) an LFS file to a second server standing for the CDN
 // (another origin, as cdn-lfs / cas-bridge are). Both honour Range. Errors carry the Hub's
 // X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo). Faults can be queued
-// per file: a body cut short, wrong bytes, a 404, a 503, a server that ignores Range. Every
+// per file: a body cut short, one that stops coming, wrong bytes, a 404, a 503, a server that
+// ignores Range. Every
 // request is recorded, with its Range and whether it carried a token.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,7 +20,7 @@ export interface HubRepo {
   gated?: boolean;
 }
 
-export type HubFault = 'truncate' | 'wrong-bytes' | 'not-found' | 'busy' | 'ignore-range';
+export type HubFault = 'truncate' | 'stall' | 'wrong-bytes' | 'not-found' | 'busy' | 'ignore-range';
 
 export interface HubRequest {
   server: 'hub' | 'cdn';
@@ -118,6 +119,8 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
       res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
       return;
     }
+    // Half the body, then nothing more, the connection left open (close() ends it).
+    if (fault === 'stall') return void res.write(body.subarray(0, body.length >> 1));
     res.end(body);
   }
 

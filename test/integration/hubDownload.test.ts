@@ -14,11 +14,14 @@ import { downloadModel, listDownloadedModels, partialBytes, type DownloadRequest
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 import { startHubServer, type HubServer } from '../helpers/hubServer';
 import { testTokenizerJson } from '../helpers/modelFolder';
-import { DEFAULT_MODEL } from '../helpers/paths';
+import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 
 const LENS = 'fixtures/lens-tiny-onnx';
 const EXTERNAL = 'fixtures/external-data';
 const GATED = 'fixtures/gated-model';
+const GENAI = 'fixtures/tiny-random-gpt2-onnx';
+/** Where onnxruntime-genai repositories (Phi-3's, Llama's) keep one precision. */
+const GENAI_FOLDER = 'cpu_and_mobile/cpu-fp32';
 const MODEL_FILE = path.join(DEFAULT_MODEL, 'onnx', 'model.onnx');
 
 let hub: HubServer;
@@ -45,6 +48,17 @@ beforeAll(async () => {
       files: { 'tokenizer.json': new TextEncoder().encode(tokenizer), 'onnx/model.onnx': external.onnx, 'onnx/model.onnx_data': external.data },
     },
     { id: GATED, gated: true, files: { 'tokenizer.json': new TextEncoder().encode(tokenizer), 'onnx/model.onnx': external.onnx, 'onnx/model.onnx_data': external.data } },
+    ...(exists(TINY_GPT2)
+      ? [
+          {
+            id: GENAI,
+            files: {
+              'README.md': path.join(TINY_GPT2, 'SOURCE.md'),
+              ...Object.fromEntries(['genai_config.json', 'past.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json'].map((f) => [`${GENAI_FOLDER}/${f}`, path.join(TINY_GPT2, f)])),
+            },
+          },
+        ]
+      : []),
   ]);
 });
 
@@ -274,6 +288,63 @@ describe('downloading', () => {
     expect(e.kind).toBe('cancelled');
     expect(modelFiles()).toEqual([]);
     expect(partialBytes(storage, LENS, variant, info.commit)).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('more downloads', () => {
+  it.skipIf(!exists(TINY_GPT2))('downloads an onnxruntime-genai folder into a model folder of its own, which loads', async () => {
+    freshStorage();
+    const { variant } = await listing(GENAI);
+    expect([variant.layout, variant.base]).toEqual(['genai', GENAI_FOLDER]);
+    const model = await download(GENAI);
+    expect(filesUnder(model.folder)).toEqual(['config.json', 'genai_config.json', 'past.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    const loaded = await LoadedModel.load(model.folder, { backend: 'wasm', threads: 1 });
+    try {
+      // Ids below the model's 1000-row embedding (see the fixture's SOURCE.md).
+      const analysis = await loaded.analyze('a b c d', { attention: true });
+      expect(analysis.tokens.length).toBe(4);
+    } finally {
+      await loaded.release();
+    }
+  });
+
+  it('a second download of the same model while one runs is refused', async () => {
+    freshStorage();
+    // The first one waits on the model's bytes until it is cancelled.
+    hub.fault(LENS, 'onnx/model.onnx', 'stall');
+    const controller = new AbortController();
+    const first = failure(download(LENS, { signal: controller.signal }));
+    await expect.poll(() => stagingFiles()).toContain(`fixtures--lens-tiny-onnx--model@${hub.commit(LENS).slice(0, 12)}/lens-tiny-onnx/onnx/model.onnx.part`);
+    const second = await failure(download(LENS));
+    expect(second.kind).toBe('busy');
+    expect(second.message).toContain('fixtures/lens-tiny-onnx is being downloaded already');
+    controller.abort();
+    expect((await first).kind).toBe('cancelled');
+    // Once the first has stopped, the same download can go on.
+    const model = await download(LENS);
+    expect(fs.readFileSync(path.join(model.folder, 'onnx', 'model.onnx')).equals(fs.readFileSync(MODEL_FILE))).toBe(true);
+  });
+
+  it('a server that stops sending is given up on, and what arrived is kept', async () => {
+    freshStorage();
+    hub.fault(LENS, 'onnx/model.onnx', 'stall', 2);
+    const { info, variant } = await listing(LENS);
+    const client = new HubClient({ endpoint: hub.endpoint, stallTimeoutMs: 300 });
+    const e = await failure(downloadModel({ client, repo: LENS, revision: 'main', commit: info.commit, variant, storage, attempts: 2, retryDelayMs: 0 }));
+    expect(e.kind).toBe('truncated');
+    expect(e.message).toContain('nothing arrived for 0.3 s');
+    expect(modelFiles()).toEqual([]);
+    expect(partialBytes(storage, LENS, variant, info.commit)).toBeGreaterThan(0);
+  });
+
+  it('lists only complete downloads', async () => {
+    freshStorage();
+    const model = await download(LENS);
+    // A manifest that is not one, and a folder without a manifest, are not models.
+    fs.mkdirSync(path.join(storage, 'models', 'other--repo', 'model@000000000000', 'repo'), { recursive: true });
+    fs.writeFileSync(path.join(storage, 'models', 'other--repo', 'model@000000000000', 'download.json'), '{"repo": 3}');
+    fs.mkdirSync(path.join(storage, 'models', 'third--repo', 'model@000000000000'), { recursive: true });
+    expect(listDownloadedModels(storage).map((m) => m.folder)).toEqual([model.folder]);
   });
 });
 
