@@ -183,11 +183,6 @@ export class HubClient {
     this.stallTimeoutMs = options.stallTimeoutMs ?? 60_000;
   }
 
-  /** Whether a token is sent to this Hub. */
-  get hasToken(): boolean {
-    return !!this.token;
-  }
-
   /** The files of `repo` at `revision`, their sizes and hashes, and the commit it names. */
   async repoInfo(repo: string, revision: string, signal?: AbortSignal): Promise<RepoInfo> {
     const url = `${this.endpoint}/api/models/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
@@ -245,7 +240,11 @@ export class HubClient {
           stall.dispose();
         }
       };
-      return { status: response.status, contentRange: response.headers.get('content-range') ?? undefined, host, chunks: chunks(),
+      return {
+        status: response.status,
+        contentRange: response.headers.get('content-range') ?? undefined,
+        host,
+        chunks: chunks(),
         cancel: () => {
           stall.dispose();
           void response.body?.cancel().catch(() => undefined);

@@ -67,7 +67,8 @@ function genaiVariants(files: readonly HubFile[], byPath: Map<string, HubFile>):
     // A tokenizer kept at the top of the repository serves every folder.
     const tokenizer = byPath.get(join(base, 'tokenizer.json')) ?? byPath.get('tokenizer.json');
     if (!tokenizer) return [];
-    const shared = SUPPORT_FILES.map((name) => byPath.get(name)).filter((f): f is HubFile => !!f && !own.includes(f) && !own.some((o) => path.posix.basename(o.path) === path.posix.basename(f.path)));
+    // The top's tokenizer and config files, where the folder has none of its own.
+    const shared = SUPPORT_FILES.filter((name) => !own.some((o) => path.posix.basename(o.path) === name)).flatMap((name) => byPath.get(name) ?? []);
     const data = externalDataOf(decoder.path, files);
     const rest = own.filter((f) => f !== decoder && !data.includes(f));
     const chosen = [...rest, ...shared, decoder, ...data];
