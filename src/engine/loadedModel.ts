@@ -17,7 +17,9 @@ import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { acceptsBatch, contextLength, embeddingRows, parameterCount, precision } from './modelShape';
 import { readRange } from './onnx/fileBytes';
+import { findMergedDecoder, inlineBranch } from './onnx/mergedDecoder';
 import { renameOutputsInPlace } from './onnx/renameOutputs';
+import { concat } from './onnx/wire';
 import { hooks } from '../shared/hooks';
 import { GraphIndex } from './onnx/graph';
 import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
@@ -170,6 +172,8 @@ interface PreparedModel {
   positions: number;
   /** Whether the graph accepts several rows of a batch (acceptsBatch). */
   batchable: boolean;
+  /** What was done to the graph to read it. */
+  notes: string[];
 }
 
 /** Reads, checks and instruments a model, and makes the bytes each runner takes. */
@@ -180,7 +184,11 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   // Read straight into a buffer with room for the instrumentation, which is appended in place.
   const file = withHeadroom((into) => readInto(files.onnx, into), fileBytes);
   const bytes = file.bytes;
-  const model = decode(bytes, files.onnx);
+  const asRead = decode(bytes, files.onnx);
+  // A merged decoder's layers are inside an If: its branch without a cache becomes the graph.
+  const merged = findMergedDecoder(asRead);
+  const { suffix: branch, inlined: model } = merged ? inlineBranch(bytes, asRead, merged) : { suffix: new Uint8Array(0), inlined: asRead };
+  const notes = merged ? [`A merged decoder: Model Lens runs its branch without a KV cache (${merged.branch} of the If on ${asRead.graph.node[merged.node].input[0]}).`] : [];
   const index = new GraphIndex(model);
   const undefinedInput = index.firstUndefinedInput();
   if (undefinedInput) {
@@ -206,8 +214,8 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     };
   };
   // The hook tensors' makers output twins instead, renamed in the file's bytes (see interventions.ts).
-  const twins = renameOutputsInPlace(bytes, renames);
-  const instrumented = forRunners(file.append(encodeSuffix(suffix)));
+  const twins = renameOutputsInPlace([bytes, branch], renames);
+  const instrumented = forRunners(file.append(concat([branch, encodeSuffix(suffix)])));
   // Native and remote runners take these very bytes when their session is made: the plain model's
   // names are put back only if it is needed. WebAssembly's graph is a copy made above, and the
   // plain one is made now, while the bytes are in memory, though needed only if the instrumented
@@ -215,7 +223,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
   const inMemory = options.backend === 'native' || !!options.remote;
   const plainBytes = () => {
     twins.undo();
-    return forRunners(bytes);
+    return forRunners(merged ? file.append(branch) : bytes);
   };
   const plain = inMemory ? undefined : plainBytes();
   return {
@@ -231,6 +239,7 @@ function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: numb
     embeddingRows: embeddingRows(index),
     positions: contextLength(index, config, tokenizerConfig),
     batchable: acceptsBatch(index),
+    notes,
   };
 }
 
@@ -321,7 +330,7 @@ export class LoadedModel {
       threads: options.threads,
       layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention, ln1: normInfo(l.ln1), ln2: normInfo(l.ln2), activation: l.activation, rotary: l.rotary && { op: l.rotary.op, pairing: l.rotary.pairing, heads: l.rotary.heads } })),
       lnFinal: normInfo(sessionPlan.lnFinal),
-      notes: [...sessionPlan.notes, ...notes],
+      notes: [...prepared.notes, ...sessionPlan.notes, ...notes],
       interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),
     };
     const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;

@@ -31,7 +31,7 @@ describe('renameOutputsInPlace', () => {
 
   it("renames a node's output and nothing else, and puts it back", () => {
     const bytes = new Uint8Array(model);
-    const { undo } = renameOutputsInPlace(bytes, new Map([[name, twin]]));
+    const { undo } = renameOutputsInPlace([bytes], new Map([[name, twin]]));
     expect(bytes.length).toBe(model.length);
     const renamed = decodeModel(bytes).graph.node;
     expect(renamed.find((n) => n.name === node.name)!.output[0]).toBe(twin);
@@ -46,7 +46,7 @@ describe('renameOutputsInPlace', () => {
 
   it('refuses a name that no node outputs, leaving the bytes as they were', () => {
     const bytes = new Uint8Array(model);
-    expect(() => renameOutputsInPlace(bytes, new Map([[name, twin], ['input_ids', 'input_idz']]))).toThrow(/not node outputs/);
+    expect(() => renameOutputsInPlace([bytes], new Map([[name, twin], ['input_ids', 'input_idz']]))).toThrow(/not node outputs/);
     expect(Buffer.from(bytes).equals(Buffer.from(model))).toBe(true);
   });
 });

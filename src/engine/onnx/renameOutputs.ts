@@ -32,17 +32,18 @@ export function sameLengthName(name: string, taken: (candidate: string) => boole
 }
 
 /**
- * Renames, in `model`'s own bytes, every node output of its top-level graph named by a key of
- * `renames` to its value (of the same length in bytes). Returns how to put the old names back.
- * Throws if a name to rename is not a node output.
+ * Renames, in the models' own bytes, every node output of their top-level graphs named by a key
+ * of `renames` to its value (of the same length in bytes). A model may come in parts that ONNX
+ * Runtime reads one after the other (a file and what is appended to it). Returns how to put the
+ * old names back. Throws if a name to rename is not a node output.
  */
-export function renameOutputsInPlace(model: Uint8Array, renames: ReadonlyMap<string, string>): { undo(): void } {
+export function renameOutputsInPlace(models: readonly Uint8Array[], renames: ReadonlyMap<string, string>): { undo(): void } {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const wanted = new Map([...renames].map(([from, to]) => [from, encoder.encode(to)]));
   const done: { at: Uint8Array; old: Uint8Array }[] = [];
   const found = new Set<string>();
-  for (const field of fields(model)) {
+  for (const field of models.flatMap((model) => fields(model))) {
     if (field.number !== MODEL_GRAPH || !field.body) continue;
     for (const node of fields(field.body)) {
       if (node.number !== GRAPH_NODE || !node.body) continue;
