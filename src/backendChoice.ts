@@ -2,7 +2,7 @@
 // WebGPU is allowed, the native build when it is installed, else WebAssembly, which works
 // everywhere.
 import type { BackendSetting } from './config';
-import type { Backend } from './engine/types';
+import type { Backend, ModelInfo } from './engine/types';
 import type { GpuAdapterInfo } from './shared/protocol';
 
 /** onnxruntime-node is not bundled: it is used only where it is installed next to the extension. */
@@ -39,4 +39,13 @@ export function chooseBackend(setting: BackendSetting, nativeInstalled: boolean,
         ? 'WebAssembly: modelLens.backend asks for native, but onnxruntime-node is not installed next to the extension.'
         : 'WebAssembly: onnxruntime-node is not installed and no hardware GPU was found; WebAssembly works everywhere.',
   };
+}
+
+/**
+ * The backend's reason as the side panel shows it: on native, followed by the execution provider
+ * the loaded model runs on and why (the CPU, when the provider asked for failed).
+ */
+export function withProvider(reason: string, info: Pick<ModelInfo, 'backend' | 'executionProvider'> | undefined): string {
+  const provider = info?.backend === 'native' ? info.executionProvider : undefined;
+  return provider ? `${reason} ${provider.reason}` : reason;
 }

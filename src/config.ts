@@ -1,8 +1,10 @@
 // The extension's settings, read in one place (and the model path, the one setting Model Lens writes). Every value is brought within its schema in
 // package.json (settingsSchema.ts), and in Restricted Mode the workspace's values of the restricted
 // settings are ignored: a workspace must not choose the file the editor loads, nor the threads and
-// memory it spends, nor a server the text of its files is sent to.
+// memory it spends, nor the device and native libraries it runs on, nor a server the text of its
+// files is sent to.
 import * as vscode from 'vscode';
+import type { ExecutionProviderSetting } from './engine/executionProviders';
 import { booleanSetting, effectiveValue, enumSetting, numberSetting, SECTION, stringSetting, workspaceLevel } from './settingsSchema';
 
 export type BackendSetting = 'auto' | 'wasm' | 'native' | 'webgpu';
@@ -17,6 +19,8 @@ export interface Settings {
   maxTokens: number;
   threads: number;
   backend: BackendSetting;
+  /** The native backend's execution provider. */
+  nativeExecutionProvider: ExecutionProviderSetting;
   maxModelBytes: number;
   /** What a request may take on a small model and a short text (the engine scales it up). */
   requestTimeoutMs: number;
@@ -47,6 +51,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     maxTokens: numberSetting('maxTokens', value('maxTokens')),
     threads: numberSetting('threads', value('threads')),
     backend: enumSetting<BackendSetting>('backend', value('backend')),
+    nativeExecutionProvider: enumSetting<ExecutionProviderSetting>('native.executionProvider', value('native.executionProvider')),
     maxModelBytes: numberSetting('maxModelSizeMB', value('maxModelSizeMB')) * MB,
     requestTimeoutMs: numberSetting('requestTimeoutSeconds', value('requestTimeoutSeconds')) * 1000,
     hoverEnabled: booleanSetting('hover.enabled', value('hover.enabled')),

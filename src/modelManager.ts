@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { analysisKey, ByteLruCache, typedArrayBytes } from './analysisCache';
-import { chooseBackend, describeAdapter, nativeRuntimeInstalled } from './backendChoice';
+import { chooseBackend, describeAdapter, nativeRuntimeInstalled, withProvider } from './backendChoice';
 import { affects, readSettings, useModel, type Settings } from './config';
 import { EngineClient, type WorkerEvent } from './engine/client';
 import { ModelLensError } from './engine/errors';
@@ -69,10 +69,10 @@ export class ModelManager implements vscode.Disposable {
     this.engine = this.createEngine();
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (!affects(e, 'modelPath', 'threads', 'backend', 'maxModelSizeMB', 'requestTimeoutSeconds')) return;
+        if (!affects(e, 'modelPath', 'threads', 'backend', 'native.executionProvider', 'maxModelSizeMB', 'requestTimeoutSeconds')) return;
         const before = this.settings;
         this.settings = readSettings();
-        const engineChanged = (['threads', 'backend', 'maxModelBytes', 'requestTimeoutMs'] as const).some((key) => before[key] !== this.settings[key]);
+        const engineChanged = (['threads', 'backend', 'nativeExecutionProvider', 'maxModelBytes', 'requestTimeoutMs'] as const).some((key) => before[key] !== this.settings[key]);
         if (engineChanged) {
           this.engine.dispose();
           this.engine = this.createEngine();
@@ -96,6 +96,7 @@ export class ModelManager implements vscode.Disposable {
     return new EngineClient({
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
       backend: this.backend.backend,
+      executionProvider: this.settings.nativeExecutionProvider,
       remote: this.gpu,
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
@@ -129,7 +130,7 @@ export class ModelManager implements vscode.Disposable {
   }
 
   get backendReason(): string {
-    return this.backend.reason;
+    return withProvider(this.backend.reason, this.info);
   }
 
   get cacheBytes(): number {
@@ -188,6 +189,7 @@ export class ModelManager implements vscode.Disposable {
       (info) => {
         this.log.info(loadedLine(info, performance.now() - started));
         for (const note of info.notes) this.log.debug(`${info.name}: ${note}`);
+        if (info.executionProvider) this.log[info.executionProvider.fallback ? 'warn' : 'info'](`Native ONNX Runtime: ${info.executionProvider.reason}`);
         if (info.backend !== this.backend.backend) {
           // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
           this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };

@@ -19,9 +19,10 @@ interface PropertySchema {
 const PROPERTIES: Readonly<Record<string, PropertySchema>> = manifest.contributes.configuration.properties;
 
 /**
- * Settings whose workspace values Restricted Mode ignores: the ones that choose what is loaded or
- * how much memory and how many threads it may take (package.json's restrictedConfigurations, which
- * also makes VS Code's settings editor mark them).
+ * Settings whose workspace values Restricted Mode ignores: the ones that choose what is loaded,
+ * what it runs on (the backend and the native execution provider, which loads GPU drivers'
+ * libraries), or how much memory and how many threads it may take (package.json's
+ * restrictedConfigurations, which also makes VS Code's settings editor mark them).
  */
 const RESTRICTED: ReadonlySet<string> = new Set(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations);
 

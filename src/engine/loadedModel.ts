@@ -1,33 +1,25 @@
-// A model ready to analyse text: files found, tokenizer loaded, graph instrumented, session
-// created and checked once on a fixed input. Runs inside the engine worker (or a test); it
-// knows nothing of VS Code.
-import * as fs from 'node:fs';
-import { attentionMismatch, statsFromGraph, tokenStats, toPosHeadDim } from './analysis';
+// A model ready to analyse text: files found, tokenizer loaded, graph instrumented (see
+// preparedModel.ts), session created and checked once on a fixed input. Runs inside the engine
+// worker (or a test); it knows nothing of VS Code.
+import { attentionMismatch, statsFromGraph, tokenStats } from './analysis';
 import { ModelLensError } from './errors';
 import type { ExecutionProviderSetting } from './executionProviders';
 import { buildFeeds, int64s } from './inputs';
-import { instrument } from './instrument/instrument';
 import { readJson } from './jsonFile';
 import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
-import { blockHookExposures, collectBlockHooks } from './instrument/blockHooks';
-import { LENS_CHUNKS } from './instrument/lens';
+import { collectActivations } from './activations';
+import { blockHookExposures } from './instrument/blockHooks';
 import type { InstrumentationPlan, LayerPlan, NormPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
-import { acceptsBatch, contextLength, embeddingRows, parameterCount, precision } from './modelShape';
-import { readRange } from './onnx/fileBytes';
-import { findMergedDecoder, inlineBranch } from './onnx/mergedDecoder';
-import { renameOutputsInPlace } from './onnx/renameOutputs';
-import { concat } from './onnx/wire';
 import { hooks } from '../shared/hooks';
-import { GraphIndex } from './onnx/graph';
-import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInfo } from './onnx/model';
+import type { ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
-import { checkedDiskReads, externalDataFiles, readFromDisk } from './sessionBytes';
-import { checkStaticMemory } from './staticMemory';
+import { checkedDiskReads } from './sessionBytes';
 import { CHARS_PER_POSITION } from './textWindow';
+import { readModel, type SessionBytes } from './preparedModel';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo, NormInfo, TensorData } from './types';
 
@@ -105,142 +97,10 @@ function loadTokenizer(files: ModelFiles): TextTokenizer {
   }
 }
 
-function decode(bytes: Uint8Array, file: string): ModelProto {
-  let model: ModelProto;
-  try {
-    model = decodeModel(bytes);
-  } catch (e) {
-    throw new ModelLensError({
-      code: 'not-onnx',
-      message: `The file is not an ONNX model, or it is damaged (${(e as Error).message}).`,
-      file,
-      hint: 'Choose the .onnx file of a language model exported with torch.onnx, Optimum or onnxruntime-genai.',
-    });
-  }
-  if (model.graph.node.length === 0) {
-    throw new ModelLensError({ code: 'not-onnx', message: 'The file holds no ONNX graph.', file, hint: 'Choose the .onnx file of a language model.' });
-  }
-  return model;
-}
-
-function readInto(file: string, into: Uint8Array): void {
-  try {
-    readRange(file, into, 0);
-  } catch (e) {
-    throw new ModelLensError({ code: 'damaged-model', message: `The model file could not be read whole (${(e as Error).message}).`, file, hint: 'Load it again once it is written completely.' });
-  }
-}
-
-function checkSize(bytes: number, limit: number | undefined, file: string): void {
-  if (limit && bytes > limit) {
-    const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
-    throw new ModelLensError({
-      code: 'too-large',
-      message: `The model is ${mb(bytes)}, more than the ${mb(limit)} allowed by modelLens.maxModelSizeMB.`,
-      file,
-      hint: 'Raise modelLens.maxModelSizeMB if this machine has the memory, or choose a smaller (e.g. quantized) export.',
-    });
-  }
-}
-
 /** The plan of a graph that could not be instrumented: logits only, every layer explained. */
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
   return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, notes: [...plan.notes, reason] };
-}
-
-/** A model's bytes for the runner that takes it: remote (in memory), and this thread's. */
-interface SessionBytes {
-  remote?: ModelBytes;
-  local: ModelBytes;
-}
-
-/** What readModel learns from a model's bytes; it holds on to none of them. */
-interface PreparedModel {
-  plan: InstrumentationPlan;
-  /** The graph's inputs, the model's own (the first modelInputs) then the instrumentation's. */
-  inputs: ValueInfo[];
-  modelInputs: number;
-  instrumented: SessionBytes;
-  /** The model as it is, for when the instrumented copy does not load. */
-  plain: () => SessionBytes;
-  fileBytes: number;
-  producer: string;
-  precision: ModelInfo['precision'];
-  parameters: number;
-  embeddingRows: number | undefined;
-  positions: number;
-  /** Whether the graph accepts several rows of a batch (acceptsBatch). */
-  batchable: boolean;
-  /** What was done to the graph to read it. */
-  notes: string[];
-}
-
-/** Reads, checks and instruments a model, and makes the bytes each runner takes. */
-function readModel(files: ModelFiles, options: LoadOptions, tokenizerVocab: number, config: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): PreparedModel {
-  const stat = fs.statSync(files.onnx);
-  const fileBytes = stat.size;
-  checkSize(fileBytes, options.maxModelBytes, files.onnx);
-  // Read straight into a buffer with room for the instrumentation, which is appended in place.
-  const file = withHeadroom((into) => readInto(files.onnx, into), fileBytes);
-  const bytes = file.bytes;
-  const asRead = decode(bytes, files.onnx);
-  // A merged decoder's layers are inside an If: its branch without a cache becomes the graph.
-  const merged = findMergedDecoder(asRead);
-  const { suffix: branch, inlined: model } = merged ? inlineBranch(bytes, asRead, merged) : { suffix: new Uint8Array(0), inlined: asRead };
-  const notes = merged ? [`A merged decoder: Model Lens runs its branch without a KV cache (${merged.branch} of the If on ${asRead.graph.node[merged.node].input[0]}).`] : [];
-  const index = new GraphIndex(model);
-  const undefinedInput = index.firstUndefinedInput();
-  if (undefinedInput) {
-    throw new ModelLensError({
-      code: 'damaged-model',
-      message: `The model is damaged or truncated: node ${undefinedInput.node.name || undefinedInput.node.opType} reads ${undefinedInput.name}, which nothing defines.`,
-      file: files.onnx,
-      hint: 'Export or download the model again.',
-    });
-  }
-  const external = externalDataFiles(model, files.onnx, files.root);
-  const modelBytes = fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0);
-  checkSize(modelBytes, options.maxModelBytes, files.onnx);
-  checkStaticMemory(index, files.onnx, modelBytes, options.maxModelBytes);
-  // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
-  const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
-  const { plan, suffix, renames } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK ?? LENS_TOP_K, lensChunks);
-  const forRunners = (bytes: Uint8Array): SessionBytes => {
-    const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
-    return {
-      remote: options.remote ? full : undefined,
-      local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, stat, external),
-    };
-  };
-  // The hook tensors' makers output twins instead, renamed in the file's bytes (see interventions.ts).
-  const twins = renameOutputsInPlace([bytes, branch], renames);
-  const instrumented = forRunners(file.append(concat([branch, encodeSuffix(suffix)])));
-  // Native and remote runners take these very bytes when their session is made: the plain model's
-  // names are put back only if it is needed. WebAssembly's graph is a copy made above, and the
-  // plain one is made now, while the bytes are in memory, though needed only if the instrumented
-  // copy fails.
-  const inMemory = options.backend === 'native' || !!options.remote;
-  const plainBytes = () => {
-    twins.undo();
-    return forRunners(merged ? file.append(branch) : bytes);
-  };
-  const plain = inMemory ? undefined : plainBytes();
-  return {
-    plan,
-    inputs: [...index.inputs.values(), ...suffix.input],
-    modelInputs: index.inputs.size,
-    instrumented,
-    plain: () => plain ?? plainBytes(),
-    fileBytes,
-    producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
-    precision: precision(index),
-    parameters: parameterCount(index),
-    embeddingRows: embeddingRows(index),
-    positions: contextLength(index, config, tokenizerConfig),
-    batchable: acceptsBatch(index),
-    notes,
-  };
 }
 
 export class LoadedModel {
@@ -275,7 +135,13 @@ export class LoadedModel {
     const tokenizerConfig = readJson(files.tokenizerConfig, 'bad-tokenizer');
     // Everything that needs the model's bytes in memory happens in readModel: once it returns,
     // only what a runner needs is left (for WebAssembly, the graph without its weights).
-    const prepared = readModel(files, options, tokenizer.vocabSize, config, tokenizerConfig);
+    const prepared = readModel(
+      files,
+      { backend: options.backend, maxModelBytes: options.maxModelBytes, lensTopK: options.lensTopK ?? LENS_TOP_K, remote: !!options.remote },
+      tokenizer.vocabSize,
+      config,
+      tokenizerConfig,
+    );
     const { plan, inputs } = prepared;
     const local = options.backend === 'native' ? ortRunners('native', options.threads, true, options.executionProvider) : checkedDiskReads(ortRunners('wasm', options.threads));
     const notes: string[] = [];
@@ -662,32 +528,6 @@ function lensRows(streams: number, from: number, positions: number): number[] {
 function chunked(rows: number[], chunks: number): number[][] {
   const size = Math.max(1, Math.ceil(rows.length / chunks));
   return Array.from({ length: chunks }, (_, c) => rows.slice(c * size, (c + 1) * size));
-}
-
-function tensor(t: Tensors[string] | undefined, keep: number): TensorData | undefined {
-  if (!t) return undefined;
-  // Drop the batch axis (always 1) from [1, ...].
-  return { shape: t.dims.slice(t.dims.length - keep), data: t.data as Float32Array };
-}
-
-/** Runtime outputs under their TransformerLens names. */
-function collectActivations(plan: InstrumentationPlan, outputs: Tensors): Record<string, TensorData> {
-  const out: Record<string, TensorData> = {};
-  const put = (name: string, value: TensorData | undefined) => value && (out[name] = value);
-  const embedding = plan.embedding && tensor(outputs[plan.embedding.output], 2);
-  put(hooks.residPre(0), embedding);
-  plan.layers.forEach((layer, L) => {
-    put(hooks.attn(L, 'pattern'), layer.pattern && tensor(outputs[layer.pattern.output], 3));
-    for (const [key, e] of [['q', layer.q], ['k', layer.k], ['v', layer.v], ['z', layer.z]] as const) {
-      const t = e && outputs[e.output];
-      if (t && e.layout) put(hooks.attn(L, key), toPosHeadDim(t.data as Float32Array, t.dims, e.layout, e.heads));
-    }
-    const resid = layer.residPost && tensor(outputs[layer.residPost.output], 2);
-    put(hooks.residPost(L), resid);
-    if (L + 1 < plan.layers.length) put(hooks.residPre(L + 1), resid);
-    put(hooks.mlpPost(L), layer.mlpPost && tensor(outputs[layer.mlpPost.output], 2));
-  });
-  return { ...out, ...collectBlockHooks(plan, outputs) };
 }
 
 /**

@@ -26,6 +26,16 @@ export interface NormInfo {
 /** Where the model runs: ONNX Runtime WebAssembly or native in the worker, or WebGPU in a webview. */
 export type Backend = 'wasm' | 'native' | 'webgpu';
 
+/** An execution provider of native ONNX Runtime (modelLens.native.executionProvider without `auto`). */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+
+/** The provider a native session runs on, why, and whether it is not the one asked for. */
+export interface ProviderUse {
+  provider: ExecutionProvider;
+  reason: string;
+  fallback: boolean;
+}
+
 export interface LayerInfo {
   attention: AttentionSource;
   /** For recomputed attention: max |A·V − the fused operator's output| on the check input. */
@@ -72,6 +82,8 @@ export interface ModelInfo {
   positions: number;
   backend: Backend;
   threads: number;
+  /** Native: the execution provider the model runs on, and why. */
+  executionProvider?: ProviderUse;
   layerInfo: LayerInfo[];
   /** The norm before the unembedding, where found. */
   lnFinal?: NormInfo;
