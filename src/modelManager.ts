@@ -327,9 +327,9 @@ export class ModelManager implements vscode.Disposable {
 
   /** The WebGPU backend failed and the engine moved to WebAssembly: say so, once. */
   private noticeFallback(analysis: Analysis): void {
-    const info = this.info;
-    if (!info || analysis.backend === info.backend) return;
-    info.backend = analysis.backend;
+    if (!this.info || analysis.backend === this.info.backend) return;
+    const info = { ...this.info, backend: analysis.backend };
+    this.info = info;
     this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? 'the WebGPU backend failed'}` };
     this.log.warn(`The WebGPU backend failed; ${info.name} now runs on ${this.backend.reason}`);
     void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${plainText(info.name)} now runs on WebAssembly. Nothing was lost.`);

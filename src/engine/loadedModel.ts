@@ -10,7 +10,7 @@ import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
 import { collectActivations } from './activations';
 import { blockHookExposures } from './instrument/blockHooks';
-import type { InstrumentationPlan, LayerPlan, NormPlan } from './instrument/plan';
+import type { InstrumentationPlan, NormPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { hooks } from '../shared/hooks';
@@ -110,8 +110,15 @@ export class LoadedModel {
   /** The graph inputs of lens rows; fed even when the lens turned out unusable. */
   private readonly lensInputs: string[];
 
+  /**
+   * What the model is, as callers see it: frozen, and replaced (never changed) when something
+   * changes — the check run's sizes, a backend that handed over — so a copy held elsewhere stays
+   * what it was when taken.
+   */
+  private current: Readonly<ModelInfo>;
+
   private constructor(
-    readonly info: ModelInfo,
+    info: ModelInfo,
     private runner: Runner,
     /** Runs the model here when the remote runner fails; holds the model's bytes until then. */
     private fallback: { bytes: ModelBytes; factory: RunnerFactory } | undefined,
@@ -126,6 +133,16 @@ export class LoadedModel {
     private batchable: boolean,
   ) {
     this.lensInputs = plan.lens?.rowsInputs ?? [];
+    this.current = Object.freeze(info);
+  }
+
+  get info(): Readonly<ModelInfo> {
+    return this.current;
+  }
+
+  /** Replaces the model's description with `change` applied. */
+  private revise(change: Partial<ModelInfo>): void {
+    this.current = Object.freeze({ ...this.current, ...change });
   }
 
   static async load(target: string, options: LoadOptions): Promise<LoadedModel> {
@@ -204,7 +221,7 @@ export class LoadedModel {
     const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase, prepared.batchable);
     await loaded.check();
     // Read after the check: a provider whose first run failed has handed over to CPU.
-    if (runner.provider) info.executionProvider = { ...runner.provider };
+    if (runner.provider) loaded.revise({ executionProvider: { ...runner.provider } });
     return loaded;
   }
 
@@ -221,33 +238,32 @@ export class LoadedModel {
     const lensFrom = checkTokens[Math.max(0, checkTokens.length - CHECK_LENS_POSITIONS)].start;
     const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 });
     const a = analysis.activations;
-    this.info.vocab = analysis.vocab;
     for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
+    const sizes = { vocab: analysis.vocab, heads: 0, dHead: 0, dMlp: 0, dModel: a[hooks.residPre(0)]?.shape[1] ?? 0 };
+    const layerInfo = [...this.info.layerInfo];
     this.plan.layers.forEach((layer, L) => {
       const pattern = a[hooks.attn(L, 'pattern')];
       const q = a[hooks.attn(L, 'q')];
-      if (pattern) this.info.heads = Math.max(this.info.heads, pattern.shape[0]);
-      if (q) this.info.dHead = q.shape[2];
+      if (pattern) sizes.heads = Math.max(sizes.heads, pattern.shape[0]);
+      if (q) sizes.dHead = q.shape[2];
       const mlp = a[hooks.mlpPost(L)];
-      if (mlp) this.info.dMlp = mlp.shape[1];
+      if (mlp) sizes.dMlp = mlp.shape[1];
       if (layer.attention.kind !== 'recomputed' || !pattern) return;
       const error = attentionMismatch(pattern, a[hooks.attn(L, 'v')], a[hooks.attn(L, 'z')]);
-      this.info.layerInfo[L].checkError = error;
-      if (!(error <= RECOMPUTE_TOLERANCE)) this.markUnavailable(layer, L, `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})`);
+      layerInfo[L] = { ...layerInfo[L], checkError: error };
+      if (error <= RECOMPUTE_TOLERANCE) return;
+      // The pattern is not shown: its tensors are not fetched again, and the layer says why.
+      const attention = { kind: 'unavailable' as const, reason: `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})` };
+      const { pattern: _p, q: _q, k: _k, v: _v, z: _z, ...kept } = layer;
+      this.plan.layers[L] = { ...kept, attention };
+      layerInfo[L] = { ...layerInfo[L], attention };
     });
-    const resid = a[hooks.residPre(0)];
-    if (resid) this.info.dModel = resid.shape[1];
+    const notes = [...this.info.notes];
     if (analysis.lens && !lensMatchesLogits(analysis, this.info.precision === 'float32' ? LENS_TOLERANCE : LENS_TOLERANCE_HALF)) {
       this.plan = { ...this.plan, lens: undefined };
-      this.info.notes.push('the logit lens is unavailable: replaying the model head on the last layer did not reproduce the logits');
+      notes.push('the logit lens is unavailable: replaying the model head on the last layer did not reproduce the logits');
     }
-  }
-
-  private markUnavailable(layer: LayerPlan, L: number, reason: string): void {
-    const attention = { kind: 'unavailable' as const, reason };
-    const { pattern: _p, q: _q, k: _k, v: _v, z: _z, ...kept } = layer;
-    this.plan.layers[L] = { ...kept, attention };
-    this.info.layerInfo[L] = { ...this.info.layerInfo[L], attention };
+    this.revise({ ...sizes, layerInfo, notes });
   }
 
   /** Tokens of a text, truncated from the start to the model's window (a BOS prefix is kept). */
@@ -448,7 +464,7 @@ export class LoadedModel {
         // then on its runs go one at a time.
         if (rows.length === 1 || e instanceof ModelLensError) throw e;
         this.batchable = false;
-        this.info.notes.push(`Runs with interventions go one at a time: a batch of ${rows.length} failed (${(e as Error).message}).`);
+        this.revise({ notes: [...this.info.notes, `Runs with interventions go one at a time: a batch of ${rows.length} failed (${(e as Error).message}).`] });
         continue;
       }
       const data = out[this.plan.logits].data as Float32Array;
@@ -494,8 +510,7 @@ export class LoadedModel {
       this.fallback = undefined;
       void this.runner.release().catch(() => undefined);
       this.runner = await fallback.factory(fallback.bytes);
-      this.info.notes.push(`${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`);
-      this.info.backend = 'wasm';
+      this.revise({ backend: 'wasm', notes: [...this.info.notes, `${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`] });
       return this.forward(feeds, fetches);
     }
   }
