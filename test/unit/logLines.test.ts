@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import manifest from '../../package.json';
+import { localized } from '../helpers/manifest';
 import type { ModelInfo } from '../../src/engine/types';
 import { backendName, formatDuration, loadedLine, workerEventLine } from '../../src/logLines';
 
@@ -55,7 +56,8 @@ describe('log lines', () => {
 
 describe('Show Log', () => {
   it('is a command in the Model Lens category', () => {
-    expect(manifest.contributes.commands).toContainEqual({ command: 'modelLens.showLog', title: 'Show Log', category: 'Model Lens' });
+    const command = manifest.contributes.commands.find((c) => c.command === 'modelLens.showLog');
+    expect(command && { title: localized(command.title), category: localized(command.category) }).toEqual({ title: 'Show Log', category: 'Model Lens' });
   });
 
   it('is offered on every error notification: only log.ts calls showErrorMessage', () => {
