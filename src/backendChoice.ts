@@ -30,7 +30,13 @@ export function chooseBackend(setting: BackendSetting, nativeInstalled: boolean,
   }
   if (setting === 'auto' && gpu && !gpu.software) return { backend: 'webgpu', reason: `WebGPU on ${describeAdapter(gpu)}: a webview found a hardware GPU.` };
   if (nativeInstalled) {
-    return { backend: 'native', reason: setting === 'native' ? 'native ONNX Runtime, as set in modelLens.backend.' : 'native ONNX Runtime: onnxruntime-node is installed, and no hardware GPU was found.' };
+    return {
+      backend: 'native',
+      reason:
+        setting === 'native'
+          ? 'native ONNX Runtime, as set in modelLens.backend.'
+          : 'native ONNX Runtime: onnxruntime-node is installed, and no hardware GPU was found.',
+    };
   }
   return {
     backend: 'wasm',

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
 import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { Children, findTorchPython } from './children';
+import { coldStart, runtimeStart, type ColdStartResult, type ColdStarts } from './coldStart';
 import { editorBudgets, type EditorResult, type EditorSpec } from './editor';
 import { ensureModel, GPT2_SMALL, LENS_TINY_STANDIN, modelFolder, QUICK_TINY, type BenchModelSpec } from './models';
 import { renderReport, type BackendResults, type ModelResults, type Report, type RowResult } from './report';
@@ -37,6 +38,8 @@ interface Config {
   editor: Omit<EditorSpec, 'model' | 'backend' | 'threads' | 'workerPath'>;
   /** The patching sweep: tokens per text, and timed sweeps (each against as many plain passes). */
   sweep: { n: number; runs: number };
+  /** Fresh processes timed from a request to the default model's first analysis, per backend. */
+  coldStarts: number;
   /** Lines of the file whose heatmap comes through the loopback completions server. */
   remoteLines: number;
   out: string;
@@ -58,8 +61,8 @@ function config(args: string[]): Config {
   const runsArg = args.find((a) => a.startsWith('--runs='));
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
   return quick
-    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, remoteLines: 60, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
-    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, remoteLines: 1000, out: path.join(ROOT, 'docs', 'benchmarks.md') };
+    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, coldStarts: 1, remoteLines: 60, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
+    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, coldStarts: 5, remoteLines: 1000, out: path.join(ROOT, 'docs', 'benchmarks.md') };
 }
 
 // ---- child side ------------------------------------------------------------------------------
@@ -71,6 +74,8 @@ const ROLES: Record<string, (spec: never) => Promise<unknown>> = {
   rounds,
   sweep,
   editor: editorBudgets,
+  coldStart,
+  runtimeStart,
   remote: remoteHeatmap,
 };
 
@@ -272,6 +277,8 @@ async function drive(args: string[]): Promise<void> {
     failures.push((e as Error).message);
   }
 
+  const coldStarts = hasDefault ? await coldStartRows(cfg, backends, failures) : undefined;
+
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const report: Report = {
     quick: cfg.quick,
@@ -287,6 +294,7 @@ async function drive(args: string[]): Promise<void> {
     models,
     baseline,
     editor: { label: editorModel.label, lines: cfg.editor.lines, typingMs: cfg.editor.typingMs, results: editor },
+    coldStart: coldStarts,
     remote,
     notes,
   };
@@ -303,6 +311,27 @@ async function drive(args: string[]): Promise<void> {
     console.error(`\n${failures.length} measurement(s) failed:\n\n${failures.join('\n\n')}`);
     process.exit(1);
   }
+}
+
+/** Fresh processes, each timed from its first request to the default model's first analysis (coldStart.ts). */
+async function coldStartRows(cfg: Config, backends: OrtBackend[], failures: string[]): Promise<ColdStarts> {
+  const tokens = 128;
+  const text = inputsFor(DEFAULT_MODEL, [tokens]).get(tokens)!.text;
+  const results: ColdStarts['results'] = {};
+  console.log(`\nCold start: ${cfg.coldStarts} fresh process${cfg.coldStarts === 1 ? '' : 'es'} per backend, lens-tiny, then Explain Attention of ${tokens} tokens`);
+  // Backends alternate, so that a busy spell of the machine slows both alike.
+  for (let i = 0; i < cfg.coldStarts; i++) {
+    for (const backend of backends) {
+      try {
+        const r = await nodeChild<ColdStartResult>('coldStart', { model: DEFAULT_MODEL, backend, threads: THREADS, workerPath: WORKER, text }, `${backend}: cold start ${i + 1}/${cfg.coldStarts}`);
+        const { runtimeStartMs } = await nodeChild<{ runtimeStartMs: number }>('runtimeStart', { backend, threads: THREADS }, `${backend}: ONNX Runtime's start alone`);
+        (results[backend] ??= []).push({ ...r, runtimeStartMs });
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  }
+  return { tokens, results };
 }
 
 function machine(): Report['machine'] {

@@ -1,6 +1,7 @@
 // The benchmark's results as Markdown: the machine, one table per model, the ratios next to the
 // targets, the editor budgets, and what limits a missed target, with the numbers of this run.
 import type { ModelInfo } from '../../src/engine/types';
+import { coldStartSection, type ColdStarts } from './coldStart';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult, SizeTimings } from './rows';
 import type { OrtBackend, RowKind } from './runners';
@@ -55,6 +56,8 @@ export interface Report {
   /** Peak RSS of Model Lens with a tiny model, per backend: what the process costs without a model. */
   baseline?: { fileBytes: number; peakRss: Partial<Record<OrtBackend, number>> };
   editor: { label: string; lines: number; typingMs: number; results: Partial<Record<OrtBackend, EditorResult>> };
+  /** Fresh processes from a request to the default model's first analysis (absent without the default model). */
+  coldStart?: ColdStarts;
   /** The whole-file heatmap through the loopback completions server against the local engine. */
   remote?: RemoteResult;
   notes: string[];
@@ -344,6 +347,7 @@ export function renderReport(r: Report): string {
   ];
   for (const m of r.models) lines.push(...modelSection(r, m));
   lines.push(...editorSection(r));
+  lines.push(...coldStartSection(r.coldStart));
   lines.push(...remoteSection(r.remote));
   const limit = limits(r);
   if (limit.length) lines.push('## What limits this', '', ...limit);

@@ -19,7 +19,13 @@ export type { ExecutionProvider, ProviderUse } from '../shared/modelInfo';
 export type ExecutionProviderSetting = 'auto' | ExecutionProvider;
 
 /** Names for messages. */
-export const PROVIDER_NAMES: Readonly<Record<ExecutionProvider, string>> = Object.freeze({ cpu: 'CPU', cuda: 'CUDA', dml: 'DirectML', coreml: 'CoreML', webgpu: 'WebGPU' });
+export const PROVIDER_NAMES: Readonly<Record<ExecutionProvider, string>> = Object.freeze({
+  cpu: 'CPU',
+  cuda: 'CUDA',
+  dml: 'DirectML',
+  coreml: 'CoreML',
+  webgpu: 'WebGPU',
+});
 
 /** The shared library the CUDA provider needs next to the binding (bin/napi-v6/linux/x64/). */
 export const CUDA_PROVIDER_LIBRARY = 'libonnxruntime_providers_cuda.so';
@@ -50,10 +56,20 @@ export function chooseProvider(setting: ExecutionProviderSetting, env: ProviderE
   const built = new Set(env.built);
   if (setting === 'cpu') return { provider: 'cpu', reason: 'CPU execution provider, as set in modelLens.native.executionProvider.' };
   if (setting === 'auto') {
-    if (env.platform === 'win32' && built.has('dml')) return { provider: 'dml', reason: 'DirectML execution provider: modelLens.native.executionProvider is auto, on Windows.' };
-    if (env.platform === 'darwin' && built.has('coreml')) return { provider: 'coreml', reason: 'CoreML execution provider: modelLens.native.executionProvider is auto, on macOS.' };
-    if (built.has('cuda') && env.cudaInstalled) return { provider: 'cuda', reason: "CUDA execution provider: modelLens.native.executionProvider is auto, and CUDA's libraries are installed next to onnxruntime-node." };
-    return { provider: 'cpu', reason: 'CPU execution provider: modelLens.native.executionProvider is auto, and this platform\'s onnxruntime-node has no GPU provider installed that auto uses.' };
+    if (env.platform === 'win32' && built.has('dml'))
+      return { provider: 'dml', reason: 'DirectML execution provider: modelLens.native.executionProvider is auto, on Windows.' };
+    if (env.platform === 'darwin' && built.has('coreml'))
+      return { provider: 'coreml', reason: 'CoreML execution provider: modelLens.native.executionProvider is auto, on macOS.' };
+    if (built.has('cuda') && env.cudaInstalled)
+      return {
+        provider: 'cuda',
+        reason: "CUDA execution provider: modelLens.native.executionProvider is auto, and CUDA's libraries are installed next to onnxruntime-node.",
+      };
+    return {
+      provider: 'cpu',
+      reason:
+        "CPU execution provider: modelLens.native.executionProvider is auto, and this platform's onnxruntime-node has no GPU provider installed that auto uses.",
+    };
   }
   const name = PROVIDER_NAMES[setting];
   let unavailable: string | undefined;
@@ -69,7 +85,9 @@ export function chooseProvider(setting: ExecutionProviderSetting, env: ProviderE
 /** Why a provider that was asked for is not used after all: it failed, and CPU took over. */
 export function fallbackReason(choice: ProviderChoice, when: 'start' | 'run', error: string): string {
   const name = PROVIDER_NAMES[choice.provider];
-  const asked = /modelLens\.native\.executionProvider is auto/.test(choice.reason) ? `auto chose ${name}` : `${name} was asked for (modelLens.native.executionProvider)`;
+  const asked = /modelLens\.native\.executionProvider is auto/.test(choice.reason)
+    ? `auto chose ${name}`
+    : `${name} was asked for (modelLens.native.executionProvider)`;
   const what = when === 'start' ? 'it could not start' : 'its first run failed';
   return `CPU execution provider: ${asked}, but ${what} (${oneLine(error)}); running on CPU.`;
 }

@@ -6,7 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import ort = require('onnxruntime-web');
 import { ModelLensError } from './errors';
-import { chooseProvider, CUDA_PROVIDER_LIBRARY, fallbackReason, type ExecutionProvider, type ExecutionProviderSetting, type ProviderChoice, type ProviderEnvironment, type ProviderUse } from './executionProviders';
+import {
+  chooseProvider,
+  CUDA_PROVIDER_LIBRARY,
+  fallbackReason,
+  type ExecutionProvider,
+  type ExecutionProviderSetting,
+  type ProviderChoice,
+  type ProviderEnvironment,
+  type ProviderUse,
+} from './executionProviders';
 import type { ModelBytes, Runner, RunnerFactory, TensorArray, TensorType, Tensors } from './runner';
 import type { Backend } from './types';
 
@@ -171,7 +180,12 @@ export async function nativeRunner(runtime: Ort, bytes: ModelBytes, o: SessionOp
  * only; see below). `provider` is native's execution provider: a setting, resolved against what
  * is installed here, or a choice already made (tests ask for one this machine lacks).
  */
-export function ortRunners(backend: Exclude<Backend, 'webgpu'>, requestedThreads: number, packWeights = backend === 'native', provider: ExecutionProviderSetting | ProviderChoice = 'cpu'): RunnerFactory {
+export function ortRunners(
+  backend: Exclude<Backend, 'webgpu'>,
+  requestedThreads: number,
+  packWeights = backend === 'native',
+  provider: ExecutionProviderSetting | ProviderChoice = 'cpu',
+): RunnerFactory {
   const threads = runtimeThreads(requestedThreads);
   const runtime = runtimeFor(backend, threads);
   const o: SessionOptions = { backend, threads, packWeights };

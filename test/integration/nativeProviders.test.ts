@@ -22,35 +22,44 @@ const feeds = {
 const logits = async (runner: Runner) => (await runner.run(feeds, ['logits'])).logits.data as Float32Array;
 
 describe.skipIf(!installed)('native execution providers', () => {
-  it('lists what this platform\'s onnxruntime-node was built with', () => {
+  it("lists what this platform's onnxruntime-node was built with", () => {
     expect(env!.built).toContain('cpu');
     expect(env!.platform).toBe(process.platform);
   });
 
   // CUDA's libraries are what the project's install leaves out; where they are installed (and a
   // GPU may be present) the attempt could succeed, so the case is for machines without them.
-  it.skipIf(!(env?.built.includes('cuda') && !env.cudaInstalled))('falls back to CPU when CUDA cannot start, with ONNX Runtime\'s reason, and computes what CPU computes', async () => {
-    // As if the libraries were installed: the real binding tries to load them and throws.
-    const choice = chooseProvider('cuda', { ...env!, cudaInstalled: true });
-    expect(choice.provider).toBe('cuda');
-    const runner = await ortRunners('native', 1, true, choice)({ model, externalData: [] });
-    const cpu = await ortRunners('native', 1, true, 'cpu')({ model, externalData: [] });
-    try {
-      expect(runner.provider).toMatchObject({ provider: 'cpu', fallback: true });
-      expect(runner.provider!.reason).toMatch(/^CPU execution provider: CUDA was asked for \(modelLens\.native\.executionProvider\), but it could not start \(.*Failed to load shared library.*\); running on CPU\.$/);
-      expect(await logits(runner)).toEqual(await logits(cpu));
-      expect(runner.provider!.provider).toBe('cpu');
-      expect(cpu.provider).toMatchObject({ provider: 'cpu', fallback: false });
-    } finally {
-      await runner.release();
-      await cpu.release();
-    }
-  });
+  it.skipIf(!(env?.built.includes('cuda') && !env.cudaInstalled))(
+    "falls back to CPU when CUDA cannot start, with ONNX Runtime's reason, and computes what CPU computes",
+    async () => {
+      // As if the libraries were installed: the real binding tries to load them and throws.
+      const choice = chooseProvider('cuda', { ...env!, cudaInstalled: true });
+      expect(choice.provider).toBe('cuda');
+      const runner = await ortRunners('native', 1, true, choice)({ model, externalData: [] });
+      const cpu = await ortRunners('native', 1, true, 'cpu')({ model, externalData: [] });
+      try {
+        expect(runner.provider).toMatchObject({ provider: 'cpu', fallback: true });
+        expect(runner.provider!.reason).toMatch(
+          /^CPU execution provider: CUDA was asked for \(modelLens\.native\.executionProvider\), but it could not start \(.*Failed to load shared library.*\); running on CPU\.$/,
+        );
+        expect(await logits(runner)).toEqual(await logits(cpu));
+        expect(runner.provider!.provider).toBe('cpu');
+        expect(cpu.provider).toMatchObject({ provider: 'cpu', fallback: false });
+      } finally {
+        await runner.release();
+        await cpu.release();
+      }
+    },
+  );
 
   it.skipIf(process.platform === 'win32')('loads the default model on CPU when DirectML is asked for where there is none, and says so', async () => {
     const loaded = await LoadedModel.load(DEFAULT_MODEL, { backend: 'native', threads: 1, executionProvider: 'dml' });
     try {
-      expect(loaded.info.executionProvider).toEqual({ provider: 'cpu', fallback: true, reason: expect.stringMatching(/DirectML was asked for .* has no DirectML provider .*; running on CPU\.$/) });
+      expect(loaded.info.executionProvider).toEqual({
+        provider: 'cpu',
+        fallback: true,
+        reason: expect.stringMatching(/DirectML was asked for .* has no DirectML provider .*; running on CPU\.$/),
+      });
       const analysis = await loaded.analyze('def add(a, b):', { attention: true });
       expect(analysis.tokens.length).toBeGreaterThan(3);
     } finally {

@@ -30,13 +30,18 @@ describe('chooseProvider', () => {
     expect(chooseProvider('dml', WINDOWS).provider).toBe('dml');
     expect(chooseProvider('webgpu', LINUX).provider).toBe('webgpu');
     expect(chooseProvider('coreml', MAC).provider).toBe('coreml');
-    expect(chooseProvider('cuda', LINUX_CUDA)).toMatchObject({ provider: 'cuda', reason: expect.stringContaining('as set in modelLens.native.executionProvider') });
+    expect(chooseProvider('cuda', LINUX_CUDA)).toMatchObject({
+      provider: 'cuda',
+      reason: expect.stringContaining('as set in modelLens.native.executionProvider'),
+    });
   });
 
   it('chooses CPU, and says why, for a provider this platform lacks', () => {
     const dml = chooseProvider('dml', LINUX);
     expect(dml.provider).toBe('cpu');
-    expect(dml.reason).toMatch(/^CPU execution provider: DirectML was asked for .* on linux has no DirectML provider \(it has CPU, WebGPU, CUDA, tensorrt\); running on CPU\.$/);
+    expect(dml.reason).toMatch(
+      /^CPU execution provider: DirectML was asked for .* on linux has no DirectML provider \(it has CPU, WebGPU, CUDA, tensorrt\); running on CPU\.$/,
+    );
     expect(chooseProvider('coreml', WINDOWS)).toMatchObject({ provider: 'cpu', unavailable: expect.stringContaining('no CoreML provider') });
     expect(chooseProvider('cuda', MAC)).toMatchObject({ provider: 'cpu', unavailable: expect.stringContaining('no CUDA provider') });
     expect(chooseProvider('webgpu', LINUX_ARM)).toMatchObject({ provider: 'cpu', unavailable: expect.stringContaining('no WebGPU provider') });
@@ -52,9 +57,17 @@ describe('chooseProvider', () => {
 
 describe('fallbackReason', () => {
   it('names what was asked for, what failed and the runtime message on one line', () => {
-    const reason = fallbackReason(chooseProvider('cuda', LINUX_CUDA), 'start', 'OrtSessionOptionsAppendExecutionProvider_Cuda:\n  Failed to load shared library');
-    expect(reason).toBe('CPU execution provider: CUDA was asked for (modelLens.native.executionProvider), but it could not start (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); running on CPU.');
-    expect(fallbackReason(chooseProvider('auto', WINDOWS), 'run', 'x')).toBe('CPU execution provider: auto chose DirectML, but its first run failed (x); running on CPU.');
+    const reason = fallbackReason(
+      chooseProvider('cuda', LINUX_CUDA),
+      'start',
+      'OrtSessionOptionsAppendExecutionProvider_Cuda:\n  Failed to load shared library',
+    );
+    expect(reason).toBe(
+      'CPU execution provider: CUDA was asked for (modelLens.native.executionProvider), but it could not start (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); running on CPU.',
+    );
+    expect(fallbackReason(chooseProvider('auto', WINDOWS), 'run', 'x')).toBe(
+      'CPU execution provider: auto chose DirectML, but its first run failed (x); running on CPU.',
+    );
     expect(fallbackReason(chooseProvider('auto', WINDOWS), 'run', 'e'.repeat(1000)).length).toBeLessThan(400);
   });
 });
@@ -62,7 +75,9 @@ describe('fallbackReason', () => {
 describe('withProvider', () => {
   const use = { provider: 'cpu' as const, reason: 'CPU execution provider: DirectML was asked for …; running on CPU.', fallback: true };
   it("adds a native model's provider to the backend's reason", () => {
-    expect(withProvider('native ONNX Runtime, as set in modelLens.backend.', { backend: 'native', executionProvider: use })).toBe(`native ONNX Runtime, as set in modelLens.backend. ${use.reason}`);
+    expect(withProvider('native ONNX Runtime, as set in modelLens.backend.', { backend: 'native', executionProvider: use })).toBe(
+      `native ONNX Runtime, as set in modelLens.backend. ${use.reason}`,
+    );
   });
   it('leaves the reason alone before a model is loaded, and on the other backends', () => {
     expect(withProvider('native ONNX Runtime.', undefined)).toBe('native ONNX Runtime.');

@@ -89,7 +89,9 @@ describe('native provider fallback', () => {
 
   it('tries no second session when CPU was asked for', async () => {
     const { rt, log } = runtime({ cpu: { create: 'bad model' } });
-    await expect(nativeRunner(rt, BYTES, OPTIONS, chooseProvider('cpu', { platform: 'linux', built: ['cpu'], cudaInstalled: false }))).rejects.toThrow('bad model');
+    await expect(nativeRunner(rt, BYTES, OPTIONS, chooseProvider('cpu', { platform: 'linux', built: ['cpu'], cudaInstalled: false }))).rejects.toThrow(
+      'bad model',
+    );
     expect(log).toEqual(['create cpu']);
   });
 });

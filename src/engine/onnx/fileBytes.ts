@@ -15,6 +15,8 @@ export class FileBytes extends Uint8Array {
   }
 
   private served = 0;
+  /** The ranges served since resetCount: the runtime may take a weight more than once. */
+  private readonly ranges = new Set<string>();
   private readonly size: number;
   private readonly modified: number;
 
@@ -47,7 +49,11 @@ export class FileBytes extends Uint8Array {
     const fromFile = Math.max(0, Math.min(end, this.size) - begin);
     if (fromFile > 0) readRange(this.file, out.subarray(0, fromFile), begin);
     if (end > this.size) out.set(this.tail.subarray(Math.max(0, begin - this.size), end - this.size), fromFile);
-    this.served += out.length;
+    const range = `${begin}:${end}`;
+    if (!this.ranges.has(range)) {
+      this.ranges.add(range);
+      this.served += out.length;
+    }
     return out;
   }
 
@@ -58,11 +64,15 @@ export class FileBytes extends Uint8Array {
 
   resetCount(): void {
     this.served = 0;
+    this.ranges.clear();
   }
 
   /**
    * Whether the runtime took weights through subarray since resetCount, and no more bytes than
-   * the weights expected: it skips the ones no node uses, so fewer is fine.
+   * the weights expected: it skips the ones no node uses, so fewer is fine. A range taken again
+   * counts once: ONNX Runtime Web reads some weights more than once (lens-tiny's token embedding,
+   * which the unembedding shares, and the norms the logit lens' copies of the head use), and
+   * counting each read made the engine create the session a second time from plain buffers.
    */
   tookWeights(): boolean {
     return this.served > 0 && this.served <= this.expected;
