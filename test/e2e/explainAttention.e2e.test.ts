@@ -5,11 +5,18 @@ import { expect, test } from 'vitest';
 import { editorDecorations, explainLines, paintedPixels, screenshot, useVSCode } from './harness';
 
 const code = useVSCode();
-let panel: Frame;
+let explained: Frame | undefined;
+
+/** The panel of lines 17–21, explained by the first test that needs it: each test also runs alone. */
+async function explainedPanel(): Promise<Frame> {
+  explained ??= await explainLines(code.page, 'sample.ts', 17, 21, '.ml-grid', 90_000);
+  return explained;
+}
 
 test('explains the selected lines in a panel of every layer and head', async () => {
   const { page } = code;
-  panel = await explainLines(page, 'sample.ts', 17, 21, '.ml-grid', 90_000);
+  explained = undefined;
+  const panel = await explainedPanel();
   await panel.locator('.ml-chip').first().waitFor({ timeout: 90_000 });
   // The token strip holds the selected text, token by token.
   const chips = await panel.locator('.ml-chip').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));
@@ -25,6 +32,8 @@ test('explains the selected lines in a panel of every layer and head', async () 
 
 test('clicking a token lights up what it attends to in the editor', async () => {
   const { page } = code;
+  const panel = await explainedPanel();
+  await panel.locator('.ml-chip').nth(12).waitFor({ timeout: 90_000 });
   const highlights = async () => (await editorDecorations(page, { anyGroup: true })).filter((d) => d.className.includes('ced-')).length;
   const before = await highlights();
   await panel.locator('.ml-chip').nth(12).click();
@@ -38,6 +47,7 @@ test('clicking a token lights up what it attends to in the editor', async () => 
 
 test('a head opens large, and its math matches the model', async () => {
   const { page } = code;
+  const panel = await explainedPanel();
   await panel.locator('vscode-tab-header[data-tab="math"]').click();
   await panel.getByText(/Matches the model's pattern/).first().waitFor({ timeout: 30_000 });
   await screenshot(page, 'explain-attention-math');
