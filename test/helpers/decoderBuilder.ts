@@ -29,6 +29,8 @@ export interface DecoderOptions {
   seed?: number;
   /** Output the final hidden state instead of logits (a graph without a language-model head). */
   hiddenStateOnly?: boolean;
+  /** A sequence classifier instead: logits [batch, classes] from the mean of the final hidden state (a sentiment model's head). */
+  classes?: number;
   /** Weights, activations and logits in float16, as fp16 exports have them. */
   float16?: boolean;
   /**
@@ -366,7 +368,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     const state = em.op1('Loop', [em.scalar(trips, DataType.INT64), em.constant(DataType.BOOL, [], [1]), em.cast(seqLen, ft)], { body: { graph: body } });
     return em.op1('Mul', [state, em.scalar(0, ft)]);
   };
-  let head = o.hiddenStateOnly ? normed : project(normed, o.dModel, o.vocab, 1);
+  let head = o.hiddenStateOnly ? normed : o.classes ? project(em.reduce('ReduceMean', normed, [1], 0), o.dModel, o.classes, 1) : project(normed, o.dModel, o.vocab, 1);
   if (o.loopTrips) head = em.op1('Add', [head, spin(o.loopTrips)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
   em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });
@@ -384,7 +386,7 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
       node: em.nodes,
       initializer: em.initializers,
       input: inputs,
-      output: [{ name: outputName, elemType: ft, shape: ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
+      output: [{ name: outputName, elemType: ft, shape: o.classes ? ['batch', o.classes] : ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
       valueInfo: [],
     },
   };

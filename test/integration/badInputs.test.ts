@@ -51,6 +51,15 @@ describe('a model that cannot be used', () => {
     expect(e.userMessage).toContain('language-model head');
   });
 
+  it('is a sequence classifier: its logits are class scores, not a prediction for every position', async () => {
+    const folder = writeModelFolder('classifier', buildDecoder({ attention: 'unfused', classes: 2 }));
+    const e = await loadError(folder);
+    expect(e.code).toBe('no-logits');
+    expect(e.userMessage).toContain('logits is [batch, 2]');
+    expect(e.userMessage).toContain('classification');
+    expect(e.file).toBe(onnxOf(folder));
+  });
+
   it('has no tokenizer', async () => {
     const folder = writeModelFolder('no-tokenizer', buildDecoder({ attention: 'unfused' }));
     fs.rmSync(path.join(folder, 'tokenizer.json'));

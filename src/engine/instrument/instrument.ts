@@ -43,6 +43,17 @@ export function findLogits(index: GraphIndex, file: string, tokenizerVocab: numb
       hint: 'Model Lens needs a language model whose graph outputs next-token logits [batch, sequence, vocabulary]; export it with its language-model head (e.g. Optimum task "text-generation").',
     });
   }
+  // A declared rank other than 3 is a head of another kind: a classifier's [batch, classes], a
+  // pooled embedding. Read as a vocabulary, its few columns would index out of range in the graph.
+  if (found.shape && found.shape.length !== 3) {
+    const shape = `[${found.shape.map((d) => d ?? '?').join(', ')}]`;
+    throw new ModelLensError({
+      code: 'no-logits',
+      message: `The model's output ${found.name} is ${shape}${found.shape.length === 2 ? ': class scores of a classification head' : ''}, not logits for every position [batch, sequence, vocabulary].`,
+      file,
+      hint: 'Model Lens reads language models; export the model with its language-model head (e.g. Optimum task "text-generation"). Classification models are not supported.',
+    });
+  }
   return found.name;
 }
 
