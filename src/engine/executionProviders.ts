@@ -68,7 +68,7 @@ export function chooseProvider(setting: ExecutionProviderSetting, env: ProviderE
     return {
       provider: 'cpu',
       reason:
-        "CPU execution provider: modelLens.native.executionProvider is auto, and this platform's onnxruntime-node has no GPU provider installed that auto uses.",
+        'CPU execution provider: modelLens.native.executionProvider is auto, and onnxruntime-node here has no GPU provider that auto uses.',
     };
   }
   const name = PROVIDER_NAMES[setting];

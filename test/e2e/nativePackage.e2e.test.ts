@@ -30,6 +30,8 @@ test(`the ${TARGET} package runs the model natively with no setting`, async () =
   const runsOn = () => side.locator('.ml-section').first().innerText().catch(() => '');
   await expect.poll(runsOn, { timeout: 30_000 }).toContain('Native (onnxruntime-node)');
   expect(await runsOn()).toMatch(/native ONNX Runtime: onnxruntime-node is installed/);
+  // And on which execution provider: no GPU provider is installed here, so auto runs on the CPU.
+  expect(await runsOn()).toMatch(/CPU execution provider: modelLens\.native\.executionProvider is auto/);
   await expect.poll(() => side.locator('.ml-heads-table tbody tr').count(), { timeout: 90_000 }).toBeGreaterThan(3);
   await screenshot(page, 'side-panel-native-package');
 });
