@@ -16,9 +16,11 @@ import { decodeModel, encodeSuffix, withHeadroom, type ModelProto, type ValueInf
 import { renameOutputsInPlace } from './onnx/renameOutputs';
 import { concat } from './onnx/wire';
 import type { ModelBytes } from './runner';
-import { externalDataFiles, readFromDisk } from './sessionBytes';
-import { checkStaticMemory } from './staticMemory';
+import { externalDataFiles, forNative, readFromDisk } from './sessionBytes';
+import { checkStaticMemory, WASM_HEAP_BYTES } from './staticMemory';
 import type { Backend, ModelInfo } from './types';
+
+const gb = (n: number) => `${(n / 1024 ** 3).toFixed(1)} GB`;
 
 /** What reading a model depends on. */
 export interface ReadOptions {
@@ -122,7 +124,17 @@ export function readModel(files: ModelFiles, options: ReadOptions, tokenizerVoca
   const external = externalDataFiles(model, files.onnx, files.root);
   const modelBytes = fileBytes + external.reduce((sum, e) => sum + fs.statSync(e.data).size, 0);
   checkSize(modelBytes, options.maxModelBytes, files.onnx);
-  checkStaticMemory(index, files.onnx, modelBytes, options.maxModelBytes);
+  if (options.backend !== 'native' && modelBytes > WASM_HEAP_BYTES) {
+    throw new ModelLensError({
+      code: 'too-large',
+      message: `The model's files hold ${gb(modelBytes)}: more than ONNX Runtime WebAssembly can address (${gb(WASM_HEAP_BYTES)}), whatever modelLens.maxModelSizeMB allows.`,
+      file: files.onnx,
+      hint: 'Run it on the native backend: set modelLens.backend to "native" (or "auto"), with the Model Lens package for this platform installed. Native ONNX Runtime reads external data from disk, not through JavaScript.',
+    });
+  }
+  // Without a configured limit, a WebAssembly heap bounds the model and its tensors together; native
+  // memory bounds nothing, so there only a tensor that alone would fill such a heap is refused.
+  checkStaticMemory(index, files.onnx, modelBytes, options.maxModelBytes ?? (options.backend === 'native' ? modelBytes + WASM_HEAP_BYTES : WASM_HEAP_BYTES));
   // Native ONNX Runtime is not short of memory; a WebAssembly or WebGPU heap is.
   const lensChunks = options.backend === 'native' ? 1 : LENS_CHUNKS;
   const { plan, suffix, renames } = instrument(index, files.onnx, tokenizerVocab, options.lensTopK, lensChunks);
@@ -130,7 +142,7 @@ export function readModel(files: ModelFiles, options: ReadOptions, tokenizerVoca
     const full = { model: bytes, externalData: external.map((e) => ({ path: e.path, data: e.data })) };
     return {
       remote: options.remote ? full : undefined,
-      local: options.backend === 'native' ? full : readFromDisk(bytes, files.onnx, stat, external),
+      local: options.backend === 'native' ? forNative(bytes, files.onnx, external) : readFromDisk(bytes, files.onnx, stat, external),
     };
   };
   // The hook tensors' makers output twins instead, renamed in the file's bytes (see interventions.ts).

@@ -25,6 +25,12 @@ export interface Runner {
 export interface ModelBytes {
   model: Uint8Array;
   externalData: { path: string; data: string | Uint8Array }[];
+  /**
+   * Native only: the folder the model's external data locations are relative to, for ONNX Runtime
+   * to read them from disk itself (given as `externalData`, each file is read whole into a
+   * JavaScript buffer, which stops at 4 GB).
+   */
+  externalFolder?: string;
 }
 
 export type RunnerFactory = (bytes: ModelBytes) => Promise<Runner>;

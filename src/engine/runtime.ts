@@ -93,7 +93,7 @@ export interface SessionOptions {
   provider?: ExecutionProvider;
 }
 
-async function createSession(runtime: Ort, { model, externalData }: ModelBytes, o: SessionOptions): Promise<ort.InferenceSession> {
+async function createSession(runtime: Ort, { model, externalData, externalFolder }: ModelBytes, o: SessionOptions): Promise<ort.InferenceSession> {
   const native = o.backend === 'native';
   return runtime.InferenceSession.create(model, {
     executionProviders: [native ? (o.provider ?? 'cpu') : PROVIDERS[o.backend]],
@@ -106,10 +106,14 @@ async function createSession(runtime: Ort, { model, externalData }: ModelBytes, 
     extra: {
       session: {
         // Native threads would otherwise spin after each run, taking the cores the editor shares.
-        ...(native ? { intra_op: { allow_spinning: '0' } } : {}),
+        // Its QDQ optimizations would fuse DequantizeLinear → MatMul into integer kernels that also
+        // round the activations (a model's logits moved by 0.06 on a test model): an int8-weight
+        // model then computes something else than its graph says, and than WebAssembly computes.
+        ...(native ? { intra_op: { allow_spinning: '0' }, disable_quant_qdq: '1' } : {}),
         // Without packed copies a WebAssembly heap (it never shrinks, and addresses 4 GB at most)
         // holds ~40% of a GPT-2 model's size less, for ~5% of speed (measured in the benchmark).
         ...(o.packWeights ? {} : { disable_prepacking: '1' }),
+        ...(externalFolder ? { model_external_initializers_file_folder_path: externalFolder } : {}),
       },
     },
   });

@@ -2,6 +2,7 @@
 // ONNX Runtime take the model in memory. ONNX Runtime WebAssembly takes the graph without its
 // weights, and reads each weight from disk as it copies it into its heap (FileBytes): the model
 // is then held once at the peak, in the heap, instead of twice.
+import { constants } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ModelLensError } from './errors';
@@ -50,6 +51,29 @@ export function externalDataFiles(model: ModelProto, onnxFile: string, root: str
     file.bytes += length !== undefined ? Number(length) : fs.statSync(file.data).size - Number(entry('offset') ?? 0);
   }
   return [...files.values()];
+}
+
+/**
+ * `model` for native ONNX Runtime. It reads external data from disk itself, from the model's
+ * folder, whatever its size, but refuses a file whose real path leaves that folder; such files (the
+ * symlinks into the blobs of a Hugging Face cache, which modelBounds allows within the model's
+ * root) are handed over in buffers instead, the only other form onnxruntime-node takes, each at
+ * most buffer.constants.MAX_LENGTH (4 GB) long.
+ */
+export function forNative(model: Uint8Array, onnxFile: string, external: ExternalFile[]): ModelBytes {
+  const folder = fs.realpathSync(path.dirname(onnxFile));
+  const inFolder = (file: string) => !path.relative(folder, fs.realpathSync(file)).startsWith('..');
+  if (external.every((e) => inFolder(e.data))) return { model, externalData: [], externalFolder: path.dirname(onnxFile) };
+  const tooLarge = external.find((e) => fs.statSync(e.data).size > constants.MAX_LENGTH);
+  if (tooLarge) {
+    throw new ModelLensError({
+      code: 'too-large',
+      message: `The external data file ${tooLarge.path} lies outside the model's folder (it is a link) and holds more than the ${constants.MAX_LENGTH / 1024 ** 3} GB native ONNX Runtime takes from such a file.`,
+      file: tooLarge.data,
+      hint: `Copy ${tooLarge.path} into the folder of the .onnx file, in place of the link.`,
+    });
+  }
+  return { model, externalData: external.map((e) => ({ path: e.path, data: fs.readFileSync(e.data) })) };
 }
 
 /**

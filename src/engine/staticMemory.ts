@@ -17,8 +17,11 @@ import { ModelLensError } from './errors';
 import { attr, intAttr, intsAttr, isOnnxDomain, tensorValues, type GraphIndex } from './onnx/graph';
 import { DataType, type NodeProto, type TensorProto } from './onnx/model';
 
-/** Without a configured limit: what a WebAssembly heap can address at all. */
-export const DEFAULT_STATIC_LIMIT = 4 * 1024 ** 3;
+/**
+ * What ONNX Runtime WebAssembly (and a WebGPU webview, which runs its WebAssembly) can address: its
+ * heap holds every weight and tensor, so more cannot run there at any setting.
+ */
+export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 
 /** Longest integer vector folded: shapes have a few entries; anything longer is not a shape. */
 const MAX_FOLDED = 64;
@@ -243,7 +246,7 @@ export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined
  * Refuses a model whose graph makes, whatever the text, a tensor that with the model's own files
  * exceeds `limit` (modelLens.maxModelSizeMB; without one, what WebAssembly can address).
  */
-export function checkStaticMemory(index: GraphIndex, file: string, modelBytes: number, limit = DEFAULT_STATIC_LIMIT): void {
+export function checkStaticMemory(index: GraphIndex, file: string, modelBytes: number, limit: number): void {
   const largest = largestStaticTensor(index);
   if (!largest || modelBytes + largest.bytes <= limit) return;
   const mb = (n: number) => (Number.isFinite(n) ? `${Math.ceil(n / 1048576)} MB` : 'more memory than exists');

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
+import { BACKENDS } from '../helpers/backends';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
@@ -130,6 +131,35 @@ describe('input a model cannot take', () => {
 });
 
 describe('external data', () => {
+  // Weights of a few kilobytes at the start of a 5 GB external data file: a sparse file, so the test
+  // writes no gigabytes, while every size the engine checks is the real file's.
+  function hugeModel(): string {
+    const { onnx, data } = withExternalData(buildDecoder({ attention: 'unfused' }), 'model.onnx_data');
+    const folder = writeModelFolder('huge', onnx);
+    const file = path.join(folder, 'onnx', 'model.onnx_data');
+    fs.writeFileSync(file, data);
+    fs.truncateSync(file, 5 * 1024 ** 3);
+    return folder;
+  }
+
+  it('refuses a model larger than a WebAssembly heap before reading it, and names the native backend', async () => {
+    const e = await loadError(hugeModel());
+    expect(e.code).toBe('too-large');
+    expect(e.userMessage).toContain('5.0 GB');
+    expect(e.userMessage).toContain('WebAssembly');
+    expect(e.hint).toContain('modelLens.backend');
+  });
+
+  it.runIf((BACKENDS as readonly string[]).includes('native'))('loads it on the native backend without reading its external data into JavaScript', async () => {
+    const before = process.memoryUsage().rss;
+    const model = await LoadedModel.load(hugeModel(), { backend: 'native', threads: 1 });
+    const a = await model.analyze('the cat', { attention: true });
+    expect(a.activations['blocks.1.attn.hook_pattern'].shape).toEqual([4, 7, 7]);
+    // Copying the file into memory would take 5 GB; the weights themselves are kilobytes.
+    expect(process.memoryUsage().rss - before).toBeLessThan(1024 ** 3);
+    await model.release();
+  });
+
   it('loads a model whose weights live in model.onnx.data beside it', async () => {
     const { onnx, data } = withExternalData(buildDecoder({ attention: 'unfused' }), 'model.onnx.data');
     const folder = writeModelFolder('external', onnx);

@@ -66,9 +66,12 @@ describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend
   });
   afterAll(() => model.release());
 
-  it('without an intervention, gives the logits of the model as it is, bit for bit', async () => {
-    const plain = await plainLogits(model.info.file, clean.tokens.map((t) => t.id), backend);
-    expectEqual(clean.logits, { shape: clean.logits!.shape, data: plain }, 'logits');
+  it('without an intervention, gives the logits of the model as it is (bit for bit on WebAssembly)', async () => {
+    const plain = { shape: clean.logits!.shape, data: await plainLogits(model.info.file, clean.tokens.map((t) => t.id), backend) };
+    if (backend === 'wasm') expectEqual(clean.logits, plain, 'logits');
+    // Native ONNX Runtime fuses operators whose intermediate tensors are not graph outputs; the
+    // instrumented graph exposes some, so a few sums are taken in another order there.
+    else expect(maxDifference(clean.logits!, plain)).toBeLessThan(1e-5);
   });
 
   it('replacing nowhere (an empty list of positions) changes nothing, bit for bit', async () => {

@@ -7,7 +7,7 @@ import { ModelLensError } from '../../src/engine/errors';
 import { Emitter, makeNode, makeTensor } from '../../src/engine/onnx/emit';
 import { GraphIndex } from '../../src/engine/onnx/graph';
 import { DataType, decodeModel, type ModelProto } from '../../src/engine/onnx/model';
-import { checkStaticMemory, largestStaticTensor } from '../../src/engine/staticMemory';
+import { checkStaticMemory, largestStaticTensor, WASM_HEAP_BYTES } from '../../src/engine/staticMemory';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 
@@ -121,11 +121,11 @@ describe('checkStaticMemory', () => {
     expect(error.message).toMatch(/ConstantOfShape.*\[2147483648\].*8192 MB.*2048 MB allowed by modelLens\.maxModelSizeMB/);
   });
 
-  it('counts the files and the tensor together, and defaults to what WebAssembly can address', () => {
+  it('counts the files and the tensor together', () => {
     const small = graph((em) => em.op1('ConstantOfShape', [em.ints([256, 1024, 1024])])); // 1 GB
     expect(() => checkStaticMemory(small, 'm.onnx', 512 * 1024 * 1024, 2 * GB)).not.toThrow();
     expect(() => checkStaticMemory(small, 'm.onnx', 1536 * 1024 * 1024, 2 * GB)).toThrow(/allowed by modelLens\.maxModelSizeMB/);
-    expect(() => checkStaticMemory(small, 'm.onnx', 1024)).not.toThrow();
-    expect(() => checkStaticMemory(hostile, 'm.onnx', 1024)).toThrow(ModelLensError);
+    expect(() => checkStaticMemory(small, 'm.onnx', 1024, WASM_HEAP_BYTES)).not.toThrow();
+    expect(() => checkStaticMemory(hostile, 'm.onnx', 1024, WASM_HEAP_BYTES)).toThrow(ModelLensError);
   });
 });
