@@ -1,7 +1,6 @@
 // Owns the engine for the extension host: loads the configured model on first use (with a
 // cancellable progress notification), reloads when settings change, keeps the previous model
 // working when a new one fails, and caches analyses so repeated requests cost nothing.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -14,12 +13,12 @@ import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInf
 import { showErrorWithLog } from './log';
 import { backendName, formatDuration, loadedLine, workerEventLine } from './logLines';
 import type { GpuAdapterInfo } from './shared/protocol';
+import { watchModelFiles } from './modelWatcher';
+import { RecentModels } from './recentModels';
 import { plainText } from './text/untrusted';
 import type { GpuBackend } from './webgpu/gpuBackend';
 
 const CACHE_BYTES = 256 * 1024 * 1024;
-/** Quiet time after a change to the model's files before it is loaded again. */
-const RELOAD_DELAY_MS = 1500;
 
 interface LoadAttempt {
   target: string;
@@ -38,8 +37,6 @@ interface LoadAttempt {
  * selection's perplexity), so opening a file and pointing at it pops nothing up.
  */
 export type LoadProgress = 'notification' | 'window';
-const RECENT_KEY = 'modelLens.recentModels';
-const RECENT_LIMIT = 8;
 
 export class ModelManager implements vscode.Disposable {
   private engine: EngineClient;
@@ -55,6 +52,7 @@ export class ModelManager implements vscode.Disposable {
   private readonly loadingChanged = new vscode.EventEmitter<string | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
   private watcher: vscode.Disposable | undefined;
+  private readonly recent: RecentModels;
   /** Fires when a model finished loading and is now the one in use. */
   readonly onDidChangeModel = this.changed.event;
   /** Fires with a model's name when it starts loading, and undefined when loading ends. */
@@ -65,6 +63,7 @@ export class ModelManager implements vscode.Disposable {
     private readonly gpu: GpuBackend,
     private readonly log: vscode.LogOutputChannel,
   ) {
+    this.recent = new RecentModels(context.globalState, this.defaultModelPath);
     this.settings = readSettings();
     this.engine = this.createEngine();
     this.disposables.push(
@@ -73,12 +72,7 @@ export class ModelManager implements vscode.Disposable {
         const before = this.settings;
         this.settings = readSettings();
         const engineChanged = (['threads', 'backend', 'nativeExecutionProvider', 'maxModelBytes', 'requestTimeoutMs'] as const).some((key) => before[key] !== this.settings[key]);
-        if (engineChanged) {
-          this.engine.dispose();
-          this.engine = this.createEngine();
-          this.info = undefined;
-          this.attempt = undefined;
-        }
+        if (engineChanged) this.restartEngine();
         this.cache.clear();
         // Load the newly configured model right away so a broken path is reported now.
         if (this.info || this.attempt) void this.ensureLoaded().catch(() => undefined);
@@ -138,7 +132,7 @@ export class ModelManager implements vscode.Disposable {
   }
 
   get recentModels(): string[] {
-    return this.context.globalState.get<string[]>(RECENT_KEY, []);
+    return this.recent.list();
   }
 
   /**
@@ -198,8 +192,9 @@ export class ModelManager implements vscode.Disposable {
         }
         this.info = info;
         this.cache.clear();
-        this.remember(target);
-        this.watch(target, info);
+        this.recent.remember(target);
+        this.watcher?.dispose();
+        this.watcher = info.folder === this.defaultModelPath ? undefined : watchModelFiles(info, this.log, () => this.info !== info, () => this.startLoading(target));
         this.changed.fire(info);
       },
       (e: unknown) => {
@@ -231,46 +226,12 @@ export class ModelManager implements vscode.Disposable {
     });
   }
 
-  /**
-   * A model replaced on disk is loaded again (a broken replacement is reported and the copy in
-   * memory stays in use); a deleted one keeps working from memory, and the user is told.
-   */
-  private watch(target: string, info: ModelInfo): void {
-    this.watcher?.dispose();
-    this.watcher = undefined;
-    if (info.folder === this.defaultModelPath) return;
-    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(info.folder), '**/*.{onnx,onnx_data,data,json}'));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const changed = (uri: vscode.Uri) => {
-      if (timer) clearTimeout(timer);
-      // Exports write several files in a row: wait until they are done.
-      timer = setTimeout(() => {
-        if (this.info !== info) return;
-        if (!fs.existsSync(info.file)) {
-          this.log.warn(`${info.file} was deleted; ${info.name} keeps working from memory.`);
-          void vscode.window.showWarningMessage(`Model Lens: ${plainText(info.file)} was deleted. ${plainText(info.name)} keeps working from memory until another model is chosen.`);
-          return;
-        }
-        this.log.info(`${uri.fsPath} changed on disk; loading ${info.name} again.`);
-        void vscode.window.showInformationMessage(`Model Lens: ${plainText(path.basename(uri.fsPath))} changed on disk; loading ${plainText(info.name)} again.`);
-        this.startLoading(target);
-      }, RELOAD_DELAY_MS);
-    };
-    this.watcher = vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) });
-  }
-
   private async reportLoadFailure(error: ModelLensError): Promise<void> {
     // Names, paths and ONNX Runtime's text come from the model's files: see text/untrusted.
     const previous = this.info ? ` Still using ${plainText(this.info.name)}.` : '';
     const choice = await showErrorWithLog(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
     if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
     if (choice === 'Use Default Model') await useModel('');
-  }
-
-  private remember(target: string): void {
-    if (target === this.defaultModelPath) return;
-    const recent = [target, ...this.recentModels.filter((r) => r !== target)].slice(0, RECENT_LIMIT);
-    void this.context.globalState.update(RECENT_KEY, recent);
   }
 
   /** Analyses text with the current model; identical requests are answered from the cache. */
@@ -318,11 +279,16 @@ export class ModelManager implements vscode.Disposable {
     this.gpuAdapter = adapter;
     if (!known) this.log.info(`A webview found a WebGPU adapter: ${describeAdapter(adapter)}${adapter.software ? ' (a software adapter)' : ''}.`);
     if (known || adapter.software || this.settings.backend !== 'auto') return;
+    this.restartEngine();
+    this.cache.clear();
+  }
+
+  /** A new engine for changed settings or a newly found GPU; the model is loaded again when next needed. */
+  private restartEngine(): void {
     this.engine.dispose();
     this.engine = this.createEngine();
     this.info = undefined;
     this.attempt = undefined;
-    this.cache.clear();
   }
 
   /** The WebGPU backend failed and the engine moved to WebAssembly: say so, once. */
