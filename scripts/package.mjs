@@ -34,8 +34,27 @@ function run(command, args) {
   execFileSync(command, args, { cwd: ROOT, stdio: 'inherit' });
 }
 
+/**
+ * The README as the installed extension shows it. The Extensions view renders it in a page that
+ * loads only https: and data: images, and the project names no repository for vsce to turn its
+ * relative links into addresses, so its screenshots go in as data: URIs and links to files the
+ * package does not carry (docs/) become plain text.
+ */
+function packagedReadme() {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const inlined = readme
+    .replace(/(!\[[^\]]*\]\()(docs\/[^)\s]+\.png)\)/g, (_, open, file) => `${open}data:image/png;base64,${fs.readFileSync(path.join(ROOT, file)).toString('base64')})`)
+    .replace(/(?<!!)\[([^\]]+)\]\(docs\/[^)\s]+\)/g, '$1');
+  const out = path.join(ROOT, '.cache', 'package', 'README.md');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, inlined);
+  return out;
+}
+
+const README = packagedReadme();
+
 function vsce(out, target) {
-  const args = [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out];
+  const args = [VSCE, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--readme-path', README, '--out', out];
   if (target) args.push('--target', target);
   run(process.execPath, args);
 }
