@@ -4,14 +4,30 @@
 import { formatBits } from '../../webview/attention/format';
 import type { AblatedToken, AblationEffect } from '../decorations/ablationEffect';
 import type { TokenInfo } from '../probabilities/documentWindows';
-import { markdownCode, markdownText } from '../text/untrusted';
+import { markdownCode, markdownText, visibleWhitespace } from '../text/untrusted';
 
-const BAR_WIDTH = 12;
+/** Characters in a probability bar: fixed, so that every bar lines up in the monospace code span. */
+export const BAR_WIDTH = 12;
 
-/** A bar as long as p is next to the most likely alternative (the percentage says how likely). */
-function bar(p: number, top: number): string {
-  const filled = top > 0 ? Math.round(Math.max(0, Math.min(1, p / top)) * BAR_WIDTH) : 0;
+/**
+ * A bar of text as long as p is next to the most likely alternative: █ for the part filled, ░ for
+ * the rest. Characters, not an image or colours, so it looks the same in every theme and high
+ * contrast; the percentage beside it carries the number for screen readers.
+ */
+export function probabilityBar(p: number, top: number): string {
+  const filled = top > 0 && Number.isFinite(p) ? Math.round(Math.max(0, Math.min(1, p / top)) * BAR_WIDTH) : 0;
   return '█'.repeat(filled) + '░'.repeat(BAR_WIDTH - filled);
+}
+
+/**
+ * A token in a cell of a Markdown table, as a code span. A `|` would end the cell even inside the
+ * span, so it is escaped; but VS Code's renderer (marked) cannot show a backslash right before a
+ * pipe in a table's code span (an even run of backslashes ends the cell, an odd one shows one too
+ * many), so such a token is written as escaped text instead, whitespace still made visible.
+ */
+function tokenCell(text: string): string {
+  const code = markdownCode(text);
+  return code.includes('\\|') ? markdownText(visibleWhitespace(text)) : code.replace(/\|/g, '\\|');
 }
 
 export function percent(p: number): string {
@@ -55,10 +71,16 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
       // A server gives its likeliest tokens, not the whole distribution the entropy needs.
       `| entropy of the prediction | ${Number.isFinite(t.entropy) ? `${t.entropy.toFixed(2)} bits` : 'not known'} |`,
       '',
-      'Top predictions for this position:',
+      // A table read left to right: the token and its probability first, the bar (which a screen
+      // reader spells out) last, so that nothing but the bar needs to be skipped.
+      'Top predictions for this position (bars relative to the first):',
       '',
-      // Two trailing spaces: a Markdown line break between alternatives.
-      ...t.top.map((alt) => `\`${bar(alt.prob, t.top[0]?.prob ?? 1)}\` ${percent(alt.prob)} ${markdownCode(alt.text)}  `),
+      '| | | |',
+      '|:--|--:|:--|',
+      ...t.top.map((alt) => {
+        const self = alt.text === t.text ? ' (this token)' : '';
+        return `| ${tokenCell(alt.text)}${self} | ${percent(alt.prob)} | \`${probabilityBar(alt.prob, t.top[0]?.prob ?? 1)}\` |`;
+      }),
     );
     const lens = lensSentence(t);
     if (lens) lines.push('', lens);

@@ -1,6 +1,6 @@
 // The hovers' Markdown for a token whose numbers are known, and for text from a hostile model.
 import { describe, expect, it } from 'vitest';
-import { attentionHoverMarkdown, hoverMarkdown, percent, sourceHoverMarkdown } from '../../src/hover/hoverMarkdown';
+import { attentionHoverMarkdown, BAR_WIDTH, hoverMarkdown, percent, probabilityBar, sourceHoverMarkdown } from '../../src/hover/hoverMarkdown';
 import type { TokenInfo } from '../../src/probabilities/documentWindows';
 import { perplexity, rankBucket } from '../../src/probabilities/tokenInfo';
 
@@ -23,6 +23,32 @@ const token: TokenInfo = {
 
 const LINKS = { explainLine: 'command:modelLens.explainAttention?x', whyToken: 'command:modelLens.whyThisToken?y' };
 
+/**
+ * The cells of the alternatives table, split as VS Code's renderer (marked) splits a table row: at
+ * each pipe after an even run of backslashes; then `\|` stands for a pipe inside the cell.
+ */
+function alternativeRows(md: string): string[][] {
+  const lines = md.split('\n');
+  const start = lines.indexOf('|:--|--:|:--|') + 1;
+  const rows: string[][] = [];
+  for (let i = start; start > 0 && lines[i]?.startsWith('|'); i++) {
+    const cells: string[] = [];
+    let cell = '';
+    const line = lines[i]!.slice(1, -1);
+    for (let j = 0; j < line.length; j++) {
+      let backslashes = 0;
+      for (let k = j - 1; k >= 0 && line[k] === '\\'; k--) backslashes++;
+      if (line[j] === '|' && backslashes % 2 === 0) {
+        cells.push(cell);
+        cell = '';
+      } else cell += line[j];
+    }
+    cells.push(cell);
+    rows.push(cells.map((c) => c.trim().replace(/\\\|/g, '|')));
+  }
+  return rows;
+}
+
 describe('hoverMarkdown', () => {
   const markdown = hoverMarkdown(token, 'lens-tiny', LINKS);
 
@@ -33,11 +59,30 @@ describe('hoverMarkdown', () => {
     expect(markdown).toContain('| entropy of the prediction | 3.50 bits |');
   });
 
-  it('lists the alternatives with bars, whitespace made visible', () => {
+  it('lists the alternatives in a table: token, probability, then a bar of text', () => {
+    const rows = alternativeRows(markdown);
     // Bars are scaled to the most likely alternative; the percentages say how likely.
-    expect(markdown).toContain('`████████████` 50.0% `·const`');
-    expect(markdown).toContain('`██████░░░░░░` 25.0% `·return`');
-    expect(markdown).toContain('`` ` ``'); // a backtick token in a longer fence
+    expect(rows).toEqual([
+      ['`·const`', '50.0%', '`████████████`'],
+      ['`·return` (this token)', '25.0%', '`██████░░░░░░`'],
+      ['`` ` ``', '10.0%', '`██░░░░░░░░░░`'], // a backtick token in a longer fence
+    ]);
+  });
+
+  it('draws every bar with the same number of █ and ░ characters and nothing else', () => {
+    const probs = [1, 0.5, 0.26, 0.01, 0, NaN];
+    for (const p of probs) expect(probabilityBar(p, 1)).toMatch(/^█*░*$/);
+    expect(new Set(probs.map((p) => [...probabilityBar(p, 1)].length))).toEqual(new Set([BAR_WIDTH]));
+    expect(probabilityBar(0.01, 1)).toBe('░'.repeat(BAR_WIDTH));
+    expect(probabilityBar(0.2, 0)).toBe('░'.repeat(BAR_WIDTH)); // no top: nothing to compare with
+  });
+
+  it('keeps the table whole for tokens with pipes and backslashes', () => {
+    const md = hoverMarkdown({ ...token, top: [{ text: '||', prob: 0.5 }, { text: '\\|', prob: 0.3 }, { text: '\\', prob: 0.2 }] }, 'm', LINKS);
+    const rows = alternativeRows(md);
+    expect(rows.map((r) => r.length)).toEqual([3, 3, 3]);
+    // A backslash before a pipe cannot sit in a table's code span: escaped text, which shows \|.
+    expect(rows.map((r) => r[0])).toEqual(['`||`', '\\\\|', '`\\`']);
   });
 
   it('says where in the layers the token became the top prediction, and links to Explain Attention', () => {
