@@ -66,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     sidePanel,
     vscode.window.registerWebviewViewProvider(SIDE_VIEW_ID, sidePanel),
     vscode.commands.registerCommand('modelLens.openSidePanel', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
-    new ModelStatusBar(models, probabilities, remote),
+    new ModelStatusBar(models, probabilities, remote, heatmap),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
     sourceHighlights,

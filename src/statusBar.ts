@@ -1,7 +1,11 @@
 // The status bar item: the model in use (or loading), and the perplexity of the selection.
 // Clicking it opens Select Model… (which also leads to the side panel). With a server giving
 // token probabilities (modelLens.remote.endpoint), the perplexity is its model's, and the item says so.
+// Its words are in VS Code's display language (vscode.l10n); names, numbers and the backend id are not.
+// While the active editor shows the token probability heatmap, its tooltip is the heatmap's legend
+// too: one item for everything, instead of an item per colour.
 import * as vscode from 'vscode';
+import { heatmapLegendMarkdown } from './decorations/heatmapLegend';
 import type { ModelManager } from './modelManager';
 import { perplexity } from './probabilities/tokenInfo';
 import type { TokenProbabilities } from './probabilities/tokenProbabilities';
@@ -11,6 +15,13 @@ import { labelText, markdownText } from './text/untrusted';
 const SELECTION_DELAY_MS = 300;
 /** A status bar item shares one line with everything else: a long model name is cut. */
 const STATUS_NAME_LENGTH = 40;
+const CLEAR_HEATMAP_COMMAND = 'modelLens.clearTokenHeatmap';
+
+/** Where the status bar learns whether the active editor shows the heatmap (TokenHeatmap). */
+export interface HeatmapShown {
+  isShown(editor: vscode.TextEditor | undefined): boolean;
+  readonly onDidChangeShown: vscode.Event<void>;
+}
 
 export class ModelStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('modelLens.status', vscode.StatusBarAlignment.Right, 100);
@@ -25,6 +36,7 @@ export class ModelStatusBar implements vscode.Disposable {
     private readonly models: ModelManager,
     private readonly probabilities: TokenProbabilities,
     private readonly remote?: RemoteProbabilities,
+    private readonly heatmap?: HeatmapShown,
   ) {
     this.item.name = 'Model Lens';
     this.item.command = 'modelLens.selectModel';
@@ -42,6 +54,7 @@ export class ModelStatusBar implements vscode.Disposable {
     // Another server, model or key: the perplexity shown was another model's.
     // The server names its model with its first answer (a hover's, perhaps).
     if (remote) this.disposables.push(remote.onDidChange(() => this.scheduleSelection()), probabilities.onDidAnalyse(() => remote.serving && this.render()));
+    if (heatmap) this.disposables.push(heatmap.onDidChangeShown(() => this.render()));
     this.render();
   }
 
@@ -52,15 +65,13 @@ export class ModelStatusBar implements vscode.Disposable {
     if (serving) {
       // The server's model is the one whose perplexity is shown; it is in use without a local model loaded.
       const name = labelText(serving.model, STATUS_NAME_LENGTH);
-      this.item.text = `$(telescope) $(cloud) ${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}`;
-      this.item.accessibilityInformation = { label: `Model Lens: ${name} on ${serving.server}${this.perplexity ? `, perplexity of the selection ${this.perplexity}` : ''}. Opens Select Model.`, role: 'button' };
-      this.item.tooltip = new vscode.MarkdownString(
-        [
-          `**Model Lens** · token probabilities from ${markdownText(serving.model)} on the server ${markdownText(serving.server)} (modelLens.remote.endpoint).`,
-          this.perplexity ? '\n\nPerplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).' : '',
-          `\n\nViews of the model's insides use the local model${model ? `, ${markdownText(model.name)}` : ''}. Click to choose it, or open the side panel.`,
-        ].join(''),
-      );
+      this.item.text = `$(telescope) $(cloud) ${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}${this.heatmapText()}`;
+      this.item.accessibilityInformation = { label: `${vscode.l10n.t('Model Lens: {0} on {1}', name, serving.server)}${this.perplexity ? vscode.l10n.t(', perplexity of the selection {0}', this.perplexity) : ''}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`, role: 'button' };
+      this.item.tooltip = this.tooltip([
+        vscode.l10n.t('**Model Lens** · token probabilities from {0} on the server {1} (modelLens.remote.endpoint).', markdownText(serving.model), markdownText(serving.server)),
+        this.perplexity ? `\n\n${vscode.l10n.t('Perplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).')}` : '',
+        `\n\n${model ? vscode.l10n.t("Views of the model's insides use the local model, {0}. Click to choose it, or open the side panel.", markdownText(model.name)) : vscode.l10n.t("Views of the model's insides use the local model. Click to choose it, or open the side panel.")}`,
+      ]);
       this.item.show();
       return;
     }
@@ -70,19 +81,41 @@ export class ModelStatusBar implements vscode.Disposable {
     }
     // The name comes from the model's config.json or folder: shown as text, never as icons or Markdown.
     const name = this.loading ? labelText(this.loading, STATUS_NAME_LENGTH) : labelText(model!.name, STATUS_NAME_LENGTH);
-    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}`;
+    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}${this.heatmapText()}`;
     this.item.accessibilityInformation = {
-      label: `Model Lens: ${this.loading ? `loading ${name}` : name}${this.perplexity ? `, perplexity of the selection ${this.perplexity}` : ''}. Opens Select Model.`,
+      label: `${this.loading ? vscode.l10n.t('Model Lens: loading {0}', name) : vscode.l10n.t('Model Lens: {0}', name)}${this.perplexity ? vscode.l10n.t(', perplexity of the selection {0}', this.perplexity) : ''}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`,
       role: 'button',
     };
-    this.item.tooltip = new vscode.MarkdownString(
-      [
-        `**Model Lens** · ${model ? `${markdownText(model.name)}: ${model.layers} layers × ${model.heads} heads, ${model.backend}` : `loading ${markdownText(this.loading ?? '')}`}`,
-        this.perplexity ? `\n\nPerplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).` : '',
-        '\n\nClick to choose the model, or open the side panel.',
-      ].join(''),
-    );
+    this.item.tooltip = this.tooltip([
+      `**Model Lens** · ${model ? vscode.l10n.t('{0}: {1} layers × {2} heads, {3}', markdownText(model.name), model.layers, model.heads, model.backend) : vscode.l10n.t('loading {0}', markdownText(this.loading ?? ''))}`,
+      this.perplexity ? `\n\n${vscode.l10n.t('Perplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).')}` : '',
+      `\n\n${vscode.l10n.t('Click to choose the model, or open the side panel.')}`,
+    ]);
     this.item.show();
+  }
+
+  private heatmapShown(): boolean {
+    return !!this.heatmap?.isShown(vscode.window.activeTextEditor);
+  }
+
+  /** A word in the item that says its tooltip now holds the heatmap's legend. */
+  private heatmapText(): string {
+    return this.heatmapShown() ? ' · $(symbol-color) heatmap' : '';
+  }
+
+  private heatmapLabel(): string {
+    return this.heatmapShown() ? ', token probability heatmap shown, its legend in the tooltip' : '';
+  }
+
+  /** The tooltip from its paragraphs, with the heatmap's legend after them while it is shown. */
+  private tooltip(paragraphs: string[]): vscode.MarkdownString {
+    if (!this.heatmapShown()) return new vscode.MarkdownString(paragraphs.join(''));
+    // HTML for the legend's coloured bands only: every other text in it went through markdownText,
+    // which escapes `<`, so no tag can come from a model's name.
+    const tooltip = new vscode.MarkdownString([...paragraphs, '\n\n---\n\n', heatmapLegendMarkdown(CLEAR_HEATMAP_COMMAND)].join(''));
+    tooltip.supportHtml = true;
+    tooltip.isTrusted = { enabledCommands: [CLEAR_HEATMAP_COMMAND] };
+    return tooltip;
   }
 
   private scheduleSelection(): void {

@@ -2,7 +2,8 @@
 // predictions it was (top 10, top 100, top 1000, beyond), over the selection or, without one,
 // the visible range. Re-colours as the user edits or scrolls, debounced. While heads are switched
 // off in the attention panel, the text it explains is left to the ablation's colours (its change
-// in probability, ablationDecorations.ts) instead of being coloured twice.
+// in probability, ablationDecorations.ts) instead of being coloured twice. Its legend is the Model
+// Lens status bar item's tooltip (statusBar.ts), shown while the active editor has the heatmap.
 import * as vscode from 'vscode';
 import type { AblationEffects } from './ablationEffect';
 import { HEATMAP_REFRESH_DELAY_MS } from '../probabilities/budgets';
@@ -23,7 +24,9 @@ interface Target {
 export class TokenHeatmap implements vscode.Disposable {
   private readonly types: Record<RankBucket, vscode.TextEditorDecorationType>;
   private readonly targets = new Map<string, Target>();
-  private readonly legend: vscode.StatusBarItem[];
+  private readonly shownChange = new vscode.EventEmitter<void>();
+  /** The active editor gained or lost the heatmap (or another editor became active). */
+  readonly onDidChangeShown = this.shownChange.event;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
@@ -42,23 +45,14 @@ export class TokenHeatmap implements vscode.Disposable {
         }),
       ]),
     ) as Record<RankBucket, vscode.TextEditorDecorationType>;
-    this.legend = BUCKETS.map((b, i) => {
-      const item = vscode.window.createStatusBarItem(`modelLens.heatmapLegend.${b}`, vscode.StatusBarAlignment.Right, 90 - i);
-      item.name = 'Model Lens heatmap legend';
-      item.text = `$(circle-filled) ${BUCKET_COLOURS[b].label}`;
-      item.color = BUCKET_COLOURS[b].dark.replace(/[\d.]+\)$/, '1)');
-      item.tooltip = `Model Lens heatmap: tokens whose rank was ${BUCKET_COLOURS[b].label}. Click to clear.`;
-      item.command = 'modelLens.clearTokenHeatmap';
-      return item;
-    });
     this.disposables.push(
       vscode.workspace.onDidChangeTextDocument((e) => this.schedule(e.document.uri.toString())),
       vscode.window.onDidChangeTextEditorVisibleRanges((e) => {
         const target = this.targets.get(e.textEditor.document.uri.toString());
         if (target && !target.range) this.schedule(e.textEditor.document.uri.toString());
       }),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.updateLegend()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.updateLegend()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.updateShown()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.updateShown()),
       // An ablation starting or ending frees or takes the text it explains.
       ablation.onDidChange(() => {
         for (const uri of this.targets.keys()) this.schedule(uri);
@@ -71,7 +65,7 @@ export class TokenHeatmap implements vscode.Disposable {
     const uri = editor.document.uri.toString();
     this.cancel(uri);
     this.targets.set(uri, { range: editor.selection.isEmpty ? undefined : editor.selection });
-    this.updateLegend();
+    this.updateShown();
     void this.refresh(uri);
   }
 
@@ -82,7 +76,7 @@ export class TokenHeatmap implements vscode.Disposable {
       this.targets.delete(uri);
       for (const e of this.editorsOf(uri)) for (const type of Object.values(this.types)) e.setDecorations(type, []);
     }
-    this.updateLegend();
+    this.updateShown();
   }
 
   isShown(editor: vscode.TextEditor | undefined): boolean {
@@ -131,15 +125,15 @@ export class TokenHeatmap implements vscode.Disposable {
     for (const e of this.editorsOf(uri)) for (const b of BUCKETS) e.setDecorations(this.types[b], byBucket[b]);
   }
 
-  /** The legend and the context key that offers Clear Token Probability Heatmap follow the active editor. */
-  private updateLegend(): void {
+  /** The context key that offers Clear Token Probability Heatmap, and the status bar's legend, follow the active editor. */
+  private updateShown(): void {
     const visible = this.isShown(vscode.window.activeTextEditor);
-    for (const item of this.legend) (visible ? item.show() : item.hide());
     void vscode.commands.executeCommand('setContext', 'modelLens.tokenHeatmap', visible);
+    this.shownChange.fire();
   }
 
   dispose(): void {
     for (const uri of this.targets.keys()) this.cancel(uri);
-    for (const d of [...this.disposables, ...this.legend, ...Object.values(this.types)]) d.dispose();
+    for (const d of [...this.disposables, this.shownChange, ...Object.values(this.types)]) d.dispose();
   }
 }
