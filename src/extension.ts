@@ -68,6 +68,10 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('modelLens.openSidePanel', () => vscode.commands.executeCommand(`${SIDE_VIEW_ID}.focus`)),
     new ModelStatusBar(models, probabilities, remote, heatmap),
     vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
+    // The attention panel's title bar.
+    vscode.commands.registerCommand('modelLens.exportAttention', () => panels.exportShown()),
+    vscode.commands.registerCommand('modelLens.pinAttentionPanel', () => panels.setPinned(true)),
+    vscode.commands.registerCommand('modelLens.unpinAttentionPanel', () => panels.setPinned(false)),
     vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
     sourceHighlights,
     whyPanel,

@@ -1,14 +1,16 @@
 // The "Explain Attention" webview panels: one per editor column, reused by the next explanation
-// in that column, restored after a window reload. Answers the panel's requests: highlight a
-// token's attention in the editor, a head's Q/K/V for the math view, exports, and the text run
-// again with heads switched off (whose effect the editor shows too, until the panel resets).
+// in that column unless pinned (a pinned panel keeps its analysis and the next one opens a new
+// panel), restored after a window reload. Answers the panel's requests: highlight a token's
+// attention in the editor, a head's Q/K/V for the math view, exports (from its toolbar or the
+// title bar's Export…), and the text run again with heads switched off (whose effect the editor
+// shows too, until the panel resets).
 import * as vscode from 'vscode';
 import type { AblatedToken, AblationEffects } from '../decorations/ablationEffect';
 import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage, ModelLensError } from '../engine/errors';
 import type { Analysis, AnalyzeOptions } from '../engine/types';
 import { choiceName } from '../shared/attentionChoice';
-import { parseFromAttentionPanel, type AttentionView, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../shared/protocol';
+import { parseFromAttentionPanel, type AttentionView, type ExportFormat, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { WebviewChannel } from './webviewChannel';
@@ -18,6 +20,14 @@ import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headA
 export type AnalyzeText = (text: string, options: AnalyzeOptions, token?: vscode.CancellationToken) => Promise<Analysis>;
 
 export const ATTENTION_VIEW_TYPE = 'modelLens.attention';
+/** Context key: the active attention panel is pinned (the title bar offers Unpin instead of Pin). */
+const PINNED_CONTEXT = 'modelLens.attentionPanelPinned';
+
+const EXPORT_CHOICES: (vscode.QuickPickItem & { format: ExportFormat })[] = [
+  { format: 'png', label: 'PNG', description: 'image', detail: 'The heatmap on screen: every head in the model view, else the head shown.' },
+  { format: 'json', label: 'JSON', description: 'attention weights', detail: 'The attention of the layer and head shown, with the tokens.' },
+  { format: 'csv', label: 'CSV', description: 'attention weights', detail: 'The attention of the layer and head shown, one row per query token.' },
+];
 
 class AttentionPanel {
   private explained: { text: ExplainedText; view: AttentionView } | undefined;
@@ -28,6 +38,8 @@ class AttentionPanel {
   );
   /** The ablation run in flight: a newer request (or another text) cancels it. */
   private ablating: vscode.CancellationTokenSource | undefined;
+  /** Kept out of reuse: Explain Attention opens a new panel rather than replace this one's analysis. */
+  private pinnedState = false;
 
   constructor(
     readonly panel: vscode.WebviewPanel,
@@ -65,7 +77,7 @@ class AttentionPanel {
     const view = buildAttentionView(text);
     this.ablating?.cancel();
     this.explained = { text, view };
-    this.panel.title = `Attention: ${text.document.name}`;
+    this.showTitle();
     this.highlights.clear();
     this.ablation.clear(this);
     this.post({ type: 'show', view });
@@ -73,6 +85,32 @@ class AttentionPanel {
 
   focus(layer: number, head: number): void {
     this.post({ type: 'focus', layer, head });
+  }
+
+  get pinned(): boolean {
+    return this.pinnedState;
+  }
+
+  set pinned(pinned: boolean) {
+    this.pinnedState = pinned;
+    this.showTitle();
+  }
+
+  /** The tab says which document it explains, and whether it is pinned. */
+  private showTitle(): void {
+    const name = this.explained?.text.document.name;
+    this.panel.title = `${name ? `Attention: ${name}` : 'Attention'}${this.pinnedState ? ' (pinned)' : ''}`;
+  }
+
+  /**
+   * Asks the panel to export what it shows in `format`: it knows the layer, head and view on
+   * screen (and draws the PNG), and answers with the same `export` message as its own buttons.
+   */
+  requestExport(format: ExportFormat): boolean {
+    if (!this.explained) return false;
+    // Straight to the page, not through the channel: a page that does not listen yet has nothing to export.
+    void this.panel.webview.postMessage({ type: 'requestExport', format } satisfies ToAttentionPanel);
+    return true;
   }
 
   private async handle(message: FromAttentionPanel): Promise<void> {
@@ -218,6 +256,8 @@ function ablatedTokens(view: AttentionView, ablated: Float32Array, delta: Float3
 
 export class AttentionPanels implements vscode.Disposable {
   private readonly panels = new Set<AttentionPanel>();
+  /** The panel focused last, for title-bar commands on a panel that is not (see target()). */
+  private lastActive: AttentionPanel | undefined;
   private nextId = 1;
 
   constructor(
@@ -235,16 +275,58 @@ export class AttentionPanels implements vscode.Disposable {
   private configure(panel: vscode.WebviewPanel): AttentionPanel {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
     setUpWebview(panel.webview, this.extensionUri, 'attention', 'Model Lens attention');
-    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, this.analyze, this.ablation, () => this.panels.delete(wrapped));
+    const wrapped = new AttentionPanel(panel, this.highlights, this.onGpuAdapter, this.analyze, this.ablation, () => {
+      this.panels.delete(wrapped);
+      if (this.lastActive === wrapped) this.lastActive = undefined;
+      this.updatePinnedContext();
+    });
+    panel.onDidChangeViewState(() => {
+      if (panel.active) this.lastActive = wrapped;
+      this.updatePinnedContext();
+    });
     this.panels.add(wrapped);
+    this.updatePinnedContext();
     return wrapped;
   }
 
-  /** The panel in the column beside `editorColumn`, created if there is none. */
+  /**
+   * The panel a title-bar or palette command is about; VS Code passes nothing that names it. The
+   * title bar shows its actions on the active group, so usually the focused panel; else (actions
+   * shown on every group, workbench.editor.alwaysShowEditorActions) the visible one focused last,
+   * else any visible one.
+   */
+  private target(): AttentionPanel | undefined {
+    const visible = [...this.panels].filter((p) => p.panel.visible);
+    return visible.find((p) => p.panel.active) ?? visible.find((p) => p === this.lastActive) ?? visible[0];
+  }
+
+  /** The title bar's Pin or Unpin follows the panel it is about. */
+  private updatePinnedContext(): void {
+    void vscode.commands.executeCommand('setContext', PINNED_CONTEXT, !!this.target()?.pinned);
+  }
+
+  /** Pin (or unpin) the attention panel: a pinned one is not reused by Explain Attention. */
+  setPinned(pinned: boolean): void {
+    const panel = this.target();
+    if (!panel) return;
+    panel.pinned = pinned;
+    this.updatePinnedContext();
+  }
+
+  /** Export… from the title bar: the format picked, then what the panel shows. */
+  async exportShown(): Promise<void> {
+    const panel = this.target();
+    if (!panel) return;
+    const choice = await vscode.window.showQuickPick(EXPORT_CHOICES, { title: 'Export attention', placeHolder: 'Export what this panel shows as…' });
+    if (!choice) return;
+    if (!panel.requestExport(choice.format)) void vscode.window.showInformationMessage('Model Lens: this panel has no analysis to export yet.');
+  }
+
+  /** The unpinned panel in the column beside `editorColumn`, created (as a new tab there) if there is none. */
   panelBeside(editorColumn: vscode.ViewColumn | undefined): AttentionPanel {
     const column = editorColumn === undefined ? vscode.ViewColumn.Beside : editorColumn + 1;
     for (const p of this.panels) {
-      if (p.panel.viewColumn === column) {
+      if (p.panel.viewColumn === column && !p.pinned) {
         p.panel.reveal(column, true);
         return p;
       }

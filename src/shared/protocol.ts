@@ -89,6 +89,8 @@ export type ToAttentionPanel =
    */
   | { type: 'ablation'; id: number; heads: HeadRef[]; mode: AblationMode; prob: ArrayBuffer; delta: ArrayBuffer }
   | { type: 'ablationError'; id: number; message: string }
+  /** Export… in the title bar: export what is shown, as the panel's own buttons do (answered by `export`). */
+  | { type: 'requestExport'; format: ExportFormat }
   | { type: 'error'; message: string };
 
 export type ExportFormat = 'png' | 'json' | 'csv';

@@ -262,6 +262,8 @@ function isToPanel(m: unknown): m is ToAttentionPanel {
       return Number.isInteger(x.id) && Array.isArray(x.heads) && x.delta instanceof ArrayBuffer && x.prob instanceof ArrayBuffer;
     case 'ablationError':
       return Number.isInteger(x.id) && typeof x.message === 'string';
+    case 'requestExport':
+      return x.format === 'png' || x.format === 'json' || x.format === 'csv';
     default:
       return false;
   }
@@ -292,6 +294,9 @@ onHostMessage(isToPanel, (m) => {
       break;
     case 'focus':
       if (data) change({ ...fitStateToView({ ...state, layer: m.layer, head: m.head }, data.view), tab: 'head' });
+      break;
+    case 'requestExport':
+      exportAs(m.format);
       break;
     case 'error':
       showError(m.message);
