@@ -1,5 +1,6 @@
 // Model Lens: Explain Attention — explains the selection (or the current line) with the text
-// before it as context, in the attention panel beside the editor.
+// before it as context, in the attention panel beside the editor. What it says is in VS Code's
+// display language (vscode.l10n, l10n/bundle.l10n.<locale>.json).
 import * as vscode from 'vscode';
 import { readSettings } from '../config';
 import { ModelLensError } from '../engine/errors';
@@ -48,17 +49,17 @@ export class ExplainAttention {
   async run(raw?: unknown): Promise<void> {
     const args = parseExplainArgs(raw);
     if (!args) {
-      void vscode.window.showWarningMessage('Model Lens: Explain Attention was given arguments it does not understand; nothing was explained.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Model Lens: Explain Attention was given arguments it does not understand; nothing was explained.'));
       return;
     }
     if (args.uri !== undefined && !openDocument(args.uri)) {
-      void vscode.window.showWarningMessage('Model Lens: Explain Attention only explains documents open in the editor; the one named is not.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Model Lens: Explain Attention only explains documents open in the editor; the one named is not.'));
       return;
     }
     const fromArgs = args.uri !== undefined || args.line !== undefined || args.selection !== undefined || args.layer !== undefined;
     const target = fromArgs ? targetFromArgs(args) : vscode.window.activeTextEditor && targetFromEditor(vscode.window.activeTextEditor);
     if (!target) {
-      void vscode.window.showInformationMessage('Model Lens: open a file and select some text to explain its attention.');
+      void vscode.window.showInformationMessage(vscode.l10n.t('Model Lens: open a file and select some text to explain its attention.'));
       return;
     }
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === target.document);
@@ -69,11 +70,11 @@ export class ExplainAttention {
   async explain(panel: AttentionPanel, target: ExplainTarget): Promise<void> {
     const doc = target.document;
     if (target.selection.end <= target.selection.start) {
-      panel.error('The selection is empty: select some text (or put the cursor on a non-empty line) and run Explain Attention again.');
+      panel.error(vscode.l10n.t('The selection is empty: select some text (or put the cursor on a non-empty line) and run Explain Attention again.'));
       return;
     }
     const settings = readSettings();
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Model Lens: explaining attention' }, async () => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Model Lens: explaining attention') }, async () => {
       try {
         // A document edited while it is analysed would get offsets for text it no longer has: analyse again.
         for (let attempt = 0; attempt < 3; attempt++) {
@@ -81,7 +82,7 @@ export class ExplainAttention {
           const info = await this.models.ensureLoaded();
           const baseOffset = Math.max(0, target.selection.start - info.positions * CHARS_PER_TOKEN);
           const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(target.selection.end)));
-          panel.loading(`Analysing ${text.length - (target.selection.start - baseOffset)} characters with ${info.name}…`);
+          panel.loading(vscode.l10n.t('Analysing {0} characters with {1}…', text.length - (target.selection.start - baseOffset), info.name));
           const analysis = await this.models.analyze(text, { attention: true, rollout: true, selectionStart: target.selection.start - baseOffset });
           if (doc.version !== version) continue;
           panel.show({
@@ -97,7 +98,7 @@ export class ExplainAttention {
           });
           return;
         }
-        panel.error('The document kept changing while it was being analysed. Run Explain Attention again.');
+        panel.error(vscode.l10n.t('The document kept changing while it was being analysed. Run Explain Attention again.'));
       } catch (e) {
         const message = e instanceof ModelLensError ? e.userMessage : String(e);
         panel.error(message);
@@ -110,7 +111,7 @@ export class ExplainAttention {
     const explained = parseRestoredPanel(state);
     const document = explained && (await restoredDocument(explained.uri));
     if (!explained || !document) {
-      panel.error('Select some text and run Model Lens: Explain Attention.');
+      panel.error(vscode.l10n.t('Select some text and run Model Lens: Explain Attention.'));
       return;
     }
     await this.explain(panel, { document, selection: explained.selection });

@@ -4,6 +4,15 @@
 import type { HeadScores } from './headScores';
 import type { AttentionSource, ModelInfo } from './modelInfo';
 
+/**
+ * VS Code's display-language strings for a page (vscode.l10n.bundle: each string's English text →
+ * its translation). They come with the HTML, not in a message, because a page builds its headings
+ * as it starts: the root element's `data-l10n` holds them as JSON (absent in English) and
+ * `data-lang` the language (vscode.env.language).
+ */
+export type L10nBundle = Record<string, string>;
+export const L10N_ATTRIBUTES = { bundle: 'l10n', lang: 'lang' } as const;
+
 export interface TokenView {
   text: string;
   /** [start, end) in the document, in UTF-16 code units from the start of the document. */

@@ -1,6 +1,7 @@
 // The Model Lens side panel: the model in use and, for the selected text, activations, the
 // logit lens and head types. It follows the active editor's selection (debounced) unless
-// pinned, and restores itself from the host when shown again (no retainContextWhenHidden).
+// pinned, and restores itself from the host when shown again (no retainContextWhenHidden). The
+// lines it sends are in VS Code's display language (vscode.l10n), like the page's own headings.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage, ModelLensError } from '../engine/errors';
@@ -42,7 +43,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
-    setUpWebview(view.webview, this.extensionUri, 'sidebar', 'Model Lens side panel');
+    setUpWebview(view.webview, this.extensionUri, 'sidebar', vscode.l10n.t('Model Lens side panel'));
     view.webview.onDidReceiveMessage((raw) => {
       const message = parseFromSideView(raw);
       if (message) void this.handle(message);
@@ -129,7 +130,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     const doc = editor.document;
     const range = editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection;
     if (range.isEmpty) {
-      this.post({ type: 'empty', text: 'Select some text (or put the cursor on a line with text) to see what the model does with it.' });
+      this.post({ type: 'empty', text: vscode.l10n.t('Select some text (or put the cursor on a line with text) to see what the model does with it.') });
       return;
     }
     this.cancel?.cancel();
@@ -140,7 +141,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       const start = doc.offsetAt(range.start);
       const baseOffset = Math.max(0, start - info.positions * CHARS_PER_TOKEN);
       const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), range.end));
-      this.post({ type: 'analysing', text: `Analysing the selection with ${info.name}…` });
+      this.post({ type: 'analysing', text: vscode.l10n.t('Analysing the selection with {0}…', info.name) });
       // The lens is the costly part for large vocabularies: run it only on the selected tokens.
       const analysis = await this.models.analyze(text, { attention: true, activations: true, selectionStart: start - baseOffset, lens: 'selection' }, cancel.token);
       // A stale result (newer selection, or the text changed) is dropped, never shown on the wrong text.
@@ -152,7 +153,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       this.postModel();
     } catch (e) {
       if (e instanceof ModelLensError && e.code === 'cancelled') return;
-      this.post({ type: 'empty', text: `Model Lens could not analyse the selection: ${errorMessage(e)}` });
+      this.post({ type: 'empty', text: vscode.l10n.t('Model Lens could not analyse the selection: {0}', errorMessage(e)) });
     }
   }
 

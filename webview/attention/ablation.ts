@@ -8,6 +8,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { AblationMode, HeadRef } from '../../src/shared/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { Legend } from '../shared/legend';
 import { changeScale, formatBits } from './format';
 
@@ -30,12 +31,12 @@ export class AblationBar {
     this.mode = el(
       'vscode-single-select',
       { class: 'ml-select-ablation', attrs: { 'aria-label': 'How switched-off heads are replaced' }, title: 'Zero: a switched-off head outputs nothing. Mean: it outputs its average over this text’s tokens, which keeps the scale of what it writes.' },
-      el('vscode-option', { text: 'Zero ablation', attrs: { value: 'zero' } }),
-      el('vscode-option', { text: 'Mean ablation', attrs: { value: 'mean' } }),
+      el('vscode-option', { text: t('Zero ablation'), attrs: { value: 'zero' } }),
+      el('vscode-option', { text: t('Mean ablation'), attrs: { value: 'mean' } }),
     );
     this.mode.addEventListener('change', () => events.onMode(this.mode.value === 'mean' ? 'mean' : 'zero'));
     this.text = el('span', { class: 'ml-ablation-text', attrs: { 'aria-live': 'polite' } });
-    this.reset = el('vscode-button', { class: 'ml-ablation-reset', text: 'Reset', title: 'Switch every head back on', attrs: { icon: 'discard', secondary: true } });
+    this.reset = el('vscode-button', { class: 'ml-ablation-reset', text: t('Reset'), title: t('Switch every head back on'), attrs: { icon: 'discard', secondary: true } });
     this.reset.addEventListener('click', () => events.onReset());
     this.element = el('div', { class: 'ml-ablation', attrs: { role: 'group', 'aria-label': 'Switch heads off' } }, this.mode, this.text, this.reset, this.legend.element);
   }
@@ -50,11 +51,11 @@ export class AblationBar {
     this.legend.element.hidden = !showLegend;
     if (showLegend) this.legend.update(lutFor(theme, 'diverging'), changeScale(status.delta), 'Change in log₂ P(token | before) with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).');
     if (!offered) {
-      this.text.textContent = 'This model cannot switch heads off: it exposes no head outputs (hook_z) to intervene at.';
+      this.text.textContent = t('This model cannot switch heads off: it exposes no head outputs (hook_z) to intervene at.');
       return;
     }
     if (!heads.length) {
-      this.text.textContent = 'Switch heads off to see what they do: alt-click a head in the model view, or focus it and press A.';
+      this.text.textContent = t('Switch heads off to see what they do: alt-click a head in the model view, or focus it and press A.');
       return;
     }
     const names = heads.map((h) => `L${h.layer} H${h.head}`).join(', ');

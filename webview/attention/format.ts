@@ -3,7 +3,9 @@
 // generic number formats are in shared/format.ts.
 import type { AttentionSource } from '../../src/shared/modelInfo';
 import { divergingScale, type ScaleSpec } from '../shared/colorScale';
+import type { HeadChoice } from '../../src/shared/protocol';
 import { formatRanges, formatSci } from '../shared/format';
+import { t } from '../shared/l10n';
 
 /** An attention weight: three decimals, or scientific notation when that would read 0.000. */
 export function formatWeight(w: number): string {
@@ -36,6 +38,16 @@ export function sourceLines(sources: readonly AttentionSource[]): { kind: Attent
     groups.set(key, g);
   });
   return [...groups.values()].map((g) => ({ kind: g.kind, text: `${g.layers.length === 1 ? 'Layer' : 'Layers'} ${formatRanges(g.layers)}: ${g.text}` }));
+}
+
+/**
+ * "Layer 3, head 5", "Layer 3, mean of heads", "Rollout up to layer 3": a title in the display
+ * language (the host's choiceName is the English phrase its exports and labels use).
+ */
+export function choiceTitle(layer: number, head: HeadChoice): string {
+  if (head === 'mean') return t('Layer {0}, mean of heads', layer);
+  if (head === 'rollout') return t('Rollout up to layer {0}', layer);
+  return t('Layer {0}, head {1}', layer, head);
 }
 
 /** Share of the changes that get their own colour; the largest few are drawn clamped. */

@@ -1,18 +1,18 @@
 // One head (or the mean of a layer's heads, or the rollout) large: a labelled heatmap of
 // [explained query, key] with the weight under the pointer, next to the lines view, and the
 // strongest keys of the selected query.
-import { choiceName } from '../../src/shared/attentionChoice';
 import type { HeadChoice } from '../../src/shared/protocol';
 import type { ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
-import { quoted, sentence, tokenLabel } from '../shared/format';
+import { quoted, tokenLabel } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { scoreEntries } from '../shared/headTypes';
 import { Legend } from '../shared/legend';
+import { t } from '../shared/l10n';
 import type { Tooltip } from '../shared/tooltip';
 import { shownMatrix, topK, type ShownMatrix } from './aggregate';
 import { matrixColors, type MatrixColors, type ScaleSettings } from './colors';
-import { formatWeight } from './format';
+import { choiceTitle, formatWeight } from './format';
 import { LinesView } from './linesView';
 import type { ViewData } from './viewData';
 
@@ -89,7 +89,7 @@ export class HeadView {
     const data = this.data;
     if (!data) return;
     const { layer, head } = settings;
-    this.title.textContent = sentence(choiceName(layer, head));
+    this.title.textContent = choiceTitle(layer, head);
     const full = data.matrix(layer, head);
     const source = data.layers[layer]?.source;
     if (!full) {
@@ -98,8 +98,8 @@ export class HeadView {
       this.legend.element.hidden = true;
       this.placeholder.hidden = false;
       clear(this.placeholder);
-      const why = head === 'rollout' ? 'The host did not compute an attention rollout for this analysis.' : source?.kind === 'unavailable' ? source.reason : 'No attention pattern for this layer.';
-      this.placeholder.append(el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: `Nothing to show: ${why}` }));
+      const why = head === 'rollout' ? t('The host did not compute an attention rollout for this analysis.') : source?.kind === 'unavailable' ? source.reason : t('No attention pattern for this layer.');
+      this.placeholder.append(el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Nothing to show: {0}', why) }));
       this.subtitle.textContent = '';
       return;
     }
@@ -124,11 +124,11 @@ export class HeadView {
       },
     );
     this.heatmap.setColors(this.colors);
-    this.heatmap.setAriaLabel(`${sentence(choiceName(layer, head))}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`);
+    this.heatmap.setAriaLabel(`${choiceTitle(layer, head)}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`);
     this.lines.setData({ tokens, firstQuery: data.queryStart, firstKey: shown.keys.from, rows: shown.rows, cols: shown.cols, values: shown.values, normalize: this.colors.normalize });
     this.lines.themeChanged();
     const ignored = settings.ignoreFirst && shown.firstTokenColumn >= 0 ? ` Token 0 ${quoted(tokens[0]?.text ?? '')} is left out of the range and drawn clamped.` : settings.ignoreFirst ? ' (Token 0 is not on screen.)' : '';
-    this.legend.update(this.colors.lut, this.colors.spec, `${settings.kind === 'log' ? 'Log' : 'Linear'} scale over the cells shown.${ignored}`);
+    this.legend.update(this.colors.lut, this.colors.spec, `${settings.kind === 'log' ? t('Log scale over the cells shown.') : t('Linear scale over the cells shown.')}${ignored}`);
     this.setSelected(this.selected);
     this.fit();
   }
@@ -145,13 +145,13 @@ export class HeadView {
     this.lines.setSelectedRow(valid);
     clear(this.top);
     if (valid === null) {
-      this.top.appendChild(el('span', { class: 'ml-muted', text: 'Click a row, a token in the strip or a query on the left of the lines to see what it attends to most.' }));
+      this.top.appendChild(el('span', { class: 'ml-muted', text: t('Click a row, a token in the strip or a query on the left of the lines to see what it attends to most.') }));
       return;
     }
     const rowValues = shown.values.subarray(valid * shown.cols, (valid + 1) * shown.cols);
     const best = topK(rowValues, 5);
     const tokens = data.view.tokens;
-    this.top.appendChild(el('span', { class: 'ml-topkeys-label', text: `${tokenLabel(tokens[index!]?.text ?? '')} attends most to` }));
+    this.top.appendChild(el('span', { class: 'ml-topkeys-label', text: t('{0} attends most to', tokenLabel(tokens[index!]?.text ?? '')) }));
     for (const b of best) {
       const k = shown.keys.from + b.index;
       this.top.appendChild(el('span', { class: 'ml-topkey', title: `#${k} ${quoted(tokens[k]?.text ?? '')}` }, el('span', { class: 'ml-topkey-token', text: tokenLabel(tokens[k]?.text ?? '') }), el('span', { class: 'ml-topkey-weight', text: formatWeight(b.value) })));

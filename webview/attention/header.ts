@@ -1,6 +1,7 @@
 // The line above everything: which model, which document, what was explained, and, per layer,
 // where the attention came from when it is not the model's own softmax output.
 import { clear, el } from '../shared/dom';
+import { plural, t } from '../shared/l10n';
 import { sourceLines } from './format';
 import type { ViewData } from './viewData';
 
@@ -20,13 +21,13 @@ export class Header {
         'div',
         { class: 'ml-header-main' },
         el('span', { class: 'codicon codicon-eye', attrs: { 'aria-hidden': 'true' } }),
-        el('span', { class: 'ml-model', text: m.name, title: `${m.layers} layers × ${m.heads} heads, d_head = ${m.dHead}` }),
-        el('span', { class: 'ml-dim', text: `${m.layers} layers × ${m.heads} heads` }),
+        el('span', { class: 'ml-model', text: m.name, title: t('{0} layers × {1} heads, d_head = {2}', m.layers, m.heads, m.dHead) }),
+        el('span', { class: 'ml-dim', text: t('{0} layers × {1} heads', m.layers, m.heads) }),
         el('span', { class: 'ml-sep', text: '·', attrs: { 'aria-hidden': 'true' } }),
         el('span', { class: 'codicon codicon-file', attrs: { 'aria-hidden': 'true' } }),
         el('span', { class: 'ml-doc', text: v.document.name, title: v.document.uri }),
         el('span', { class: 'ml-sep', text: '·', attrs: { 'aria-hidden': 'true' } }),
-        el('span', { class: 'ml-dim', text: `${v.queryCount} explained token${v.queryCount === 1 ? '' : 's'}${v.queryStart ? `, ${v.queryStart} before them as context` : ''}` }),
+        el('span', { class: 'ml-dim', text: `${plural(v.queryCount, '{0} explained token', '{0} explained tokens')}${v.queryStart ? t(', {0} before them as context', v.queryStart) : ''}` }),
       ),
     );
     const notes = [...v.notes.map((text) => ({ kind: 'note' as const, text })), ...sourceLines(data.layers.map((l) => l.source))];

@@ -6,6 +6,7 @@ import './attention.css';
 import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/shared/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
@@ -52,7 +53,7 @@ const content = el('div', { class: 'ml-content' }, header.element, toolbar.eleme
 const root = document.getElementById('root') ?? document.body;
 root.append(status, content);
 content.hidden = true;
-showLoading('Waiting for the analysis…');
+showLoading(t('Waiting for the analysis…'));
 
 function persist(): void {
   api.setState(state);
@@ -209,7 +210,7 @@ function onDetail(detail: HeadDetail): void {
     detailKey(detail.layer, detail.head),
     detail.layer,
     detail.head,
-    typeof decoded === 'string' ? { kind: 'error', message: `The head's tensors did not arrive whole: ${decoded}` } : { kind: 'ready', detail: decoded },
+    typeof decoded === 'string' ? { kind: 'error', message: t("The head's tensors did not arrive whole: {0}", decoded) } : { kind: 'ready', detail: decoded },
   );
 }
 
@@ -227,7 +228,7 @@ function showLoading(text: string): void {
 }
 
 function showError(message: string): void {
-  showStatusError(status, content, 'Model Lens could not explain this selection', message);
+  showStatusError(status, content, t('Model Lens could not explain this selection'), message);
 }
 
 function exportAs(format: ExportFormat): void {

@@ -5,6 +5,7 @@
 import type { ThemeKind } from '../shared/colorScale';
 import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type RampName } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { formatCell, formatSci, quoted, tokenLabel } from '../shared/format';
 import { windowAround } from '../shared/layout';
 import { checkLine, notice, step } from '../shared/steps';
@@ -47,7 +48,7 @@ export class MathView {
   private cached: Cached | undefined;
 
   constructor(private readonly events: MathViewEvents) {
-    this.element = el('div', { class: 'ml-math', attrs: { role: 'region', 'aria-label': 'The math, step by step' } });
+    this.element = el('div', { class: 'ml-math', attrs: { role: 'region', 'aria-label': t('The math, step by step') } });
   }
 
   setData(data: ViewData): void {
@@ -74,7 +75,7 @@ export class MathView {
       this.element.appendChild(notice('info', `Layer ${layer} computes attention inside a fused ${source.op} operator (${source.detail}), which never outputs its weights. Q, K and V below were recomputed from the operator's input; A·V is checked against the operator's own output.`));
     }
     if (state.kind === 'loading' || state.kind === 'none') {
-      this.element.appendChild(el('div', { class: 'ml-math-loading' }, el('vscode-progress-ring', { attrs: { 'aria-label': 'Loading Q, K, V' } }), el('span', { text: `Fetching Q, K, V of layer ${layer}, head ${head}…` })));
+      this.element.appendChild(el('div', { class: 'ml-math-loading' }, el('vscode-progress-ring', { attrs: { 'aria-label': t('Loading Q, K, V') } }), el('span', { text: t('Fetching Q, K, V of layer {0}, head {1}…', layer, head) })));
       return;
     }
     if (state.kind === 'error') {
@@ -133,15 +134,17 @@ export class MathView {
         theme,
         range: valueRange(positions.flatMap((p) => Array.from(t.subarray(p * d.dHead, p * d.dHead + dims))), { symmetric: true }),
       });
-    const allDimsToggle = el('vscode-checkbox', { attrs: { checked: s.allDims, label: `Show all ${d.dHead} dimensions` } });
+    const allDimsToggle = el('vscode-checkbox', { attrs: { checked: s.allDims, label: t('Show all {0} dimensions', d.dHead) } });
     allDimsToggle.addEventListener('change', () => this.events.onAllDims((allDimsToggle as unknown as { checked: boolean }).checked));
     this.element.appendChild(
       step(
         '1',
-        'Queries, keys and values',
-        `Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = ${d.dHead} dimensions per head${cut ? `; the first ${dims} are shown` : ''}.`,
+        t('Queries, keys and values'),
+        cut
+          ? t("Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head; the first {1} are shown.", d.dHead, dims)
+          : t("Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head.", d.dHead),
         d.dHead > SHOWN_DIMS ? allDimsToggle : null,
-        el('div', { class: 'ml-table-row' }, vectorTable(detail.q, 'Q (queries)'), vectorTable(detail.k, 'K (keys)'), vectorTable(detail.v, 'V (values)')),
+        el('div', { class: 'ml-table-row' }, vectorTable(detail.q, t('Q (queries)')), vectorTable(detail.k, t('K (keys)')), vectorTable(detail.v, t('V (values)'))),
       ),
     );
 
@@ -155,11 +158,11 @@ export class MathView {
     this.element.appendChild(
       step(
         '2',
-        'Scores: QKᵀ / √d_k',
-        `Row i, column j is the dot product of query i with key j, times 1/√${d.dHead} = ${d.scale.toPrecision(4)}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.`,
+        t('Scores: QKᵀ / √d_k'),
+        t('Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.', d.dHead, d.scale.toPrecision(4)),
         worked,
         matrixTable({
-          caption: 'S = QKᵀ/√d_k (rows: queries, columns: keys)',
+          caption: t('S = QKᵀ/√d_k (rows: queries, columns: keys)'),
           rowHeads: positions.map(label),
           rowTitles: positions.map(title),
           colHeads: positions.map(label),
@@ -178,8 +181,8 @@ export class MathView {
     this.element.appendChild(
       step(
         '3',
-        'Causal mask: S + M',
-        'A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.',
+        t('Causal mask: S + M'),
+        t('A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.'),
         null,
         matrixTable({
           caption: 'S + M',
@@ -214,15 +217,15 @@ export class MathView {
     this.element.appendChild(
       step(
         '4',
-        'Softmax: A = softmax(S + M)',
-        'Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.',
+        t('Softmax: A = softmax(S + M)'),
+        t('Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.'),
         checkLine(check.pattern, 1e-4, patternLine),
         matrixTable({
-          caption: 'A: the attention weights',
+          caption: t('A: the attention weights'),
           rowHeads: positions.map(label),
           rowTitles: positions.map(title),
-          colHeads: hasEarlier ? ['earlier', ...positions.map(label)] : positions.map(label),
-          colTitles: hasEarlier ? [`Sum of the weights on tokens 0–${from - 1}`, ...positions.map(title)] : positions.map(title),
+          colHeads: hasEarlier ? [t('earlier'), ...positions.map(label)] : positions.map(label),
+          colTitles: hasEarlier ? [t('Sum of the weights on tokens 0–{0}', from - 1), ...positions.map(title)] : positions.map(title),
           value: (r, c) => (hasEarlier ? (c === 0 ? earlierSum(r) : rec.weights[winRows[r] * rec.keys + positions[c - 1]]) : rec.weights[winRows[r] * rec.keys + positions[c]]),
           text: (v) => formatCell(v, 3),
           ramp: 'sequential',
@@ -240,8 +243,8 @@ export class MathView {
     this.element.appendChild(
       step(
         '5',
-        'Output: z = A·V',
-        `Each query's output is the average of the value vectors weighted by its row of A: the head copies information from the tokens it attends to. The heads' outputs are then concatenated and multiplied by W_O.`,
+        t('Output: z = A·V'),
+        t("Each query's output is the average of the value vectors weighted by its row of A: the head copies information from the tokens it attends to. The heads' outputs are then concatenated and multiplied by W_O."),
         checkLine(check.output, 1e-4, `Matches the model's z${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (the fused operator\'s own output)' : ''} to ${formatSci(check.output)}: max |A·V − z| over all ${data.queryCount} explained tokens × ${d.dHead} dims.`),
         matrixTable({
           caption: 'z = A·V',
@@ -257,7 +260,7 @@ export class MathView {
       ),
     );
     // What comes after the head: the rest of the block and of the model, for the same token.
-    const next = el('vscode-button', { text: `Next: concat and W_O — follow ${label(center)} through the whole model`, attrs: { secondary: true, icon: 'list-ordered' } });
+    const next = el('vscode-button', { text: t('Next: concat and W_O — follow {0} through the whole model', label(center)), attrs: { secondary: true, icon: 'list-ordered' } });
     next.addEventListener('click', () => this.events.onWalk(center));
     this.element.appendChild(el('div', { class: 'ml-math-next' }, next));
   }

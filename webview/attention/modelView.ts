@@ -5,6 +5,7 @@ import type { HeadScores } from '../../src/shared/headScores';
 import type { HeadRef } from '../../src/shared/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { Heatmap } from '../shared/heatmap';
 import { badges, scoreEntries } from '../shared/headTypes';
 import { Legend } from '../shared/legend';
@@ -57,7 +58,7 @@ export class ModelView {
       el(
         'div',
         { class: 'ml-view-header' },
-        el('div', { class: 'ml-model-hint', text: 'Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it; alt-click it (or focus it and press A) to switch it off.' }),
+        el('div', { class: 'ml-model-hint', text: t('Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it; alt-click it (or focus it and press A) to switch it off.') }),
         this.legend.element,
       ),
       this.grid,
@@ -82,7 +83,7 @@ export class ModelView {
       if (!layer.pattern) {
         const reason = layer.source.kind === 'unavailable' ? layer.source.reason : 'No attention pattern for this layer.';
         row.appendChild(
-          el('div', { class: 'ml-grid-unavailable', attrs: { role: 'gridcell', 'aria-label': `Layer ${L}: attention unavailable. ${reason}` } }, el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: `Attention unavailable: ${reason}` })),
+          el('div', { class: 'ml-grid-unavailable', attrs: { role: 'gridcell', 'aria-label': `Layer ${L}: attention unavailable. ${reason}` } }, el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Attention unavailable: {0}', reason) })),
         );
         this.grid.appendChild(row);
         continue;

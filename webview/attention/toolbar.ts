@@ -9,6 +9,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { ExportFormat, HeadChoice } from '../../src/shared/protocol';
 import type { ScaleKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import type { PanelState } from './state';
 import type { ViewData } from './viewData';
 
@@ -41,14 +42,14 @@ export class Toolbar {
   private readonly exportGroup: HTMLDivElement;
 
   constructor(private readonly events: ToolbarEvents) {
-    this.layer = el('vscode-single-select', { class: 'ml-select-layer', attrs: { 'aria-label': 'Layer' } });
-    this.head = el('vscode-single-select', { class: 'ml-select-head', attrs: { 'aria-label': 'Head' } });
-    this.scale = el('vscode-single-select', { class: 'ml-select-scale', attrs: { 'aria-label': 'Colour scale' } }, option('linear', 'Linear'), option('log', 'Log'));
+    this.layer = el('vscode-single-select', { class: 'ml-select-layer', attrs: { 'aria-label': t('Layer') } });
+    this.head = el('vscode-single-select', { class: 'ml-select-head', attrs: { 'aria-label': t('Head') } });
+    this.scale = el('vscode-single-select', { class: 'ml-select-scale', attrs: { 'aria-label': t('Colour scale') } }, option('linear', t('Linear')), option('log', t('Log')));
     this.ignoreFirst = el('vscode-checkbox', {
-      attrs: { label: 'Ignore first token' },
-      title: 'Leave token 0 (usually the beginning-of-text token, where many heads park their attention) out of the colour range; it is drawn clamped at the top colour.',
+      attrs: { label: t('Ignore first token') },
+      title: t('Leave token 0 (usually the beginning-of-text token, where many heads park their attention) out of the colour range; it is drawn clamped at the top colour.'),
     });
-    this.includeContext = el('vscode-checkbox', { attrs: { label: 'Include context' }, title: 'Also show, as keys, the tokens before the explained ones.' });
+    this.includeContext = el('vscode-checkbox', { attrs: { label: t('Include context') }, title: t('Also show, as keys, the tokens before the explained ones.') });
     this.layer.addEventListener('change', () => {
       const n = Number(this.layer.value);
       if (Number.isInteger(n)) this.events.onChange({ layer: n });
@@ -68,16 +69,16 @@ export class Toolbar {
     };
     this.exportGroup = el(
       'div',
-      { class: 'ml-export', attrs: { role: 'group', 'aria-label': 'Export' } },
-      button('png', 'file-media', 'PNG', 'Save the heatmap on screen as a PNG image'),
-      button('json', 'json', 'JSON', 'Save the attention weights of this choice as JSON'),
-      button('csv', 'table', 'CSV', 'Save the attention weights of this choice as CSV'),
+      { class: 'ml-export', attrs: { role: 'group', 'aria-label': t('Export') } },
+      button('png', 'file-media', 'PNG', t('Save the heatmap on screen as a PNG image')),
+      button('json', 'json', 'JSON', t('Save the attention weights of this choice as JSON')),
+      button('csv', 'table', 'CSV', t('Save the attention weights of this choice as CSV')),
     );
     this.element = el(
       'div',
-      { class: 'ml-toolbar', attrs: { role: 'toolbar', 'aria-label': 'Attention view settings' } },
-      el('div', { class: 'ml-toolbar-group' }, field('Layer', this.layer), field('Head', this.head)),
-      el('div', { class: 'ml-toolbar-group' }, field('Scale', this.scale), this.ignoreFirst, this.includeContext),
+      { class: 'ml-toolbar', attrs: { role: 'toolbar', 'aria-label': t('Attention view settings') } },
+      el('div', { class: 'ml-toolbar-group' }, field(t('Layer'), this.layer), field(t('Head'), this.head)),
+      el('div', { class: 'ml-toolbar-group' }, field(t('Scale'), this.scale), this.ignoreFirst, this.includeContext),
       this.exportGroup,
     );
   }
@@ -86,13 +87,13 @@ export class Toolbar {
   setData(data: ViewData, state: PanelState): void {
     const { layers, heads } = data.view.model;
     clear(this.layer);
-    for (let L = 0; L < layers; L++) this.layer.appendChild(option(String(L), data.hasAttention(L) ? `Layer ${L}` : `Layer ${L} (unavailable)`, L === state.layer));
+    for (let L = 0; L < layers; L++) this.layer.appendChild(option(String(L), data.hasAttention(L) ? t('Layer {0}', L) : t('Layer {0} (unavailable)', L), L === state.layer));
     clear(this.head);
-    for (let h = 0; h < heads; h++) this.head.appendChild(option(String(h), `Head ${h}`, state.head === h));
-    this.head.appendChild(option('mean', 'Mean of heads', state.head === 'mean'));
-    if (data.rollout) this.head.appendChild(option('rollout', 'Rollout', state.head === 'rollout'));
+    for (let h = 0; h < heads; h++) this.head.appendChild(option(String(h), t('Head {0}', h), state.head === h));
+    this.head.appendChild(option('mean', t('Mean of heads'), state.head === 'mean'));
+    if (data.rollout) this.head.appendChild(option('rollout', t('Rollout'), state.head === 'rollout'));
     this.includeContext.disabled = data.queryStart === 0;
-    this.includeContext.title = data.queryStart === 0 ? 'Every analysed token is explained: there is no context before them.' : `Also show, as keys, the ${data.queryStart} tokens before the explained ones.`;
+    this.includeContext.title = data.queryStart === 0 ? t('Every analysed token is explained: there is no context before them.') : t('Also show, as keys, the {0} tokens before the explained ones.', data.queryStart);
     this.sync(state);
   }
 

@@ -36,11 +36,6 @@ export function tokenLabel(text: string): string {
 }
 
 /** The real text, quoted so that leading/trailing spaces can be seen in a tooltip. */
-/** A phrase as a sentence or title: its first letter upper-case. */
-export function sentence(phrase: string): string {
-  return phrase.charAt(0).toUpperCase() + phrase.slice(1);
-}
-
 export function quoted(text: string): string {
   return JSON.stringify(text);
 }

@@ -5,6 +5,7 @@ import type { VscodeCheckbox } from '@vscode-elements/elements/dist/vscode-check
 import type { SideAnalysisView } from '../../src/shared/protocol';
 import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { quoted, tokenLabel, tooltipText } from '../shared/format';
 import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { Legend } from '../shared/legend';
@@ -47,7 +48,7 @@ export class ActivationsSection {
     private readonly events: ActivationEvents,
   ) {
     this.heatmap = new Heatmap({
-      ariaLabel: 'Residual stream norm by layer and token',
+      ariaLabel: t('Residual stream norm by layer and token'),
       labelled: true,
       keyboard: true,
       cellSize: { min: MIN_CELL, max: 26 },
@@ -56,7 +57,7 @@ export class ActivationsSection {
       onClick: (cell) => this.events.onSelect(cell.col, cell.row),
       describeCell: (cell) => tooltipText(this.cellLines(cell)),
     });
-    this.rowScale = el('vscode-checkbox', { title: 'The stream grows through the layers; scaling each row to its own maximum shows which tokens stand out within a layer.', attrs: { label: 'Scale each row separately' } });
+    this.rowScale = el('vscode-checkbox', { title: t('The stream grows through the layers; scaling each row to its own maximum shows which tokens stand out within a layer.'), attrs: { label: t('Scale each row separately') } });
     this.rowScale.addEventListener('change', () => this.events.onRowScale(this.rowScale.checked));
     this.wide = new WideGrid(this.heatmap, (x) => this.events.onScroll(x));
     const scroller = this.wide.scroller;
@@ -67,7 +68,7 @@ export class ActivationsSection {
     this.grid = el(
       'div',
       {},
-      el('p', { class: 'ml-caption', text: 'Size (L2 norm) of the residual stream at each token, after each block.' }),
+      el('p', { class: 'ml-caption', text: t('Size (L2 norm) of the residual stream at each token, after each block.') }),
       el('div', { class: 'ml-controls' }, this.rowScale, this.legend.element),
       this.wide.scroller,
       this.wide.cut,
@@ -161,7 +162,7 @@ export class ActivationsSection {
     const cell = this.selected;
     const view = this.view;
     if (!cell || !view) {
-      box.append(el('p', { class: 'ml-hint', text: 'Click a cell (or focus the heatmap and press Enter) to list the MLP neurons most active there.' }));
+      box.append(el('p', { class: 'ml-hint', text: t('Click a cell (or focus the heatmap and press Enter) to list the MLP neurons most active there.') }));
       return;
     }
     const token = tokenLabel(view.tokens[cell.token]?.text ?? '');
@@ -172,7 +173,7 @@ export class ActivationsSection {
     const layer = cell.row - 1;
     box.append(el('div', { class: 'ml-neurons-title' }, `Top MLP neurons of layer ${layer} at `, el('span', { class: 'ml-token', text: `“${token}”` })));
     if (neurons.kind === 'pending') {
-      box.append(el('div', { class: 'ml-loading' }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: 'Reading the activations…' })));
+      box.append(el('div', { class: 'ml-loading' }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Reading the activations…') })));
       return;
     }
     if (!neurons.neurons.length) {

@@ -4,16 +4,17 @@ import '@vscode-elements/elements/dist/vscode-context-menu/index.js';
 import type { VscodeContextMenu } from '@vscode-elements/elements/dist/vscode-context-menu/vscode-context-menu.js';
 import type { SideSection } from '../../src/shared/protocol';
 import { el } from '../shared/dom';
+import { t } from '../shared/l10n';
 
 export class ExportMenu {
   private readonly menu: VscodeContextMenu;
   private target: { section: SideSection; anchor: HTMLButtonElement } | undefined;
 
   constructor(onPick: (section: SideSection, format: 'csv' | 'json') => void) {
-    this.menu = el('vscode-context-menu', { class: 'ml-export-menu', attrs: { 'aria-label': 'Export format' } });
+    this.menu = el('vscode-context-menu', { class: 'ml-export-menu', attrs: { 'aria-label': t('Export format') } });
     this.menu.data = [
-      { label: 'Export as CSV…', value: 'csv' },
-      { label: 'Export as JSON…', value: 'json' },
+      { label: t('Export as CSV…'), value: 'csv' },
+      { label: t('Export as JSON…'), value: 'json' },
     ];
     this.menu.addEventListener('vsc-context-menu-select', (e) => {
       const target = this.target;

@@ -4,6 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { SideAnalysisView } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
+import { plural, t } from '../shared/l10n';
 import { iconButton } from './iconButton';
 
 export class Header {
@@ -17,12 +18,12 @@ export class Header {
 
   constructor(onPin: (pinned: boolean) => void) {
     this.subject = el('div', { class: 'ml-subject' });
-    this.pin = iconButton('pin', 'Pin: keep showing this text', () => {
+    this.pin = iconButton('pin', t('Pin: keep showing this text'), () => {
       this.setPinned(!this.pinned);
       onPin(this.pinned);
     }, { 'aria-pressed': 'false' });
     this.pin.classList.add('ml-pin');
-    this.pinnedNote = el('div', { class: 'ml-pinned-note', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-pinned', attrs: { 'aria-hidden': 'true' } }), el('span', { text: 'Pinned: the panel no longer follows the selection.' }));
+    this.pinnedNote = el('div', { class: 'ml-pinned-note', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-pinned', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Pinned: the panel no longer follows the selection.') }));
     this.pinnedNote.hidden = true;
     this.notes = el('ul', { class: 'ml-notes' });
     this.status = el('div', { class: 'ml-busy', attrs: { role: 'status', 'aria-live': 'polite' } });
@@ -35,14 +36,14 @@ export class Header {
     clear(this.subject);
     clear(this.notes);
     if (!view) {
-      this.subject.append(el('span', { class: 'codicon codicon-selection', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-muted', text: 'No text analysed yet' }));
+      this.subject.append(el('span', { class: 'codicon codicon-selection', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-muted', text: t('No text analysed yet') }));
       return;
     }
     const n = view.tokens.length;
     this.subject.append(
       el('span', { class: 'codicon codicon-file', attrs: { 'aria-hidden': 'true' } }),
       el('span', { class: 'ml-doc', text: view.document.name, title: view.document.uri }),
-      el('span', { class: 'ml-count', text: `${n} token${n === 1 ? '' : 's'}` }),
+      el('span', { class: 'ml-count', text: plural(n, '{0} token', '{0} tokens') }),
     );
     for (const note of view.notes) this.notes.append(el('li', {}, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text: note })));
   }
@@ -51,7 +52,7 @@ export class Header {
     this.pinned = pinned;
     this.pin.setAttribute('aria-pressed', String(pinned));
     this.pin.classList.toggle('on', pinned);
-    const label = pinned ? 'Unpin: follow the selection again' : 'Pin: keep showing this text';
+    const label = pinned ? t('Unpin: follow the selection again') : t('Pin: keep showing this text');
     this.pin.title = label;
     this.pin.setAttribute('aria-label', label);
     this.pin.firstElementChild!.className = `codicon codicon-${pinned ? 'pinned' : 'pin'}`;

@@ -2,6 +2,7 @@
 // column; a row opens that head in the Explain Attention panel.
 import type { SideAnalysisView } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { formatCell } from '../shared/format';
 import { BADGE_THRESHOLD } from '../shared/headTypes';
 import type { Section } from './section';
@@ -53,7 +54,7 @@ export class HeadsSection {
     this.body = el('tbody');
     const table = el('table', { class: 'ml-heads-table', attrs: { 'aria-label': 'Attention heads and their head-type scores. Press Enter on a row to open the head.' } }, el('thead', {}, el('tr', {}, ...this.headCells)), this.body);
     this.message = el('p', { class: 'ml-hint' });
-    this.content = el('div', {}, el('p', { class: 'ml-caption', text: 'Head-type scores on this text. Click a head to open it in Explain Attention.' }), el('div', { class: 'ml-heads-scroll' }, table));
+    this.content = el('div', {}, el('p', { class: 'ml-caption', text: t('Head-type scores on this text. Click a head to open it in Explain Attention.') }), el('div', { class: 'ml-heads-scroll' }, table));
     section.body.append(this.message, this.content);
     table.addEventListener('click', (e) => this.openFrom(e.target));
     table.addEventListener('keydown', (e) => {

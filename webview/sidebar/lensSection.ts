@@ -4,6 +4,7 @@
 import type { SideAnalysisView } from '../../src/shared/protocol';
 import { lutFor, normalizer, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { formatPercent, formatProb, quoted, tokenLabel, tooltipText } from '../shared/format';
 import { Heatmap, type HeatmapCell, type HeatmapCellText } from '../shared/heatmap';
 import { Legend } from '../shared/legend';
@@ -50,7 +51,7 @@ export class LensSection {
     this.grid = el(
       'div',
       {},
-      el('p', { class: 'ml-caption', text: 'What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.' }),
+      el('p', { class: 'ml-caption', text: t('What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.') }),
       el('div', { class: 'ml-controls' }, this.legend.element),
       this.wide.scroller,
       this.wide.cut,

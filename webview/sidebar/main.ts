@@ -5,6 +5,7 @@ import './sidebar.css';
 import type { FromSideView, SideAnalysisView, SideSection, ToSideView } from '../../src/shared/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
@@ -45,10 +46,10 @@ const sectionEvents = {
   onExport: (id: SideSection, anchor: HTMLButtonElement) => exportMenu.open(id, anchor),
 };
 const sections = {
-  model: new Section('model', 'Model', state.open.model, sectionEvents),
-  activations: new Section('activations', 'Activations', state.open.activations, sectionEvents),
-  lens: new Section('lens', 'Logit lens', state.open.lens, sectionEvents),
-  heads: new Section('heads', 'Heads', state.open.heads, sectionEvents),
+  model: new Section('model', t('Model'), state.open.model, sectionEvents),
+  activations: new Section('activations', t('Activations'), state.open.activations, sectionEvents),
+  lens: new Section('lens', t('Logit lens'), state.open.lens, sectionEvents),
+  heads: new Section('heads', t('Heads'), state.open.heads, sectionEvents),
 };
 
 const header = new Header((pinned) => api.postMessage({ type: 'setPinned', pinned }));
@@ -74,7 +75,7 @@ const heads = new HeadsSection(sections.heads, state.sort, {
   onOpen: (layer, head) => api.postMessage({ type: 'openHead', layer, head }),
 });
 
-const hint = el('div', { class: 'ml-empty', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-lightbulb', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-empty-text', text: 'Select some text in an editor to see what the model does with it.' }));
+const hint = el('div', { class: 'ml-empty', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-lightbulb', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-empty-text', text: t('Select some text in an editor to see what the model does with it.') }));
 const analysis = el('div', { class: 'ml-analysis' }, sections.activations.element, sections.lens.element, sections.heads.element);
 analysis.hidden = true;
 const root = document.getElementById('root') ?? document.body;

@@ -5,6 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { ModelView, SideModelState } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
+import { plural, t } from '../shared/l10n';
 import type { Section } from './section';
 import { formatBytes, formatCount, groupAttention, recentLabel } from './sidebarData';
 
@@ -48,7 +49,7 @@ export class ModelSection {
     this.section.setDescription(m?.name ?? '');
     this.section.setExportable(!!m);
     if (state.loading !== undefined) {
-      body.append(el('div', { class: 'ml-loading', attrs: { role: 'status' } }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: `Loading ${state.loading}…` })));
+      body.append(el('div', { class: 'ml-loading', attrs: { role: 'status' } }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Loading {0}…', state.loading) })));
     }
     if (state.error !== undefined) {
       body.append(
@@ -56,32 +57,32 @@ export class ModelSection {
           'div',
           { class: 'ml-error', attrs: { role: 'alert' } },
           el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }),
-          el('div', {}, el('div', { class: 'ml-error-title', text: m ? 'The model could not be changed' : 'The model could not be loaded' }), el('div', { class: 'ml-error-text', text: state.error }), m && el('div', { class: 'ml-muted', text: `Still using ${m.name}.` })),
+          el('div', {}, el('div', { class: 'ml-error-title', text: m ? t('The model could not be changed') : t('The model could not be loaded') }), el('div', { class: 'ml-error-text', text: state.error }), m && el('div', { class: 'ml-muted', text: t('Still using {0}.', m.name) })),
         ),
       );
     }
     if (m) body.append(...this.describe(m));
-    else if (state.loading === undefined) body.append(el('p', { class: 'ml-hint', text: 'No model is loaded yet: the model loads on first use, when you select some text. Model Lens comes with a small default model; open another ONNX model folder to look inside it.' }));
+    else if (state.loading === undefined) body.append(el('p', { class: 'ml-hint', text: t('No model is loaded yet: the model loads on first use, when you select some text. Model Lens comes with a small default model; open another ONNX model folder to look inside it.') }));
     body.append(this.actions(state));
   }
 
   private describe(m: ModelView): HTMLElement[] {
-    const title = el('div', { class: 'ml-model-title' }, el('span', { class: 'ml-model-name', text: m.name, title: m.file }), m.isDefault && el('vscode-badge', { text: 'default model' }));
+    const title = el('div', { class: 'ml-model-title' }, el('span', { class: 'ml-model-name', text: m.name, title: m.file }), m.isDefault && el('vscode-badge', { text: t('default model') }));
     const stat = (label: string, value: string, title?: string) => el('div', { class: 'ml-stat', title }, el('div', { class: 'ml-stat-label', text: label }), el('div', { class: 'ml-stat-value', text: value }));
     const stats = el(
       'div',
       { class: 'ml-stats' },
-      stat('Architecture', m.architecture ?? '—'),
-      stat('Parameters', formatCount(m.parameters), m.parameters.toLocaleString('en-US')),
-      stat('Layers', String(m.layers)),
-      stat('Heads', String(m.heads)),
-      stat('Width', String(m.dModel), 'd_model: the width of the residual stream'),
-      stat('MLP width', String(m.dMlp), 'd_mlp: neurons in each MLP'),
-      stat('Head size', String(m.dHead), 'd_head: the width of each head'),
-      stat('Vocabulary', m.vocab.toLocaleString('en-US')),
-      stat('Context', `${m.positions.toLocaleString('en-US')} tokens`, 'The longest input the model takes'),
-      stat('File size', formatBytes(m.fileBytes), m.file),
-      stat('Precision', m.precision),
+      stat(t('Architecture'), m.architecture ?? '—'),
+      stat(t('Parameters'), formatCount(m.parameters), m.parameters.toLocaleString('en-US')),
+      stat(t('Layers'), String(m.layers)),
+      stat(t('Heads'), String(m.heads)),
+      stat(t('Width'), String(m.dModel), t('d_model: the width of the residual stream')),
+      stat(t('MLP width'), String(m.dMlp), t('d_mlp: neurons in each MLP')),
+      stat(t('Head size'), String(m.dHead), t('d_head: the width of each head')),
+      stat(t('Vocabulary'), m.vocab.toLocaleString('en-US')),
+      stat(t('Context'), t('{0} tokens', m.positions.toLocaleString('en-US')), t('The longest input the model takes')),
+      stat(t('File size'), formatBytes(m.fileBytes), m.file),
+      stat(t('Precision'), m.precision),
     );
     const row = (label: string, ...value: (HTMLElement | string)[]) => el('div', { class: 'ml-row' }, el('div', { class: 'ml-row-label', text: label }), el('div', { class: 'ml-row-value' }, ...value));
     const attention = el('ul', { class: 'ml-attention' });
@@ -91,29 +92,29 @@ export class ModelSection {
     const rows = el(
       'div',
       { class: 'ml-rows' },
-      row('Runs on', el('div', { text: `${BACKEND[m.backend]}, ${m.threads} thread${m.threads === 1 ? '' : 's'}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
+      row(t('Runs on'), el('div', { text: `${BACKEND[m.backend]}, ${plural(m.threads, '{0} thread', '{0} threads')}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
       row(
-        'File',
+        t('File'),
         el('div', { class: 'ml-model-file', text: inFolder(m.file, m.folder), title: m.file }),
         ...(m.otherFiles.length > 0 ? [el('div', { class: 'ml-muted', text: `Chosen over ${m.otherFiles.join(', ')}: full precision first, then fp16, quantized and merged files. To use another, set modelLens.modelPath to it.` })] : []),
       ),
-      m.producer && row('Made by', m.producer),
-      m.attention.length > 0 && row('Attention', attention),
-      m.notes.length > 0 && row('Notes', el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),
-      row('Analysis cache', this.cache),
+      m.producer && row(t('Made by'), m.producer),
+      m.attention.length > 0 && row(t('Attention'), attention),
+      m.notes.length > 0 && row(t('Notes'), el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),
+      row(t('Analysis cache'), this.cache),
     );
     return [title, stats, rows];
   }
 
   private actions(state: SideModelState): HTMLElement {
-    const open = el('vscode-button', { text: 'Open model folder…', attrs: { icon: 'folder-opened' } });
+    const open = el('vscode-button', { text: t('Open model folder…'), attrs: { icon: 'folder-opened' } });
     open.addEventListener('click', () => this.events.onOpenFolder());
-    const useDefault = el('vscode-button', { text: 'Use default model', attrs: { secondary: true, icon: 'home' } });
+    const useDefault = el('vscode-button', { text: t('Use default model'), attrs: { secondary: true, icon: 'home' } });
     useDefault.addEventListener('click', () => this.events.onUseDefault());
     useDefault.hidden = !!state.model?.isDefault;
     const box = el('div', { class: 'ml-model-actions' }, el('div', { class: 'ml-buttons' }, open, useDefault));
     if (state.recent.length) {
-      const list = el('ul', { class: 'ml-recent', attrs: { 'aria-label': 'Recently used models' } });
+      const list = el('ul', { class: 'ml-recent', attrs: { 'aria-label': t('Recently used models') } });
       state.recent.forEach((path, index) => {
         const current = path === state.model?.folder || path === state.model?.file;
         const item = el(
@@ -127,7 +128,7 @@ export class ModelSection {
         item.addEventListener('click', () => this.events.onUseRecent(index));
         list.append(el('li', {}, item));
       });
-      box.append(el('div', { class: 'ml-subtitle', text: 'Recent models' }), list);
+      box.append(el('div', { class: 'ml-subtitle', text: t('Recent models') }), list);
     }
     return box;
   }

@@ -4,6 +4,7 @@ import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
 import type { VscodeCollapsible } from '@vscode-elements/elements/dist/vscode-collapsible/vscode-collapsible.js';
 import type { SideSection } from '../../src/shared/protocol';
 import { el } from '../shared/dom';
+import { t } from '../shared/l10n';
 import { iconButton } from './iconButton';
 
 export interface SectionEvents {
@@ -17,7 +18,7 @@ export class Section {
   private readonly exportButton: HTMLButtonElement;
 
   constructor(readonly id: SideSection, heading: string, open: boolean, events: SectionEvents) {
-    this.exportButton = iconButton('export', `Export ${heading.toLowerCase()} as CSV or JSON…`, (b) => events.onExport(id, b), { 'aria-haspopup': 'menu' });
+    this.exportButton = iconButton('export', t('Export {0} as CSV or JSON…', heading.toLowerCase()), (b) => events.onExport(id, b), { 'aria-haspopup': 'menu' });
     // The header toggles on Enter wherever it comes from, including a focused action.
     const actions = el('div', { class: 'ml-section-actions', attrs: { slot: 'actions' }, on: { keydown: (e) => e.stopPropagation() } }, this.exportButton);
     this.body = el('div', { class: `ml-section-body ml-${id}` });
