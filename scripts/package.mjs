@@ -48,7 +48,8 @@ function packagedReadme() {
   const out = path.join(ROOT, '.cache', 'package', 'README.md');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, inlined);
-  return out;
+  // vsce takes the path relative to the package's folder.
+  return path.relative(ROOT, out);
 }
 
 const README = packagedReadme();

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 test("the extension's page shows the README's screenshots", async () => {
   const { page } = code;
-  await runCommand(page, 'Extensions: Show Installed Extensions');
+  await runCommand(page, 'Extensions: Show Enabled Extensions');
   await page.locator('.extensions-viewlet .monaco-list-row').filter({ hasText: 'Model Lens' }).first().click();
   // The README is a webview inside the extension's editor.
   const readme = await findWebviewFrame(page, 'img', 60_000);
