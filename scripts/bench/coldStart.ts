@@ -20,9 +20,10 @@ import type { FromWorker, ToWorker, WorkerResponse } from '../../src/engine/work
 import { ms } from './format';
 import type { OrtBackend } from './runners';
 import { median } from './stats';
+import { hookGroups } from '../../src/shared/hooks';
 
 /** What Explain Attention asks of the engine (src/commands/explainAttention.ts). */
-export const FIRST_ANALYSIS: AnalyzeOptions = { attention: true, rollout: true };
+export const FIRST_ANALYSIS: AnalyzeOptions = { hooks: hookGroups.attention, rollout: true };
 
 export interface ColdStartSpec {
   model: string;

@@ -13,7 +13,7 @@ import { ortRunners } from '../../src/engine/runtime';
 import { TextTokenizer } from '../../src/engine/tokenizer';
 import type { AnalyzeOptions, ModelInfo } from '../../src/engine/types';
 import { transferables } from '../../src/engine/workerProtocol';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { headModel, HEAD_INPUT } from './models';
 import { codeText, textWithTokens } from './text';
 
@@ -29,10 +29,10 @@ export type OrtBackend = 'wasm' | 'native';
 
 /** What each Model Lens row asks of the engine. */
 export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain' | 'pluslens'>, AnalyzeOptions> = {
-  full: { attention: true, activations: true, lens: true },
-  nolens: { attention: true, activations: true, lens: false },
-  rollout: { attention: true, activations: true, lens: true, rollout: true },
-  ablated: { attention: true, activations: true, lens: true, interventions: [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }] },
+  full: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true },
+  nolens: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: false },
+  rollout: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, rollout: true },
+  ablated: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, interventions: [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }] },
 };
 
 export interface RunResult {

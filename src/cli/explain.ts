@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { EngineClient } from '../engine/client';
 import { errorMessage } from '../engine/errors';
 import type { Analysis, ModelInfo, TensorData } from '../engine/types';
-import { hooks } from '../shared/hooks';
+import { hookGroups, hooks } from '../shared/hooks';
 import { visible } from './visible';
 import { printAblation, printAttribution, printPatching, type Intervening } from './why';
 
@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     else if (args.why !== undefined) await printAttribution(analyze, info, text, args);
     else if (args.ablate.length) await printAblation(analyze, info, text, args);
     else {
-      const analysis = await engine.analyze(text, { attention: true, activations: args.json, blockHooks: args.json, lens: args.json });
+      const analysis = await engine.analyze(text, { hooks: args.json ? [...hookGroups.attention, ...hookGroups.activations, ...hookGroups.block] : hookGroups.attention, lens: args.json });
       if (args.json) process.stdout.write(`${JSON.stringify(toJson(info, analysis))}\n`);
       else printText(info, analysis);
     }

@@ -7,6 +7,7 @@ import { backendName } from '../logLines';
 import type { ModelManager } from '../modelManager';
 import { plainText } from '../text/untrusted';
 import { describeDifferences, differences } from './backendComparison';
+import { hookGroups } from '../shared/hooks';
 
 export async function compareBackends(models: ModelManager): Promise<void> {
   const editor = vscode.window.activeTextEditor;
@@ -18,7 +19,7 @@ export async function compareBackends(models: ModelManager): Promise<void> {
   const text = doc.getText(editor.selection.isEmpty ? doc.lineAt(editor.selection.active.line).range : editor.selection);
   try {
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Model Lens: comparing backends…' }, () =>
-      models.analyzeOnBothBackends(text, { attention: true, logits: true }),
+      models.analyzeOnBothBackends(text, { hooks: hookGroups.attention, logits: true }),
     );
     void vscode.window.showInformationMessage(`Model Lens: ${describeDifferences(backendName(result.backend), differences(result.current, result.reference))}`);
   } catch (e) {

@@ -8,6 +8,7 @@ import type { ModelManager } from '../modelManager';
 import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
 import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../shared/protocol';
 import { openDocument, restoredDocument } from './documents';
+import { hookGroups } from '../shared/hooks';
 
 /** Characters of context read per token of the model's window: generous, the engine keeps the last tokens. */
 export const CHARS_PER_TOKEN = 8;
@@ -83,7 +84,7 @@ export class ExplainAttention {
           const baseOffset = Math.max(0, target.selection.start - info.positions * CHARS_PER_TOKEN);
           const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(target.selection.end)));
           panel.loading(vscode.l10n.t('Analysing {0} characters with {1}…', text.length - (target.selection.start - baseOffset), info.name));
-          const analysis = await this.models.analyze(text, { attention: true, rollout: true, selectionStart: target.selection.start - baseOffset });
+          const analysis = await this.models.analyze(text, { hooks: hookGroups.attention, rollout: true, selectionStart: target.selection.start - baseOffset });
           if (doc.version !== version) continue;
           panel.show({
             id: this.panels.newId(),

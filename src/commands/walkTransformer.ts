@@ -11,6 +11,7 @@ import { tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWalk, type WalkView } from '../shared/protocol';
 import { documentName, restoredDocument } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
+import { hookGroups } from '../shared/hooks';
 
 /**
  * Tokens of text read before the walked one. The walk fetches the logits of every position
@@ -80,7 +81,7 @@ export class WalkTransformer {
           const info = await this.models.ensureLoaded();
           const { baseOffset, text } = tokenWindow(doc, offset, Math.min(info.positions, WALK_TOKENS));
           panel.loading(`Running ${info.name} on the text and reading every step…`);
-          const analysis = await this.models.analyze(text, { activations: true, blockHooks: true, logits: true, topK: TOP_K });
+          const analysis = await this.models.analyze(text, { hooks: [...hookGroups.activations, ...hookGroups.block], logits: true, topK: TOP_K });
           if (doc.version !== version) continue;
           const position = tokenAtOffset(analysis.tokens, offset - baseOffset);
           if (position < 0) {

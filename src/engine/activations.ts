@@ -2,8 +2,8 @@
 // Analysis.activations documents: the batch axis dropped, per-head tensors as [pos, head, d_head].
 import { hooks } from '../shared/hooks';
 import { toPosHeadDim } from './analysis';
-import { collectBlockHooks } from './instrument/blockHooks';
-import type { InstrumentationPlan } from './instrument/plan';
+import { blockHookExposures, collectBlockHooks } from './instrument/blockHooks';
+import type { Exposure, InstrumentationPlan } from './instrument/plan';
 import type { Tensors } from './runner';
 import type { TensorData } from './types';
 
@@ -11,6 +11,20 @@ function tensor(t: Tensors[string] | undefined, keep: number): TensorData | unde
   if (!t) return undefined;
   // Drop the batch axis (always 1) from [1, ...].
   return { shape: t.dims.slice(t.dims.length - keep), data: t.data as Float32Array };
+}
+
+/** Every hook the plan exposes, with the tensor that holds it (resid_pre of a block is resid_post of the one before). */
+export function hookExposures(plan: InstrumentationPlan): [string, Exposure][] {
+  const out: [string, Exposure | undefined][] = [[hooks.residPre(0), plan.embedding]];
+  plan.layers.forEach((layer, L) => {
+    out.push(
+      ...(['pattern', 'q', 'k', 'v', 'z'] as const).map((w): [string, Exposure | undefined] => [hooks.attn(L, w), layer[w]]),
+      [hooks.residPost(L), layer.residPost],
+      [hooks.residPre(L + 1), L + 1 < plan.layers.length ? layer.residPost : undefined],
+      [hooks.mlpPost(L), layer.mlpPost],
+    );
+  });
+  return [...out.filter((e): e is [string, Exposure] => !!e[1]), ...blockHookExposures(plan)];
 }
 
 /** Runtime outputs under their TransformerLens names. */

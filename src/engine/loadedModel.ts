@@ -8,12 +8,12 @@ import { buildFeeds, int64s } from './inputs';
 import { readJson } from './jsonFile';
 import { attribute } from './attribution';
 import { interventionFeeds } from './interventionFeeds';
-import { collectActivations } from './activations';
+import { collectActivations, hookExposures } from './activations';
 import { blockHookExposures } from './instrument/blockHooks';
 import type { InstrumentationPlan, NormPlan } from './instrument/plan';
 import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
-import { hooks } from '../shared/hooks';
+import { hookFilter, hookGroups, hooks, parseHook } from '../shared/hooks';
 import type { ValueInfo } from './onnx/model';
 import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
 import { ortRunners } from './runtime';
@@ -236,7 +236,7 @@ export class LoadedModel {
     const rows = this.embeddingRows ?? Infinity;
     const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
     const lensFrom = checkTokens[Math.max(0, checkTokens.length - CHECK_LENS_POSITIONS)].start;
-    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { attention: true, activations: true, selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 });
+    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 });
     const a = analysis.activations;
     for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
     const sizes = { vocab: analysis.vocab, heads: 0, dHead: 0, dMlp: 0, dModel: a[hooks.residPre(0)]?.shape[1] ?? 0 };
@@ -343,20 +343,19 @@ export class LoadedModel {
       own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
       own[stats.topKInput] = int64s([k]);
     }
-    // The block hooks' computations run only when they are asked for.
-    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(options.blockHooks ? [1] : []);
+    const wanted = hookFilter(options.hooks ?? []);
+    // The rollout is made from the patterns, asked for or not; the analysis returns what was asked.
+    const fetched = hookExposures(plan).filter(([name]) => wanted(name) || (options.rollout && parseHook(name)?.kind === 'attn.pattern'));
+    // The block hooks' computations run only when one of them is asked for.
+    const blockHooks = new Set(blockHookExposures(plan).map(([name]) => name));
+    if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s(fetched.some(([name]) => blockHooks.has(name)) ? [1] : []);
     Object.assign(own, await this.interventionFeeds(tokens, text, [options.interventions ?? []]));
     const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
     // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
     const fetches = new Set(stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : [plan.logits]);
     if (options.logits) fetches.add(plan.logits);
-    plan.layers.forEach((layer) => {
-      if (options.attention) for (const e of [layer.pattern, layer.q, layer.k, layer.v, layer.z]) if (e) fetches.add(e.output);
-      if (options.activations) for (const e of [layer.residPost, layer.mlpPost]) if (e) fetches.add(e.output);
-    });
-    if (options.activations && plan.embedding) fetches.add(plan.embedding.output);
-    if (options.blockHooks) for (const [, e] of blockHookExposures(plan)) fetches.add(e.output);
+    for (const [, e] of fetched) fetches.add(e.output);
     if (lens) {
       fetches.add(lens.probs);
       fetches.add(lens.ids);
@@ -374,7 +373,8 @@ export class LoadedModel {
     const statistics = stats
       ? statsFromGraph(outputs[stats.topProbs].data as Float32Array, outputs[stats.topIds].data as Int32Array, outputs[stats.entropy].data as Float32Array, outputs[stats.targetProb].data as Float32Array, outputs[stats.above].data as Float32Array)
       : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
-    const activations = collectActivations(plan, outputs);
+    const collected = collectActivations(plan, outputs);
+    const activations = Object.fromEntries(Object.entries(collected).filter(([name]) => wanted(name)));
     const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
     const pieces: Record<number, string> = {};
     for (const ids of [statistics.topIds, lensIds]) for (const id of ids ?? []) pieces[id] ??= this.tokenizer.display(id);
@@ -387,14 +387,14 @@ export class LoadedModel {
       topK: statistics.topIds.length / positions,
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
-      rollout: options.rollout ? await this.rollout(activations) : undefined,
+      rollout: options.rollout ? await this.rollout(collected) : undefined,
       lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
       pieces,
       forwardMs,
       backend: this.info.backend,
       vocab,
       interventions: options.interventions?.map(({ source: _, ...made }) => made),
-      attribution: attribution && plan.attribution ? attribute(plan.attribution, outputs, attribution.position, (L) => activations[hooks.attn(L, 'pattern')]) : undefined,
+      attribution: attribution && plan.attribution ? attribute(plan.attribution, outputs, attribution.position, (L) => collected[hooks.attn(L, 'pattern')]) : undefined,
     };
   }
 
@@ -430,7 +430,7 @@ export class LoadedModel {
    * their shapes.
    */
   private async interventionFeeds(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
-    const clean = runs.some((run) => run.some((i) => i.mode === 'mean')) ? (await this.run(tokens, text, { attention: true, activations: true })).activations : {};
+    const clean = runs.some((run) => run.some((i) => i.mode === 'mean')) ? (await this.run(tokens, text, { hooks: [...hookGroups.attention, ...hookGroups.activations] })).activations : {};
     return interventionFeeds(this.plan.interventions, runs, (hook) => {
       if (clean[hook]) return clean[hook];
       const rest = this.hookShapes.get(hook);

@@ -5,7 +5,7 @@
 // the corrupted one.
 import { ModelLensError } from './errors';
 import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from './types';
-import { hooks } from '../shared/hooks';
+import { hookGroups, hooks } from '../shared/hooks';
 
 export type Analyze = (text: string, options: AnalyzeOptions) => Promise<Analysis>;
 
@@ -57,7 +57,7 @@ export async function patchingSweep(
   signal?: AbortSignal,
   onProgress?: (done: number, total: number) => void,
 ): Promise<PatchingResult> {
-  const all: AnalyzeOptions = { attention: true, activations: true, logits: true, topK: 2 };
+  const all: AnalyzeOptions = { hooks: [...hookGroups.attention, ...hookGroups.activations], logits: true, topK: 2 };
   const [cleanRun, corruptedRun] = [await engine.analyze(clean, all), await engine.analyze(corrupted, all)];
   const n = cleanRun.tokens.length;
   if (corruptedRun.tokens.length !== n) {

@@ -15,16 +15,11 @@ export interface TensorData {
 }
 
 export interface AnalyzeOptions {
-  /** Per-head attention patterns and Q/K/V/z. */
-  attention?: boolean;
-  /** Residual stream and MLP activations. */
-  activations?: boolean;
   /**
-   * The other hooks inside each block (embeddings, each norm's scale and output, the attention's
-   * and the MLP's writes, resid_mid, the MLP's pre-activation), for views that walk a block step
-   * by step. Computed only when asked: they are several times the activations' size.
+   * The hooks to fetch into Analysis.activations, as a names filter (hookFilter in
+   * ../shared/hooks.ts: names, `*` for any block; hookGroups has the usual sets). None by default.
    */
-  blockHooks?: boolean;
+  hooks?: readonly string[];
   /**
    * Where the part of the text the caller shows starts, in characters of the requested text (the
    * selection, or a window's own part after its context); default 0. Analysis.firstSelected is its

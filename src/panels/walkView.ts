@@ -15,7 +15,7 @@ const SIMILARITY_POSITIONS = 32;
 
 export interface WalkedToken {
   id: number;
-  /** An analysis made with activations, blockHooks and logits. */
+  /** An analysis made with the activations and block hooks (hookGroups) and logits. */
   analysis: Analysis;
   info: ModelInfo;
   position: number;

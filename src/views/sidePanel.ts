@@ -11,6 +11,7 @@ import { setUpWebview } from '../webviewSetup';
 import { exportSection, modelView, sideAnalysisView, topNeurons, type SelectedText } from './sideViewData';
 import { browseForModel } from '../commands/selectModel';
 import { useModel } from '../config';
+import { hookGroups } from '../shared/hooks';
 
 export const SIDE_VIEW_ID = 'modelLens.sidePanel';
 const FOLLOW_DELAY_MS = 500;
@@ -143,7 +144,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), range.end));
       this.post({ type: 'analysing', text: vscode.l10n.t('Analysing the selection with {0}…', info.name) });
       // The lens is the costly part for large vocabularies: run it only on the selected tokens.
-      const analysis = await this.models.analyze(text, { attention: true, activations: true, selectionStart: start - baseOffset, lens: 'selection' }, cancel.token);
+      const analysis = await this.models.analyze(text, { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: start - baseOffset, lens: 'selection' }, cancel.token);
       // A stale result (newer selection, or the text changed) is dropped, never shown on the wrong text.
       if (cancel.token.isCancellationRequested || doc.version !== version) return;
       const selected: SelectedText = { id: this.nextId++, analysis, info, document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) }, baseOffset };

@@ -8,6 +8,7 @@ import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
 import { avError, expectCausalProbabilityRows, expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { BACKENDS } from '../helpers/backends';
+import { hookGroups } from '../../src/shared/hooks';
 
 const TEXT = 'the cat sat on the mat. the cat sat on the hat.';
 
@@ -29,7 +30,7 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
   let analysis: Analysis;
   beforeAll(async () => {
     model = await LoadedModel.load(writeModelFolder(form, buildDecoder({ attention: form })), { backend, threads: 1 });
-    analysis = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+    analysis = await model.analyze(TEXT, { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true });
   });
 
   it('says how the attention of every layer was obtained', () => {
@@ -113,7 +114,7 @@ describe('an attention the engine does not know', () => {
     for (const layer of model.info.layerInfo) {
       expect(layer.attention).toEqual({ kind: 'unavailable', reason: 'no Softmax or fused attention operator was found in this block' });
     }
-    const a = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+    const a = await model.analyze(TEXT, { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true });
     expect(a.activations['blocks.0.attn.hook_pattern']).toBeUndefined();
     expect(a.prob[1]).toBeGreaterThan(0);
     expect(a.activations['blocks.1.hook_resid_post']).toBeDefined();
@@ -126,7 +127,7 @@ describe.each(['unfused', 'fused-attention', 'mha', 'gqa'] as const)('%s attenti
     const model = await LoadedModel.load(writeModelFolder(`${form}-fp16`, buildDecoder({ attention: form, float16: true })), { backend: 'wasm', threads: 1 });
     expect(model.info.precision).toBe('float16');
     expect(model.info.layerInfo.every((l) => l.attention.kind !== 'unavailable')).toBe(true);
-    const a = await model.analyze(TEXT, { attention: true, activations: true, lens: true });
+    const a = await model.analyze(TEXT, { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true });
     // Results are float32 whatever the model computes in.
     expect(a.activations['blocks.0.attn.hook_pattern'].data).toBeInstanceOf(Float32Array);
     for (let L = 0; L < 2; L++) {

@@ -7,7 +7,7 @@ import { nativeRuntimeInstalled } from '../../src/backendChoice';
 import { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
@@ -52,7 +52,7 @@ describe.each(SUBJECTS)('direct logit attribution on $name', ({ folder, text, to
   afterAll(() => model.release());
 
   it('splits the measured logit difference into parts that add up to it', async () => {
-    const a = await model.analyze(text, { attention: true, logits: true, attribution: { position } });
+    const a = await model.analyze(text, { hooks: hookGroups.attention, logits: true, attribution: { position } });
     const at = a.attribution!;
     const vocab = a.logits!.shape[1];
     const row = (position - 1) * vocab;

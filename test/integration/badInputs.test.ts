@@ -8,6 +8,7 @@ import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 import { BACKENDS } from '../helpers/backends';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2 } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const OPTIONS = { backend: 'wasm' as const, threads: 1 };
 
@@ -153,7 +154,7 @@ describe('external data', () => {
   it.runIf((BACKENDS as readonly string[]).includes('native'))('loads it on the native backend without reading its external data into JavaScript', async () => {
     const before = process.memoryUsage().rss;
     const model = await LoadedModel.load(hugeModel(), { backend: 'native', threads: 1 });
-    const a = await model.analyze('the cat', { attention: true });
+    const a = await model.analyze('the cat', { hooks: hookGroups.attention });
     expect(a.activations['blocks.1.attn.hook_pattern'].shape).toEqual([4, 7, 7]);
     // Copying the file into memory would take 5 GB; the weights themselves are kilobytes.
     expect(process.memoryUsage().rss - before).toBeLessThan(1024 ** 3);
@@ -165,7 +166,7 @@ describe('external data', () => {
     const folder = writeModelFolder('external', onnx);
     fs.writeFileSync(path.join(folder, 'onnx', 'model.onnx.data'), data);
     const model = await LoadedModel.load(folder, OPTIONS);
-    const a = await model.analyze('the cat', { attention: true });
+    const a = await model.analyze('the cat', { hooks: hookGroups.attention });
     expect(a.activations['blocks.1.attn.hook_pattern'].shape).toEqual([4, 7, 7]);
   });
 });

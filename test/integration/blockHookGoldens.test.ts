@@ -9,6 +9,7 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { DEFAULT_MODEL } from '../helpers/paths';
 import { BACKENDS } from '../helpers/backends';
+import { hookGroups } from '../../src/shared/hooks';
 
 const GOLDENS = path.join(__dirname, '..', 'fixtures', 'lens-tiny-goldens');
 
@@ -38,7 +39,7 @@ describe.each(BACKENDS)('the default model\'s block hooks against PyTorch (%s)',
   let a: Analysis;
   beforeAll(async () => {
     model = await LoadedModel.load(DEFAULT_MODEL, { backend, threads: 1 });
-    a = await model.analyze(index.text, { activations: true, blockHooks: true });
+    a = await model.analyze(index.text, { hooks: [...hookGroups.activations, ...hookGroups.block] });
   });
   afterAll(() => model?.release());
 

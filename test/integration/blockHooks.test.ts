@@ -14,7 +14,7 @@ import { tensorValues } from '../../src/engine/onnx/graph';
 import { Emitter, makeNode } from '../../src/engine/onnx/emit';
 import { DataType, decodeModel, encodeModel, type NodeProto } from '../../src/engine/onnx/model';
 import type { Analysis, Backend, ModelInfo, TensorData } from '../../src/engine/types';
-import { hooks, type NormHook, type NormWeight } from '../../src/shared/hooks';
+import { hookGroups, hooks, type NormHook, type NormWeight } from '../../src/shared/hooks';
 import { buildDecoder, random, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, ROOT, TINY_GPT2 } from '../helpers/paths';
@@ -225,7 +225,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     let a: Analysis;
     beforeAll(async () => {
       model = await LoadedModel.load(DEFAULT_MODEL, { backend, threads: 1 });
-      a = await model.analyze('export function add(a: number, b: number) {\n  return a + b;\n}', { activations: true, blockHooks: true });
+      a = await model.analyze('export function add(a: number, b: number) {\n  return a + b;\n}', { hooks: [...hookGroups.activations, ...hookGroups.block] });
     });
     afterAll(() => model?.release());
 
@@ -244,7 +244,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     it('says in ModelInfo which norm and activation function each block uses', () => expectInfo(model.info, known));
 
     it('computes none of them unless asked for, even with the residual stream and MLP activations', async () => {
-      const plain = await model.analyze('export function add', { attention: true, activations: true });
+      const plain = await model.analyze('export function add', { hooks: [...hookGroups.attention, ...hookGroups.activations] });
       expect(plain.activations[hooks.residPost(0)]).toBeDefined();
       for (const name of blockHookNames(4, true)) expect(plain.activations[name], name).toBeUndefined();
     });
@@ -257,7 +257,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       for (const input of index.inputs) {
         const held = Object.keys(input.tensors).filter((n) => names.has(n));
         expect(held).toContain(hooks.lnFinal('normalized'));
-        const analysis = input.text === null ? await model.analyzeIds(input.ids, { activations: true, blockHooks: true }) : await model.analyze(input.text, { activations: true, blockHooks: true });
+        const analysis = input.text === null ? await model.analyzeIds(input.ids, { hooks: [...hookGroups.activations, ...hookGroups.block] }) : await model.analyze(input.text, { hooks: [...hookGroups.activations, ...hookGroups.block] });
         for (const name of held) {
           const t = input.tensors[name];
           const expected = new Float32Array(bin.buffer, bin.byteOffset + t.offset, t.shape.reduce((x, y) => x * y, 1));
@@ -276,7 +276,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const onnx = new Uint8Array(fs.readFileSync(path.join(TINY_GPT2, 'past.onnx')));
       known = { layers: 5, norm: 'layer', epsilon: 1e-5, positions: true, activation: 'gelu_tanh', weights: normWeights(onnx), tolerance: 1e-4 };
       model = await LoadedModel.load(TINY_GPT2, { backend, threads: 1 });
-      a = await model.analyze('a b c d e f g h a b c d e f g h', { activations: true, blockHooks: true });
+      a = await model.analyze('a b c d e f g h a b c d e f g h', { hooks: [...hookGroups.activations, ...hookGroups.block] });
     });
     afterAll(() => model?.release());
 
@@ -312,7 +312,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     const known: Known = { layers: 2, norm: rms ? 'rms' : 'layer', epsilon: 1e-5, positions, activation: 'silu', weights: normWeights(onnx), tolerance };
     beforeAll(async () => {
       model = await LoadedModel.load(writeModelFolder(`block-hooks-${attention}-${norms}`, onnx), { backend, threads: 1 });
-      a = await model.analyze(TEXT, { activations: true, blockHooks: true });
+      a = await model.analyze(TEXT, { hooks: [...hookGroups.activations, ...hookGroups.block] });
     });
     afterAll(() => model?.release());
 
@@ -331,7 +331,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     const known: Known = { layers: 2, norm: 'layer', epsilon: 1e-5, positions: true, activation: kind, weights: normWeights(onnx), tolerance: 1e-4 };
     beforeAll(async () => {
       model = await LoadedModel.load(writeModelFolder(`block-hooks-${op}`, onnx), { backend, threads: 1 });
-      a = await model.analyze(TEXT, { activations: true, blockHooks: true });
+      a = await model.analyze(TEXT, { hooks: [...hookGroups.activations, ...hookGroups.block] });
     });
     afterAll(() => model?.release());
 
@@ -344,7 +344,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
   describe('a built decoder whose attention is not recognised', () => {
     it('exposes the norms before each block and the MLP input, and says why it leaves out what lies between attention and MLP', async () => {
       const model = await LoadedModel.load(writeModelFolder('block-hooks-manual', buildDecoder({ attention: 'manual-softmax' })), { backend, threads: 1 });
-      const a = await model.analyze(TEXT, { activations: true, blockHooks: true });
+      const a = await model.analyze(TEXT, { hooks: [...hookGroups.activations, ...hookGroups.block] });
       for (let L = 0; L < 2; L++) {
         for (const name of [hooks.attnOut(L), hooks.residMid(L), hooks.norm(L, 'ln2', 'scale'), hooks.mlpOut(L)]) {
           expect(a.activations[name], name).toBeUndefined();

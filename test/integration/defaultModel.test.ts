@@ -9,6 +9,7 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { random } from '../helpers/decoderBuilder';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const GOLDENS = path.join(ROOT, 'test', 'fixtures', 'lens-tiny-goldens');
 const TOLERANCE = 1e-4;
@@ -49,7 +50,7 @@ beforeAll(async () => {
 describe.each(index.inputs.map((input) => [input.name, input]))('the default model on "%s" matches PyTorch', (_, input) => {
   let a: Analysis;
   beforeAll(async () => {
-    const options = { attention: true, activations: true, lens: true, logits: true, topK: 5 } as const;
+    const options = { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, logits: true, topK: 5 } as const;
     a = input.text === null ? await model.analyzeIds(input.ids, options) : await model.analyze(input.text, options);
   });
 
@@ -93,7 +94,7 @@ describe('what the default model learned', () => {
   // past them, over a whole file.
   it('has a clear previous-token head over a whole file it was not trained on', async () => {
     const heldOut = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'workspace', 'sample.ts'), 'utf8');
-    const a = await model.analyze(heldOut, { attention: true });
+    const a = await model.analyze(heldOut, { hooks: hookGroups.attention });
     const ids = a.tokens.map((t) => t.id);
     const n = ids.length;
     expect(n).toBeGreaterThan(256);
@@ -120,7 +121,7 @@ describe('what the default model learned', () => {
     for (let s = 0; s < count; s++) {
       const repeated = Array.from({ length: m }, () => Math.floor(rand() * bos));
       const ids = [bos, ...repeated, ...repeated];
-      const a = await model.analyzeIds(ids, { attention: true });
+      const a = await model.analyzeIds(ids, { hooks: hookGroups.attention });
       sums.forEach((layer, L) => {
         const p = a.activations[`blocks.${L}.attn.hook_pattern`];
         headScores(p.data, p.shape[0], p.shape[1], ids).forEach((score, h) => (layer[h] += score.induction / count));

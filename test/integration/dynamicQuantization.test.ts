@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
@@ -26,7 +26,7 @@ const NORMS = [
   { norms: 'fused-residual-first', rms: true },
 ] as const;
 const CASES = BACKENDS.flatMap((backend) => NORMS.map((n) => ({ backend, ...n })));
-const ALL = { attention: true, activations: true, blockHooks: true, lens: true, logits: true };
+const ALL = { hooks: [...hookGroups.attention, ...hookGroups.activations, ...hookGroups.block], lens: true, logits: true };
 /** Loose: the float reference does not round its activations. */
 const VS_FLOAT = { activations: 3e-2, logits: 3e-2, lensProbs: 5e-2 };
 

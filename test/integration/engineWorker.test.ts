@@ -9,6 +9,7 @@ import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { WORKER } from '../helpers/paths';
 import { rejection } from '../helpers/rejection';
+import { hookGroups } from '../../src/shared/hooks';
 
 const SMALL = writeModelFolder('worker-small', buildDecoder({ attention: 'unfused' }));
 // Big enough that one forward pass takes a while on any machine.
@@ -30,7 +31,7 @@ describe('EngineClient', () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     let done = false;
-    const analysis = client.analyze(LONG_TEXT, { attention: true, activations: true }).finally(() => (done = true));
+    const analysis = client.analyze(LONG_TEXT, { hooks: [...hookGroups.attention, ...hookGroups.activations] }).finally(() => (done = true));
     // Let the host do its own work while the worker computes.
     while (!done) await new Promise((resolve) => setTimeout(resolve, 1));
     clearInterval(timer);
@@ -103,12 +104,12 @@ describe('EngineClient with a remote backend', () => {
     const reference = new EngineClient({ workerPath: WORKER, backend: 'wasm', threads: 1 });
     try {
       await reference.load(SMALL);
-      const expected = await reference.analyze('the cat', { attention: true });
-      const viaRemote = await engine.analyze('the cat', { attention: true });
+      const expected = await reference.analyze('the cat', { hooks: hookGroups.attention });
+      const viaRemote = await engine.analyze('the cat', { hooks: hookGroups.attention });
       expect(Array.from(viaRemote.prob)).toEqual(Array.from(expected.prob));
       broken = true;
-      const afterFailure = await engine.analyze('the mat', { attention: true });
-      expect(Array.from(afterFailure.prob)).toEqual(Array.from((await reference.analyze('the mat', { attention: true })).prob));
+      const afterFailure = await engine.analyze('the mat', { hooks: hookGroups.attention });
+      expect(Array.from(afterFailure.prob)).toEqual(Array.from((await reference.analyze('the mat', { hooks: hookGroups.attention })).prob));
     } finally {
       reference.dispose();
     }

@@ -6,6 +6,7 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';
 import { avError, expectCausalProbabilityRows, expectLensEqualsLogits } from '../helpers/identities';
 import { exists, TINY_GPT2 } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const present = exists(TINY_GPT2);
 if (!present) console.warn(`SKIPPED: the shared fixture ${TINY_GPT2} is not there (.ci/run requires it).`);
@@ -16,7 +17,7 @@ describe.skipIf(!present)('tiny-random-gpt2, fused by ONNX Runtime', () => {
   beforeAll(async () => {
     model = await LoadedModel.load(TINY_GPT2, { backend: 'wasm', threads: 1 });
     // Its tokenizer is GPT-2's; only ids below 1,000 exist in this tiny model.
-    analysis = await model.analyze('a b c d e f g h a b c d e f g h', { attention: true, activations: true, lens: true });
+    analysis = await model.analyze('a b c d e f g h a b c d e f g h', { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true });
   });
 
   it('reads its shape from the graph', () => {

@@ -10,6 +10,7 @@ import type { Analysis, TensorData } from '../../src/engine/types';
 import { buildDecoder, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';
 import { expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { hookGroups } from '../../src/shared/hooks';
 
 const TEXT = 'the cat sat on the mat. the cat sat';
 const BACKEND = nativeRuntimeInstalled() ? 'native' : 'wasm';
@@ -23,7 +24,7 @@ const CASES: { attention: AttentionForm; norms: DecoderOptions['norms']; rms: bo
 
 async function analyse(options: DecoderOptions): Promise<{ model: LoadedModel; analysis: Analysis }> {
   const model = await LoadedModel.load(writeModelFolder(`${options.attention}-${options.norms}`, buildDecoder(options)), { backend: BACKEND, threads: 1 });
-  const analysis = await model.analyze(TEXT, { attention: true, activations: true, lens: true, logits: true });
+  const analysis = await model.analyze(TEXT, { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, logits: true });
   return { model, analysis };
 }
 

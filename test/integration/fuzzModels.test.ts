@@ -12,6 +12,7 @@ import { buildDecoder, random } from '../helpers/decoderBuilder';
 import { collectGarbage, heldBytes, withTimeout } from '../helpers/fuzzRun';
 import { testTokenizerJson, writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2, WORKER } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const COUNT = Number(process.env.MODEL_LENS_FUZZ_COUNT ?? 500);
 const TIME_LIMIT_MS = 30_000;
@@ -104,7 +105,7 @@ it(`ends every one of ${COUNT} corrupted models in a working model or a clear er
     const outcome = await withTimeout(
       engine
         .load(folder)
-        .then(() => engine.analyze(source.text, { attention: true, activations: true, lens: true }))
+        .then(() => engine.analyze(source.text, { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true }))
         .then(() => 'works')
         .catch((e: ModelLensError) => {
           // A clear error names what to do, or at least which file.

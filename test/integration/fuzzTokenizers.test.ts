@@ -14,6 +14,7 @@ import { collectGarbage, heldBytes, withTimeout } from '../helpers/fuzzRun';
 import { testTokenizerJson, writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2, WORKER } from '../helpers/paths';
 import { sentencePieceTokenizer } from '../helpers/tokenizers';
+import { hookGroups } from '../../src/shared/hooks';
 
 const COUNT = Number(process.env.MODEL_LENS_FUZZ_COUNT ?? 120);
 const SEED = 20261204;
@@ -152,7 +153,7 @@ it(`ends every one of ${COUNT} hostile tokenizers in an analysis or a clear erro
     const outcome = await withTimeout(
       engine
         .load(folder)
-        .then(() => engine.analyze(variant.text, { attention: true, lens: true }))
+        .then(() => engine.analyze(variant.text, { hooks: hookGroups.attention, lens: true }))
         .then(() => 'works')
         .catch((e: unknown) => {
           if (!(e instanceof ModelLensError)) throw new Error(`${what}: not a ModelLensError: ${e}`);

@@ -15,6 +15,7 @@ import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 import { startHubServer, type HubServer } from '../helpers/hubServer';
 import { testTokenizerJson } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const LENS = 'fixtures/lens-tiny-onnx';
 const EXTERNAL = 'fixtures/external-data';
@@ -161,7 +162,7 @@ describe('downloading', () => {
 
     const loaded = await LoadedModel.load(model.folder, { backend: 'wasm', threads: 1 });
     try {
-      const analysis = await loaded.analyze('function add(a, b) { return a + b; }', { attention: true });
+      const analysis = await loaded.analyze('function add(a, b) { return a + b; }', { hooks: hookGroups.attention });
       expect(analysis.tokens.length).toBeGreaterThan(5);
       expect(Array.from(analysis.prob.slice(1)).every((p) => p > 0 && p <= 1)).toBe(true);
     } finally {
@@ -182,7 +183,7 @@ describe('downloading', () => {
     expect(filesUnder(model.folder)).toEqual(['onnx/model.onnx', 'onnx/model.onnx_data', 'tokenizer.json']);
     const loaded = await LoadedModel.load(model.folder, { backend: 'wasm', threads: 1 });
     try {
-      const analysis = await loaded.analyze('the cat sat on the mat', { attention: true });
+      const analysis = await loaded.analyze('the cat sat on the mat', { hooks: hookGroups.attention });
       expect(analysis.tokens.length).toBeGreaterThan(3);
     } finally {
       await loaded.release();
@@ -301,7 +302,7 @@ describe('more downloads', () => {
     const loaded = await LoadedModel.load(model.folder, { backend: 'wasm', threads: 1 });
     try {
       // Ids below the model's 1000-row embedding (see the fixture's SOURCE.md).
-      const analysis = await loaded.analyze('a b c d', { attention: true });
+      const analysis = await loaded.analyze('a b c d', { hooks: hookGroups.attention });
       expect(analysis.tokens.length).toBe(4);
     } finally {
       await loaded.release();

@@ -13,6 +13,7 @@ import type { Analysis, AttributionPart, Intervention, TensorData } from '../../
 import { partLabel } from '../../src/shared/attributionParts';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
 import { BACKENDS } from '../helpers/backends';
+import { hookGroups } from '../../src/shared/hooks';
 
 const TOLERANCE = 1e-4;
 
@@ -150,7 +151,7 @@ describe.each(BACKENDS)('interventions and attribution on the default model matc
   let other: Analysis;
   beforeAll(async () => {
     model = await LoadedModel.load(DEFAULT_MODEL, { backend, threads: 1 });
-    other = await model.analyze(goldens.texts.B.text, { activations: true });
+    other = await model.analyze(goldens.texts.B.text, { hooks: hookGroups.activations });
   });
   afterAll(() => model.release());
 
@@ -168,7 +169,7 @@ describe.each(BACKENDS)('interventions and attribution on the default model matc
   it.each(goldens.cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
     const intervention: Intervention = { ...c.intervention };
     if (c.source === 'B') intervention.source = other.activations[c.intervention.hook];
-    const a = await model.analyze(goldens.texts[c.text].text, { logits: true, attention: true, interventions: [intervention] });
+    const a = await model.analyze(goldens.texts[c.text].text, { logits: true, hooks: hookGroups.attention, interventions: [intervention] });
     expectRows(a, c.rows, c.name);
     expectFullRow(a.logits!, c.fullRow, c.name);
     if (c.z) expectZ(a, c);

@@ -4,13 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns } from '../../src/engine/types';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { buildDecoder, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, TINY_GPT2 } from '../helpers/paths';
 import { BACKENDS } from '../helpers/backends';
 
-const ALL: AnalyzeOptions = { attention: true, activations: true, logits: true };
+const ALL: AnalyzeOptions = { hooks: [...hookGroups.attention, ...hookGroups.activations], logits: true };
 
 interface Subject {
   name: string;

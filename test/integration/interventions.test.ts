@@ -11,13 +11,13 @@ import { GraphIndex } from '../../src/engine/onnx/graph';
 import { decodeModel } from '../../src/engine/onnx/model';
 import { ortRunners } from '../../src/engine/runtime';
 import type { Analysis, AnalyzeOptions, TensorData } from '../../src/engine/types';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { buildDecoder, type AttentionForm } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 import { BACKENDS } from '../helpers/backends';
 
-const ALL: AnalyzeOptions = { attention: true, activations: true, logits: true };
+const ALL: AnalyzeOptions = { hooks: [...hookGroups.attention, ...hookGroups.activations], logits: true };
 
 interface Subject {
   name: string;

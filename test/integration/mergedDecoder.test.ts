@@ -9,9 +9,10 @@ import { BACKENDS } from '../helpers/backends';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { CACHE_INPUT, mergeDecoder } from '../helpers/mergedDecoder';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { hookGroups } from '../../src/shared/hooks';
 
 const TEXT = 'the cat sat on the mat';
-const OPTIONS = { attention: true, activations: true, lens: true, logits: true } as const;
+const OPTIONS = { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, logits: true } as const;
 
 function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

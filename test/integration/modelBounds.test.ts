@@ -13,6 +13,7 @@ import { ortRunners } from '../../src/engine/runtime';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { rejection } from '../helpers/rejection';
+import { hookGroups } from '../../src/shared/hooks';
 
 const BACKENDS: [string, LoadOptions][] = [
   ['WebAssembly', { backend: 'wasm', threads: 1 }],
@@ -67,7 +68,7 @@ describe.each(BACKENDS)('a model folder on %s', (_name, options) => {
     fs.writeFileSync(path.join(folder, 'weights', 'weights.bin'), external.data);
     fs.symlinkSync(path.join(folder, 'weights'), path.join(folder, 'onnx', 'data'));
     const model = await LoadedModel.load(folder, options);
-    const a = await model.analyze('the cat', { attention: true });
+    const a = await model.analyze('the cat', { hooks: hookGroups.attention });
     expect(a.activations['blocks.1.attn.hook_pattern'].shape).toEqual([4, 7, 7]);
     await model.release();
   });

@@ -10,6 +10,7 @@ import { resolveModelFiles } from '../../src/engine/modelFolder';
 import type { Runner } from '../../src/engine/runner';
 import { nativeProviderEnvironment, ortRunners } from '../../src/engine/runtime';
 import { DEFAULT_MODEL } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const installed = nativeRuntimeInstalled();
 const env = installed ? nativeProviderEnvironment(require('onnxruntime-node')) : undefined;
@@ -60,7 +61,7 @@ describe.skipIf(!installed)('native execution providers', () => {
         fallback: true,
         reason: expect.stringMatching(/DirectML was asked for .* has no DirectML provider .*; running on CPU\.$/),
       });
-      const analysis = await loaded.analyze('def add(a, b):', { attention: true });
+      const analysis = await loaded.analyze('def add(a, b):', { hooks: hookGroups.attention });
       expect(analysis.tokens.length).toBeGreaterThan(3);
     } finally {
       await loaded.release();

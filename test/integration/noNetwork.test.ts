@@ -13,6 +13,7 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { ROOT } from '../helpers/paths';
+import { hookGroups } from '../../src/shared/hooks';
 
 const nodeRequire = createRequire(__filename);
 const attempts: string[] = [];
@@ -48,7 +49,7 @@ afterAll(() => restore.forEach((r) => r()));
 
 it('loads a model and analyses text without touching the network', async () => {
   const model = await LoadedModel.load(writeModelFolder('offline', buildDecoder({ attention: 'gqa' })), { backend: 'wasm', threads: 1 });
-  const a = await model.analyze('the cat sat on the mat', { attention: true, activations: true, lens: true, rollout: true });
+  const a = await model.analyze('the cat sat on the mat', { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, rollout: true });
   expect(a.tokens.length).toBeGreaterThan(0);
   expect(attempts).toEqual([]);
 });

@@ -4,7 +4,8 @@
 // model's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
-import type { Analysis, TensorData } from '../../src/engine/types';
+import type { Analysis, AnalyzeOptions, TensorData } from '../../src/engine/types';
+import { hookGroups } from '../../src/shared/hooks';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { expectLensEqualsLogits } from '../helpers/identities';
 import { writeModelFolder } from '../helpers/modelFolder';
@@ -12,7 +13,7 @@ import { BACKENDS } from '../helpers/backends';
 
 const TEXT = 'the cat sat on the mat. the cat sat';
 const CASES = BACKENDS.flatMap((backend) => (['qdq', 'nbits'] as const).map((quantize) => ({ quantize, backend })));
-const ALL = { attention: true, activations: true, lens: true, logits: true };
+const ALL: AnalyzeOptions = { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, logits: true };
 
 async function analyse(options: DecoderOptions, backend: 'wasm' | 'native'): Promise<{ model: LoadedModel; analysis: Analysis }> {
   const model = await LoadedModel.load(writeModelFolder(`quantized-${options.quantize}`, buildDecoder(options)), { backend, threads: 1 });

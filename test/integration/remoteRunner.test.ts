@@ -6,6 +6,7 @@ import type { Runner, RunnerFactory } from '../../src/engine/runner';
 import { ortRunners } from '../../src/engine/runtime';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { hookGroups } from '../../src/shared/hooks';
 
 it('falls back to WebAssembly when the remote runner fails, with the same numbers', async () => {
   const folder = writeModelFolder('remote', buildDecoder({ attention: 'gqa' }));
@@ -27,10 +28,10 @@ it('falls back to WebAssembly when the remote runner fails, with the same number
   };
   const model = await LoadedModel.load(folder, { backend: 'webgpu', threads: 1, remote });
   expect(model.info.backend).toBe('webgpu');
-  const before = await model.analyze('the cat sat', { attention: true });
+  const before = await model.analyze('the cat sat', { hooks: hookGroups.attention });
   expect(runs).toBeGreaterThan(1); // the check run after loading went through it too
   failing = true;
-  const after = await model.analyze('the cat sat', { attention: true });
+  const after = await model.analyze('the cat sat', { hooks: hookGroups.attention });
   expect(model.info.backend).toBe('wasm');
   expect(model.info.notes.at(-1)).toContain('the GPU device was lost');
   expect(Array.from(after.prob)).toEqual(Array.from(before.prob));

@@ -4,6 +4,7 @@ import { LoadedModel } from '../../src/engine/loadedModel';
 import type { TensorData } from '../../src/engine/types';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
+import { hookGroups } from '../../src/shared/hooks';
 
 /** R_0 = Ã_0, R_l = Ã_l · R_{l-1}, with Ã = rows-normalised (mean over heads + I) / 2. */
 function referenceRollout(patterns: TensorData[]): number[][][] {
@@ -29,7 +30,7 @@ function referenceRollout(patterns: TensorData[]): number[][][] {
 describe('attention rollout', () => {
   it('matches the definition, layer by layer', async () => {
     const model = await LoadedModel.load(writeModelFolder('rollout', buildDecoder({ attention: 'unfused', layers: 3 })), { backend: 'wasm', threads: 1 });
-    const a = await model.analyze('the cat sat on the mat', { attention: true, rollout: true });
+    const a = await model.analyze('the cat sat on the mat', { hooks: hookGroups.attention, rollout: true });
     const patterns = [0, 1, 2].map((L) => a.activations[`blocks.${L}.attn.hook_pattern`]);
     const expected = referenceRollout(patterns);
     const s = a.tokens.length;

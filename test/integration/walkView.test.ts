@@ -5,16 +5,16 @@
 // were built with.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
-import type { Analysis, TensorData } from '../../src/engine/types';
+import type { Analysis, AnalyzeOptions, TensorData } from '../../src/engine/types';
 import { buildWalkView } from '../../src/panels/walkView';
 import type { WalkCheck, WalkView } from '../../src/shared/protocol';
-import { hooks } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 
-const OPTIONS = { activations: true, blockHooks: true, logits: true, topK: 10 } as const;
+const OPTIONS: AnalyzeOptions = { hooks: [...hookGroups.activations, ...hookGroups.block], logits: true, topK: 10 };
 
 function checks(view: WalkView): WalkCheck[] {
   const all = [view.input.check, view.output.check, view.output.norm?.check];

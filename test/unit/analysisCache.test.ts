@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analysisKey, ByteLruCache, typedArrayBytes } from '../../src/analysisCache';
+import { hookGroups } from '../../src/shared/hooks';
 
 describe('ByteLruCache', () => {
   it('evicts the least recently used entries to stay within its byte budget', () => {
@@ -24,13 +25,13 @@ describe('ByteLruCache', () => {
 
 describe('analysisKey', () => {
   it('tells a run with interventions from a plain one and from other interventions', () => {
-    const plain = analysisKey('m.onnx', 'text', { attention: true });
-    const zero = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [1] }] });
-    const mean = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] }] });
-    const otherHead = analysisKey('m.onnx', 'text', { attention: true, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [2] }] });
+    const plain = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention });
+    const zero = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [1] }] });
+    const mean = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] }] });
+    const otherHead = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [2] }] });
     expect(new Set([plain, zero, mean, otherHead]).size).toBe(4);
-    expect(analysisKey('m.onnx', 'text', { attention: true })).toBe(plain);
-    expect(analysisKey('other.onnx', 'text', { attention: true })).not.toBe(plain);
+    expect(analysisKey('m.onnx', 'text', { hooks: hookGroups.attention })).toBe(plain);
+    expect(analysisKey('other.onnx', 'text', { hooks: hookGroups.attention })).not.toBe(plain);
   });
 
   it('gives no key to a run that patches in another run’s values', () => {
