@@ -68,7 +68,7 @@ const builds = [
   {
     ...common,
     entryPoints: [
-      { in: 'src/extension.ts', out: 'extension' },
+      { in: 'src/host/extension.ts', out: 'extension' },
       { in: 'src/engine/worker.ts', out: 'worker' },
       { in: 'src/cli/explain.ts', out: 'cli' },
     ].filter((e) => fs.existsSync(e.in)),

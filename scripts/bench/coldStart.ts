@@ -22,7 +22,7 @@ import type { OrtBackend } from './runners';
 import { median } from './stats';
 import { hookGroups } from '../../src/shared/hooks';
 
-/** What Explain Attention asks of the engine (src/commands/explainAttention.ts). */
+/** What Explain Attention asks of the engine (src/host/commands/explainAttention.ts). */
 export const FIRST_ANALYSIS: AnalyzeOptions = { hooks: hookGroups.attention, rollout: true };
 
 export interface ColdStartSpec {

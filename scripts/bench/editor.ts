@@ -1,14 +1,14 @@
 // The editor budgets of the token-probability feature, measured with the real components
 // (planWindow, WindowCache, windowTokens, hoverMarkdown, EngineClient and its worker) and a
 // plain-string document instead of VS Code's (editorHost.ts). The heatmap's refresh is mirrored
-// from src/decorations/tokenHeatmap.ts, which imports `vscode` and cannot run here.
+// from src/host/decorations/tokenHeatmap.ts, which imports `vscode` and cannot run here.
 import * as path from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { EngineClient } from '../../src/engine/client';
-import { hoverMarkdown } from '../../src/hover/hoverMarkdown';
-import { HEATMAP_REFRESH_DELAY_MS, TOP_K, windowBudget } from '../../src/probabilities/budgets';
-import { planWindow } from '../../src/probabilities/documentWindows';
-import { rankBucket } from '../../src/probabilities/tokenInfo';
+import { hoverMarkdown } from '../../src/host/hover/hoverMarkdown';
+import { HEATMAP_REFRESH_DELAY_MS, TOP_K, windowBudget } from '../../src/host/probabilities/budgets';
+import { planWindow } from '../../src/host/probabilities/documentWindows';
+import { rankBucket } from '../../src/host/probabilities/tokenInfo';
 import { Doc, Probabilities } from './editorHost';
 import type { OrtBackend } from './runners';
 import { median } from './stats';

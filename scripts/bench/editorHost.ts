@@ -1,11 +1,11 @@
 // The extension host's side of token probabilities without VS Code: a plain-string document and
 // TokenProbabilities' glue around the real planWindow, WindowCache and windowTokens, mirrored
-// from src/probabilities/tokenProbabilities.ts (which imports `vscode` and cannot run here),
-// with the extension's own budgets (src/probabilities/budgets.ts).
+// from src/host/probabilities/tokenProbabilities.ts (which imports `vscode` and cannot run here),
+// with the extension's own budgets (src/host/probabilities/budgets.ts).
 import type { EngineClient } from '../../src/engine/client';
-import { planWindow, WindowCache, type Budget, type DocumentShape, type DocumentWindow, type TokenInfo } from '../../src/probabilities/documentWindows';
-import { windowTokens } from '../../src/probabilities/tokenInfo';
-import { TOP_K } from '../../src/probabilities/budgets';
+import { planWindow, WindowCache, type Budget, type DocumentShape, type DocumentWindow, type TokenInfo } from '../../src/host/probabilities/documentWindows';
+import { windowTokens } from '../../src/host/probabilities/tokenInfo';
+import { TOP_K } from '../../src/host/probabilities/budgets';
 
 /** A text document as the extension host holds it: text, version, line starts. */
 export class Doc implements DocumentShape {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { Children, findTorchPython } from './children';
 import { coldStart, runtimeStart, type ColdStartResult, type ColdStarts } from './coldStart';
 import { editorBudgets, type EditorResult, type EditorSpec } from './editor';

@@ -1,18 +1,18 @@
 // The whole-file heatmap with token probabilities from a completions server (modelLens.remote.*)
 // against the local engine, same model: the loopback server of the test suite
 // (test/helpers/completionsServer.ts) answering from engine workers of this benchmark's model, the
-// extension's own client and windows (src/remote/), and windows in flight as TokenProbabilities
+// extension's own client and windows (src/host/remote/), and windows in flight as TokenProbabilities
 // sends them (windowsInFlight at a time, the next ones when those are back). Measured in rounds,
 // the order rotating each round; ratios are taken within a round and their median reported.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineClient } from '../../src/engine/client';
 import { resolveModelFiles } from '../../src/engine/modelFolder';
-import { windowBudget } from '../../src/probabilities/budgets';
-import { planWindow, type WindowPlan } from '../../src/probabilities/documentWindows';
-import { windowTokens } from '../../src/probabilities/tokenInfo';
-import { CompletionsClient } from '../../src/remote/completionsClient';
-import { remoteBudget, REMOTE_TOP_K, scoreWindow } from '../../src/remote/remoteWindows';
+import { windowBudget } from '../../src/host/probabilities/budgets';
+import { planWindow, type WindowPlan } from '../../src/host/probabilities/documentWindows';
+import { windowTokens } from '../../src/host/probabilities/tokenInfo';
+import { CompletionsClient } from '../../src/host/remote/completionsClient';
+import { remoteBudget, REMOTE_TOP_K, scoreWindow } from '../../src/host/remote/remoteWindows';
 import { startCompletionsServer } from '../../test/helpers/completionsServer';
 import { Doc, Probabilities } from './editorHost';
 import { ms, times } from './format';
@@ -161,7 +161,7 @@ export function remoteSection(r: RemoteResult | undefined): string[] {
   return [
     `## Token probabilities from a server (${r.modelName})`,
     '',
-    `The whole-file heatmap of a ${r.documentChars.toLocaleString('en')}-character TypeScript-like file. **Remote:** the extension's client and windows (src/remote/: ${r.windows} windows sized for the server's ${r.positions}-token context, ${r.tokens} tokens) through the test suite's loopback completions server on 127.0.0.1, which answers \`echo\` + \`logprobs\` + \`prompt_logprobs\` requests from ${r.scorers} engine workers of the same model (${r.backend === 'wasm' ? 'WASM' : 'native'}, one thread each; this machine has ${r.cores} cores), windows sent as the extension sends them (windowsInFlight at a time, the next ones when those are back). **Engine directly:** the same windows analysed one after another by one of those workers, without HTTP or JSON — the work the server does. **Local heatmap:** what the extension does without a server (its own windows, ${r.localWindows} of them, logit lens included, ${r.threads} threads). Medians of ${r.localMs.length} rounds, the order rotating each round; the server's HTTP and JSON work runs on the client's thread here, which a real server does not share.`,
+    `The whole-file heatmap of a ${r.documentChars.toLocaleString('en')}-character TypeScript-like file. **Remote:** the extension's client and windows (src/host/remote/: ${r.windows} windows sized for the server's ${r.positions}-token context, ${r.tokens} tokens) through the test suite's loopback completions server on 127.0.0.1, which answers \`echo\` + \`logprobs\` + \`prompt_logprobs\` requests from ${r.scorers} engine workers of the same model (${r.backend === 'wasm' ? 'WASM' : 'native'}, one thread each; this machine has ${r.cores} cores), windows sent as the extension sends them (windowsInFlight at a time, the next ones when those are back). **Engine directly:** the same windows analysed one after another by one of those workers, without HTTP or JSON — the work the server does. **Local heatmap:** what the extension does without a server (its own windows, ${r.localWindows} of them, logit lens included, ${r.threads} threads). Medians of ${r.localMs.length} rounds, the order rotating each round; the server's HTTP and JSON work runs on the client's thread here, which a real server does not share.`,
     '',
     '| Row | whole file | per window |',
     '|:--|--:|--:|',

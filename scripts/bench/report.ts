@@ -8,7 +8,7 @@ import type { OrtBackend, RowKind } from './runners';
 import type { SweepResult } from './sweep';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
-import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/probabilities/budgets';
+import { CONTEXT_CHARS_PER_POSITION, OWNED_CHARS_PER_POSITION } from '../../src/host/probabilities/budgets';
 import { ms, mb, times } from './format';
 import { remoteSection, type RemoteResult } from './remote';
 import { median, quantile } from './stats';

@@ -5,8 +5,8 @@
 // explained text, gone after Reset, an edit of the document, or closing the panel.
 import type { Frame } from 'playwright-core';
 import { expect, test } from 'vitest';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
-import { SOURCE_LEVELS, sourceLevelColour } from '../../src/decorations/sourceColours';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
+import { SOURCE_LEVELS, sourceLevelColour } from '../../src/host/decorations/sourceColours';
 import { editorDecorations, explainLines, goToPosition, modelHover, paintedPixels, runCommand, screenshot, useVSCode } from './harness';
 
 const code = useVSCode();

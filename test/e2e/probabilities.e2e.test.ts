@@ -2,7 +2,7 @@
 // selection, and the perplexity in the status bar.
 import { expect, test } from 'vitest';
 import { editorDecorations, modelHover, openFile, runCommand, screenshot, selectLines, useVSCode } from './harness';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
 
 const code = useVSCode();
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { chineseDocument } from '../helpers/cjkText';
 import { startCompletionsServer, type CompletionsServer } from '../helpers/completionsServer';

@@ -3,8 +3,8 @@
 // the heatmap is shown, the status item's tooltip as the heatmap's legend in its theme colours.
 import type { Page } from 'playwright-core';
 import { expect, test } from 'vitest';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
-import { BAR_WIDTH } from '../../src/hover/hoverMarkdown';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
+import { BAR_WIDTH } from '../../src/host/hover/hoverMarkdown';
 import { editorDecorations, modelHover, openFile, runCommand, screenshot, selectLines, useVSCode } from './harness';
 import type { DomElement } from './harness/dom';
 

@@ -1,5 +1,5 @@
 // Lines of a plain string, for tests that stand a string in for a document.
-import type { DocumentShape } from '../../src/probabilities/documentWindows';
+import type { DocumentShape } from '../../src/host/probabilities/documentWindows';
 
 /** Where each line of `text` starts, and the line an offset lies on. */
 export function textLines(text: string): { starts: number[]; lineOf(offset: number): number } {

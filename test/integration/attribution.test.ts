@@ -3,7 +3,7 @@
 // head's share splits exactly over the tokens it read; zero-ablating a head removes its share
 // from the measured difference when nothing after it reads the stream.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis } from '../../src/engine/types';

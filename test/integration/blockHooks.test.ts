@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { tensorValues } from '../../src/engine/onnx/graph';
 import { Emitter, makeNode } from '../../src/engine/onnx/emit';

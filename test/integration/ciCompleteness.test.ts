@@ -2,7 +2,7 @@
 // shared fixtures. Anywhere those are missing the cases are left out quietly; in CI they must all
 // run, so a missing one fails here instead of shrinking the suite.
 import { expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
 it.runIf(process.env.CI)('has everything the optional test cases need, in CI', () => {

@@ -4,7 +4,7 @@
 // ONNX Add and norm nodes are the independent reference: every residual stream, MLP activation,
 // logit and lens row the engine reports on a fused model must equal the plain model's.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, TensorData } from '../../src/engine/types';
 import { buildDecoder, type AttentionForm, type DecoderOptions } from '../helpers/decoderBuilder';

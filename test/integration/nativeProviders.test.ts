@@ -3,7 +3,7 @@
 // numbers are CPU's, and the reason reaches the loaded model's description.
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nativeRuntimeInstalled } from '../../src/backendChoice';
+import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { chooseProvider } from '../../src/engine/executionProviders';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { resolveModelFiles } from '../../src/engine/modelFolder';

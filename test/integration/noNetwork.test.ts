@@ -1,8 +1,8 @@
 // Model Lens makes no network requests: models, WebAssembly and tokenizers all come from disk.
 // The engine runs here with every network API replaced by one that records the attempt. The two
 // exceptions are the server a user names in modelLens.remote.endpoint, which only the completions
-// client (src/remote/completionsClient.ts) talks to, and the Hugging Face Hub that Download
-// Model… downloads a model from, which only the Hub client (src/hub/hubClient.ts) talks to.
+// client (src/host/remote/completionsClient.ts) talks to, and the Hugging Face Hub that Download
+// Model… downloads a model from, which only the Hub client (src/host/hub/hubClient.ts) talks to.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

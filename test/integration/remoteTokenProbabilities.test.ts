@@ -10,12 +10,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import * as vscode from 'vscode';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { AnalyzeOptions } from '../../src/engine/types';
-import type { ModelManager } from '../../src/modelManager';
-import { planWindow, type TokenInfo, type WindowPlan } from '../../src/probabilities/documentWindows';
-import { windowTokens } from '../../src/probabilities/tokenInfo';
-import { TokenProbabilities } from '../../src/probabilities/tokenProbabilities';
-import { RemoteProbabilities } from '../../src/remote/remoteProbabilities';
-import { remoteBudget, REMOTE_TOP_K } from '../../src/remote/remoteWindows';
+import type { ModelManager } from '../../src/host/modelManager';
+import { planWindow, type TokenInfo, type WindowPlan } from '../../src/host/probabilities/documentWindows';
+import { windowTokens } from '../../src/host/probabilities/tokenInfo';
+import { TokenProbabilities } from '../../src/host/probabilities/tokenProbabilities';
+import { RemoteProbabilities } from '../../src/host/remote/remoteProbabilities';
+import { remoteBudget, REMOTE_TOP_K } from '../../src/host/remote/remoteWindows';
 import { startCompletionsServer, type CompletionsServer } from '../helpers/completionsServer';
 import { DEFAULT_MODEL, ROOT } from '../helpers/paths';
 import { textLines } from '../helpers/textLines';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, AnalyzeOptions, TensorData } from '../../src/engine/types';
-import { buildWalkView } from '../../src/panels/walkView';
+import { buildWalkView } from '../../src/host/panels/walkView';
 import type { WalkCheck, WalkView } from '../../src/shared/protocol';
 import { hookGroups, hooks } from '../../src/shared/hooks';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';

@@ -1,9 +1,9 @@
 // A head ablation outside the attention panel: the hover's line about it, the levels and colours
 // the explained text gets in the editor, and the panel's message that every head is on again.
 import { describe, expect, it } from 'vitest';
-import type { AblatedToken } from '../../src/decorations/ablationEffect';
-import { changeLevels, SOURCE_LEVELS, sourceLevelColour } from '../../src/decorations/sourceColours';
-import { ablationHoverLine } from '../../src/hover/hoverMarkdown';
+import type { AblatedToken } from '../../src/host/decorations/ablationEffect';
+import { changeLevels, SOURCE_LEVELS, sourceLevelColour } from '../../src/host/decorations/sourceColours';
+import { ablationHoverLine } from '../../src/host/hover/hoverMarkdown';
 import { parseFromAttentionPanel } from '../../src/shared/protocol';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 

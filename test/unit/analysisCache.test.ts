@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analysisKey, ByteLruCache, typedArrayBytes } from '../../src/analysisCache';
+import { analysisKey, ByteLruCache, typedArrayBytes } from '../../src/host/analysisCache';
 import { hookGroups } from '../../src/shared/hooks';
 
 describe('ByteLruCache', () => {

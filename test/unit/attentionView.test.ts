@@ -1,7 +1,7 @@
 // What the attention panel is sent, from a hand-made analysis whose numbers are known.
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
-import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from '../../src/panels/attentionView';
+import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from '../../src/host/panels/attentionView';
 
 /** Four tokens "<s>", "a", " b", " c" over the text "a b c"; 2 heads, 1 layer, d_head 2. */
 function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {

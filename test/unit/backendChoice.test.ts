@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBackend } from '../../src/backendChoice';
+import { chooseBackend } from '../../src/host/backendChoice';
 import type { GpuAdapterInfo } from '../../src/shared/protocol';
 
 const HARDWARE: GpuAdapterInfo = { vendor: 'nvidia', architecture: 'hopper', description: '', software: false, shaderF16: true };

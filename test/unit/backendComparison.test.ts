@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDifferences, differences } from '../../src/commands/backendComparison';
+import { describeDifferences, differences } from '../../src/host/commands/backendComparison';
 import type { Analysis } from '../../src/engine/types';
 
 function analysis(shift: number): Analysis {

@@ -1,7 +1,7 @@
 // CSV exports: text cells that a spreadsheet would run as a formula are neutralised; numbers,
 // negative ones included, stay numbers.
 import { describe, expect, it } from 'vitest';
-import { csv, csvCell } from '../../src/text/csv';
+import { csv, csvCell } from '../../src/host/text/csv';
 
 describe('csvCell', () => {
   it('prefixes text that starts a formula with an apostrophe', () => {

@@ -1,7 +1,7 @@
 // Window planning and invalidation for documents longer than the model's window.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planWindow, WindowCache, type DocumentWindow, type WindowPlan } from '../../src/probabilities/documentWindows';
+import { planWindow, WindowCache, type DocumentWindow, type WindowPlan } from '../../src/host/probabilities/documentWindows';
 import { documentShape } from '../helpers/textLines';
 
 

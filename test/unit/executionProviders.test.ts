@@ -2,9 +2,9 @@
 // platform onnxruntime-node ships for, and how the reason reaches the side panel's backend line.
 import { describe, expect, it } from 'vitest';
 import manifest from '../../package.json';
-import { withProvider } from '../../src/backendChoice';
+import { withProvider } from '../../src/host/backendChoice';
 import { chooseProvider, fallbackReason, PROVIDER_NAMES, type ProviderEnvironment } from '../../src/engine/executionProviders';
-import { effectiveValue, enumSetting, isRestricted } from '../../src/settingsSchema';
+import { effectiveValue, enumSetting, isRestricted } from '../../src/host/settingsSchema';
 
 // What onnxruntime-node 1.30's binding lists on each platform (listSupportedBackends()).
 const WINDOWS: ProviderEnvironment = { platform: 'win32', built: ['cpu', 'dml', 'webgpu'], cudaInstalled: false };

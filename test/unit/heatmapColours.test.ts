@@ -2,7 +2,7 @@
 // the end-to-end tests know them by: the two must not drift apart.
 import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
 
 /** '#rrggbbaa' as VS Code writes it in CSS: rgba(r, g, b, alpha to two decimals). */
 function cssOf(hex: string): string {

@@ -2,8 +2,8 @@
 // in a form VS Code's Markdown sanitizer keeps, each with its meaning in words.
 import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json';
-import { BUCKET_COLOURS } from '../../src/decorations/heatmapColours';
-import { heatmapLegendMarkdown, themeColourVariable } from '../../src/decorations/heatmapLegend';
+import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
+import { heatmapLegendMarkdown, themeColourVariable } from '../../src/host/decorations/heatmapLegend';
 
 /**
  * The only `style` VS Code keeps on a <span> in Markdown with supportHtml (its markdown renderer's

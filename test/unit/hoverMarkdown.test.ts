@@ -1,8 +1,8 @@
 // The hovers' Markdown for a token whose numbers are known, and for text from a hostile model.
 import { describe, expect, it } from 'vitest';
-import { attentionHoverMarkdown, BAR_WIDTH, hoverMarkdown, percent, probabilityBar, sourceHoverMarkdown } from '../../src/hover/hoverMarkdown';
-import type { TokenInfo } from '../../src/probabilities/documentWindows';
-import { perplexity, rankBucket } from '../../src/probabilities/tokenInfo';
+import { attentionHoverMarkdown, BAR_WIDTH, hoverMarkdown, percent, probabilityBar, sourceHoverMarkdown } from '../../src/host/hover/hoverMarkdown';
+import type { TokenInfo } from '../../src/host/probabilities/documentWindows';
+import { perplexity, rankBucket } from '../../src/host/probabilities/tokenInfo';
 
 const token: TokenInfo = {
   start: 10,

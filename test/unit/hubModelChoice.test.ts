@@ -2,10 +2,10 @@
 // which files each choice downloads and where they go, and how the endpoint and a repository id
 // are read.
 import { describe, expect, it } from 'vitest';
-import { hubEndpoint, parseRepoId, type HubFile } from '../../src/hub/hubClient';
-import { HubError } from '../../src/hub/hubError';
-import { localPath, modelVariants, safeRepoPath, whyNoVariant } from '../../src/hub/modelChoice';
-import { effectiveValue, isRestricted } from '../../src/settingsSchema';
+import { hubEndpoint, parseRepoId, type HubFile } from '../../src/host/hub/hubClient';
+import { HubError } from '../../src/host/hub/hubError';
+import { localPath, modelVariants, safeRepoPath, whyNoVariant } from '../../src/host/hub/modelChoice';
+import { effectiveValue, isRestricted } from '../../src/host/settingsSchema';
 
 const MB = 1_000_000;
 const file = (path: string, size = 1000): HubFile => ({ path, size, sha256: 'a'.repeat(64) });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import manifest from '../../package.json';
 import { localized } from '../helpers/manifest';
 import type { ModelInfo } from '../../src/engine/types';
-import { backendName, formatDuration, loadedLine, workerEventLine } from '../../src/logLines';
+import { backendName, formatDuration, loadedLine, workerEventLine } from '../../src/host/logLines';
 
 const INFO = {
   name: 'lens-tiny',
@@ -64,6 +64,6 @@ describe('Show Log', () => {
     const src = path.join(__dirname, '../../src');
     const files = (fs.readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
     const callers = files.filter((f) => fs.readFileSync(path.join(src, f), 'utf8').includes('showErrorMessage('));
-    expect(callers).toEqual(['log.ts']);
+    expect(callers).toEqual([path.join('host', 'log.ts')]);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PatchingResult } from '../../src/engine/patching';
 import type { Analysis } from '../../src/engine/types';
-import { buildPatchingView, patchingCsv, patchingJson } from '../../src/panels/patchingView';
+import { buildPatchingView, patchingCsv, patchingJson } from '../../src/host/panels/patchingView';
 import { parseRestoredPatching } from '../../src/shared/protocol';
 import { patchingState } from '../../webview/patching/patchingData';
 

@@ -2,9 +2,9 @@
 // points, special and partial tokens, tokens generated after the prompt, and answers that cannot be
 // used, each with the reason.
 import { describe, expect, it } from 'vitest';
-import { TOP_K } from '../../src/probabilities/budgets';
-import { AnswerError, parsePromptLogprobs } from '../../src/remote/remoteTokens';
-import { DEFAULT_CONTEXT_TOKENS, remoteBudget, remoteWindowTokens, REMOTE_TOP_K } from '../../src/remote/remoteWindows';
+import { TOP_K } from '../../src/host/probabilities/budgets';
+import { AnswerError, parsePromptLogprobs } from '../../src/host/remote/remoteTokens';
+import { DEFAULT_CONTEXT_TOKENS, remoteBudget, remoteWindowTokens, REMOTE_TOP_K } from '../../src/host/remote/remoteWindows';
 
 const ln = Math.log;
 

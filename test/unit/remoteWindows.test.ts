@@ -2,8 +2,8 @@
 // byte a character for code, three for CJK, four for an emoji), and what each server's refusal of
 // a too-long prompt says about its context.
 import { describe, expect, it } from 'vitest';
-import { contextRefusal } from '../../src/remote/completionsClient';
-import { requestByteLimit, requestParts, RESERVED_TOKENS, type RequestPart } from '../../src/remote/remoteWindows';
+import { contextRefusal } from '../../src/host/remote/completionsClient';
+import { requestByteLimit, requestParts, RESERVED_TOKENS, type RequestPart } from '../../src/host/remote/remoteWindows';
 
 const bytes = (s: string) => Buffer.byteLength(s);
 

@@ -2,7 +2,7 @@
 // workspace cannot set the ones that choose the model or what it spends.
 import { describe, expect, it } from 'vitest';
 import manifest from '../../package.json';
-import { booleanSetting, effectiveValue, enumSetting, isRestricted, numberSetting, stringSetting } from '../../src/settingsSchema';
+import { booleanSetting, effectiveValue, enumSetting, isRestricted, numberSetting, stringSetting } from '../../src/host/settingsSchema';
 
 const HOSTILE_WORKSPACE = { threads: 512, maxModelSizeMB: 0, backend: 'native', modelPath: './evil', maxTokens: 1e9, 'hover.enabled': false };
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
 import type { ModelView } from '../../src/shared/protocol';
-import { exportSection, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/views/sideViewData';
+import { exportSection, residualNorms, sideAnalysisView, topNeurons, type SelectedText } from '../../src/host/views/sideViewData';
 
 /** Three tokens "<s>", "x", " y" (the selection is " y" and "x"), one layer, d_model 2, d_mlp 3. */
 function selected(): SelectedText {

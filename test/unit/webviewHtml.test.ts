@@ -1,6 +1,6 @@
 // The webview shell's security: a strict CSP, nonce-only scripts, nothing remote, escaped labels.
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, webviewHtml } from '../../src/webviewHtml';
+import { contentSecurityPolicy, webviewHtml } from '../../src/host/webviewHtml';
 
 const SOURCE = 'https://file+.vscode-resource.vscode-cdn.net';
 

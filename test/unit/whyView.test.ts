@@ -2,10 +2,10 @@
 // which token a cursor is on, the editor's colouring, and the messages and arguments the host
 // accepts from the panel and from command links.
 import { describe, expect, it } from 'vitest';
-import { analysisKey } from '../../src/analysisCache';
-import { sourceLevel, sourceLevelColour, SOURCE_LEVELS } from '../../src/decorations/sourceColours';
+import { analysisKey } from '../../src/host/analysisCache';
+import { sourceLevel, sourceLevelColour, SOURCE_LEVELS } from '../../src/host/decorations/sourceColours';
 import type { Analysis, Attribution, Token } from '../../src/engine/types';
-import { buildWhyView, tokenAtOffset, type ExplainedToken } from '../../src/panels/whyView';
+import { buildWhyView, tokenAtOffset, type ExplainedToken } from '../../src/host/panels/whyView';
 import { parseFromWhyPanel, parseRestoredWhy, parseWhyArgs } from '../../src/shared/protocol';
 import { rampColor, rgbCss } from '../../webview/shared/colorScale';
 
