@@ -14,7 +14,12 @@ const dist = path.join(__dirname, 'dist');
  * The ORT files loaded at run time: the threaded SIMD build for the worker, and the WebGPU build
  * (asyncify) for the WebGPU backend's webview.
  */
-const ORT_WASM_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+const ORT_WASM_FILES = [
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+];
 
 /** VS Code's icon font, which @vscode-elements/elements' icons expect in every webview. */
 const CODICON_FILES = ['codicon.css', 'codicon.ttf'];

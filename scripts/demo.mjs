@@ -19,10 +19,7 @@ const CODE_SERVER_STAMP = path.join(ROOT, '.cache/code-server/installed');
 const CODE_SERVER_ENTRY = path.join(ROOT, '.cache/code-server/node_modules/code-server/out/node/entry.js');
 const VSIX = path.join(ROOT, 'dist/model-lens.vsix');
 const FIRST_PORT = 18080;
-const HOW_TO = [
-  'Open sample.ts, select a few lines, then F1 → "Model Lens: Explain Attention".',
-  'Hover any word to see its probability.',
-];
+const HOW_TO = ['Open sample.ts, select a few lines, then F1 → "Model Lens: Explain Attention".', 'Hover any word to see its probability.'];
 
 function run(command, args) {
   console.log(`$ ${[command, ...args].join(' ')}`);
@@ -77,7 +74,13 @@ function logTail(file) {
 async function waitUntilAnswering(url, logFile) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`code-server did not answer ${url} within 60 s:\n${logTail(logFile)}`);
@@ -114,8 +117,17 @@ async function serveWithCodeServer() {
   const logFile = path.join(DEMO, 'code-server.log');
   const log = fs.openSync(logFile, 'w');
   const password = randomBytes(18).toString('base64url');
-  const args = [CODE_SERVER_ENTRY, ...profile, '--auth', 'password', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', WORKSPACE];
+  const args = [
+    CODE_SERVER_ENTRY,
+    ...profile,
+    '--auth',
+    'password',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    WORKSPACE,
+  ];
   // Its own process group, so that stopping it also stops the extension host and the rest. The
   // password travels in the environment, where only this user can read it (code-server takes it from
   // there or from its config file only), and code-server deletes it before starting the editor's processes.

@@ -43,7 +43,10 @@ function run(command, args) {
 function packagedReadme() {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const inlined = readme
-    .replace(/(!\[[^\]]*\]\()(docs\/[^)\s]+\.png)\)/g, (_, open, file) => `${open}data:image/png;base64,${fs.readFileSync(path.join(ROOT, file)).toString('base64')})`)
+    .replace(
+      /(!\[[^\]]*\]\()(docs\/[^)\s]+\.png)\)/g,
+      (_, open, file) => `${open}data:image/png;base64,${fs.readFileSync(path.join(ROOT, file)).toString('base64')})`,
+    )
     .replace(/(?<!!)\[([^\]]+)\]\(docs\/[^)\s]+\)/g, '$1');
   const out = path.join(ROOT, '.cache', 'package', 'README.md');
   fs.mkdirSync(path.dirname(out), { recursive: true });
@@ -77,7 +80,8 @@ function stage(target) {
     copy(path.join(BINDINGS, dir, file), path.join(node, 'bin', 'napi-v6', dir, file));
   }
   const common = path.join(STAGED, 'onnxruntime-common');
-  for (const part of ['package.json', path.join('dist', 'cjs'), 'LICENSE']) if (fs.existsSync(path.join(ORT_COMMON, part))) copy(path.join(ORT_COMMON, part), path.join(common, part));
+  for (const part of ['package.json', path.join('dist', 'cjs'), 'LICENSE'])
+    if (fs.existsSync(path.join(ORT_COMMON, part))) copy(path.join(ORT_COMMON, part), path.join(common, part));
 }
 
 function megabytes(file) {

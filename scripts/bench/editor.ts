@@ -47,7 +47,20 @@ export interface EditorResult {
   /** Cached hovers that found no token (offsets no window owns). */
   cachedMisses: number;
   /** (c) typing with the heatmap on. */
-  typing: { keystrokes: number; refreshes: number; decorated: number; analyses: number; discarded: number; editUs: number[]; idleLagP99Ms: number; lagP50Ms: number; lagP99Ms: number; lagMaxMs: number; refreshMs: number[]; gcMs: number[] };
+  typing: {
+    keystrokes: number;
+    refreshes: number;
+    decorated: number;
+    analyses: number;
+    discarded: number;
+    editUs: number[];
+    idleLagP99Ms: number;
+    lagP50Ms: number;
+    lagP99Ms: number;
+    lagMaxMs: number;
+    refreshMs: number[];
+    gcMs: number[];
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

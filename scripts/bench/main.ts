@@ -61,8 +61,30 @@ function config(args: string[]): Config {
   const runsArg = args.find((a) => a.startsWith('--runs='));
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
   return quick
-    ? { quick, sizes: [16, 64], runs, warmup: 1, loads: 1, editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 }, sweep: { n: 16, runs: 3 }, coldStarts: 1, remoteLines: 60, out: path.join(ROOT, 'test-output', 'benchmarks-quick.md') }
-    : { quick, sizes: [32, 128, 512], runs, warmup: 1, loads: 5, editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 }, sweep: { n: 32, runs: 1 }, coldStarts: 5, remoteLines: 1000, out: path.join(ROOT, 'docs', 'benchmarks.md') };
+    ? {
+        quick,
+        sizes: [16, 64],
+        runs,
+        warmup: 1,
+        loads: 1,
+        editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 },
+        sweep: { n: 16, runs: 3 },
+        coldStarts: 1,
+        remoteLines: 60,
+        out: path.join(ROOT, 'test-output', 'benchmarks-quick.md'),
+      }
+    : {
+        quick,
+        sizes: [32, 128, 512],
+        runs,
+        warmup: 1,
+        loads: 5,
+        editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 },
+        sweep: { n: 32, runs: 1 },
+        coldStarts: 5,
+        remoteLines: 1000,
+        out: path.join(ROOT, 'docs', 'benchmarks.md'),
+      };
 }
 
 // ---- child side ------------------------------------------------------------------------------
@@ -111,7 +133,15 @@ const ROW_LABELS: Record<RowKind, (backend: OrtBackend) => string> = {
   ablated: (b) => `Model Lens full, one head zero-ablated, ${b === 'wasm' ? 'WASM' : 'native'}`,
 };
 
-async function benchModel(cfg: Config, label: string, folder: string, spec: BenchModelSpec | undefined, backends: OrtBackend[], torch: { python?: string }, failures: string[]): Promise<ModelResults> {
+async function benchModel(
+  cfg: Config,
+  label: string,
+  folder: string,
+  spec: BenchModelSpec | undefined,
+  backends: OrtBackend[],
+  torch: { python?: string },
+  failures: string[],
+): Promise<ModelResults> {
   const positions = positionsOf(folder, spec);
   const sizes = cfg.sizes.filter((n) => n <= positions);
   const fileBytes = fs.statSync(resolveModelFiles(folder).onnx).size;
@@ -138,7 +168,8 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
         row.footprint = f;
         row.loadMs.push(f.loadMs);
         result.info ??= f.info;
-        for (let i = 1; i < cfg.loads; i++) row.loadMs.push((await nodeChild<{ loadMs: number }>('load', { ...base, kind }, `${backend} ${kind}: load ${i + 1}/${cfg.loads}`)).loadMs);
+        for (let i = 1; i < cfg.loads; i++)
+          row.loadMs.push((await nodeChild<{ loadMs: number }>('load', { ...base, kind }, `${backend} ${kind}: load ${i + 1}/${cfg.loads}`)).loadMs);
       } catch (e) {
         failures.push((e as Error).message);
       }
@@ -152,7 +183,14 @@ async function benchModel(cfg: Config, label: string, folder: string, spec: Benc
 }
 
 /** The patching sweep on each backend, at the size of cfg.sweep (if the model's window holds it). */
-async function sweeps(cfg: Config, folder: string, backends: OrtBackend[], inputs: Record<number, Inputs>, positions: number, failures: string[]): Promise<ModelResults['sweep']> {
+async function sweeps(
+  cfg: Config,
+  folder: string,
+  backends: OrtBackend[],
+  inputs: Record<number, Inputs>,
+  positions: number,
+  failures: string[],
+): Promise<ModelResults['sweep']> {
   const n = cfg.sweep.n;
   if (n > positions) return undefined;
   const clean = inputs[n] ?? inputsFor(folder, [n]).get(n)!;
@@ -169,9 +207,17 @@ async function sweeps(cfg: Config, folder: string, backends: OrtBackend[], input
   return out;
 }
 
-async function torchRow(cfg: Config, spec: BenchModelSpec | undefined, model: ModelResults, inputs: Record<number, Inputs>, python: string, failures: string[]): Promise<RowResult | undefined> {
+async function torchRow(
+  cfg: Config,
+  spec: BenchModelSpec | undefined,
+  model: ModelResults,
+  inputs: Record<number, Inputs>,
+  python: string,
+  failures: string[],
+): Promise<RowResult | undefined> {
   const info = model.info;
-  const shape = spec ?? (info && { layers: info.layers, heads: info.heads, dModel: info.dModel, dMlp: info.dMlp, vocab: info.vocab, positions: info.positions, seed: 1 });
+  const shape =
+    spec ?? (info && { layers: info.layers, heads: info.heads, dModel: info.dModel, dMlp: info.dMlp, vocab: info.vocab, positions: info.positions, seed: 1 });
   if (!shape) return undefined;
   const name = `${path.basename(model.folder)}-${shape.layers}x${shape.dModel}-${shape.vocab}-${shape.seed}`;
   const torchSpec = {
@@ -184,12 +230,20 @@ async function torchRow(cfg: Config, spec: BenchModelSpec | undefined, model: Mo
   };
   const row: RowResult = { label: 'PyTorch eager, with every attention pattern', loadMs: [] };
   try {
-    const r = await children.run<FootprintResult & { torch: string; sizes: Record<number, { ms: number[] }> }>(python, [TORCH_SCRIPT], torchSpec, 'torch: load, timed runs, peak RSS');
+    const r = await children.run<FootprintResult & { torch: string; sizes: Record<number, { ms: number[] }> }>(
+      python,
+      [TORCH_SCRIPT],
+      torchSpec,
+      'torch: load, timed runs, peak RSS',
+    );
     row.footprint = { loadMs: r.loadMs, peakRss: r.peakRss, peakRssAfterLoad: r.peakRssAfterLoad, sizes: {} };
     row.torchTimes = Object.fromEntries(Object.entries(r.sizes).map(([n, s]) => [n, s.ms]));
     row.torchVersion = r.torch;
     row.loadMs.push(r.loadMs);
-    for (let i = 1; i < cfg.loads; i++) row.loadMs.push((await children.run<{ loadMs: number }>(python, [TORCH_SCRIPT], { ...torchSpec, load_only: true }, `torch: load ${i + 1}/${cfg.loads}`)).loadMs);
+    for (let i = 1; i < cfg.loads; i++)
+      row.loadMs.push(
+        (await children.run<{ loadMs: number }>(python, [TORCH_SCRIPT], { ...torchSpec, load_only: true }, `torch: load ${i + 1}/${cfg.loads}`)).loadMs,
+      );
   } catch (e) {
     failures.push((e as Error).message);
   }
@@ -225,8 +279,12 @@ async function drive(args: string[]): Promise<void> {
   })();
   const defaultSpec = cfg.quick ? QUICK_TINY : hasDefault ? undefined : LENS_TINY_STANDIN;
   if (!cfg.quick && !hasDefault) {
-    const tokenizer = fs.existsSync(path.join(DEFAULT_MODEL, 'tokenizer.json')) ? "lens-tiny's own tokenizer, which is already there" : "the benchmark's small BPE tokenizer";
-    notes.push(`The default model (media/models/lens-tiny) has no .onnx yet: its rows and the editor budgets use a stand-in of the shape it is trained with (${LENS_TINY_STANDIN.layers} layers, width ${LENS_TINY_STANDIN.dModel}, vocabulary ${LENS_TINY_STANDIN.vocab}, ${LENS_TINY_STANDIN.positions} positions, random weights) and ${tokenizer}. Run the benchmark again once it is there.`);
+    const tokenizer = fs.existsSync(path.join(DEFAULT_MODEL, 'tokenizer.json'))
+      ? "lens-tiny's own tokenizer, which is already there"
+      : "the benchmark's small BPE tokenizer";
+    notes.push(
+      `The default model (media/models/lens-tiny) has no .onnx yet: its rows and the editor budgets use a stand-in of the shape it is trained with (${LENS_TINY_STANDIN.layers} layers, width ${LENS_TINY_STANDIN.dModel}, vocabulary ${LENS_TINY_STANDIN.vocab}, ${LENS_TINY_STANDIN.positions} positions, random weights) and ${tokenizer}. Run the benchmark again once it is there.`,
+    );
   }
   // Full runs also measure the runtime's own footprint with the quick model, as a baseline.
   const generated = cfg.quick ? [QUICK_TINY] : [GPT2_SMALL, ...(defaultSpec ? [defaultSpec] : []), QUICK_TINY];
@@ -238,7 +296,9 @@ async function drive(args: string[]): Promise<void> {
     ? [{ label: QUICK_TINY.label, folder: modelFolder(MODELS, QUICK_TINY), spec: QUICK_TINY }]
     : [
         { label: GPT2_SMALL.label, folder: modelFolder(MODELS, GPT2_SMALL), spec: GPT2_SMALL },
-        defaultSpec ? { label: defaultSpec.label, folder: modelFolder(MODELS, defaultSpec), spec: defaultSpec } : { label: 'lens-tiny (the default model)', folder: DEFAULT_MODEL },
+        defaultSpec
+          ? { label: defaultSpec.label, folder: modelFolder(MODELS, defaultSpec), spec: defaultSpec }
+          : { label: 'lens-tiny (the default model)', folder: DEFAULT_MODEL },
       ];
   for (const t of targets) models.push(await benchModel(cfg, t.label, t.folder, t.spec, backends, torch, failures));
 
@@ -249,7 +309,15 @@ async function drive(args: string[]): Promise<void> {
     console.log(`\nBaseline: Model Lens with ${QUICK_TINY.label}`);
     for (const backend of backends) {
       try {
-        const spec = { model: folder, backend, threads: THREADS, workerPath: WORKER, sizes: [16], inputs: Object.fromEntries(inputsFor(folder, [16])), kind: 'full' };
+        const spec = {
+          model: folder,
+          backend,
+          threads: THREADS,
+          workerPath: WORKER,
+          sizes: [16],
+          inputs: Object.fromEntries(inputsFor(folder, [16])),
+          kind: 'full',
+        };
         baseline.peakRss[backend] = (await nodeChild<FootprintResult>('footprint', spec, `${backend} full: peak RSS`)).peakRss;
       } catch (e) {
         failures.push((e as Error).message);
@@ -262,7 +330,11 @@ async function drive(args: string[]): Promise<void> {
   console.log(`\nEditor budgets with ${editorModel.label}`);
   for (const backend of backends) {
     try {
-      editor[backend] = await nodeChild<EditorResult>('editor', { ...cfg.editor, model: editorModel.folder, backend, threads: THREADS, workerPath: WORKER }, `${backend}: hovers and typing`);
+      editor[backend] = await nodeChild<EditorResult>(
+        'editor',
+        { ...cfg.editor, model: editorModel.folder, backend, threads: THREADS, workerPath: WORKER },
+        `${backend}: hovers and typing`,
+      );
     } catch (e) {
       failures.push((e as Error).message);
     }
@@ -270,7 +342,17 @@ async function drive(args: string[]): Promise<void> {
 
   // Token probabilities through the loopback completions server, on the native backend where there is one.
   let remote: RemoteResult | undefined;
-  const remoteSpec = { model: editorModel.folder, backend: backends.at(-1)!, threads: THREADS, workerPath: WORKER, lines: cfg.remoteLines, runs: cfg.runs, warmup: cfg.warmup, scorers: 4, inFlight: [1, 4] };
+  const remoteSpec = {
+    model: editorModel.folder,
+    backend: backends.at(-1)!,
+    threads: THREADS,
+    workerPath: WORKER,
+    lines: cfg.remoteLines,
+    runs: cfg.runs,
+    warmup: cfg.warmup,
+    scorers: 4,
+    inFlight: [1, 4],
+  };
   try {
     remote = await nodeChild<RemoteResult>('remote', remoteSpec, `${remoteSpec.backend}: whole-file heatmap through a loopback completions server`);
   } catch (e) {
@@ -286,7 +368,12 @@ async function drive(args: string[]): Promise<void> {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     durationS: (performance.now() - started) / 1000,
     machine: machine(),
-    versions: { node: process.version, ortWeb: packageVersion('onnxruntime-web'), ortNode: packageVersion('onnxruntime-node'), torch: models.find((m) => m.torch?.torchVersion)?.torch?.torchVersion },
+    versions: {
+      node: process.version,
+      ortWeb: packageVersion('onnxruntime-web'),
+      ortNode: packageVersion('onnxruntime-node'),
+      torch: models.find((m) => m.torch?.torchVersion)?.torch?.torchVersion,
+    },
     threads: THREADS,
     runs: cfg.runs,
     warmup: cfg.warmup,
@@ -298,7 +385,15 @@ async function drive(args: string[]): Promise<void> {
     remote,
     notes,
   };
-  const cellErrors = models.flatMap((m) => Object.values(m.backends).flatMap((b) => Object.entries(b?.rounds ?? {}).flatMap(([kind, sizes]) => Object.entries(sizes).filter(([, t]) => t.error).map(([n, t]) => `${m.label}, ${kind}, ${n} tokens: ${t.error}`))));
+  const cellErrors = models.flatMap((m) =>
+    Object.values(m.backends).flatMap((b) =>
+      Object.entries(b?.rounds ?? {}).flatMap(([kind, sizes]) =>
+        Object.entries(sizes)
+          .filter(([, t]) => t.error)
+          .map(([n, t]) => `${m.label}, ${kind}, ${n} tokens: ${t.error}`),
+      ),
+    ),
+  );
   fs.mkdirSync(path.dirname(cfg.out), { recursive: true });
   fs.writeFileSync(cfg.out, renderReport(report));
   fs.mkdirSync(path.join(ROOT, 'test-output'), { recursive: true });
@@ -318,13 +413,23 @@ async function coldStartRows(cfg: Config, backends: OrtBackend[], failures: stri
   const tokens = 128;
   const text = inputsFor(DEFAULT_MODEL, [tokens]).get(tokens)!.text;
   const results: ColdStarts['results'] = {};
-  console.log(`\nCold start: ${cfg.coldStarts} fresh process${cfg.coldStarts === 1 ? '' : 'es'} per backend, lens-tiny, then Explain Attention of ${tokens} tokens`);
+  console.log(
+    `\nCold start: ${cfg.coldStarts} fresh process${cfg.coldStarts === 1 ? '' : 'es'} per backend, lens-tiny, then Explain Attention of ${tokens} tokens`,
+  );
   // Backends alternate, so that a busy spell of the machine slows both alike.
   for (let i = 0; i < cfg.coldStarts; i++) {
     for (const backend of backends) {
       try {
-        const r = await nodeChild<ColdStartResult>('coldStart', { model: DEFAULT_MODEL, backend, threads: THREADS, workerPath: WORKER, text }, `${backend}: cold start ${i + 1}/${cfg.coldStarts}`);
-        const { runtimeStartMs } = await nodeChild<{ runtimeStartMs: number }>('runtimeStart', { backend, threads: THREADS }, `${backend}: ONNX Runtime's start alone`);
+        const r = await nodeChild<ColdStartResult>(
+          'coldStart',
+          { model: DEFAULT_MODEL, backend, threads: THREADS, workerPath: WORKER, text },
+          `${backend}: cold start ${i + 1}/${cfg.coldStarts}`,
+        );
+        const { runtimeStartMs } = await nodeChild<{ runtimeStartMs: number }>(
+          'runtimeStart',
+          { backend, threads: THREADS },
+          `${backend}: ONNX Runtime's start alone`,
+        );
         (results[backend] ??= []).push({ ...r, runtimeStartMs });
       } catch (e) {
         failures.push((e as Error).message);

@@ -27,16 +27,47 @@ export interface BenchModelSpec {
 }
 
 /** GPT-2 small's shape (124M parameters plus an untied head: ~163M, ~650 MB in fp32). */
-export const GPT2_SMALL: BenchModelSpec = { name: 'gpt2-small-random', label: 'GPT-2-small-shaped (random)', layers: 12, heads: 12, dModel: 768, dMlp: 3072, vocab: 50257, positions: 1024, seed: 124 };
+export const GPT2_SMALL: BenchModelSpec = {
+  name: 'gpt2-small-random',
+  label: 'GPT-2-small-shaped (random)',
+  layers: 12,
+  heads: 12,
+  dModel: 768,
+  dMlp: 3072,
+  vocab: 50257,
+  positions: 1024,
+  seed: 124,
+};
 
 /**
  * Stands in for media/models/lens-tiny while its .onnx is not there: the shape of its training
  * config, and its own tokenizer when that is already there (it is written first).
  */
-export const LENS_TINY_STANDIN: BenchModelSpec = { name: 'lens-tiny-standin', label: 'lens-tiny stand-in (random)', layers: 4, heads: 8, dModel: 256, dMlp: 1024, vocab: 4096, positions: 512, seed: 7, tokenizerFrom: 'media/models/lens-tiny' };
+export const LENS_TINY_STANDIN: BenchModelSpec = {
+  name: 'lens-tiny-standin',
+  label: 'lens-tiny stand-in (random)',
+  layers: 4,
+  heads: 8,
+  dModel: 256,
+  dMlp: 1024,
+  vocab: 4096,
+  positions: 512,
+  seed: 7,
+  tokenizerFrom: 'media/models/lens-tiny',
+};
 
 /** The one small model of the quick mode: a few milliseconds a forward pass. */
-export const QUICK_TINY: BenchModelSpec = { name: 'quick-tiny', label: 'quick tiny (random)', layers: 2, heads: 4, dModel: 64, dMlp: 256, vocab: 512, positions: 128, seed: 3 };
+export const QUICK_TINY: BenchModelSpec = {
+  name: 'quick-tiny',
+  label: 'quick tiny (random)',
+  layers: 2,
+  heads: 4,
+  dModel: 64,
+  dMlp: 256,
+  vocab: 512,
+  positions: 128,
+  seed: 3,
+};
 
 /** Bumped when the files written here change, so old folders are rebuilt. */
 const FORMAT = 1;
@@ -126,7 +157,18 @@ export function ensureModel(root: string, spec: BenchModelSpec, repo: string): b
     fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(benchTokenizerJson()));
     fs.writeFileSync(path.join(folder, 'tokenizer_config.json'), JSON.stringify({ model_max_length: spec.positions }));
   }
-  fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ model_type: 'gpt2', n_layer: spec.layers, n_head: spec.heads, n_embd: spec.dModel, n_inner: spec.dMlp, vocab_size: spec.vocab, n_positions: spec.positions }));
+  fs.writeFileSync(
+    path.join(folder, 'config.json'),
+    JSON.stringify({
+      model_type: 'gpt2',
+      n_layer: spec.layers,
+      n_head: spec.heads,
+      n_embd: spec.dModel,
+      n_inner: spec.dMlp,
+      vocab_size: spec.vocab,
+      n_positions: spec.positions,
+    }),
+  );
   return fresh;
 }
 
@@ -142,7 +184,11 @@ export function headModel(dModel: number, vocab: number, k: number): { bytes: Ui
   const em = new Emitter(17, 'head/');
   const rand = random(11);
   const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
-  const norm = em.op1('LayerNormalization', [HEAD_INPUT, em.constant(DataType.FLOAT, [dModel], values(dModel, 1)), em.constant(DataType.FLOAT, [dModel], values(dModel, 0.1))], { axis: -1, epsilon: { float: 1e-5 } });
+  const norm = em.op1(
+    'LayerNormalization',
+    [HEAD_INPUT, em.constant(DataType.FLOAT, [dModel], values(dModel, 1)), em.constant(DataType.FLOAT, [dModel], values(dModel, 0.1))],
+    { axis: -1, epsilon: { float: 1e-5 } },
+  );
   const logits = em.op1('MatMul', [norm, em.constant(DataType.FLOAT, [dModel, vocab], values(dModel * vocab, 1 / Math.sqrt(dModel)))]); // [1, rows, vocab]
   const probs = em.op1('Softmax', [em.reshape(logits, em.ints([-1, vocab]))], { axis: -1 }); // [rows, vocab]
   const [top, ids] = em.op('TopK', [probs, em.ints([k])], { axis: -1 }, 2); // [rows, k]

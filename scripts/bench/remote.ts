@@ -76,7 +76,10 @@ export async function remoteHeatmap(spec: RemoteSpec): Promise<RemoteResult> {
   const doc = new Doc(codeText(spec.lines, 7));
   const local = new EngineClient({ workerPath: path.resolve(spec.workerPath), backend: spec.backend, threads: spec.threads });
   const info = await local.load(spec.model);
-  const scorers = Array.from({ length: spec.scorers }, () => new EngineClient({ workerPath: path.resolve(spec.workerPath), backend: spec.backend, threads: 1 }));
+  const scorers = Array.from(
+    { length: spec.scorers },
+    () => new EngineClient({ workerPath: path.resolve(spec.workerPath), backend: spec.backend, threads: 1 }),
+  );
   for (const s of scorers) await s.load(spec.model);
   const folder = path.dirname(resolveModelFiles(spec.model).tokenizer);
   const server = await startCompletionsServer(scorers, { name: MODEL_NAME, context: info.positions, folder });
@@ -172,7 +175,9 @@ export function remoteSection(r: RemoteResult | undefined): string[] {
     `| Ratio (median over rounds of the ratio within a round) | |`,
     '|:--|--:|',
     `| Protocol overhead: remote with ${base} in flight / the same windows on the engine directly | ${times(median(r.overhead))} (${ms((median(r.remoteMs[base]) - median(r.engineMs)) / r.windows)} a window) |`,
-    ...more.map((k) => `| Speed-up from windows in flight: ${base} in flight / ${k} in flight (${r.scorers} engines answering) | ${times(median(r.speedUp[k]))} |`),
+    ...more.map(
+      (k) => `| Speed-up from windows in flight: ${base} in flight / ${k} in flight (${r.scorers} engines answering) | ${times(median(r.speedUp[k]))} |`,
+    ),
     '',
     `A real server batches the requests in flight on one GPU instead of spreading them over engines, and adds the network's round trip to each request: windows in flight hide that round trip as they hide the engines' time here. On ${r.cores} cores at most ${Math.min(r.cores, r.scorers)} engines run at once, which bounds the speed-up measured here.`,
     '',

@@ -91,7 +91,7 @@ type RatioField = keyof Pick<SizeTimings, 'ratio' | 'forwardRatio' | 'overPlusLe
 
 function ratioOf(m: ModelResults, backend: OrtBackend, kind: RowKind, n: number, field: RatioField = 'ratio'): number {
   const t = m.backends[backend]?.rounds?.[kind]?.[n];
-  return t && t[field].length ? median(t[field]) : NaN;
+  return t?.[field].length ? median(t[field]) : NaN;
 }
 
 /** The ablated analysis over the full one, per round (both are timed against the same plain run). */
@@ -116,7 +116,9 @@ function peakBySize(m: ModelResults, f: FootprintResult): string {
 function modelSection(r: Report, m: ModelResults): string[] {
   const out: string[] = [];
   const info = m.info;
-  const shape = info ? `${info.layers} layers, ${info.heads} heads, width ${info.dModel}, MLP ${info.dMlp}, vocabulary ${info.vocab}, ${info.positions} positions; ${(info.parameters / 1e6).toFixed(1)}M parameters` : '';
+  const shape = info
+    ? `${info.layers} layers, ${info.heads} heads, width ${info.dModel}, MLP ${info.dMlp}, vocabulary ${info.vocab}, ${info.positions} positions; ${(info.parameters / 1e6).toFixed(1)}M parameters`
+    : '';
   out.push(`## ${m.label}`, '', `\`${m.folder}\`: ${shape}, ${info?.precision ?? 'float32'}, ${mb(m.fileBytes)} file.`, '');
   const sizeHeads = m.sizes.map((n) => `forward ${n} tok`);
   out.push(`| Row | session load | ${sizeHeads.join(' | ')} | peak RSS | → host per analysis (${m.sizes.join(' / ')} tok) |`);
@@ -125,15 +127,26 @@ function modelSection(r: Report, m: ModelResults): string[] {
     if (!row) return;
     const f = row.footprint;
     const load = row.loadMs.length ? ms(median(row.loadMs)) : '—';
-    const bytes = f && Object.values(f.sizes).some((s) => s.bytes !== undefined) ? m.sizes.map((n) => (f.sizes[n]?.bytes !== undefined ? mb(f.sizes[n].bytes!) : f.sizes[n]?.error ? shortError(f.sizes[n].error!) : '—')).join(' / ') : '—';
+    const bytes =
+      f && Object.values(f.sizes).some((s) => s.bytes !== undefined)
+        ? m.sizes.map((n) => (f.sizes[n]?.bytes !== undefined ? mb(f.sizes[n].bytes!) : f.sizes[n]?.error ? shortError(f.sizes[n].error!) : '—')).join(' / ')
+        : '—';
     out.push(`| ${row.label} | ${load} | ${cells.join(' | ')} | ${f ? mb(f.peakRss) : row.timingOnly ? '—' : 'failed'} | ${bytes} |`);
   };
   for (const backend of BACKENDS) {
     const b = m.backends[backend];
     if (!b) continue;
-    for (const kind of ['plain', 'pluslens', 'full', 'nolens', 'rollout', 'ablated'] as RowKind[]) rowLine(b.rows[kind], m.sizes.map((n) => timeCell(timing(m, backend, kind, n))));
+    for (const kind of ['plain', 'pluslens', 'full', 'nolens', 'rollout', 'ablated'] as RowKind[])
+      rowLine(
+        b.rows[kind],
+        m.sizes.map((n) => timeCell(timing(m, backend, kind, n))),
+      );
   }
-  if (m.torch) rowLine({ ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` }, m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')));
+  if (m.torch)
+    rowLine(
+      { ...m.torch, label: `${m.torch.label} (torch ${m.torch.torchVersion ?? '?'})` },
+      m.sizes.map((n) => (m.torch?.torchTimes?.[n] ? ms(median(m.torch.torchTimes[n])) : '—')),
+    );
   out.push(`| Model Lens full analysis, WebGPU | not measured | ${m.sizes.map(() => 'not measured').join(' | ')} | not measured | — |`);
   out.push('');
 
@@ -148,11 +161,20 @@ function modelSection(r: Report, m: ModelResults): string[] {
     const cells = full.map((x, i) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : timeCell(timing(m, backend, 'full', m.sizes[i]))));
     out.push(`| Model Lens full / uninstrumented, ${name} | ${cells.join(' | ')} | ≤ ${target}× |`);
     const overPlus = m.sizes.map((n) => ratioOf(m, backend, 'full', n, 'overPlusLens'));
-    out.push(`| Model Lens full / (uninstrumented + a plain head on the lens' rows), ${name} | ${overPlus.map((x) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : '—')).join(' | ')} | ≤ ${target}× |`);
+    out.push(
+      `| Model Lens full / (uninstrumented + a plain head on the lens' rows), ${name} | ${overPlus.map((x) => (Number.isFinite(x) ? `${times(x)} ${mark(x <= target)}` : '—')).join(' | ')} | ≤ ${target}× |`,
+    );
     out.push(`| … of which the runtime's forward pass, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'full', n, 'forwardRatio'))).join(' | ')} | |`);
     out.push(`| Model Lens without the lens / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'nolens', n))).join(' | ')} | |`);
     out.push(`| Model Lens full + rollout / uninstrumented, ${name} | ${m.sizes.map((n) => times(ratioOf(m, backend, 'rollout', n))).join(' | ')} | |`);
-    out.push(`| Model Lens full, one head ablated / full, ${name} | ${m.sizes.map((n) => { const x = ablatedOverFull(m, backend, n); return Number.isFinite(x) ? `${times(x)} ${mark(x <= TARGETS.ablatedOverFull)}` : '—'; }).join(' | ')} | ≤ ${TARGETS.ablatedOverFull}× |`);
+    out.push(
+      `| Model Lens full, one head ablated / full, ${name} | ${m.sizes
+        .map((n) => {
+          const x = ablatedOverFull(m, backend, n);
+          return Number.isFinite(x) ? `${times(x)} ${mark(x <= TARGETS.ablatedOverFull)}` : '—';
+        })
+        .join(' | ')} | ≤ ${TARGETS.ablatedOverFull}× |`,
+    );
   }
   if (m.backends.wasm && m.backends.native) {
     const across = (kind: RowKind, n: number) => median(timing(m, 'wasm', kind, n)?.ms ?? []) / median(timing(m, 'native', kind, n)?.ms ?? []);
@@ -160,7 +182,9 @@ function modelSection(r: Report, m: ModelResults): string[] {
     out.push(`| Model Lens full, WASM / native | ${m.sizes.map((n) => times(across('full', n))).join(' | ')} | |`);
   }
   if (m.torch?.torchTimes && m.backends.native) {
-    out.push(`| PyTorch eager / uninstrumented native | ${m.sizes.map((n) => times(median(m.torch!.torchTimes![n] ?? []) / median(timing(m, 'native', 'plain', n)?.ms ?? []))).join(' | ')} | |`);
+    out.push(
+      `| PyTorch eager / uninstrumented native | ${m.sizes.map((n) => times(median(m.torch!.torchTimes![n] ?? []) / median(timing(m, 'native', 'plain', n)?.ms ?? []))).join(' | ')} | |`,
+    );
   }
   out.push('');
   const wasm = m.backends.wasm?.rows;
@@ -171,7 +195,9 @@ function modelSection(r: Report, m: ModelResults): string[] {
     out.push(
       `Peak RSS / model file on WASM: Model Lens full analysis ${times(full)} ${mark(full <= TARGETS.wasmRssOverFile)} (target ≤ ${TARGETS.wasmRssOverFile}×); ` +
         `after loading only ${times((wasm.full?.footprint?.peakRssAfterLoad ?? NaN) / m.fileBytes)}, ${peakBySize(m, wasm.full.footprint)}; uninstrumented onnxruntime-web ${times(rss('plain'))}.` +
-        (base ? ` Above the ${mb(base)} that Model Lens on WASM takes with a ${mb(r.baseline!.fileBytes)} model: ${times((wasm.full.footprint.peakRss - base) / m.fileBytes)}.` : ''),
+        (base
+          ? ` Above the ${mb(base)} that Model Lens on WASM takes with a ${mb(r.baseline!.fileBytes)} model: ${times((wasm.full.footprint.peakRss - base) / m.fileBytes)}.`
+          : ''),
       '',
     );
   }
@@ -192,7 +218,9 @@ function sweepSection(m: ModelResults): string[] {
   for (const b of rows) {
     const s = m.sweep![b]!;
     const ratio = median(s.ratio);
-    out.push(`| ${BACKEND_NAMES[b]} | ${s.n} | ${s.passes} | ${s.batch} | ${s.forwardPasses} | ${ms(median(s.sweepMs))} | ${ms(median(s.plainMs))} | ${times(ratio)} ${mark(ratio <= TARGETS.sweepOverPlain)} | ≤ ${TARGETS.sweepOverPlain}× | ${mb(s.peakRssAfterLoad)} → ${mb(s.peakRss)} |`);
+    out.push(
+      `| ${BACKEND_NAMES[b]} | ${s.n} | ${s.passes} | ${s.batch} | ${s.forwardPasses} | ${ms(median(s.sweepMs))} | ${ms(median(s.plainMs))} | ${times(ratio)} ${mark(ratio <= TARGETS.sweepOverPlain)} | ≤ ${TARGETS.sweepOverPlain}× | ${mb(s.peakRssAfterLoad)} → ${mb(s.peakRss)} |`,
+    );
   }
   out.push('');
   return out;
@@ -239,8 +267,8 @@ function limits(r: Report): string[] {
         `**${m.label}: full analysis vs the uninstrumented forward.** Measured: ${parts.join('; ')}. Where it goes:`,
         '',
         `- **The logit lens** runs the model's head (final norm, unembedding, Softmax, TopK) on the residual stream of every layer: (layers + 1) × positions × d_model × vocabulary = ${count(c.lens)} multiply-adds at ${n} tokens, against ${count(c.forward)} for the whole forward pass (${times(c.lens / c.forward)}), and its [layer + 1, position, vocabulary] logits take ${mb((info.layers + 1) * n * info.vocab * 4)}, with Softmax's output as large again. A lens over every position cannot fit in 1.25× of a forward pass it outweighs: against the uninstrumented forward followed by a plain head on the same rows (the lens' arithmetic alone) the full analysis takes ${backends.map((b) => `${times(ratioOf(m, b, 'full', n, 'overPlusLens'))} on ${BACKEND_NAMES[b]}`).join(' and ')} at ${n} tokens. The engine keeps those logits within ${mb(LENS_LOGITS_BYTES)} by running the lens on the last ${lensPositionLimit(info.layers + 1, info.vocab)} positions at most (the analysis says from where), which is why a long text's ratio can be lower than a shorter one's; the extension asks for the lens only over the positions it shows (\`lens: { fromChar }\`: hovers, the heatmap and the side panel), the CLI's JSON output over the whole text.`,
-        '- **Exposing** every head\'s pattern and Q/K/V/z, the residual stream and the MLP activations costs the forward-pass ratio without the lens above: each exposed tensor becomes a graph output, which ONNX Runtime must keep (no fusing away or reusing the node that makes it) and copy out.',
-        '- **Outside the runtime** (end-to-end minus the worker\'s forward): tokenizing, reordering Q/K/V/z into [position, head, d_head] where the graph holds them only head-major (not GPT-2-style exports, whose [position, head, d_head] form is exposed as it is), the readable text of every predicted id, and posting the result to the host (the next-token statistics are computed in the graph). For a small model this fixed cost is most of the analysis.',
+        "- **Exposing** every head's pattern and Q/K/V/z, the residual stream and the MLP activations costs the forward-pass ratio without the lens above: each exposed tensor becomes a graph output, which ONNX Runtime must keep (no fusing away or reusing the node that makes it) and copy out.",
+        "- **Outside the runtime** (end-to-end minus the worker's forward): tokenizing, reordering Q/K/V/z into [position, head, d_head] where the graph holds them only head-major (not GPT-2-style exports, whose [position, head, d_head] form is exposed as it is), the readable text of every predicted id, and posting the result to the host (the next-token statistics are computed in the graph). For a small model this fixed cost is most of the analysis.",
         '',
       );
     }
@@ -254,7 +282,9 @@ function limits(r: Report): string[] {
           `Given a model's bytes, onnxruntime-web copies them into its WebAssembly heap, parses them there and builds the session's tensors from the parse, and a WebAssembly heap never gives memory back. ` +
           `Model Lens gives it the graph with the weights as external data that is read from the file as each weight is copied into the heap, so the weights are held once, in the heap, and without packed copies of the MatMul weights. What remains above the process itself: the weights, and while analysing the activations — the exposed tensors in the heap and again as JavaScript arrays (the "→ host" column), the [position, vocabulary] logits with their Softmax and the statistics' temporaries, and the lens' [layer + 1, position, vocabulary] logits with their Softmax (at most ${mb(LENS_LOGITS_BYTES)} of logits in all, run in ${LENS_CHUNKS} chunks on WebAssembly: the heap holds one chunk's logits and probabilities at a time). A WebAssembly heap keeps the high-water mark of all of them.` +
           floor(r, m, wasm) +
-          (oom ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).` : ''),
+          (oom
+            ? ` At ${oom[0]} tokens the full analysis does not fit the 4 GB a WebAssembly heap can address at all (ONNX Runtime: ${runtimeError(oom[1].error!)}).`
+            : ''),
         '',
       );
     }
@@ -296,25 +326,40 @@ function summary(r: Report): string[] {
   const out = ['## Targets', '', '| Target | Model | Measured | Met |', '|:--|:--|:--|:-:|'];
   const perSize = (m: ModelResults, b: OrtBackend, kind: RowKind, field: RatioField = 'ratio') =>
     `${m.sizes.map((n) => (Number.isFinite(ratioOf(m, b, kind, n, field)) ? times(ratioOf(m, b, kind, n, field)) : timeCell(timing(m, b, kind, n)))).join(' / ')} at ${m.sizes.join(' / ')}`;
-  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number, field: RatioField = 'ratio') => mark(m.sizes.every((n) => ratioOf(m, b, kind, n, field) <= target));
+  const met = (m: ModelResults, b: OrtBackend, kind: RowKind, target: number, field: RatioField = 'ratio') =>
+    mark(m.sizes.every((n) => ratioOf(m, b, kind, n, field) <= target));
   for (const m of r.models) {
     for (const b of BACKENDS.filter((b) => m.backends[b])) {
       const target = timeTarget(b);
       const name = BACKEND_NAMES[b];
-      out.push(`| Full analysis ≤ ${target}× the uninstrumented forward, ${name} (as the issue put it) | ${m.label} | ${perSize(m, b, 'full')} tokens | ${met(m, b, 'full', target)} |`);
-      out.push(`| Full analysis ≤ ${target}× the uninstrumented forward plus a plain head on the lens' rows (the lens' own arithmetic, see below), ${name} | ${m.label} | ${perSize(m, b, 'full', 'overPlusLens')} tokens | ${met(m, b, 'full', target, 'overPlusLens')} |`);
-      out.push(`| Analysis without the lens ≤ ${target}× the uninstrumented forward, ${name} | ${m.label} | ${perSize(m, b, 'nolens')} tokens | ${met(m, b, 'nolens', target)} |`);
+      out.push(
+        `| Full analysis ≤ ${target}× the uninstrumented forward, ${name} (as the issue put it) | ${m.label} | ${perSize(m, b, 'full')} tokens | ${met(m, b, 'full', target)} |`,
+      );
+      out.push(
+        `| Full analysis ≤ ${target}× the uninstrumented forward plus a plain head on the lens' rows (the lens' own arithmetic, see below), ${name} | ${m.label} | ${perSize(m, b, 'full', 'overPlusLens')} tokens | ${met(m, b, 'full', target, 'overPlusLens')} |`,
+      );
+      out.push(
+        `| Analysis without the lens ≤ ${target}× the uninstrumented forward, ${name} | ${m.label} | ${perSize(m, b, 'nolens')} tokens | ${met(m, b, 'nolens', target)} |`,
+      );
       const ablated = m.sizes.map((n) => ablatedOverFull(m, b, n));
-      out.push(`| A re-run with one head ablated ≤ ${TARGETS.ablatedOverFull}× the same analysis without it, ${name} | ${m.label} | ${ablated.map(times).join(' / ')} at ${m.sizes.join(' / ')} tokens | ${mark(ablated.every((x) => x <= TARGETS.ablatedOverFull))} |`);
+      out.push(
+        `| A re-run with one head ablated ≤ ${TARGETS.ablatedOverFull}× the same analysis without it, ${name} | ${m.label} | ${ablated.map(times).join(' / ')} at ${m.sizes.join(' / ')} tokens | ${mark(ablated.every((x) => x <= TARGETS.ablatedOverFull))} |`,
+      );
       const sweep = m.sweep?.[b];
-      if (sweep) out.push(`| A patching sweep ≤ ${TARGETS.sweepOverPlain}× uninstrumented forward passes in the same batches, ${name} | ${m.label} | ${times(median(sweep.ratio))} (${sweep.passes} runs of ${sweep.n} tokens in ${sweep.forwardPasses} passes) | ${mark(median(sweep.ratio) <= TARGETS.sweepOverPlain)} |`);
+      if (sweep)
+        out.push(
+          `| A patching sweep ≤ ${TARGETS.sweepOverPlain}× uninstrumented forward passes in the same batches, ${name} | ${m.label} | ${times(median(sweep.ratio))} (${sweep.passes} runs of ${sweep.n} tokens in ${sweep.forwardPasses} passes) | ${mark(median(sweep.ratio) <= TARGETS.sweepOverPlain)} |`,
+        );
     }
     const f = m.backends.wasm?.rows.full?.footprint;
     const base = r.baseline?.peakRss.wasm;
     const aboveBase = base ? `; ${times((f!.peakRss - base) / m.fileBytes)} above the ${mb(base)} it takes with a ${mb(r.baseline!.fileBytes)} model` : '';
-    if (f) out.push(`| Peak RSS ≤ ${TARGETS.wasmRssOverFile}× the model file, WASM (Model Lens full analysis) | ${m.label} | ${times(f.peakRss / m.fileBytes)} (${mb(f.peakRss)} for ${mb(m.fileBytes)}${aboveBase}) | ${mark(f.peakRss / m.fileBytes <= TARGETS.wasmRssOverFile)} |`);
+    if (f)
+      out.push(
+        `| Peak RSS ≤ ${TARGETS.wasmRssOverFile}× the model file, WASM (Model Lens full analysis) | ${m.label} | ${times(f.peakRss / m.fileBytes)} (${mb(f.peakRss)} for ${mb(m.fileBytes)}${aboveBase}) | ${mark(f.peakRss / m.fileBytes <= TARGETS.wasmRssOverFile)} |`,
+      );
   }
-  out.push('', 'Each ratio is the median, over rounds, of Model Lens\' time / the baseline\'s time in the same round (see below).', '');
+  out.push('', "Each ratio is the median, over rounds, of Model Lens' time / the baseline's time in the same round (see below).", '');
   return out;
 }
 
@@ -336,13 +381,13 @@ export function renderReport(r: Report): string {
     '## How it is measured',
     '',
     `- **Forward times** are medians of ${r.runs} timed runs after ${r.warmup} warm-up run per size. All rows of one backend run in one process, in rounds (uninstrumented, uninstrumented with a plain head on the lens' rows, full, without the lens, with rollout), the order rotating each round, so a noisy neighbour slows them alike; each **ratio** is taken within a round and the median over rounds reported.`,
-    '- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine\'s session options (threads, optimisation level) but ONNX Runtime\'s default weight packing, which the engine turns off on WASM to save heap (about 5% of speed, counted in the ratios), and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.',
+    "- **Uninstrumented** rows run ONNX Runtime directly on the same .onnx file with the engine's session options (threads, optimisation level) but ONNX Runtime's default weight packing, which the engine turns off on WASM to save heap (about 5% of speed, counted in the ratios), and the same int64 `input_ids` + `attention_mask`, fetching the logits; the time is `session.run`.",
     `- **Uninstrumented, then a plain head on the lens' rows** times the uninstrumented forward and then a second plain session: a GPT-2 language-model head alone (final LayerNorm, unembedding, Softmax, TopK-${LENS_TOP_K}; random weights of the model's width and vocabulary) on as many rows as the full analysis runs its logit lens on — every residual stream (layers + 1) at the last positions that fit the lens' memory budget. That is the arithmetic a logit lens cannot do without (exact top-k probabilities need every logit), done by ONNX Runtime with nothing around it, so Model Lens full / this row is what the engine adds to it.`,
     '- **Model Lens** rows are `EngineClient.analyze` as the extension calls it: request posted to the worker, tokenizing, the instrumented forward, token statistics, and the result transferred back; the time is the whole call. "Full analysis" is `{ hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true }` (every head\'s pattern and Q/K/V/z, residual stream, MLP activations, logit-lens top-10 at every position that fits its memory budget, see below). Each text tokenizes to exactly the stated number of tokens.',
-    '- **Patching sweep** is `patchingSweep` (src/engine/patching.ts) through `EngineClient`, as the Compare With Another Text command runs it: the clean and the corrupted text\'s analyses, then one run per residual stream position ((layers + 1) × tokens) and per head, sent to the engine 32 at a time; the engine runs them as rows of batches (as many as fit 64 MB of logits, at most 16) and fetches only the logits. The texts differ in one token in their second half. Its baseline is uninstrumented forward passes of the corrupted text in the same batches (the two analyses as single rows), in the same process, sweep and baseline alternating first; the ratio is taken per round (the full benchmark times one round per backend after a warm-up sweep: a GPT-2-small sweep is hundreds of forward passes). Its peak RSS is read after one sweep, before the uninstrumented session is created.',
+    "- **Patching sweep** is `patchingSweep` (src/engine/patching.ts) through `EngineClient`, as the Compare With Another Text command runs it: the clean and the corrupted text's analyses, then one run per residual stream position ((layers + 1) × tokens) and per head, sent to the engine 32 at a time; the engine runs them as rows of batches (as many as fit 64 MB of logits, at most 16) and fetches only the logits. The texts differ in one token in their second half. Its baseline is uninstrumented forward passes of the corrupted text in the same batches (the two analyses as single rows), in the same process, sweep and baseline alternating first; the ratio is taken per round (the full benchmark times one round per backend after a warm-up sweep: a GPT-2-small sweep is hundreds of forward passes). Its peak RSS is read after one sweep, before the uninstrumented session is created.",
     `- **Session load** is a fresh process loading the model (file read, and for Model Lens starting the worker, instrumenting the graph and the post-load check), median of ${r.loads}. **Peak RSS** is \`VmHWM\` of a process that loaded the model and ran each size once (the worker is a thread of it), **→ host** the bytes of the ArrayBuffers the worker transfers per analysis. MB and GB are 10⁶ and 10⁹ bytes.`,
     '- **WebGPU** runs in a VS Code webview (Chromium), not in Node, and needs a GPU; this machine has none (the software adapter SwiftShader serves the correctness tests only), so its row says "not measured".',
-    '- **PyTorch** is a GPT-2-style decoder of the same sizes in eager mode (the architecture the benchmark\'s ONNX models are built with; random weights), returning every layer\'s attention probabilities with the logits (`scripts/bench/torch_row.py`), `torch.set_num_threads` as above. It runs in a process of its own, not in the rounds, so its times carry more of the machine\'s noise.',
+    "- **PyTorch** is a GPT-2-style decoder of the same sizes in eager mode (the architecture the benchmark's ONNX models are built with; random weights), returning every layer's attention probabilities with the logits (`scripts/bench/torch_row.py`), `torch.set_num_threads` as above. It runs in a process of its own, not in the rounds, so its times carry more of the machine's noise.",
     '',
   ];
   for (const m of r.models) lines.push(...modelSection(r, m));

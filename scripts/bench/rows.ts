@@ -50,7 +50,9 @@ export type RoundsResult = Record<string, Record<number, SizeTimings>>;
 
 function runner(spec: RowSpec, kind: RowKind): Runner {
   const inputs = new Map(Object.entries(spec.inputs).map(([n, i]) => [Number(n), i]));
-  return PLAIN_KINDS.has(kind) ? new PlainRunner(spec.model, spec.backend, spec.threads, inputs) : new LensRunner(spec.model, spec.backend, spec.threads, inputs, spec.workerPath);
+  return PLAIN_KINDS.has(kind)
+    ? new PlainRunner(spec.model, spec.backend, spec.threads, inputs)
+    : new LensRunner(spec.model, spec.backend, spec.threads, inputs, spec.workerPath);
 }
 
 function message(e: unknown): string {
@@ -93,7 +95,7 @@ export async function rounds(spec: RowSpec & { kinds: RowKind[]; runs: number; w
   await lens?.load();
   if (spec.kinds.includes('pluslens')) {
     const info = lens instanceof LensRunner ? lens.info : undefined;
-    if (!info) throw new Error('the pluslens row needs a Model Lens row to learn the model\'s shape');
+    if (!info) throw new Error("the pluslens row needs a Model Lens row to learn the model's shape");
     await (plain as PlainRunner).addLensHead(info, LENS_TOP_K);
   }
   const of = (kind: RowKind) => (PLAIN_KINDS.has(kind) ? plain : lens!);

@@ -32,7 +32,11 @@ export const ANALYZE_OPTIONS: Record<Exclude<RowKind, 'plain' | 'pluslens'>, Ana
   full: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true },
   nolens: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: false },
   rollout: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, rollout: true },
-  ablated: { hooks: [...hookGroups.attention, ...hookGroups.activations], lens: true, interventions: [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }] },
+  ablated: {
+    hooks: [...hookGroups.attention, ...hookGroups.activations],
+    lens: true,
+    interventions: [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }],
+  },
 };
 
 export interface RunResult {
@@ -74,14 +78,18 @@ export function inputsFor(model: string, sizes: readonly number[]): Map<number, 
  */
 export function patchingPair(model: string, n: number, clean: Inputs): { corrupted: Inputs; position: number } {
   const files = resolveModelFiles(model);
-  const tokenizer = new TextTokenizer(JSON.parse(fs.readFileSync(files.tokenizer, 'utf8')), files.tokenizerConfig ? JSON.parse(fs.readFileSync(files.tokenizerConfig, 'utf8')) : {});
+  const tokenizer = new TextTokenizer(
+    JSON.parse(fs.readFileSync(files.tokenizer, 'utf8')),
+    files.tokenizerConfig ? JSON.parse(fs.readFileSync(files.tokenizerConfig, 'utf8')) : {},
+  );
   const tokens = tokenizer.encode(clean.text).tokens;
   for (let p = n - 2; p >= n / 2; p--) {
     const t = tokens[p];
     for (const word of ['x', 'y', 'total', 'count', '1', '2']) {
       const text = clean.text.slice(0, t.start) + word + clean.text.slice(t.end);
       const ids = tokenizer.encode(text).tokens.map((u) => u.id);
-      if (ids.length === n && ids.filter((id, i) => id !== clean.ids[i]).length === 1 && ids[p] !== clean.ids[p]) return { corrupted: { text, ids }, position: p };
+      if (ids.length === n && ids.filter((id, i) => id !== clean.ids[i]).length === 1 && ids[p] !== clean.ids[p])
+        return { corrupted: { text, ids }, position: p };
     }
   }
   throw new Error(`no one-token change of the ${n}-token text keeps its other tokens`);
@@ -131,7 +139,11 @@ export class PlainRunner implements Runner {
   /** A forward pass of the size's text, in `batch` identical rows. */
   async run(n: number, kind: RowKind, batch = 1): Promise<RunResult> {
     const ids = this.inputs.get(n)!.ids;
-    const tensor = (values: number[]) => ({ type: 'int64' as const, dims: [batch, values.length], data: BigInt64Array.from({ length: batch * values.length }, (_, i) => BigInt(values[i % values.length])) });
+    const tensor = (values: number[]) => ({
+      type: 'int64' as const,
+      dims: [batch, values.length],
+      data: BigInt64Array.from({ length: batch * values.length }, (_, i) => BigInt(values[i % values.length])),
+    });
     const feeds = { input_ids: tensor(ids), attention_mask: tensor(ids.map(() => 1)) };
     const head = kind === 'pluslens' ? this.headFeeds(n) : undefined;
     const started = performance.now();

@@ -41,7 +41,17 @@ export async function sweep(spec: SweepSpec): Promise<SweepResult> {
   const plain = new PlainRunner(spec.model, spec.backend, spec.threads, new Map([[spec.n, spec.corrupted]]));
   await plain.load();
   await plain.run(spec.n, 'plain');
-  const result: SweepResult = { n: spec.n, passes: runs, batch: Math.max(...passes), forwardPasses: passes.length, sweepMs: [], plainMs: [], ratio: [], peakRssAfterLoad, peakRss };
+  const result: SweepResult = {
+    n: spec.n,
+    passes: runs,
+    batch: Math.max(...passes),
+    forwardPasses: passes.length,
+    sweepMs: [],
+    plainMs: [],
+    ratio: [],
+    peakRssAfterLoad,
+    peakRss,
+  };
   for (let round = 0; round < spec.runs; round++) {
     const plainFirst = round % 2 === 1;
     let plainMs = 0;

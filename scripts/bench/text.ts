@@ -1,7 +1,7 @@
 // Deterministic text for the benchmark: code-like ASCII lines (what the extension mostly sees),
 // and texts cut to tokenize to an exact number of tokens under any tokenizer.
 import { random } from '../../test/helpers/decoderBuilder';
-import { TextTokenizer } from '../../src/engine/tokenizer';
+import type { TextTokenizer } from '../../src/engine/tokenizer';
 
 const WORDS = ['value', 'count', 'index', 'result', 'items', 'name', 'total', 'model', 'token', 'window', 'offset', 'layer', 'head', 'score', 'text', 'line'];
 const CALLS = ['compute', 'update', 'render', 'parse', 'format', 'resolve', 'collect', 'measure'];
@@ -27,7 +27,7 @@ export function codeText(lines: number, seed = 1): string {
       out.push(`${indent}const ${pick(WORDS)}${i % 97} = ${pick(CALLS)}(${pick(WORDS)}, ${Math.floor(rand() * 1000)}) + ${pick(WORDS)}.${pick(WORDS)};`);
     }
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /**

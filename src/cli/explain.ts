@@ -79,7 +79,9 @@ function toJson(info: ModelInfo, a: Analysis): object {
     const t = a.activations[hooks.attn(L, 'pattern')];
     return t ? nest(t.data, t.shape) : null;
   });
-  const activations = Object.fromEntries(Object.entries(a.activations).map(([name, t]: [string, TensorData]) => [name, { shape: t.shape, data: nest(t.data, t.shape) }]));
+  const activations = Object.fromEntries(
+    Object.entries(a.activations).map(([name, t]: [string, TensorData]) => [name, { shape: t.shape, data: nest(t.data, t.shape) }]),
+  );
   return {
     model: info,
     droppedChars: a.droppedChars,
@@ -92,17 +94,26 @@ function toJson(info: ModelInfo, a: Analysis): object {
     })),
     attention,
     activations,
-    lens: a.lens ? { fromPosition: a.lens.from, ids: nest(a.lens.ids, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]), probs: nest(a.lens.probs, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]) } : null,
+    lens: a.lens
+      ? {
+          fromPosition: a.lens.from,
+          ids: nest(a.lens.ids, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]),
+          probs: nest(a.lens.probs, [a.lens.rows, a.tokens.length - a.lens.from, a.lens.k]),
+        }
+      : null,
   };
 }
 
 function printText(info: ModelInfo, a: Analysis): void {
   const out: string[] = [`Model: ${info.name} (${info.layers} layers × ${info.heads} heads, ${info.backend})`, ''];
-  if (a.droppedChars > 0) out.splice(1, 0, `The text is longer than the model's window of ${info.positions} tokens: its first ${a.droppedChars} characters were left out.`);
+  if (a.droppedChars > 0)
+    out.splice(1, 0, `The text is longer than the model's window of ${info.positions} tokens: its first ${a.droppedChars} characters were left out.`);
   out.push('pos  token                    P(token|before)   rank  surprisal');
   a.tokens.forEach((t, i) => {
     const p = a.prob[i];
-    const cells = Number.isFinite(p) ? [`${(p * 100).toFixed(2)}%`.padStart(15), String(a.rank[i]).padStart(6), `${(-Math.log2(p)).toFixed(2)} bits`.padStart(11)] : ['—'.padStart(15), '', ''];
+    const cells = Number.isFinite(p)
+      ? [`${(p * 100).toFixed(2)}%`.padStart(15), String(a.rank[i]).padStart(6), `${(-Math.log2(p)).toFixed(2)} bits`.padStart(11)]
+      : ['—'.padStart(15), '', ''];
     out.push(`${String(i).padStart(3)}  ${visible(t.text).slice(0, 22).padEnd(22)}  ${cells.join(' ')}`);
   });
   out.push('', 'Strongest attention of each head (query → key, excluding position 0):');
@@ -141,7 +152,10 @@ async function main(): Promise<void> {
     else if (args.why !== undefined) await printAttribution(analyze, info, text, args);
     else if (args.ablate.length) await printAblation(analyze, info, text, args);
     else {
-      const analysis = await engine.analyze(text, { hooks: args.json ? [...hookGroups.attention, ...hookGroups.activations, ...hookGroups.block] : hookGroups.attention, lens: args.json });
+      const analysis = await engine.analyze(text, {
+        hooks: args.json ? [...hookGroups.attention, ...hookGroups.activations, ...hookGroups.block] : hookGroups.attention,
+        lens: args.json,
+      });
       if (args.json) process.stdout.write(`${JSON.stringify(toJson(info, analysis))}\n`);
       else printText(info, analysis);
     }

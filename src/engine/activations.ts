@@ -35,7 +35,12 @@ export function collectActivations(plan: InstrumentationPlan, outputs: Tensors):
   put(hooks.residPre(0), embedding);
   plan.layers.forEach((layer, L) => {
     put(hooks.attn(L, 'pattern'), layer.pattern && tensor(outputs[layer.pattern.output], 3));
-    for (const [key, e] of [['q', layer.q], ['k', layer.k], ['v', layer.v], ['z', layer.z]] as const) {
+    for (const [key, e] of [
+      ['q', layer.q],
+      ['k', layer.k],
+      ['v', layer.v],
+      ['z', layer.z],
+    ] as const) {
       const t = e && outputs[e.output];
       if (t && e.layout) put(hooks.attn(L, key), toPosHeadDim(t.data as Float32Array, t.dims, e.layout, e.heads));
     }

@@ -70,7 +70,13 @@ export function tokenStats(logits: Float32Array, positions: number, vocab: numbe
  * position p the entropy, the probability of the token after it and how many tokens the model
  * found more likely — moved to the token they predict.
  */
-export function statsFromGraph(topProbs: Float32Array, topIds: Int32Array, entropyBits: Float32Array, targetProb: Float32Array, above: Float32Array): TokenStats {
+export function statsFromGraph(
+  topProbs: Float32Array,
+  topIds: Int32Array,
+  entropyBits: Float32Array,
+  targetProb: Float32Array,
+  above: Float32Array,
+): TokenStats {
   const positions = entropyBits.length;
   const prob = new Float32Array(positions).fill(NaN);
   const rank = new Int32Array(positions);

@@ -13,7 +13,16 @@ import { CHARS_PER_POSITION } from './textWindow';
 
 /** How long a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
 const CANCEL_GRACE_MS = { least: 2000, most: 10_000 };
-import { transferables, type FromWorker, type RemoteBackend, type RemoteCall, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
+import {
+  transferables,
+  type FromWorker,
+  type RemoteBackend,
+  type RemoteCall,
+  type ToWorker,
+  type WorkerRequest,
+  type WorkerResponse,
+  type WorkerResult,
+} from './workerProtocol';
 import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo } from './types';
 
 type RequestBody =
@@ -99,7 +108,12 @@ export class EngineClient {
   }
 
   private loadOptions(): LoadOptions {
-    return { backend: this.options.backend, executionProvider: this.options.executionProvider, threads: resolveThreads(this.options.threads), maxModelBytes: this.options.maxModelBytes };
+    return {
+      backend: this.options.backend,
+      executionProvider: this.options.executionProvider,
+      threads: resolveThreads(this.options.threads),
+      maxModelBytes: this.options.maxModelBytes,
+    };
   }
 
   /** Loads a model; on failure the previous model stays loaded and usable. */

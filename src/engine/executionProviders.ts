@@ -67,8 +67,7 @@ export function chooseProvider(setting: ExecutionProviderSetting, env: ProviderE
       };
     return {
       provider: 'cpu',
-      reason:
-        'CPU execution provider: modelLens.native.executionProvider is auto, and onnxruntime-node here has no GPU provider that auto uses.',
+      reason: 'CPU execution provider: modelLens.native.executionProvider is auto, and onnxruntime-node here has no GPU provider that auto uses.',
     };
   }
   const name = PROVIDER_NAMES[setting];

@@ -18,7 +18,11 @@ function failure(message: string, hint?: string): ModelLensError {
 /** The site of a hook, or an error that says why it cannot be intervened at. */
 export function siteOf(sites: InterventionSite[], hook: string): Available {
   const site = sites.find((s) => s.hooks.includes(hook));
-  if (!site) throw failure(`This model has no hook ${hook} to intervene at.`, 'Interventions are made at blocks.{L}.attn.hook_z, blocks.{L}.hook_resid_pre / hook_resid_post and blocks.{L}.mlp.hook_post of layers whose parts were found.');
+  if (!site)
+    throw failure(
+      `This model has no hook ${hook} to intervene at.`,
+      'Interventions are made at blocks.{L}.attn.hook_z, blocks.{L}.hook_resid_pre / hook_resid_post and blocks.{L}.mlp.hook_post of layers whose parts were found.',
+    );
   if ('unavailable' in site) throw failure(`${hook} cannot be intervened at in this model: ${site.unavailable}.`);
   return site;
 }
@@ -65,8 +69,12 @@ function cellsOfRun(sites: InterventionSite[], interventions: Intervention[], cl
     const inner = width / a;
     const positions = intervention.positions ?? Array.from({ length: n }, (_, p) => p);
     const indices = intervention.indices ?? Array.from({ length: a }, (_, i) => i);
-    const outside = [...positions.filter((p) => !(Number.isInteger(p) && p >= 0 && p < n)), ...indices.filter((i) => !(Number.isInteger(i) && i >= 0 && i < a))];
-    if (outside.length) throw failure(`${intervention.hook} has ${n} positions and ${a} entries along its second axis; ${outside.join(', ')} is not one of them.`);
+    const outside = [
+      ...positions.filter((p) => !(Number.isInteger(p) && p >= 0 && p < n)),
+      ...indices.filter((i) => !(Number.isInteger(i) && i >= 0 && i < a)),
+    ];
+    if (outside.length)
+      throw failure(`${intervention.hook} has ${n} positions and ${a} entries along its second axis; ${outside.join(', ')} is not one of them.`);
     let values: Float32Array;
     if (intervention.mode === 'zero') values = new Float32Array(base.data.length);
     else if (intervention.mode === 'mean') values = positionMean(base);
@@ -74,7 +82,10 @@ function cellsOfRun(sites: InterventionSite[], interventions: Intervention[], cl
       const source = intervention.source;
       if (!source) throw failure(`Patching ${intervention.hook} needs its value from another run.`);
       if (source.shape.join() !== base.shape.join()) {
-        throw failure(`The run to patch from has ${intervention.hook} of shape [${source.shape.join(', ')}], this one [${base.shape.join(', ')}]: the texts must have as many tokens (${source.shape[0]} and ${n}).`, 'Patch between texts of the same length in tokens, e.g. a copy with one word changed.');
+        throw failure(
+          `The run to patch from has ${intervention.hook} of shape [${source.shape.join(', ')}], this one [${base.shape.join(', ')}]: the texts must have as many tokens (${source.shape[0]} and ${n}).`,
+          'Patch between texts of the same length in tokens, e.g. a copy with one word changed.',
+        );
       }
       values = source.data;
     }

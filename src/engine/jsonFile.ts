@@ -20,7 +20,7 @@ export function readJson(file: string | undefined, code: 'bad-tokenizer' | 'load
       code: 'too-large',
       message: `${path.basename(file)} is ${Math.ceil(stat.size / 1048576)} MB; Model Lens reads JSON files of at most ${MAX_JSON_BYTES / 1048576} MB (the largest real tokenizers, Gemma's, are about 34 MB).`,
       file,
-      hint: 'No real model needs a file this large; copy the model\'s own files from its repository.',
+      hint: "No real model needs a file this large; copy the model's own files from its repository.",
     });
   }
   try {

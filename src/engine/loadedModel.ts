@@ -160,7 +160,10 @@ export class LoadedModel {
       tokenizerConfig,
     );
     const { plan, inputs } = prepared;
-    const local = options.backend === 'native' ? ortRunners('native', options.threads, true, options.executionProvider) : checkedDiskReads(ortRunners('wasm', options.threads));
+    const local =
+      options.backend === 'native'
+        ? ortRunners('native', options.threads, true, options.executionProvider)
+        : checkedDiskReads(ortRunners('wasm', options.threads));
     const notes: string[] = [];
     let backend = options.backend;
     // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.
@@ -187,7 +190,12 @@ export class LoadedModel {
         runner = await create(loadedBytes);
       } catch (e) {
         if (e instanceof ModelLensError) throw e;
-        throw new ModelLensError({ code: 'load-failed', message: `ONNX Runtime could not load the model (${(e as Error).message}).`, file: files.onnx, hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.' });
+        throw new ModelLensError({
+          code: 'load-failed',
+          message: `ONNX Runtime could not load the model (${(e as Error).message}).`,
+          file: files.onnx,
+          hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.',
+        });
       }
       sessionPlan = logitsOnlyPlan(plan, `the instrumented model did not load (${(instrumentedError as Error).message})`);
       inputs.length = prepared.modelInputs;
@@ -211,14 +219,32 @@ export class LoadedModel {
       positions: prepared.positions,
       backend,
       threads: options.threads,
-      layerInfo: sessionPlan.layers.map((l) => ({ attention: l.attention, ln1: normInfo(l.ln1), ln2: normInfo(l.ln2), activation: l.activation, rotary: l.rotary && { op: l.rotary.op, pairing: l.rotary.pairing, heads: l.rotary.heads } })),
+      layerInfo: sessionPlan.layers.map((l) => ({
+        attention: l.attention,
+        ln1: normInfo(l.ln1),
+        ln2: normInfo(l.ln2),
+        activation: l.activation,
+        rotary: l.rotary && { op: l.rotary.op, pairing: l.rotary.pairing, heads: l.rotary.heads },
+      })),
       lnFinal: normInfo(sessionPlan.lnFinal),
       notes: [...prepared.notes, ...sessionPlan.notes, ...notes],
       interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),
     };
     const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;
     const notePhase = (phase: 'tokenizing' | 'running') => options.onPhase?.(phase, phase === 'tokenizing' ? files.tokenizer : files.onnx);
-    const loaded = new LoadedModel(info, runner, fallback, local, sessionPlan, inputs, tokenizer, prepared.embeddingRows, options.lensLogitsBytes ?? LENS_LOGITS_BYTES, notePhase, prepared.batchable);
+    const loaded = new LoadedModel(
+      info,
+      runner,
+      fallback,
+      local,
+      sessionPlan,
+      inputs,
+      tokenizer,
+      prepared.embeddingRows,
+      options.lensLogitsBytes ?? LENS_LOGITS_BYTES,
+      notePhase,
+      prepared.batchable,
+    );
     await loaded.check();
     // Read after the check: a provider whose first run failed has handed over to CPU.
     if (runner.provider) loaded.revise({ executionProvider: { ...runner.provider } });
@@ -236,7 +262,11 @@ export class LoadedModel {
     const rows = this.embeddingRows ?? Infinity;
     const checkTokens = tokens.map((t) => (t.id < rows ? t : { ...t, id: t.id % rows }));
     const lensFrom = checkTokens[Math.max(0, checkTokens.length - CHECK_LENS_POSITIONS)].start;
-    const analysis = await this.run(checkTokens, { exactOffsets: true, droppedChars: 0 }, { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 });
+    const analysis = await this.run(
+      checkTokens,
+      { exactOffsets: true, droppedChars: 0 },
+      { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: lensFrom, lens: 'selection', logits: true, topK: 2 },
+    );
     const a = analysis.activations;
     for (const [hook, t] of Object.entries(a)) this.hookShapes.set(hook, t.shape.slice(1));
     const sizes = { vocab: analysis.vocab, heads: 0, dHead: 0, dMlp: 0, dModel: a[hooks.residPre(0)]?.shape[1] ?? 0 };
@@ -253,7 +283,10 @@ export class LoadedModel {
       layerInfo[L] = { ...layerInfo[L], checkError: error };
       if (error <= RECOMPUTE_TOLERANCE) return;
       // The pattern is not shown: its tensors are not fetched again, and the layer says why.
-      const attention = { kind: 'unavailable' as const, reason: `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})` };
+      const attention = {
+        kind: 'unavailable' as const,
+        reason: `the recomputed pattern did not reproduce the ${layer.attention.op} output (relative error ${error.toExponential(1)})`,
+      };
       const { pattern: _p, q: _q, k: _k, v: _v, z: _z, ...kept } = layer;
       this.plan.layers[L] = { ...kept, attention };
       layerInfo[L] = { ...layerInfo[L], attention };
@@ -318,11 +351,7 @@ export class LoadedModel {
     return this.run(tokens, { exactOffsets: false, droppedChars: 0 }, options);
   }
 
-  private async run(
-    tokens: Analysis['tokens'],
-    text: { exactOffsets: boolean; droppedChars: number },
-    options: AnalyzeOptions,
-  ): Promise<Analysis> {
+  private async run(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, options: AnalyzeOptions): Promise<Analysis> {
     // TopK fails for k above the vocabulary, which the first run (the check) does not know yet.
     const k = Math.min(options.topK ?? 10, this.info.vocab || Infinity);
     const ids = tokens.map((t) => t.id);
@@ -367,11 +396,21 @@ export class LoadedModel {
     const logits = outputs[plan.logits];
     const positions = stats ? outputs[stats.topIds].dims[0] : logits.dims[1];
     if (positions !== ids.length) {
-      throw new ModelLensError({ code: 'run-failed', message: `The model returned logits for ${positions} of ${ids.length} positions; Model Lens needs logits for every position.`, file: this.info.file });
+      throw new ModelLensError({
+        code: 'run-failed',
+        message: `The model returned logits for ${positions} of ${ids.length} positions; Model Lens needs logits for every position.`,
+        file: this.info.file,
+      });
     }
     const vocab = logits?.dims[2] ?? this.info.vocab;
     const statistics = stats
-      ? statsFromGraph(outputs[stats.topProbs].data as Float32Array, outputs[stats.topIds].data as Int32Array, outputs[stats.entropy].data as Float32Array, outputs[stats.targetProb].data as Float32Array, outputs[stats.above].data as Float32Array)
+      ? statsFromGraph(
+          outputs[stats.topProbs].data as Float32Array,
+          outputs[stats.topIds].data as Int32Array,
+          outputs[stats.entropy].data as Float32Array,
+          outputs[stats.targetProb].data as Float32Array,
+          outputs[stats.above].data as Float32Array,
+        )
       : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
     const collected = collectActivations(plan, outputs);
     const activations = Object.fromEntries(Object.entries(collected).filter(([name]) => wanted(name)));
@@ -394,7 +433,8 @@ export class LoadedModel {
       backend: this.info.backend,
       vocab,
       interventions: options.interventions?.map(({ source: _, ...made }) => made),
-      attribution: attribution && plan.attribution ? attribute(plan.attribution, outputs, attribution.position, (L) => collected[hooks.attn(L, 'pattern')]) : undefined,
+      attribution:
+        attribution && plan.attribution ? attribute(plan.attribution, outputs, attribution.position, (L) => collected[hooks.attn(L, 'pattern')]) : undefined,
     };
   }
 
@@ -405,22 +445,41 @@ export class LoadedModel {
   private attributionFeeds(own: Tensors, ids: number[], asked: AnalyzeOptions['attribution']): { position: number; fetches: string[] } | undefined {
     const plan = this.plan.attribution;
     if (!plan) {
-      if (asked) throw new ModelLensError({ code: 'unsupported-input', message: `Direct logit attribution is unavailable for this model: ${this.info.notes.find((n) => n.includes('attribution')) ?? 'its residual stream was not found'}.`, file: this.info.file });
+      if (asked)
+        throw new ModelLensError({
+          code: 'unsupported-input',
+          message: `Direct logit attribution is unavailable for this model: ${this.info.notes.find((n) => n.includes('attribution')) ?? 'its residual stream was not found'}.`,
+          file: this.info.file,
+        });
       return undefined;
     }
     own[plan.positionInput] = int64s([0]);
     own[plan.tokensInput] = int64s([]);
     if (!asked) return undefined;
     if (!Number.isInteger(asked.position) || asked.position < 1 || asked.position >= ids.length) {
-      throw new ModelLensError({ code: 'unsupported-input', message: `Attribution explains a token predicted from text before it: choose a position from 1 to ${ids.length - 1} (got ${asked.position}).` });
+      throw new ModelLensError({
+        code: 'unsupported-input',
+        message: `Attribution explains a token predicted from text before it: choose a position from 1 to ${ids.length - 1} (got ${asked.position}).`,
+      });
     }
     const vocab = this.info.vocab;
     const outside = [asked.target, asked.foil].find((id) => id !== undefined && !(Number.isInteger(id) && id >= 0 && id < vocab));
-    if (outside !== undefined) throw new ModelLensError({ code: 'unsupported-input', message: `Token id ${outside} is not in the model's vocabulary of ${vocab}.` });
+    if (outside !== undefined)
+      throw new ModelLensError({ code: 'unsupported-input', message: `Token id ${outside} is not in the model's vocabulary of ${vocab}.` });
     own[plan.positionInput] = int64s([asked.position - 1]);
     own[plan.tokensInput] = int64s([asked.target ?? ids[asked.position], asked.foil ?? -1]);
     const patterns = plan.heads.map((h) => this.plan.layers[h.layer].pattern?.output).filter((o): o is string => !!o);
-    const outputs = [plan.components, plan.stream, plan.tokens, plan.logits, plan.unembed, plan.gamma, plan.beta, plan.unembedBias, ...plan.heads.flatMap((h) => [h.output, h.sourceProjection, h.sourceMean])];
+    const outputs = [
+      plan.components,
+      plan.stream,
+      plan.tokens,
+      plan.logits,
+      plan.unembed,
+      plan.gamma,
+      plan.beta,
+      plan.unembedBias,
+      ...plan.heads.flatMap((h) => [h.output, h.sourceProjection, h.sourceMean]),
+    ];
     return { position: asked.position, fetches: [...outputs.filter((o): o is string => !!o), ...patterns] };
   }
 
@@ -430,7 +489,9 @@ export class LoadedModel {
    * their shapes.
    */
   private async interventionFeeds(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
-    const clean = runs.some((run) => run.some((i) => i.mode === 'mean')) ? (await this.run(tokens, text, { hooks: [...hookGroups.attention, ...hookGroups.activations] })).activations : {};
+    const clean = runs.some((run) => run.some((i) => i.mode === 'mean'))
+      ? (await this.run(tokens, text, { hooks: [...hookGroups.attention, ...hookGroups.activations] })).activations
+      : {};
     return interventionFeeds(this.plan.interventions, runs, (hook) => {
       if (clean[hook]) return clean[hook];
       const rest = this.hookShapes.get(hook);
@@ -468,7 +529,7 @@ export class LoadedModel {
         continue;
       }
       const data = out[this.plan.logits].data as Float32Array;
-      rows.forEach((_, b) => logits.set(data.subarray(((b * n) + n - 1) * vocab, (b * n + n) * vocab), (start + b) * vocab));
+      rows.forEach((_, b) => logits.set(data.subarray((b * n + n - 1) * vocab, (b * n + n) * vocab), (start + b) * vocab));
       batch = Math.max(batch, rows.length);
       start += rows.length;
     }
@@ -476,7 +537,12 @@ export class LoadedModel {
   }
 
   /** One forward pass of `ids` in as many batch rows as `runs`, fetching only the logits [runs, n, vocab]. */
-  private async interventionPass(ids: number[], tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, runs: Intervention[][]): Promise<Tensors> {
+  private async interventionPass(
+    ids: number[],
+    tokens: Analysis['tokens'],
+    text: { exactOffsets: boolean; droppedChars: number },
+    runs: Intervention[][],
+  ): Promise<Tensors> {
     const plan = this.plan;
     // ONNX Runtime runs every node whatever is fetched: the lens, statistics, block hooks and
     // attribution are fed inputs that leave their Ifs idle.
@@ -506,11 +572,15 @@ export class LoadedModel {
       return await this.runner.run(feeds, fetches);
     } catch (e) {
       const fallback = this.fallback;
-      if (!fallback) throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
+      if (!fallback)
+        throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
       this.fallback = undefined;
       void this.runner.release().catch(() => undefined);
       this.runner = await fallback.factory(fallback.bytes);
-      this.revise({ backend: 'wasm', notes: [...this.info.notes, `${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`] });
+      this.revise({
+        backend: 'wasm',
+        notes: [...this.info.notes, `${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`],
+      });
       return this.forward(feeds, fetches);
     }
   }

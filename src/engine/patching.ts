@@ -72,7 +72,11 @@ export async function patchingSweep(
   const foil = ids.foil ?? (corruptedRun.topIds[last] !== target ? corruptedRun.topIds[last] : cleanRun.topIds[last + 1]);
   const [high, low] = [logitDifference(cleanRun, target, foil), logitDifference(corruptedRun, target, foil)];
   if (high === low) {
-    throw new ModelLensError({ code: 'unsupported-input', message: 'The two texts give the same logit difference of target and foil after their last token: there is nothing for patching to explain.', hint: 'Choose texts whose next token differs, or another target and foil.' });
+    throw new ModelLensError({
+      code: 'unsupported-input',
+      message: 'The two texts give the same logit difference of target and foil after their last token: there is nothing for patching to explain.',
+      hint: 'Choose texts whose next token differs, or another target and foil.',
+    });
   }
 
   // Every cell of both grids is one run of the corrupted text with one patch; cells whose hook
@@ -84,12 +88,14 @@ export async function patchingSweep(
   const cells: { grid: Float32Array; at: number; patch: Intervention }[] = [];
   for (const [s, hook] of streams.entries()) {
     if (!info.interventionHooks.includes(hook)) continue;
-    for (let p = 0; p < n; p++) cells.push({ grid: residual, at: s * n + p, patch: { hook, mode: 'patch', positions: [p], source: cleanRun.activations[hook] } });
+    for (let p = 0; p < n; p++)
+      cells.push({ grid: residual, at: s * n + p, patch: { hook, mode: 'patch', positions: [p], source: cleanRun.activations[hook] } });
   }
   for (let L = 0; L < info.layers; L++) {
     const hook = hooks.attn(L, 'z');
     if (!info.interventionHooks.includes(hook) || !cleanRun.activations[hook]) continue;
-    for (let h = 0; h < heads; h++) cells.push({ grid: headValues, at: L * heads + h, patch: { hook, mode: 'patch', indices: [h], source: cleanRun.activations[hook] } });
+    for (let h = 0; h < heads; h++)
+      cells.push({ grid: headValues, at: L * heads + h, patch: { hook, mode: 'patch', indices: [h], source: cleanRun.activations[hook] } });
   }
 
   const total = 2 + cells.length;
@@ -98,7 +104,10 @@ export async function patchingSweep(
   for (let start = 0; start < cells.length; start += RUNS_PER_REQUEST) {
     if (signal?.aborted) throw new ModelLensError({ code: 'cancelled', message: 'The patching sweep was cancelled.' });
     const part = cells.slice(start, start + RUNS_PER_REQUEST);
-    const runs = await engine.interventionRuns(corrupted, part.map((c) => [c.patch]));
+    const runs = await engine.interventionRuns(
+      corrupted,
+      part.map((c) => [c.patch]),
+    );
     const vocab = runs.logits.shape[1];
     part.forEach((c, i) => {
       const difference = runs.logits.data[i * vocab + target] - runs.logits.data[i * vocab + foil];
@@ -107,5 +116,13 @@ export async function patchingSweep(
     batch = Math.max(batch, runs.batch);
     onProgress?.(2 + start + part.length, total);
   }
-  return { target, foil, clean: high, corrupted: low, residual: { hooks: streams, values: residual, positions: n }, heads: { layers: info.layers, heads, values: headValues }, batch };
+  return {
+    target,
+    foil,
+    clean: high,
+    corrupted: low,
+    residual: { hooks: streams, values: residual, positions: n },
+    heads: { layers: info.layers, heads, values: headValues },
+    batch,
+  };
 }

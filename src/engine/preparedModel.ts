@@ -55,7 +55,12 @@ function readInto(file: string, into: Uint8Array): void {
   try {
     readRange(file, into, 0);
   } catch (e) {
-    throw new ModelLensError({ code: 'damaged-model', message: `The model file could not be read whole (${(e as Error).message}).`, file, hint: 'Load it again once it is written completely.' });
+    throw new ModelLensError({
+      code: 'damaged-model',
+      message: `The model file could not be read whole (${(e as Error).message}).`,
+      file,
+      hint: 'Load it again once it is written completely.',
+    });
   }
 }
 
@@ -99,7 +104,13 @@ export interface PreparedModel {
 }
 
 /** Reads, checks and instruments a model, and makes the bytes each runner takes. */
-export function readModel(files: ModelFiles, options: ReadOptions, tokenizerVocab: number, config: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): PreparedModel {
+export function readModel(
+  files: ModelFiles,
+  options: ReadOptions,
+  tokenizerVocab: number,
+  config: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+): PreparedModel {
   const stat = fs.statSync(files.onnx);
   const fileBytes = stat.size;
   checkSize(fileBytes, options.maxModelBytes, files.onnx);
@@ -110,7 +121,9 @@ export function readModel(files: ModelFiles, options: ReadOptions, tokenizerVoca
   // A merged decoder's layers are inside an If: its branch without a cache becomes the graph.
   const merged = findMergedDecoder(asRead);
   const { suffix: branch, inlined: model } = merged ? inlineBranch(bytes, asRead, merged) : { suffix: new Uint8Array(0), inlined: asRead };
-  const notes = merged ? [`A merged decoder: Model Lens runs its branch without a KV cache (${merged.branch} of the If on ${asRead.graph.node[merged.node].input[0]}).`] : [];
+  const notes = merged
+    ? [`A merged decoder: Model Lens runs its branch without a KV cache (${merged.branch} of the If on ${asRead.graph.node[merged.node].input[0]}).`]
+    : [];
   const index = new GraphIndex(model);
   const undefinedInput = index.firstUndefinedInput();
   if (undefinedInput) {
@@ -174,4 +187,3 @@ export function readModel(files: ModelFiles, options: ReadOptions, tokenizerVoca
     notes,
   };
 }
-

@@ -105,10 +105,18 @@ export function checkedDiskReads(runners: RunnerFactory): RunnerFactory {
     const changed = lazy.find((f) => f.changed());
     if (changed) {
       await runner?.release();
-      throw new ModelLensError({ code: 'damaged-model', message: 'The model changed on disk while it was being loaded.', file: changed.file, hint: 'Load it again once it is written completely.' });
+      throw new ModelLensError({
+        code: 'damaged-model',
+        message: 'The model changed on disk while it was being loaded.',
+        file: changed.file,
+        hint: 'Load it again once it is written completely.',
+      });
     }
     if (runner && lazy.every((f) => f.tookWeights())) return runner;
     await runner?.release();
-    return runners({ model: bytes.model, externalData: bytes.externalData.map((e) => (e.data instanceof FileBytes ? { path: e.path, data: e.data.readAll() } : e)) });
+    return runners({
+      model: bytes.model,
+      externalData: bytes.externalData.map((e) => (e.data instanceof FileBytes ? { path: e.path, data: e.data.readAll() } : e)),
+    });
   };
 }

@@ -44,16 +44,80 @@ const ELEMENT_BYTES: Partial<Record<DataType, number>> = {
 
 /** Operators whose output has the shape of their first input. */
 const SAME_SHAPE = new Set([
-  'Abs', 'Acos', 'Acosh', 'Asin', 'Asinh', 'Atan', 'Atanh', 'BitwiseNot', 'Cast', 'CastLike', 'Ceil', 'Celu', 'Cos', 'Cosh',
-  'Dropout', 'Elu', 'Erf', 'Exp', 'Floor', 'Gelu', 'HardSigmoid', 'HardSwish', 'Identity', 'IsInf', 'IsNaN', 'LeakyRelu',
-  'Log', 'LogSoftmax', 'Mish', 'Neg', 'Not', 'Reciprocal', 'Relu', 'Round', 'Selu', 'Sigmoid', 'Sign', 'Sin', 'Sinh',
-  'Softmax', 'Softplus', 'Softsign', 'Sqrt', 'Tan', 'Tanh', 'ThresholdedRelu',
+  'Abs',
+  'Acos',
+  'Acosh',
+  'Asin',
+  'Asinh',
+  'Atan',
+  'Atanh',
+  'BitwiseNot',
+  'Cast',
+  'CastLike',
+  'Ceil',
+  'Celu',
+  'Cos',
+  'Cosh',
+  'Dropout',
+  'Elu',
+  'Erf',
+  'Exp',
+  'Floor',
+  'Gelu',
+  'HardSigmoid',
+  'HardSwish',
+  'Identity',
+  'IsInf',
+  'IsNaN',
+  'LeakyRelu',
+  'Log',
+  'LogSoftmax',
+  'Mish',
+  'Neg',
+  'Not',
+  'Reciprocal',
+  'Relu',
+  'Round',
+  'Selu',
+  'Sigmoid',
+  'Sign',
+  'Sin',
+  'Sinh',
+  'Softmax',
+  'Softplus',
+  'Softsign',
+  'Sqrt',
+  'Tan',
+  'Tanh',
+  'ThresholdedRelu',
 ]);
 
 /** Operators whose inputs broadcast together into their output. */
 const BROADCAST = new Set([
-  'Add', 'And', 'BitShift', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'Div', 'Equal', 'Greater', 'GreaterOrEqual', 'Less',
-  'LessOrEqual', 'Max', 'Mean', 'Min', 'Mod', 'Mul', 'Or', 'Pow', 'PRelu', 'Sub', 'Sum', 'Where', 'Xor',
+  'Add',
+  'And',
+  'BitShift',
+  'BitwiseAnd',
+  'BitwiseOr',
+  'BitwiseXor',
+  'Div',
+  'Equal',
+  'Greater',
+  'GreaterOrEqual',
+  'Less',
+  'LessOrEqual',
+  'Max',
+  'Mean',
+  'Min',
+  'Mod',
+  'Mul',
+  'Or',
+  'Pow',
+  'PRelu',
+  'Sub',
+  'Sum',
+  'Where',
+  'Xor',
 ]);
 
 export interface StaticTensor {
@@ -181,7 +245,7 @@ export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined
         const to = valuesOf(b);
         const from = shapeOf(a);
         if (!to) return undefined;
-        const dims = to.map((d, i) => (d === 0 ? from?.[i] ?? 1 : d));
+        const dims = to.map((d, i) => (d === 0 ? (from?.[i] ?? 1) : d));
         const rest = elements(dims.filter((d) => d !== -1));
         return asDims(dims.map((d) => (d === -1 ? (from && rest ? Math.floor(elements(from) / rest) : 1) : d)));
       }
@@ -192,7 +256,7 @@ export function largestStaticTensor(index: GraphIndex): StaticTensor | undefined
         const rank = from.length + axes.length;
         const ones = new Set(axes.map((x) => (x < 0 ? x + rank : x)));
         const rest = [...from];
-        return Array.from({ length: rank }, (_, i) => (ones.has(i) ? 1 : rest.shift() ?? 1));
+        return Array.from({ length: rank }, (_, i) => (ones.has(i) ? 1 : (rest.shift() ?? 1)));
       }
       case 'Transpose': {
         const from = shapeOf(a);

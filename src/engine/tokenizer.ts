@@ -25,7 +25,12 @@ interface TokenizerJson {
 }
 
 function usesByteLevel(json: TokenizerJson): boolean {
-  const types = [json.decoder?.type, ...(json.decoder?.decoders ?? []).map((d) => d.type), json.pre_tokenizer?.type, ...(json.pre_tokenizer?.pretokenizers ?? []).map((p) => p.type)];
+  const types = [
+    json.decoder?.type,
+    ...(json.decoder?.decoders ?? []).map((d) => d.type),
+    json.pre_tokenizer?.type,
+    ...(json.pre_tokenizer?.pretokenizers ?? []).map((p) => p.type),
+  ];
   return types.includes('ByteLevel');
 }
 

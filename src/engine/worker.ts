@@ -8,7 +8,17 @@ import { ModelLensError } from './errors';
 import { LoadedModel, type Phase } from './loadedModel';
 import { PendingReplies } from '../shared/pendingReplies';
 import type { RunnerFactory, Tensors } from './runner';
-import { transferables, type FromWorker, type ModelToLoad, type RemoteCall, type RemoteResult, type ToWorker, type WorkerRequest, type WorkerResponse, type WorkerResult } from './workerProtocol';
+import {
+  transferables,
+  type FromWorker,
+  type ModelToLoad,
+  type RemoteCall,
+  type RemoteResult,
+  type ToWorker,
+  type WorkerRequest,
+  type WorkerResponse,
+  type WorkerResult,
+} from './workerProtocol';
 
 const port = parentPort!;
 let model: LoadedModel | undefined;

@@ -35,13 +35,25 @@ export function activate(context: vscode.ExtensionContext): void {
   const highlights = new AttentionHighlights();
   // What heads switched off in an attention panel did, for the hover, the editor and the heatmap.
   const ablation = new AblationEffects(models.onDidChangeModel);
-  const panels = new AttentionPanels(context.extensionUri, highlights, (adapter) => models.reportGpuAdapter(adapter), (text, options, token) => models.analyze(text, options, token), ablation);
+  const panels = new AttentionPanels(
+    context.extensionUri,
+    highlights,
+    (adapter) => models.reportGpuAdapter(adapter),
+    (text, options, token) => models.analyze(text, options, token),
+    ablation,
+  );
   const explain = new ExplainAttention(models, panels);
   const patching = new ComparePatching(models, context.extensionUri);
   const sourceHighlights = new SourceHighlights();
-  const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, { choose: (view, target, foil) => why.rechoose(view, target, foil), openHead: (view, layer, head) => why.openHead(view, layer, head) });
+  const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, {
+    choose: (view, target, foil) => why.rechoose(view, target, foil),
+    openHead: (view, layer, head) => why.openHead(view, layer, head),
+  });
   const why = new WhyThisToken(models, whyPanel);
-  const walkPanel = new WalkPanel(context.extensionUri, { pick: (view, position) => walk.pick(view, position), openHead: (view, layer, head) => walk.openHead(view, layer, head) });
+  const walkPanel = new WalkPanel(context.extensionUri, {
+    pick: (view, position) => walk.pick(view, position),
+    openHead: (view, layer, head) => walk.openHead(view, layer, head),
+  });
   const walk = new WalkTransformer(models, walkPanel);
   // Token probabilities from a server when modelLens.remote.endpoint is set; the local model otherwise.
   const remote = new RemoteProbabilities(context.secrets, log);

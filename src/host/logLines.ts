@@ -33,7 +33,9 @@ export function loadedLine(info: ModelInfo, ms: number): string {
 export function workerEventLine(event: WorkerEvent): { level: 'info' | 'warn' | 'error' | 'debug'; text: string } {
   switch (event.kind) {
     case 'started':
-      return event.count === 1 ? { level: 'debug', text: 'Engine worker started.' } : { level: 'info', text: `Engine worker restarted (worker ${event.count} of this engine).` };
+      return event.count === 1
+        ? { level: 'debug', text: 'Engine worker started.' }
+        : { level: 'info', text: `Engine worker restarted (worker ${event.count} of this engine).` };
     case 'reload':
       return { level: 'info', text: `The new worker loads ${event.target} again.` };
     case 'stopped':

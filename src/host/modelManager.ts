@@ -71,7 +71,9 @@ export class ModelManager implements vscode.Disposable {
         if (!affects(e, 'modelPath', 'threads', 'backend', 'native.executionProvider', 'maxModelSizeMB', 'requestTimeoutSeconds')) return;
         const before = this.settings;
         this.settings = readSettings();
-        const engineChanged = (['threads', 'backend', 'nativeExecutionProvider', 'maxModelBytes', 'requestTimeoutMs'] as const).some((key) => before[key] !== this.settings[key]);
+        const engineChanged = (['threads', 'backend', 'nativeExecutionProvider', 'maxModelBytes', 'requestTimeoutMs'] as const).some(
+          (key) => before[key] !== this.settings[key],
+        );
         if (engineChanged) this.restartEngine();
         this.cache.clear();
         // Load the newly configured model right away so a broken path is reported now.
@@ -86,7 +88,9 @@ export class ModelManager implements vscode.Disposable {
   private createEngine(): EngineClient {
     this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled(), this.gpuAdapter);
     this.log.info(`Backend: ${this.backend.reason}`);
-    this.log.debug(`Engine settings: modelLens.backend ${this.settings.backend}, threads ${this.settings.threads || 'auto'}, maxModelBytes ${this.settings.maxModelBytes}, requestTimeoutMs ${this.settings.requestTimeoutMs}.`);
+    this.log.debug(
+      `Engine settings: modelLens.backend ${this.settings.backend}, threads ${this.settings.threads || 'auto'}, maxModelBytes ${this.settings.maxModelBytes}, requestTimeoutMs ${this.settings.requestTimeoutMs}.`,
+    );
     return new EngineClient({
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
       backend: this.backend.backend,
@@ -178,35 +182,48 @@ export class ModelManager implements vscode.Disposable {
     this.attempt = attempt;
     this.loadingChanged.fire(name);
     if (progress === 'notification') this.notifyProgress(attempt);
-    else void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Model Lens: loading ${plainText(name)}` }, () => attempt.promise.catch(() => undefined));
-    attempt.promise.then(
-      (info) => {
-        this.log.info(loadedLine(info, performance.now() - started));
-        for (const note of info.notes) this.log.debug(`${info.name}: ${note}`);
-        if (info.executionProvider) this.log[info.executionProvider.fallback ? 'warn' : 'info'](`Native ONNX Runtime: ${info.executionProvider.reason}`);
-        if (info.backend !== this.backend.backend) {
-          // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
-          this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
-          this.log.warn(`Backend fell back to ${this.backend.reason}`);
-          void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
-        }
-        this.info = info;
-        this.cache.clear();
-        this.recent.remember(target);
-        this.watcher?.dispose();
-        this.watcher = info.folder === this.defaultModelPath ? undefined : watchModelFiles(info, this.log, () => this.info !== info, () => this.startLoading(target));
-        this.changed.fire(info);
-      },
-      (e: unknown) => {
-        attempt.failed = e instanceof ModelLensError ? e : new ModelLensError({ code: 'load-failed', message: String(e) });
-        this.log.error(`Loading ${target} failed after ${formatDuration(performance.now() - started)} (${attempt.failed.code}).`);
-        void this.reportLoadFailure(attempt.failed);
-      },
-    ).finally(() => {
-      attempt.settled = true;
-      cancelled.dispose();
-      if (this.attempt === attempt) this.loadingChanged.fire(undefined);
-    });
+    else
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Model Lens: loading ${plainText(name)}` }, () =>
+        attempt.promise.catch(() => undefined),
+      );
+    attempt.promise
+      .then(
+        (info) => {
+          this.log.info(loadedLine(info, performance.now() - started));
+          for (const note of info.notes) this.log.debug(`${info.name}: ${note}`);
+          if (info.executionProvider) this.log[info.executionProvider.fallback ? 'warn' : 'info'](`Native ONNX Runtime: ${info.executionProvider.reason}`);
+          if (info.backend !== this.backend.backend) {
+            // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
+            this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
+            this.log.warn(`Backend fell back to ${this.backend.reason}`);
+            void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
+          }
+          this.info = info;
+          this.cache.clear();
+          this.recent.remember(target);
+          this.watcher?.dispose();
+          this.watcher =
+            info.folder === this.defaultModelPath
+              ? undefined
+              : watchModelFiles(
+                  info,
+                  this.log,
+                  () => this.info !== info,
+                  () => this.startLoading(target),
+                );
+          this.changed.fire(info);
+        },
+        (e: unknown) => {
+          attempt.failed = e instanceof ModelLensError ? e : new ModelLensError({ code: 'load-failed', message: String(e) });
+          this.log.error(`Loading ${target} failed after ${formatDuration(performance.now() - started)} (${attempt.failed.code}).`);
+          void this.reportLoadFailure(attempt.failed);
+        },
+      )
+      .finally(() => {
+        attempt.settled = true;
+        cancelled.dispose();
+        if (this.attempt === attempt) this.loadingChanged.fire(undefined);
+      });
     return attempt;
   }
 
@@ -217,13 +234,16 @@ export class ModelManager implements vscode.Disposable {
   private notifyProgress(attempt: LoadAttempt): void {
     attempt.notified = true;
     const name = path.basename(attempt.target);
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true }, (_, cancel) => {
-      cancel.onCancellationRequested(() => {
-        this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
-        attempt.cancelled.cancel();
-      });
-      return attempt.promise.catch(() => undefined);
-    });
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true },
+      (_, cancel) => {
+        cancel.onCancellationRequested(() => {
+          this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
+          attempt.cancelled.cancel();
+        });
+        return attempt.promise.catch(() => undefined);
+      },
+    );
   }
 
   private async reportLoadFailure(error: ModelLensError): Promise<void> {
@@ -264,7 +284,13 @@ export class ModelManager implements vscode.Disposable {
   async analyzeOnBothBackends(text: string, options: AnalyzeOptions): Promise<{ current: Analysis; reference: Analysis; backend: string }> {
     const info = await this.ensureLoaded();
     const current = await this.engine.analyze(text, options);
-    const reference = new EngineClient({ workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'), backend: 'wasm', threads: this.settings.threads, maxModelBytes: this.settings.maxModelBytes, requestTimeoutMs: this.settings.requestTimeoutMs });
+    const reference = new EngineClient({
+      workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
+      backend: 'wasm',
+      threads: this.settings.threads,
+      maxModelBytes: this.settings.maxModelBytes,
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+    });
     try {
       await reference.load(this.attempt?.target ?? this.configuredTarget());
       return { current, reference: await reference.analyze(text, options), backend: info.backend };

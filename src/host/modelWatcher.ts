@@ -20,7 +20,9 @@ export function watchModelFiles(info: ModelInfo, log: vscode.LogOutputChannel, s
       if (stale()) return;
       if (!fs.existsSync(info.file)) {
         log.warn(`${info.file} was deleted; ${info.name} keeps working from memory.`);
-        void vscode.window.showWarningMessage(`Model Lens: ${plainText(info.file)} was deleted. ${plainText(info.name)} keeps working from memory until another model is chosen.`);
+        void vscode.window.showWarningMessage(
+          `Model Lens: ${plainText(info.file)} was deleted. ${plainText(info.name)} keeps working from memory until another model is chosen.`,
+        );
         return;
       }
       log.info(`${uri.fsPath} changed on disk; loading ${info.name} again.`);
@@ -28,5 +30,7 @@ export function watchModelFiles(info: ModelInfo, log: vscode.LogOutputChannel, s
       reload();
     }, RELOAD_DELAY_MS);
   };
-  return vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed), { dispose: () => timer && clearTimeout(timer) });
+  return vscode.Disposable.from(watcher, watcher.onDidChange(changed), watcher.onDidCreate(changed), watcher.onDidDelete(changed), {
+    dispose: () => timer && clearTimeout(timer),
+  });
 }

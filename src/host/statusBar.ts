@@ -53,7 +53,11 @@ export class ModelStatusBar implements vscode.Disposable {
     );
     // Another server, model or key: the perplexity shown was another model's.
     // The server names its model with its first answer (a hover's, perhaps).
-    if (remote) this.disposables.push(remote.onDidChange(() => this.scheduleSelection()), probabilities.onDidAnalyse(() => remote.serving && this.render()));
+    if (remote)
+      this.disposables.push(
+        remote.onDidChange(() => this.scheduleSelection()),
+        probabilities.onDidAnalyse(() => remote.serving && this.render()),
+      );
     if (heatmap) this.disposables.push(heatmap.onDidChangeShown(() => this.render()));
     this.render();
   }
@@ -66,9 +70,16 @@ export class ModelStatusBar implements vscode.Disposable {
       // The server's model is the one whose perplexity is shown; it is in use without a local model loaded.
       const name = labelText(serving.model, STATUS_NAME_LENGTH);
       this.item.text = `$(telescope) $(cloud) ${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}${this.heatmapText()}`;
-      this.item.accessibilityInformation = { label: `${vscode.l10n.t('Model Lens: {0} on {1}', name, serving.server)}${this.perplexity ? vscode.l10n.t(', perplexity of the selection {0}', this.perplexity) : ''}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`, role: 'button' };
+      this.item.accessibilityInformation = {
+        label: `${vscode.l10n.t('Model Lens: {0} on {1}', name, serving.server)}${this.perplexity ? vscode.l10n.t(', perplexity of the selection {0}', this.perplexity) : ''}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`,
+        role: 'button',
+      };
       this.item.tooltip = this.tooltip([
-        vscode.l10n.t('**Model Lens** · token probabilities from {0} on the server {1} (modelLens.remote.endpoint).', markdownText(serving.model), markdownText(serving.server)),
+        vscode.l10n.t(
+          '**Model Lens** · token probabilities from {0} on the server {1} (modelLens.remote.endpoint).',
+          markdownText(serving.model),
+          markdownText(serving.server),
+        ),
         this.perplexity ? `\n\n${vscode.l10n.t('Perplexity of the selection: how surprised that model was, on average, by its tokens (1 = not at all).')}` : '',
         `\n\n${model ? vscode.l10n.t("Views of the model's insides use the local model, {0}. Click to choose it, or open the side panel.", markdownText(model.name)) : vscode.l10n.t("Views of the model's insides use the local model. Click to choose it, or open the side panel.")}`,
       ]);

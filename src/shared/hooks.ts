@@ -75,7 +75,8 @@ export type HookKind =
   | 'mlp.post'
   | `${BlockNorm}.${NormHook}`;
 
-const HOOK = /^blocks\.(\d+)\.(attn\.hook_(pattern|q|k|v|z)|hook_(resid_pre|resid_mid|resid_post|attn_out|mlp_out)|mlp\.hook_(pre|post)|(ln1|ln2)\.hook_(scale|normalized))$/;
+const HOOK =
+  /^blocks\.(\d+)\.(attn\.hook_(pattern|q|k|v|z)|hook_(resid_pre|resid_mid|resid_post|attn_out|mlp_out)|mlp\.hook_(pre|post)|(ln1|ln2)\.hook_(scale|normalized))$/;
 
 /** The layer and kind of a block's hook name, or undefined for a name that is not one. */
 export function parseHook(name: string): { layer: number; kind: HookKind } | undefined {
@@ -91,7 +92,17 @@ export function parseHook(name: string): { layer: number; kind: HookKind } | und
  */
 export function hookFilter(names: readonly string[]): (name: string) => boolean {
   const exact = new Set(names.filter((n) => !n.includes('*')));
-  const patterns = names.filter((n) => n.includes('*')).map((n) => new RegExp(`^${n.split('*').map((part) => part.replace(/[.]/g, '\\.')).join('\\d+')}$`));
+  const patterns = names
+    .filter((n) => n.includes('*'))
+    .map(
+      (n) =>
+        new RegExp(
+          `^${n
+            .split('*')
+            .map((part) => part.replace(/[.]/g, '\\.'))
+            .join('\\d+')}$`,
+        ),
+    );
   return (name) => exact.has(name) || patterns.some((p) => p.test(name));
 }
 
@@ -115,7 +126,10 @@ export const hookGroups = {
     hooks.posEmbed,
     ...(['scale', 'normalized'] as const).map((w) => hooks.lnFinal(w)),
     ...(['w', 'b'] as const).map((w) => hooks.lnFinalWeight(w)),
-    ...NORMS.flatMap((n) => [...(['scale', 'normalized'] as const).map((w) => hooks.norm('*', n, w)), ...(['w', 'b'] as const).map((w) => hooks.normWeight('*', n, w))]),
+    ...NORMS.flatMap((n) => [
+      ...(['scale', 'normalized'] as const).map((w) => hooks.norm('*', n, w)),
+      ...(['w', 'b'] as const).map((w) => hooks.normWeight('*', n, w)),
+    ]),
     hooks.attnOut('*'),
     hooks.residMid('*'),
     hooks.mlpPre('*'),

@@ -2,10 +2,7 @@
 // (Pure types: the engine, the host and the webviews all import them from here.)
 
 /** Where a layer's attention pattern comes from: a Softmax in the graph, recomputed beside a fused operator, or not at all. */
-export type AttentionSource =
-  | { kind: 'softmax' }
-  | { kind: 'recomputed'; op: string; detail: string }
-  | { kind: 'unavailable'; reason: string };
+export type AttentionSource = { kind: 'softmax' } | { kind: 'recomputed'; op: string; detail: string } | { kind: 'unavailable'; reason: string };
 
 /**
  * An activation function: gelu (erf), gelu_tanh (the tanh approximation, FastGelu),

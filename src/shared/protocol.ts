@@ -274,7 +274,8 @@ function parseAdapter(raw: unknown): GpuAdapterInfo | null | undefined {
   if (!a || typeof a !== 'object') return undefined;
   const text = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
   const [vendor, architecture, description] = [text(a.vendor), text(a.architecture), text(a.description)];
-  if (vendor === undefined || architecture === undefined || description === undefined || typeof a.software !== 'boolean' || typeof a.shaderF16 !== 'boolean') return undefined;
+  if (vendor === undefined || architecture === undefined || description === undefined || typeof a.software !== 'boolean' || typeof a.shaderF16 !== 'boolean')
+    return undefined;
   return { vendor, architecture, description, software: a.software, shaderF16: a.shaderF16 };
 }
 
@@ -409,7 +410,12 @@ export function answersGpuRequest(request: ToGpuView, reply: FromGpuView & { typ
       return reply.session !== undefined && reply.outputs === undefined;
     case 'run': {
       const outputs = reply.outputs;
-      return reply.session === undefined && outputs !== undefined && Object.keys(outputs).length === request.fetches.length && request.fetches.every((f) => Object.hasOwn(outputs, f));
+      return (
+        reply.session === undefined &&
+        outputs !== undefined &&
+        Object.keys(outputs).length === request.fetches.length &&
+        request.fetches.every((f) => Object.hasOwn(outputs, f))
+      );
     }
     case 'release':
       return reply.session === undefined && reply.outputs === undefined;
@@ -446,7 +452,9 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
     case 'gpuAdapter':
       return parseGpuAdapter(m);
     case 'selectToken':
-      return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head) ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head } : undefined;
+      return isInt(m.id) && isInt(m.query) && isInt(m.layer, 4096) && isHead(m.head)
+        ? { type: 'selectToken', id: m.id, query: m.query, layer: m.layer, head: m.head }
+        : undefined;
     case 'requestHeadDetail':
       return isInt(m.request) && isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096)
         ? { type: 'requestHeadDetail', request: m.request, id: m.id, layer: m.layer, head: m.head }
@@ -464,7 +472,15 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
       if (!formatOk || !pngOk || !isInt(m.id) || !isInt(m.layer, 4096) || !isHead(m.head)) return undefined;
       const scope = m.scope === 'grid' ? 'grid' : 'head';
-      return { type: 'export', id: m.id, format: m.format as ExportFormat, layer: m.layer, head: m.head, scope, ...(m.format === 'png' ? { png: m.png as string } : {}) };
+      return {
+        type: 'export',
+        id: m.id,
+        format: m.format as ExportFormat,
+        layer: m.layer,
+        head: m.head,
+        scope,
+        ...(m.format === 'png' ? { png: m.png as string } : {}),
+      };
     }
     default:
       return undefined;
@@ -478,7 +494,9 @@ export function parseFromPatchingPanel(raw: unknown): FromPatchingPanel | undefi
   if (m.type === 'ready') return { type: 'ready' };
   if (m.type !== 'export' || !isInt(m.id)) return undefined;
   if (m.format === 'json' || m.format === 'csv') return { type: 'export', id: m.id, format: m.format };
-  return m.format === 'png' && typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,') ? { type: 'export', id: m.id, format: 'png', png: m.png } : undefined;
+  return m.format === 'png' && typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,')
+    ? { type: 'export', id: m.id, format: 'png', png: m.png }
+    : undefined;
 }
 
 /** A message from the side panel, or undefined if it is not one the host answers. */
@@ -572,7 +590,9 @@ export function parseFromWhyPanel(raw: unknown): FromWhyPanel | undefined {
     case 'clearSources':
       return { type: m.type };
     case 'choose':
-      return isInt(m.id) && isInt(m.target, 2 ** 31 - 1) && isInt(m.foil, 2 ** 31 - 1) ? { type: 'choose', id: m.id, target: m.target, foil: m.foil } : undefined;
+      return isInt(m.id) && isInt(m.target, 2 ** 31 - 1) && isInt(m.foil, 2 ** 31 - 1)
+        ? { type: 'choose', id: m.id, target: m.target, foil: m.foil }
+        : undefined;
     case 'openHead':
       return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'openHead', id: m.id, layer: m.layer, head: m.head } : undefined;
     case 'showSources':

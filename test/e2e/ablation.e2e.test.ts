@@ -14,7 +14,9 @@ let panel: Frame;
 
 /** The chips that show a change, with the change in bits each holds. */
 function changes(): Promise<number[]> {
-  return panel.locator('.ml-chip.changed').evaluateAll((nodes) => nodes.map((n) => Number((n as unknown as { dataset: Record<string, string> }).dataset.change)));
+  return panel
+    .locator('.ml-chip.changed')
+    .evaluateAll((nodes) => nodes.map((n) => Number((n as unknown as { dataset: Record<string, string> }).dataset.change)));
 }
 
 test('a head switched off changes the probabilities on the token strip, and Reset brings them back', async () => {
@@ -69,7 +71,11 @@ test('a head switched off changes the probabilities on the token strip, and Rese
 function colourSet(colours: { light: string; dark: string }[]): Set<string> {
   return new Set(colours.flatMap((c) => [c.light, c.dark]).map((rgba) => rgba.replace(/\s+/g, '')));
 }
-const CHANGE_COLOURS = colourSet(Array.from({ length: 2 * SOURCE_LEVELS + 1 }, (_, i) => i - SOURCE_LEVELS).filter(Boolean).map(sourceLevelColour));
+const CHANGE_COLOURS = colourSet(
+  Array.from({ length: 2 * SOURCE_LEVELS + 1 }, (_, i) => i - SOURCE_LEVELS)
+    .filter(Boolean)
+    .map(sourceLevelColour),
+);
 const HEAT_COLOURS = colourSet(Object.values(BUCKET_COLOURS));
 
 /** Decorations with one of `colours` in the editor beside the panel, as the lines they are on. */
@@ -113,7 +119,9 @@ test('while heads are off, the hover and the editor show each token’s change; 
 
   // The explained text takes the change's colours, on both sides of 0, and the heatmap leaves it to them.
   await expect.poll(async () => (await decoratedLines(CHANGE_COLOURS)).length, { timeout: 30_000 }).toBeGreaterThan(10);
-  const colours = new Set((await editorDecorations(page, { anyGroup: true })).map((d) => d.backgroundColor.replace(/\s+/g, '')).filter((c) => CHANGE_COLOURS.has(c)));
+  const colours = new Set(
+    (await editorDecorations(page, { anyGroup: true })).map((d) => d.backgroundColor.replace(/\s+/g, '')).filter((c) => CHANGE_COLOURS.has(c)),
+  );
   expect(colours.size).toBeGreaterThan(1);
   await expect.poll(async () => (await decoratedLines(HEAT_COLOURS)).filter((l) => l >= 18 && l <= 26).length, { timeout: 15_000 }).toBe(0);
   expect((await decoratedLines(HEAT_COLOURS)).filter((l) => l < 17 || l > 27).length).toBeGreaterThan(0);

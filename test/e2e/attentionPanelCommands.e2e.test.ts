@@ -20,7 +20,11 @@ const titleAction = (page: Page, title: string) => page.locator(`.editor-actions
 const focusPanel = (page: Page, title: string | RegExp) => page.locator('.tabs-container .tab').filter({ hasText: title }).click();
 
 /** The tab titles of the attention panels, in every group. */
-const attentionTabs = (page: Page) => page.locator('.tabs-container .tab .label-name').filter({ hasText: /^Attention/ }).allInnerTexts();
+const attentionTabs = (page: Page) =>
+  page
+    .locator('.tabs-container .tab .label-name')
+    .filter({ hasText: /^Attention/ })
+    .allInnerTexts();
 
 test('Ctrl+K A explains the selected lines', async () => {
   const { page } = code;
@@ -45,7 +49,9 @@ test('Export… in the title bar saves the attention the panel shows as JSON', a
   expect(fs.existsSync(exported)).toBe(false);
   await focusPanel(page, 'Attention: sample.ts');
   await titleAction(page, 'Export Attention').click();
-  await expect.poll(() => quickPickRows(page), { timeout: 15_000 }).toEqual([expect.stringContaining('PNG'), expect.stringContaining('JSON'), expect.stringContaining('CSV')]);
+  await expect
+    .poll(() => quickPickRows(page), { timeout: 15_000 })
+    .toEqual([expect.stringContaining('PNG'), expect.stringContaining('JSON'), expect.stringContaining('CSV')]);
   await chooseQuickPickRow(page, 'JSON');
   // The save dialog (a quick input in the browser) suggests the file in the workspace folder.
   const input = page.locator('.quick-input-widget input');

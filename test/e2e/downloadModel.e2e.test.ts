@@ -46,7 +46,9 @@ const code = useVSCode({
 async function askFor(repo: string): Promise<void> {
   const { page } = code;
   await runCommand(page, 'Model Lens: Download Model…');
-  await expect.poll(() => quickPickRows(page), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringContaining('GPT-2'), expect.stringContaining('SmolLM2-135M'), expect.stringContaining('Any repository id')]));
+  await expect
+    .poll(() => quickPickRows(page), { timeout: 15_000 })
+    .toEqual(expect.arrayContaining([expect.stringContaining('GPT-2'), expect.stringContaining('SmolLM2-135M'), expect.stringContaining('Any repository id')]));
   await chooseQuickPickRow(page, 'Any repository id');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
@@ -58,7 +60,9 @@ test('downloads a model from the Hub and uses it; Select Model lists it', async 
   const { page } = code;
   await openFile(page, 'sample.ts');
   await askFor(REPO);
-  await expect.poll(() => quickPickRows(page), { timeout: 30_000 }).toEqual([expect.stringMatching(/full precision.*model\.onnx · 17\.5 MB/s), expect.stringMatching(/float16.*model_fp16\.onnx/s)]);
+  await expect
+    .poll(() => quickPickRows(page), { timeout: 30_000 })
+    .toEqual([expect.stringMatching(/full precision.*model\.onnx · 17\.5 MB/s), expect.stringMatching(/float16.*model_fp16\.onnx/s)]);
   await screenshot(page, 'download-model-precision');
   await chooseQuickPickRow(page, 'full precision');
   await waitForNotification(page, /lens-tiny-onnx \(full precision, 17\.5 MB\) downloaded from 127\.0\.0\.1:\d+ and is the model in use now/, 60_000);
@@ -69,7 +73,14 @@ test('downloads a model from the Hub and uses it; Select Model lists it', async 
   await expect.poll(() => modelInUse(page), { timeout: 90_000 }).toBe('lens-tiny-onnx');
 
   await runCommand(page, 'Model Lens: Select Model…');
-  await expect.poll(() => quickPickRows(page), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/fixtures\/lens-tiny-onnx.*full precision · 17\.5 MB · in use/s), expect.stringContaining('Download a model from the Hugging Face Hub')]));
+  await expect
+    .poll(() => quickPickRows(page), { timeout: 15_000 })
+    .toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/fixtures\/lens-tiny-onnx.*full precision · 17\.5 MB · in use/s),
+        expect.stringContaining('Download a model from the Hugging Face Hub'),
+      ]),
+    );
   await chooseQuickPickRow(page, 'Default model');
   await expect.poll(() => modelInUse(page), { timeout: 90_000 }).toBe('lens-tiny');
   await runCommand(page, 'Model Lens: Select Model…');

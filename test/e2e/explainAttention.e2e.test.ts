@@ -21,7 +21,10 @@ test('explains the selected lines in a panel of every layer and head', async () 
   // The token strip holds the selected text, token by token.
   const chips = await panel.locator('.ml-chip').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('aria-label') ?? ''));
   expect(chips.length).toBeGreaterThan(20);
-  const strip = await panel.locator('.ml-strip').getAttribute('aria-label').catch(() => '');
+  const strip = await panel
+    .locator('.ml-strip')
+    .getAttribute('aria-label')
+    .catch(() => '');
   expect(strip ?? '').not.toContain('<img');
   const firstChip = await panel.locator('.ml-chip').first().getAttribute('title');
   expect(firstChip).toContain('export');
@@ -49,7 +52,10 @@ test('a head opens large, and its math matches the model', async () => {
   const { page } = code;
   const panel = await explainedPanel();
   await panel.locator('vscode-tab-header[data-tab="math"]').click();
-  await panel.getByText(/Matches the model's pattern/).first().waitFor({ timeout: 30_000 });
+  await panel
+    .getByText(/Matches the model's pattern/)
+    .first()
+    .waitFor({ timeout: 30_000 });
   await screenshot(page, 'explain-attention-math');
   await panel.locator('vscode-tab-header[data-tab="head"]').click();
   await expect.poll(() => paintedPixels(panel, '.ml-head-view canvas'), { timeout: 20_000 }).toBeGreaterThan(1000);

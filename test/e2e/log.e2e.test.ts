@@ -13,10 +13,12 @@ const OUTPUT_VIEW = '.part.panel [id="workbench.panel.output"]';
 async function outputChannel(page: Page): Promise<string> {
   const picker = page.locator(`.part.panel select.monaco-select-box`).first();
   if (!(await picker.isVisible().catch(() => false))) return '';
-  return picker.evaluate((select) => {
-    const { options, selectedIndex } = select as unknown as { options: ArrayLike<{ text: string }>; selectedIndex: number };
-    return options[selectedIndex]?.text ?? '';
-  }).catch(() => '');
+  return picker
+    .evaluate((select) => {
+      const { options, selectedIndex } = select as unknown as { options: ArrayLike<{ text: string }>; selectedIndex: number };
+      return options[selectedIndex]?.text ?? '';
+    })
+    .catch(() => '');
 }
 
 /**
@@ -50,7 +52,10 @@ test('a failed load is reported with a Show Log button that opens the log with t
   await expect.poll(() => outputText(page), { timeout: 10_000 }).toBe('');
   await code.setSetting('modelLens.modelPath', writeBrokenModel(code.workspace), 'workspace');
   const message = await waitForNotification(page, /Model Lens: .*broken-model/, 60_000);
-  const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /broken-model/ }).first();
+  const toast = page
+    .locator('.notifications-toasts .notification-toast')
+    .filter({ hasText: /broken-model/ })
+    .first();
   // The existing buttons stay, with Show Log after them.
   const buttons = (await toast.locator('.notification-list-item-buttons-container .monaco-button').allInnerTexts()).map((b) => b.trim());
   expect(buttons).toEqual(['Open Settings', 'Use Default Model', 'Show Log']);

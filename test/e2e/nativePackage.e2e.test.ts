@@ -26,8 +26,23 @@ test(`the ${TARGET} package runs the model natively with no setting`, async () =
   await selectLines(page, 17, 21);
   await runCommand(page, 'Model Lens: Open Side Panel');
   const side: Frame = await findWebviewFrame(page, '.ml-section', 60_000);
-  await expect.poll(() => side.locator('.ml-model-name').first().innerText().catch(() => ''), { timeout: 90_000 }).toContain('lens-tiny');
-  const runsOn = () => side.locator('.ml-section').first().innerText().catch(() => '');
+  await expect
+    .poll(
+      () =>
+        side
+          .locator('.ml-model-name')
+          .first()
+          .innerText()
+          .catch(() => ''),
+      { timeout: 90_000 },
+    )
+    .toContain('lens-tiny');
+  const runsOn = () =>
+    side
+      .locator('.ml-section')
+      .first()
+      .innerText()
+      .catch(() => '');
   await expect.poll(runsOn, { timeout: 30_000 }).toContain('Native (onnxruntime-node)');
   expect(await runsOn()).toMatch(/native ONNX Runtime: onnxruntime-node is installed/);
   // And on which execution provider: no GPU provider is installed here, so auto runs on the CPU.

@@ -31,7 +31,10 @@ test('the heatmap colours a selection by rank and the status bar shows its perpl
   expect(new Set((await heat()).map((d) => d.backgroundColor)).size).toBeGreaterThan(1);
   await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 30_000 }).toMatch(/ppl [\d.]+/);
   // Click into the editor so the selection does not hide the colours in the screenshot.
-  await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await page
+    .locator('.monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 5, y: 5 } });
   await screenshot(page, 'heatmap-gltr');
   await runCommand(page, 'Model Lens: Clear Token Probability Heatmap');
   await expect.poll(async () => (await heat()).length, { timeout: 15_000 }).toBe(0);

@@ -92,7 +92,10 @@ test('a Chinese document is sent in requests that fit the server, and coloured',
   expect(server.state.completions - before).toBeGreaterThan(4);
   expect(server.state.refused).toBe(0);
   expect((await readNotifications(page)).filter((n) => /server|too long/i.test(n))).toEqual([]);
-  await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await page
+    .locator('.monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 5, y: 5 } });
   const hover = await modelHover(page, '汇总');
   expect(hover).toContain(`Answered by the server ${server.endpoint}`);
   numbers(hover);

@@ -32,7 +32,16 @@ test('a 100,000-line file: a hover deep inside is answered and typing stays live
   const { page } = code;
   const line = (i: number) => `export const value${i} = compute(${i}, 'row ${i}'); // line ${i}\n`;
   fs.writeFileSync(path.join(code.workspace, 'huge.ts'), Array.from({ length: 100_000 }, (_, i) => line(i)).join(''));
-  await expect.poll(() => openFile(page, 'huge.ts').then(() => true, () => false), { timeout: 30_000, interval: 1000 }).toBe(true);
+  await expect
+    .poll(
+      () =>
+        openFile(page, 'huge.ts').then(
+          () => true,
+          () => false,
+        ),
+      { timeout: 30_000, interval: 1000 },
+    )
+    .toBe(true);
   await goToPosition(page, 90_000, 1);
   expect(await modelHover(page, 'value89999')).toMatch(/P\(token \| text before\)/);
   // The editor still takes keystrokes at once.
@@ -45,7 +54,16 @@ test('a 100,000-line file: a hover deep inside is answered and typing stays live
 test('a single 5 MB line: a hover in the middle is answered', async () => {
   const { page } = code;
   fs.writeFileSync(path.join(code.workspace, 'one-line.txt'), 'the quick brown fox jumps over the lazy dog '.repeat(120_000));
-  await expect.poll(() => openFile(page, 'one-line.txt').then(() => true, () => false), { timeout: 30_000, interval: 1000 }).toBe(true);
+  await expect
+    .poll(
+      () =>
+        openFile(page, 'one-line.txt').then(
+          () => true,
+          () => false,
+        ),
+      { timeout: 30_000, interval: 1000 },
+    )
+    .toBe(true);
   await goToPosition(page, 1, 2_640_001);
   expect(await modelHover(page, 'quick')).toMatch(/P\(token \| text before\)/);
 });

@@ -6,11 +6,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
-import { explainLines, findWebviewFrame, modelHover, openFile, readNotifications, runCommand, SAMPLE_WORKSPACE, screenshot, useVSCodeEachTest, waitForActiveEditor, waitForNotification } from './harness';
+import {
+  explainLines,
+  findWebviewFrame,
+  modelHover,
+  openFile,
+  readNotifications,
+  runCommand,
+  SAMPLE_WORKSPACE,
+  screenshot,
+  useVSCodeEachTest,
+  waitForActiveEditor,
+  waitForNotification,
+} from './harness';
 import { DEFAULT_MODEL } from '../helpers/paths';
 
 /** A model name (config.json's _name_or_path) with an icon, a command link, an image and HTML. */
-const HOSTILE_NAME = '$(bug) [Open Settings](command:workbench.action.openSettings) ![](https://example.invalid/x.png) <img src="https://example.invalid/y.png">';
+const HOSTILE_NAME =
+  '$(bug) [Open Settings](command:workbench.action.openSettings) ![](https://example.invalid/x.png) <img src="https://example.invalid/y.png">';
 const HOSTILE = '<img src=x onerror="document.title=\'pwned\'">\n</script><script>document.title = "pwned"</script>\n';
 
 const start = useVSCodeEachTest();
@@ -64,7 +77,17 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
 
     await runCommand(page, 'Model Lens: Open Side Panel');
     const side = await findWebviewFrame(page, '.ml-section', 60_000);
-    await expect.poll(() => side.locator('.ml-model-name').first().innerText().catch(() => ''), { timeout: 90_000 }).toContain('lens-tiny');
+    await expect
+      .poll(
+        () =>
+          side
+            .locator('.ml-model-name')
+            .first()
+            .innerText()
+            .catch(() => ''),
+        { timeout: 90_000 },
+      )
+      .toContain('lens-tiny');
     const runsOn = await side.locator('.ml-row').filter({ hasText: 'Runs on' }).innerText();
     const threads = Number(/WebAssembly, (\d+) threads?/.exec(runsOn)?.[1]);
     expect(threads).toBeGreaterThanOrEqual(1);
@@ -77,7 +100,7 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
   }
 }, 300_000);
 
-test("a model whose name holds a command link, an image and HTML: shown as text in the hover, the status bar and notifications, nothing fetched", async () => {
+test('a model whose name holds a command link, an image and HTML: shown as text in the hover, the status bar and notifications, nothing fetched', async () => {
   const code = await start();
   const { page } = code;
   const fetched: string[] = [];

@@ -29,7 +29,15 @@ test.skipIf(!exists(TINY_GPT2))('switches to the default model and back to a rec
   await expect.poll(() => modelInUse(page), { timeout: 90_000 }).toMatch(/tiny-random-gpt2$/);
 
   await runCommand(page, 'Model Lens: Select Model…');
-  await expect.poll(() => rows(page), { timeout: 15_000 }).toEqual(expect.arrayContaining([expect.stringContaining('Default model'), expect.stringContaining('tiny-random-gpt2'), expect.stringContaining('Browse for a model folder')]));
+  await expect
+    .poll(() => rows(page), { timeout: 15_000 })
+    .toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Default model'),
+        expect.stringContaining('tiny-random-gpt2'),
+        expect.stringContaining('Browse for a model folder'),
+      ]),
+    );
   await screenshot(page, 'select-model');
   await choose(page, 'Default model');
   await expect.poll(() => modelInUse(page), { timeout: 90_000 }).toMatch(/lens-tiny$/);

@@ -52,7 +52,10 @@ test("with the heatmap shown, the one status item's tooltip is its legend, in th
   // No item per colour any more.
   expect(await page.locator('.statusbar').innerText()).not.toMatch(/top 10|top 1000|beyond/);
   // Click into the editor so the selection does not hide the colours in the screenshot.
-  await page.locator('.monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+  await page
+    .locator('.monaco-editor .view-lines')
+    .first()
+    .click({ position: { x: 5, y: 5 } });
 
   const text = await statusTooltip(page);
   for (const label of ['top 10', 'top 100', 'top 1000', 'beyond']) expect(text).toContain(label);
@@ -60,7 +63,9 @@ test("with the heatmap shown, the one status item's tooltip is its legend, in th
   // Each band is drawn in the colour the heatmap uses: VS Code kept the style and resolved the variable.
   const bands = page.locator(TOOLTIP).locator('span[style*="--vscode-modelLens-heatmap-"]');
   await expect.poll(() => bands.count()).toBe(4);
-  const painted = await bands.evaluateAll((spans: DomElement[]) => spans.map((s) => s.ownerDocument.defaultView!.getComputedStyle(s).backgroundColor.replace(/\s+/g, '')));
+  const painted = await bands.evaluateAll((spans: DomElement[]) =>
+    spans.map((s) => s.ownerDocument.defaultView!.getComputedStyle(s).backgroundColor.replace(/\s+/g, '')),
+  );
   for (const colour of painted) expect(colours.has(colour), `${colour} is a heatmap colour`).toBe(true);
   await screenshot(page, 'status-heatmap-legend');
 

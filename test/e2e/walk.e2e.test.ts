@@ -44,7 +44,10 @@ test('walks a token of the default model through every block, each step checked'
   await panel.locator('.ml-walk-similarity').scrollIntoViewIfNeeded();
   await screenshot(page, 'walk-positions');
   await showWalkBlock(code.page, panel, 1, 4);
-  await panel.locator('.ml-walk-block h2').first().evaluate((e) => e.scrollIntoView({ block: 'start' }));
+  await panel
+    .locator('.ml-walk-block h2')
+    .first()
+    .evaluate((e) => e.scrollIntoView({ block: 'start' }));
   await screenshot(page, 'walk-block');
 });
 
@@ -86,22 +89,28 @@ test('a head button opens that head in Explain Attention', async () => {
   const token = /follow (.+) through the whole model/.exec(await next.innerText())![1];
   await next.click();
   // The step-by-step panel's page is made again when it is shown again: find it anew.
-  await expect.poll(async () => (await findWebviewFrame(code.page, '.ml-walk-title', 60_000)).locator('.ml-walk-title').innerText(), { timeout: 60_000 }).toContain(token);
+  await expect
+    .poll(async () => (await findWebviewFrame(code.page, '.ml-walk-title', 60_000)).locator('.ml-walk-title').innerText(), { timeout: 60_000 })
+    .toContain(token);
 });
 
-test.skipIf(!exists(TINY_GPT2))('walks ONNX Runtime’s fused GPT-2 export (EmbedLayerNormalization, SkipLayerNormalization, FastGelu) with every step checked', async () => {
-  const { page } = code;
-  // Its random tokenizer's ids fit the model's 1000-row table only for short words: letters.txt has letters.
-  await code.setSetting('modelLens.modelPath', TINY_GPT2, 'workspace');
-  // VS Code reads the settings file a moment later; a model already in use is replaced right away.
-  await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 90_000 }).toContain('tiny-random-gpt2');
-  await runCommand(page, 'View: Focus First Editor Group');
-  await openFile(page, 'letters.txt');
-  await goToPosition(page, 1, 27);
-  await runCommand(page, COMMAND);
-  const frame = await findWebviewFrame(page, '.ml-walk-steps', 120_000);
-  // The whole page's text, so that a failure shows what the panel said instead.
-  await expect.poll(() => frame.locator('body').innerText(), { timeout: 90_000 }).toMatch(/tiny-random-gpt2: 5 blocks/);
-  await expectEveryStepChecked(frame, 5);
-  await screenshot(page, 'walk-gpt2-fused');
-}, 240_000);
+test.skipIf(!exists(TINY_GPT2))(
+  'walks ONNX Runtime’s fused GPT-2 export (EmbedLayerNormalization, SkipLayerNormalization, FastGelu) with every step checked',
+  async () => {
+    const { page } = code;
+    // Its random tokenizer's ids fit the model's 1000-row table only for short words: letters.txt has letters.
+    await code.setSetting('modelLens.modelPath', TINY_GPT2, 'workspace');
+    // VS Code reads the settings file a moment later; a model already in use is replaced right away.
+    await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 90_000 }).toContain('tiny-random-gpt2');
+    await runCommand(page, 'View: Focus First Editor Group');
+    await openFile(page, 'letters.txt');
+    await goToPosition(page, 1, 27);
+    await runCommand(page, COMMAND);
+    const frame = await findWebviewFrame(page, '.ml-walk-steps', 120_000);
+    // The whole page's text, so that a failure shows what the panel said instead.
+    await expect.poll(() => frame.locator('body').innerText(), { timeout: 90_000 }).toMatch(/tiny-random-gpt2: 5 blocks/);
+    await expectEveryStepChecked(frame, 5);
+    await screenshot(page, 'walk-gpt2-fused');
+  },
+  240_000,
+);

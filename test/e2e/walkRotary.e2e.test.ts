@@ -3,7 +3,18 @@
 // shows the angles of the token's position and the rotation redone from them ✓, the positions
 // get their angle heatmap, and each block checks its rotation and its gated MLP ✓.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { findWebviewFrame, goToPosition, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, type VSCode, showWalkBlock } from './harness';
+import {
+  findWebviewFrame,
+  goToPosition,
+  openFile,
+  runCommand,
+  SAMPLE_WORKSPACE,
+  screenshot,
+  startVSCode,
+  VSIX_PATH,
+  type VSCode,
+  showWalkBlock,
+} from './harness';
 import { buildDecoder } from '../helpers/decoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 

@@ -13,7 +13,15 @@ afterAll(async () => {
   await code?.stop();
 });
 
-const STEPS = ['Explain attention on your own code', 'Hover a token', 'See how surprising a text is', 'Follow the selection in the side panel', 'Walk through the whole Transformer', 'Ask why the model predicted a token', 'Use your own model'];
+const STEPS = [
+  'Explain attention on your own code',
+  'Hover a token',
+  'See how surprising a text is',
+  'Follow the selection in the side panel',
+  'Walk through the whole Transformer',
+  'Ask why the model predicted a token',
+  'Use your own model',
+];
 
 test('the Getting Started walkthrough lists its steps and follows the commands run', async () => {
   const { page } = code;

@@ -20,7 +20,16 @@ test('the default model runs on WebGPU and computes the numbers WebAssembly does
   for (const input of inputs) fs.writeFileSync(path.join(code.workspace, `golden-${input.name}.txt`), input.text!);
   for (const input of inputs) {
     // Quick Open lists new files once VS Code's file watcher has seen them.
-    await expect.poll(() => openFile(page, `golden-${input.name}.txt`).then(() => true, () => false), { timeout: 30_000, interval: 1000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          openFile(page, `golden-${input.name}.txt`).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toBe(true);
     await selectLines(page, 1, input.text!.split('\n').length);
     await runCommand(page, 'Model Lens: Compare Backend with WebAssembly');
     const message = await waitForNotification(page, /WebGPU vs WebAssembly/, 240_000);

@@ -73,7 +73,8 @@ function codePoints(text: string, unit: number): number {
  */
 function decoded(a: Analysis): string[] {
   const t = a.tokens;
-  const shares = (i: number) => !t[i].special && ((i > 0 && !t[i - 1].special && t[i - 1].end > t[i].start) || (i + 1 < t.length && !t[i + 1].special && t[i + 1].start < t[i].end));
+  const shares = (i: number) =>
+    !t[i].special && ((i > 0 && !t[i - 1].special && t[i - 1].end > t[i].start) || (i + 1 < t.length && !t[i + 1].special && t[i + 1].start < t[i].end));
   return t.map((token, i) => (shares(i) ? '\ufffd' : token.text));
 }
 
@@ -103,29 +104,80 @@ function answer(a: Analysis, prompt: string, k: number, state: ServerState): unk
     return entries;
   });
   const form = state.form;
-  const choice = { index: 0, text: prompt, finish_reason: 'length', logprobs: form !== 'prompt_logprobs' ? logprobs : null, ...(form !== 'logprobs' ? { prompt_logprobs: promptLogprobs } : {}) };
-  return { id: 'cmpl-1', object: 'text_completion', created: 0, model: state.answerModel, choices: [choice], usage: { prompt_tokens: n, completion_tokens: 0, total_tokens: n } };
+  const choice = {
+    index: 0,
+    text: prompt,
+    finish_reason: 'length',
+    logprobs: form !== 'prompt_logprobs' ? logprobs : null,
+    ...(form !== 'logprobs' ? { prompt_logprobs: promptLogprobs } : {}),
+  };
+  return {
+    id: 'cmpl-1',
+    object: 'text_completion',
+    created: 0,
+    model: state.answerModel,
+    choices: [choice],
+    usage: { prompt_tokens: n, completion_tokens: 0, total_tokens: n },
+  };
 }
 
 /** The refusal of a prompt of `tokens` tokens by a server of `context`, as each server words it (see contextRefusal in the client). */
 function refuse(res: http.ServerResponse, form: RefusalForm, context: number, tokens: number): void {
   if (form === 'vllm') {
-    return json(res, 400, { object: 'error', message: `This model's maximum context length is ${context} tokens. However, you requested ${tokens} tokens (${tokens} in the messages, 0 in the completion). Please reduce the length of the messages or completion.`, type: 'BadRequestError', param: null, code: 400 });
+    return json(res, 400, {
+      object: 'error',
+      message: `This model's maximum context length is ${context} tokens. However, you requested ${tokens} tokens (${tokens} in the messages, 0 in the completion). Please reduce the length of the messages or completion.`,
+      type: 'BadRequestError',
+      param: null,
+      code: 400,
+    });
   }
-  if (form === 'tgi') return json(res, 422, { error: `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${context}. Given: ${tokens} \`inputs\` tokens and 0 \`max_new_tokens\``, error_type: 'validation' });
-  json(res, 400, { error: { code: 400, message: 'the request exceeds the available context size, try increasing it', type: 'exceed_context_size_error', n_prompt_tokens: tokens, n_ctx: context } });
+  if (form === 'tgi')
+    return json(res, 422, {
+      error: `Input validation error: \`inputs\` tokens + \`max_new_tokens\` must be <= ${context}. Given: ${tokens} \`inputs\` tokens and 0 \`max_new_tokens\``,
+      error_type: 'validation',
+    });
+  json(res, 400, {
+    error: {
+      code: 400,
+      message: 'the request exceeds the available context size, try increasing it',
+      type: 'exceed_context_size_error',
+      n_prompt_tokens: tokens,
+      n_ctx: context,
+    },
+  });
 }
 
 /**
  * Starts the server for `model` (or several scorers of the same model and its `folder`), served as
  * `name` with a context of `context` tokens, asking for `Authorization: Bearer apiKey` when given.
  */
-export async function startCompletionsServer(model: LoadedModel | readonly Scorer[], options: { name: string; apiKey?: string; context: number; folder?: string }): Promise<CompletionsServer> {
-  const initial = (): ServerState => ({ form: 'both', faults: [], requests: 0, completions: 0, open: 0, mostOpen: 0, answerModel: options.name, maxAlternatives: Infinity, delayMs: 0, prompts: [], acceptsTokens: options.context, refusal: 'vllm', refused: 0 });
+export async function startCompletionsServer(
+  model: LoadedModel | readonly Scorer[],
+  options: { name: string; apiKey?: string; context: number; folder?: string },
+): Promise<CompletionsServer> {
+  const initial = (): ServerState => ({
+    form: 'both',
+    faults: [],
+    requests: 0,
+    completions: 0,
+    open: 0,
+    mostOpen: 0,
+    answerModel: options.name,
+    maxAlternatives: Infinity,
+    delayMs: 0,
+    prompts: [],
+    acceptsTokens: options.context,
+    refusal: 'vllm',
+    refused: 0,
+  });
   const state = initial();
   const scorers: readonly Scorer[] = Array.isArray(model) ? model : [model as LoadedModel];
   const folder = options.folder ?? (model as LoadedModel).info.folder;
-  const tokenizer = new TextTokenizer(JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')), JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')));
+  const tokenizer = new TextTokenizer(
+    JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')),
+    JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer_config.json'), 'utf8')),
+  );
   // One analysis at a time per scorer (an engine's session is not shared between concurrent
   // runs); a request takes the first scorer free, in the order requests came.
   const free = [...scorers];
@@ -144,12 +196,21 @@ export async function startCompletionsServer(model: LoadedModel | readonly Score
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     state.requests++;
-    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error' } });
-    if (req.method === 'GET' && req.url === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: options.name, object: 'model', max_model_len: options.context }] });
+    if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`)
+      return json(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error' } });
+    if (req.method === 'GET' && req.url === '/v1/models')
+      return json(res, 200, { object: 'list', data: [{ id: options.name, object: 'model', max_model_len: options.context }] });
     if (req.method !== 'POST' || req.url !== '/v1/completions') return json(res, 404, { detail: 'Not Found' });
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; prompt: string; echo: boolean; logprobs: number; max_tokens: number };
+    const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      model: string;
+      prompt: string;
+      echo: boolean;
+      logprobs: number;
+      max_tokens: number;
+    };
     if (request.model !== options.name) return json(res, 404, { error: { message: `The model \`${request.model}\` does not exist.` } });
-    if (request.echo !== true || request.max_tokens !== 0 || !(request.logprobs > 0)) return json(res, 400, { error: { message: 'this server scores prompts only' } });
+    if (request.echo !== true || request.max_tokens !== 0 || !(request.logprobs > 0))
+      return json(res, 400, { error: { message: 'this server scores prompts only' } });
     state.completions++;
     state.prompts.push(request.prompt);
     // Counted before anything runs, as servers do: a longer prompt is refused, never cut.

@@ -6,15 +6,7 @@
 import { Emitter, makeNode } from '../../src/engine/onnx/emit';
 import { DataType, decodeModel, encodeModel, fromValueInfo, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
 
-export type AttentionForm =
-  | 'unfused'
-  | 'fused-attention'
-  | 'mha'
-  | 'mha-rope'
-  | 'gqa'
-  | 'gqa-packed'
-  | 'gqa-window-softcap'
-  | 'manual-softmax';
+export type AttentionForm = 'unfused' | 'fused-attention' | 'mha' | 'mha-rope' | 'gqa' | 'gqa-packed' | 'gqa-window-softcap' | 'manual-softmax';
 
 export interface DecoderOptions {
   attention: AttentionForm;
@@ -144,7 +136,12 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   const em = new Emitter(o.opset, 't/');
   const ft = o.float16 ? DataType.FLOAT16 : DataType.FLOAT;
   const weight = (dims: number[], scale = 0.3) =>
-    em.constant(ft, dims, Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale), 'w');
+    em.constant(
+      ft,
+      dims,
+      Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * scale),
+      'w',
+    );
   const ones = (n: number) => em.constant(ft, [n], Array(n).fill(1), 'gamma');
   const zeros = (n: number) => em.constant(ft, [n], Array(n).fill(0), 'beta');
   const epsilon = { float: 1e-5 };
@@ -154,7 +151,10 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   };
   const layerNorm = (x: string) =>
     o.norms && o.norms !== 'plain'
-      ? em.op1(o.rms ? 'SimplifiedLayerNormalization' : 'LayerNormalization', o.rms ? [x, ones(o.dModel)] : [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon })
+      ? em.op1(o.rms ? 'SimplifiedLayerNormalization' : 'LayerNormalization', o.rms ? [x, ones(o.dModel)] : [x, ones(o.dModel), zeros(o.dModel)], {
+          axis: -1,
+          epsilon,
+        })
       : o.rms
         ? rmsNorm(x)
         : em.op1('LayerNormalization', [x, ones(o.dModel), zeros(o.dModel)], { axis: -1, epsilon });
@@ -190,14 +190,23 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     if (o.quantize === 'qdq') {
       const { q, scale: s, values } = quantizeInt8(w);
       if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);
-      const dequantized = em.op1('DequantizeLinear', [em.constant(DataType.INT8, [dIn, dOut], q, 'wq'), em.scalar(s, DataType.FLOAT), em.constant(DataType.INT8, [], [0], 'zp')]);
+      const dequantized = em.op1('DequantizeLinear', [
+        em.constant(DataType.INT8, [dIn, dOut], q, 'wq'),
+        em.scalar(s, DataType.FLOAT),
+        em.constant(DataType.INT8, [], [0], 'zp'),
+      ]);
       return em.op1('MatMul', [x, dequantized]);
     }
     const { packed, scales, values } = quantizeNbits(w, dIn, dOut);
     if (o.dequantized) return em.op1('MatMul', [x, em.constant(ft, [dIn, dOut], values, 'w')]);
     const blocks = dIn / NBITS_BLOCK;
     const weights = em.constant(DataType.UINT8, [dOut, blocks, NBITS_BLOCK / 2], packed, 'wq');
-    return em.op1('MatMulNBits', [x, weights, em.constant(ft, [dOut * blocks], scales, 'scales')], { K: dIn, N: dOut, bits: NBITS, block_size: NBITS_BLOCK }, 'com.microsoft');
+    return em.op1(
+      'MatMulNBits',
+      [x, weights, em.constant(ft, [dOut * blocks], scales, 'scales')],
+      { K: dIn, N: dOut, bits: NBITS, block_size: NBITS_BLOCK },
+      'com.microsoft',
+    );
   };
   const linear = (x: string, dIn: number, dOut: number) => project(x, dIn, dOut, 1 / Math.sqrt(dIn));
   /**
@@ -231,7 +240,12 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     } else {
       const data = em.constant(DataType.UINT8, [o.vocab, o.dModel / 2], packed, 'wq');
       const blockScales = em.constant(ft, [o.vocab, o.dModel / NBITS_BLOCK], scales, 'scales');
-      x = em.op1('GatherBlockQuantized', [data, 'input_ids', blockScales], { gather_axis: 0, quantize_axis: 1, block_size: NBITS_BLOCK, bits: NBITS }, 'com.microsoft');
+      x = em.op1(
+        'GatherBlockQuantized',
+        [data, 'input_ids', blockScales],
+        { gather_axis: 0, quantize_axis: 1, block_size: NBITS_BLOCK, bits: NBITS },
+        'com.microsoft',
+      );
     }
   } else x = lookup([o.vocab, o.dModel], 'input_ids');
   if (!rotaryForm) x = em.op1('Add', [x, lookup([o.positions, o.dModel], positions)]);
@@ -239,14 +253,22 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
   // Rotary tables, as exporters store them: cos/sin of position × inverse frequency, [positions, dh / 2].
   const half = dh / 2;
   const angles = (f: (v: number) => number) =>
-    em.constant(ft, [o.positions, half], Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))));
+    em.constant(
+      ft,
+      [o.positions, half],
+      Array.from({ length: o.positions * half }, (_, i) => f(Math.floor(i / half) / 10000 ** ((2 * (i % half)) / dh))),
+    );
   const fusedRotary = rotaryForm && !o.unfusedRotary;
   const cos = fusedRotary ? angles(Math.cos) : '';
   const sin = fusedRotary ? angles(Math.sin) : '';
   // The unfused form's [1, 1, s, d_head] cos and sin, each frequency's angle in both halves.
   const inverseFrequencies = Array.from({ length: half }, (_, i) => 1 / 10000 ** ((2 * i) / dh));
   const fullAngles = (f: (v: number) => number) =>
-    em.constant(ft, [o.positions, dh], Array.from({ length: o.positions * dh }, (_, i) => f(Math.floor(i / dh) * inverseFrequencies[i % dh % half])));
+    em.constant(
+      ft,
+      [o.positions, dh],
+      Array.from({ length: o.positions * dh }, (_, i) => f(Math.floor(i / dh) * inverseFrequencies[(i % dh) % half])),
+    );
   const unfusedCosSin = (): [string, string] => {
     if (o.unfusedRotary === 'cached') {
       const rows = (table: string) => em.unsqueeze(em.op1('Gather', [table, positions], { axis: 0 }), [0, 1]);
@@ -273,7 +295,8 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     return em.unsqueeze(mask, [0, 1]);
   };
   const headsFirst = (t: string, heads: number) => em.op1('Transpose', [em.reshape(t, em.ints([0, 0, heads, dh]))], { perm: [0, 2, 1, 3] });
-  const merge = (t: string) => em.reshape(em.op1('Transpose', [t], { perm: [0, 2, 1, 3] }), em.ints(o.singleBatch === 'inside' ? [1, -1, o.dModel] : [0, 0, o.dModel]));
+  const merge = (t: string) =>
+    em.reshape(em.op1('Transpose', [t], { perm: [0, 2, 1, 3] }), em.ints(o.singleBatch === 'inside' ? [1, -1, o.dModel] : [0, 0, o.dModel]));
   const int32 = (t: string) => em.cast(t, DataType.INT32);
 
   const attention = (h: string, layer: number): string => {
@@ -368,7 +391,11 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
     const state = em.op1('Loop', [em.scalar(trips, DataType.INT64), em.constant(DataType.BOOL, [], [1]), em.cast(seqLen, ft)], { body: { graph: body } });
     return em.op1('Mul', [state, em.scalar(0, ft)]);
   };
-  let head = o.hiddenStateOnly ? normed : o.classes ? project(em.reduce('ReduceMean', normed, [1], 0), o.dModel, o.classes, 1) : project(normed, o.dModel, o.vocab, 1);
+  let head = o.hiddenStateOnly
+    ? normed
+    : o.classes
+      ? project(em.reduce('ReduceMean', normed, [1], 0), o.dModel, o.classes, 1)
+      : project(normed, o.dModel, o.vocab, 1);
   if (o.loopTrips) head = em.op1('Add', [head, spin(o.loopTrips)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
   em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });

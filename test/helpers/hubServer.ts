@@ -85,7 +85,12 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
   const faults = new Map<string, HubFault[]>();
   const requests: HubRequest[] = [];
   const record = (server: HubRequest['server'], req: http.IncomingMessage) =>
-    requests.push({ server, path: decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname), range: req.headers.range, authorization: req.headers.authorization });
+    requests.push({
+      server,
+      path: decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname),
+      range: req.headers.range,
+      authorization: req.headers.authorization,
+    });
   const takeFault = (repo: string, file: string) => faults.get(`${repo}:${file}`)?.shift();
   // The CDN serves LFS content by hash; its URLs are what the Hub's redirects point to.
   const byHash = new Map<string, { repo: string; file: string; blob: Blob }>();
@@ -111,7 +116,12 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
       body = Buffer.from(body);
       body[body.length >> 1] ^= 0xff;
     }
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/octet-stream', 'content-length': body.length, 'accept-ranges': 'bytes', etag: `"${blob.sha256}"` };
+    const headers: http.OutgoingHttpHeaders = {
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+      'accept-ranges': 'bytes',
+      etag: `"${blob.sha256}"`,
+    };
     if (range) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     res.writeHead(range ? 206 : 200, headers);
     if (fault === 'truncate') {
@@ -140,9 +150,20 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
       if (revision !== 'main' && revision !== entry.commit) return errorAnswer(res, 404, 'RevisionNotFound', `Invalid rev id: ${revision}`);
       const blobs = url.searchParams.get('blobs') === 'true' || url.searchParams.get('blobs') === 'True';
       const siblings = [...entry.blobs].map(([file, b]) =>
-        blobs ? { rfilename: file, size: b.bytes.length, blobId: b.blobId, ...(b.lfs ? { lfs: { sha256: b.sha256, size: b.bytes.length, pointerSize: 134 } } : {}) } : { rfilename: file },
+        blobs
+          ? { rfilename: file, size: b.bytes.length, blobId: b.blobId, ...(b.lfs ? { lfs: { sha256: b.sha256, size: b.bytes.length, pointerSize: 134 } } : {}) }
+          : { rfilename: file },
       );
-      const body = JSON.stringify({ _id: entry.commit.slice(0, 24), id, modelId: id, sha: entry.commit, private: false, gated: entry.repo.gated ? 'manual' : false, disabled: false, siblings });
+      const body = JSON.stringify({
+        _id: entry.commit.slice(0, 24),
+        id,
+        modelId: id,
+        sha: entry.commit,
+        private: false,
+        gated: entry.repo.gated ? 'manual' : false,
+        disabled: false,
+        siblings,
+      });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       return void res.end(body);
     }
@@ -167,7 +188,12 @@ export async function startHubServer(repos: HubRepo[]): Promise<HubServer> {
       if (blob.lfs) {
         // As the Hub does: to the CDN, with a signed, expiring query.
         // The file's name rides along in the query, as the Hub's content-disposition does: the same bytes may be two files, with faults of their own.
-        res.writeHead(302, { location: `${cdnOrigin}/repos/${blob.sha256}?response-content-disposition=${encodeURIComponent(`attachment; filename="${file}"`)}&repo=${encodeURIComponent(id)}&Expires=9999999999&Signature=loopback`, 'x-linked-size': blob.bytes.length, 'x-linked-etag': `"${blob.sha256}"`, 'x-repo-commit': entry.commit });
+        res.writeHead(302, {
+          location: `${cdnOrigin}/repos/${blob.sha256}?response-content-disposition=${encodeURIComponent(`attachment; filename="${file}"`)}&repo=${encodeURIComponent(id)}&Expires=9999999999&Signature=loopback`,
+          'x-linked-size': blob.bytes.length,
+          'x-linked-etag': `"${blob.sha256}"`,
+          'x-repo-commit': entry.commit,
+        });
         return void res.end();
       }
       return sendBytes(req, res, blob, takeFault(id, file));

@@ -19,10 +19,20 @@ export function mergeDecoder(onnx: Uint8Array, ownNames = false): Uint8Array {
   const outer = new Set([...g.initializer.map((t) => t.name), ...g.input.map((i) => i.name)]);
   const branchNodes = (suffix: string): NodeProto[] => {
     const rename = (name: string) => (!name || outer.has(name) ? name : `${name}${suffix}`);
-    return g.node.map((n) => ({ ...n, name: `${n.name}${suffix}`, input: n.input.map(rename), output: n.output.map(rename), attribute: n.attribute.map(copyAttribute) }));
+    return g.node.map((n) => ({
+      ...n,
+      name: `${n.name}${suffix}`,
+      input: n.input.map(rename),
+      output: n.output.map(rename),
+      attribute: n.attribute.map(copyAttribute),
+    }));
   };
   const [logits] = g.output;
-  const noCache = { name: 'no_cache', node: branchNodes(ownNames ? '_no_cache' : ''), output: [fromValueInfo({ ...logits, name: `${logits.name}${ownNames ? '_no_cache' : ''}` })] };
+  const noCache = {
+    name: 'no_cache',
+    node: branchNodes(ownNames ? '_no_cache' : ''),
+    output: [fromValueInfo({ ...logits, name: `${logits.name}${ownNames ? '_no_cache' : ''}` })],
+  };
   const cached = branchNodes('_cache');
   cached.push(
     makeNode('ReduceSum', [CACHE_INPUT], ['cache_sum'], { keepdims: 0 }),
@@ -39,7 +49,11 @@ export function mergeDecoder(onnx: Uint8Array, ownNames = false): Uint8Array {
       name: 'merged',
       node: [makeNode('If', ['use_cache_branch'], [logits.name], { then_branch: { graph: withCache }, else_branch: { graph: noCache } })],
       initializer: [...g.initializer, two],
-      input: [...g.input, { name: CACHE_INPUT, elemType: DataType.FLOAT, shape: ['batch', 2, 'past_sequence_length', 8] }, { name: 'use_cache_branch', elemType: DataType.BOOL, shape: [1] }],
+      input: [
+        ...g.input,
+        { name: CACHE_INPUT, elemType: DataType.FLOAT, shape: ['batch', 2, 'past_sequence_length', 8] },
+        { name: 'use_cache_branch', elemType: DataType.BOOL, shape: [1] },
+      ],
       valueInfo: [],
     },
   });

@@ -54,7 +54,13 @@ describe.each(CASES)('$form attention on $backend', ({ form, source, window, bac
 
   it("computes each token's probability, rank, entropy and the top predictions in the graph, as the logits say", async () => {
     const a = await model.analyze(TEXT, { logits: true, topK: 5 });
-    const expected = tokenStats(a.logits!.data, a.tokens.length, a.logits!.shape[1], a.tokens.map((t) => t.id), 5);
+    const expected = tokenStats(
+      a.logits!.data,
+      a.tokens.length,
+      a.logits!.shape[1],
+      a.tokens.map((t) => t.id),
+      5,
+    );
     for (const key of ['prob', 'entropy', 'topProbs'] as const) {
       a[key].forEach((x, i) => (Number.isNaN(expected[key][i]) ? expect(x).toBeNaN() : expect(Math.abs(x - expected[key][i])).toBeLessThan(1e-5)));
     }
@@ -142,7 +148,11 @@ describe.each(['unfused', 'fused-attention', 'mha', 'gqa'] as const)('%s attenti
 describe('the logit lens on a long text', () => {
   it('runs on the last positions only when all of them would not fit its memory budget', async () => {
     // 3 lens rows × 64 vocabulary × 4 bytes = 768 bytes a position: room for 10.
-    const model = await LoadedModel.load(writeModelFolder('lens-budget', buildDecoder({ attention: 'unfused' })), { backend: 'wasm', threads: 1, lensLogitsBytes: 7680 });
+    const model = await LoadedModel.load(writeModelFolder('lens-budget', buildDecoder({ attention: 'unfused' })), {
+      backend: 'wasm',
+      threads: 1,
+      lensLogitsBytes: 7680,
+    });
     const a = await model.analyze(TEXT, { lens: true });
     expect(a.lens!.from).toBe(a.tokens.length - 10);
     expectLensEqualsLogits(a);

@@ -98,7 +98,10 @@ describe('attribution and ablation agree', () => {
     const plain = await model.analyze(text, { attribution: { position: 5 } });
     const { target, foil } = plain.attribution!;
     const L = model.info.layers - 1;
-    const ablated = await model.analyze(text, { interventions: [{ hook: hooks.attn(L, 'z'), mode: 'zero', indices: [2] }], attribution: { position: 5, target, foil } });
+    const ablated = await model.analyze(text, {
+      interventions: [{ hook: hooks.attn(L, 'z'), mode: 'zero', indices: [2] }],
+      attribution: { position: 5, target, foil },
+    });
     const share = plain.attribution!.parts.find((p) => p.kind === 'head' && p.layer === L && p.head === 2)!.value;
     // Only the final norm's scale moves: the rest of the model after the last layer's attention is its MLP, which reads the stream.
     expect(Math.abs(plain.attribution!.measured - ablated.attribution!.measured)).toBeGreaterThan(0);

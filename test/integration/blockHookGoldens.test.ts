@@ -34,7 +34,7 @@ function difference(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-describe.each(BACKENDS)('the default model\'s block hooks against PyTorch (%s)', (backend) => {
+describe.each(BACKENDS)("the default model's block hooks against PyTorch (%s)", (backend) => {
   let model: LoadedModel;
   let a: Analysis;
   beforeAll(async () => {

@@ -47,7 +47,11 @@ function erf(x: number): number {
     Math.exp(
       -x * x -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - y : y - 1;
 }
@@ -86,7 +90,17 @@ function withFusedActivation(onnx: Uint8Array, op: (typeof FUSED)[number]['op'],
       nodes.push(node);
       continue;
     }
-    const inputs = bias ? [node.input[0], em.constant(DataType.FLOAT, [64], Array.from({ length: 64 }, () => rand() * 2 - 1), 'bias')] : [node.input[0]];
+    const inputs = bias
+      ? [
+          node.input[0],
+          em.constant(
+            DataType.FLOAT,
+            [64],
+            Array.from({ length: 64 }, () => rand() * 2 - 1),
+            'bias',
+          ),
+        ]
+      : [node.input[0]];
     nodes.push(makeNode(op, inputs, node.output, {}, 'com.microsoft', `fused_${rewritten++}`));
   }
   expect(rewritten).toBe(2);
@@ -95,7 +109,13 @@ function withFusedActivation(onnx: Uint8Array, op: (typeof FUSED)[number]['op'],
   return encodeModel(model);
 }
 
-const NORM_OPS = new Set(['LayerNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'EmbedLayerNormalization']);
+const NORM_OPS = new Set([
+  'LayerNormalization',
+  'SimplifiedLayerNormalization',
+  'SkipLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'EmbedLayerNormalization',
+]);
 const GAMMA_SLOT: Record<string, [number, number]> = {
   LayerNormalization: [1, 2],
   SimplifiedLayerNormalization: [1, -1],
@@ -185,11 +205,24 @@ function expectIdentities(a: Analysis, known: Known): void {
     const post = get(a, hooks.residPost(L));
     expect(difference(sum(pre, get(a, hooks.attnOut(L))), mid.data), `${hooks.residMid(L)} = resid_pre + attn_out`).toBeLessThan(tol);
     expect(difference(sum(mid, get(a, hooks.mlpOut(L))), post.data), `${hooks.residPost(L)} = resid_mid + mlp_out`).toBeLessThan(tol);
-    expectNorm(pre, (w) => hooks.norm(L, 'ln1', w), (w) => hooks.normWeight(L, 'ln1', w), known.weights[2 * L] ?? {});
-    expectNorm(mid, (w) => hooks.norm(L, 'ln2', w), (w) => hooks.normWeight(L, 'ln2', w), known.weights[2 * L + 1] ?? {});
+    expectNorm(
+      pre,
+      (w) => hooks.norm(L, 'ln1', w),
+      (w) => hooks.normWeight(L, 'ln1', w),
+      known.weights[2 * L] ?? {},
+    );
+    expectNorm(
+      mid,
+      (w) => hooks.norm(L, 'ln2', w),
+      (w) => hooks.normWeight(L, 'ln2', w),
+      known.weights[2 * L + 1] ?? {},
+    );
     const hidden = get(a, hooks.mlpPre(L));
     const act = ACTIVATIONS[known.activation];
-    expect(difference(Float64Array.from(hidden.data, act), get(a, hooks.mlpPost(L)).data), `${hooks.mlpPost(L)} = ${known.activation}(mlp.hook_pre)`).toBeLessThan(tol);
+    expect(
+      difference(Float64Array.from(hidden.data, act), get(a, hooks.mlpPost(L)).data),
+      `${hooks.mlpPost(L)} = ${known.activation}(mlp.hook_pre)`,
+    ).toBeLessThan(tol);
   }
   expectNorm(get(a, hooks.residPost(known.layers - 1)), hooks.lnFinal, hooks.lnFinalWeight, known.weights[2 * known.layers] ?? {});
 }
@@ -251,16 +284,25 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
     it('matches PyTorch on every new hook its goldens hold (today ln_final.hook_normalized)', async () => {
       const goldens = path.join(ROOT, 'test', 'fixtures', 'lens-tiny-goldens');
-      const index = JSON.parse(fs.readFileSync(path.join(goldens, 'goldens.json'), 'utf8')) as { inputs: { name: string; text: string | null; ids: number[]; tensors: Record<string, { offset: number; shape: number[] }> }[] };
+      const index = JSON.parse(fs.readFileSync(path.join(goldens, 'goldens.json'), 'utf8')) as {
+        inputs: { name: string; text: string | null; ids: number[]; tensors: Record<string, { offset: number; shape: number[] }> }[];
+      };
       const bin = fs.readFileSync(path.join(goldens, 'goldens.bin'));
       const names = new Set(blockHookNames(4, true));
       for (const input of index.inputs) {
         const held = Object.keys(input.tensors).filter((n) => names.has(n));
         expect(held).toContain(hooks.lnFinal('normalized'));
-        const analysis = input.text === null ? await model.analyzeIds(input.ids, { hooks: [...hookGroups.activations, ...hookGroups.block] }) : await model.analyze(input.text, { hooks: [...hookGroups.activations, ...hookGroups.block] });
+        const analysis =
+          input.text === null
+            ? await model.analyzeIds(input.ids, { hooks: [...hookGroups.activations, ...hookGroups.block] })
+            : await model.analyze(input.text, { hooks: [...hookGroups.activations, ...hookGroups.block] });
         for (const name of held) {
           const t = input.tensors[name];
-          const expected = new Float32Array(bin.buffer, bin.byteOffset + t.offset, t.shape.reduce((x, y) => x * y, 1));
+          const expected = new Float32Array(
+            bin.buffer,
+            bin.byteOffset + t.offset,
+            t.shape.reduce((x, y) => x * y, 1),
+          );
           expect(get(analysis, name).shape).toEqual(t.shape);
           expect(difference(get(analysis, name).data, expected), `${input.name}: ${name} against PyTorch`).toBeLessThan(1e-4);
         }
@@ -291,9 +333,18 @@ describe.each(BACKENDS)('on %s', (backend) => {
     it('says in ModelInfo which norm and activation function each block uses', () => expectInfo(model.info, known));
   });
 
-  const FORMS: { attention: AttentionForm; norms: DecoderOptions['norms']; rms: boolean; float16?: boolean; quantize?: DecoderOptions['quantize']; tolerance: number }[] = [
+  const FORMS: {
+    attention: AttentionForm;
+    norms: DecoderOptions['norms'];
+    rms: boolean;
+    float16?: boolean;
+    quantize?: DecoderOptions['quantize'];
+    tolerance: number;
+  }[] = [
     ...(['unfused', 'mha-rope'] as const).flatMap((attention) =>
-      (['plain', 'fused-residual-second', 'fused-residual-first'] as const).flatMap((norms) => [false, true].map((rms) => ({ attention, norms, rms, tolerance: 1e-4 }))),
+      (['plain', 'fused-residual-second', 'fused-residual-first'] as const).flatMap((norms) =>
+        [false, true].map((rms) => ({ attention, norms, rms, tolerance: 1e-4 })),
+      ),
     ),
     { attention: 'fused-attention', norms: 'fused-residual-second', rms: false, tolerance: 1e-4 },
     // onnxruntime-genai's form: GroupQueryAttention with its own rotary, the stream first in RMS skip norms.
@@ -304,25 +355,28 @@ describe.each(BACKENDS)('on %s', (backend) => {
     { attention: 'unfused', norms: 'plain', rms: false, float16: true, tolerance: 2e-2 },
   ];
 
-  describe.each(FORMS)('a built decoder: $norms norms (rms: $rms, float16: $float16, quantize: $quantize), $attention attention', ({ attention, norms, rms, float16, quantize, tolerance }) => {
-    let model: LoadedModel;
-    let a: Analysis;
-    const onnx = buildDecoder({ attention, norms, rms, float16, quantize });
-    const positions = attention === 'unfused' || attention === 'fused-attention';
-    const known: Known = { layers: 2, norm: rms ? 'rms' : 'layer', epsilon: 1e-5, positions, activation: 'silu', weights: normWeights(onnx), tolerance };
-    beforeAll(async () => {
-      model = await LoadedModel.load(writeModelFolder(`block-hooks-${attention}-${norms}`, onnx), { backend, threads: 1 });
-      a = await model.analyze(TEXT, { hooks: [...hookGroups.activations, ...hookGroups.block] });
-    });
-    afterAll(() => model?.release());
+  describe.each(FORMS)(
+    'a built decoder: $norms norms (rms: $rms, float16: $float16, quantize: $quantize), $attention attention',
+    ({ attention, norms, rms, float16, quantize, tolerance }) => {
+      let model: LoadedModel;
+      let a: Analysis;
+      const onnx = buildDecoder({ attention, norms, rms, float16, quantize });
+      const positions = attention === 'unfused' || attention === 'fused-attention';
+      const known: Known = { layers: 2, norm: rms ? 'rms' : 'layer', epsilon: 1e-5, positions, activation: 'silu', weights: normWeights(onnx), tolerance };
+      beforeAll(async () => {
+        model = await LoadedModel.load(writeModelFolder(`block-hooks-${attention}-${norms}`, onnx), { backend, threads: 1 });
+        a = await model.analyze(TEXT, { hooks: [...hookGroups.activations, ...hookGroups.block] });
+      });
+      afterAll(() => model?.release());
 
-    it('exposes every step of every block', () => {
-      for (const name of blockHookNames(2, positions)) expect(a.activations[name], name).toBeDefined();
-      expect(model.info.notes.join(' ')).not.toMatch(/hook_\w+ (is|are) unavailable/);
-    });
+      it('exposes every step of every block', () => {
+        for (const name of blockHookNames(2, positions)) expect(a.activations[name], name).toBeDefined();
+        expect(model.info.notes.join(' ')).not.toMatch(/hook_\w+ (is|are) unavailable/);
+      });
 
-    it(`satisfies every identity of the block to ${tolerance}`, () => expectIdentities(a, known));
-  });
+      it(`satisfies every identity of the block to ${tolerance}`, () => expectIdentities(a, known));
+    },
+  );
 
   describe.each(FUSED)('a built decoder whose MLP is one $op', ({ op, bias, kind }) => {
     let model: LoadedModel;
@@ -348,7 +402,10 @@ describe.each(BACKENDS)('on %s', (backend) => {
       for (let L = 0; L < 2; L++) {
         for (const name of [hooks.attnOut(L), hooks.residMid(L), hooks.norm(L, 'ln2', 'scale'), hooks.mlpOut(L)]) {
           expect(a.activations[name], name).toBeUndefined();
-          expect(model.info.notes.find((n) => n.includes(name)), name).toMatch(/unavailable: no attention was recognised in the block/);
+          expect(
+            model.info.notes.find((n) => n.includes(name)),
+            name,
+          ).toMatch(/unavailable: no attention was recognised in the block/);
         }
         expect(a.activations[hooks.norm(L, 'ln1', 'scale')]).toBeDefined();
         expect(a.activations[hooks.mlpPre(L)]).toBeDefined();

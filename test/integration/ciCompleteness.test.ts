@@ -6,6 +6,6 @@ import { nativeRuntimeInstalled } from '../../src/host/backendChoice';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
 it.runIf(process.env.CI)('has everything the optional test cases need, in CI', () => {
-  expect(nativeRuntimeInstalled(), 'onnxruntime-node loads (the native backend\'s cases)').toBe(true);
+  expect(nativeRuntimeInstalled(), "onnxruntime-node loads (the native backend's cases)").toBe(true);
   expect(exists(TINY_GPT2), `${TINY_GPT2} (see ../shared/fixtures)`).toBe(true);
 });

@@ -24,11 +24,13 @@ describe('npm run explain -- FILE --json', { timeout: 180_000 }, () => {
     expect(a[hooks.lnFinal('scale')].shape).toEqual([pos, 1]);
     expect(a[hooks.lnFinal('normalized')].shape).toEqual([pos, d]);
     for (let L = 0; L < out.model.layers; L++) {
-      for (const name of [hooks.attnOut(L), hooks.residMid(L), hooks.mlpOut(L), hooks.norm(L, 'ln1', 'normalized'), hooks.norm(L, 'ln2', 'normalized')]) expect(a[name]?.shape, name).toEqual([pos, d]);
+      for (const name of [hooks.attnOut(L), hooks.residMid(L), hooks.mlpOut(L), hooks.norm(L, 'ln1', 'normalized'), hooks.norm(L, 'ln2', 'normalized')])
+        expect(a[name]?.shape, name).toEqual([pos, d]);
       for (const name of [hooks.norm(L, 'ln1', 'scale'), hooks.norm(L, 'ln2', 'scale')]) expect(a[name]?.shape, name).toEqual([pos, 1]);
       expect(a[hooks.mlpPre(L)]?.shape).toEqual([pos, out.model.dMlp]);
       const [pre, attn, mid] = [a[hooks.residPre(L)].data, a[hooks.attnOut(L)].data, a[hooks.residMid(L)].data];
-      for (let p = 0; p < pos; p++) for (let i = 0; i < d; i++) expect(Math.abs(pre[p][i] + attn[p][i] - mid[p][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(mid[p][i])));
+      for (let p = 0; p < pos; p++)
+        for (let i = 0; i < d; i++) expect(Math.abs(pre[p][i] + attn[p][i] - mid[p][i])).toBeLessThan(1e-4 * Math.max(1, Math.abs(mid[p][i])));
     }
   });
 });

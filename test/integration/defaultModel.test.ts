@@ -27,7 +27,14 @@ const bin = fs.readFileSync(path.join(GOLDENS, 'goldens.bin'));
 function golden(input: GoldenInput, name: string): TensorData {
   const t = input.tensors[name];
   if (!t) throw new Error(`goldens have no ${name} for ${input.name}`);
-  return { shape: t.shape, data: new Float32Array(bin.buffer, bin.byteOffset + t.offset, t.shape.reduce((a, b) => a * b, 1)) };
+  return {
+    shape: t.shape,
+    data: new Float32Array(
+      bin.buffer,
+      bin.byteOffset + t.offset,
+      t.shape.reduce((a, b) => a * b, 1),
+    ),
+  };
 }
 
 /**
@@ -38,7 +45,8 @@ function expectClose(actual: TensorData | undefined, expected: TensorData, what:
   expect(actual, what).toBeDefined();
   expect(actual!.shape, what).toEqual(expected.shape);
   let worst = 0;
-  for (let i = 0; i < expected.data.length; i++) worst = Math.max(worst, Math.abs(actual!.data[i] - expected.data[i]) / Math.max(1, Math.abs(expected.data[i])));
+  for (let i = 0; i < expected.data.length; i++)
+    worst = Math.max(worst, Math.abs(actual!.data[i] - expected.data[i]) / Math.max(1, Math.abs(expected.data[i])));
   expect(worst, `${what}: max |engine − PyTorch| / max(1, |PyTorch|)`).toBeLessThan(TOLERANCE);
 }
 
@@ -64,7 +72,16 @@ describe.each(index.inputs.map((input) => [input.name, input]))('the default mod
 
   it('gives every layer’s attention pattern, Q, K, V, z, residual stream and MLP activation', () => {
     for (let L = 0; L < index.config.n_layer; L++) {
-      for (const name of ['attn.hook_pattern', 'attn.hook_q', 'attn.hook_k', 'attn.hook_v', 'attn.hook_z', 'hook_resid_pre', 'hook_resid_post', 'mlp.hook_post']) {
+      for (const name of [
+        'attn.hook_pattern',
+        'attn.hook_q',
+        'attn.hook_k',
+        'attn.hook_v',
+        'attn.hook_z',
+        'hook_resid_pre',
+        'hook_resid_post',
+        'mlp.hook_post',
+      ]) {
         expectClose(a.activations[`blocks.${L}.${name}`], golden(input, `blocks.${L}.${name}`), `blocks.${L}.${name}`);
       }
     }
@@ -104,7 +121,9 @@ describe('what the default model learned', () => {
     const pattern = patterns[best.layer].data;
     let late = 0;
     for (let q = 128; q < n; q++) late += pattern[(best.head * n + q) * n + q - 1] / (n - 128);
-    console.log(`best previous-token head L${best.layer}H${best.head}: ${best.score.toFixed(2)} over all ${n} positions, ${late.toFixed(2)} over positions 128-${n - 1}`);
+    console.log(
+      `best previous-token head L${best.layer}H${best.head}: ${best.score.toFixed(2)} over all ${n} positions, ${late.toFixed(2)} over positions 128-${n - 1}`,
+    );
     expect(best.score).toBeGreaterThan(0.5);
     expect(late).toBeGreaterThan(0.5);
   });
@@ -113,7 +132,10 @@ describe('what the default model learned', () => {
     // As the card measures them (scripts/train-default-model/head_scores.py): [BOS] + R + R with
     // R of 32 random non-special ids, 8 sequences; the attention from the second copy to the token
     // after the first occurrence. Other random draws than PyTorch's, so within a tolerance.
-    const card = JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'head-scores.json'), 'utf8')) as { induction: number[][]; settings: { induction_m: number; induction_sequences: number } };
+    const card = JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'head-scores.json'), 'utf8')) as {
+      induction: number[][];
+      settings: { induction_m: number; induction_sequences: number };
+    };
     const { induction_m: m, induction_sequences: count } = card.settings;
     const rand = random(7);
     const bos = index.inputs[0].ids[0];

@@ -96,8 +96,18 @@ describe.each(CASES)('DynamicQuantizeLinear + MatMulInteger, $norms norms (rms: 
     const a = quantized.analysis.activations;
     for (const L of [0, 1]) {
       const [pre, attn, mid, mlp, post] = [hooks.residPre(L), hooks.attnOut(L), hooks.residMid(L), hooks.mlpOut(L), hooks.residPost(L)].map((n) => a[n].data);
-      expect(maxDifference(pre.map((x, i) => x + attn[i]), mid)).toBeLessThan(1e-5);
-      expect(maxDifference(mid.map((x, i) => x + mlp[i]), post)).toBeLessThan(1e-5);
+      expect(
+        maxDifference(
+          pre.map((x, i) => x + attn[i]),
+          mid,
+        ),
+      ).toBeLessThan(1e-5);
+      expect(
+        maxDifference(
+          mid.map((x, i) => x + mlp[i]),
+          post,
+        ),
+      ).toBeLessThan(1e-5);
       const hidden = a[hooks.mlpPre(L)].data.map((x) => x / (1 + Math.exp(-x)));
       expect(maxDifference(hidden, a[hooks.mlpPost(L)].data)).toBeLessThan(1e-5);
     }
@@ -109,7 +119,8 @@ describe.each(CASES)('DynamicQuantizeLinear + MatMulInteger, $norms norms (rms: 
       const { lens, tokens, topProbs, topK } = quantized.analysis;
       const last = (lens!.rows - 1) * tokens.length * lens!.k;
       let worst = 0;
-      for (let p = 0; p < tokens.length; p++) for (let j = 0; j < Math.min(lens!.k, topK); j++) worst = Math.max(worst, Math.abs(lens!.probs[last + p * lens!.k + j] - topProbs[p * topK + j]));
+      for (let p = 0; p < tokens.length; p++)
+        for (let j = 0; j < Math.min(lens!.k, topK); j++) worst = Math.max(worst, Math.abs(lens!.probs[last + p * lens!.k + j] - topProbs[p * topK + j]));
       console.log(backend, norms, 'lens-vs-model', worst, 'lens-vs-float', maxDifference(lens!.probs, reference.analysis.lens!.probs));
     }
     expect(maxDifference(quantized.analysis.lens!.probs, reference.analysis.lens!.probs)).toBeLessThan(VS_FLOAT.lensProbs);

@@ -42,7 +42,10 @@ describe('moving weights out of a model', () => {
 
   it('points every large initializer at its own bytes and leaves the rest as it was', () => {
     // A field the engine's schema does not know (ModelProto field 99, a varint): it must survive.
-    const unknownField = Writer.create().uint32(99 << 3).uint32(42).finish();
+    const unknownField = Writer.create()
+      .uint32(99 << 3)
+      .uint32(42)
+      .finish();
     const bytes = new Uint8Array(Buffer.concat([model, unknownField]));
     const { graph, movedBytes } = moveWeightsOut(bytes, LOCATION)!;
     expect(graph.length).toBeLessThan(bytes.length / 4);

@@ -22,7 +22,15 @@ describe.skipIf(!present)('tiny-random-gpt2, fused by ONNX Runtime', () => {
 
   it('reads its shape from the graph', () => {
     const { layers, heads, dHead, dModel, dMlp, vocab, positions } = model.info;
-    expect({ layers, heads, dHead, dModel, dMlp, vocab, positions }).toEqual({ layers: 5, heads: 4, dHead: 8, dModel: 32, dMlp: 128, vocab: 1000, positions: 512 });
+    expect({ layers, heads, dHead, dModel, dMlp, vocab, positions }).toEqual({
+      layers: 5,
+      heads: 4,
+      dHead: 8,
+      dModel: 32,
+      dMlp: 128,
+      vocab: 1000,
+      positions: 512,
+    });
   });
 
   it('recomputes the attention of every fused Attention node', () => {

@@ -25,7 +25,12 @@ const SOURCES: { name: string; onnx: Uint8Array; tokenizer: string; text: string
   { name: 'gqa', onnx: buildDecoder({ attention: 'gqa' }), tokenizer: JSON.stringify(testTokenizerJson()), text: 'the cat sat on the mat' },
 ];
 if (exists(TINY_GPT2)) {
-  SOURCES.push({ name: 'tiny-random-gpt2', onnx: fs.readFileSync(path.join(TINY_GPT2, 'past.onnx')), tokenizer: fs.readFileSync(path.join(TINY_GPT2, 'tokenizer.json'), 'utf8'), text: 'a b c d' });
+  SOURCES.push({
+    name: 'tiny-random-gpt2',
+    onnx: fs.readFileSync(path.join(TINY_GPT2, 'past.onnx')),
+    tokenizer: fs.readFileSync(path.join(TINY_GPT2, 'tokenizer.json'), 'utf8'),
+    text: 'a b c d',
+  });
 }
 
 /**
@@ -53,7 +58,12 @@ const MUTATIONS: Mutation[] = [
     const model = decodeModel(onnx);
     model.graph.output = model.graph.output.filter(() => rand() < 0.3);
     const names = model.graph.output.map((o) => o.name);
-    return { onnx: encodeModel(model), tokenizer, what: `outputs kept: ${names.join(',') || 'none'}`, allowed: names.includes('logits') ? ['works'] : ['no-logits'] };
+    return {
+      onnx: encodeModel(model),
+      tokenizer,
+      what: `outputs kept: ${names.join(',') || 'none'}`,
+      allowed: names.includes('logits') ? ['works'] : ['no-logits'],
+    };
   },
   (onnx, tokenizer) => {
     const model = decodeModel(onnx);
@@ -74,7 +84,12 @@ const MUTATIONS: Mutation[] = [
     node.input = node.input.map((i) => (i && rand() < 0.5 ? `${i}_missing` : i));
     return { onnx: encodeModel(model), tokenizer, what: `node ${node.name} rewired`, allowed: node.input.join() === before ? ['works'] : ['damaged-model'] };
   },
-  (onnx, tokenizer) => ({ onnx, tokenizer: tokenizer.slice(0, Math.floor(rand() * tokenizer.length)), what: 'tokenizer.json truncated', allowed: ['bad-tokenizer'] }),
+  (onnx, tokenizer) => ({
+    onnx,
+    tokenizer: tokenizer.slice(0, Math.floor(rand() * tokenizer.length)),
+    what: 'tokenizer.json truncated',
+    allowed: ['bad-tokenizer'],
+  }),
   (onnx, tokenizer) => {
     const json = JSON.parse(tokenizer);
     const damage = pick(['no model', 'model type', 'no vocab', 'null merges', 'pre-tokenizer']);
@@ -123,7 +138,9 @@ it(`ends every one of ${COUNT} corrupted models in a working model or a clear er
   await engine.terminateWorker();
   collectGarbage();
   const grown = (heldBytes() - before) / 1048576;
-  console.log(`fuzzed ${COUNT} model folders: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; memory held by the host ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB after the worker stopped`);
+  console.log(
+    `fuzzed ${COUNT} model folders: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; memory held by the host ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB after the worker stopped`,
+  );
   // The run meets both ends: variants that still work and variants refused.
   expect(outcomes.get('works')).toBeGreaterThan(0);
   expect(outcomes.size).toBeGreaterThan(2);

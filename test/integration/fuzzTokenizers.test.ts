@@ -42,7 +42,36 @@ if (exists(TINY_GPT2)) {
 
 /** Regular expressions as tokenizer.json files hold them, including invalid ones and ones that backtrack without end. */
 const regex: fc.Arbitrary<string> = fc.letrec<{ node: string; seq: string; alt: string; group: string; repeat: string }>((tie) => ({
-  node: fc.oneof({ depthSize: 'small', withCrossShrink: true }, fc.constantFrom('a', 'b', ' ', '.', '\\s', '\\w', '\\d', '[a-z]', '[^ ]', '\\p{L}', '\\p{N}', '^', '$', '\\b', '(?=a)', "'s", '(', '[', '\\', '{2}', '\\p{Bogus}'), tie('seq'), tie('alt'), tie('group'), tie('repeat')),
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(
+      'a',
+      'b',
+      ' ',
+      '.',
+      '\\s',
+      '\\w',
+      '\\d',
+      '[a-z]',
+      '[^ ]',
+      '\\p{L}',
+      '\\p{N}',
+      '^',
+      '$',
+      '\\b',
+      '(?=a)',
+      "'s",
+      '(',
+      '[',
+      '\\',
+      '{2}',
+      '\\p{Bogus}',
+    ),
+    tie('seq'),
+    tie('alt'),
+    tie('group'),
+    tie('repeat'),
+  ),
   seq: fc.tuple(tie('node'), tie('node')).map(([a, b]) => a + b),
   alt: fc.tuple(tie('node'), tie('node')).map(([a, b]) => `${a}|${b}`),
   group: fc.tuple(fc.constantFrom('(', '(?:', '(?<name>'), tie('node')).map(([open, a]) => `${open}${a})`),
@@ -50,8 +79,25 @@ const regex: fc.Arbitrary<string> = fc.letrec<{ node: string; seq: string; alt: 
 })).node;
 
 /** A value of any JSON type, for a field that expects another. */
-const wrongValue = fc.oneof(fc.constantFrom(null, 0, -1, 1e300, '', 'Mystery', true, [], {}, [[]], { type: 42 }, { type: 'Mystery' }), fc.jsonValue({ maxDepth: 2 }));
-const FIELDS = ['model', 'model.type', 'model.vocab', 'model.merges', 'model.unk_token', 'model.byte_fallback', 'pre_tokenizer', 'normalizer', 'decoder', 'post_processor', 'added_tokens', 'pre_tokenizer.type', 'decoder.type'];
+const wrongValue = fc.oneof(
+  fc.constantFrom(null, 0, -1, 1e300, '', 'Mystery', true, [], {}, [[]], { type: 42 }, { type: 'Mystery' }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+const FIELDS = [
+  'model',
+  'model.type',
+  'model.vocab',
+  'model.merges',
+  'model.unk_token',
+  'model.byte_fallback',
+  'pre_tokenizer',
+  'normalizer',
+  'decoder',
+  'post_processor',
+  'added_tokens',
+  'pre_tokenizer.type',
+  'decoder.type',
+];
 
 function setPath(json: Json, dotted: string, value: unknown): void {
   const keys = dotted.split('.');
@@ -69,7 +115,14 @@ type Mutation = { what: string; text: (source: Json) => string };
 function splitOn(pattern: string, behavior: string, invert: boolean): Mutation {
   return {
     what: `split on /${pattern}/ (${behavior}${invert ? ', inverted' : ''})`,
-    text: (json) => JSON.stringify({ ...json, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: pattern }, behavior, invert }, json.pre_tokenizer].filter(Boolean) } }),
+    text: (json) =>
+      JSON.stringify({
+        ...json,
+        pre_tokenizer: {
+          type: 'Sequence',
+          pretokenizers: [{ type: 'Split', pattern: { Regex: pattern }, behavior, invert }, json.pre_tokenizer].filter(Boolean),
+        },
+      }),
   };
 }
 
@@ -78,48 +131,79 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     .tuple(regex, fc.constantFrom('Isolated', 'Removed', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous', 'Mystery'), fc.boolean())
     .map(([pattern, behavior, invert]) => splitOn(pattern, behavior, invert)),
   // Nested repetition, then something that can fail: the form that backtracks without end.
-  fc.tuple(fc.oneof(fc.constantFrom('a', '\\w', '.', 'a|b', 'a|ab', '[a-z ]'), regex), fc.constantFrom('$', 'b', '!', '\\b', '(?!.)')).map(([inner, tail]) => splitOn(`(?:(?:${inner})+)+${tail}`, 'Isolated', false)),
-  fc.tuple(regex, fc.string({ maxLength: 3 })).map(([pattern, content]): Mutation => ({
-    what: `normalizer replaces /${pattern}/ with ${JSON.stringify(content)}`,
-    text: (json) => JSON.stringify({ ...json, normalizer: { type: 'Replace', pattern: { Regex: pattern }, content } }),
-  })),
-  fc.integer({ min: 20_000, max: 200_000 }).map((n): Mutation => ({
-    what: `vocabulary grown by ${n} tokens`,
-    text: (json) => {
-      const model = json.model as Json;
-      const vocab = { ...(model.vocab as Json) };
-      const first = Object.keys(vocab).length;
-      for (let i = 0; i < n; i++) vocab[`tok${i}`] = first + i;
-      return JSON.stringify({ ...json, model: { ...model, vocab } });
-    },
-  })),
-  fc.constant<Mutation>({ what: 'empty vocabulary and merges', text: (json) => JSON.stringify({ ...json, model: { ...(json.model as Json), vocab: {}, merges: [] } }) }),
-  fc.tuple(fc.constantFrom('pretokenizers' as const, 'normalizers' as const), fc.integer({ min: 10, max: 50_000 })).map(([kind, depth]): Mutation => ({
-    what: `${kind} nested ${depth} deep`,
-    text: (json) => {
-      const field = kind === 'pretokenizers' ? 'pre_tokenizer' : 'normalizer';
-      const inner = kind === 'pretokenizers' ? { type: 'ByteLevel', add_prefix_space: false, use_regex: true } : { type: 'NFC' };
-      return JSON.stringify({ ...json, [field]: '\u0000' }).replace('"\\u0000"', nested(kind, depth, inner));
-    },
-  })),
-  fc.tuple(fc.constantFrom(...FIELDS), wrongValue).map(([field, value]): Mutation => ({
-    what: `${field} = ${JSON.stringify(value)?.slice(0, 60)}`,
-    text: (json) => {
-      const copy = structuredClone(json);
-      setPath(copy, field, value);
-      return JSON.stringify(copy);
-    },
-  })),
   fc
-    .array(fc.record({ id: fc.oneof(fc.integer({ min: -3, max: 600 }), fc.constantFrom(2 ** 31, 2 ** 53, 1.5)), content: fc.string({ maxLength: 8 }), special: fc.boolean() }), { minLength: 1, maxLength: 4 })
-    .map((added): Mutation => ({
-      what: `added tokens ${JSON.stringify(added)}`,
-      text: (json) => JSON.stringify({ ...json, added_tokens: [...((json.added_tokens as unknown[]) ?? []), ...added.map((a) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, ...a }))] }),
-    })),
-  fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.tuple(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }))), { maxLength: 20 }).map((merges): Mutation => ({
-    what: `merges ${JSON.stringify(merges).slice(0, 60)}`,
-    text: (json) => JSON.stringify({ ...json, model: { ...(json.model as Json), merges } }),
-  })),
+    .tuple(fc.oneof(fc.constantFrom('a', '\\w', '.', 'a|b', 'a|ab', '[a-z ]'), regex), fc.constantFrom('$', 'b', '!', '\\b', '(?!.)'))
+    .map(([inner, tail]) => splitOn(`(?:(?:${inner})+)+${tail}`, 'Isolated', false)),
+  fc.tuple(regex, fc.string({ maxLength: 3 })).map(
+    ([pattern, content]): Mutation => ({
+      what: `normalizer replaces /${pattern}/ with ${JSON.stringify(content)}`,
+      text: (json) => JSON.stringify({ ...json, normalizer: { type: 'Replace', pattern: { Regex: pattern }, content } }),
+    }),
+  ),
+  fc.integer({ min: 20_000, max: 200_000 }).map(
+    (n): Mutation => ({
+      what: `vocabulary grown by ${n} tokens`,
+      text: (json) => {
+        const model = json.model as Json;
+        const vocab = { ...(model.vocab as Json) };
+        const first = Object.keys(vocab).length;
+        for (let i = 0; i < n; i++) vocab[`tok${i}`] = first + i;
+        return JSON.stringify({ ...json, model: { ...model, vocab } });
+      },
+    }),
+  ),
+  fc.constant<Mutation>({
+    what: 'empty vocabulary and merges',
+    text: (json) => JSON.stringify({ ...json, model: { ...(json.model as Json), vocab: {}, merges: [] } }),
+  }),
+  fc.tuple(fc.constantFrom('pretokenizers' as const, 'normalizers' as const), fc.integer({ min: 10, max: 50_000 })).map(
+    ([kind, depth]): Mutation => ({
+      what: `${kind} nested ${depth} deep`,
+      text: (json) => {
+        const field = kind === 'pretokenizers' ? 'pre_tokenizer' : 'normalizer';
+        const inner = kind === 'pretokenizers' ? { type: 'ByteLevel', add_prefix_space: false, use_regex: true } : { type: 'NFC' };
+        return JSON.stringify({ ...json, [field]: '\u0000' }).replace('"\\u0000"', nested(kind, depth, inner));
+      },
+    }),
+  ),
+  fc.tuple(fc.constantFrom(...FIELDS), wrongValue).map(
+    ([field, value]): Mutation => ({
+      what: `${field} = ${JSON.stringify(value)?.slice(0, 60)}`,
+      text: (json) => {
+        const copy = structuredClone(json);
+        setPath(copy, field, value);
+        return JSON.stringify(copy);
+      },
+    }),
+  ),
+  fc
+    .array(
+      fc.record({
+        id: fc.oneof(fc.integer({ min: -3, max: 600 }), fc.constantFrom(2 ** 31, 2 ** 53, 1.5)),
+        content: fc.string({ maxLength: 8 }),
+        special: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map(
+      (added): Mutation => ({
+        what: `added tokens ${JSON.stringify(added)}`,
+        text: (json) =>
+          JSON.stringify({
+            ...json,
+            added_tokens: [
+              ...((json.added_tokens as unknown[]) ?? []),
+              ...added.map((a) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, ...a })),
+            ],
+          }),
+      }),
+    ),
+  fc.array(fc.oneof(fc.string({ maxLength: 6 }), fc.tuple(fc.string({ maxLength: 3 }), fc.string({ maxLength: 3 }))), { maxLength: 20 }).map(
+    (merges): Mutation => ({
+      what: `merges ${JSON.stringify(merges).slice(0, 60)}`,
+      text: (json) => JSON.stringify({ ...json, model: { ...(json.model as Json), merges } }),
+    }),
+  ),
 );
 
 const variants = fc.sample(fc.record({ source: fc.nat(SOURCES.length - 1), mutation, text: fc.constantFrom(...TEXTS) }), { seed: SEED, numRuns: COUNT });
@@ -173,7 +257,9 @@ it(`ends every one of ${COUNT} hostile tokenizers in an analysis or a clear erro
   await engine.terminateWorker();
   collectGarbage();
   const grown = (heldBytes() - before) / 1048576;
-  console.log(`fuzzed ${COUNT} tokenizers: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; memory held by the host ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB after the worker stopped`);
+  console.log(
+    `fuzzed ${COUNT} tokenizers: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; memory held by the host ${grown >= 0 ? '+' : ''}${grown.toFixed(1)} MB after the worker stopped`,
+  );
   expect([...outcomes.values()].reduce((a, b) => a + b, 0)).toBe(COUNT);
   expect(grown).toBeLessThan(32);
 }, 600_000);

@@ -48,14 +48,23 @@ beforeAll(async () => {
       id: EXTERNAL,
       files: { 'tokenizer.json': new TextEncoder().encode(tokenizer), 'onnx/model.onnx': external.onnx, 'onnx/model.onnx_data': external.data },
     },
-    { id: GATED, gated: true, files: { 'tokenizer.json': new TextEncoder().encode(tokenizer), 'onnx/model.onnx': external.onnx, 'onnx/model.onnx_data': external.data } },
+    {
+      id: GATED,
+      gated: true,
+      files: { 'tokenizer.json': new TextEncoder().encode(tokenizer), 'onnx/model.onnx': external.onnx, 'onnx/model.onnx_data': external.data },
+    },
     ...(exists(TINY_GPT2)
       ? [
           {
             id: GENAI,
             files: {
               'README.md': path.join(TINY_GPT2, 'SOURCE.md'),
-              ...Object.fromEntries(['genai_config.json', 'past.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json'].map((f) => [`${GENAI_FOLDER}/${f}`, path.join(TINY_GPT2, f)])),
+              ...Object.fromEntries(
+                ['genai_config.json', 'past.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json'].map((f) => [
+                  `${GENAI_FOLDER}/${f}`,
+                  path.join(TINY_GPT2, f),
+                ]),
+              ),
             },
           },
         ]
@@ -100,7 +109,15 @@ async function failure(promise: Promise<unknown>): Promise<HubError> {
 /** Every file under a folder, relative to it. */
 function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[]).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/')).sort();
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) =>
+      path
+        .relative(dir, path.join(e.parentPath ?? e.path, e.name))
+        .split(path.sep)
+        .join('/'),
+    )
+    .sort();
 }
 
 const stagingFiles = () => filesUnder(path.join(storage, 'models', '.partial'));
@@ -157,7 +174,9 @@ describe('downloading', () => {
     expect(stagingFiles()).toEqual([]);
     // The model's bytes came from the CDN, asked for by commit, not by branch.
     expect(hub.requests.some((r) => r.server === 'cdn')).toBe(true);
-    expect(hub.requests.filter((r) => r.server === 'hub' && r.path.includes('/resolve/')).every((r) => r.path.includes(`/resolve/${hub.commit(LENS)}/`))).toBe(true);
+    expect(hub.requests.filter((r) => r.server === 'hub' && r.path.includes('/resolve/')).every((r) => r.path.includes(`/resolve/${hub.commit(LENS)}/`))).toBe(
+      true,
+    );
     expect(progress.at(-1)).toBe(model.bytes);
 
     const loaded = await LoadedModel.load(model.folder, { backend: 'wasm', threads: 1 });
@@ -367,7 +386,9 @@ describe('a gated model', () => {
     freshStorage();
     const client = new HubClient({ endpoint: hub.endpoint, token: 'hf_wrong' });
     const info = await client.repoInfo(GATED, 'main');
-    const e = await failure(downloadModel({ client, repo: GATED, revision: 'main', commit: info.commit, variant: modelVariants(info.files)[0], storage, retryDelayMs: 0 }));
+    const e = await failure(
+      downloadModel({ client, repo: GATED, revision: 'main', commit: info.commit, variant: modelVariants(info.files)[0], storage, retryDelayMs: 0 }),
+    );
     expect(e.kind).toBe('auth');
     expect(e.status).toBe(403);
     expect(e.message).toContain(`The token set for ${hub.endpoint} has no access to ${GATED}`);

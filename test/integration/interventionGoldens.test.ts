@@ -121,7 +121,10 @@ function expectFullRow(logits: TensorData, full: Case['fullRow'], what: string):
     const e = error(logits.data[full.row * vocab + i], full.logits[i]);
     if (e > worst) [worst, at] = [e, i];
   }
-  expect(worst, `${what}: all ${vocab} logits of row ${full.row}, worst at id ${at} (engine ${logits.data[full.row * vocab + at]}, PyTorch ${full.logits[at]})`).toBeLessThan(TOLERANCE);
+  expect(
+    worst,
+    `${what}: all ${vocab} logits of row ${full.row}, worst at id ${at} (engine ${logits.data[full.row * vocab + at]}, PyTorch ${full.logits[at]})`,
+  ).toBeLessThan(TOLERANCE);
 }
 
 function expectZ(a: Analysis, c: Case): void {
@@ -130,7 +133,9 @@ function expectZ(a: Analysis, c: Case): void {
     const z = a.activations[hook];
     expect(z, hook).toBeDefined();
     const [, count, d] = z.shape;
-    heads.forEach((values, h) => values.forEach((x, j) => expectClose(z.data[(position * count + h) * d + j], x, `${c.name}: ${hook}[${position}, ${h}, ${j}]`)));
+    heads.forEach((values, h) =>
+      values.forEach((x, j) => expectClose(z.data[(position * count + h) * d + j], x, `${c.name}: ${hook}[${position}, ${h}, ${j}]`)),
+    );
   }
   // The ablated head holds 0, or the mean, at every position.
   const hook = c.intervention.hook;
@@ -199,8 +204,14 @@ describe.each(BACKENDS)('interventions and attribution on the default model matc
     // Each head's split over the tokens it read adds up to the engine's share of that head.
     for (const h of g.headSources) {
       const share = a.parts.find((p) => p.kind === 'head' && p.layer === h.layer && p.head === h.head)!.value;
-      expectClose(h.sources.reduce((s, x) => s + x, 0), share, `L${h.layer}H${h.head}'s sources against its share`);
+      expectClose(
+        h.sources.reduce((s, x) => s + x, 0),
+        share,
+        `L${h.layer}H${h.head}'s sources against its share`,
+      );
     }
-    console.log(`attribution at ${g.position}: worst |engine − PyTorch| / max(1, |PyTorch|) over ${a.parts.length} parts and ${g.sources.length} sources: ${worst.toExponential(2)}`);
+    console.log(
+      `attribution at ${g.position}: worst |engine − PyTorch| / max(1, |PyTorch|) over ${a.parts.length} parts and ${g.sources.length} sources: ${worst.toExponential(2)}`,
+    );
   });
 });

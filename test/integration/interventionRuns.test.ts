@@ -21,7 +21,12 @@ interface Subject {
 }
 
 const BUILT_TEXTS: [string, string] = ['the cat sat on the mat', 'the dog sat on the hat'];
-const built = (name: string, options: DecoderOptions, batched = true): Subject => ({ name, folder: () => writeModelFolder(name, buildDecoder(options)), texts: BUILT_TEXTS, batched });
+const built = (name: string, options: DecoderOptions, batched = true): Subject => ({
+  name,
+  folder: () => writeModelFolder(name, buildDecoder(options)),
+  texts: BUILT_TEXTS,
+  batched,
+});
 const FORMS: AttentionForm[] = ['unfused', 'fused-attention', 'mha-rope', 'gqa'];
 const SUBJECTS: Subject[] = [
   { name: 'the default model', folder: () => DEFAULT_MODEL, texts: ['def add(a, b):\n    return a + b', 'def add(a, b):\n    return a - b'], batched: true },
@@ -45,56 +50,60 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
   return max;
 }
 
-describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend }))))('runs with interventions on $name ($backend)', ({ folder, texts, batched, backend }) => {
-  let model: LoadedModel;
-  let clean: Analysis;
-  let runs: Intervention[][];
-  let result: InterventionRuns;
-  beforeAll(async () => {
-    model = await LoadedModel.load(folder(), { backend, threads: 1 });
-    clean = await model.analyze(texts[0], ALL);
-    const other = await model.analyze(texts[1], ALL);
-    expect(other.tokens.length).toBe(clean.tokens.length);
-    const last = model.info.layers - 1;
-    const n = clean.tokens.length;
-    const every: Intervention[][] = [
-      [],
-      [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }],
-      [{ hook: hooks.residPre(last), mode: 'patch', positions: [n - 2], source: other.activations[hooks.residPre(last)] }],
-      [{ hook: hooks.mlpPost(last), mode: 'mean' }],
-      [
-        { hook: hooks.attn(last, 'z'), mode: 'patch', indices: [1], source: other.activations[hooks.attn(last, 'z')] },
-        { hook: hooks.residPre(0), mode: 'zero', positions: [1] },
-      ],
-    ];
-    // Fused norms make the stream between blocks unreplaceable (interventions.test.ts says why).
-    runs = every.filter((run) => run.every((i) => model.info.interventionHooks.includes(i.hook)));
-    expect(runs.length).toBeGreaterThanOrEqual(3);
-    result = await model.interventionRuns(texts[0], runs);
-  });
-  afterAll(() => model.release());
+describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend }))))(
+  'runs with interventions on $name ($backend)',
+  ({ folder, texts, batched, backend }) => {
+    let model: LoadedModel;
+    let clean: Analysis;
+    let runs: Intervention[][];
+    let result: InterventionRuns;
+    beforeAll(async () => {
+      model = await LoadedModel.load(folder(), { backend, threads: 1 });
+      clean = await model.analyze(texts[0], ALL);
+      const other = await model.analyze(texts[1], ALL);
+      expect(other.tokens.length).toBe(clean.tokens.length);
+      const last = model.info.layers - 1;
+      const n = clean.tokens.length;
+      const every: Intervention[][] = [
+        [],
+        [{ hook: hooks.attn(0, 'z'), mode: 'zero', indices: [0] }],
+        [{ hook: hooks.residPre(last), mode: 'patch', positions: [n - 2], source: other.activations[hooks.residPre(last)] }],
+        [{ hook: hooks.mlpPost(last), mode: 'mean' }],
+        [
+          { hook: hooks.attn(last, 'z'), mode: 'patch', indices: [1], source: other.activations[hooks.attn(last, 'z')] },
+          { hook: hooks.residPre(0), mode: 'zero', positions: [1] },
+        ],
+      ];
+      // Fused norms make the stream between blocks unreplaceable (interventions.test.ts says why).
+      runs = every.filter((run) => run.every((i) => model.info.interventionHooks.includes(i.hook)));
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      result = await model.interventionRuns(texts[0], runs);
+    });
+    afterAll(() => model.release());
 
-  it(batched ? 'shares one forward pass among all the runs' : 'runs them one at a time', () => {
-    expect(result.batch).toBe(batched ? runs.length : 1);
-    expect(result.tokens).toBe(clean.tokens.length);
-    expect(result.logits.shape).toEqual([runs.length, model.info.vocab]);
-  });
+    it(batched ? 'shares one forward pass among all the runs' : 'runs them one at a time', () => {
+      expect(result.batch).toBe(batched ? runs.length : 1);
+      expect(result.tokens).toBe(clean.tokens.length);
+      expect(result.logits.shape).toEqual([runs.length, model.info.vocab]);
+    });
 
-  it('gives each run the logits after the last token that it gets alone', async () => {
-    const vocab = model.info.vocab;
-    for (const [i, run] of runs.entries()) {
-      const alone = await model.analyze(texts[0], { logits: true, interventions: run });
-      const row = result.logits.data.subarray(i * vocab, (i + 1) * vocab);
-      // Rows of a batch may take other kernels' summation order than a single row: 1e-4 of the logits' scale.
-      const scale = Math.max(...lastRow(alone).map(Math.abs));
-      expect(maxDifference(row, lastRow(alone)) / scale, `run ${i}`).toBeLessThan(1e-4);
-    }
-  });
+    it('gives each run the logits after the last token that it gets alone', async () => {
+      const vocab = model.info.vocab;
+      for (const [i, run] of runs.entries()) {
+        const alone = await model.analyze(texts[0], { logits: true, interventions: run });
+        const row = result.logits.data.subarray(i * vocab, (i + 1) * vocab);
+        // Rows of a batch may take other kernels' summation order than a single row: 1e-4 of the logits' scale.
+        const scale = Math.max(...lastRow(alone).map(Math.abs));
+        expect(maxDifference(row, lastRow(alone)) / scale, `run ${i}`).toBeLessThan(1e-4);
+      }
+    });
 
-  it('changes the logits where a run intervenes, and only there', () => {
-    const vocab = model.info.vocab;
-    const plain = lastRow(clean);
-    expect(maxDifference(result.logits.data.subarray(0, vocab), plain) / Math.max(...plain.map(Math.abs))).toBeLessThan(1e-4);
-    for (let i = 1; i < runs.length; i++) expect(maxDifference(result.logits.data.subarray(i * vocab, (i + 1) * vocab), plain), `run ${i}`).toBeGreaterThan(1e-4);
-  });
-});
+    it('changes the logits where a run intervenes, and only there', () => {
+      const vocab = model.info.vocab;
+      const plain = lastRow(clean);
+      expect(maxDifference(result.logits.data.subarray(0, vocab), plain) / Math.max(...plain.map(Math.abs))).toBeLessThan(1e-4);
+      for (let i = 1; i < runs.length; i++)
+        expect(maxDifference(result.logits.data.subarray(i * vocab, (i + 1) * vocab), plain), `run ${i}`).toBeGreaterThan(1e-4);
+    });
+  },
+);

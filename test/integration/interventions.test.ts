@@ -29,13 +29,20 @@ interface Subject {
 const FORMS: AttentionForm[] = ['unfused', 'fused-attention', 'mha-rope', 'gqa'];
 const SUBJECTS: Subject[] = [
   { name: 'the default model', folder: () => DEFAULT_MODEL, texts: ['def add(a, b):\n    return a + b', 'def add(a, b):\n    return a - b'] },
-  ...FORMS.map((form) => ({ name: `${form} attention`, folder: () => writeModelFolder(form, buildDecoder({ attention: form })), texts: ['the cat sat on the mat', 'the dog sat on the hat'] as [string, string] })),
+  ...FORMS.map((form) => ({
+    name: `${form} attention`,
+    folder: () => writeModelFolder(form, buildDecoder({ attention: form })),
+    texts: ['the cat sat on the mat', 'the dog sat on the hat'] as [string, string],
+  })),
 ];
 
 function expectEqual(a: TensorData | undefined, b: TensorData | undefined, what: string): void {
   expect(a, what).toBeDefined();
   expect(a!.shape, what).toEqual(b!.shape);
-  expect(Buffer.from(a!.data.buffer, a!.data.byteOffset, a!.data.byteLength).equals(Buffer.from(b!.data.buffer, b!.data.byteOffset, b!.data.byteLength)), `${what} is bit-identical`).toBe(true);
+  expect(
+    Buffer.from(a!.data.buffer, a!.data.byteOffset, a!.data.byteLength).equals(Buffer.from(b!.data.buffer, b!.data.byteOffset, b!.data.byteLength)),
+    `${what} is bit-identical`,
+  ).toBe(true);
 }
 
 function maxDifference(a: TensorData, b: TensorData): number {
@@ -67,7 +74,14 @@ describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend
   afterAll(() => model.release());
 
   it('without an intervention, gives the logits of the model as it is (bit for bit on WebAssembly)', async () => {
-    const plain = { shape: clean.logits!.shape, data: await plainLogits(model.info.file, clean.tokens.map((t) => t.id), backend) };
+    const plain = {
+      shape: clean.logits!.shape,
+      data: await plainLogits(
+        model.info.file,
+        clean.tokens.map((t) => t.id),
+        backend,
+      ),
+    };
     if (backend === 'wasm') expectEqual(clean.logits, plain, 'logits');
     // Native ONNX Runtime fuses operators whose intermediate tensors are not graph outputs; the
     // instrumented graph exposes some, so a few sums are taken in another order there.
@@ -98,8 +112,9 @@ describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend
         }
       }
     }
-    for (let earlier = 0; earlier < L; earlier++) expectEqual(a.activations[hooks.residPost(earlier)], clean.activations[hooks.residPost(earlier)], `layer ${earlier}`);
-    expectEqual(a.activations[hooks.attn(L, 'pattern')], clean.activations[hooks.attn(L, 'pattern')], 'the ablated layer\'s pattern');
+    for (let earlier = 0; earlier < L; earlier++)
+      expectEqual(a.activations[hooks.residPost(earlier)], clean.activations[hooks.residPost(earlier)], `layer ${earlier}`);
+    expectEqual(a.activations[hooks.attn(L, 'pattern')], clean.activations[hooks.attn(L, 'pattern')], "the ablated layer's pattern");
     expect(maxDifference(a.logits!, clean.logits!)).toBeGreaterThan(1e-4);
   });
 
@@ -119,7 +134,8 @@ describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend
     const hook = hooks.residPre(0);
     const a = await model.analyze(texts[0], { ...ALL, interventions: [{ hook, mode: 'patch', source: other.activations[hook] }] });
     expect(maxDifference(a.logits!, other.logits!)).toBeLessThan(1e-5);
-    for (let L = 0; L < model.info.layers; L++) expect(maxDifference(a.activations[hooks.residPost(L)], other.activations[hooks.residPost(L)])).toBeLessThan(1e-4);
+    for (let L = 0; L < model.info.layers; L++)
+      expect(maxDifference(a.activations[hooks.residPost(L)], other.activations[hooks.residPost(L)])).toBeLessThan(1e-4);
   });
 
   it('patching one position of the stream changes nothing before it', async () => {
@@ -133,7 +149,9 @@ describe.each(BACKENDS.flatMap((backend) => SUBJECTS.map((s) => ({ ...s, backend
 
   it('refuses to patch from a text of another length, saying how many tokens each has', async () => {
     const hook = hooks.residPre(0);
-    const e = await model.analyze(`${texts[0]} and more`, { interventions: [{ hook, mode: 'patch', source: other.activations[hook] }] }).catch((error: unknown) => error);
+    const e = await model
+      .analyze(`${texts[0]} and more`, { interventions: [{ hook, mode: 'patch', source: other.activations[hook] }] })
+      .catch((error: unknown) => error);
     expect(e).toBeInstanceOf(ModelLensError);
     expect((e as ModelLensError).message).toContain(`${other.tokens.length} and`);
   });

@@ -18,7 +18,8 @@ function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let max = 0;
   // NaN where both have none (the first token's probability); anywhere else it counts as a difference.
-  for (let i = 0; i < a.length; i++) if (!(Number.isNaN(a[i]) && Number.isNaN(b[i]))) max = Math.max(max, Math.abs(a[i] - b[i]) || (a[i] === b[i] ? 0 : Infinity));
+  for (let i = 0; i < a.length; i++)
+    if (!(Number.isNaN(a[i]) && Number.isNaN(b[i]))) max = Math.max(max, Math.abs(a[i] - b[i]) || (a[i] === b[i] ? 0 : Infinity));
   return max;
 }
 

@@ -102,7 +102,7 @@ describe('files a model folder names', () => {
     expectOutside(await loadError(folder, options), path.join(folder, 'tokenizer.json'));
   });
 
-  it("a .onnx file found in the folder that is a symlink out of it is not read", async () => {
+  it('a .onnx file found in the folder that is a symlink out of it is not read', async () => {
     const outside = secretFile('model.onnx', buildDecoder({ attention: 'unfused' }));
     const folder = writeModelFolder('onnx-link', new Uint8Array());
     fs.rmSync(path.join(folder, 'onnx', 'model.onnx'));
@@ -153,7 +153,9 @@ function withHiddenExternalTensor(model: ModelProto, location: string): ModelPro
   };
   const branch = (value: TensorProto) => ({
     name: 'branch',
-    node: [{ input: [], output: ['branch_out'], name: 'c', opType: 'Constant', domain: '', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: value }] }],
+    node: [
+      { input: [], output: ['branch_out'], name: 'c', opType: 'Constant', domain: '', attribute: [{ name: 'value', type: AttributeType.TENSOR, t: value }] },
+    ],
     output: [{ name: 'branch_out', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }] } } } }],
   });
   const plain: TensorProto = { name: 'plain', dims: [4], dataType: DataType.FLOAT, floatData: [0, 0, 0, 0] };

@@ -101,7 +101,9 @@ globalThis.fetch = refuse('fetch');
   );
   const text = path.join(dir, 'text.py');
   fs.writeFileSync(text, 'def add(a, b):\n    return a + b\n');
-  const out = execFileSync(process.execPath, ['--require', trapFile, path.join(ROOT, 'dist', 'cli.js'), text, '--why', '3', '--json', '--threads', '1'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--require', trapFile, path.join(ROOT, 'dist', 'cli.js'), text, '--why', '3', '--json', '--threads', '1'], {
+    encoding: 'utf8',
+  });
   expect(JSON.parse(out).parts.length).toBeGreaterThan(0);
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
   expect(lines).toContain('installed: worker');

@@ -52,15 +52,18 @@ describe.each(CASES)('$quantize weights on $backend', ({ quantize, backend }) =>
     expect(maxDifference(quantized.analysis.logits!, reference.analysis.logits!)).toBeLessThan(1e-4);
   });
 
-  it(quantize === 'qdq' ? 'attributes the logit difference to the parts, which add up to it' : 'says why it cannot attribute through a 4-bit unembedding', async () => {
-    if (quantize === 'nbits') {
-      expect(quantized.model.info.notes.join(' ')).toContain('quantized to 4 bits (MatMulNBits)');
-      return;
-    }
-    const at = (await quantized.model.analyze(TEXT, { attribution: { position: 5 } })).attribution!;
-    expect(Math.abs(at.sum - at.measured)).toBeLessThan(1e-4 * Math.max(1, Math.abs(at.measured)));
-    expect(at.parts.filter((p) => p.kind === 'head')).toHaveLength(2 * quantized.model.info.heads);
-  });
+  it(
+    quantize === 'qdq' ? 'attributes the logit difference to the parts, which add up to it' : 'says why it cannot attribute through a 4-bit unembedding',
+    async () => {
+      if (quantize === 'nbits') {
+        expect(quantized.model.info.notes.join(' ')).toContain('quantized to 4 bits (MatMulNBits)');
+        return;
+      }
+      const at = (await quantized.model.analyze(TEXT, { attribution: { position: 5 } })).attribution!;
+      expect(Math.abs(at.sum - at.measured)).toBeLessThan(1e-4 * Math.max(1, Math.abs(at.measured)));
+      expect(at.parts.filter((p) => p.kind === 'head')).toHaveLength(2 * quantized.model.info.heads);
+    },
+  );
 
   it('replays its quantized head in the logit lens, ending at the logits', () => {
     expectLensEqualsLogits(quantized.analysis);

@@ -29,7 +29,6 @@ let server: CompletionsServer;
 let endpoint: string;
 let state: ServerState;
 
-
 /** The windows that cover a document, in order, as the extension plans them for this server. */
 function plansOf(text: string): WindowPlan[] {
   const plans: WindowPlan[] = [];
@@ -243,7 +242,9 @@ describe('faults end in an error that names the server, and nothing stale', () =
   it('asks a server without GET /v1/models for the configured model, and says when it does not serve it', async () => {
     const bare = http.createServer((req, res) => {
       req.resume();
-      req.on('end', () => (req.method === 'GET' ? json(res, 404, { detail: 'Not Found' }) : json(res, 404, { error: { message: 'The model `gpt-5` does not exist.' } })));
+      req.on('end', () =>
+        req.method === 'GET' ? json(res, 404, { detail: 'Not Found' }) : json(res, 404, { error: { message: 'The model `gpt-5` does not exist.' } }),
+      );
     });
     await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
     try {

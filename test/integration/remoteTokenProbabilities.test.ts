@@ -69,7 +69,11 @@ vi.mock('vscode', () => {
       onDidChangeTextDocument: world.documentChanged.event,
       onDidCloseTextDocument: world.documentClosed.event,
     },
-    window: { showErrorMessage: vi.fn(async () => undefined), showInformationMessage: vi.fn(async () => undefined), showInputBox: vi.fn(async () => undefined) },
+    window: {
+      showErrorMessage: vi.fn(async () => undefined),
+      showInformationMessage: vi.fn(async () => undefined),
+      showInputBox: vi.fn(async () => undefined),
+    },
     commands: { executeCommand: vi.fn(async () => undefined) },
     world,
   };

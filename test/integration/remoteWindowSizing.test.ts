@@ -53,7 +53,11 @@ async function localTokens(text: string, plans: WindowPlan[], byteLimit: number)
   for (const plan of plans) {
     const prompt = text.slice(plan.contextStart, plan.ownedEnd);
     for (const part of requestParts(prompt, plan.ownedStart - plan.contextStart, byteLimit)) {
-      const sub = { contextStart: plan.contextStart + part.contextStart, ownedStart: plan.contextStart + part.ownedStart, ownedEnd: plan.contextStart + part.ownedEnd };
+      const sub = {
+        contextStart: plan.contextStart + part.contextStart,
+        ownedStart: plan.contextStart + part.ownedStart,
+        ownedEnd: plan.contextStart + part.ownedEnd,
+      };
       out.push(...windowTokens(await model.analyze(prompt.slice(part.contextStart, part.ownedEnd), { topK: REMOTE_TOP_K }), sub));
     }
   }
@@ -86,7 +90,10 @@ function uncovered(tokens: TokenInfo[], length: number): number {
 
 beforeAll(async () => {
   model = await LoadedModel.load(DEFAULT_MODEL, { backend: 'wasm', threads: 1 });
-  tokenizer = new TextTokenizer(JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'tokenizer.json'), 'utf8')), JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'tokenizer_config.json'), 'utf8')));
+  tokenizer = new TextTokenizer(
+    JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'tokenizer.json'), 'utf8')),
+    JSON.parse(fs.readFileSync(path.join(DEFAULT_MODEL, 'tokenizer_config.json'), 'utf8')),
+  );
   server = await startCompletionsServer(model, { name: MODEL_NAME, context: CONTEXT });
   state = server.state;
 });

@@ -16,7 +16,9 @@ const VITEST_TIMEOUT_MS = 60_000;
 
 const SMALL = writeModelFolder('deadline-small', buildDecoder({ attention: 'unfused' }));
 // Backtracks 2^n ways on a run of n a's that does not end the text.
-const BACKTRACKING = writeModelFolder('deadline-regex', buildDecoder({ attention: 'unfused' }), { 'tokenizer.json': JSON.stringify(testTokenizerSplittingOn('(a+)+$')) });
+const BACKTRACKING = writeModelFolder('deadline-regex', buildDecoder({ attention: 'unfused' }), {
+  'tokenizer.json': JSON.stringify(testTokenizerSplittingOn('(a+)+$')),
+});
 const NEVER_TOKENIZED = `${'a'.repeat(40)}!`;
 const LOOPING = writeModelFolder('deadline-loop', buildDecoder({ attention: 'unfused', loopTrips: Number.MAX_SAFE_INTEGER }));
 

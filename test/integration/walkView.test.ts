@@ -27,7 +27,13 @@ function walk(model: LoadedModel, analysis: Analysis, position: number): WalkVie
 }
 
 const MODELS = [
-  { name: 'the default model', folder: DEFAULT_MODEL, present: true, text: 'export function add(a: number, b: number) {\n  return a + b;\n}', checksPerBlock: 5 },
+  {
+    name: 'the default model',
+    folder: DEFAULT_MODEL,
+    present: true,
+    text: 'export function add(a: number, b: number) {\n  return a + b;\n}',
+    checksPerBlock: 5,
+  },
   // ONNX Runtime's fused form: EmbedLayerNormalization, SkipLayerNormalization, FastGelu; a random
   // tokenizer's ids beyond its table of 1000 rows, so letters only.
   { name: 'tiny-random-gpt2 (fused)', folder: TINY_GPT2, present: exists(TINY_GPT2), text: 'a b c d e f g h a b c d e f g h', checksPerBlock: 5 },
@@ -89,7 +95,10 @@ describe.each(MODELS)('the walk through $name', ({ folder, present, text, checks
   });
 
   it.skipIf(!present)('shows a check failing when a tensor is not what the model computed', () => {
-    const tampered = (name: string, t: TensorData): Analysis => ({ ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } } });
+    const tampered = (name: string, t: TensorData): Analysis => ({
+      ...analysis,
+      activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } },
+    });
     const gamma = hooks.normWeight(1, 'ln2', 'w');
     expect(walk(model, tampered(gamma, analysis.activations[gamma]), 4).blocks[1].ln2!.check!.error).toBeGreaterThan(1e-2);
     const attnOut = hooks.attnOut(0);
@@ -103,14 +112,70 @@ const wrap = (x: number) => Math.atan2(Math.sin(x), Math.cos(x));
 /** The builder's frequencies: θᵢ = 10000^(−2i / d_head). */
 const frequencies = (dHead: number) => Array.from({ length: dHead / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / dHead));
 
-const ROTARY: { name: string; options: DecoderOptions; op: string; pairing: 'half' | 'interleaved'; dHead: number; checked: boolean; angleTolerance: number }[] = [
-  { name: 'RotaryEmbedding before MultiHeadAttention', options: { attention: 'mha-rope' }, op: 'RotaryEmbedding', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
-  { name: 'GroupQueryAttention with do_rotary', options: { attention: 'gqa' }, op: 'GroupQueryAttention', pairing: 'half', dHead: 16, checked: false, angleTolerance: 1e-5 },
-  { name: 'GroupQueryAttention, interleaved rotary', options: { attention: 'gqa-window-softcap' }, op: 'GroupQueryAttention', pairing: 'interleaved', dHead: 16, checked: false, angleTolerance: 1e-5 },
-  { name: 'unfused, cos/sin gathered from cached tables', options: { attention: 'unfused', unfusedRotary: 'cached' }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
-  { name: 'unfused, Cos/Sin of inv_freq × positions', options: { attention: 'unfused', unfusedRotary: 'computed', rms: true }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 1e-5 },
+const ROTARY: {
+  name: string;
+  options: DecoderOptions;
+  op: string;
+  pairing: 'half' | 'interleaved';
+  dHead: number;
+  checked: boolean;
+  angleTolerance: number;
+}[] = [
+  {
+    name: 'RotaryEmbedding before MultiHeadAttention',
+    options: { attention: 'mha-rope' },
+    op: 'RotaryEmbedding',
+    pairing: 'half',
+    dHead: 8,
+    checked: true,
+    angleTolerance: 1e-5,
+  },
+  {
+    name: 'GroupQueryAttention with do_rotary',
+    options: { attention: 'gqa' },
+    op: 'GroupQueryAttention',
+    pairing: 'half',
+    dHead: 16,
+    checked: false,
+    angleTolerance: 1e-5,
+  },
+  {
+    name: 'GroupQueryAttention, interleaved rotary',
+    options: { attention: 'gqa-window-softcap' },
+    op: 'GroupQueryAttention',
+    pairing: 'interleaved',
+    dHead: 16,
+    checked: false,
+    angleTolerance: 1e-5,
+  },
+  {
+    name: 'unfused, cos/sin gathered from cached tables',
+    options: { attention: 'unfused', unfusedRotary: 'cached' },
+    op: 'ONNX arithmetic',
+    pairing: 'half',
+    dHead: 8,
+    checked: true,
+    angleTolerance: 1e-5,
+  },
+  {
+    name: 'unfused, Cos/Sin of inv_freq × positions',
+    options: { attention: 'unfused', unfusedRotary: 'computed', rms: true },
+    op: 'ONNX arithmetic',
+    pairing: 'half',
+    dHead: 8,
+    checked: true,
+    angleTolerance: 1e-5,
+  },
   // cos and sin rounded to float16 move the angles by up to about 1e-3.
-  { name: 'unfused in float16', options: { attention: 'unfused', unfusedRotary: 'computed', float16: true }, op: 'ONNX arithmetic', pairing: 'half', dHead: 8, checked: true, angleTolerance: 2e-3 },
+  {
+    name: 'unfused in float16',
+    options: { attention: 'unfused', unfusedRotary: 'computed', float16: true },
+    op: 'ONNX arithmetic',
+    pairing: 'half',
+    dHead: 8,
+    checked: true,
+    angleTolerance: 2e-3,
+  },
 ];
 
 describe.each(ROTARY)('the walk through a rotary model: $name', ({ options, op, pairing, dHead, checked, angleTolerance }) => {
@@ -171,7 +236,9 @@ describe('a rotation Model Lens cannot read', () => {
   it('is named, not guessed: q·cos + R(q)·sin with R not rotate_half', async () => {
     // The unfused rotary with rotate_half's halves swapped: Concat(x[:half], −x[half:]).
     const onnx = decodeModel(buildDecoder({ attention: 'unfused', unfusedRotary: 'computed' }));
-    for (const node of onnx.graph.node) if (node.opType === 'Concat' && node.input.length === 2 && onnx.graph.node.some((n) => n.opType === 'Neg' && n.output[0] === node.input[0])) node.input.reverse();
+    for (const node of onnx.graph.node)
+      if (node.opType === 'Concat' && node.input.length === 2 && onnx.graph.node.some((n) => n.opType === 'Neg' && n.output[0] === node.input[0]))
+        node.input.reverse();
     const model = await LoadedModel.load(writeModelFolder('walk-rotary-odd', encodeModel(onnx)), { backend: 'wasm', threads: 1 });
     try {
       const view = walk(model, await model.analyze('abc def', OPTIONS), 3);

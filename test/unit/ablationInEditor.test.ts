@@ -11,12 +11,23 @@ const token = (clean: number, ablated: number): AblatedToken => ({ start: 0, end
 
 describe('ablationHoverLine', () => {
   it('names the heads and the mode, and gives P before → after and the change in bits', () => {
-    const line = ablationHoverLine({ heads: [{ layer: 1, head: 0 }, { layer: 2, head: 3 }], mode: 'zero' }, token(0.061, 0.023));
+    const line = ablationHoverLine(
+      {
+        heads: [
+          { layer: 1, head: 0 },
+          { layer: 2, head: 3 },
+        ],
+        mode: 'zero',
+      },
+      token(0.061, 0.023),
+    );
     expect(line).toBe('With L1 H0, L2 H3 switched off (zero): P 6.10% → **2.30%** · Δ log₂ P **−1.41 bits**');
   });
 
   it('says mean ablation and a rise with a plus sign', () => {
-    expect(ablationHoverLine({ heads: [{ layer: 0, head: 1 }], mode: 'mean' }, token(0.25, 0.5))).toBe('With L0 H1 switched off (mean): P 25.0% → **50.0%** · Δ log₂ P **+1.00 bits**');
+    expect(ablationHoverLine({ heads: [{ layer: 0, head: 1 }], mode: 'mean' }, token(0.25, 0.5))).toBe(
+      'With L0 H1 switched off (mean): P 25.0% → **50.0%** · Δ log₂ P **+1.00 bits**',
+    );
   });
 
   it('counts the heads beyond the first six instead of listing them', () => {
@@ -36,7 +47,14 @@ describe('ablationHoverLine', () => {
 describe('changeLevels', () => {
   it('puts drops below 0 and rises above it, on the token strip’s scale (at least ±1 bit)', () => {
     // Small changes: the scale is ±1 bit, so 1 bit is the top level and 0.5 bits half way.
-    expect(changeLevels([1, -1, 0.5, -0.5, 0.01, NaN])).toEqual([SOURCE_LEVELS, -SOURCE_LEVELS, Math.ceil(SOURCE_LEVELS / 2), -Math.ceil(SOURCE_LEVELS / 2), 0, 0]);
+    expect(changeLevels([1, -1, 0.5, -0.5, 0.01, NaN])).toEqual([
+      SOURCE_LEVELS,
+      -SOURCE_LEVELS,
+      Math.ceil(SOURCE_LEVELS / 2),
+      -Math.ceil(SOURCE_LEVELS / 2),
+      0,
+      0,
+    ]);
   });
 
   it('clamps the few largest changes, so that one outlier does not wash out the rest', () => {
@@ -48,7 +66,10 @@ describe('changeLevels', () => {
 
   it('colours a drop with the diverging ramp’s blue end and a rise with its warm end', () => {
     const [drop, rise] = changeLevels([-1, 1]).map(sourceLevelColour);
-    const end = (t: number) => rgbCss(rampColor(t, 'light', 'diverging')).replace('rgb(', 'rgba(').replace(')', ',');
+    const end = (t: number) =>
+      rgbCss(rampColor(t, 'light', 'diverging'))
+        .replace('rgb(', 'rgba(')
+        .replace(')', ',');
     expect(drop.light.startsWith(end(0))).toBe(true);
     expect(rise.light.startsWith(end(1))).toBe(true);
   });

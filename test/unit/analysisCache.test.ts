@@ -28,7 +28,10 @@ describe('analysisKey', () => {
     const plain = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention });
     const zero = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [1] }] });
     const mean = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] }] });
-    const otherHead = analysisKey('m.onnx', 'text', { hooks: hookGroups.attention, interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [2] }] });
+    const otherHead = analysisKey('m.onnx', 'text', {
+      hooks: hookGroups.attention,
+      interventions: [{ hook: 'blocks.0.attn.hook_z', mode: 'zero', indices: [2] }],
+    });
     expect(new Set([plain, zero, mean, otherHead]).size).toBe(4);
     expect(analysisKey('m.onnx', 'text', { hooks: hookGroups.attention })).toBe(plain);
     expect(analysisKey('other.onnx', 'text', { hooks: hookGroups.attention })).not.toBe(plain);
@@ -36,6 +39,8 @@ describe('analysisKey', () => {
 
   it('gives no key to a run that patches in another run’s values', () => {
     const source = { shape: [2, 4], data: new Float32Array(8) };
-    expect(analysisKey('m.onnx', 'text', { logits: true, interventions: [{ hook: 'blocks.0.hook_resid_pre', mode: 'patch', positions: [1], source }] })).toBeUndefined();
+    expect(
+      analysisKey('m.onnx', 'text', { logits: true, interventions: [{ hook: 'blocks.0.hook_resid_pre', mode: 'patch', positions: [1], source }] }),
+    ).toBeUndefined();
   });
 });

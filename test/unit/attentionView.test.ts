@@ -1,7 +1,16 @@
 // What the attention panel is sent, from a hand-made analysis whose numbers are known.
 import { describe, expect, it } from 'vitest';
 import type { Analysis, ModelInfo } from '../../src/engine/types';
-import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from '../../src/host/panels/attentionView';
+import {
+  attentionCsv,
+  attentionJson,
+  attentionMatrix,
+  buildAttentionView,
+  headAblation,
+  headDetail,
+  logProbChange,
+  type ExplainedText,
+} from '../../src/host/panels/attentionView';
 
 /** Four tokens "<s>", "a", " b", " c" over the text "a b c"; 2 heads, 1 layer, d_head 2. */
 function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
@@ -45,9 +54,27 @@ function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
     forwardMs: 1,
     backend: 'wasm',
   } satisfies Analysis;
-  const info = { name: 'm', layers: 1, heads: 2, dHead: 2, positions: 64, layerInfo: [{ attention: { kind: 'softmax' } }], interventionHooks: ['blocks.0.attn.hook_z'] } as unknown as ModelInfo;
+  const info = {
+    name: 'm',
+    layers: 1,
+    heads: 2,
+    dHead: 2,
+    positions: 64,
+    layerInfo: [{ attention: { kind: 'softmax' } }],
+    interventionHooks: ['blocks.0.attn.hook_z'],
+  } as unknown as ModelInfo;
   // The document has 100 characters before the analysed text; the selection is " b c".
-  return { id: 7, text: 'a b c', analysis, info, document: { uri: 'file:///x.ts', name: 'x.ts' }, baseOffset: 100, selection: { start: 101, end: 105 }, maxTokens: 10, ...overrides };
+  return {
+    id: 7,
+    text: 'a b c',
+    analysis,
+    info,
+    document: { uri: 'file:///x.ts', name: 'x.ts' },
+    baseOffset: 100,
+    selection: { start: 101, end: 105 },
+    maxTokens: 10,
+    ...overrides,
+  };
 }
 
 describe('buildAttentionView', () => {
@@ -55,7 +82,12 @@ describe('buildAttentionView', () => {
     const view = buildAttentionView(explained());
     expect(view.queryStart).toBe(2);
     expect(view.queryCount).toBe(2);
-    expect(view.tokens.map((t) => [t.text, t.start, t.end])).toEqual([['<s>', 100, 100], ['a', 100, 101], [' b', 101, 103], [' c', 103, 105]]);
+    expect(view.tokens.map((t) => [t.text, t.start, t.end])).toEqual([
+      ['<s>', 100, 100],
+      ['a', 100, 101],
+      [' b', 101, 103],
+      [' c', 103, 105],
+    ]);
     expect(view.tokens[0].prob).toBeNull();
     expect(view.notes).toEqual([]);
     // Rows of the explained queries, every key: head 0 row " b" points at "a".
@@ -90,7 +122,10 @@ describe('attention matrices and exports', () => {
   it('writes JSON with tokens and weights, and CSV with quoted token text', () => {
     const json = JSON.parse(attentionJson(view, 0, 0)!);
     expect(json.queries.map((q: { text: string }) => q.text)).toEqual([' b', ' c']);
-    expect(json.weights).toEqual([[0, 1, 0, 0], [0, 0, 1, 0]]);
+    expect(json.weights).toEqual([
+      [0, 1, 0, 0],
+      [0, 0, 1, 0],
+    ]);
     const csv = attentionCsv(view, 0, 0)!.split('\r\n');
     expect(csv[0]).toBe('query \\ key,<s>,a, b, c');
     expect(csv[1]).toBe(' b,0,1,0,0');
@@ -127,7 +162,17 @@ describe('switching heads off', () => {
   it('groups heads into one intervention per layer at hook_z', () => {
     const e = explained();
     const info = { ...e.info, layers: 3, heads: 4, interventionHooks: ['blocks.0.attn.hook_z', 'blocks.2.attn.hook_z'] };
-    expect(headAblation(info, [{ layer: 2, head: 3 }, { layer: 0, head: 1 }, { layer: 2, head: 0 }], 'mean')).toEqual([
+    expect(
+      headAblation(
+        info,
+        [
+          { layer: 2, head: 3 },
+          { layer: 0, head: 1 },
+          { layer: 2, head: 0 },
+        ],
+        'mean',
+      ),
+    ).toEqual([
       { hook: 'blocks.0.attn.hook_z', mode: 'mean', indices: [1] },
       { hook: 'blocks.2.attn.hook_z', mode: 'mean', indices: [0, 3] },
     ]);

@@ -7,7 +7,10 @@ function analysis(shift: number): Analysis {
     tokens: [{ id: 1, text: 'a', start: 0, end: 1, special: false }],
     prob: Float32Array.from([NaN, 0.5 + shift]),
     topProbs: Float32Array.from([0.25, 0.75]),
-    activations: { 'blocks.0.attn.hook_pattern': { shape: [1, 1, 1], data: Float32Array.from([1 - shift]) }, 'blocks.0.hook_resid_post': { shape: [1, 1], data: Float32Array.from([shift * 100]) } },
+    activations: {
+      'blocks.0.attn.hook_pattern': { shape: [1, 1, 1], data: Float32Array.from([1 - shift]) },
+      'blocks.0.hook_resid_post': { shape: [1, 1], data: Float32Array.from([shift * 100]) },
+    },
     logits: { shape: [1, 2], data: Float32Array.from([1, 2 + 10 * shift]) },
   } as unknown as Analysis;
 }

@@ -5,7 +5,7 @@ import { csv, csvCell } from '../../src/host/text/csv';
 
 describe('csvCell', () => {
   it('prefixes text that starts a formula with an apostrophe', () => {
-    expect(['=1+1', '+1', '-1', '@SUM(A1:A2)', '=cmd|\' /C calc\'!A0'].map(csvCell)).toEqual(["'=1+1", "'+1", "'-1", "'@SUM(A1:A2)", "'=cmd|' /C calc'!A0"]);
+    expect(['=1+1', '+1', '-1', '@SUM(A1:A2)', "=cmd|' /C calc'!A0"].map(csvCell)).toEqual(["'=1+1", "'+1", "'-1", "'@SUM(A1:A2)", "'=cmd|' /C calc'!A0"]);
     // Tab and carriage return are skipped by spreadsheets before a formula; the CR also needs quotes.
     expect(csvCell('\t=1+1')).toBe("'\t=1+1");
     expect(csvCell('\r=1+1')).toBe(`"'\r=1+1"`);
@@ -23,6 +23,11 @@ describe('csvCell', () => {
 
 describe('csv', () => {
   it('joins rows with CRLF, ending with one', () => {
-    expect(csv([['token', 'p'], ['-x', -0.25]])).toBe("token,p\r\n'-x,-0.25\r\n");
+    expect(
+      csv([
+        ['token', 'p'],
+        ['-x', -0.25],
+      ]),
+    ).toBe("token,p\r\n'-x,-0.25\r\n");
   });
 });

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { planWindow, WindowCache, type DocumentWindow, type WindowPlan } from '../../src/host/probabilities/documentWindows';
 import { documentShape } from '../helpers/textLines';
 
-
 const BUDGET = { owned: 40, context: 30 };
 
 function windowOf(plan: WindowPlan): DocumentWindow {
@@ -58,14 +57,26 @@ describe('planWindow', () => {
 describe('WindowCache.applyEdit', () => {
   function cacheWith(...plans: WindowPlan[]): WindowCache {
     const cache = new WindowCache();
-    for (const p of plans) cache.add({ ...p, tokens: [{ start: p.ownedStart, end: p.ownedStart + 1, id: 0, text: 'x', prob: 0.5, rank: 1, entropy: 1, top: [], firstTopRow: -1, lensRows: 0 }] });
+    for (const p of plans)
+      cache.add({
+        ...p,
+        tokens: [{ start: p.ownedStart, end: p.ownedStart + 1, id: 0, text: 'x', prob: 0.5, rank: 1, entropy: 1, top: [], firstTopRow: -1, lensRows: 0 }],
+      });
     return cache;
   }
 
   it('keeps windows before the edit, moves windows after it, and drops the ones it touches', () => {
-    const cache = cacheWith({ contextStart: 0, ownedStart: 0, ownedEnd: 40 }, { contextStart: 10, ownedStart: 40, ownedEnd: 80 }, { contextStart: 90, ownedStart: 120, ownedEnd: 160 });
+    const cache = cacheWith(
+      { contextStart: 0, ownedStart: 0, ownedEnd: 40 },
+      { contextStart: 10, ownedStart: 40, ownedEnd: 80 },
+      { contextStart: 90, ownedStart: 120, ownedEnd: 160 },
+    );
     cache.applyEdit(85, 87, 5); // 2 characters become 5, between the second and the third window
-    expect(cache.all.map((w) => [w.contextStart, w.ownedStart, w.ownedEnd])).toEqual([[0, 0, 40], [10, 40, 80], [93, 123, 163]]);
+    expect(cache.all.map((w) => [w.contextStart, w.ownedStart, w.ownedEnd])).toEqual([
+      [0, 0, 40],
+      [10, 40, 80],
+      [93, 123, 163],
+    ]);
     expect(cache.all[2].tokens[0].start).toBe(123);
     cache.applyEdit(20, 21, 0); // inside the first window, and in the second's context
     expect(cache.all.map((w) => w.ownedStart)).toEqual([123 - 1]);

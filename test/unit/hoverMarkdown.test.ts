@@ -78,7 +78,18 @@ describe('hoverMarkdown', () => {
   });
 
   it('keeps the table whole for tokens with pipes and backslashes', () => {
-    const md = hoverMarkdown({ ...token, top: [{ text: '||', prob: 0.5 }, { text: '\\|', prob: 0.3 }, { text: '\\', prob: 0.2 }] }, 'm', LINKS);
+    const md = hoverMarkdown(
+      {
+        ...token,
+        top: [
+          { text: '||', prob: 0.5 },
+          { text: '\\|', prob: 0.3 },
+          { text: '\\', prob: 0.2 },
+        ],
+      },
+      'm',
+      LINKS,
+    );
     const rows = alternativeRows(md);
     expect(rows.map((r) => r.length)).toEqual([3, 3, 3]);
     // A backslash before a pipe cannot sit in a table's code span: escaped text, which shows \|.
@@ -102,7 +113,15 @@ describe('hoverMarkdown', () => {
 });
 
 describe('a token scored by a server', () => {
-  const remote = { ...token, rank: 0, rankAbove: 10, entropy: NaN, firstTopRow: -1, lensRows: 0, remote: { model: 'Qwen/Qwen2.5-7B', server: 'https://llm.example.com/v1' } };
+  const remote = {
+    ...token,
+    rank: 0,
+    rankAbove: 10,
+    entropy: NaN,
+    firstTopRow: -1,
+    lensRows: 0,
+    remote: { model: 'Qwen/Qwen2.5-7B', server: 'https://llm.example.com/v1' },
+  };
   const md = hoverMarkdown(remote, 'lens-tiny', LINKS);
 
   it('names the model and the server that answered, not the local model', () => {
@@ -149,7 +168,9 @@ describe('text from the model in hovers', () => {
   });
 
   it("puts an attention highlight's token in a code span", () => {
-    expect(attentionHoverMarkdown(HTML, 'layer 0, head 1', 0.25)).toBe('**Model Lens** · from `<img·src=x·onerror=alert(1)>`, layer 0, head 1\n\nattention to this token: **25.0%**');
+    expect(attentionHoverMarkdown(HTML, 'layer 0, head 1', 0.25)).toBe(
+      '**Model Lens** · from `<img·src=x·onerror=alert(1)>`, layer 0, head 1\n\nattention to this token: **25.0%**',
+    );
     expect(attentionHoverMarkdown(IMAGE, 'layer 0, head 1', 0.25)).toContain('from `![](https://example.invalid/x.png)`,');
   });
 });

@@ -70,7 +70,13 @@ describe('modelVariants', () => {
       ['cpu_and_mobile-cpu-int4-rtn-block-32', 'genai', 'quantized'],
     ]);
     const cpu = variants[1];
-    expect(cpu.files.map((f) => localPath(cpu, f))).toEqual(['genai_config.json', 'tokenizer.json', 'special_tokens_map.json', 'phi3-mini-4k-instruct-cpu-int4-rtn-block-32.onnx', 'phi3-mini-4k-instruct-cpu-int4-rtn-block-32.onnx.data']);
+    expect(cpu.files.map((f) => localPath(cpu, f))).toEqual([
+      'genai_config.json',
+      'tokenizer.json',
+      'special_tokens_map.json',
+      'phi3-mini-4k-instruct-cpu-int4-rtn-block-32.onnx',
+      'phi3-mini-4k-instruct-cpu-int4-rtn-block-32.onnx.data',
+    ]);
   });
 
   it('a genai folder without its own tokenizer takes the one at the top', () => {
@@ -90,7 +96,8 @@ describe('modelVariants', () => {
   });
 
   it('ignores files whose paths could leave the model folder', () => {
-    for (const bad of ['../x.onnx', 'onnx/../../x.onnx', '/etc/x.onnx', 'C:/x.onnx', 'onnx\\x.onnx', 'onnx//x.onnx', './x.onnx']) expect(safeRepoPath(bad), bad).toBe(false);
+    for (const bad of ['../x.onnx', 'onnx/../../x.onnx', '/etc/x.onnx', 'C:/x.onnx', 'onnx\\x.onnx', 'onnx//x.onnx', './x.onnx'])
+      expect(safeRepoPath(bad), bad).toBe(false);
     expect(safeRepoPath('onnx/model_q4f16.onnx')).toBe(true);
     const variants = modelVariants([file('tokenizer.json'), file('onnx/model.onnx'), file('onnx/model.onnx_data/../../../evil'), file('../model.onnx')]);
     expect(variants.flatMap((v) => v.files.map((f) => f.path))).toEqual(['tokenizer.json', 'onnx/model.onnx']);
@@ -101,7 +108,11 @@ describe('hubEndpoint', () => {
   it('takes the setting, else HF_ENDPOINT, else huggingface.co', () => {
     expect(hubEndpoint('', {})).toMatchObject({ endpoint: 'https://huggingface.co', source: 'default' });
     expect(hubEndpoint('', { HF_ENDPOINT: 'https://hf-mirror.com/' })).toMatchObject({ endpoint: 'https://hf-mirror.com', source: 'HF_ENDPOINT' });
-    expect(hubEndpoint(' http://127.0.0.1:8080/hub/ ', { HF_ENDPOINT: 'https://hf-mirror.com' })).toMatchObject({ endpoint: 'http://127.0.0.1:8080/hub', origin: 'http://127.0.0.1:8080', source: 'modelLens.hub.endpoint' });
+    expect(hubEndpoint(' http://127.0.0.1:8080/hub/ ', { HF_ENDPOINT: 'https://hf-mirror.com' })).toMatchObject({
+      endpoint: 'http://127.0.0.1:8080/hub',
+      origin: 'http://127.0.0.1:8080',
+      source: 'modelLens.hub.endpoint',
+    });
   });
 
   it('refuses what is not an http(s) URL, and credentials in it', () => {
@@ -137,11 +148,18 @@ describe('parseRepoId', () => {
   it('reads an id, an id with a revision, and a model page address', () => {
     expect(parseRepoId('onnx-community/Qwen2.5-0.5B-Instruct')).toEqual({ repo: 'onnx-community/Qwen2.5-0.5B-Instruct', revision: 'main' });
     expect(parseRepoId(' Xenova/gpt2@v1.0 ')).toEqual({ repo: 'Xenova/gpt2', revision: 'v1.0' });
-    expect(parseRepoId('https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct')).toEqual({ repo: 'HuggingFaceTB/SmolLM2-135M-Instruct', revision: 'main' });
-    expect(parseRepoId('https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-onnx/tree/refs%2Fpr%2F3')).toEqual({ repo: 'microsoft/Phi-3-mini-4k-instruct-onnx', revision: 'refs/pr/3' });
+    expect(parseRepoId('https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct')).toEqual({
+      repo: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+      revision: 'main',
+    });
+    expect(parseRepoId('https://huggingface.co/microsoft/Phi-3-mini-4k-instruct-onnx/tree/refs%2Fpr%2F3')).toEqual({
+      repo: 'microsoft/Phi-3-mini-4k-instruct-onnx',
+      revision: 'refs/pr/3',
+    });
   });
 
   it('refuses what is not a repository', () => {
-    for (const bad of ['gpt2', 'a/b/c', '../etc', 'a/..', 'org/na me', 'org/name@', 'org/-x--y', 'org/name@../x', '']) expect(parseRepoId(bad), bad).toBeUndefined();
+    for (const bad of ['gpt2', 'a/b/c', '../etc', 'a/..', 'org/na me', 'org/name@', 'org/-x--y', 'org/name@../x', ''])
+      expect(parseRepoId(bad), bad).toBeUndefined();
   });
 });

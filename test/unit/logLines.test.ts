@@ -40,17 +40,27 @@ describe('log lines', () => {
 
   it('says which model loaded, from where, how fast and on which backend', () => {
     const line = loadedLine(INFO, 1500);
-    expect(line).toBe('Loaded lens-tiny (/models/lens-tiny/onnx/model.onnx) in 1500 ms on WebAssembly with 2 threads: 4 layers, 4 heads, d_model 128, 1.2M parameters, float32.');
-    expect(loadedLine({ ...INFO, threads: 1, parameters: 999, backend: 'webgpu' }, 20_000)).toContain('in 20.0 s on WebGPU with 1 thread: 4 layers, 4 heads, d_model 128, 999 parameters');
+    expect(line).toBe(
+      'Loaded lens-tiny (/models/lens-tiny/onnx/model.onnx) in 1500 ms on WebAssembly with 2 threads: 4 layers, 4 heads, d_model 128, 1.2M parameters, float32.',
+    );
+    expect(loadedLine({ ...INFO, threads: 1, parameters: 999, backend: 'webgpu' }, 20_000)).toContain(
+      'in 20.0 s on WebGPU with 1 thread: 4 layers, 4 heads, d_model 128, 999 parameters',
+    );
   });
 
   it('logs worker restarts, deadlines and deaths at the level they deserve', () => {
     expect(workerEventLine({ kind: 'started', count: 1 })).toEqual({ level: 'debug', text: 'Engine worker started.' });
     expect(workerEventLine({ kind: 'started', count: 3 })).toEqual({ level: 'info', text: 'Engine worker restarted (worker 3 of this engine).' });
     expect(workerEventLine({ kind: 'reload', target: '/m' })).toEqual({ level: 'info', text: 'The new worker loads /m again.' });
-    expect(workerEventLine({ kind: 'stopped', reason: 'timed-out', message: 'Running took longer than 30 s.' })).toEqual({ level: 'warn', text: 'Engine worker stopped: a request passed its deadline. Running took longer than 30 s.' });
+    expect(workerEventLine({ kind: 'stopped', reason: 'timed-out', message: 'Running took longer than 30 s.' })).toEqual({
+      level: 'warn',
+      text: 'Engine worker stopped: a request passed its deadline. Running took longer than 30 s.',
+    });
     expect(workerEventLine({ kind: 'stopped', reason: 'cancelled', message: 'The analysis was cancelled.' }).level).toBe('debug');
-    expect(workerEventLine({ kind: 'stopped', reason: 'died', message: 'The engine stopped unexpectedly (exit code 1).' })).toEqual({ level: 'error', text: 'Engine worker died. The engine stopped unexpectedly (exit code 1).' });
+    expect(workerEventLine({ kind: 'stopped', reason: 'died', message: 'The engine stopped unexpectedly (exit code 1).' })).toEqual({
+      level: 'error',
+      text: 'Engine worker died. The engine stopped unexpectedly (exit code 1).',
+    });
   });
 });
 

@@ -31,7 +31,9 @@ describe('the .onnx file of a folder', () => {
   });
 
   it('prefers fp16 to quantized, and quantized to a merged decoder', () => {
-    expect(path.basename(resolveModelFiles(folderWith(['onnx/model_q4.onnx', 'onnx/model_fp16.onnx', 'onnx/decoder_model_merged.onnx'])).onnx)).toBe('model_fp16.onnx');
+    expect(path.basename(resolveModelFiles(folderWith(['onnx/model_q4.onnx', 'onnx/model_fp16.onnx', 'onnx/decoder_model_merged.onnx'])).onnx)).toBe(
+      'model_fp16.onnx',
+    );
     expect(path.basename(resolveModelFiles(folderWith(['onnx/model_q4.onnx', 'onnx/decoder_model_merged.onnx'])).onnx)).toBe('model_q4.onnx');
   });
 

@@ -15,15 +15,29 @@ function fromFolder(folder: string): TextTokenizer {
 }
 
 const tokenizers: [string, () => TextTokenizer][] = [
-  ['byte-level BPE', () => { const t = byteLevelTokenizer(); return new TextTokenizer(t.json as never, t.config); }],
-  ['SentencePiece BPE with byte fallback', () => { const t = sentencePieceTokenizer(); return new TextTokenizer(t.json as never, t.config); }],
+  [
+    'byte-level BPE',
+    () => {
+      const t = byteLevelTokenizer();
+      return new TextTokenizer(t.json as never, t.config);
+    },
+  ],
+  [
+    'SentencePiece BPE with byte fallback',
+    () => {
+      const t = sentencePieceTokenizer();
+      return new TextTokenizer(t.json as never, t.config);
+    },
+  ],
 ];
 if (exists(TINY_GPT2)) tokenizers.push(['GPT-2 (shared fixture)', () => fromFolder(TINY_GPT2)]);
 if (exists(DEFAULT_MODEL)) tokenizers.push(['the default model', () => fromFolder(DEFAULT_MODEL)]);
 
 /** Text made of the pieces that break offset code: CRLF, tabs, accents, CJK, emoji with joiners. */
 const text = fc
-  .array(fc.constantFrom('the', ' cat', 'ing', ' ', '  ', '\r\n', '\n', '\t', 'é', 'É', '中文', '😀', '👩‍💻', 'x', 'THE', '.', ',', '<|endoftext|>', '<s>'), { maxLength: 30 })
+  .array(fc.constantFrom('the', ' cat', 'ing', ' ', '  ', '\r\n', '\n', '\t', 'é', 'É', '中文', '😀', '👩‍💻', 'x', 'THE', '.', ',', '<|endoftext|>', '<s>'), {
+    maxLength: 30,
+  })
   .map((parts) => parts.join(''));
 
 const encoder = new TextEncoder();
@@ -52,7 +66,7 @@ describe.each(tokenizers)('%s', (_, make) => {
     );
   });
 
-  it("gives each token the slice of text it stands for", () => {
+  it('gives each token the slice of text it stands for', () => {
     fc.assert(
       fc.property(text, (input) => {
         for (const t of tokenizer.encode(input).tokens) {
@@ -61,7 +75,10 @@ describe.each(tokenizers)('%s', (_, make) => {
           const piece = tokenizer.display(t.id);
           if (piece.startsWith('\\x')) {
             // Part of a character: the slice is that character, which holds the token's bytes.
-            const bytes = piece.split('\\x').slice(1).map((h) => parseInt(h, 16));
+            const bytes = piece
+              .split('\\x')
+              .slice(1)
+              .map((h) => parseInt(h, 16));
             expect(Buffer.from(encoder.encode(slice)).includes(Buffer.from(bytes))).toBe(true);
           } else {
             // SentencePiece writes the space before a word into the word's token (▁the).

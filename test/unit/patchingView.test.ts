@@ -45,7 +45,10 @@ describe('buildPatchingView', () => {
 describe('patching exports', () => {
   it('JSON has both grids, null where there was nothing to patch', () => {
     const json = JSON.parse(patchingJson(view));
-    expect(json.residual.values).toEqual([[0, 1], [null, 0.5]]);
+    expect(json.residual.values).toEqual([
+      [0, 1],
+      [null, 0.5],
+    ]);
     expect(json.heads).toEqual([[0.25, -0.125]]);
     expect(json.target.text).toBe(' x');
   });

@@ -1,13 +1,37 @@
 // Messages from a webview are untrusted: only well-formed ones get through.
 import { describe, expect, it } from 'vitest';
-import { answersGpuRequest, parseExplainArgs, parseFromAttentionPanel, parseFromGpuView, parseFromPatchingPanel, parseFromSideView, parseRestoredPanel, type ToGpuView } from '../../src/shared/protocol';
+import {
+  answersGpuRequest,
+  parseExplainArgs,
+  parseFromAttentionPanel,
+  parseFromGpuView,
+  parseFromPatchingPanel,
+  parseFromSideView,
+  parseRestoredPanel,
+  type ToGpuView,
+} from '../../src/shared/protocol';
 
 describe('parseFromAttentionPanel', () => {
   it('accepts the messages the panel sends', () => {
     expect(parseFromAttentionPanel({ type: 'ready' })).toEqual({ type: 'ready' });
-    expect(parseFromAttentionPanel({ type: 'selectToken', id: 1, query: 3, layer: 0, head: 'mean' })).toEqual({ type: 'selectToken', id: 1, query: 3, layer: 0, head: 'mean' });
-    expect(parseFromAttentionPanel({ type: 'export', id: 1, format: 'png', layer: 2, head: 1, png: 'data:image/png;base64,AAAA' })).toMatchObject({ format: 'png', png: 'data:image/png;base64,AAAA' });
-    expect(parseFromAttentionPanel({ type: 'requestHeadDetail', request: 7, id: 1, layer: 0, head: 2 })).toEqual({ type: 'requestHeadDetail', request: 7, id: 1, layer: 0, head: 2 });
+    expect(parseFromAttentionPanel({ type: 'selectToken', id: 1, query: 3, layer: 0, head: 'mean' })).toEqual({
+      type: 'selectToken',
+      id: 1,
+      query: 3,
+      layer: 0,
+      head: 'mean',
+    });
+    expect(parseFromAttentionPanel({ type: 'export', id: 1, format: 'png', layer: 2, head: 1, png: 'data:image/png;base64,AAAA' })).toMatchObject({
+      format: 'png',
+      png: 'data:image/png;base64,AAAA',
+    });
+    expect(parseFromAttentionPanel({ type: 'requestHeadDetail', request: 7, id: 1, layer: 0, head: 2 })).toEqual({
+      type: 'requestHeadDetail',
+      request: 7,
+      id: 1,
+      layer: 0,
+      head: 2,
+    });
   });
 
   it('drops anything else, and extra fields', () => {
@@ -31,9 +55,17 @@ describe('parseFromAttentionPanel', () => {
 
 describe('ablate messages from the attention panel', () => {
   it('accepts distinct heads and a mode', () => {
-    const heads = [{ layer: 1, head: 2 }, { layer: 0, head: 3 }];
+    const heads = [
+      { layer: 1, head: 2 },
+      { layer: 0, head: 3 },
+    ];
     expect(parseFromAttentionPanel({ type: 'ablate', id: 4, heads, mode: 'mean' })).toEqual({ type: 'ablate', id: 4, heads, mode: 'mean' });
-    expect(parseFromAttentionPanel({ type: 'ablate', id: 4, heads: [{ layer: 0, head: 0, extra: 1 }], mode: 'zero' })).toEqual({ type: 'ablate', id: 4, heads: [{ layer: 0, head: 0 }], mode: 'zero' });
+    expect(parseFromAttentionPanel({ type: 'ablate', id: 4, heads: [{ layer: 0, head: 0, extra: 1 }], mode: 'zero' })).toEqual({
+      type: 'ablate',
+      id: 4,
+      heads: [{ layer: 0, head: 0 }],
+      mode: 'zero',
+    });
   });
 
   it('drops malformed, repeated or endless head lists and unknown modes', () => {
@@ -42,7 +74,15 @@ describe('ablate messages from the attention panel', () => {
       { type: 'ablate', id: 4, heads: 'all', mode: 'zero' },
       { type: 'ablate', id: 4, heads: [{ layer: -1, head: 0 }], mode: 'zero' },
       { type: 'ablate', id: 4, heads: [null], mode: 'zero' },
-      { type: 'ablate', id: 4, heads: [{ layer: 0, head: 1 }, { layer: 0, head: 1 }], mode: 'zero' },
+      {
+        type: 'ablate',
+        id: 4,
+        heads: [
+          { layer: 0, head: 1 },
+          { layer: 0, head: 1 },
+        ],
+        mode: 'zero',
+      },
       { type: 'ablate', id: 4, heads: Array.from({ length: 5000 }, (_, i) => ({ layer: 0, head: i % 4096 })), mode: 'zero' },
       { type: 'ablate', heads: [], mode: 'zero' },
     ]) {
@@ -55,11 +95,24 @@ describe('parseFromPatchingPanel', () => {
   it('accepts ready and exports', () => {
     expect(parseFromPatchingPanel({ type: 'ready' })).toEqual({ type: 'ready' });
     expect(parseFromPatchingPanel({ type: 'export', id: 2, format: 'csv', png: 'ignored' })).toEqual({ type: 'export', id: 2, format: 'csv' });
-    expect(parseFromPatchingPanel({ type: 'export', id: 2, format: 'png', png: 'data:image/png;base64,AAAA' })).toEqual({ type: 'export', id: 2, format: 'png', png: 'data:image/png;base64,AAAA' });
+    expect(parseFromPatchingPanel({ type: 'export', id: 2, format: 'png', png: 'data:image/png;base64,AAAA' })).toEqual({
+      type: 'export',
+      id: 2,
+      format: 'png',
+      png: 'data:image/png;base64,AAAA',
+    });
   });
 
   it('drops anything else', () => {
-    for (const bad of [null, 'ready', { type: 'export', id: 2, format: 'exe' }, { type: 'export', id: 2, format: 'png' }, { type: 'export', id: 2, format: 'png', png: 'file:///etc/passwd' }, { type: 'export', id: -1, format: 'json' }, { type: 'ablate' }]) {
+    for (const bad of [
+      null,
+      'ready',
+      { type: 'export', id: 2, format: 'exe' },
+      { type: 'export', id: 2, format: 'png' },
+      { type: 'export', id: 2, format: 'png', png: 'file:///etc/passwd' },
+      { type: 'export', id: -1, format: 'json' },
+      { type: 'ablate' },
+    ]) {
       expect(parseFromPatchingPanel(bad)).toBeUndefined();
     }
   });
@@ -102,7 +155,12 @@ describe('parseRestoredPanel', () => {
 describe('parseExplainArgs', () => {
   it("accepts a hover link's and the side panel's arguments, and nothing more", () => {
     expect(parseExplainArgs({ uri: 'file:///w/a.ts', line: 4, extra: 'x' })).toEqual({ uri: 'file:///w/a.ts', line: 4 });
-    expect(parseExplainArgs({ uri: 'untitled:Untitled-1', selection: { start: 0, end: 5 }, layer: 1, head: 2 })).toEqual({ uri: 'untitled:Untitled-1', selection: { start: 0, end: 5 }, layer: 1, head: 2 });
+    expect(parseExplainArgs({ uri: 'untitled:Untitled-1', selection: { start: 0, end: 5 }, layer: 1, head: 2 })).toEqual({
+      uri: 'untitled:Untitled-1',
+      selection: { start: 0, end: 5 },
+      layer: 1,
+      head: 2,
+    });
   });
 
   it('takes anything but a plain object as no arguments: the context menu passes the document URI', () => {
@@ -115,7 +173,15 @@ describe('parseExplainArgs', () => {
   });
 
   it('refuses malformed arguments instead of guessing', () => {
-    for (const bad of [{ uri: 7 }, { uri: 'not a uri' }, { line: -1 }, { line: 1.5 }, { selection: { start: 4, end: 2 } }, { layer: 1 }, { layer: 1, head: 5000 }]) {
+    for (const bad of [
+      { uri: 7 },
+      { uri: 'not a uri' },
+      { line: -1 },
+      { line: 1.5 },
+      { selection: { start: 4, end: 2 } },
+      { layer: 1 },
+      { layer: 1, head: 5000 },
+    ]) {
       expect(parseExplainArgs(bad)).toBeUndefined();
     }
   });
@@ -127,7 +193,12 @@ describe('parseFromGpuView', () => {
   it('accepts adapters, failures and replies whose tensors hold the bytes their dims describe', () => {
     expect(parseFromGpuView({ type: 'adapter', adapter: null, reason: 'none' })).toEqual({ type: 'adapter', adapter: null, reason: 'none' });
     expect(parseFromGpuView({ type: 'reply', id: 3, ok: true, session: 1 })).toEqual({ type: 'reply', id: 3, ok: true, session: 1 });
-    const reply = parseFromGpuView({ type: 'reply', id: 4, ok: true, outputs: { logits: float32([1, 2]), ids: { type: 'int64', dims: [1, 1], data: new ArrayBuffer(8) } } });
+    const reply = parseFromGpuView({
+      type: 'reply',
+      id: 4,
+      ok: true,
+      outputs: { logits: float32([1, 2]), ids: { type: 'int64', dims: [1, 1], data: new ArrayBuffer(8) } },
+    });
     expect(reply).toMatchObject({ type: 'reply', id: 4, ok: true, outputs: { logits: { type: 'float32', dims: [2] }, ids: { type: 'int64', dims: [1, 1] } } });
     expect(parseFromGpuView({ type: 'reply', id: 5, ok: false, message: 'x'.repeat(10_000) })).toMatchObject({ ok: false, message: 'x'.repeat(2000) });
   });
@@ -150,7 +221,14 @@ describe('parseFromGpuView', () => {
   });
 
   it('drops messages with no usable id or of no known type', () => {
-    for (const bad of [null, 'reply', { type: 'reply', id: '4', ok: true }, { type: 'reply', id: -1, ok: true }, { type: 'evil' }, { type: 'adapter', adapter: { vendor: 1 } }]) {
+    for (const bad of [
+      null,
+      'reply',
+      { type: 'reply', id: '4', ok: true },
+      { type: 'reply', id: -1, ok: true },
+      { type: 'evil' },
+      { type: 'adapter', adapter: { vendor: 1 } },
+    ]) {
       expect(parseFromGpuView(bad)).toBeUndefined();
     }
   });

@@ -75,7 +75,11 @@ describe('the legacy echo form (tokens, token_logprobs, top_logprobs, text_offse
 
   it('turns code-point offsets into UTF-16 offsets past a character outside the BMP', () => {
     const text = 'a😀b c';
-    const parsed = parsePromptLogprobs(legacy(['a', '😀', 'b', ' c'], [null, 0.1, 0.2, 0.3], [null, { '😀': 0.1 }, { b: 0.2 }, { ' c': 0.3 }], [0, 1, 2, 3]), text, 1);
+    const parsed = parsePromptLogprobs(
+      legacy(['a', '😀', 'b', ' c'], [null, 0.1, 0.2, 0.3], [null, { '😀': 0.1 }, { b: 0.2 }, { ' c': 0.3 }], [0, 1, 2, 3]),
+      text,
+      1,
+    );
     expect(parsed.tokens.map((t) => [t.start, t.end])).toEqual([
       [0, 1],
       [1, 3],
@@ -97,7 +101,15 @@ describe('the legacy echo form (tokens, token_logprobs, top_logprobs, text_offse
 
   it('lets the tokens of a character split in bytes share it (replacement characters, or bytes:)', () => {
     const text = 'x €5';
-    const parsed = parsePromptLogprobs(legacy(['x', ' ', '\ufffd', 'bytes:\\xac', '5'], [null, 0.5, 0.1, 0.9, 0.3], [null, { ' ': 0.5 }, { '\ufffd': 0.1 }, { 'bytes:\\xac': 0.9 }, { '5': 0.3 }]), text, 1);
+    const parsed = parsePromptLogprobs(
+      legacy(
+        ['x', ' ', '\ufffd', 'bytes:\\xac', '5'],
+        [null, 0.5, 0.1, 0.9, 0.3],
+        [null, { ' ': 0.5 }, { '\ufffd': 0.1 }, { 'bytes:\\xac': 0.9 }, { '5': 0.3 }],
+      ),
+      text,
+      1,
+    );
     const covered = parsed.tokens.map((t) => text.slice(t.start, t.end));
     expect(covered.join('')).toBe(text);
     expect(covered[0]).toBe('x');
@@ -149,7 +161,20 @@ describe("vLLM's prompt_logprobs form", () => {
   });
 
   it('takes ids and ranks from prompt_logprobs and places tokens by the echo form when both come (vLLM)', () => {
-    const both = { model: 'm', choices: [{ ...legacy(['let', ' x', ' =', ' 1'], [null, 0.2, 0.6, 0.05], [null, { ' y': 0.5, ' x': 0.2 }, { ' =': 0.6, ':': 0.3 }, { ' 0': 0.4, ' 2': 0.1, ' 1': 0.05 }], [0, 3, 5, 7]).choices[0], prompt_logprobs: promptLogprobs }] };
+    const both = {
+      model: 'm',
+      choices: [
+        {
+          ...legacy(
+            ['let', ' x', ' =', ' 1'],
+            [null, 0.2, 0.6, 0.05],
+            [null, { ' y': 0.5, ' x': 0.2 }, { ' =': 0.6, ':': 0.3 }, { ' 0': 0.4, ' 2': 0.1, ' 1': 0.05 }],
+            [0, 3, 5, 7],
+          ).choices[0],
+          prompt_logprobs: promptLogprobs,
+        },
+      ],
+    };
     const parsed = parsePromptLogprobs(both, prompt, 2);
     expect(parsed.form).toBe('both');
     expect(parsed.tokens.map((t) => [t.id, t.rank])).toEqual([
@@ -165,14 +190,20 @@ describe('long windows', () => {
   it('spells a prompt of 20000 tokens without running out of stack', () => {
     const text = 'ab'.repeat(10_000);
     const tokens = [...text];
-    const parsed = parsePromptLogprobs(legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map((t) => ({ [t]: 0.5 }))]), text, 1);
+    const parsed = parsePromptLogprobs(
+      legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map((t) => ({ [t]: 0.5 }))]),
+      text,
+      1,
+    );
     expect(parsed.tokens).toHaveLength(20_000);
     expect(parsed.tokens.at(-1)).toMatchObject({ start: 19_999, end: 20_000 });
   });
 
   it('refuses more tokens than the text could hold', () => {
     const tokens = Array.from({ length: 100 }, () => '');
-    expect(fails(legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map(() => ({ '': 0.5 }))]), 'abc', 1).message).toMatch(/100 tokens for a text of 3 characters/);
+    expect(fails(legacy(tokens, [null, ...tokens.slice(1).map(() => 0.5)], [null, ...tokens.slice(1).map(() => ({ '': 0.5 }))]), 'abc', 1).message).toMatch(
+      /100 tokens for a text of 3 characters/,
+    );
   });
 });
 
@@ -213,7 +244,15 @@ describe('answers that cannot be used', () => {
 describe('remoteWindowTokens', () => {
   it('keeps the tokens starting in the owned region, in document offsets, with what a server can tell', () => {
     const prompt = 'let x = 1;';
-    const parsed = parsePromptLogprobs(legacy(['let', ' x', ' =', ' 1', ';'], [null, 0.2, 0.6, 0.05, 0.9], [null, { ' y': 0.5, ' x': 0.2 }, { ' =': 0.6, ':': 0.3 }, { ' 0': 0.4, ' 2': 0.1 }, { ';': 0.9, ',': 0.05 }]), prompt, 2);
+    const parsed = parsePromptLogprobs(
+      legacy(
+        ['let', ' x', ' =', ' 1', ';'],
+        [null, 0.2, 0.6, 0.05, 0.9],
+        [null, { ' y': 0.5, ' x': 0.2 }, { ' =': 0.6, ':': 0.3 }, { ' 0': 0.4, ' 2': 0.1 }, { ';': 0.9, ',': 0.05 }],
+      ),
+      prompt,
+      2,
+    );
     const plan = { contextStart: 100, ownedStart: 103, ownedEnd: 110 };
     const tokens = remoteWindowTokens({ ...parsed, model: 'm' }, plan, prompt, 'http://127.0.0.1:8000');
     expect(tokens.map((t) => [t.text, t.start, t.end])).toEqual([

@@ -65,22 +65,45 @@ describe('requestParts', () => {
 
 describe('contextRefusal reads what each server says of a too-long prompt', () => {
   it('vLLM (HTTP 400), in its API server words and its engine words', () => {
-    const api = JSON.stringify({ object: 'error', message: "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4999 in the messages, 1 in the completion). Please reduce the length of the messages or completion.", type: 'BadRequestError', code: 400 });
+    const api = JSON.stringify({
+      object: 'error',
+      message:
+        "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens (4999 in the messages, 1 in the completion). Please reduce the length of the messages or completion.",
+      type: 'BadRequestError',
+      code: 400,
+    });
     expect(contextRefusal(400, api)).toEqual({ contextTokens: 4096, promptTokens: 4999 });
-    const newer = JSON.stringify({ message: "This model's maximum context length is 2048 tokens. However, your request has 2100 input tokens. Please reduce the length of the input messages." });
+    const newer = JSON.stringify({
+      message:
+        "This model's maximum context length is 2048 tokens. However, your request has 2100 input tokens. Please reduce the length of the input messages.",
+    });
     expect(contextRefusal(400, newer)).toEqual({ contextTokens: 2048, promptTokens: 2100 });
     const engine = JSON.stringify({ message: 'The prompt (total length 25938) is too long to fit into the model (context length 4096).' });
     expect(contextRefusal(400, engine)).toEqual({ contextTokens: 4096, promptTokens: 25938 });
   });
 
   it('Text Generation Inference (HTTP 422)', () => {
-    const body = JSON.stringify({ error: 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048. Given: 3474 `inputs` tokens and 1 `max_new_tokens`', error_type: 'validation' });
+    const body = JSON.stringify({
+      error: 'Input validation error: `inputs` tokens + `max_new_tokens` must be <= 2048. Given: 3474 `inputs` tokens and 1 `max_new_tokens`',
+      error_type: 'validation',
+    });
     expect(contextRefusal(422, body)).toEqual({ contextTokens: 2048, promptTokens: 3474 });
-    expect(contextRefusal(422, JSON.stringify({ error: 'Input validation error: `inputs` must have less than 1024 tokens. Given: 1168' }))).toEqual({ contextTokens: 1024, promptTokens: 1168 });
+    expect(contextRefusal(422, JSON.stringify({ error: 'Input validation error: `inputs` must have less than 1024 tokens. Given: 1168' }))).toEqual({
+      contextTokens: 1024,
+      promptTokens: 1168,
+    });
   });
 
   it("llama.cpp's server, HTTP 400 now and 500 before", () => {
-    const body = JSON.stringify({ error: { code: 500, message: 'the request exceeds the available context size. try increasing the context size or enable context shift', type: 'exceed_context_size_error', n_prompt_tokens: 1407, n_ctx: 256 } });
+    const body = JSON.stringify({
+      error: {
+        code: 500,
+        message: 'the request exceeds the available context size. try increasing the context size or enable context shift',
+        type: 'exceed_context_size_error',
+        n_prompt_tokens: 1407,
+        n_ctx: 256,
+      },
+    });
     for (const status of [400, 500]) expect(contextRefusal(status, body)).toEqual({ contextTokens: 256, promptTokens: 1407 });
   });
 

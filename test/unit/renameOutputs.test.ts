@@ -17,7 +17,7 @@ describe('sameLengthName', () => {
 
   it('replaces two characters when every single replacement is taken, and gives up on a name with no ASCII', () => {
     expect(sameLengthName('a', (n) => n.length === 1)).toBeUndefined();
-    expect(sameLengthName('ab', (n) => !(n[0] !== 'a' && n[1] !== 'b' ))).toMatch(/^[^a][^b]$/);
+    expect(sameLengthName('ab', (n) => !(n[0] !== 'a' && n[1] !== 'b'))).toMatch(/^[^a][^b]$/);
     expect(sameLengthName('éü', () => false)).toBeUndefined();
   });
 });
@@ -46,7 +46,15 @@ describe('renameOutputsInPlace', () => {
 
   it('refuses a name that no node outputs, leaving the bytes as they were', () => {
     const bytes = new Uint8Array(model);
-    expect(() => renameOutputsInPlace([bytes], new Map([[name, twin], ['input_ids', 'input_idz']]))).toThrow(/not node outputs/);
+    expect(() =>
+      renameOutputsInPlace(
+        [bytes],
+        new Map([
+          [name, twin],
+          ['input_ids', 'input_idz'],
+        ]),
+      ),
+    ).toThrow(/not node outputs/);
     expect(Buffer.from(bytes).equals(Buffer.from(model))).toBe(true);
   });
 });

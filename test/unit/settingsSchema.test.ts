@@ -65,7 +65,8 @@ describe('effectiveValue', () => {
   });
 
   it('names the restricted settings in package.json, where VS Code reads them too', () => {
-    for (const key of ['modelPath', 'backend', 'threads', 'maxModelSizeMB', 'maxTokens', 'remote.endpoint', 'remote.model', 'remote.windowsInFlight']) expect(isRestricted(key)).toBe(true);
+    for (const key of ['modelPath', 'backend', 'threads', 'maxModelSizeMB', 'maxTokens', 'remote.endpoint', 'remote.model', 'remote.windowsInFlight'])
+      expect(isRestricted(key)).toBe(true);
     expect(isRestricted('hover.enabled')).toBe(false);
   });
 });

@@ -31,14 +31,20 @@ function selected(): SelectedText {
       'blocks.0.attn.hook_pattern': { shape: [1, s, s], data: Float32Array.from([1, 0, 0, 1, 0, 0, 0, 1, 0]) },
     },
     // Two lens rows (embedding, after block 0), k = 2.
-    lens: { rows: 2, k: 2, from: 0, ids: Int32Array.from([1, 2, 5, 6, 7, 8, 9, 9, 6, 5, 8, 7]), probs: Float32Array.from([0.6, 0.1, 0.5, 0.2, 0.4, 0.3, 0.9, 0.1, 0.8, 0.1, 0.7, 0.2]) },
+    lens: {
+      rows: 2,
+      k: 2,
+      from: 0,
+      ids: Int32Array.from([1, 2, 5, 6, 7, 8, 9, 9, 6, 5, 8, 7]),
+      probs: Float32Array.from([0.6, 0.1, 0.5, 0.2, 0.4, 0.3, 0.9, 0.1, 0.8, 0.1, 0.7, 0.2]),
+    },
     pieces: { 1: 'a', 2: 'b', 5: 'x', 6: ' y', 7: 'z', 8: 'w', 9: 'q' },
     vocab: 10,
     forwardMs: 1,
     backend: 'wasm',
   } satisfies Analysis;
   const info = { name: 'm', layers: 1 } as ModelInfo;
-  return { id: 1, analysis, info, document: { uri: 'file:///a', name: 'a' }, baseOffset: 10,  };
+  return { id: 1, analysis, info, document: { uri: 'file:///a', name: 'a' }, baseOffset: 10 };
 }
 
 describe('side panel data', () => {
@@ -53,7 +59,11 @@ describe('side panel data', () => {
   });
 
   it('ranks the MLP neurons of a token by activation', () => {
-    expect(topNeurons(s, 0, 0)).toEqual([{ index: 2, value: 1.5 }, { index: 0, value: 0.5 }, { index: 1, value: -2 }]);
+    expect(topNeurons(s, 0, 0)).toEqual([
+      { index: 2, value: 1.5 },
+      { index: 0, value: 0.5 },
+      { index: 1, value: -2 },
+    ]);
     expect(topNeurons(s, 0, 1, 1)).toEqual([{ index: 0, value: 3 }]);
   });
 
@@ -62,7 +72,10 @@ describe('side panel data', () => {
     expect(Array.from(new Int32Array(view.lens!.ids))).toEqual([5, 6, 7, 8, 6, 5, 8, 7]);
     expect(view.lens!.pieces[8]).toBe('w');
     expect(view.heads).toEqual([{ layer: 0, head: 0, previousToken: 1, firstToken: 0.5, self: 0, induction: NaN }]);
-    expect(view.tokens.map((t) => [t.text, t.start, t.end, t.prob])).toEqual([['x', 10, 11, 0.5], [' y', 11, 13, 0.25]]);
+    expect(view.tokens.map((t) => [t.text, t.start, t.end, t.prob])).toEqual([
+      ['x', 10, 11, 0.5],
+      [' y', 11, 13, 0.25],
+    ]);
   });
 
   it('exports each section as CSV and JSON', () => {

@@ -62,7 +62,11 @@ describe('largestStaticTensor', () => {
   it('sizes Expand, Tile and Range, counting a dimension the text decides as 1', () => {
     // Expand of the (dynamic) input to a constant shape is at least that shape.
     expect(largest((em) => em.op1('Expand', ['input_ids', em.ints([1, 65536, 65536])]))).toEqual({ op: 'Expand', dims: [1, 65536, 65536], bytes: 32 * GB });
-    expect(largest((em) => em.op1('Tile', [em.constant(DataType.FLOAT, [1, 2], [0, 0]), em.ints([65536, 32768])]))).toEqual({ op: 'Tile', dims: [65536, 65536], bytes: 16 * GB });
+    expect(largest((em) => em.op1('Tile', [em.constant(DataType.FLOAT, [1, 2], [0, 0]), em.ints([65536, 32768])]))).toEqual({
+      op: 'Tile',
+      dims: [65536, 65536],
+      bytes: 16 * GB,
+    });
     expect(largest((em) => em.op1('Range', [em.scalar(0, DataType.INT64), em.scalar(2 ** 30, DataType.INT64), em.scalar(1, DataType.INT64)]))).toEqual({
       op: 'Range',
       dims: [2 ** 30],
@@ -100,7 +104,8 @@ describe('largestStaticTensor', () => {
     // lens-tiny's unembedding is a Transpose of its embedding, which ONNX Runtime folds into a copy.
     const lensTiny = largestStaticTensor(new GraphIndex(decodeModel(fs.readFileSync(path.join(DEFAULT_MODEL, 'onnx', 'model.onnx')))));
     expect(lensTiny).toMatchObject({ dims: [256, 4096], bytes: 4 * 1024 * 1024 });
-    if (exists(TINY_GPT2)) expect(largestStaticTensor(new GraphIndex(decodeModel(fs.readFileSync(path.join(TINY_GPT2, 'past.onnx')))))?.bytes ?? 0).toBeLessThan(1024);
+    if (exists(TINY_GPT2))
+      expect(largestStaticTensor(new GraphIndex(decodeModel(fs.readFileSync(path.join(TINY_GPT2, 'past.onnx')))))?.bytes ?? 0).toBeLessThan(1024);
   });
 });
 

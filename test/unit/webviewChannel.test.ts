@@ -41,7 +41,7 @@ describe('WebviewChannel', () => {
     ]);
   });
 
-  it("on ready sends what the panel shows rather than a message kept before", () => {
+  it('on ready sends what the panel shows rather than a message kept before', () => {
     const { channel, received, shown } = fakeWebview();
     channel.post({ type: 'loading', text: 'analysing' });
     shown.view = 7;

@@ -41,7 +41,14 @@ describe('the WebGPU backend page', () => {
   });
 
   it('is a module that knows where the bundles are', () => {
-    const html = webviewHtml({ app: 'gpu', label: 'GPU', cspSource: SOURCE, asset: (...p) => `${SOURCE}/dist/${p.join('/')}`, nonce: 'n', data: { dist: `${SOURCE}/dist/` } });
+    const html = webviewHtml({
+      app: 'gpu',
+      label: 'GPU',
+      cspSource: SOURCE,
+      asset: (...p) => `${SOURCE}/dist/${p.join('/')}`,
+      nonce: 'n',
+      data: { dist: `${SOURCE}/dist/` },
+    });
     expect(html).toContain(`<script nonce="n" type="module" src="${SOURCE}/dist/webview/gpu.js"></script>`);
     expect(html).toContain(`data-dist="${SOURCE}/dist/"`);
   });

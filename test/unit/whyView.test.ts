@@ -142,8 +142,20 @@ describe("the editor's colouring", () => {
     const alpha = (css: string) => Number(/, ([\d.]+)\)$/.exec(css)![1]);
     const strong = sourceLevelColour(SOURCE_LEVELS);
     const weak = sourceLevelColour(1);
-    expect(strong.dark.startsWith(rgbCss(rampColor(1, 'dark', 'diverging')).replace('rgb(', 'rgba(').replace(')', ''))).toBe(true);
-    expect(sourceLevelColour(-1).light.startsWith(rgbCss(rampColor(0, 'light', 'diverging')).replace('rgb(', 'rgba(').replace(')', ''))).toBe(true);
+    expect(
+      strong.dark.startsWith(
+        rgbCss(rampColor(1, 'dark', 'diverging'))
+          .replace('rgb(', 'rgba(')
+          .replace(')', ''),
+      ),
+    ).toBe(true);
+    expect(
+      sourceLevelColour(-1).light.startsWith(
+        rgbCss(rampColor(0, 'light', 'diverging'))
+          .replace('rgb(', 'rgba(')
+          .replace(')', ''),
+      ),
+    ).toBe(true);
     expect(alpha(strong.light)).toBeGreaterThan(alpha(weak.light));
     expect(alpha(strong.light)).toBeLessThanOrEqual(0.55);
   });
@@ -159,7 +171,18 @@ describe('messages from the Why panel', () => {
   });
 
   it('drops malformed ones', () => {
-    for (const bad of [null, 'ready', {}, { type: 'choose', id: 2, target: -1, foil: 7 }, { type: 'choose', id: 2, target: 1.5, foil: 7 }, { type: 'choose', id: 2, target: '5', foil: 7 }, { type: 'openHead', id: 2, layer: 1 }, { type: 'openHead', id: 2, layer: 99999, head: 0 }, { type: 'showSources' }, { type: 'export', id: 1 }]) {
+    for (const bad of [
+      null,
+      'ready',
+      {},
+      { type: 'choose', id: 2, target: -1, foil: 7 },
+      { type: 'choose', id: 2, target: 1.5, foil: 7 },
+      { type: 'choose', id: 2, target: '5', foil: 7 },
+      { type: 'openHead', id: 2, layer: 1 },
+      { type: 'openHead', id: 2, layer: 99999, head: 0 },
+      { type: 'showSources' },
+      { type: 'export', id: 1 },
+    ]) {
       expect(parseFromWhyPanel(bad)).toBeUndefined();
     }
   });
@@ -173,7 +196,16 @@ describe("a restored panel's state", () => {
 
   it('is ignored when anything in it is malformed', () => {
     const explained = { uri: 'file:///w/a.ts', offset: 12, target: 3, foil: 7 };
-    for (const bad of [undefined, null, {}, { explained: null }, { explained: { ...explained, uri: 'x' } }, { explained: { ...explained, offset: -1 } }, { explained: { ...explained, target: 1.5 } }, { explained: { ...explained, foil: '7' } }]) {
+    for (const bad of [
+      undefined,
+      null,
+      {},
+      { explained: null },
+      { explained: { ...explained, uri: 'x' } },
+      { explained: { ...explained, offset: -1 } },
+      { explained: { ...explained, target: 1.5 } },
+      { explained: { ...explained, foil: '7' } },
+    ]) {
       expect(parseRestoredWhy(bad)).toBeUndefined();
     }
   });
@@ -188,7 +220,8 @@ describe("Why This Token?'s arguments", () => {
   });
 
   it('refuses malformed ones instead of guessing', () => {
-    for (const bad of [{ uri: 'not a uri' }, { uri: 42 }, { offset: -1 }, { offset: 1.5 }, { offset: '3' }, { uri: `file:///${'a'.repeat(5000)}` }]) expect(parseWhyArgs(bad)).toBeUndefined();
+    for (const bad of [{ uri: 'not a uri' }, { uri: 42 }, { offset: -1 }, { offset: 1.5 }, { offset: '3' }, { uri: `file:///${'a'.repeat(5000)}` }])
+      expect(parseWhyArgs(bad)).toBeUndefined();
   });
 });
 

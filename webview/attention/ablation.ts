@@ -30,15 +30,31 @@ export class AblationBar {
   constructor(events: AblationEvents) {
     this.mode = el(
       'vscode-single-select',
-      { class: 'ml-select-ablation', attrs: { 'aria-label': 'How switched-off heads are replaced' }, title: 'Zero: a switched-off head outputs nothing. Mean: it outputs its average over this text’s tokens, which keeps the scale of what it writes.' },
+      {
+        class: 'ml-select-ablation',
+        attrs: { 'aria-label': 'How switched-off heads are replaced' },
+        title: 'Zero: a switched-off head outputs nothing. Mean: it outputs its average over this text’s tokens, which keeps the scale of what it writes.',
+      },
       el('vscode-option', { text: t('Zero ablation'), attrs: { value: 'zero' } }),
       el('vscode-option', { text: t('Mean ablation'), attrs: { value: 'mean' } }),
     );
     this.mode.addEventListener('change', () => events.onMode(this.mode.value === 'mean' ? 'mean' : 'zero'));
     this.text = el('span', { class: 'ml-ablation-text', attrs: { 'aria-live': 'polite' } });
-    this.reset = el('vscode-button', { class: 'ml-ablation-reset', text: t('Reset'), title: t('Switch every head back on'), attrs: { icon: 'discard', secondary: true } });
+    this.reset = el('vscode-button', {
+      class: 'ml-ablation-reset',
+      text: t('Reset'),
+      title: t('Switch every head back on'),
+      attrs: { icon: 'discard', secondary: true },
+    });
     this.reset.addEventListener('click', () => events.onReset());
-    this.element = el('div', { class: 'ml-ablation', attrs: { role: 'group', 'aria-label': 'Switch heads off' } }, this.mode, this.text, this.reset, this.legend.element);
+    this.element = el(
+      'div',
+      { class: 'ml-ablation', attrs: { role: 'group', 'aria-label': 'Switch heads off' } },
+      this.mode,
+      this.text,
+      this.reset,
+      this.legend.element,
+    );
   }
 
   /** `offered`: whether any head of this model can be switched off. */
@@ -49,7 +65,12 @@ export class AblationBar {
     this.element.classList.toggle('active', heads.length > 0);
     const showLegend = heads.length > 0 && status.kind === 'ready';
     this.legend.element.hidden = !showLegend;
-    if (showLegend) this.legend.update(lutFor(theme, 'diverging'), changeScale(status.delta), 'Change in log₂ P(token | before) with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).');
+    if (showLegend)
+      this.legend.update(
+        lutFor(theme, 'diverging'),
+        changeScale(status.delta),
+        'Change in log₂ P(token | before) with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).',
+      );
     if (!offered) {
       this.text.textContent = t('This model cannot switch heads off: it exposes no head outputs (hook_z) to intervene at.');
       return;
@@ -60,6 +81,7 @@ export class AblationBar {
     }
     const names = heads.map((h) => `L${h.layer} H${h.head}`).join(', ');
     const count = `${heads.length} head${heads.length === 1 ? '' : 's'} ablated (${mode}): ${names}`;
-    this.text.textContent = status.kind === 'running' ? `${count}. Running the text again…` : status.kind === 'error' ? `${count}. ${status.message}` : `${count}.`;
+    this.text.textContent =
+      status.kind === 'running' ? `${count}. Running the text again…` : status.kind === 'error' ? `${count}. ${status.message}` : `${count}.`;
   }
 }

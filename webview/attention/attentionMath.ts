@@ -84,7 +84,15 @@ export interface HeadRecomputation {
 }
 
 /** The four steps for the query positions `rows` against every key. */
-export function recomputeHead(q: Float32Array, k: Float32Array, v: Float32Array, dHead: number, scale: number, rows: readonly number[], keys: number): HeadRecomputation {
+export function recomputeHead(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  dHead: number,
+  scale: number,
+  rows: readonly number[],
+  keys: number,
+): HeadRecomputation {
   const scores = scaledScores(q, k, dHead, scale, rows, keys);
   const masked = applyCausalMask(scores, rows, keys);
   const weights = softmaxRows(masked, rows.length, keys);

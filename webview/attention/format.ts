@@ -31,7 +31,8 @@ export function sourceLines(sources: readonly AttentionSource[]): { kind: Attent
   const groups = new Map<string, { kind: AttentionSource['kind']; layers: number[]; text: string }>();
   sources.forEach((s, L) => {
     if (s.kind === 'softmax') return;
-    const text = s.kind === 'recomputed' ? `attention recomputed from the input of the fused ${s.op} operator (${s.detail})` : `attention unavailable: ${s.reason}`;
+    const text =
+      s.kind === 'recomputed' ? `attention recomputed from the input of the fused ${s.op} operator (${s.detail})` : `attention unavailable: ${s.reason}`;
     const key = `${s.kind}|${text}`;
     const g = groups.get(key) ?? { kind: s.kind, layers: [], text };
     g.layers.push(L);
@@ -59,7 +60,9 @@ const CHANGE_QUANTILE = 0.9;
  * least ±1 bit so that small changes stay pale.
  */
 export function changeScale(delta: ArrayLike<number>): ScaleSpec {
-  const sizes = Array.from(delta, Math.abs).filter(Number.isFinite).sort((a, b) => a - b);
+  const sizes = Array.from(delta, Math.abs)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const typical = sizes.length ? sizes[Math.floor(CHANGE_QUANTILE * (sizes.length - 1))] : 0;
   return divergingScale([typical], 1);
 }

@@ -76,7 +76,14 @@ export class HeadView {
     this.placeholder.hidden = true;
     const map = el('div', { class: 'ml-head-map' }, this.readout, this.heatmap.element);
     this.body = el('div', { class: 'ml-head-body' }, map, this.lines.element);
-    this.element = el('div', { class: 'ml-head-view' }, el('div', { class: 'ml-view-header' }, el('div', {}, this.title, this.subtitle), this.legend.element), this.placeholder, this.body, this.top);
+    this.element = el(
+      'div',
+      { class: 'ml-head-view' },
+      el('div', { class: 'ml-view-header' }, el('div', {}, this.title, this.subtitle), this.legend.element),
+      this.placeholder,
+      this.body,
+      this.top,
+    );
     new ResizeObserver(() => this.fit()).observe(this.body);
   }
 
@@ -98,8 +105,16 @@ export class HeadView {
       this.legend.element.hidden = true;
       this.placeholder.hidden = false;
       clear(this.placeholder);
-      const why = head === 'rollout' ? t('The host did not compute an attention rollout for this analysis.') : source?.kind === 'unavailable' ? source.reason : t('No attention pattern for this layer.');
-      this.placeholder.append(el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Nothing to show: {0}', why) }));
+      const why =
+        head === 'rollout'
+          ? t('The host did not compute an attention rollout for this analysis.')
+          : source?.kind === 'unavailable'
+            ? source.reason
+            : t('No attention pattern for this layer.');
+      this.placeholder.append(
+        el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }),
+        el('span', { text: t('Nothing to show: {0}', why) }),
+      );
       this.subtitle.textContent = '';
       return;
     }
@@ -124,11 +139,30 @@ export class HeadView {
       },
     );
     this.heatmap.setColors(this.colors);
-    this.heatmap.setAriaLabel(`${choiceTitle(layer, head)}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`);
-    this.lines.setData({ tokens, firstQuery: data.queryStart, firstKey: shown.keys.from, rows: shown.rows, cols: shown.cols, values: shown.values, normalize: this.colors.normalize });
+    this.heatmap.setAriaLabel(
+      `${choiceTitle(layer, head)}: attention of ${shown.rows} query tokens (rows) over ${shown.cols} key tokens (columns). Arrow keys move across cells; Enter selects the row's token as the query.`,
+    );
+    this.lines.setData({
+      tokens,
+      firstQuery: data.queryStart,
+      firstKey: shown.keys.from,
+      rows: shown.rows,
+      cols: shown.cols,
+      values: shown.values,
+      normalize: this.colors.normalize,
+    });
     this.lines.themeChanged();
-    const ignored = settings.ignoreFirst && shown.firstTokenColumn >= 0 ? ` Token 0 ${quoted(tokens[0]?.text ?? '')} is left out of the range and drawn clamped.` : settings.ignoreFirst ? ' (Token 0 is not on screen.)' : '';
-    this.legend.update(this.colors.lut, this.colors.spec, `${settings.kind === 'log' ? t('Log scale over the cells shown.') : t('Linear scale over the cells shown.')}${ignored}`);
+    const ignored =
+      settings.ignoreFirst && shown.firstTokenColumn >= 0
+        ? ` Token 0 ${quoted(tokens[0]?.text ?? '')} is left out of the range and drawn clamped.`
+        : settings.ignoreFirst
+          ? ' (Token 0 is not on screen.)'
+          : '';
+    this.legend.update(
+      this.colors.lut,
+      this.colors.spec,
+      `${settings.kind === 'log' ? t('Log scale over the cells shown.') : t('Linear scale over the cells shown.')}${ignored}`,
+    );
     this.setSelected(this.selected);
     this.fit();
   }
@@ -145,7 +179,9 @@ export class HeadView {
     this.lines.setSelectedRow(valid);
     clear(this.top);
     if (valid === null) {
-      this.top.appendChild(el('span', { class: 'ml-muted', text: t('Click a row, a token in the strip or a query on the left of the lines to see what it attends to most.') }));
+      this.top.appendChild(
+        el('span', { class: 'ml-muted', text: t('Click a row, a token in the strip or a query on the left of the lines to see what it attends to most.') }),
+      );
       return;
     }
     const rowValues = shown.values.subarray(valid * shown.cols, (valid + 1) * shown.cols);
@@ -154,7 +190,14 @@ export class HeadView {
     this.top.appendChild(el('span', { class: 'ml-topkeys-label', text: t('{0} attends most to', tokenLabel(tokens[index!]?.text ?? '')) }));
     for (const b of best) {
       const k = shown.keys.from + b.index;
-      this.top.appendChild(el('span', { class: 'ml-topkey', title: `#${k} ${quoted(tokens[k]?.text ?? '')}` }, el('span', { class: 'ml-topkey-token', text: tokenLabel(tokens[k]?.text ?? '') }), el('span', { class: 'ml-topkey-weight', text: formatWeight(b.value) })));
+      this.top.appendChild(
+        el(
+          'span',
+          { class: 'ml-topkey', title: `#${k} ${quoted(tokens[k]?.text ?? '')}` },
+          el('span', { class: 'ml-topkey-token', text: tokenLabel(tokens[k]?.text ?? '') }),
+          el('span', { class: 'ml-topkey-weight', text: formatWeight(b.value) }),
+        ),
+      );
     }
   }
 
@@ -185,10 +228,18 @@ export class HeadView {
     const data = this.data!;
     const parts: string[] = [];
     if (s.head === 'mean') parts.push(`Mean of the ${data.view.model.heads} heads' patterns.`);
-    if (s.head === 'rollout') parts.push(`Attention rollout: each layer's mean of heads plus the residual path, ${s.layer === 0 ? 'for layer 0 alone' : `multiplied through layers 0 to ${s.layer}`}: how much each key's token flows into each query by this layer.`);
+    if (s.head === 'rollout')
+      parts.push(
+        `Attention rollout: each layer's mean of heads plus the residual path, ${s.layer === 0 ? 'for layer 0 alone' : `multiplied through layers 0 to ${s.layer}`}: how much each key's token flows into each query by this layer.`,
+      );
     if (typeof s.head === 'number') {
       const scores = data.layers[s.layer]?.scores?.[s.head];
-      if (scores) parts.push(scoreEntries(scores).map(([name, value]) => `${name} ${value}`).join(' · '));
+      if (scores)
+        parts.push(
+          scoreEntries(scores)
+            .map(([name, value]) => `${name} ${value}`)
+            .join(' · '),
+        );
     }
     return parts.join(' ');
   }

@@ -27,7 +27,10 @@ export class Header {
         el('span', { class: 'codicon codicon-file', attrs: { 'aria-hidden': 'true' } }),
         el('span', { class: 'ml-doc', text: v.document.name, title: v.document.uri }),
         el('span', { class: 'ml-sep', text: '·', attrs: { 'aria-hidden': 'true' } }),
-        el('span', { class: 'ml-dim', text: `${plural(v.queryCount, '{0} explained token', '{0} explained tokens')}${v.queryStart ? t(', {0} before them as context', v.queryStart) : ''}` }),
+        el('span', {
+          class: 'ml-dim',
+          text: `${plural(v.queryCount, '{0} explained token', '{0} explained tokens')}${v.queryStart ? t(', {0} before them as context', v.queryStart) : ''}`,
+        }),
       ),
     );
     const notes = [...v.notes.map((text) => ({ kind: 'note' as const, text })), ...sourceLines(data.layers.map((l) => l.source))];
@@ -35,7 +38,14 @@ export class Header {
       const list = el('ul', { class: 'ml-notes' });
       for (const n of notes) {
         const icon = n.kind === 'unavailable' ? 'warning' : n.kind === 'recomputed' ? 'sync' : 'info';
-        list.appendChild(el('li', { class: `ml-note ${n.kind}` }, el('span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }), el('span', { text: n.text })));
+        list.appendChild(
+          el(
+            'li',
+            { class: `ml-note ${n.kind}` },
+            el('span', { class: `codicon codicon-${icon}`, attrs: { 'aria-hidden': 'true' } }),
+            el('span', { text: n.text }),
+          ),
+        );
       }
       this.element.appendChild(list);
     }

@@ -64,7 +64,13 @@ export class LinesView {
   }
 
   setData(data: LinesData): void {
-    const rebuild = !this.data || this.data.tokens !== data.tokens || this.data.firstQuery !== data.firstQuery || this.data.firstKey !== data.firstKey || this.data.rows !== data.rows || this.data.cols !== data.cols;
+    const rebuild =
+      !this.data ||
+      this.data.tokens !== data.tokens ||
+      this.data.firstQuery !== data.firstQuery ||
+      this.data.firstKey !== data.firstKey ||
+      this.data.rows !== data.rows ||
+      this.data.cols !== data.cols;
     this.data = data;
     if (rebuild) {
       this.fill(this.left, data.firstQuery, data.rows, true);
@@ -93,7 +99,10 @@ export class LinesView {
     if (row === this.hoverRow && col === this.hoverCol) return;
     this.hoverRow = row;
     this.hoverCol = col;
-    for (const [list, index] of [[this.left, row], [this.right, col]] as const) {
+    for (const [list, index] of [
+      [this.left, row],
+      [this.right, col],
+    ] as const) {
       list.querySelectorAll('.hover').forEach((e) => e.classList.remove('hover'));
       if (index !== null) list.children[index]?.classList.add('hover');
     }
@@ -112,7 +121,14 @@ export class LinesView {
       const t = tokens[first + i];
       if (!t) continue;
       const context = !queries && first + i < this.data!.firstQuery;
-      list.appendChild(el('div', { class: `ml-lines-token${queries ? ' query' : ''}${context ? ' context' : ''}`, text: tokenLabel(t.text), title: `#${first + i} ${quoted(t.text)}`, attrs: { role: 'listitem', 'data-index': first + i, 'data-pos': i } }));
+      list.appendChild(
+        el('div', {
+          class: `ml-lines-token${queries ? ' query' : ''}${context ? ' context' : ''}`,
+          text: tokenLabel(t.text),
+          title: `#${first + i} ${quoted(t.text)}`,
+          attrs: { role: 'listitem', 'data-index': first + i, 'data-pos': i },
+        }),
+      );
     }
   }
 

@@ -40,16 +40,29 @@ const tooltip = new Tooltip();
 const header = new Header();
 const strip = new TokenStrip({ onPick: pick, onClear: clearSelection });
 const toolbar = new Toolbar({ onChange: change, onExport: exportAs });
-const modelView = new ModelView(tooltip, { onOpen: (layer, head) => change({ tab: 'head', layer, head }), onToggleAblation: (layer, head) => ablate(toggleAblated(state.ablated, layer, head)) });
+const modelView = new ModelView(tooltip, {
+  onOpen: (layer, head) => change({ tab: 'head', layer, head }),
+  onToggleAblation: (layer, head) => ablate(toggleAblated(state.ablated, layer, head)),
+});
 const ablationBar = new AblationBar({ onMode: (ablationMode) => change({ ablationMode }), onReset: () => ablate([]) });
 /** The host's answer for the heads switched off now (answers for earlier choices are dropped). */
 let ablation: AblationStatus = { kind: 'idle' };
 let ablationProb: Float32Array | undefined;
 const headView = new HeadView(tooltip, { onPick: pick });
-const mathView = new MathView({ onAllDims: (allDims) => change({ allDims }), onWalk: (query) => data && api.postMessage({ type: 'walkToken', id: data.view.id, query }) });
+const mathView = new MathView({
+  onAllDims: (allDims) => change({ allDims }),
+  onWalk: (query) => data && api.postMessage({ type: 'walkToken', id: data.view.id, query }),
+});
 const tabs = new Tabs({ model: modelView.element, head: headView.element, math: mathView.element }, (tab) => change({ tab }));
 const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } });
-const content = el('div', { class: 'ml-content' }, header.element, toolbar.element, el('div', { class: 'ml-strip-wrap' }, ablationBar.element, strip.element), tabs.element);
+const content = el(
+  'div',
+  { class: 'ml-content' },
+  header.element,
+  toolbar.element,
+  el('div', { class: 'ml-strip-wrap' }, ablationBar.element, strip.element),
+  tabs.element,
+);
 const root = document.getElementById('root') ?? document.body;
 root.append(status, content);
 content.hidden = true;
@@ -239,7 +252,9 @@ function exportAs(format: ExportFormat): void {
     return;
   }
   const grid = state.tab === 'model';
-  const png = grid ? modelView.toDataURL(cssVar('--vscode-editor-background', '#1e1e1e'), cssVar('--vscode-editor-foreground', '#cccccc')) : headView.toDataURL();
+  const png = grid
+    ? modelView.toDataURL(cssVar('--vscode-editor-background', '#1e1e1e'), cssVar('--vscode-editor-foreground', '#cccccc'))
+    : headView.toDataURL();
   if (png) api.postMessage({ ...base, png, scope: grid ? 'grid' : 'head' });
 }
 

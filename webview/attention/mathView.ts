@@ -63,19 +63,38 @@ export class MathView {
     const { layer, head } = settings;
     this.element.appendChild(formula());
     if (typeof head !== 'number') {
-      this.element.appendChild(notice('info', `The formula runs per head. ${head === 'mean' ? 'The mean of heads' : 'The rollout'} is made afterwards from the heads' patterns, so pick a single head in the head picker to see its numbers.`));
+      this.element.appendChild(
+        notice(
+          'info',
+          `The formula runs per head. ${head === 'mean' ? 'The mean of heads' : 'The rollout'} is made afterwards from the heads' patterns, so pick a single head in the head picker to see its numbers.`,
+        ),
+      );
       return;
     }
     const source = data.layers[layer]?.source;
     if (source?.kind === 'unavailable') {
-      this.element.appendChild(notice('warning', `Layer ${layer}'s attention could not be read from this model, so there are no Q, K, V to show: ${source.reason}`));
+      this.element.appendChild(
+        notice('warning', `Layer ${layer}'s attention could not be read from this model, so there are no Q, K, V to show: ${source.reason}`),
+      );
       return;
     }
     if (source?.kind === 'recomputed') {
-      this.element.appendChild(notice('info', `Layer ${layer} computes attention inside a fused ${source.op} operator (${source.detail}), which never outputs its weights. Q, K and V below were recomputed from the operator's input; A·V is checked against the operator's own output.`));
+      this.element.appendChild(
+        notice(
+          'info',
+          `Layer ${layer} computes attention inside a fused ${source.op} operator (${source.detail}), which never outputs its weights. Q, K and V below were recomputed from the operator's input; A·V is checked against the operator's own output.`,
+        ),
+      );
     }
     if (state.kind === 'loading' || state.kind === 'none') {
-      this.element.appendChild(el('div', { class: 'ml-math-loading' }, el('vscode-progress-ring', { attrs: { 'aria-label': t('Loading Q, K, V') } }), el('span', { text: t('Fetching Q, K, V of layer {0}, head {1}…', layer, head) })));
+      this.element.appendChild(
+        el(
+          'div',
+          { class: 'ml-math-loading' },
+          el('vscode-progress-ring', { attrs: { 'aria-label': t('Loading Q, K, V') } }),
+          el('span', { text: t('Fetching Q, K, V of layer {0}, head {1}…', layer, head) }),
+        ),
+      );
       return;
     }
     if (state.kind === 'error') {
@@ -116,8 +135,14 @@ export class MathView {
     const recRow = (pos: number) => pos - start;
     const theme = s.theme;
 
-    const windowNote = data.queryCount > positions.length ? `Tables show tokens ${from}–${to - 1}, ${positions.length} of the ${data.queryCount} explained tokens, ${s.query !== null ? 'around the selected query' : 'at the end of the selection'} (pick a token in the strip to move them). ` : '';
-    const earlier = from > 0 ? `Each query also sees the ${from} earlier token${from === 1 ? '' : 's'} to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.` : '';
+    const windowNote =
+      data.queryCount > positions.length
+        ? `Tables show tokens ${from}–${to - 1}, ${positions.length} of the ${data.queryCount} explained tokens, ${s.query !== null ? 'around the selected query' : 'at the end of the selection'} (pick a token in the strip to move them). `
+        : '';
+    const earlier =
+      from > 0
+        ? `Each query also sees the ${from} earlier token${from === 1 ? '' : 's'} to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.`
+        : '';
     if (windowNote || earlier) this.element.appendChild(el('p', { class: 'ml-math-note', text: windowNote + earlier }));
 
     // ① Q, K, V
@@ -132,7 +157,10 @@ export class MathView {
         text: (v, _r, c) => (c < dims ? formatCell(v, 2) : '…'),
         ramp: 'diverging',
         theme,
-        range: valueRange(positions.flatMap((p) => Array.from(t.subarray(p * d.dHead, p * d.dHead + dims))), { symmetric: true }),
+        range: valueRange(
+          positions.flatMap((p) => Array.from(t.subarray(p * d.dHead, p * d.dHead + dims))),
+          { symmetric: true },
+        ),
       });
     const allDimsToggle = el('vscode-checkbox', { attrs: { checked: s.allDims, label: t('Show all {0} dimensions', d.dHead) } });
     allDimsToggle.addEventListener('change', () => this.events.onAllDims((allDimsToggle as unknown as { checked: boolean }).checked));
@@ -141,10 +169,23 @@ export class MathView {
         '1',
         t('Queries, keys and values'),
         cut
-          ? t("Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head; the first {1} are shown.", d.dHead, dims)
-          : t("Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head.", d.dHead),
+          ? t(
+              "Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head; the first {1} are shown.",
+              d.dHead,
+              dims,
+            )
+          : t(
+              "Each token's vector entering the layer is multiplied by this head's W_Q, W_K and W_V (and, in models with rotary positions, rotated by its position), giving one row of Q (what the token looks for), K (what it offers to be found by) and V (what it passes on). d_k = {0} dimensions per head.",
+              d.dHead,
+            ),
         d.dHead > SHOWN_DIMS ? allDimsToggle : null,
-        el('div', { class: 'ml-table-row' }, vectorTable(detail.q, t('Q (queries)')), vectorTable(detail.k, t('K (keys)')), vectorTable(detail.v, t('V (values)'))),
+        el(
+          'div',
+          { class: 'ml-table-row' },
+          vectorTable(detail.q, t('Q (queries)')),
+          vectorTable(detail.k, t('K (keys)')),
+          vectorTable(detail.v, t('V (values)')),
+        ),
       ),
     );
 
@@ -159,7 +200,11 @@ export class MathView {
       step(
         '2',
         t('Scores: QKᵀ / √d_k'),
-        t('Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.', d.dHead, d.scale.toPrecision(4)),
+        t(
+          'Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.',
+          d.dHead,
+          d.scale.toPrecision(4),
+        ),
         worked,
         matrixTable({
           caption: t('S = QKᵀ/√d_k (rows: queries, columns: keys)'),
@@ -182,7 +227,9 @@ export class MathView {
       step(
         '3',
         t('Causal mask: S + M'),
-        t('A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.'),
+        t(
+          'A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.',
+        ),
         null,
         matrixTable({
           caption: 'S + M',
@@ -210,15 +257,16 @@ export class MathView {
       return sum;
     };
     const hasEarlier = from > 0;
-    const patternLine =
-      Number.isNaN(check.pattern)
-        ? 'The model sent no pattern for this layer to compare with.'
-        : `Matches the model's pattern${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (recomputed by the engine from the same Q and K)' : ''} to ${formatSci(check.pattern)}: max |A − pattern| over all ${data.queryCount} × ${data.keys} weights.`;
+    const patternLine = Number.isNaN(check.pattern)
+      ? 'The model sent no pattern for this layer to compare with.'
+      : `Matches the model's pattern${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (recomputed by the engine from the same Q and K)' : ''} to ${formatSci(check.pattern)}: max |A − pattern| over all ${data.queryCount} × ${data.keys} weights.`;
     this.element.appendChild(
       step(
         '4',
         t('Softmax: A = softmax(S + M)'),
-        t('Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.'),
+        t(
+          'Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.',
+        ),
         checkLine(check.pattern, 1e-4, patternLine),
         matrixTable({
           caption: t('A: the attention weights'),
@@ -226,7 +274,8 @@ export class MathView {
           rowTitles: positions.map(title),
           colHeads: hasEarlier ? [t('earlier'), ...positions.map(label)] : positions.map(label),
           colTitles: hasEarlier ? [t('Sum of the weights on tokens 0–{0}', from - 1), ...positions.map(title)] : positions.map(title),
-          value: (r, c) => (hasEarlier ? (c === 0 ? earlierSum(r) : rec.weights[winRows[r] * rec.keys + positions[c - 1]]) : rec.weights[winRows[r] * rec.keys + positions[c]]),
+          value: (r, c) =>
+            hasEarlier ? (c === 0 ? earlierSum(r) : rec.weights[winRows[r] * rec.keys + positions[c - 1]]) : rec.weights[winRows[r] * rec.keys + positions[c]],
           text: (v) => formatCell(v, 3),
           ramp: 'sequential',
           theme,
@@ -239,13 +288,22 @@ export class MathView {
     );
 
     // ⑤ A·V
-    const outRange = valueRange(positions.flatMap((p) => Array.from(rec.output.subarray(recRow(p) * d.dHead, recRow(p) * d.dHead + dims))), { symmetric: true });
+    const outRange = valueRange(
+      positions.flatMap((p) => Array.from(rec.output.subarray(recRow(p) * d.dHead, recRow(p) * d.dHead + dims))),
+      { symmetric: true },
+    );
     this.element.appendChild(
       step(
         '5',
         t('Output: z = A·V'),
-        t("Each query's output is the average of the value vectors weighted by its row of A: the head copies information from the tokens it attends to. The heads' outputs are then concatenated and multiplied by W_O."),
-        checkLine(check.output, 1e-4, `Matches the model's z${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (the fused operator\'s own output)' : ''} to ${formatSci(check.output)}: max |A·V − z| over all ${data.queryCount} explained tokens × ${d.dHead} dims.`),
+        t(
+          "Each query's output is the average of the value vectors weighted by its row of A: the head copies information from the tokens it attends to. The heads' outputs are then concatenated and multiplied by W_O.",
+        ),
+        checkLine(
+          check.output,
+          1e-4,
+          `Matches the model's z${data.layers[d.layer]?.source.kind === 'recomputed' ? " (the fused operator's own output)" : ''} to ${formatSci(check.output)}: max |A·V − z| over all ${data.queryCount} explained tokens × ${d.dHead} dims.`,
+        ),
         matrixTable({
           caption: 'z = A·V',
           rowHeads: positions.map(label),
@@ -260,7 +318,10 @@ export class MathView {
       ),
     );
     // What comes after the head: the rest of the block and of the model, for the same token.
-    const next = el('vscode-button', { text: t('Next: concat and W_O — follow {0} through the whole model', label(center)), attrs: { secondary: true, icon: 'list-ordered' } });
+    const next = el('vscode-button', {
+      text: t('Next: concat and W_O — follow {0} through the whole model', label(center)),
+      attrs: { secondary: true, icon: 'list-ordered' },
+    });
     next.addEventListener('click', () => this.events.onWalk(center));
     this.element.appendChild(el('div', { class: 'ml-math-next' }, next));
   }
@@ -289,7 +350,9 @@ export class MathView {
       el('span', { class: 'ml-tok', text: tokenLabel(tokens[pos]?.text ?? ''), title: quoted(tokens[pos]?.text ?? '') }),
       el('span', { class: 'ml-muted', text: ' with its strongest key ' }),
       el('span', { class: 'ml-tok', text: tokenLabel(tokens[best]?.text ?? ''), title: quoted(tokens[best]?.text ?? '') }),
-      el('span', { text: `: q·k = ${terms.join(' + ')}${d.dHead > 3 ? ' + …' : ''} = ${formatCell(dot, 3)}; × ${d.scale.toPrecision(3)} = ${formatCell(dot * d.scale, 3)}` }),
+      el('span', {
+        text: `: q·k = ${terms.join(' + ')}${d.dHead > 3 ? ' + …' : ''} = ${formatCell(dot, 3)}; × ${d.scale.toPrecision(3)} = ${formatCell(dot * d.scale, 3)}`,
+      }),
     );
   }
 }
@@ -301,7 +364,10 @@ function formula(): HTMLElement {
   const frac = el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num' }, 'QK', sup('T')), el('span', { class: 'ml-den' }, '√d', sub('k')));
   return el(
     'div',
-    { class: 'ml-formula', attrs: { role: 'math', 'aria-label': 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, plus the mask M, times V' } },
+    {
+      class: 'ml-formula',
+      attrs: { role: 'math', 'aria-label': 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, plus the mask M, times V' },
+    },
     el('span', { text: 'Attention(Q, K, V) = softmax(' }),
     frac,
     el('span', { text: ' + M) V' }),
@@ -332,7 +398,9 @@ function matrixTable(t: TableSpec): HTMLElement {
   const table = el('table', { class: 'ml-matrix' });
   table.appendChild(el('caption', { text: t.caption }));
   const head = el('tr', {}, el('th', { class: 'corner', attrs: { scope: 'col' } }));
-  t.colHeads.forEach((h, c) => head.appendChild(el('th', { class: `col${c < (t.summaryCols ?? 0) ? ' summary' : ''}`, text: h, title: t.colTitles?.[c], attrs: { scope: 'col' } })));
+  t.colHeads.forEach((h, c) =>
+    head.appendChild(el('th', { class: `col${c < (t.summaryCols ?? 0) ? ' summary' : ''}`, text: h, title: t.colTitles?.[c], attrs: { scope: 'col' } })),
+  );
   table.appendChild(el('thead', {}, head));
   const body = el('tbody');
   t.rowHeads.forEach((h, r) => {

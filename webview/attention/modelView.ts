@@ -49,7 +49,10 @@ export class ModelView {
     private readonly tooltip: Tooltip,
     private readonly events: ModelViewEvents,
   ) {
-    this.grid = el('div', { class: 'ml-grid', attrs: { role: 'grid', 'aria-label': 'Attention of every head: layers are rows, heads are columns. Arrow keys move, Enter opens a head.' } });
+    this.grid = el('div', {
+      class: 'ml-grid',
+      attrs: { role: 'grid', 'aria-label': 'Attention of every head: layers are rows, heads are columns. Arrow keys move, Enter opens a head.' },
+    });
     this.grid.addEventListener('keydown', (e) => this.keyDown(e));
     this.legend = new Legend({ format: formatWeight });
     this.element = el(
@@ -58,7 +61,12 @@ export class ModelView {
       el(
         'div',
         { class: 'ml-view-header' },
-        el('div', { class: 'ml-model-hint', text: t('Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it; alt-click it (or focus it and press A) to switch it off.') }),
+        el('div', {
+          class: 'ml-model-hint',
+          text: t(
+            'Every head of every layer. In each thumbnail, rows are the explained tokens (queries) and columns the tokens they can attend to (keys); each has its own colour range. Badges mark heads whose previous-token, sink, self or induction score is at least 0.4. Click a head to open it; alt-click it (or focus it and press A) to switch it off.',
+          ),
+        }),
         this.legend.element,
       ),
       this.grid,
@@ -74,16 +82,30 @@ export class ModelView {
     clear(this.grid);
     const { layers, heads } = data.view.model;
     this.grid.style.setProperty('--ml-heads', String(heads));
-    const header = el('div', { class: 'ml-grid-row ml-grid-header', attrs: { role: 'row' } }, el('div', { class: 'ml-grid-corner', attrs: { role: 'columnheader' } }));
-    for (let h = 0; h < heads; h++) header.appendChild(el('div', { class: 'ml-grid-colhead', text: `H${h}`, attrs: { role: 'columnheader', 'aria-label': `Head ${h}` } }));
+    const header = el(
+      'div',
+      { class: 'ml-grid-row ml-grid-header', attrs: { role: 'row' } },
+      el('div', { class: 'ml-grid-corner', attrs: { role: 'columnheader' } }),
+    );
+    for (let h = 0; h < heads; h++)
+      header.appendChild(el('div', { class: 'ml-grid-colhead', text: `H${h}`, attrs: { role: 'columnheader', 'aria-label': `Head ${h}` } }));
     this.grid.appendChild(header);
     for (let L = 0; L < layers; L++) {
-      const row = el('div', { class: 'ml-grid-row', attrs: { role: 'row' } }, el('div', { class: 'ml-grid-rowhead', text: `L${L}`, attrs: { role: 'rowheader', 'aria-label': `Layer ${L}` } }));
+      const row = el(
+        'div',
+        { class: 'ml-grid-row', attrs: { role: 'row' } },
+        el('div', { class: 'ml-grid-rowhead', text: `L${L}`, attrs: { role: 'rowheader', 'aria-label': `Layer ${L}` } }),
+      );
       const layer = data.layers[L];
       if (!layer.pattern) {
         const reason = layer.source.kind === 'unavailable' ? layer.source.reason : 'No attention pattern for this layer.';
         row.appendChild(
-          el('div', { class: 'ml-grid-unavailable', attrs: { role: 'gridcell', 'aria-label': `Layer ${L}: attention unavailable. ${reason}` } }, el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Attention unavailable: {0}', reason) })),
+          el(
+            'div',
+            { class: 'ml-grid-unavailable', attrs: { role: 'gridcell', 'aria-label': `Layer ${L}: attention unavailable. ${reason}` } },
+            el('span', { class: 'codicon codicon-circle-slash', attrs: { 'aria-hidden': 'true' } }),
+            el('span', { text: t('Attention unavailable: {0}', reason) }),
+          ),
         );
         this.grid.appendChild(row);
         continue;
@@ -99,14 +121,28 @@ export class ModelView {
         // Not focusable itself: the grid's arrow keys reach the cell, and A switches it off.
         const ablate = el('button', {
           class: 'ml-ablate codicon codicon-circle-slash',
-          title: offered ? `Switch off layer ${L}, head ${h} (alt-click the head, or press A)` : `Heads of layer ${L} cannot be switched off: the model exposes no blocks.${L}.attn.hook_z to intervene at.`,
-          attrs: { type: 'button', tabindex: -1, 'aria-label': `Switch off layer ${L}, head ${h}`, 'aria-pressed': offered ? 'false' : undefined, 'aria-disabled': offered ? undefined : 'true' },
+          title: offered
+            ? `Switch off layer ${L}, head ${h} (alt-click the head, or press A)`
+            : `Heads of layer ${L} cannot be switched off: the model exposes no blocks.${L}.attn.hook_z to intervene at.`,
+          attrs: {
+            type: 'button',
+            tabindex: -1,
+            'aria-label': `Switch off layer ${L}, head ${h}`,
+            'aria-pressed': offered ? 'false' : undefined,
+            'aria-disabled': offered ? undefined : 'true',
+          },
         });
         ablate.addEventListener('click', (e) => {
           e.stopPropagation();
           if (offered) this.events.onToggleAblation(L, h);
         });
-        const cell = el('div', { class: 'ml-thumb', attrs: { role: 'gridcell', tabindex: -1, 'data-layer': L, 'data-head': h } }, heatmap.element, marks, ablate);
+        const cell = el(
+          'div',
+          { class: 'ml-thumb', attrs: { role: 'gridcell', tabindex: -1, 'data-layer': L, 'data-head': h } },
+          heatmap.element,
+          marks,
+          ablate,
+        );
         cell.addEventListener('click', (e) => {
           if (!e.altKey) this.events.onOpen(L, h);
           else if (offered) this.events.onToggleAblation(L, h);
@@ -145,7 +181,12 @@ export class ModelView {
     if (!data) return;
     const first = includeContext || data.queryStart === 0 ? '' : ' Token 0 is not among the keys shown.';
     const log = settings.kind === 'log';
-    this.legend.update(lutFor(theme), null, `${log ? 'Log scale over four decades' : 'Linear scale from 0'} up to each head's own maximum${settings.ignoreFirst ? ', token 0 left out of the range and drawn clamped' : ''}.${settings.ignoreFirst ? first : ''}`, log);
+    this.legend.update(
+      lutFor(theme),
+      null,
+      `${log ? 'Log scale over four decades' : 'Linear scale from 0'} up to each head's own maximum${settings.ignoreFirst ? ', token 0 left out of the range and drawn clamped' : ''}.${settings.ignoreFirst ? first : ''}`,
+      log,
+    );
     for (const t of this.thumbs) {
       const shown = this.shown(t.layer, t.head, includeContext);
       if (!shown) continue;
@@ -153,7 +194,11 @@ export class ModelView {
       t.heatmap.setData({ rows: shown.rows, cols: shown.cols, values: shown.values });
       t.heatmap.setColors(colors);
       const s = data.layers[t.layer].scores?.[t.head];
-      const summary = s ? scoreEntries(s).map(([name, value]) => `${name} ${value}`).join(', ') : '';
+      const summary = s
+        ? scoreEntries(s)
+            .map(([name, value]) => `${name} ${value}`)
+            .join(', ')
+        : '';
       const label = `Layer ${t.layer}, head ${t.head}: ${shown.rows} queries × ${shown.cols} keys. ${summary}. Press Enter to open${data.view.ablatable[t.layer] ? ', A to switch it off or on' : ''}.`;
       t.cell.setAttribute('aria-label', label);
     }
@@ -228,12 +273,24 @@ export class ModelView {
     const { layers, heads } = data.view.model;
     let { layer, head } = this.focused;
     switch (e.key) {
-      case 'ArrowRight': head = Math.min(heads - 1, head + 1); break;
-      case 'ArrowLeft': head = Math.max(0, head - 1); break;
-      case 'ArrowDown': layer = this.nextLayer(layer, 1, layers); break;
-      case 'ArrowUp': layer = this.nextLayer(layer, -1, layers); break;
-      case 'Home': head = 0; break;
-      case 'End': head = heads - 1; break;
+      case 'ArrowRight':
+        head = Math.min(heads - 1, head + 1);
+        break;
+      case 'ArrowLeft':
+        head = Math.max(0, head - 1);
+        break;
+      case 'ArrowDown':
+        layer = this.nextLayer(layer, 1, layers);
+        break;
+      case 'ArrowUp':
+        layer = this.nextLayer(layer, -1, layers);
+        break;
+      case 'Home':
+        head = 0;
+        break;
+      case 'End':
+        head = heads - 1;
+        break;
       case 'Enter':
       case ' ':
         e.preventDefault();

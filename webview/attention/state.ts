@@ -58,10 +58,12 @@ export function restoreState(raw: unknown): PanelState {
   if (typeof r.includeContext === 'boolean') s.includeContext = r.includeContext;
   if (isIndex(r.query)) s.query = r.query;
   if (typeof r.allDims === 'boolean') s.allDims = r.allDims;
-  if (Array.isArray(r.ablated)) s.ablated = r.ablated.filter((h: Partial<HeadRef> | null) => isIndex(h?.layer) && isIndex(h?.head)).map((h: HeadRef) => ({ layer: h.layer, head: h.head }));
+  if (Array.isArray(r.ablated))
+    s.ablated = r.ablated.filter((h: Partial<HeadRef> | null) => isIndex(h?.layer) && isIndex(h?.head)).map((h: HeadRef) => ({ layer: h.layer, head: h.head }));
   if (r.ablationMode === 'zero' || r.ablationMode === 'mean') s.ablationMode = r.ablationMode;
   const e = r.explained as PanelState['explained'];
-  if (e && typeof e.uri === 'string' && isIndex(e.selection?.start) && isIndex(e.selection?.end)) s.explained = { uri: e.uri, selection: { start: e.selection.start, end: e.selection.end } };
+  if (e && typeof e.uri === 'string' && isIndex(e.selection?.start) && isIndex(e.selection?.end))
+    s.explained = { uri: e.uri, selection: { start: e.selection.start, end: e.selection.end } };
   return s;
 }
 
@@ -96,7 +98,6 @@ export function fitStateToView(state: PanelState, view: AttentionView): PanelSta
   if (q !== null && (q < view.queryStart || q >= view.queryStart + view.queryCount)) s.query = null;
   return s;
 }
-
 
 /** Whether a head is among the switched-off ones. */
 export function isAblated(ablated: readonly HeadRef[], layer: number, head: number): boolean {

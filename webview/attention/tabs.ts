@@ -18,7 +18,14 @@ export class Tabs {
   constructor(panels: Record<Tab, HTMLElement>, onSelect: (tab: Tab) => void) {
     this.element = el('vscode-tabs', { class: 'ml-tabs' });
     for (const tab of TABS) {
-      this.element.appendChild(el('vscode-tab-header', { attrs: { slot: 'header', 'data-tab': tab } }, el('span', { class: `codicon codicon-${ICONS[tab]}`, attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-tab-title', text: t(TITLES[tab]) })));
+      this.element.appendChild(
+        el(
+          'vscode-tab-header',
+          { attrs: { slot: 'header', 'data-tab': tab } },
+          el('span', { class: `codicon codicon-${ICONS[tab]}`, attrs: { 'aria-hidden': 'true' } }),
+          el('span', { class: 'ml-tab-title', text: t(TITLES[tab]) }),
+        ),
+      );
       this.element.appendChild(el('vscode-tab-panel', { attrs: { 'data-tab': tab } }, panels[tab]));
     }
     this.element.addEventListener('vsc-tabs-select', (e) => {

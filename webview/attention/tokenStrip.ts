@@ -122,7 +122,12 @@ export class TokenStrip {
     const label = tokenLabel(t.text);
     const d = change?.delta[index] ?? NaN;
     const ablated = change && Number.isFinite(d) ? `with the heads off: P = ${formatProb(change.prob[index])}, ${formatBits(d)}` : '';
-    const details = [`#${index} ${quoted(t.text)}`, t.prob === null ? 'first token: nothing before it to predict from' : `P(token | before) = ${formatProb(t.prob)}`, t.rank ? `rank ${t.rank} among the model's guesses` : '', ablated];
+    const details = [
+      `#${index} ${quoted(t.text)}`,
+      t.prob === null ? 'first token: nothing before it to predict from' : `P(token | before) = ${formatProb(t.prob)}`,
+      t.rank ? `rank ${t.rank} among the model's guesses` : '',
+      ablated,
+    ];
     chip.title = details.filter(Boolean).join('\n');
     chip.setAttribute('aria-label', `${t.text.trim() ? t.text : label}, token ${index}, probability ${formatProb(t.prob)}${ablated ? `, ${ablated}` : ''}`);
   }

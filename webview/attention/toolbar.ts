@@ -44,12 +44,22 @@ export class Toolbar {
   constructor(private readonly events: ToolbarEvents) {
     this.layer = el('vscode-single-select', { class: 'ml-select-layer', attrs: { 'aria-label': t('Layer') } });
     this.head = el('vscode-single-select', { class: 'ml-select-head', attrs: { 'aria-label': t('Head') } });
-    this.scale = el('vscode-single-select', { class: 'ml-select-scale', attrs: { 'aria-label': t('Colour scale') } }, option('linear', t('Linear')), option('log', t('Log')));
+    this.scale = el(
+      'vscode-single-select',
+      { class: 'ml-select-scale', attrs: { 'aria-label': t('Colour scale') } },
+      option('linear', t('Linear')),
+      option('log', t('Log')),
+    );
     this.ignoreFirst = el('vscode-checkbox', {
       attrs: { label: t('Ignore first token') },
-      title: t('Leave token 0 (usually the beginning-of-text token, where many heads park their attention) out of the colour range; it is drawn clamped at the top colour.'),
+      title: t(
+        'Leave token 0 (usually the beginning-of-text token, where many heads park their attention) out of the colour range; it is drawn clamped at the top colour.',
+      ),
     });
-    this.includeContext = el('vscode-checkbox', { attrs: { label: t('Include context') }, title: t('Also show, as keys, the tokens before the explained ones.') });
+    this.includeContext = el('vscode-checkbox', {
+      attrs: { label: t('Include context') },
+      title: t('Also show, as keys, the tokens before the explained ones.'),
+    });
     this.layer.addEventListener('change', () => {
       const n = Number(this.layer.value);
       if (Number.isInteger(n)) this.events.onChange({ layer: n });
@@ -87,13 +97,17 @@ export class Toolbar {
   setData(data: ViewData, state: PanelState): void {
     const { layers, heads } = data.view.model;
     clear(this.layer);
-    for (let L = 0; L < layers; L++) this.layer.appendChild(option(String(L), data.hasAttention(L) ? t('Layer {0}', L) : t('Layer {0} (unavailable)', L), L === state.layer));
+    for (let L = 0; L < layers; L++)
+      this.layer.appendChild(option(String(L), data.hasAttention(L) ? t('Layer {0}', L) : t('Layer {0} (unavailable)', L), L === state.layer));
     clear(this.head);
     for (let h = 0; h < heads; h++) this.head.appendChild(option(String(h), t('Head {0}', h), state.head === h));
     this.head.appendChild(option('mean', t('Mean of heads'), state.head === 'mean'));
     if (data.rollout) this.head.appendChild(option('rollout', t('Rollout'), state.head === 'rollout'));
     this.includeContext.disabled = data.queryStart === 0;
-    this.includeContext.title = data.queryStart === 0 ? t('Every analysed token is explained: there is no context before them.') : t('Also show, as keys, the {0} tokens before the explained ones.', data.queryStart);
+    this.includeContext.title =
+      data.queryStart === 0
+        ? t('Every analysed token is explained: there is no context before them.')
+        : t('Also show, as keys, the {0} tokens before the explained ones.', data.queryStart);
     this.sync(state);
   }
 

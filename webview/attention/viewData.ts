@@ -11,7 +11,9 @@ export function floats(data: unknown): Float32Array | undefined {
   if (data instanceof ArrayBuffer) return data.byteLength % 4 === 0 ? new Float32Array(data) : undefined;
   if (ArrayBuffer.isView(data) && data.byteLength % 4 === 0) {
     // The offset may not be 4-aligned inside a shared buffer: copy then.
-    return data.byteOffset % 4 === 0 ? new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4) : new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
+    return data.byteOffset % 4 === 0
+      ? new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4)
+      : new Float32Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
   }
   return undefined;
 }
@@ -43,7 +45,12 @@ export class ViewData {
       const pattern = layer.pattern === undefined ? undefined : floats(layer.pattern);
       if (layer.source.kind !== 'unavailable' && (!pattern || pattern.length !== expect)) {
         const got = pattern ? pattern.length : 0;
-        return { source: { kind: 'unavailable', reason: `The attention pattern has ${got} values; ${heads} heads × ${view.queryCount} queries × ${this.keys} keys = ${expect} were expected.` } };
+        return {
+          source: {
+            kind: 'unavailable',
+            reason: `The attention pattern has ${got} values; ${heads} heads × ${view.queryCount} queries × ${this.keys} keys = ${expect} were expected.`,
+          },
+        };
       }
       return { source: layer.source, pattern, scores: layer.scores };
     });
@@ -65,7 +72,13 @@ export class ViewData {
 
   /** [query, key] for the choice, or undefined when that layer has no attention. */
   matrix(layer: number, head: HeadChoice): Float32Array | undefined {
-    const source = { pattern: this.layers[layer]?.pattern, rollout: this.rollout, heads: this.view.model.heads, queries: this.view.queryCount, keys: this.keys };
+    const source = {
+      pattern: this.layers[layer]?.pattern,
+      rollout: this.rollout,
+      heads: this.view.model.heads,
+      queries: this.view.queryCount,
+      keys: this.keys,
+    };
     if (head !== 'mean') return choiceMatrix(source, layer, head);
     // The mean is a new matrix; every redraw of the layer would compute it again.
     const kept = this.means.get(layer);
@@ -91,7 +104,12 @@ export function decodeDetail(detail: HeadDetail, positions: number): DecodedDeta
   const v = floats(detail.v);
   const z = floats(detail.z);
   const n = positions * detail.dHead;
-  for (const [name, t] of [['Q', q], ['K', k], ['V', v], ['z', z]] as const) {
+  for (const [name, t] of [
+    ['Q', q],
+    ['K', k],
+    ['V', v],
+    ['z', z],
+  ] as const) {
     if (!t || t.length !== n) return `${name} has ${t ? t.length : 0} values; ${positions} tokens × ${detail.dHead} dims = ${n} were expected.`;
   }
   return { detail, q: q!, k: k!, v: v!, z: z! };

@@ -21,7 +21,13 @@ ort.env.logLevel = 'error';
 const adapterLine = el('div', { class: 'gpu-adapter', text: 'Looking for a WebGPU adapter…' });
 const status = el('div', { class: 'gpu-status', attrs: { 'aria-live': 'polite' } });
 const stats = el('div', { class: 'gpu-stats' });
-root.append(el('h2', { text: 'Model Lens · WebGPU backend' }), el('p', { class: 'gpu-hint', text: 'Model Lens runs models on your GPU in this tab. Keep it open; closing it moves the model back to WebAssembly.' }), adapterLine, status, stats);
+root.append(
+  el('h2', { text: 'Model Lens · WebGPU backend' }),
+  el('p', { class: 'gpu-hint', text: 'Model Lens runs models on your GPU in this tab. Keep it open; closing it moves the model back to WebAssembly.' }),
+  adapterLine,
+  status,
+  stats,
+);
 
 const sessions = new Map<number, ort.InferenceSession>();
 const files = new Map<number, Map<number, Uint8Array>>();

@@ -81,8 +81,20 @@ const content = el(
   el(
     'div',
     { class: 'ml-patching-grids' },
-    el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-residual-title' } }, el('h2', { text: 'Residual stream', attrs: { id: 'ml-residual-title' } }), el('p', { class: 'ml-hint', text: 'The stream at one layer and position taken from the clean run.' }), scroller(residualMap)),
-    el('section', { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-heads-title' } }, el('h2', { text: 'Attention heads', attrs: { id: 'ml-heads-title' } }), el('p', { class: 'ml-hint', text: 'One head’s output (hook_z) taken from the clean run at every position.' }), scroller(headMap)),
+    el(
+      'section',
+      { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-residual-title' } },
+      el('h2', { text: 'Residual stream', attrs: { id: 'ml-residual-title' } }),
+      el('p', { class: 'ml-hint', text: 'The stream at one layer and position taken from the clean run.' }),
+      scroller(residualMap),
+    ),
+    el(
+      'section',
+      { class: 'ml-patching-section', attrs: { 'aria-labelledby': 'ml-heads-title' } },
+      el('h2', { text: 'Attention heads', attrs: { id: 'ml-heads-title' } }),
+      el('p', { class: 'ml-hint', text: 'One head’s output (hook_z) taken from the clean run at every position.' }),
+      scroller(headMap),
+    ),
   ),
 );
 const root = document.getElementById('root') ?? document.body;
@@ -101,7 +113,13 @@ function valueLine(v: number): TooltipLine {
 function residualLines(cell: HeatmapCell): TooltipLine[] {
   if (!view) return [];
   const hook = view.residual.hooks[cell.row] ?? '';
-  return [`${streamLabel(hook)}, position ${cell.col}`, ['Clean token', quoted(view.clean.tokens[cell.col] ?? '')], ['Corrupted token', quoted(view.corrupted.tokens[cell.col] ?? '')], ['Hook', hook], valueLine(residual[cell.row * view.residual.positions + cell.col])];
+  return [
+    `${streamLabel(hook)}, position ${cell.col}`,
+    ['Clean token', quoted(view.clean.tokens[cell.col] ?? '')],
+    ['Corrupted token', quoted(view.corrupted.tokens[cell.col] ?? '')],
+    ['Hook', hook],
+    valueLine(residual[cell.row * view.residual.positions + cell.col]),
+  ];
 }
 
 function headLines(cell: HeatmapCell): TooltipLine[] {
@@ -123,7 +141,13 @@ function showError(message: string): void {
 }
 
 function runLine(label: string, run: PatchingView['clean']): HTMLElement {
-  return el('div', { class: 'ml-patching-run' }, el('span', { class: 'ml-patching-label', text: label }), el('code', { class: 'ml-patching-text', text: run.text }), el('span', { class: 'ml-patching-diff', text: `logit difference ${formatCell(run.logitDiff, 3)}` }));
+  return el(
+    'div',
+    { class: 'ml-patching-run' },
+    el('span', { class: 'ml-patching-label', text: label }),
+    el('code', { class: 'ml-patching-text', text: run.text }),
+    el('span', { class: 'ml-patching-diff', text: `logit difference ${formatCell(run.logitDiff, 3)}` }),
+  );
 }
 
 function show(v: PatchingView): void {
@@ -159,12 +183,32 @@ function draw(): void {
   const n = view.residual.positions;
   const spec = patchingScale(residual, heads);
   const colors = { normalize: normalizer(spec), lut: lutFor(theme, 'diverging') };
-  residualMap.setData({ rows: view.residual.hooks.length, cols: n, values: residual }, { rows: view.residual.hooks.map(streamLabel), cols: Array.from({ length: n }, (_, p) => positionLabel(view!.clean.tokens[p], view!.corrupted.tokens[p])), rowTitle: 'layer', colTitle: 'position' });
+  residualMap.setData(
+    { rows: view.residual.hooks.length, cols: n, values: residual },
+    {
+      rows: view.residual.hooks.map(streamLabel),
+      cols: Array.from({ length: n }, (_, p) => positionLabel(view!.clean.tokens[p], view!.corrupted.tokens[p])),
+      rowTitle: 'layer',
+      colTitle: 'position',
+    },
+  );
   residualMap.setColors(colors);
-  headMap.setData({ rows: view.heads.layers, cols: view.heads.heads, values: heads }, { rows: Array.from({ length: view.heads.layers }, (_, L) => `L${L}`), cols: Array.from({ length: view.heads.heads }, (_, h) => `H${h}`), rowTitle: 'layer', colTitle: 'head' });
+  headMap.setData(
+    { rows: view.heads.layers, cols: view.heads.heads, values: heads },
+    {
+      rows: Array.from({ length: view.heads.layers }, (_, L) => `L${L}`),
+      cols: Array.from({ length: view.heads.heads }, (_, h) => `H${h}`),
+      rowTitle: 'layer',
+      colTitle: 'head',
+    },
+  );
   headMap.setColors(colors);
   const unavailable = [residual, heads].some((g) => g.some((x) => Number.isNaN(x)));
-  legend.update(colors.lut, spec, `Red: the patch brings back the clean run's difference (1); blue: it pushes the other way.${unavailable ? ' Empty cells: the model has no hook to patch there.' : ''}`);
+  legend.update(
+    colors.lut,
+    spec,
+    `Red: the patch brings back the clean run's difference (1); blue: it pushes the other way.${unavailable ? ' Empty cells: the model has no hook to patch there.' : ''}`,
+  );
 }
 
 /** Both grids under their titles on the editor's background, as one PNG. */
@@ -216,7 +260,12 @@ function isToPanel(m: unknown): m is ToPatchingPanel {
   if (x.type !== 'show' || !x.view || typeof x.view !== 'object') return false;
   const v = x.view as PatchingView;
   // The grids are read as Float32Arrays of the sizes the view states.
-  return v.residual?.values instanceof ArrayBuffer && v.heads?.values instanceof ArrayBuffer && v.residual.values.byteLength === v.residual.hooks.length * v.residual.positions * 4 && v.heads.values.byteLength === v.heads.layers * v.heads.heads * 4;
+  return (
+    v.residual?.values instanceof ArrayBuffer &&
+    v.heads?.values instanceof ArrayBuffer &&
+    v.residual.values.byteLength === v.residual.hooks.length * v.residual.positions * 4 &&
+    v.heads.values.byteLength === v.heads.layers * v.heads.heads * 4
+  );
 }
 
 onHostMessage(isToPanel, (m) => {

@@ -24,7 +24,10 @@ export function positionLabel(clean: string | undefined, corrupted: string | und
  * enough for 1 (the clean run's difference restored), or more where a patch overshoots.
  */
 export function patchingScale(...grids: ArrayLike<number>[]): ScaleSpec {
-  return divergingScale(grids.flatMap((g) => Array.from(g)), 1);
+  return divergingScale(
+    grids.flatMap((g) => Array.from(g)),
+    1,
+  );
 }
 
 /**

@@ -153,7 +153,7 @@ export function tickLabels(spec: ScaleSpec | null, format: (value: number) => st
 }
 
 export function clamp01(t: number): number {
-  return t <= 0 ? 0 : Math.min(t , 1);
+  return t <= 0 ? 0 : Math.min(t, 1);
 }
 
 // Ramps, low → high. Every sequential ramp starts near the theme's background (so the many

@@ -16,6 +16,9 @@ export async function probeGpu(): Promise<{ adapter: GpuAdapterInfo | null; reas
   if (!adapter) return { adapter: null, reason: 'the browser has no WebGPU adapter for this machine' };
   const info = adapter.info ?? { vendor: '', architecture: '', description: '' };
   // SwiftShader and other CPU implementations are correct but far slower than the CPU backends.
-  const software = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description}`);
-  return { adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description, software, shaderF16: adapter.features.has('shader-f16') } };
+  const software =
+    adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${info.architecture} ${info.description}`);
+  return {
+    adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description, software, shaderF16: adapter.features.has('shader-f16') },
+  };
 }

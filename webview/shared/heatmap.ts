@@ -227,7 +227,10 @@ export class Heatmap {
     if (!rows || !cols || !r.width || !r.height) return null;
     const x = clientX - r.left;
     const y = clientY - r.top;
-    const hit = this.options.labelled && this.layout ? cellAt(x, y, this.layout.x0, this.layout.y0, this.layout.cellW, this.layout.cellH, rows, cols) : cellAt(x, y, 0, 0, r.width / cols, r.height / rows, rows, cols);
+    const hit =
+      this.options.labelled && this.layout
+        ? cellAt(x, y, this.layout.x0, this.layout.y0, this.layout.cellW, this.layout.cellH, rows, cols)
+        : cellAt(x, y, 0, 0, r.width / cols, r.height / rows, rows, cols);
     return hit ? { ...hit, value: this.valueAt(hit.row, hit.col) } : null;
   }
 
@@ -330,20 +333,48 @@ export class Heatmap {
     const colLabels = this.labels.cols ?? [];
     // First guess the cell from the room left by labels at full size, then size the font to it.
     ctx.font = this.font(12);
-    const widest = (labels: readonly string[]) => Math.min(maxLabel, labels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0));
+    const widest = (labels: readonly string[]) =>
+      Math.min(
+        maxLabel,
+        labels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0),
+      );
     const rowLabelFull = rowLabels.length ? widest(rowLabels) + PAD * 2 : 0;
     const available = this.available || this.canvas.parentElement?.clientWidth || 400;
     const cellW = fitCellSize(available - rowLabelFull - PAD * 2, cols, bounds.min, bounds.max);
     const cellH = Math.max(1, Math.round(cellW / aspect));
     const fontPx = clamp(Math.floor(Math.min(cellW, cellH) * 0.8), 9, 12);
     ctx.font = this.font(fontPx);
-    const rowLabelW = rowLabels.length ? Math.min(maxLabel, rowLabels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0)) + PAD * 2 : 0;
-    const colLabelH = colLabels.length ? Math.min(maxLabel, colLabels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0)) + PAD * 2 : 0;
+    const rowLabelW = rowLabels.length
+      ? Math.min(
+          maxLabel,
+          rowLabels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0),
+        ) +
+        PAD * 2
+      : 0;
+    const colLabelH = colLabels.length
+      ? Math.min(
+          maxLabel,
+          colLabels.reduce((m, s) => Math.max(m, ctx.measureText(s).width), 0),
+        ) +
+        PAD * 2
+      : 0;
     const titleH = this.labels.colTitle ? fontPx + 6 : 0;
     const x0 = rowLabelW + (this.labels.rowTitle ? fontPx + 6 : 0);
     const y0 = colLabelH + titleH;
     this.fitted.clear();
-    return { width: x0 + cols * cellW + PAD, height: y0 + rows * cellH + PAD, x0, y0, cellW, cellH, fontPx, rowStride: labelStride(cellH, fontPx + 2), colStride: labelStride(cellW, fontPx + 2), rowLabelW, colLabelH };
+    return {
+      width: x0 + cols * cellW + PAD,
+      height: y0 + rows * cellH + PAD,
+      x0,
+      y0,
+      cellW,
+      cellH,
+      fontPx,
+      rowStride: labelStride(cellH, fontPx + 2),
+      colStride: labelStride(cellW, fontPx + 2),
+      rowLabelW,
+      colLabelH,
+    };
   }
 
   private renderLabelled(all: boolean): void {
@@ -446,8 +477,10 @@ export class Heatmap {
     }
     ctx.strokeStyle = focus;
     ctx.lineWidth = 1.5;
-    if (this.highlight.row !== undefined && this.highlight.row < rows) ctx.strokeRect(L.x0 + 0.75, L.y0 + this.highlight.row * L.cellH + 0.75, gw - 1.5, L.cellH - 1.5);
-    if (this.highlight.col !== undefined && this.highlight.col < cols) ctx.strokeRect(L.x0 + this.highlight.col * L.cellW + 0.75, L.y0 + 0.75, L.cellW - 1.5, gh - 1.5);
+    if (this.highlight.row !== undefined && this.highlight.row < rows)
+      ctx.strokeRect(L.x0 + 0.75, L.y0 + this.highlight.row * L.cellH + 0.75, gw - 1.5, L.cellH - 1.5);
+    if (this.highlight.col !== undefined && this.highlight.col < cols)
+      ctx.strokeRect(L.x0 + this.highlight.col * L.cellW + 0.75, L.y0 + 0.75, L.cellW - 1.5, gh - 1.5);
     if (hover) {
       ctx.lineWidth = 2;
       ctx.strokeRect(L.x0 + hover.col * L.cellW + 1, L.y0 + hover.row * L.cellH + 1, L.cellW - 2, L.cellH - 2);
@@ -531,14 +564,30 @@ export class Heatmap {
     const cur = this.cursor ?? { row: this.highlight.row ?? 0, col: this.highlight.col ?? 0 };
     let { row, col } = cur;
     switch (e.key) {
-      case 'ArrowUp': row--; break;
-      case 'ArrowDown': row++; break;
-      case 'ArrowLeft': col--; break;
-      case 'ArrowRight': col++; break;
-      case 'Home': col = 0; break;
-      case 'End': col = cols - 1; break;
-      case 'PageUp': row = 0; break;
-      case 'PageDown': row = rows - 1; break;
+      case 'ArrowUp':
+        row--;
+        break;
+      case 'ArrowDown':
+        row++;
+        break;
+      case 'ArrowLeft':
+        col--;
+        break;
+      case 'ArrowRight':
+        col++;
+        break;
+      case 'Home':
+        col = 0;
+        break;
+      case 'End':
+        col = cols - 1;
+        break;
+      case 'PageUp':
+        row = 0;
+        break;
+      case 'PageDown':
+        row = rows - 1;
+        break;
       case 'Enter':
       case ' ': {
         e.preventDefault();

@@ -2,7 +2,7 @@
 // unit-tested without a DOM.
 
 export function clamp(x: number, lo: number, hi: number): number {
-  return x < lo ? lo : Math.min(x , hi);
+  return x < lo ? lo : Math.min(x, hi);
 }
 
 /** CSS pixels per cell so that `count` cells fill `available` pixels, within [min, max]. */
@@ -47,7 +47,16 @@ export function windowAround(center: number, size: number, start: number, end: n
 }
 
 /** Cell (row, col) under the point (x, y) of a grid starting at (x0, y0); null outside. */
-export function cellAt(x: number, y: number, x0: number, y0: number, cellW: number, cellH: number, rows: number, cols: number): { row: number; col: number } | null {
+export function cellAt(
+  x: number,
+  y: number,
+  x0: number,
+  y0: number,
+  cellW: number,
+  cellH: number,
+  rows: number,
+  cols: number,
+): { row: number; col: number } | null {
   const col = Math.floor((x - x0) / cellW);
   const row = Math.floor((y - y0) / cellH);
   if (row < 0 || col < 0 || row >= rows || col >= cols || !Number.isFinite(row) || !Number.isFinite(col)) return null;

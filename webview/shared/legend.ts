@@ -23,7 +23,12 @@ export class Legend {
     this.bar.height = 1;
     this.ticks = el('div', { class: 'ml-legend-ticks' });
     this.caption = el('div', { class: 'ml-legend-caption' });
-    this.element = el('div', { class: 'ml-legend', attrs: { role: 'group', 'aria-label': 'Colour scale' } }, el('div', { class: 'ml-legend-scale' }, this.bar, this.ticks), this.caption);
+    this.element = el(
+      'div',
+      { class: 'ml-legend', attrs: { role: 'group', 'aria-label': 'Colour scale' } },
+      el('div', { class: 'ml-legend-scale' }, this.bar, this.ticks),
+      this.caption,
+    );
   }
 
   /** `spec` null: the ramp only, with relative ends (each heatmap has its own range; `relativeLog` for a log scale). */

@@ -16,6 +16,9 @@ export function showError(status: HTMLElement, content: HTMLElement, title: stri
   status.hidden = false;
   status.className = 'ml-status error';
   status.setAttribute('role', 'alert');
-  status.append(el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }), el('div', {}, el('div', { class: 'ml-status-title', text: title }), el('div', { class: 'ml-status-text', text: message })));
+  status.append(
+    el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }),
+    el('div', {}, el('div', { class: 'ml-status-title', text: title }), el('div', { class: 'ml-status-text', text: message })),
+  );
   content.classList.remove('busy');
 }

@@ -36,7 +36,14 @@ export class Tooltip {
       if (typeof line === 'string') {
         this.box.appendChild(el('div', { class: i === 0 ? 'ml-tooltip-title' : 'ml-tooltip-line', text: line }));
       } else {
-        this.box.appendChild(el('div', { class: 'ml-tooltip-row' }, el('span', { class: 'ml-tooltip-label', text: line[0] }), el('span', { class: 'ml-tooltip-value', text: line[1] })));
+        this.box.appendChild(
+          el(
+            'div',
+            { class: 'ml-tooltip-row' },
+            el('span', { class: 'ml-tooltip-label', text: line[0] }),
+            el('span', { class: 'ml-tooltip-value', text: line[1] }),
+          ),
+        );
       }
     });
     this.box.hidden = false;

@@ -57,7 +57,10 @@ export class ActivationsSection {
       onClick: (cell) => this.events.onSelect(cell.col, cell.row),
       describeCell: (cell) => tooltipText(this.cellLines(cell)),
     });
-    this.rowScale = el('vscode-checkbox', { title: t('The stream grows through the layers; scaling each row to its own maximum shows which tokens stand out within a layer.'), attrs: { label: t('Scale each row separately') } });
+    this.rowScale = el('vscode-checkbox', {
+      title: t('The stream grows through the layers; scaling each row to its own maximum shows which tokens stand out within a layer.'),
+      attrs: { label: t('Scale each row separately') },
+    });
     this.rowScale.addEventListener('change', () => this.events.onRowScale(this.rowScale.checked));
     this.wide = new WideGrid(this.heatmap, (x) => this.events.onScroll(x));
     const scroller = this.wide.scroller;
@@ -143,7 +146,11 @@ export class ActivationsSection {
   private cellLines(cell: HeatmapCell): TooltipLine[] {
     const token = this.view?.tokens[cell.col];
     const raw = this.norms?.[cell.row * this.cols + cell.col] ?? NaN;
-    const lines: TooltipLine[] = [quoted(token?.text ?? ''), ['Row', cell.row === 0 ? 'embedding' : `after block ${cell.row - 1}`], ['‖resid‖', formatNorm(raw)]];
+    const lines: TooltipLine[] = [
+      quoted(token?.text ?? ''),
+      ['Row', cell.row === 0 ? 'embedding' : `after block ${cell.row - 1}`],
+      ['‖resid‖', formatNorm(raw)],
+    ];
     lines.push(cell.row === 0 ? 'The embedding comes before any MLP.' : `Click for the top MLP neurons of layer ${cell.row - 1}.`);
     return lines;
   }
@@ -173,7 +180,14 @@ export class ActivationsSection {
     const layer = cell.row - 1;
     box.append(el('div', { class: 'ml-neurons-title' }, `Top MLP neurons of layer ${layer} at `, el('span', { class: 'ml-token', text: `“${token}”` })));
     if (neurons.kind === 'pending') {
-      box.append(el('div', { class: 'ml-loading' }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Reading the activations…') })));
+      box.append(
+        el(
+          'div',
+          { class: 'ml-loading' },
+          el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }),
+          el('span', { text: t('Reading the activations…') }),
+        ),
+      );
       return;
     }
     if (!neurons.neurons.length) {
@@ -184,7 +198,15 @@ export class ActivationsSection {
     for (const n of neuronBars(neurons.neurons)) {
       const fill = el('span', { class: `ml-bar-fill${n.value < 0 ? ' negative' : ''}` });
       fill.style.width = `${(n.fraction * 100).toFixed(1)}%`;
-      list.append(el('li', { class: 'ml-bar-row', title: `Neuron ${n.index}: ${n.value}` }, el('span', { class: 'ml-bar-index', text: `#${n.index}` }), el('span', { class: 'ml-bar', attrs: { 'aria-hidden': 'true' } }, fill), el('span', { class: 'ml-bar-value', text: formatNorm(n.value) })));
+      list.append(
+        el(
+          'li',
+          { class: 'ml-bar-row', title: `Neuron ${n.index}: ${n.value}` },
+          el('span', { class: 'ml-bar-index', text: `#${n.index}` }),
+          el('span', { class: 'ml-bar', attrs: { 'aria-hidden': 'true' } }, fill),
+          el('span', { class: 'ml-bar-value', text: formatNorm(n.value) }),
+        ),
+      );
     }
     box.append(list);
   }

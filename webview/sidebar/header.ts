@@ -18,17 +18,34 @@ export class Header {
 
   constructor(onPin: (pinned: boolean) => void) {
     this.subject = el('div', { class: 'ml-subject' });
-    this.pin = iconButton('pin', t('Pin: keep showing this text'), () => {
-      this.setPinned(!this.pinned);
-      onPin(this.pinned);
-    }, { 'aria-pressed': 'false' });
+    this.pin = iconButton(
+      'pin',
+      t('Pin: keep showing this text'),
+      () => {
+        this.setPinned(!this.pinned);
+        onPin(this.pinned);
+      },
+      { 'aria-pressed': 'false' },
+    );
     this.pin.classList.add('ml-pin');
-    this.pinnedNote = el('div', { class: 'ml-pinned-note', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-pinned', attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Pinned: the panel no longer follows the selection.') }));
+    this.pinnedNote = el(
+      'div',
+      { class: 'ml-pinned-note', attrs: { role: 'status' } },
+      el('span', { class: 'codicon codicon-pinned', attrs: { 'aria-hidden': 'true' } }),
+      el('span', { text: t('Pinned: the panel no longer follows the selection.') }),
+    );
     this.pinnedNote.hidden = true;
     this.notes = el('ul', { class: 'ml-notes' });
     this.status = el('div', { class: 'ml-busy', attrs: { role: 'status', 'aria-live': 'polite' } });
     this.status.hidden = true;
-    this.element = el('header', { class: 'ml-header' }, el('div', { class: 'ml-header-row' }, this.subject, this.pin), this.pinnedNote, this.notes, this.status);
+    this.element = el(
+      'header',
+      { class: 'ml-header' },
+      el('div', { class: 'ml-header-row' }, this.subject, this.pin),
+      this.pinnedNote,
+      this.notes,
+      this.status,
+    );
     this.setSubject(undefined);
   }
 
@@ -36,7 +53,10 @@ export class Header {
     clear(this.subject);
     clear(this.notes);
     if (!view) {
-      this.subject.append(el('span', { class: 'codicon codicon-selection', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-muted', text: t('No text analysed yet') }));
+      this.subject.append(
+        el('span', { class: 'codicon codicon-selection', attrs: { 'aria-hidden': 'true' } }),
+        el('span', { class: 'ml-muted', text: t('No text analysed yet') }),
+      );
       return;
     }
     const n = view.tokens.length;
@@ -45,7 +65,8 @@ export class Header {
       el('span', { class: 'ml-doc', text: view.document.name, title: view.document.uri }),
       el('span', { class: 'ml-count', text: plural(n, '{0} token', '{0} tokens') }),
     );
-    for (const note of view.notes) this.notes.append(el('li', {}, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text: note })));
+    for (const note of view.notes)
+      this.notes.append(el('li', {}, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text: note })));
   }
 
   setPinned(pinned: boolean): void {

@@ -24,7 +24,14 @@ const COLUMNS: readonly Column[] = [
   { key: 'head', label: 'Head', short: 'H', name: 'head', title: 'Head', score: false },
   { key: 'previousToken', label: 'Prev', name: 'previous-token score', title: 'Previous-token score: mean attention to the token just before', score: true },
   { key: 'firstToken', label: 'First', name: 'first-token score', title: 'First-token (sink) score: mean attention to the first token', score: true },
-  { key: 'induction', label: 'Induct', short: 'Ind', name: 'induction score', title: 'Induction score: mean attention to the token that followed an earlier occurrence of the current one (— when no token repeats)', score: true },
+  {
+    key: 'induction',
+    label: 'Induct',
+    short: 'Ind',
+    name: 'induction score',
+    title: 'Induction score: mean attention to the token that followed an earlier occurrence of the current one (— when no token repeats)',
+    score: true,
+  },
   { key: 'self', label: 'Self', name: 'self score', title: 'Self score: mean attention to the token itself', score: true },
 ];
 
@@ -47,14 +54,30 @@ export class HeadsSection {
   ) {
     this.headCells = COLUMNS.map((c) => {
       // Named by its label whichever text shows; the header cell's aria-sort says the order.
-      const button = el('button', { class: 'ml-sort', title: `${c.title}. Click to sort.`, attrs: { type: 'button', 'aria-label': `Sort by ${c.name}` } }, el('span', { class: c.short ? 'ml-long' : undefined, text: c.label }), c.short && el('span', { class: 'ml-short', text: c.short }), el('span', { class: 'ml-sort-arrow', attrs: { 'aria-hidden': 'true' } }));
+      const button = el(
+        'button',
+        { class: 'ml-sort', title: `${c.title}. Click to sort.`, attrs: { type: 'button', 'aria-label': `Sort by ${c.name}` } },
+        el('span', { class: c.short ? 'ml-long' : undefined, text: c.label }),
+        c.short && el('span', { class: 'ml-short', text: c.short }),
+        el('span', { class: 'ml-sort-arrow', attrs: { 'aria-hidden': 'true' } }),
+      );
       button.addEventListener('click', () => this.clickHeader(c.key));
       return el('th', { class: c.score ? 'score' : 'index', attrs: { scope: 'col', abbr: c.title } }, button);
     });
     this.body = el('tbody');
-    const table = el('table', { class: 'ml-heads-table', attrs: { 'aria-label': 'Attention heads and their head-type scores. Press Enter on a row to open the head.' } }, el('thead', {}, el('tr', {}, ...this.headCells)), this.body);
+    const table = el(
+      'table',
+      { class: 'ml-heads-table', attrs: { 'aria-label': 'Attention heads and their head-type scores. Press Enter on a row to open the head.' } },
+      el('thead', {}, el('tr', {}, ...this.headCells)),
+      this.body,
+    );
     this.message = el('p', { class: 'ml-hint' });
-    this.content = el('div', {}, el('p', { class: 'ml-caption', text: t('Head-type scores on this text. Click a head to open it in Explain Attention.') }), el('div', { class: 'ml-heads-scroll' }, table));
+    this.content = el(
+      'div',
+      {},
+      el('p', { class: 'ml-caption', text: t('Head-type scores on this text. Click a head to open it in Explain Attention.') }),
+      el('div', { class: 'ml-heads-scroll' }, table),
+    );
     section.body.append(this.message, this.content);
     table.addEventListener('click', (e) => this.openFrom(e.target));
     table.addEventListener('keydown', (e) => {
@@ -96,7 +119,13 @@ export class HeadsSection {
     clear(this.body);
     for (const h of sortHeads(this.heads, this.sort.key, this.sort.dir)) {
       const cells = COLUMNS.map((c) => (c.score ? scoreCell(h[c.key]) : el('td', { class: 'index', text: String(h[c.key]) })));
-      this.body.append(el('tr', { title: `Open layer ${h.layer}, head ${h.head} in Explain Attention`, attrs: { tabindex: -1, 'data-layer': h.layer, 'data-head': h.head } }, ...cells));
+      this.body.append(
+        el(
+          'tr',
+          { title: `Open layer ${h.layer}, head ${h.head} in Explain Attention`, attrs: { tabindex: -1, 'data-layer': h.layer, 'data-head': h.head } },
+          ...cells,
+        ),
+      );
     }
     // One tab stop for the whole table (hundreds of heads in a large model); arrows move within it.
     this.body.firstElementChild?.setAttribute('tabindex', '0');
@@ -112,7 +141,9 @@ export class HeadsSection {
   private moveFocus(e: KeyboardEvent): void {
     const row = e.target instanceof Element ? e.target.closest('tbody tr') : null;
     if (!row) return;
-    const next = { ArrowDown: row.nextElementSibling, ArrowUp: row.previousElementSibling, Home: this.body.firstElementChild, End: this.body.lastElementChild }[e.key];
+    const next = { ArrowDown: row.nextElementSibling, ArrowUp: row.previousElementSibling, Home: this.body.firstElementChild, End: this.body.lastElementChild }[
+      e.key
+    ];
     if (!(next instanceof HTMLElement)) return;
     e.preventDefault();
     row.setAttribute('tabindex', '-1');
@@ -125,5 +156,10 @@ function scoreCell(score: number): HTMLTableCellElement {
   const fill = el('span', { class: 'ml-score-fill' });
   fill.style.width = `${Number.isFinite(score) ? Math.max(0, Math.min(1, score)) * 100 : 0}%`;
   const strong = Number.isFinite(score) && score >= BADGE_THRESHOLD;
-  return el('td', { class: `score${strong ? ' strong' : ''}` }, el('span', { class: 'ml-score-num', text: formatCell(score, 2) }), el('span', { class: 'ml-score-bar', attrs: { 'aria-hidden': 'true' } }, fill));
+  return el(
+    'td',
+    { class: `score${strong ? ' strong' : ''}` },
+    el('span', { class: 'ml-score-num', text: formatCell(score, 2) }),
+    el('span', { class: 'ml-score-bar', attrs: { 'aria-hidden': 'true' } }, fill),
+  );
 }

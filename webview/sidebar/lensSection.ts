@@ -51,7 +51,10 @@ export class LensSection {
     this.grid = el(
       'div',
       {},
-      el('p', { class: 'ml-caption', text: t('What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.') }),
+      el('p', {
+        class: 'ml-caption',
+        text: t('What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.'),
+      }),
       el('div', { class: 'ml-controls' }, this.legend.element),
       this.wide.scroller,
       this.wide.cut,
@@ -75,7 +78,10 @@ export class LensSection {
     this.cols = Math.min(lens.tokens, maxColumns(CELL, lens.rows, window.devicePixelRatio));
     this.wide.setShown(this.cols, lens.tokens);
     this.hits = lensHits(lens, view.tokens);
-    this.heatmap.setData({ rows: lens.rows, cols: this.cols, values: lensTopProbs(lens, this.cols) }, { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) });
+    this.heatmap.setData(
+      { rows: lens.rows, cols: this.cols, values: lensTopProbs(lens, this.cols) },
+      { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) },
+    );
     this.draw();
     this.wide.restoreScroll(scrollX);
   }

@@ -75,7 +75,12 @@ const heads = new HeadsSection(sections.heads, state.sort, {
   onOpen: (layer, head) => api.postMessage({ type: 'openHead', layer, head }),
 });
 
-const hint = el('div', { class: 'ml-empty', attrs: { role: 'status' } }, el('span', { class: 'codicon codicon-lightbulb', attrs: { 'aria-hidden': 'true' } }), el('span', { class: 'ml-empty-text', text: t('Select some text in an editor to see what the model does with it.') }));
+const hint = el(
+  'div',
+  { class: 'ml-empty', attrs: { role: 'status' } },
+  el('span', { class: 'codicon codicon-lightbulb', attrs: { 'aria-hidden': 'true' } }),
+  el('span', { class: 'ml-empty-text', text: t('Select some text in an editor to see what the model does with it.') }),
+);
 const analysis = el('div', { class: 'ml-analysis' }, sections.activations.element, sections.lens.element, sections.heads.element);
 analysis.hidden = true;
 const root = document.getElementById('root') ?? document.body;
@@ -138,7 +143,8 @@ function handle(m: ToSideView): void {
       break;
     case 'neurons': {
       const s = state.selected;
-      if (view?.id === m.id && s?.viewId === m.id && s.token === m.token && s.row === m.layer + 1) activations.select({ token: s.token, row: s.row }, { kind: 'ready', neurons: m.neurons });
+      if (view?.id === m.id && s?.viewId === m.id && s.token === m.token && s.row === m.layer + 1)
+        activations.select({ token: s.token, row: s.row }, { kind: 'ready', neurons: m.neurons });
       break;
     }
   }

@@ -8,14 +8,22 @@ export function isToSideView(raw: unknown): raw is ToSideView {
   switch (raw.type) {
     case 'model': {
       const s = raw.state;
-      return isObject(s) && Array.isArray(s.recent) && s.recent.every((r) => typeof r === 'string') && typeof s.cacheBytes === 'number' && (s.model === undefined || isModel(s.model));
+      return (
+        isObject(s) &&
+        Array.isArray(s.recent) &&
+        s.recent.every((r) => typeof r === 'string') &&
+        typeof s.cacheBytes === 'number' &&
+        (s.model === undefined || isModel(s.model))
+      );
     }
     case 'analysing':
     case 'empty':
       return typeof raw.text === 'string';
     case 'analysis': {
       const v = raw.view;
-      return isObject(v) && isIndex(v.id) && isIndex(v.layers) && Array.isArray(v.tokens) && Array.isArray(v.heads) && Array.isArray(v.notes) && isObject(v.document);
+      return (
+        isObject(v) && isIndex(v.id) && isIndex(v.layers) && Array.isArray(v.tokens) && Array.isArray(v.heads) && Array.isArray(v.notes) && isObject(v.document)
+      );
     }
     case 'neurons':
       return isIndex(raw.id) && isIndex(raw.layer) && isIndex(raw.token) && Array.isArray(raw.neurons);

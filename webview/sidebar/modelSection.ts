@@ -49,7 +49,14 @@ export class ModelSection {
     this.section.setDescription(m?.name ?? '');
     this.section.setExportable(!!m);
     if (state.loading !== undefined) {
-      body.append(el('div', { class: 'ml-loading', attrs: { role: 'status' } }, el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }), el('span', { text: t('Loading {0}…', state.loading) })));
+      body.append(
+        el(
+          'div',
+          { class: 'ml-loading', attrs: { role: 'status' } },
+          el('vscode-progress-ring', { attrs: { 'aria-hidden': 'true' } }),
+          el('span', { text: t('Loading {0}…', state.loading) }),
+        ),
+      );
     }
     if (state.error !== undefined) {
       body.append(
@@ -57,18 +64,38 @@ export class ModelSection {
           'div',
           { class: 'ml-error', attrs: { role: 'alert' } },
           el('span', { class: 'codicon codicon-error', attrs: { 'aria-hidden': 'true' } }),
-          el('div', {}, el('div', { class: 'ml-error-title', text: m ? t('The model could not be changed') : t('The model could not be loaded') }), el('div', { class: 'ml-error-text', text: state.error }), m && el('div', { class: 'ml-muted', text: t('Still using {0}.', m.name) })),
+          el(
+            'div',
+            {},
+            el('div', { class: 'ml-error-title', text: m ? t('The model could not be changed') : t('The model could not be loaded') }),
+            el('div', { class: 'ml-error-text', text: state.error }),
+            m && el('div', { class: 'ml-muted', text: t('Still using {0}.', m.name) }),
+          ),
         ),
       );
     }
     if (m) body.append(...this.describe(m));
-    else if (state.loading === undefined) body.append(el('p', { class: 'ml-hint', text: t('No model is loaded yet: the model loads on first use, when you select some text. Model Lens comes with a small default model; open another ONNX model folder to look inside it.') }));
+    else if (state.loading === undefined)
+      body.append(
+        el('p', {
+          class: 'ml-hint',
+          text: t(
+            'No model is loaded yet: the model loads on first use, when you select some text. Model Lens comes with a small default model; open another ONNX model folder to look inside it.',
+          ),
+        }),
+      );
     body.append(this.actions(state));
   }
 
   private describe(m: ModelView): HTMLElement[] {
-    const title = el('div', { class: 'ml-model-title' }, el('span', { class: 'ml-model-name', text: m.name, title: m.file }), m.isDefault && el('vscode-badge', { text: t('default model') }));
-    const stat = (label: string, value: string, title?: string) => el('div', { class: 'ml-stat', title }, el('div', { class: 'ml-stat-label', text: label }), el('div', { class: 'ml-stat-value', text: value }));
+    const title = el(
+      'div',
+      { class: 'ml-model-title' },
+      el('span', { class: 'ml-model-name', text: m.name, title: m.file }),
+      m.isDefault && el('vscode-badge', { text: t('default model') }),
+    );
+    const stat = (label: string, value: string, title?: string) =>
+      el('div', { class: 'ml-stat', title }, el('div', { class: 'ml-stat-label', text: label }), el('div', { class: 'ml-stat-value', text: value }));
     const stats = el(
       'div',
       { class: 'ml-stats' },
@@ -84,19 +111,38 @@ export class ModelSection {
       stat(t('File size'), formatBytes(m.fileBytes), m.file),
       stat(t('Precision'), m.precision),
     );
-    const row = (label: string, ...value: (HTMLElement | string)[]) => el('div', { class: 'ml-row' }, el('div', { class: 'ml-row-label', text: label }), el('div', { class: 'ml-row-value' }, ...value));
+    const row = (label: string, ...value: (HTMLElement | string)[]) =>
+      el('div', { class: 'ml-row' }, el('div', { class: 'ml-row-label', text: label }), el('div', { class: 'ml-row-value' }, ...value));
     const attention = el('ul', { class: 'ml-attention' });
     for (const g of groupAttention(m.attention)) {
-      attention.append(el('li', { class: `ml-attn ${g.kind}` }, el('span', { class: `codicon codicon-${ATTENTION_ICON[g.kind]}`, attrs: { 'aria-hidden': 'true' } }), el('span', {}, el('span', { class: 'ml-attn-layers', text: `${g.layers}: ` }), g.text)));
+      attention.append(
+        el(
+          'li',
+          { class: `ml-attn ${g.kind}` },
+          el('span', { class: `codicon codicon-${ATTENTION_ICON[g.kind]}`, attrs: { 'aria-hidden': 'true' } }),
+          el('span', {}, el('span', { class: 'ml-attn-layers', text: `${g.layers}: ` }), g.text),
+        ),
+      );
     }
     const rows = el(
       'div',
       { class: 'ml-rows' },
-      row(t('Runs on'), el('div', { text: `${BACKEND[m.backend]}, ${plural(m.threads, '{0} thread', '{0} threads')}` }), el('div', { class: 'ml-muted', text: m.backendReason })),
+      row(
+        t('Runs on'),
+        el('div', { text: `${BACKEND[m.backend]}, ${plural(m.threads, '{0} thread', '{0} threads')}` }),
+        el('div', { class: 'ml-muted', text: m.backendReason }),
+      ),
       row(
         t('File'),
         el('div', { class: 'ml-model-file', text: inFolder(m.file, m.folder), title: m.file }),
-        ...(m.otherFiles.length > 0 ? [el('div', { class: 'ml-muted', text: `Chosen over ${m.otherFiles.join(', ')}: full precision first, then fp16, quantized and merged files. To use another, set modelLens.modelPath to it.` })] : []),
+        ...(m.otherFiles.length > 0
+          ? [
+              el('div', {
+                class: 'ml-muted',
+                text: `Chosen over ${m.otherFiles.join(', ')}: full precision first, then fp16, quantized and merged files. To use another, set modelLens.modelPath to it.`,
+              }),
+            ]
+          : []),
       ),
       m.producer && row(t('Made by'), m.producer),
       m.attention.length > 0 && row(t('Attention'), attention),
@@ -119,7 +165,11 @@ export class ModelSection {
         const current = path === state.model?.folder || path === state.model?.file;
         const item = el(
           'button',
-          { class: 'ml-recent-item', title: current ? `${path} (in use)` : `Use ${path}`, attrs: { type: 'button', disabled: current, 'aria-current': current ? 'true' : undefined } },
+          {
+            class: 'ml-recent-item',
+            title: current ? `${path} (in use)` : `Use ${path}`,
+            attrs: { type: 'button', disabled: current, 'aria-current': current ? 'true' : undefined },
+          },
           el('span', { class: `codicon codicon-${current ? 'check' : 'history'}`, attrs: { 'aria-hidden': 'true' } }),
           el('span', { class: 'ml-recent-name', text: recentLabel(path) }),
           // Shown right-aligned so that its end survives the ellipsis; the marks keep its slashes in place.

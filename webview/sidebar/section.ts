@@ -17,12 +17,24 @@ export class Section {
   readonly body: HTMLDivElement;
   private readonly exportButton: HTMLButtonElement;
 
-  constructor(readonly id: SideSection, heading: string, open: boolean, events: SectionEvents) {
-    this.exportButton = iconButton('export', t('Export {0} as CSV or JSON…', heading.toLowerCase()), (b) => events.onExport(id, b), { 'aria-haspopup': 'menu' });
+  constructor(
+    readonly id: SideSection,
+    heading: string,
+    open: boolean,
+    events: SectionEvents,
+  ) {
+    this.exportButton = iconButton('export', t('Export {0} as CSV or JSON…', heading.toLowerCase()), (b) => events.onExport(id, b), {
+      'aria-haspopup': 'menu',
+    });
     // The header toggles on Enter wherever it comes from, including a focused action.
     const actions = el('div', { class: 'ml-section-actions', attrs: { slot: 'actions' }, on: { keydown: (e) => e.stopPropagation() } }, this.exportButton);
     this.body = el('div', { class: `ml-section-body ml-${id}` });
-    this.element = el('vscode-collapsible', { class: 'ml-section', attrs: { heading, 'always-show-header-actions': true, 'data-section': id } }, actions, this.body);
+    this.element = el(
+      'vscode-collapsible',
+      { class: 'ml-section', attrs: { heading, 'always-show-header-actions': true, 'data-section': id } },
+      actions,
+      this.body,
+    );
     this.element.open = open;
     this.element.addEventListener('vsc-collapsible-toggle', (e) => events.onToggle(id, e.detail.open));
   }

@@ -133,7 +133,9 @@ export const NORM_QUANTILE = 0.98;
 
 /** The q-quantile of the finite values (interpolated between neighbours); NaN when there is none. */
 export function quantile(values: ArrayLike<number>, q: number): number {
-  const sorted = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
+  const sorted = Array.from(values)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   if (!sorted.length) return NaN;
   const x = Math.min(1, Math.max(0, q)) * (sorted.length - 1);
   const i = Math.floor(x);
@@ -208,7 +210,11 @@ function short(x: number): string {
 export function formatCount(n: number): string {
   if (!Number.isFinite(n) || n < 0) return '—';
   if (n < 1000) return String(Math.round(n));
-  for (const [unit, size] of [['k', 1e3], ['M', 1e6], ['B', 1e9]] as const) {
+  for (const [unit, size] of [
+    ['k', 1e3],
+    ['M', 1e6],
+    ['B', 1e9],
+  ] as const) {
     // 999 950 would round to "1000 k": let it be "1 M".
     if (n / size < 999.5 || unit === 'B') return `${short(n / size)}${NBSP}${unit}`;
   }
@@ -243,6 +249,9 @@ export function recentLabel(path: string): string {
   const last = parts.at(-1) ?? path;
   if (!/\.onnx$/i.test(last)) return last;
   // Exporters nest the file in folders like onnx/ that say nothing about the model.
-  const named = parts.slice(0, -1).reverse().find((p) => !/^(onnx|models?|fp16|fp32|int8|q4)$/i.test(p));
+  const named = parts
+    .slice(0, -1)
+    .reverse()
+    .find((p) => !/^(onnx|models?|fp16|fp32|int8|q4)$/i.test(p));
   return named ? `${named}/${last}` : last;
 }

@@ -44,7 +44,8 @@ export function restoreState(raw: unknown): SidebarState {
   const open = r.open as Record<string, unknown> | undefined;
   if (open && typeof open === 'object') for (const k of SECTIONS) if (typeof open[k] === 'boolean') s.open[k] = open[k];
   const sort = r.sort as Record<string, unknown> | undefined;
-  if (sort && HEAD_SORT_KEYS.includes(sort.key as HeadSortKey) && (sort.dir === 'asc' || sort.dir === 'desc')) s.sort = { key: sort.key as HeadSortKey, dir: sort.dir };
+  if (sort && HEAD_SORT_KEYS.includes(sort.key as HeadSortKey) && (sort.dir === 'asc' || sort.dir === 'desc'))
+    s.sort = { key: sort.key as HeadSortKey, dir: sort.dir };
   const sel = r.selected as Record<string, unknown> | null | undefined;
   if (sel && isIndex(sel.viewId) && isIndex(sel.token) && isIndex(sel.row)) s.selected = { viewId: sel.viewId, token: sel.token, row: sel.row };
   if (typeof r.rowScale === 'boolean') s.rowScale = r.rowScale;

@@ -41,7 +41,10 @@ const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } 
 const header = el('header', { class: 'ml-walk-header' });
 const tokenSelect = el('vscode-single-select', { class: 'ml-walk-token', attrs: { 'aria-label': 'Token to walk through the model' } }) as VscodeSingleSelect;
 const layerSelect = el('vscode-single-select', { class: 'ml-walk-layer', attrs: { 'aria-label': 'Block' } }) as VscodeSingleSelect;
-const allDimsBox = el('vscode-checkbox', { attrs: { label: 'Show all dimensions' }, title: 'Show every dimension of each vector instead of the first few.' }) as VscodeCheckbox;
+const allDimsBox = el('vscode-checkbox', {
+  attrs: { label: 'Show all dimensions' },
+  title: 'Show every dimension of each vector instead of the first few.',
+}) as VscodeCheckbox;
 const controls = el(
   'div',
   { class: 'ml-walk-controls', attrs: { role: 'group', 'aria-label': 'What to show' } },
@@ -89,7 +92,11 @@ allDimsBox.addEventListener('change', () => {
 function check(c: WalkCheck | undefined, what?: string): HTMLElement | null {
   if (!c) return what ? checkLine(NaN, 0, `${what}: read from the graph, not recomputed (its inputs are not all exposed).`) : null;
   const ok = c.error <= c.tolerance;
-  return checkLine(c.error, c.tolerance, `${c.what}: ${ok ? 'matches the model' : 'differs from the model'}, max relative difference ${c.error.toExponential(1)} (tolerance ${c.tolerance.toExponential(0)}).`);
+  return checkLine(
+    c.error,
+    c.tolerance,
+    `${c.what}: ${ok ? 'matches the model' : 'differs from the model'}, max relative difference ${c.error.toExponential(1)} (tolerance ${c.tolerance.toExponential(0)}).`,
+  );
 }
 
 /** A formula in the guide's typography: plain text and sub/superscripts. */
@@ -107,10 +114,32 @@ function normStep(n: string, name: string, norm: WalkNorm | undefined, input: st
     ? `${what} (${norm.op}) rescales the vector to mean 0 and standard deviation 1, then applies the learned γ (scale) and β (shift) per dimension. Here the mean is ${formatCell(norm.mean ?? 0, 4)} and √(var + ε) is ${formatCell(norm.scale, 4)}${norm.epsilon !== undefined ? `, with ε = ${norm.epsilon.toExponential(0)}` : ''}.`
     : `${what} (${norm.op}) divides the vector by its root mean square, then applies the learned γ per dimension; there is no mean subtraction and no β. Here √(mean(x²) + ε) is ${formatCell(norm.scale, 4)}${norm.epsilon !== undefined ? `, with ε = ${norm.epsilon.toExponential(0)}` : ''}.`;
   const f = layerNorm
-    ? formula(`${what} of x equals x minus the mean, over the square root of the variance plus epsilon, times gamma, plus beta`, 'LN(x) = ', el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num', text: 'x − μ' }), el('span', { class: 'ml-den' }, '√(σ', sup('2'), ' + ε)')), ' · γ + β')
-    : formula(`${what} of x equals x over the root mean square of x plus epsilon, times gamma`, 'RMSNorm(x) = ', el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num', text: 'x' }), el('span', { class: 'ml-den' }, '√(mean(x', sup('2'), ') + ε)')), ' · γ');
-  const rows = [{ label: `x (${input})`, values: norm.input }, ...(norm.w ? [{ label: 'γ', values: norm.w }] : []), ...(norm.b ? [{ label: 'β', values: norm.b }] : []), { label: `${what}(x)`, values: norm.output }];
-  return step(n, name, explanation, f, vectorTable(`${name}: the input, γ, β and the output`, rows, allDims, theme), check(norm.check, `${what}(x)`) ?? el('span'));
+    ? formula(
+        `${what} of x equals x minus the mean, over the square root of the variance plus epsilon, times gamma, plus beta`,
+        'LN(x) = ',
+        el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num', text: 'x − μ' }), el('span', { class: 'ml-den' }, '√(σ', sup('2'), ' + ε)')),
+        ' · γ + β',
+      )
+    : formula(
+        `${what} of x equals x over the root mean square of x plus epsilon, times gamma`,
+        'RMSNorm(x) = ',
+        el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num', text: 'x' }), el('span', { class: 'ml-den' }, '√(mean(x', sup('2'), ') + ε)')),
+        ' · γ',
+      );
+  const rows = [
+    { label: `x (${input})`, values: norm.input },
+    ...(norm.w ? [{ label: 'γ', values: norm.w }] : []),
+    ...(norm.b ? [{ label: 'β', values: norm.b }] : []),
+    { label: `${what}(x)`, values: norm.output },
+  ];
+  return step(
+    n,
+    name,
+    explanation,
+    f,
+    vectorTable(`${name}: the input, γ, β and the output`, rows, allDims, theme),
+    check(norm.check, `${what}(x)`) ?? el('span'),
+  );
 }
 
 /** What rotates q, in words. */
@@ -189,7 +218,8 @@ function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): H
       'ω',
     ),
   ];
-  if (r.amplitudes) out.push(notice('info', 'This model scales its cos and sin (their lengths are not 1): each pair is turned and stretched by the factor shown.'));
+  if (r.amplitudes)
+    out.push(notice('info', 'This model scales its cos and sin (their lengths are not 1): each pair is turned and stretched by the factor shown.'));
   if (r.q) {
     out.push(
       vectorTable(
@@ -205,20 +235,36 @@ function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): H
     );
   }
   out.push(rotaryCheck(r));
-  if (r.differs.length) out.push(notice('info', `Block${r.differs.length > 1 ? 's' : ''} ${r.differs.join(', ')} turn${r.differs.length > 1 ? '' : 's'} q by other angles at this position (a different base or scaling); each block's own step checks its own.`));
+  if (r.differs.length)
+    out.push(
+      notice(
+        'info',
+        `Block${r.differs.length > 1 ? 's' : ''} ${r.differs.join(', ')} turn${r.differs.length > 1 ? '' : 's'} q by other angles at this position (a different base or scaling); each block's own step checks its own.`,
+      ),
+    );
   return out;
 }
 
 function inputSection(v: WalkView): HTMLElement {
   const i = v.input;
   const token = v.tokens[v.position];
-  const rows = [...(i.embed ? [{ label: 'E (token embedding)', values: i.embed }] : []), ...(i.posEmbed ? [{ label: `P (position ${v.position})`, values: i.posEmbed }] : []), { label: 'H⁰ (into block 0)', values: i.h0 }];
+  const rows = [
+    ...(i.embed ? [{ label: 'E (token embedding)', values: i.embed }] : []),
+    ...(i.posEmbed ? [{ label: `P (position ${v.position})`, values: i.posEmbed }] : []),
+    { label: 'H⁰ (into block 0)', values: i.h0 },
+  ];
   const how = i.posEmbed
     ? `The token ${quoted(token.text)} is looked up in the embedding table (E, one learned row per vocabulary entry), and the row of its position ${v.position} in the position table (P) is added: the model learned one vector per position, where the guide's original Transformer used fixed sines and cosines.`
     : i.rotary
       ? `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E: positions enter inside attention instead, where rotary embeddings (as Llama-style models use) turn q and k by angles that grow with the position. The angles of position ${v.position} are below.`
       : `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E. ${i.positionNote ?? ''}`;
-  const section = step('1', 'Input representation: H⁰ = E + P', how, formula('H zero equals E plus P', 'H', sup('0'), ' = E + P'), vectorTable('The token embedding, the position vector and their sum', rows, allDims, theme));
+  const section = step(
+    '1',
+    'Input representation: H⁰ = E + P',
+    how,
+    formula('H zero equals E plus P', 'H', sup('0'), ' = E + P'),
+    vectorTable('The token embedding, the position vector and their sum', rows, allDims, theme),
+  );
   section.append(check(i.check, 'H⁰') ?? el('span'));
   if (i.rotary) {
     section.append(
@@ -234,7 +280,10 @@ function inputSection(v: WalkView): HTMLElement {
   if (i.similarity) {
     section.append(
       el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: how alike the position vectors are' }),
-      el('p', { class: 'ml-step-text', text: `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1). In a well-trained model, neighbouring positions often get similar vectors (a bright band along the diagonal), which lets attention tell near from far; here is how this model's positions compare.` }),
+      el('p', {
+        class: 'ml-step-text',
+        text: `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1). In a well-trained model, neighbouring positions often get similar vectors (a bright band along the diagonal), which lets attention tell near from far; here is how this model's positions compare.`,
+      }),
       similarityTable(i.similarity, theme),
     );
   }
@@ -249,11 +298,21 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
       'info',
       `The guide's Transformer normalises after each sublayer, LayerNorm(x + Sublayer(x)) ("post-norm"). This model normalises before it and adds the result to the stream unchanged, x + Sublayer(Norm(x)) ("pre-norm"), as GPT-2 and most decoders since do; the steps below follow the model.`,
     ),
-    normStep('2a', `Norm before attention (ln1)`, b.ln1, `resid_pre of block ${L}`, `This block's first norm was not found in the graph, so its numbers are not shown.`),
+    normStep(
+      '2a',
+      `Norm before attention (ln1)`,
+      b.ln1,
+      `resid_pre of block ${L}`,
+      `This block's first norm was not found in the graph, so its numbers are not shown.`,
+    ),
   );
   const heads = el('div', { class: 'ml-walk-heads', attrs: { role: 'group', 'aria-label': 'Open a head in Explain Attention' } });
   for (let h = 0; h < v.model.heads; h++) {
-    const button = el('vscode-button', { text: `Head ${h}`, title: `Explain Attention on block ${L}, head ${h}: its Q, K, V, softmax(QKᵀ/√d_k) and A·V on this token`, attrs: { secondary: true } });
+    const button = el('vscode-button', {
+      text: `Head ${h}`,
+      title: `Explain Attention on block ${L}, head ${h}: its Q, K, V, softmax(QKᵀ/√d_k) and A·V on this token`,
+      attrs: { secondary: true },
+    });
     button.addEventListener('click', () => api.postMessage({ type: 'openHead', id: v.id, layer: L, head: h }));
     heads.appendChild(button);
   }
@@ -267,7 +326,17 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
   if (b.rotary) {
     const same = v.input.rotary && !v.input.rotary.differs.includes(L);
     attention.append(
-      el('p', { class: 'ml-step-text', text: `Before the scores, q and k are turned by position (rotary embedding, step 1): q′ = R(θ·p)·q with ${same ? 'the angles shown in step 1' : `this block's own angles (θᵢ·p at this position: ${b.rotary.angles.slice(0, 4).map((a) => formatCell(a, 3)).join(', ')}${b.rotary.angles.length > 4 ? ', …' : ''})`}.` }),
+      el('p', {
+        class: 'ml-step-text',
+        text: `Before the scores, q and k are turned by position (rotary embedding, step 1): q′ = R(θ·p)·q with ${
+          same
+            ? 'the angles shown in step 1'
+            : `this block's own angles (θᵢ·p at this position: ${b.rotary.angles
+                .slice(0, 4)
+                .map((a) => formatCell(a, 3))
+                .join(', ')}${b.rotary.angles.length > 4 ? ', …' : ''})`
+        }.`,
+      }),
       rotaryCheck(b.rotary),
     );
   }
@@ -279,11 +348,29 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
       `The ${v.model.heads} heads' outputs are concatenated and projected by W_O (and its bias) back to the stream's ${v.model.dModel} dimensions; this vector is added to the residual stream.`,
       formula('MultiHead equals the concatenation of head 1 to head h, times W O', 'MultiHead = Concat(head', sub('1'), ' … head', sub('h'), ')W', sup('O')),
       b.attnOut && b.residMid
-        ? vectorTable('The stream before, the attention output, and their sum', [{ label: 'resid_pre', values: b.residPre }, { label: '+ attn_out', values: b.attnOut }, { label: '= resid_mid', values: b.residMid }], allDims, theme)
-        : notice('warning', 'The graph does not separate this block\'s attention output from its MLP\'s (a parallel block, or an unrecognised layout), so it is not shown.'),
+        ? vectorTable(
+            'The stream before, the attention output, and their sum',
+            [
+              { label: 'resid_pre', values: b.residPre },
+              { label: '+ attn_out', values: b.attnOut },
+              { label: '= resid_mid', values: b.residMid },
+            ],
+            allDims,
+            theme,
+          )
+        : notice(
+            'warning',
+            "The graph does not separate this block's attention output from its MLP's (a parallel block, or an unrecognised layout), so it is not shown.",
+          ),
       check(b.midCheck, 'resid_mid') ?? el('span'),
     ),
-    normStep('4', 'Add & Norm: the norm before the MLP (ln2)', b.ln2, `resid_mid of block ${L}`, `This block's second norm was not found in the graph, so its numbers are not shown.`),
+    normStep(
+      '4',
+      'Add & Norm: the norm before the MLP (ln2)',
+      b.ln2,
+      `resid_mid of block ${L}`,
+      `This block's second norm was not found in the graph, so its numbers are not shown.`,
+    ),
   );
   section.append(ffnStep(v, b), addStep(b));
   return section;
@@ -291,13 +378,34 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
 
 function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
   const mlp = b.mlp;
-  if (!mlp) return step('5', 'Feed-forward network', 'This block\'s MLP activations were not found in the graph, so they are not shown.', null);
+  if (!mlp) return step('5', 'Feed-forward network', "This block's MLP activations were not found in the graph, so they are not shown.", null);
   const act = mlp.activation;
-  const name = act === 'relu' ? 'max(0, ·)' : act === 'silu' ? 'SiLU' : act === 'gelu' || act === 'gelu_tanh' ? 'GELU' : act === 'quick_gelu' ? 'QuickGELU' : undefined;
+  const name =
+    act === 'relu' ? 'max(0, ·)' : act === 'silu' ? 'SiLU' : act === 'gelu' || act === 'gelu_tanh' ? 'GELU' : act === 'quick_gelu' ? 'QuickGELU' : undefined;
   if (mlp.preLinear) return gatedStep(v, b, name);
   const f = name
-    ? formula(`FFN of x equals ${name} of x W 1 plus b 1, times W 2, plus b 2`, 'FFN(x) = ', act === 'relu' ? 'max(0, ' : `${name}(`, 'xW', sub('1'), ' + b', sub('1'), ')W', sub('2'), ' + b', sub('2'))
-    : formula('FFN of x equals the activation of x W gate, times x W up, times W down', 'FFN(x) = (act(xW', sub('gate'), ') ⊙ xW', sub('up'), ')W', sub('down'));
+    ? formula(
+        `FFN of x equals ${name} of x W 1 plus b 1, times W 2, plus b 2`,
+        'FFN(x) = ',
+        act === 'relu' ? 'max(0, ' : `${name}(`,
+        'xW',
+        sub('1'),
+        ' + b',
+        sub('1'),
+        ')W',
+        sub('2'),
+        ' + b',
+        sub('2'),
+      )
+    : formula(
+        'FFN of x equals the activation of x W gate, times x W up, times W down',
+        'FFN(x) = (act(xW',
+        sub('gate'),
+        ') ⊙ xW',
+        sub('up'),
+        ')W',
+        sub('down'),
+      );
   const explanation = name
     ? `The vector is projected up to ${v.model.dMlp} hidden neurons, passed through ${act === 'relu' ? 'ReLU, as the guide writes it' : `${name}${act === 'gelu_tanh' ? ' (its tanh approximation)' : ''}, where the guide writes ReLU`}, and projected back down; the result is added to the stream. The most active neurons for this token are listed below.`
     : `The graph does not say which activation this MLP uses in a way Model Lens recognises (a gated MLP multiplies act(gate) by an "up" projection), so the hidden activation is read from the graph.`;
@@ -307,7 +415,13 @@ function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
     `Feed-forward network (${v.model.dMlp} neurons)`,
     explanation,
     f,
-    vectorTable(`The ${top.length} most active neurons: before and after the activation function`, [...(mlp.pre ? [{ label: 'xW₁ + b₁ (mlp.hook_pre)', values: mlp.pre }] : []), { label: `${name ?? 'act'}(…) (mlp.hook_post)`, values: mlp.post }], allDims, theme, top),
+    vectorTable(
+      `The ${top.length} most active neurons: before and after the activation function`,
+      [...(mlp.pre ? [{ label: 'xW₁ + b₁ (mlp.hook_pre)', values: mlp.pre }] : []), { label: `${name ?? 'act'}(…) (mlp.hook_post)`, values: mlp.post }],
+      allDims,
+      theme,
+      top,
+    ),
     check(mlp.check, 'mlp.hook_post') ?? el('span'),
   );
 }
@@ -324,7 +438,11 @@ function gatedStep(v: WalkView, b: WalkBlock, name: string | undefined): HTMLEle
     formula(`FFN of x equals ${act} of x W gate, times x W up, times W down`, 'FFN(x) = (', `${act}(xW`, sub('gate'), ') ⊙ xW', sub('up'), ')W', sub('down')),
     vectorTable(
       `The ${top.length} most active neurons: the gate, the up projection and their product`,
-      [...(mlp.pre ? [{ label: 'xW_gate (mlp.hook_pre)', values: mlp.pre }] : []), { label: 'xW_up (mlp.hook_pre_linear)', values: mlp.preLinear! }, { label: `${act}(gate) · up (mlp.hook_post)`, values: mlp.post }],
+      [
+        ...(mlp.pre ? [{ label: 'xW_gate (mlp.hook_pre)', values: mlp.pre }] : []),
+        { label: 'xW_up (mlp.hook_pre_linear)', values: mlp.preLinear! },
+        { label: `${act}(gate) · up (mlp.hook_post)`, values: mlp.post },
+      ],
       allDims,
       theme,
       top,
@@ -339,7 +457,18 @@ function addStep(b: WalkBlock): HTMLElement {
     'Add: the FFN output joins the stream',
     'What the FFN wrote is added to the stream; the sum is the input of the next block (or of the output layer after the last one).',
     null,
-    b.mlpOut && b.residMid ? vectorTable('The stream after attention, the MLP output, and their sum', [{ label: 'resid_mid', values: b.residMid }, { label: '+ mlp_out', values: b.mlpOut }, { label: '= resid_post', values: b.residPost }], allDims, theme) : notice('warning', 'The MLP\'s output is not separated from the attention\'s in this graph.'),
+    b.mlpOut && b.residMid
+      ? vectorTable(
+          'The stream after attention, the MLP output, and their sum',
+          [
+            { label: 'resid_mid', values: b.residMid },
+            { label: '+ mlp_out', values: b.mlpOut },
+            { label: '= resid_post', values: b.residPost },
+          ],
+          allDims,
+          theme,
+        )
+      : notice('warning', "The MLP's output is not separated from the attention's in this graph."),
     check(b.postCheck, 'resid_post') ?? el('span'),
   );
 }
@@ -353,14 +482,33 @@ function fill(p: number): HTMLElement {
 
 function outputSection(v: WalkView): HTMLElement {
   const o = v.output;
-  const section = el('section', { class: 'ml-walk-block', attrs: { 'aria-label': 'The output layer' } }, el('h2', { text: 'After the last block: the output layer' }));
-  section.append(normStep('7', 'Final norm (ln_final)', o.norm, `resid_post of block ${v.model.layers - 1}`, 'The final norm was not found in the graph, so its numbers are not shown.'));
+  const section = el(
+    'section',
+    { class: 'ml-walk-block', attrs: { 'aria-label': 'The output layer' } },
+    el('h2', { text: 'After the last block: the output layer' }),
+  );
+  section.append(
+    normStep(
+      '7',
+      'Final norm (ln_final)',
+      o.norm,
+      `resid_post of block ${v.model.layers - 1}`,
+      'The final norm was not found in the graph, so its numbers are not shown.',
+    ),
+  );
   const logits = new Float32Array(o.logits);
   const bars = el('div', { class: 'ml-walk-bars', attrs: { role: 'list', 'aria-label': 'Top predictions' } });
-  const slider = el('input', { class: 'ml-walk-temperature', attrs: { type: 'range', min: '0.1', max: '3', step: '0.1', value: String(temperature), 'aria-label': 'Temperature' } }) as HTMLInputElement;
+  const slider = el('input', {
+    class: 'ml-walk-temperature',
+    attrs: { type: 'range', min: '0.1', max: '3', step: '0.1', value: String(temperature), 'aria-label': 'Temperature' },
+  }) as HTMLInputElement;
   const value = el('span', { class: 'ml-walk-temperature-value' });
   const drawBars = () => {
-    const probs = softmaxAt(logits, o.top.map((t) => t.id), temperature);
+    const probs = softmaxAt(
+      logits,
+      o.top.map((t) => t.id),
+      temperature,
+    );
     value.textContent = `T = ${temperature.toFixed(1)}`;
     clear(bars);
     o.top.forEach((t, i) => {
@@ -418,15 +566,21 @@ function show(v: WalkView): void {
   clear(header);
   header.append(
     el('h1', { class: 'ml-walk-title' }, 'Step by step: ', el('code', { text: tokenLabel(token.text), title: quoted(token.text) }), ` (token ${v.position})`),
-    el('div', { class: 'ml-muted' }, `${v.model.name}: ${v.model.layers} blocks, ${v.model.heads} heads, d_model ${v.model.dModel}, ${v.model.precision} · ${v.document.name}`),
+    el(
+      'div',
+      { class: 'ml-muted' },
+      `${v.model.name}: ${v.model.layers} blocks, ${v.model.heads} heads, d_model ${v.model.dModel}, ${v.model.precision} · ${v.document.name}`,
+    ),
   );
   clear(tokenSelect);
   v.tokens.forEach((t, i) => {
-    if (!t.special) tokenSelect.appendChild(el('vscode-option', { text: `${i}: ${tokenLabel(t.text)}`, attrs: { value: String(i), selected: i === v.position } }));
+    if (!t.special)
+      tokenSelect.appendChild(el('vscode-option', { text: `${i}: ${tokenLabel(t.text)}`, attrs: { value: String(i), selected: i === v.position } }));
   });
   tokenSelect.value = String(v.position);
   clear(layerSelect);
-  for (let L = 0; L < v.model.layers; L++) layerSelect.appendChild(el('vscode-option', { text: `Block ${L}`, attrs: { value: String(L), selected: L === layer } }));
+  for (let L = 0; L < v.model.layers; L++)
+    layerSelect.appendChild(el('vscode-option', { text: `Block ${L}`, attrs: { value: String(L), selected: L === layer } }));
   layerSelect.value = String(layer);
   render();
 }

@@ -17,7 +17,14 @@ export interface VectorRow {
  * A table of `rows` over dimensions [0, dims) (or their own `indices`), with a caption for screen
  * readers; `column` names each column before its number (d0, d1… or ω0, ω1… for frequencies).
  */
-export function vectorTable(caption: string, rows: readonly VectorRow[], allDims: boolean, theme: ThemeKind, indices?: readonly number[], column = 'd'): HTMLElement {
+export function vectorTable(
+  caption: string,
+  rows: readonly VectorRow[],
+  allDims: boolean,
+  theme: ThemeKind,
+  indices?: readonly number[],
+  column = 'd',
+): HTMLElement {
   const width = Math.max(...rows.map((r) => r.values.length));
   const dims = indices ?? Array.from({ length: allDims ? width : Math.min(SHOWN_DIMS, width) }, (_, i) => i);
   const shown = rows.flatMap((r) => dims.map((d) => r.values[d] ?? 0));

@@ -10,7 +10,7 @@ export interface BarGeometry {
 
 export function barGeometry(value: number, largest: number): BarGeometry {
   if (!(largest > 0) || !Number.isFinite(value)) return { left: 50, width: 0 };
-  const half = (Math.min(1, Math.abs(value) / largest) * 50);
+  const half = Math.min(1, Math.abs(value) / largest) * 50;
   return value >= 0 ? { left: 50, width: half } : { left: 50 - half, width: half };
 }
 

@@ -47,7 +47,15 @@ export class PartsChart {
       bar.style.width = `${width}%`;
       this.bars.push({ bar, value: p.value });
       const track = el('div', { class: 'ml-why-track', attrs: { 'aria-hidden': 'true' } }, el('div', { class: 'ml-why-zero' }), bar);
-      this.element.appendChild(el('div', { class: 'ml-why-row', attrs: { role: 'listitem', 'aria-label': description } }, label, track, el('span', { class: 'ml-why-value', text: signed(p.value), attrs: { 'aria-hidden': 'true' } })));
+      this.element.appendChild(
+        el(
+          'div',
+          { class: 'ml-why-row', attrs: { role: 'listitem', 'aria-label': description } },
+          label,
+          track,
+          el('span', { class: 'ml-why-value', text: signed(p.value), attrs: { 'aria-hidden': 'true' } }),
+        ),
+      );
     }
     this.setTheme(theme);
   }

@@ -30,7 +30,10 @@ let sourcesShown = false;
 const status = el('div', { class: 'ml-status', attrs: { 'aria-live': 'polite' } });
 const header = el('header', { class: 'ml-why-header' });
 const targetSelect = el('vscode-single-select', { class: 'ml-why-select', attrs: { 'aria-label': 'Target: the token to explain' } }) as VscodeSingleSelect;
-const foilSelect = el('vscode-single-select', { class: 'ml-why-select', attrs: { 'aria-label': 'Foil: the alternative it is compared with' } }) as VscodeSingleSelect;
+const foilSelect = el('vscode-single-select', {
+  class: 'ml-why-select',
+  attrs: { 'aria-label': 'Foil: the alternative it is compared with' },
+}) as VscodeSingleSelect;
 const pickers = el(
   'div',
   { class: 'ml-why-pickers', attrs: { role: 'group', 'aria-label': 'Target and foil' } },
@@ -42,7 +45,11 @@ const pickers = el(
 const summary = el('div', { class: 'ml-why-summary', attrs: { role: 'group', 'aria-label': 'Logit difference' } });
 const chart = new PartsChart((layer, head) => view && api.postMessage({ type: 'openHead', id: view.id, layer, head }));
 const legend = new Legend({ format: (v) => formatCell(v, 2) });
-const showSourcesButton = el('vscode-button', { text: 'Colour the editor', title: 'Colour the text before the token by its share again', attrs: { secondary: true, icon: 'symbol-color' } });
+const showSourcesButton = el('vscode-button', {
+  text: 'Colour the editor',
+  title: 'Colour the text before the token by its share again',
+  attrs: { secondary: true, icon: 'symbol-color' },
+});
 const notes = el('ul', { class: 'ml-why-notes' });
 const content = el(
   'div',
@@ -53,7 +60,10 @@ const content = el(
   el('h2', { class: 'ml-why-heading', text: 'In the editor' }),
   el('div', { class: 'ml-why-sources' }, legend.element, showSourcesButton),
   el('h2', { class: 'ml-why-heading', text: 'Parts, largest first' }),
-  el('p', { class: 'ml-muted ml-why-hint', text: 'Each part’s direct effect on the difference, with the final norm’s scale as it was in this run. Click a head to open it in Explain Attention.' }),
+  el('p', {
+    class: 'ml-muted ml-why-hint',
+    text: 'Each part’s direct effect on the difference, with the final norm’s scale as it was in this run. Click a head to open it in Explain Attention.',
+  }),
   chart.element,
   notes,
 );
@@ -114,7 +124,14 @@ function show(v: WhyView): void {
   clear(header);
   header.append(
     el('h1', { class: 'ml-why-title' }, 'Why ', el('code', { class: 'ml-why-token', text: tokenLabel(v.token.text), title: quoted(v.token.text) }), '?'),
-    el('div', { class: 'ml-muted ml-why-where' }, el('span', { class: 'codicon codicon-eye', attrs: { 'aria-hidden': 'true' } }), ` ${v.model.name} · `, el('span', { class: 'codicon codicon-file', attrs: { 'aria-hidden': 'true' } }), ` ${v.document.name}`),
+    el(
+      'div',
+      { class: 'ml-muted ml-why-where' },
+      el('span', { class: 'codicon codicon-eye', attrs: { 'aria-hidden': 'true' } }),
+      ` ${v.model.name} · `,
+      el('span', { class: 'codicon codicon-file', attrs: { 'aria-hidden': 'true' } }),
+      ` ${v.document.name}`,
+    ),
   );
   fillSelect(targetSelect, v.choices, v.target, actual);
   fillSelect(foilSelect, v.choices, v.foil, actual);
@@ -123,7 +140,13 @@ function show(v: WhyView): void {
   const agrees = formatCell(v.sum, DECIMALS) === formatCell(v.measured, DECIMALS);
   clear(summary);
   summary.append(
-    el('div', { class: 'ml-why-measured' }, el('span', { text: `${logits} = ` }), el('strong', { class: 'ml-why-measured-value', text: signed(v.measured) }), el('span', { class: 'ml-muted', text: ' measured difference' })),
+    el(
+      'div',
+      { class: 'ml-why-measured' },
+      el('span', { text: `${logits} = ` }),
+      el('strong', { class: 'ml-why-measured-value', text: signed(v.measured) }),
+      el('span', { class: 'ml-muted', text: ' measured difference' }),
+    ),
     el(
       'div',
       { class: `ml-why-sum ${agrees ? 'agrees' : 'differs'}` },
@@ -139,7 +162,8 @@ function show(v: WhyView): void {
   drawLegend();
 
   clear(notes);
-  for (const text of v.notes) notes.appendChild(el('li', { class: 'ml-note' }, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text })));
+  for (const text of v.notes)
+    notes.appendChild(el('li', { class: 'ml-note' }, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text })));
 }
 
 function drawLegend(): void {

@@ -54,7 +54,10 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
   let normNode = last.kind === 'skipNorm' ? last.node : undefined;
   if (!normNode) {
     const start = last.out!;
-    normNode = index.consumers(start).map((use) => use.node).find((node) => node.opType in NORMS && index.dependsOn(logits, node.output[0]));
+    normNode = index
+      .consumers(start)
+      .map((use) => use.node)
+      .find((node) => node.opType in NORMS && index.dependsOn(logits, node.output[0]));
   }
   const spec = normNode && NORMS[normNode.opType];
   if (!normNode || !spec) throw new Unavailable('the final norm is not a LayerNorm or RMSNorm operator whose scale can be frozen');
@@ -66,7 +69,8 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
   const [gamma, beta] = normNode.opType.startsWith('Skip') ? [normNode.input[2], normNode.input[3]] : [normNode.input[1], normNode.input[2]];
   const nodes = index.nodesBetween(normNode.output[0], logits);
   const odd = nodes.find((n) => !LINEAR_HEAD.has(n.opType));
-  if (odd?.opType === 'MatMulNBits') throw new Unavailable('the unembedding is quantized to 4 bits (MatMulNBits), so its columns are not a float matrix to read');
+  if (odd?.opType === 'MatMulNBits')
+    throw new Unavailable('the unembedding is quantized to 4 bits (MatMulNBits), so its columns are not a float matrix to read');
   if (odd) throw new Unavailable(`the model's head applies ${odd.opType} after the final norm, so it is not linear`);
   const matmuls = nodes.filter((n) => n.opType === 'MatMul');
   if (matmuls.length !== 1) throw new Unavailable('the unembedding is not one MatMul');
@@ -83,7 +87,15 @@ function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head {
   if (adds.length > 1 || (adds.length === 1 && (!bias || index.dependsOn(matmuls[0].input[0], adds[0].output[0])))) {
     throw new Unavailable('the head adds something other than one bias after the unembedding');
   }
-  return { norm: spec.norm, gamma, beta: spec.beta ? beta || undefined : undefined, epsilon: floatAttr(normNode, 'epsilon', spec.epsilon), weight, vocabAxis, bias };
+  return {
+    norm: spec.norm,
+    gamma,
+    beta: spec.beta ? beta || undefined : undefined,
+    epsilon: floatAttr(normNode, 'epsilon', spec.epsilon),
+    weight,
+    vocabAxis,
+    bias,
+  };
 }
 
 /** The output projection a head tensor feeds (through reshapes only): a MatMul by a weight [heads · d_head, d_model]. */
@@ -94,7 +106,10 @@ function outputProjection(index: GraphIndex, z: string): string | undefined {
     if (uses.length !== 1) return undefined;
     const { node, slot } = uses[0];
     if (node.opType === 'Reshape' && slot === 0) current = node.output[0];
-    else return node.opType === 'MatMul' && slot === 0 && isWeight(index, node.input[1]) && (index.staticShape(node.input[1])?.length ?? 2) === 2 ? node.input[1] : undefined;
+    else
+      return node.opType === 'MatMul' && slot === 0 && isWeight(index, node.input[1]) && (index.staticShape(node.input[1])?.length ?? 2) === 2
+        ? node.input[1]
+        : undefined;
   }
   return undefined;
 }
@@ -103,7 +118,15 @@ function outputProjection(index: GraphIndex, z: string): string | undefined {
  * Builds the attribution's graph; `blocks` and `layers` are the model's, `finalStream` the
  * residual stream after the last block ([1, pos, d_model]).
  */
-export function buildAttribution(index: GraphIndex, exposer: Exposer, embedding: string, blocks: Block[], layers: LayerPlan[], finalStream: string, logits: string): { plan: AttributionPlan; inputs: ValueInfo[] } | { note: string } {
+export function buildAttribution(
+  index: GraphIndex,
+  exposer: Exposer,
+  embedding: string,
+  blocks: Block[],
+  layers: LayerPlan[],
+  finalStream: string,
+  logits: string,
+): { plan: AttributionPlan; inputs: ValueInfo[] } | { note: string } {
   const last = blocks[blocks.length - 1].steps[blocks[blocks.length - 1].steps.length - 1];
   let head: Head;
   try {
@@ -189,7 +212,9 @@ export function buildAttribution(index: GraphIndex, exposer: Exposer, embedding:
   });
   const outputCount = (run.graph as { output: unknown[] }).output.length;
   // Not asked for: every output empty, [0, 1], made from the empty tokens input.
-  const skip = em.graph(() => Array.from({ length: outputCount }, () => ({ name: em.reshape(em.cast(tokensInput, DataType.FLOAT), em.ints([0, 1])), elemType: DataType.FLOAT })));
+  const skip = em.graph(() =>
+    Array.from({ length: outputCount }, () => ({ name: em.reshape(em.cast(tokensInput, DataType.FLOAT), em.ints([0, 1])), elemType: DataType.FLOAT })),
+  );
   const asked = em.op1('Greater', [em.op1('Size', [tokensInput]), em.constant(DataType.INT64, [], [0])]);
   const outputs = em.op('If', [asked], { then_branch: run, else_branch: skip }, outputCount);
   for (const name of outputs) exposer.outputs.push({ name, elemType: DataType.FLOAT });

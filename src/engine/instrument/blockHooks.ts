@@ -100,9 +100,11 @@ function arithmeticNorm(index: GraphIndex, deferred: Deferred, stream: string, e
   const outside = nodes.flatMap((n) => n.input).find((i) => i && !index.isConstant(i) && !index.dependsOn(i, stream));
   if (outside) throw new Unavailable(`the nodes between the stream and the branch also read ${outside}`);
   const roots = nodes.filter((n) => n.opType === 'Sqrt');
-  if (roots.length !== 1 || !nodes.some((n) => n.opType === 'ReduceMean')) throw new Unavailable('the nodes between the stream and the branch are not a mean and one square root');
+  if (roots.length !== 1 || !nodes.some((n) => n.opType === 'ReduceMean'))
+    throw new Unavailable('the nodes between the stream and the branch are not a mean and one square root');
   const root = roots[0];
-  const reads = (n: NodeProto, t: string) => n.input.some((i) => i === t || (PASS_THROUGH.has(index.producer(i)?.node.opType ?? '') && index.producer(i)!.node.input[0] === t));
+  const reads = (n: NodeProto, t: string) =>
+    n.input.some((i) => i === t || (PASS_THROUGH.has(index.producer(i)?.node.opType ?? '') && index.producer(i)!.node.input[0] === t));
   const kind = nodes.some((n) => n.opType === 'ReduceMean' && reads(n, stream)) ? 'layer' : 'rms';
   const constantOf = (n: NodeProto | undefined) => n?.input.find((i) => i && index.isConstant(i));
   const epsilonAdd = index.producer(root.input[0])?.node;
@@ -110,7 +112,16 @@ function arithmeticNorm(index: GraphIndex, deferred: Deferred, stream: string, e
   const afterRoot = nodes.filter((n) => n !== root && n.input.some((i) => i && !index.isConstant(i) && index.dependsOn(i, root.output[0])));
   const gamma = constantOf(afterRoot.find((n) => n.opType === 'Mul'));
   const beta = kind === 'layer' ? constantOf(afterRoot.find((n) => n.opType === 'Add')) : undefined;
-  return { kind, op: 'ONNX arithmetic', epsilon, gamma, beta, scale: deferred.model(root.output[0]), normalized: deferred.model(entry), ...weights(index, deferred, gamma, beta) };
+  return {
+    kind,
+    op: 'ONNX arithmetic',
+    epsilon,
+    gamma,
+    beta,
+    scale: deferred.model(root.output[0]),
+    normalized: deferred.model(entry),
+    ...weights(index, deferred, gamma, beta),
+  };
 }
 
 /** γ and β as exposures (cast to float32 in the branch), where the norm has them. */
@@ -316,7 +327,8 @@ function embeddings(index: GraphIndex, exposer: Exposer, deferred: Deferred, emb
     const type = index.elemType(words) ?? DataType.FLOAT;
     const embed = deferred.computed(() => em.op1('Gather', [words, ids], { axis: 0 }), type); // [batch, pos, d_model]
     // Without position ids the operator reads rows 0..pos − 1.
-    const rows = () => positionIds || em.unsqueeze(em.op1('Range', [em.scalar(0, DataType.INT64), em.squeeze(em.dim(ids, 1), [0]), em.scalar(1, DataType.INT64)]), [0]);
+    const rows = () =>
+      positionIds || em.unsqueeze(em.op1('Range', [em.scalar(0, DataType.INT64), em.squeeze(em.dim(ids, 1), [0]), em.scalar(1, DataType.INT64)]), [0]);
     const posEmbed = deferred.computed(() => em.op1('Gather', [positions, rows()], { axis: 0 }), type); // [1 or batch, pos, d_model]
     return { embed, posEmbed };
   }
@@ -348,7 +360,15 @@ export interface BlockHooks {
  * holds the stream after each block as the instrumentation has it (a skip norm's sum recomputed
  * where the node does not output it).
  */
-export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: ResidualStream, blocks: Block[], layers: LayerPlan[], after: string[], logits: string): BlockHooks {
+export function addBlockHooks(
+  index: GraphIndex,
+  exposer: Exposer,
+  stream: ResidualStream,
+  blocks: Block[],
+  layers: LayerPlan[],
+  after: string[],
+  logits: string,
+): BlockHooks {
   const deferred = new Deferred(index, exposer);
   const missing = new Map<string, string[]>();
   const attempt = <T>(names: string[], find: () => T): T | undefined => {
@@ -366,7 +386,10 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
   blocks.forEach((block, L) => {
     const layer = layers[L];
     const [attention, mlp] = block.steps;
-    layer.ln1 = attempt(normHooks((w) => hooks.norm(L, 'ln1', w)), () => findNorm(index, exposer, deferred, { ...previous, region: block.branches[0].map((b) => b.node) }));
+    layer.ln1 = attempt(
+      normHooks((w) => hooks.norm(L, 'ln1', w)),
+      () => findNorm(index, exposer, deferred, { ...previous, region: block.branches[0].map((b) => b.node) }),
+    );
     if (block.steps.length !== 2 || !block.anchor) {
       const reason =
         block.steps.length === 1
@@ -377,8 +400,13 @@ export function addBlockHooks(index: GraphIndex, exposer: Exposer, stream: Resid
       missing.set(reason, [...(missing.get(reason) ?? []), hooks.attnOut(L), hooks.residMid(L), ...normHooks((w) => hooks.norm(L, 'ln2', w)), hooks.mlpOut(L)]);
     } else {
       layer.attnOut = writeOf(index, exposer, deferred, attention);
-      layer.residMid = attention.out ? deferred.model(attention.out) : deferred.computed(() => residualTensor(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
-      layer.ln2 = attempt(normHooks((w) => hooks.norm(L, 'ln2', w)), () => findNorm(index, exposer, deferred, { stream: attention.out, step: attention, region: block.branches[1].map((b) => b.node) }));
+      layer.residMid = attention.out
+        ? deferred.model(attention.out)
+        : deferred.computed(() => residualTensor(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
+      layer.ln2 = attempt(
+        normHooks((w) => hooks.norm(L, 'ln2', w)),
+        () => findNorm(index, exposer, deferred, { stream: attention.out, step: attention, region: block.branches[1].map((b) => b.node) }),
+      );
       layer.mlpOut = writeOf(index, exposer, deferred, mlp);
     }
     const rotaryHooks = (['cos', 'sin', 'q_in', 'q_out'] as const).map((w) => hooks.rotary(L, w));

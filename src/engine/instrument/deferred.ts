@@ -42,7 +42,9 @@ export class Deferred {
       }),
     );
     // Not asked for: every output empty, [0, 1, 1], made from the empty input.
-    const skip = em.graph(() => this.items.map(() => ({ name: em.reshape(em.cast(BLOCK_HOOKS_INPUT, DataType.FLOAT), em.ints([0, 1, 1])), elemType: DataType.FLOAT })));
+    const skip = em.graph(() =>
+      this.items.map(() => ({ name: em.reshape(em.cast(BLOCK_HOOKS_INPUT, DataType.FLOAT), em.ints([0, 1, 1])), elemType: DataType.FLOAT })),
+    );
     const asked = em.op1('Greater', [em.op1('Size', [BLOCK_HOOKS_INPUT]), em.constant(DataType.INT64, [], [0])]);
     const outputs = em.op('If', [asked], { then_branch: run, else_branch: skip }, this.items.length);
     outputs.forEach((name, i) => {

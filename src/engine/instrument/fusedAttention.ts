@@ -250,7 +250,17 @@ function recomputeGroupQueryAttention(index: GraphIndex, exposer: Exposer, node:
   return exposures(exposer, node, type, heads, pattern, q, k, v, `GroupQueryAttention (${heads} query heads, ${kvHeads} key/value heads)`);
 }
 
-function exposures(exposer: Exposer, node: NodeProto, type: DataType, heads: number, pattern: string, q: string, k: string, v: string, detail: string): AttentionExposures {
+function exposures(
+  exposer: Exposer,
+  node: NodeProto,
+  type: DataType,
+  heads: number,
+  pattern: string,
+  q: string,
+  k: string,
+  v: string,
+  detail: string,
+): AttentionExposures {
   return {
     source: { kind: 'recomputed', op: node.opType, detail },
     pattern: exposer.expose(pattern, undefined, undefined, type),

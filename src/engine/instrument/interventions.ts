@@ -41,7 +41,11 @@ function unfaithful(index: GraphIndex, tensor: string): string | undefined {
  * Makes each candidate replaceable, or says why it cannot be. `renames` maps each hook tensor to
  * the twin its maker must output instead (renamed in the model's bytes by the caller).
  */
-export function addInterventions(index: GraphIndex, em: Emitter, candidates: Candidate[]): { sites: InterventionSite[]; inputs: ValueInfo[]; renames: Map<string, string> } {
+export function addInterventions(
+  index: GraphIndex,
+  em: Emitter,
+  candidates: Candidate[],
+): { sites: InterventionSite[]; inputs: ValueInfo[]; renames: Map<string, string> } {
   const sites: InterventionSite[] = [];
   const inputs: ValueInfo[] = [];
   const renames = new Map<string, string>();

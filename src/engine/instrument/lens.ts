@@ -127,7 +127,10 @@ function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, log
       const [x, w, , wZero = ''] = node.input;
       const product = em.op1('MatMulInteger', [renamed.get(x)!, w, '', wZero]);
       const k = em.op1('Shape', [w]);
-      const ones = em.op1('Expand', [em.constant(DataType.UINT8, [1, 1], [1]), em.op1('Concat', [em.ints([1]), em.op1('Slice', [k, em.ints([-2]), em.ints([-1]), em.ints([0])])], { axis: 0 })]);
+      const ones = em.op1('Expand', [
+        em.constant(DataType.UINT8, [1, 1], [1]),
+        em.op1('Concat', [em.ints([1]), em.op1('Slice', [k, em.ints([-2]), em.ints([-1]), em.ints([0])])], { axis: 0 }),
+      ]);
       const columnSums = em.op1('MatMulInteger', [ones, w, '', wZero]); // [1, n]
       const correction = em.op1('Mul', [em.cast(quantized.get(from.node)!.zero, DataType.INT32), columnSums]);
       const out = em.op1('Sub', [product, correction]);

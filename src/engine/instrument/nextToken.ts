@@ -51,7 +51,15 @@ export function buildNextTokenStats(exposer: Exposer, logits: string, type: Data
   exposer.outputs.push({ name: topIds, elemType: DataType.INT32 });
   const expose = (name: string) => exposer.expose(name, undefined, undefined, DataType.FLOAT).output;
   return {
-    plan: { targetsInput: TARGETS_INPUT, topKInput: TOP_K_INPUT, topProbs: expose(topProbs), topIds, entropy: expose(entropy), targetProb: expose(targetProb), above: expose(above) },
+    plan: {
+      targetsInput: TARGETS_INPUT,
+      topKInput: TOP_K_INPUT,
+      topProbs: expose(topProbs),
+      topIds,
+      entropy: expose(entropy),
+      targetProb: expose(targetProb),
+      above: expose(above),
+    },
     inputs: [
       { name: TARGETS_INPUT, elemType: DataType.INT64, shape: ['positions'] },
       { name: TOP_K_INPUT, elemType: DataType.INT64, shape: [1] },

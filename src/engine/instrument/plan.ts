@@ -120,9 +120,7 @@ export interface NextTokenPlan {
  * (float32), both of the tensor's shape in its `layout` ('bsd': [batch, pos, width]), or empty
  * to leave it as it is. Or why it cannot be replaced.
  */
-export type InterventionSite =
-  | { hooks: string[]; layout: TensorLayout | 'bsd'; mask: string; value: string }
-  | { hooks: string[]; unavailable: string };
+export type InterventionSite = { hooks: string[]; layout: TensorLayout | 'bsd'; mask: string; value: string } | { hooks: string[]; unavailable: string };
 
 export interface InstrumentationPlan {
   layers: LayerPlan[];

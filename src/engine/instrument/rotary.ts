@@ -38,7 +38,22 @@ function rankOf(index: GraphIndex, name: string, depth = 0): number | undefined 
     const [data, indices] = [rankOf(index, node.input[0], depth + 1), rankOf(index, node.input[1], depth + 1)];
     return data !== undefined && indices !== undefined ? data + indices - 1 : undefined;
   }
-  if (PROJECTIONS.has(node.opType) || ['Add', 'Sub', 'Mul', 'Div', 'Cast', 'Identity', 'LayerNormalization', 'SimplifiedLayerNormalization', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'RotaryEmbedding'].includes(node.opType)) {
+  if (
+    PROJECTIONS.has(node.opType) ||
+    [
+      'Add',
+      'Sub',
+      'Mul',
+      'Div',
+      'Cast',
+      'Identity',
+      'LayerNormalization',
+      'SimplifiedLayerNormalization',
+      'SkipLayerNormalization',
+      'SkipSimplifiedLayerNormalization',
+      'RotaryEmbedding',
+    ].includes(node.opType)
+  ) {
     return rankOf(index, node.input[0], depth + 1);
   }
   return undefined;
@@ -179,7 +194,13 @@ function attentionQuery(anchor: AttentionAnchor): { q: string; layout: HeadLayou
  * The rotation of a block's q, or undefined where the block has none. Throws Unavailable where q
  * is rotated (an operator says so, or Cos/Sin of angles multiply it) in a way that cannot be read.
  */
-export function findRotary(index: GraphIndex, exposer: Exposer, deferred: Deferred, anchor: AttentionAnchor | undefined, stream: string): RotaryPlan | undefined {
+export function findRotary(
+  index: GraphIndex,
+  exposer: Exposer,
+  deferred: Deferred,
+  anchor: AttentionAnchor | undefined,
+  stream: string,
+): RotaryPlan | undefined {
   if (!anchor || anchor.kind === 'unknown') return undefined;
   const em = exposer.em;
   const node = anchor.kind === 'fused' ? anchor.node : undefined;
@@ -228,7 +249,9 @@ export function findRotary(index: GraphIndex, exposer: Exposer, deferred: Deferr
   // No rotation found: say so where angles computed by Cos/Sin still multiply something on q's way.
   const onTheWay = index.nodesBetween(stream, start.q).filter((n) => n.opType === 'Mul');
   if (onTheWay.some((n) => n.input.some((i) => i && !index.dependsOn(i, stream) && fromCosOrSin(index, i, stream)))) {
-    throw new Unavailable('q is multiplied by the Cos/Sin of angles, but not in the form q·cos + rotate_half(q)·sin that Model Lens reads, so the rotation angles are not shown');
+    throw new Unavailable(
+      'q is multiplied by the Cos/Sin of angles, but not in the form q·cos + rotate_half(q)·sin that Model Lens reads, so the rotation angles are not shown',
+    );
   }
   return undefined;
 }

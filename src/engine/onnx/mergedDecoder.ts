@@ -125,7 +125,13 @@ export function inlineBranch(model: Uint8Array, decoded: ModelProto, merged: Mer
     .filter(([from, to]) => to && from !== to)
     .map(([from, to]) => makeNode('Identity', [from], [to], {}, '', `modellens_branch_output_${to}`));
   // Two graph fragments one after the other: protobuf merges them, as it merges both with the file's graph.
-  const suffix = concat([...delimited(MODEL_GRAPH, branchEntries.map((e) => e.encoded)), encodeSuffix({ node: identities, input: [], output: [], initializer: [] })]);
+  const suffix = concat([
+    ...delimited(
+      MODEL_GRAPH,
+      branchEntries.map((e) => e.encoded),
+    ),
+    encodeSuffix({ node: identities, input: [], output: [], initializer: [] }),
+  ]);
   const inlined: ModelProto = {
     ...decoded,
     graph: {

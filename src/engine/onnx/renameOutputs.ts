@@ -16,7 +16,9 @@ const SUBSTITUTES = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
  * the end (or two, for the rare graph where every single replacement is taken).
  */
 export function sameLengthName(name: string, taken: (candidate: string) => boolean): string | undefined {
-  const ascii = Array.from({ length: name.length }, (_, i) => i).filter((i) => name.charCodeAt(i) < 0x80).reverse();
+  const ascii = Array.from({ length: name.length }, (_, i) => i)
+    .filter((i) => name.charCodeAt(i) < 0x80)
+    .reverse();
   const variants = function* (from: string, depth: number): Generator<string> {
     for (const i of ascii) {
       for (const c of SUBSTITUTES) {

@@ -20,7 +20,15 @@ import { megabytes } from '../hub/fileDownload';
 import { HubClient, hubEndpoint, parseRepoId } from '../hub/hubClient';
 import { HubError } from '../hub/hubError';
 import { externalDataOf, modelVariants, PRECISION_LABELS, whyNoVariant, type ModelVariant } from '../hub/modelChoice';
-import { discardPartial, downloadedFolder, downloadModel, listDownloadedModels, partialBytes, type DownloadedModel, type DownloadProgress } from '../hub/modelDownload';
+import {
+  discardPartial,
+  downloadedFolder,
+  downloadModel,
+  listDownloadedModels,
+  partialBytes,
+  type DownloadedModel,
+  type DownloadProgress,
+} from '../hub/modelDownload';
 
 export const SET_HUB_TOKEN_COMMAND = 'modelLens.setHubToken';
 const TOKEN_PREFIX = 'modelLens.hub.token:';
@@ -149,35 +157,58 @@ export class DownloadModel {
     try {
       this.log.info(`Listing the files of ${repo}@${revision} on ${hub.endpoint} (${hub.source === 'default' ? 'the default Hub' : hub.source}).`);
       const { protocol, hostname } = new URL(hub.endpoint);
-      if (token && protocol === 'http:' && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(hostname)) this.log.warn(`${hub.origin} is plain http: the Hub token crosses the network unencrypted. Use https for a Hub on another machine.`);
-      const info = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: asking ${host} for the files of ${plainText(repo)}…`, cancellable: true }, (_, cancel) =>
-        withSignal(cancel, (signal) => client.repoInfo(repo, revision, signal)),
+      if (token && protocol === 'http:' && !/^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(hostname))
+        this.log.warn(`${hub.origin} is plain http: the Hub token crosses the network unencrypted. Use https for a Hub on another machine.`);
+      const info = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Model Lens: asking ${host} for the files of ${plainText(repo)}…`, cancellable: true },
+        (_, cancel) => withSignal(cancel, (signal) => client.repoInfo(repo, revision, signal)),
       );
       const variants = modelVariants(info.files);
       if (!variants.length) {
         const why = whyNoVariant(info.files) === 'no-onnx' ? 'has no .onnx file' : 'has .onnx files but no tokenizer.json beside them';
-        throw new HubError('no-model', `${repo} on ${host} ${why}, so Model Lens cannot load it. Look for an ONNX export of the model (onnx-community/… repositories have them), or export it with Optimum.`, hub.origin);
+        throw new HubError(
+          'no-model',
+          `${repo} on ${host} ${why}, so Model Lens cannot load it. Look for an ONNX export of the model (onnx-community/… repositories have them), or export it with Optimum.`,
+          hub.origin,
+        );
       }
       const variant = await this.chooseVariant(repo, info.commit, variants, host);
       if (!variant) return;
       chosen = variant;
       if (info.gated && !token) {
-        throw new HubError('auth', `${repo} is a gated model on ${hub.origin}: accept its conditions on its page on the Hub, then set an access token with Model Lens: Set Hugging Face Hub Token….`, hub.origin);
+        throw new HubError(
+          'auth',
+          `${repo} is a gated model on ${hub.origin}: accept its conditions on its page on the Hub, then set an access token with Model Lens: Set Hugging Face Hub Token….`,
+          hub.origin,
+        );
       }
       const label = variantLabel(variant);
       const already = downloadedFolder(this.storage, repo, variant, info.commit);
       const model = already
         ? undefined
-        : await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Model Lens: downloading ${plainText(repo)} (${label})`, cancellable: true }, (progress, cancel) =>
-            withSignal(cancel, (signal) => {
-              this.log.info(`Downloading ${repo} (${label}, ${megabytes(variant.bytes)}) at ${info.commit} from ${hub.endpoint} into ${this.storage}.`);
-              return downloadModel({ client, repo, revision, commit: info.commit, variant, storage: this.storage, signal, onProgress: this.reporter(progress) });
-            }),
+        : await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: `Model Lens: downloading ${plainText(repo)} (${label})`, cancellable: true },
+            (progress, cancel) =>
+              withSignal(cancel, (signal) => {
+                this.log.info(`Downloading ${repo} (${label}, ${megabytes(variant.bytes)}) at ${info.commit} from ${hub.endpoint} into ${this.storage}.`);
+                return downloadModel({
+                  client,
+                  repo,
+                  revision,
+                  commit: info.commit,
+                  variant,
+                  storage: this.storage,
+                  signal,
+                  onProgress: this.reporter(progress),
+                });
+              }),
           );
       const folder = already ?? model!.folder;
       this.log.info(`${repo} (${label}) is in ${folder}; it is now modelLens.modelPath.`);
       await useModel(folder);
-      void vscode.window.showInformationMessage(`Model Lens: ${plainText(repo)} (${label}, ${megabytes(variant.bytes)}) ${already ? 'was downloaded before' : `downloaded from ${host}`} and is the model in use now.`);
+      void vscode.window.showInformationMessage(
+        `Model Lens: ${plainText(repo)} (${label}, ${megabytes(variant.bytes)}) ${already ? 'was downloaded before' : `downloaded from ${host}`} and is the model in use now.`,
+      );
     } catch (e) {
       if (e instanceof HubError && e.kind === 'cancelled' && chosen) return this.cancelled(repo, chosen);
       await this.report(e, again, hub.origin);
@@ -194,7 +225,10 @@ export class DownloadModel {
       const kept = partialBytes(this.storage, repo, variant, commit);
       if (kept > 0) notes.push(`${megabytes(kept)} already here: the download resumes`);
       // What maxModelSizeMB counts: the .onnx and its external data.
-      const modelBytes = [variant.files.find((f) => f.path === variant.onnx), ...externalDataOf(variant.onnx, variant.files)].reduce((sum, f) => sum + (f?.size ?? 0), 0);
+      const modelBytes = [variant.files.find((f) => f.path === variant.onnx), ...externalDataOf(variant.onnx, variant.files)].reduce(
+        (sum, f) => sum + (f?.size ?? 0),
+        0,
+      );
       if (modelBytes > limit) notes.push(`larger than modelLens.maxModelSizeMB (${Math.round(limit / 2 ** 20)} MB): raise it to load this one`);
       return {
         label: variantLabel(variant),
@@ -224,14 +258,20 @@ export class DownloadModel {
       lastFile = file;
       lastReport = now;
       const percent = total > 0 ? (100 * received) / total : 100;
-      progress.report({ message: `${plainText(file, 80)}: ${megabytes(received)} of ${megabytes(total)}${speed.text()}`, increment: Math.max(0, percent - shownPercent) });
+      progress.report({
+        message: `${plainText(file, 80)}: ${megabytes(received)} of ${megabytes(total)}${speed.text()}`,
+        increment: Math.max(0, percent - shownPercent),
+      });
       shownPercent = Math.max(shownPercent, percent);
     };
   }
 
   private async cancelled(repo: string, variant: ModelVariant): Promise<void> {
     this.log.info(`The download of ${repo} was cancelled; what arrived is kept to resume it.`);
-    const choice = await vscode.window.showInformationMessage(`Model Lens: the download of ${plainText(repo)} was cancelled. What arrived is kept, and Download Model… resumes it; Discard deletes it.`, DISCARD);
+    const choice = await vscode.window.showInformationMessage(
+      `Model Lens: the download of ${plainText(repo)} was cancelled. What arrived is kept, and Download Model… resumes it; Discard deletes it.`,
+      DISCARD,
+    );
     if (choice !== DISCARD) return;
     discardPartial(this.storage, repo, variant);
     this.log.info(`The partial download of ${repo} (${variantLabel(variant)}) was deleted.`);
@@ -240,7 +280,8 @@ export class DownloadModel {
   /** A failure: the log and a notification, with what can be done about it. */
   private async report(e: unknown, again: () => Promise<void>, origin?: string): Promise<void> {
     const error = e instanceof HubError ? e : new HubError('disk', e instanceof Error ? e.message : String(e), '');
-    const actions = error.kind === 'auth' ? [SET_TOKEN] : error.kind === 'config' ? [OPEN_SETTINGS] : error.resumable || error.kind === 'integrity' ? [TRY_AGAIN] : [];
+    const actions =
+      error.kind === 'auth' ? [SET_TOKEN] : error.kind === 'config' ? [OPEN_SETTINGS] : error.resumable || error.kind === 'integrity' ? [TRY_AGAIN] : [];
     // The server's own words are in the message: shown as text.
     const choice = await showErrorWithLog(`Model Lens: ${plainText(error.message, 600)}`, ...actions);
     if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.hub.endpoint');

@@ -38,7 +38,12 @@ async function chooseTexts(editor: vscode.TextEditor): Promise<PatchingTexts | u
   const doc = editor.document;
   const uri = doc.uri.toString();
   const chosen = editor.selections.filter((s) => !s.isEmpty).sort((a, b) => a.start.compareTo(b.start));
-  if (chosen.length === 2) return { clean: doc.getText(chosen[0]), corrupted: doc.getText(chosen[1]), source: { uri, clean: offsets(doc, chosen[0]), corrupted: offsets(doc, chosen[1]) } };
+  if (chosen.length === 2)
+    return {
+      clean: doc.getText(chosen[0]),
+      corrupted: doc.getText(chosen[1]),
+      source: { uri, clean: offsets(doc, chosen[0]), corrupted: offsets(doc, chosen[1]) },
+    };
   const first = editor.selection;
   const cleanRange = first.isEmpty ? doc.lineAt(first.active.line).range : first;
   const clean = doc.getText(cleanRange);
@@ -116,62 +121,93 @@ export class ComparePatching implements vscode.Disposable {
   private async restore(panel: PatchingPanel, state: unknown): Promise<void> {
     const compared = parseRestoredPatching(state);
     if (!compared) {
-      panel.error('This panel had no finished comparison to show again: select the clean text and run Model Lens: Compare With Another Text (Activation Patching)….');
+      panel.error(
+        'This panel had no finished comparison to show again: select the clean text and run Model Lens: Compare With Another Text (Activation Patching)….',
+      );
       return;
     }
     const document = await restoredDocument(compared.uri);
     if (!document) {
-      panel.error(`${uriName(compared.uri)} is not open and not a file of this workspace, so its comparison cannot run again: open it, select the clean text and run Compare With Another Text.`);
+      panel.error(
+        `${uriName(compared.uri)} is not open and not a file of this workspace, so its comparison cannot run again: open it, select the clean text and run Compare With Another Text.`,
+      );
       return;
     }
-    const corrupted = compared.corrupted.start !== undefined && compared.corrupted.end !== undefined ? { start: compared.corrupted.start, end: compared.corrupted.end } : undefined;
-    const moved = textAt(document, compared.clean) !== compared.clean.text || (corrupted !== undefined && textAt(document, corrupted) !== compared.corrupted.text);
+    const corrupted =
+      compared.corrupted.start !== undefined && compared.corrupted.end !== undefined
+        ? { start: compared.corrupted.start, end: compared.corrupted.end }
+        : undefined;
+    const moved =
+      textAt(document, compared.clean) !== compared.clean.text || (corrupted !== undefined && textAt(document, corrupted) !== compared.corrupted.text);
     if (moved) {
-      panel.error(`${documentName(document)} changed since these texts were compared: they are no longer where they were. Select them again and run Compare With Another Text.`);
+      panel.error(
+        `${documentName(document)} changed since these texts were compared: they are no longer where they were. Select them again and run Compare With Another Text.`,
+      );
       return;
     }
     const { model, target, foil } = compared;
-    void this.compare(panel, { document, clean: compared.clean.text, corrupted: compared.corrupted.text, source: { uri: compared.uri, clean: { start: compared.clean.start, end: compared.clean.end }, corrupted }, ids: { model, target, foil } });
+    void this.compare(panel, {
+      document,
+      clean: compared.clean.text,
+      corrupted: compared.corrupted.text,
+      source: { uri: compared.uri, clean: { start: compared.clean.start, end: compared.clean.end }, corrupted },
+      ids: { model, target, foil },
+    });
   }
 
   /** The sweep, in a cancellable notification, shown in `panel`. */
   private async compare(panel: PatchingPanel, comparison: Comparison): Promise<void> {
     const name = documentName(comparison.document);
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Model Lens: activation patching', cancellable: true }, async (progress, cancelled) => {
-      // Closing the panel stops the sweep too: nothing would show its result.
-      const stop = new vscode.CancellationTokenSource();
-      const controller = new AbortController();
-      const subscriptions = [cancelled.onCancellationRequested(() => stop.cancel()), panel.onDidDispose(() => stop.cancel()), stop.token.onCancellationRequested(() => controller.abort())];
-      try {
-        const info = await this.models.ensureLoaded(stop.token);
-        panel.loading(`Running ${plainText(info.name)} on both texts…`);
-        // The sweep's two analyses are the clean and corrupted texts themselves.
-        const runs: Analysis[] = [];
-        const engine: SweepEngine = {
-          analyze: async (text, options) => {
-            const analysis = await this.models.analyze(text, options, stop.token);
-            runs.push(analysis);
-            return analysis;
-          },
-          interventionRuns: (text, patched) => this.models.interventionRuns(text, patched, stop.token),
-        };
-        const onProgress = (done: number, total: number) => {
-          if (done === 2) panel.loading(`Patching ${total - 2} parts of the clean run into the corrupted one…`);
-          progress.report({ increment: (100 * (done - reported)) / total, message: `${done} of ${total} runs` });
-          reported = done;
-        };
-        let reported = 0;
-        const result = await patchingSweep(engine, info, comparison.clean, comparison.corrupted, restoredIds(comparison.ids, info), controller.signal, onProgress);
-        panel.show(buildPatchingView(this.nextId++, info.name, result, runs[0], runs[1], comparison), name);
-      } catch (e) {
-        if (panel.isDisposed) return;
-        const message = stop.token.isCancellationRequested ? 'The comparison was cancelled.' : e instanceof ModelLensError ? e.userMessage : String(e);
-        panel.error(message);
-      } finally {
-        subscriptions.forEach((s) => s.dispose());
-        stop.dispose();
-      }
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Model Lens: activation patching', cancellable: true },
+      async (progress, cancelled) => {
+        // Closing the panel stops the sweep too: nothing would show its result.
+        const stop = new vscode.CancellationTokenSource();
+        const controller = new AbortController();
+        const subscriptions = [
+          cancelled.onCancellationRequested(() => stop.cancel()),
+          panel.onDidDispose(() => stop.cancel()),
+          stop.token.onCancellationRequested(() => controller.abort()),
+        ];
+        try {
+          const info = await this.models.ensureLoaded(stop.token);
+          panel.loading(`Running ${plainText(info.name)} on both texts…`);
+          // The sweep's two analyses are the clean and corrupted texts themselves.
+          const runs: Analysis[] = [];
+          const engine: SweepEngine = {
+            analyze: async (text, options) => {
+              const analysis = await this.models.analyze(text, options, stop.token);
+              runs.push(analysis);
+              return analysis;
+            },
+            interventionRuns: (text, patched) => this.models.interventionRuns(text, patched, stop.token),
+          };
+          const onProgress = (done: number, total: number) => {
+            if (done === 2) panel.loading(`Patching ${total - 2} parts of the clean run into the corrupted one…`);
+            progress.report({ increment: (100 * (done - reported)) / total, message: `${done} of ${total} runs` });
+            reported = done;
+          };
+          let reported = 0;
+          const result = await patchingSweep(
+            engine,
+            info,
+            comparison.clean,
+            comparison.corrupted,
+            restoredIds(comparison.ids, info),
+            controller.signal,
+            onProgress,
+          );
+          panel.show(buildPatchingView(this.nextId++, info.name, result, runs[0], runs[1], comparison), name);
+        } catch (e) {
+          if (panel.isDisposed) return;
+          const message = stop.token.isCancellationRequested ? 'The comparison was cancelled.' : e instanceof ModelLensError ? e.userMessage : String(e);
+          panel.error(message);
+        } finally {
+          subscriptions.forEach((s) => s.dispose());
+          stop.dispose();
+        }
+      },
+    );
   }
 
   dispose(): void {

@@ -13,7 +13,13 @@ import { variantLabel, type DownloadModel } from './downloadModel';
 
 /** Asks for a model folder or .onnx file. */
 export async function browseForModel(): Promise<string | undefined> {
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: true, canSelectMany: false, filters: { [vscode.l10n.t('ONNX model')]: ['onnx'] }, title: vscode.l10n.t('Open a model folder or .onnx file') });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: true,
+    canSelectMany: false,
+    filters: { [vscode.l10n.t('ONNX model')]: ['onnx'] },
+    title: vscode.l10n.t('Open a model folder or .onnx file'),
+  });
   return picked?.[0]?.fsPath;
 }
 
@@ -32,10 +38,18 @@ export async function selectModel(models: ModelManager, download: DownloadModel)
   const recent = models.recentModels.filter((target) => !downloadedFolders.has(target));
   const separator = (label: string) => ({ label, kind: vscode.QuickPickItemKind.Separator }) as ModelItem;
   const items: ModelItem[] = [
-    { label: `$(home) ${vscode.l10n.t('Default model')}`, description: `${vscode.l10n.t('shipped with Model Lens')}${inUse(models.defaultModelPath)}`, target: '' },
+    {
+      label: `$(home) ${vscode.l10n.t('Default model')}`,
+      description: `${vscode.l10n.t('shipped with Model Lens')}${inUse(models.defaultModelPath)}`,
+      target: '',
+    },
     ...(recent.length ? [separator(vscode.l10n.t('Recent'))] : []),
     // Folder names come from the user's disk: shown as text, never as icons.
-    ...recent.map((target) => ({ label: `$(history) ${labelText(path.basename(target), 60)}`, description: `${labelText(path.dirname(target), 80)}${inUse(target)}`, target })),
+    ...recent.map((target) => ({
+      label: `$(history) ${labelText(path.basename(target), 60)}`,
+      description: `${labelText(path.dirname(target), 80)}${inUse(target)}`,
+      target,
+    })),
     ...(downloaded.length ? [separator(vscode.l10n.t('Downloaded'))] : []),
     // Repository names come from a server: text too.
     ...downloaded.map((m) => ({
@@ -45,10 +59,21 @@ export async function selectModel(models: ModelManager, download: DownloadModel)
     })),
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     { label: `$(folder-opened) ${vscode.l10n.t('Browse for a model folder or .onnx file…')}`, action: 'browse' },
-    { label: `$(cloud-download) ${vscode.l10n.t('Download a model from the Hugging Face Hub…')}`, description: vscode.l10n.t('GPT-2, SmolLM2, Qwen2.5, Phi-3 or any repository with ONNX files'), action: 'download' },
-    { label: `$(layout-sidebar-left) ${vscode.l10n.t('Open the side panel')}`, description: vscode.l10n.t('what the model in use is, and what it does with the selection'), action: 'sidePanel' },
+    {
+      label: `$(cloud-download) ${vscode.l10n.t('Download a model from the Hugging Face Hub…')}`,
+      description: vscode.l10n.t('GPT-2, SmolLM2, Qwen2.5, Phi-3 or any repository with ONNX files'),
+      action: 'download',
+    },
+    {
+      label: `$(layout-sidebar-left) ${vscode.l10n.t('Open the side panel')}`,
+      description: vscode.l10n.t('what the model in use is, and what it does with the selection'),
+      action: 'sidePanel',
+    },
   ];
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Model Lens: Select Model'), placeHolder: models.current ? vscode.l10n.t('In use: {0}', labelText(models.current.name, 60)) : vscode.l10n.t('Choose the model Model Lens runs') });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Model Lens: Select Model'),
+    placeHolder: models.current ? vscode.l10n.t('In use: {0}', labelText(models.current.name, 60)) : vscode.l10n.t('Choose the model Model Lens runs'),
+  });
   if (!picked) return;
   if (picked.action === 'sidePanel') {
     await vscode.commands.executeCommand('modelLens.openSidePanel');

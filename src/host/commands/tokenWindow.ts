@@ -23,7 +23,11 @@ export function tokenWindow(doc: vscode.TextDocument, offset: number, tokens: nu
  * and an offset in it), else the one at the cursor. Says what went wrong, in the command's
  * words, and returns undefined when there is none.
  */
-export function commandToken(raw: unknown, command: string, noEditor: string): { document: vscode.TextDocument; offset: number; column?: vscode.ViewColumn } | undefined {
+export function commandToken(
+  raw: unknown,
+  command: string,
+  noEditor: string,
+): { document: vscode.TextDocument; offset: number; column?: vscode.ViewColumn } | undefined {
   const args = parseWhyArgs(raw);
   if (!args) {
     void vscode.window.showWarningMessage(`Model Lens: ${command} was given arguments it does not understand; nothing was done.`);
@@ -33,7 +37,9 @@ export function commandToken(raw: unknown, command: string, noEditor: string): {
   // A hover's link names the document it was made for; it must still be open (see openDocument).
   const document = args.uri !== undefined ? openDocument(args.uri) : editor?.document;
   if (!document) {
-    void vscode.window.showInformationMessage(args.uri !== undefined ? `Model Lens: ${command} only works on documents open in the editor; the one named is not.` : `Model Lens: ${noEditor}`);
+    void vscode.window.showInformationMessage(
+      args.uri !== undefined ? `Model Lens: ${command} only works on documents open in the editor; the one named is not.` : `Model Lens: ${noEditor}`,
+    );
     return undefined;
   }
   const offset = args.offset ?? (editor && editor.document === document ? document.offsetAt(editor.selection.active) : undefined);

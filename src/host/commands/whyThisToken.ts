@@ -87,7 +87,9 @@ export class WhyThisToken {
           }
           const analysis = await this.models.analyze(text, { topK: TOP_K, attribution: { position, target: t.target, foil: t.foil } });
           if (doc.version !== version) continue;
-          panel.show(buildWhyView({ id: panel.newId(), analysis, modelName: info.name, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset }));
+          panel.show(
+            buildWhyView({ id: panel.newId(), analysis, modelName: info.name, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset }),
+          );
           return;
         }
         panel.error('The document kept changing while it was being analysed. Run Why This Token? again.');

@@ -66,7 +66,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 function diskError(e: unknown, file: string): HubError {
   const code = (e as NodeJS.ErrnoException)?.code;
-  const why = code === 'ENOSPC' ? 'the disk is full' : code ?? (e instanceof Error ? e.message : String(e));
+  const why = code === 'ENOSPC' ? 'the disk is full' : (code ?? (e instanceof Error ? e.message : String(e)));
   return new HubError('disk', `Could not write ${file} (${why}). Free some space and run Model Lens: Download Model… again.`, '');
 }
 
@@ -86,7 +86,14 @@ function rangeStart(contentRange: string | undefined): number | undefined {
  * returns, `dest` holds the file with the published hash; when it throws, `dest` does not exist and
  * `dest.part` holds verified-so-far bytes only if the error is resumable.
  */
-export async function downloadFile(client: HubClient, repo: string, commit: string, file: HubFile, dest: string, options: FileDownloadOptions = {}): Promise<void> {
+export async function downloadFile(
+  client: HubClient,
+  repo: string,
+  commit: string,
+  file: HubFile,
+  dest: string,
+  options: FileDownloadOptions = {},
+): Promise<void> {
   const { signal, onBytes = () => undefined, attempts = 3, retryDelayMs = 1000 } = options;
   if (fs.existsSync(dest)) {
     // Renamed only after its hash matched, in an earlier run of this same download.
@@ -94,7 +101,11 @@ export async function downloadFile(client: HubClient, repo: string, commit: stri
     return;
   }
   if (!file.sha256 && !file.blobId) {
-    throw new HubError('bad-answer', `${client.origin} publishes no hash for ${file.path} of ${repo}, and Model Lens uses no file it cannot check. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`, client.origin);
+    throw new HubError(
+      'bad-answer',
+      `${client.origin} publishes no hash for ${file.path} of ${repo}, and Model Lens uses no file it cannot check. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`,
+      client.origin,
+    );
   }
   const part = `${dest}.part`;
   const sum = new Checksum(file);
@@ -123,7 +134,12 @@ export async function downloadFile(client: HubClient, repo: string, commit: stri
         // Nothing past a part that is short, or another range than asked for: the part cannot be trusted to continue.
         answer.cancel();
         startOver();
-        throw new HubError(answer.status === 416 ? 'truncated' : 'http', `${answer.host} answered ${answer.status === 416 ? 'that it has nothing' : 'with another range'} of ${file.path} past the bytes already here; starting it over.`, client.origin, true);
+        throw new HubError(
+          answer.status === 416 ? 'truncated' : 'http',
+          `${answer.host} answered ${answer.status === 416 ? 'that it has nothing' : 'with another range'} of ${file.path} past the bytes already here; starting it over.`,
+          client.origin,
+          true,
+        );
       }
       // A server that ignores Range sends the whole file again.
       if (answer.status === 200 && offset > 0) startOver();
@@ -131,15 +147,31 @@ export async function downloadFile(client: HubClient, repo: string, commit: stri
         offset += n;
         sum.update(chunk);
         onBytes(n);
-        if (offset > file.size) throw new HubError('integrity', `${answer.host} sent more than the ${file.size} bytes ${client.origin} lists for ${file.path} of ${repo}: the download was discarded. Try again; if it happens again, the server serves other files than it lists.`, client.origin);
+        if (offset > file.size)
+          throw new HubError(
+            'integrity',
+            `${answer.host} sent more than the ${file.size} bytes ${client.origin} lists for ${file.path} of ${repo}: the download was discarded. Try again; if it happens again, the server serves other files than it lists.`,
+            client.origin,
+          );
       });
-      if (offset < file.size) throw new HubError('truncated', `The download of ${file.path} from ${answer.host} ended at ${megabytes(offset)} of ${megabytes(file.size)}.`, client.origin, true);
+      if (offset < file.size)
+        throw new HubError(
+          'truncated',
+          `The download of ${file.path} from ${answer.host} ended at ${megabytes(offset)} of ${megabytes(file.size)}.`,
+          client.origin,
+          true,
+        );
     } catch (e) {
       const error = e instanceof HubError ? e : diskError(e, part);
       if (error.kind === 'integrity') fs.rmSync(part, { force: true });
       if (!error.resumable || attempt >= attempts) {
         if (error.kind === 'truncated') {
-          throw new HubError('truncated', `${error.message.replace(/\.$/, '')}: ${megabytes(offset)} of ${megabytes(file.size)} arrived after ${attempt} tries. What arrived is kept: run Model Lens: Download Model… again to resume.`, client.origin, true);
+          throw new HubError(
+            'truncated',
+            `${error.message.replace(/\.$/, '')}: ${megabytes(offset)} of ${megabytes(file.size)} arrived after ${attempt} tries. What arrived is kept: run Model Lens: Download Model… again to resume.`,
+            client.origin,
+            true,
+          );
         }
         throw error;
       }
@@ -163,7 +195,13 @@ export async function downloadFile(client: HubClient, repo: string, commit: stri
 }
 
 /** Writes a body's pieces to the end of `part` (or over it, from the start), calling `took` for each. */
-async function appendBody(chunks: AsyncIterable<Uint8Array>, part: string, fromStart: boolean, file: HubFile, took: (n: number, chunk: Uint8Array) => void): Promise<void> {
+async function appendBody(
+  chunks: AsyncIterable<Uint8Array>,
+  part: string,
+  fromStart: boolean,
+  file: HubFile,
+  took: (n: number, chunk: Uint8Array) => void,
+): Promise<void> {
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(part, fromStart ? 'w' : 'a');

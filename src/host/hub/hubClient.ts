@@ -105,9 +105,11 @@ export function hubEndpoint(setting: string, env: NodeJS.ProcessEnv = process.en
   } catch {
     throw new HubError('config', `${source} is not a URL: "${value.slice(0, 80)}". Give the Hub's base URL, e.g. ${DEFAULT_ENDPOINT}.`, value.slice(0, 80));
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HubError('config', `${source} must be an http or https URL, not ${url.protocol}.`, url.origin);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new HubError('config', `${source} must be an http or https URL, not ${url.protocol}.`, url.origin);
   // fetch refuses credentials in a URL, and a token belongs in secret storage, not in settings.
-  if (url.username || url.password) throw new HubError('config', `${source} holds a user name or password: remove it and use Model Lens: Set Hugging Face Hub Token… instead.`, url.host);
+  if (url.username || url.password)
+    throw new HubError('config', `${source} holds a user name or password: remove it and use Model Lens: Set Hugging Face Hub Token… instead.`, url.host);
   return { endpoint: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, origin: url.origin, source };
 }
 
@@ -199,10 +201,18 @@ export class HubClient {
     try {
       json = JSON.parse(text) as typeof json;
     } catch {
-      throw new HubError('bad-answer', `${this.origin} answered the file list of ${repo} with something that is not JSON. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`, this.origin);
+      throw new HubError(
+        'bad-answer',
+        `${this.origin} answered the file list of ${repo} with something that is not JSON. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`,
+        this.origin,
+      );
     }
     if (typeof json.sha !== 'string' || !/^[0-9a-f]{40}$/.test(json.sha) || !Array.isArray(json.siblings)) {
-      throw new HubError('bad-answer', `${this.origin} listed ${repo} without a commit or its files. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`, this.origin);
+      throw new HubError(
+        'bad-answer',
+        `${this.origin} listed ${repo} without a commit or its files. Is modelLens.hub.endpoint (or HF_ENDPOINT) a Hugging Face Hub or a mirror of it?`,
+        this.origin,
+      );
     }
     const files = json.siblings.map(hubFile).filter((f): f is HubFile => f !== undefined);
     return { repo, commit: json.sha, gated: typeof json.gated === 'string' ? json.gated : false, files };
@@ -272,17 +282,34 @@ export class HubClient {
         stall.touch();
       } catch (e) {
         if (stall.cancelled) throw new HubError('cancelled', 'The download was cancelled.', target.origin);
-        if (stall.stalled) throw new HubError('connection', `${target.host} did not answer within ${Math.round(this.stallTimeoutMs / 1000)} s. Try again later, or check modelLens.hub.endpoint (or HF_ENDPOINT) and your proxy.`, target.origin, true);
-        throw new HubError('connection', `Could not reach ${target.host} (${describeCause(e)}). Check the network and proxy, or modelLens.hub.endpoint (or HF_ENDPOINT).`, target.origin, true);
+        if (stall.stalled)
+          throw new HubError(
+            'connection',
+            `${target.host} did not answer within ${Math.round(this.stallTimeoutMs / 1000)} s. Try again later, or check modelLens.hub.endpoint (or HF_ENDPOINT) and your proxy.`,
+            target.origin,
+            true,
+          );
+        throw new HubError(
+          'connection',
+          `Could not reach ${target.host} (${describeCause(e)}). Check the network and proxy, or modelLens.hub.endpoint (or HF_ENDPOINT).`,
+          target.origin,
+          true,
+        );
       }
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || !location) return response;
       await response.body?.cancel().catch(() => undefined);
       if (hop >= MAX_REDIRECTS) throw new HubError('bad-answer', `${target.host} redirected ${url} more than ${MAX_REDIRECTS} times.`, target.origin);
       const next = new URL(location, current);
-      if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new HubError('bad-answer', `${target.host} redirected a download to ${next.protocol}, which Model Lens does not follow.`, target.origin);
+      if (next.protocol !== 'https:' && next.protocol !== 'http:')
+        throw new HubError('bad-answer', `${target.host} redirected a download to ${next.protocol}, which Model Lens does not follow.`, target.origin);
       // https → http would hand the bytes to anyone on the way: the hash would catch a change, but not the reading.
-      if (target.protocol === 'https:' && next.protocol === 'http:') throw new HubError('bad-answer', `${target.host} redirected a download from https to plain http (${next.host}), which Model Lens does not follow.`, target.origin);
+      if (target.protocol === 'https:' && next.protocol === 'http:')
+        throw new HubError(
+          'bad-answer',
+          `${target.host} redirected a download from https to plain http (${next.host}), which Model Lens does not follow.`,
+          target.origin,
+        );
       current = next.href;
     }
   }
@@ -298,26 +325,49 @@ export class HubClient {
     const error = (kind: HubErrorKind, message: string) => new HubError(kind, message, this.origin, false, response.status);
     if (code === 'GatedRepo' || (response.status === 403 && !file)) {
       return this.token
-        ? error('auth', `The token set for ${this.origin} has no access to ${repo}, a gated model: accept its conditions on its page on the Hub with the account of the token, or set another token with Model Lens: Set Hugging Face Hub Token….${tail}`)
-        : error('auth', `${repo} is a gated model on ${this.origin}: accept its conditions on its page on the Hub, then set an access token with Model Lens: Set Hugging Face Hub Token….${tail}`);
+        ? error(
+            'auth',
+            `The token set for ${this.origin} has no access to ${repo}, a gated model: accept its conditions on its page on the Hub with the account of the token, or set another token with Model Lens: Set Hugging Face Hub Token….${tail}`,
+          )
+        : error(
+            'auth',
+            `${repo} is a gated model on ${this.origin}: accept its conditions on its page on the Hub, then set an access token with Model Lens: Set Hugging Face Hub Token….${tail}`,
+          );
     }
     if (code === 'RevisionNotFound') return error('not-found', `${repo} has no revision "${revision}" on ${this.origin}.${tail}`);
-    if (code === 'EntryNotFound' || (file && response.status === 404)) return error('not-found', `${what} is listed by ${this.origin} but could not be downloaded from ${host} (404). Try again later; if it persists the repository changed, so start the download again.${tail}`);
+    if (code === 'EntryNotFound' || (file && response.status === 404))
+      return error(
+        'not-found',
+        `${what} is listed by ${this.origin} but could not be downloaded from ${host} (404). Try again later; if it persists the repository changed, so start the download again.${tail}`,
+      );
     if (code === 'RepoNotFound' || response.status === 404 || response.status === 401) {
       // The Hub answers 401 for a repository that does not exist and for a private one alike.
       return this.token
-        ? error(response.status === 401 && code !== 'RepoNotFound' ? 'auth' : 'not-found', `${this.origin} has no model ${repo} that the token set for it can read: check the name, or the token (Model Lens: Set Hugging Face Hub Token…).${tail}`)
-        : error('not-found', `${this.origin} has no model ${repo}: check the name. If it is private, set an access token with Model Lens: Set Hugging Face Hub Token….${tail}`);
+        ? error(
+            response.status === 401 && code !== 'RepoNotFound' ? 'auth' : 'not-found',
+            `${this.origin} has no model ${repo} that the token set for it can read: check the name, or the token (Model Lens: Set Hugging Face Hub Token…).${tail}`,
+          )
+        : error(
+            'not-found',
+            `${this.origin} has no model ${repo}: check the name. If it is private, set an access token with Model Lens: Set Hugging Face Hub Token….${tail}`,
+          );
     }
     if (response.status === 403) return error('auth', `${host} refused ${what} (403).${tail}`);
     const busy = response.status === 429 || response.status >= 500;
-    return new HubError('http', `${host} answered ${response.status} for ${what}${busy ? ': the server is busy or failing; try again later' : ''}.${tail}`, this.origin, busy, response.status);
+    return new HubError(
+      'http',
+      `${host} answered ${response.status} for ${what}${busy ? ': the server is busy or failing; try again later' : ''}.${tail}`,
+      this.origin,
+      busy,
+      response.status,
+    );
   }
 
   /** Reads a whole answer of at most `limit` bytes as text. */
   private async readBounded(response: Response, limit: number, what: string, stall: Stall): Promise<string> {
     const declared = Number(response.headers.get('content-length'));
-    if (declared > limit) throw new HubError('bad-answer', `${this.origin} sent ${what} of ${declared} bytes, more than the ${limit} Model Lens reads.`, this.origin);
+    if (declared > limit)
+      throw new HubError('bad-answer', `${this.origin} sent ${what} of ${declared} bytes, more than the ${limit} Model Lens reads.`, this.origin);
     const chunks: Uint8Array[] = [];
     let total = 0;
     try {

@@ -50,7 +50,12 @@ export function externalDataOf(onnx: string, files: readonly HubFile[]): HubFile
 }
 
 function slug(text: string): string {
-  return text.replace(/\.onnx$/i, '').replace(/[^\w.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'model';
+  return (
+    text
+      .replace(/\.onnx$/i, '')
+      .replace(/[^\w.-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'model'
+  );
 }
 
 function total(files: readonly HubFile[]): number {
@@ -62,7 +67,9 @@ function genaiVariants(files: readonly HubFile[], byPath: Map<string, HubFile>):
   const folders = files.filter((f) => path.posix.basename(f.path) === 'genai_config.json').map((f) => dirOf(f.path));
   return folders.flatMap((base) => {
     const own = files.filter((f) => dirOf(f.path) === base && !NOT_NEEDED.test(f.path));
-    const decoder = own.filter((f) => f.path.toLowerCase().endsWith('.onnx')).sort((a, b) => onnxPreference(a.path) - onnxPreference(b.path) || a.path.localeCompare(b.path))[0];
+    const decoder = own
+      .filter((f) => f.path.toLowerCase().endsWith('.onnx'))
+      .sort((a, b) => onnxPreference(a.path) - onnxPreference(b.path) || a.path.localeCompare(b.path))[0];
     if (!decoder) return [];
     // A tokenizer kept at the top of the repository serves every folder.
     const tokenizer = byPath.get(join(base, 'tokenizer.json')) ?? byPath.get('tokenizer.json');
@@ -72,7 +79,17 @@ function genaiVariants(files: readonly HubFile[], byPath: Map<string, HubFile>):
     const data = externalDataOf(decoder.path, files);
     const rest = own.filter((f) => f !== decoder && !data.includes(f));
     const chosen = [...rest, ...shared, decoder, ...data];
-    return [{ id: slug(base || 'genai'), precision: onnxVariant(decoder.path).precision, layout: 'genai' as const, onnx: decoder.path, base, files: chosen, bytes: total(chosen) }];
+    return [
+      {
+        id: slug(base || 'genai'),
+        precision: onnxVariant(decoder.path).precision,
+        layout: 'genai' as const,
+        onnx: decoder.path,
+        base,
+        files: chosen,
+        bytes: total(chosen),
+      },
+    ];
   });
 }
 
@@ -92,7 +109,17 @@ function transformersVariants(files: readonly HubFile[], byPath: Map<string, Hub
     if (!support('tokenizer.json')) return [];
     const data = externalDataOf(decoder.path, files);
     const chosen = [...SUPPORT_FILES.map(support).filter((f): f is HubFile => f !== undefined), decoder, ...data];
-    return [{ id: slug(path.posix.basename(decoder.path)), precision: onnxVariant(decoder.path).precision, layout: 'transformers' as const, onnx: decoder.path, base, files: chosen, bytes: total(chosen) }];
+    return [
+      {
+        id: slug(path.posix.basename(decoder.path)),
+        precision: onnxVariant(decoder.path).precision,
+        layout: 'transformers' as const,
+        onnx: decoder.path,
+        base,
+        files: chosen,
+        bytes: total(chosen),
+      },
+    ];
   });
   return variants;
 }

@@ -83,7 +83,13 @@ function readManifest(container: string): DownloadedModel | undefined {
       revision: String(m.revision ?? ''),
       commit: m.commit,
       endpoint: String(m.endpoint ?? ''),
-      variant: { id: m.variant.id, precision: String(m.variant.precision ?? ''), layout: String(m.variant.layout ?? ''), onnx: String(m.variant.onnx ?? ''), base: String(m.variant.base ?? '') },
+      variant: {
+        id: m.variant.id,
+        precision: String(m.variant.precision ?? ''),
+        layout: String(m.variant.layout ?? ''),
+        onnx: String(m.variant.onnx ?? ''),
+        base: String(m.variant.base ?? ''),
+      },
       bytes: Number(m.bytes) || 0,
       folder,
       downloadedAt: String(m.downloadedAt ?? ''),
@@ -174,7 +180,11 @@ async function checkFreeSpace(storage: string, needed: number, repo: string): Pr
     return; // Not every file system says; the writes will fail clearly if it is full.
   }
   if (free < needed + DISK_MARGIN) {
-    throw new HubError('disk', `${repo} needs ${megabytes(needed)} more on the disk that holds ${storage}, which has ${megabytes(free)} free. Free some space and try again.`, '');
+    throw new HubError(
+      'disk',
+      `${repo} needs ${megabytes(needed)} more on the disk that holds ${storage}, which has ${megabytes(free)} free. Free some space and try again.`,
+      '',
+    );
   }
 }
 
@@ -193,7 +203,8 @@ export async function downloadModel(request: DownloadRequest): Promise<Downloade
   // A stopped download of an older commit cannot be resumed: its files may differ.
   const partial = path.join(modelsDir(storage), '.partial');
   for (const other of fs.existsSync(partial) ? fs.readdirSync(partial) : []) {
-    if (other.startsWith(`${repoSlug(repo)}--${variant.id}@`) && path.join(partial, other) !== staging) fs.rmSync(path.join(partial, other), { recursive: true, force: true });
+    if (other.startsWith(`${repoSlug(repo)}--${variant.id}@`) && path.join(partial, other) !== staging)
+      fs.rmSync(path.join(partial, other), { recursive: true, force: true });
   }
   fs.mkdirSync(staging, { recursive: true });
   const unlock = lock(staging, repo);
@@ -202,7 +213,8 @@ export async function downloadModel(request: DownloadRequest): Promise<Downloade
     for (const file of variant.files) {
       const target = path.join(staging, name, ...localPath(variant, file).split('/'));
       // modelChoice keeps only safe paths; this holds whatever a caller passes.
-      if (!target.startsWith(path.join(staging, name) + path.sep)) throw new HubError('bad-answer', `${client.origin} lists a file outside the repository's folder (${file.path}).`, client.origin);
+      if (!target.startsWith(path.join(staging, name) + path.sep))
+        throw new HubError('bad-answer', `${client.origin} lists a file outside the repository's folder (${file.path}).`, client.origin);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       onProgress?.({ file: file.path, received, total: variant.bytes });
       await downloadFile(client, repo, commit, file, target, {
@@ -242,7 +254,8 @@ export async function downloadModel(request: DownloadRequest): Promise<Downloade
     return readManifest(container) ?? { ...manifest, folder, variant: manifest.variant };
   } catch (e) {
     unlock();
-    const error = e instanceof HubError ? e : new HubError('disk', `Could not save ${repo} under ${storage}: ${e instanceof Error ? e.message : String(e)}`, '');
+    const error =
+      e instanceof HubError ? e : new HubError('disk', `Could not save ${repo} under ${storage}: ${e instanceof Error ? e.message : String(e)}`, '');
     if (!error.resumable && error.kind !== 'cancelled' && error.kind !== 'busy') fs.rmSync(staging, { recursive: true, force: true });
     throw error;
   }

@@ -10,7 +10,15 @@ import type { AttentionHighlights } from '../decorations/attentionHighlights';
 import { errorMessage, ModelLensError } from '../../engine/errors';
 import type { Analysis, AnalyzeOptions } from '../../engine/types';
 import { choiceName } from '../../shared/attentionChoice';
-import { parseFromAttentionPanel, type AttentionView, type ExportFormat, type FromAttentionPanel, type GpuAdapterInfo, type HeadChoice, type ToAttentionPanel } from '../../shared/protocol';
+import {
+  parseFromAttentionPanel,
+  type AttentionView,
+  type ExportFormat,
+  type FromAttentionPanel,
+  type GpuAdapterInfo,
+  type HeadChoice,
+  type ToAttentionPanel,
+} from '../../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { WebviewChannel } from './webviewChannel';
@@ -153,14 +161,18 @@ class AttentionPanel {
         return;
       case 'walkToken': {
         const token = explained.view.tokens[message.query];
-        if (token && !token.special) void vscode.commands.executeCommand('modelLens.walkTransformer', { uri: explained.view.document.uri, offset: token.start });
+        if (token && !token.special)
+          void vscode.commands.executeCommand('modelLens.walkTransformer', { uri: explained.view.document.uri, offset: token.start });
         return;
       }
     }
   }
 
   /** Runs the explained text again with the heads switched off and sends each token's change. */
-  private async ablate({ text: explained, view }: { text: ExplainedText; view: AttentionView }, message: FromAttentionPanel & { type: 'ablate' }): Promise<void> {
+  private async ablate(
+    { text: explained, view }: { text: ExplainedText; view: AttentionView },
+    message: FromAttentionPanel & { type: 'ablate' },
+  ): Promise<void> {
     this.ablating?.cancel();
     // The editor shows what the heads switched off before did: no longer what the panel asks about.
     this.ablation.clear(this);
@@ -176,7 +188,8 @@ class AttentionPanel {
       if (cancel.token.isCancellationRequested) return;
       const clean = explained.analysis;
       // The model in use may have changed since the text was explained: its numbers would not compare.
-      if (ablated.modelName !== clean.modelName || ablated.tokens.length !== clean.tokens.length) return fail('The model changed since this text was explained: run Explain Attention again.');
+      if (ablated.modelName !== clean.modelName || ablated.tokens.length !== clean.tokens.length)
+        return fail('The model changed since this text was explained: run Explain Attention again.');
       const delta = logProbChange(clean.prob, ablated.prob);
       if (stillHolds(explained)) this.ablation.set(this, { documentUri: view.document.uri, heads, mode, tokens: ablatedTokens(view, ablated.prob, delta) });
       const reply: ToAttentionPanel = { type: 'ablation', id, heads, mode, prob: ablated.prob.slice().buffer, delta: delta.buffer as ArrayBuffer };

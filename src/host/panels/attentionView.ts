@@ -92,7 +92,8 @@ export function headAblation(info: ModelInfo, heads: readonly HeadRef[], mode: A
   const byLayer = new Map<number, number[]>();
   for (const { layer, head } of heads) {
     if (layer >= info.layers || head >= info.heads) return `The model has no head ${head} in layer ${layer}.`;
-    if (!info.interventionHooks.includes(hooks.attn(layer, 'z'))) return `${info.name} cannot switch off heads of layer ${layer}: it exposes no ${hooks.attn(layer, 'z')} to intervene at.`;
+    if (!info.interventionHooks.includes(hooks.attn(layer, 'z')))
+      return `${info.name} cannot switch off heads of layer ${layer}: it exposes no ${hooks.attn(layer, 'z')} to intervene at.`;
     byLayer.set(layer, [...(byLayer.get(layer) ?? []), head]);
   }
   return [...byLayer].sort(([a], [b]) => a - b).map(([layer, indices]) => ({ hook: hooks.attn(layer, 'z'), mode, indices: indices.sort((a, b) => a - b) }));
@@ -126,7 +127,10 @@ export function headDetail(e: ExplainedText, layer: number, head: number): HeadD
     v: slice(v),
     z: slice(z),
     scale: 1 / Math.sqrt(dHead),
-    note: source?.kind === 'recomputed' ? `This layer uses the fused operator ${source.op}: Q, K and V were recomputed from what enters it, and z is the operator's own output.` : undefined,
+    note:
+      source?.kind === 'recomputed'
+        ? `This layer uses the fused operator ${source.op}: Q, K and V were recomputed from what enters it, and z is the operator's own output.`
+        : undefined,
   };
 }
 
@@ -134,7 +138,13 @@ export function headDetail(e: ExplainedText, layer: number, head: number): HeadD
 export function attentionMatrix(view: AttentionView, layer: number, head: HeadChoice): Float32Array | undefined {
   const pattern = view.layers[layer]?.pattern;
   return choiceMatrix(
-    { pattern: pattern && new Float32Array(pattern), rollout: view.rollout && new Float32Array(view.rollout), heads: view.model.heads, queries: view.queryCount, keys: view.tokens.length },
+    {
+      pattern: pattern && new Float32Array(pattern),
+      rollout: view.rollout && new Float32Array(view.rollout),
+      heads: view.model.heads,
+      queries: view.queryCount,
+      keys: view.tokens.length,
+    },
     layer,
     head,
   );
@@ -165,6 +175,9 @@ export function attentionCsv(view: AttentionView, layer: number, head: HeadChoic
   if (!matrix) return undefined;
   const keys = view.tokens.length;
   // Six significant digits, kept as numbers so that the cells stay numbers.
-  const rows = Array.from({ length: view.queryCount }, (_, q) => [view.tokens[view.queryStart + q].text, ...Array.from(matrix.subarray(q * keys, (q + 1) * keys), (w) => Number(w.toPrecision(6)))]);
+  const rows = Array.from({ length: view.queryCount }, (_, q) => [
+    view.tokens[view.queryStart + q].text,
+    ...Array.from(matrix.subarray(q * keys, (q + 1) * keys), (w) => Number(w.toPrecision(6))),
+  ]);
   return csv([['query \\ key', ...view.tokens.map((t) => t.text)], ...rows]);
 }

@@ -84,7 +84,8 @@ export class PatchingPanel {
     }
     const view = this.view;
     if (!view || view.id !== message.id) return;
-    const content = message.format === 'png' ? pngBytes(message.png!) : new TextEncoder().encode(message.format === 'json' ? patchingJson(view) : patchingCsv(view));
+    const content =
+      message.format === 'png' ? pngBytes(message.png!) : new TextEncoder().encode(message.format === 'json' ? patchingJson(view) : patchingCsv(view));
     await saveExport(`patching-${fileNamePart(view.model)}-${view.id}`, message.format, content, 'Export activation patching');
   }
 }

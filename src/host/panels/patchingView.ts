@@ -71,10 +71,12 @@ export function patchingCsv(view: PatchingView): string {
   const n = view.residual.positions;
   const rows: (string | number)[][] = [['part', 'hook', 'layer', 'position', 'head', 'clean token', 'corrupted token', 'patched (1 = clean, 0 = corrupted)']];
   view.residual.hooks.forEach((hook, s) => {
-    for (let p = 0; p < n; p++) rows.push(['residual', hook, '', p, '', view.clean.tokens[p] ?? '', view.corrupted.tokens[p] ?? '', Number(residual[s * n + p].toPrecision(6))]);
+    for (let p = 0; p < n; p++)
+      rows.push(['residual', hook, '', p, '', view.clean.tokens[p] ?? '', view.corrupted.tokens[p] ?? '', Number(residual[s * n + p].toPrecision(6))]);
   });
   for (let L = 0; L < view.heads.layers; L++) {
-    for (let h = 0; h < view.heads.heads; h++) rows.push(['head', hooks.attn(L, 'z'), L, '', h, '', '', Number(heads[L * view.heads.heads + h].toPrecision(6))]);
+    for (let h = 0; h < view.heads.heads; h++)
+      rows.push(['head', hooks.attn(L, 'z'), L, '', h, '', '', Number(heads[L * view.heads.heads + h].toPrecision(6))]);
   }
   return csv(rows);
 }

@@ -9,7 +9,13 @@ function erf(x: number): number {
     1 -
     t *
       Math.exp(
-        -x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        -x * x -
+          1.26551223 +
+          t *
+            (1.00002368 +
+              t *
+                (0.37409196 +
+                  t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
       );
   return x >= 0 ? y : -y;
 }
@@ -77,7 +83,13 @@ export function cosineSimilarity(rows: ArrayLike<number>[]): number[] {
  * turn by frequency i's angle, scaled by its amplitude (1 unless the model scales its cos and sin);
  * the other dimensions pass through.
  */
-export function rotate(q: ArrayLike<number>, heads: number, angles: readonly number[], amplitudes: readonly number[], pairing: 'half' | 'interleaved'): number[] {
+export function rotate(
+  q: ArrayLike<number>,
+  heads: number,
+  angles: readonly number[],
+  amplitudes: readonly number[],
+  pairing: 'half' | 'interleaved',
+): number[] {
   const width = q.length / heads;
   const half = angles.length;
   const out = Array.from(q);

@@ -75,7 +75,8 @@ function rotaryStep(w: WalkedToken, L: number, p: number, tolerance: number): Wa
 /** Why a model without a position table shows no rotation: the note the engine left, or that none was found. */
 function positionNote(info: ModelInfo): string {
   const rotated = info.layerInfo.find((l) => l.rotary);
-  if (rotated) return `Positions enter inside attention: ${rotated.rotary!.op} rotates q and k by angles that grow with the position, but they are not shown, because Model Lens’ recomputation of the operator did not reproduce its output (${rotated.attention.kind === 'unavailable' ? rotated.attention.reason : 'see the notes'}).`;
+  if (rotated)
+    return `Positions enter inside attention: ${rotated.rotary!.op} rotates q and k by angles that grow with the position, but they are not shown, because Model Lens’ recomputation of the operator did not reproduce its output (${rotated.attention.kind === 'unavailable' ? rotated.attention.reason : 'see the notes'}).`;
   const rotary = info.notes.find((n) => /attn\.rotary\./.test(n));
   const reason = rotary?.replace(/^.* unavailable: /, '');
   return reason
@@ -91,7 +92,13 @@ export function buildWalkView(w: WalkedToken): WalkView {
   const tolerance = info.precision === 'float32' ? 1e-4 : 2e-2;
   const notes: string[] = info.notes.filter((n) => /unavailable/.test(n));
 
-  const norm = (input: number[] | undefined, normInfo: NormInfo | undefined, name: (which: 'scale' | 'normalized') => string, weight: (which: 'w' | 'b') => string, what: string): WalkNorm | undefined => {
+  const norm = (
+    input: number[] | undefined,
+    normInfo: NormInfo | undefined,
+    name: (which: 'scale' | 'normalized') => string,
+    weight: (which: 'w' | 'b') => string,
+    what: string,
+  ): WalkNorm | undefined => {
     const output = get(name('normalized'));
     const scale = get(name('scale'))?.[0];
     if (!input || !output || scale === undefined || !normInfo) return undefined;
@@ -100,11 +107,23 @@ export function buildWalkView(w: WalkedToken): WalkView {
     const ours = normStatistics(input, normInfo.kind, normInfo.epsilon ?? 0);
     const step: WalkNorm = { kind: normInfo.kind, op: normInfo.op, epsilon: normInfo.epsilon, input, mean: ours.mean, scale, w: wRow, b: bRow, output };
     // Recomputed from the stream alone (mean and scale too) where γ and ε are known; the engine's scale may itself be a recomputation.
-    if (wRow && normInfo.epsilon !== undefined) step.check = check(`${what} = ${normInfo.kind === 'layer' ? '(x − mean) / √(var + ε) · γ + β' : 'x / √(mean(x²) + ε) · γ'}`, normalize(input, ours.mean ?? 0, ours.scale, wRow, bRow), output, tolerance);
+    if (wRow && normInfo.epsilon !== undefined)
+      step.check = check(
+        `${what} = ${normInfo.kind === 'layer' ? '(x − mean) / √(var + ε) · γ + β' : 'x / √(mean(x²) + ε) · γ'}`,
+        normalize(input, ours.mean ?? 0, ours.scale, wRow, bRow),
+        output,
+        tolerance,
+      );
     return step;
   };
   const blockNorm = (L: number, which: BlockNorm, input: number[] | undefined) =>
-    norm(input, info.layerInfo[L]?.[which], (h) => hooks.norm(L, which, h), (x) => hooks.normWeight(L, which, x), `${which} of block ${L}`);
+    norm(
+      input,
+      info.layerInfo[L]?.[which],
+      (h) => hooks.norm(L, which, h),
+      (x) => hooks.normWeight(L, which, x),
+      `${which} of block ${L}`,
+    );
 
   // Step 1: H⁰ = E + P.
   const embed = get(hooks.embed);
@@ -143,7 +162,16 @@ export function buildWalkView(w: WalkedToken): WalkView {
     const residPost = get(hooks.residPost(L)) ?? [];
     const attnOut = get(hooks.attnOut(L));
     const mlpOut = get(hooks.mlpOut(L));
-    const block: WalkBlock = { layer: L, residPre, ln1: blockNorm(L, 'ln1', residPre), attnOut, residMid, ln2: blockNorm(L, 'ln2', residMid), mlpOut, residPost };
+    const block: WalkBlock = {
+      layer: L,
+      residPre,
+      ln1: blockNorm(L, 'ln1', residPre),
+      attnOut,
+      residMid,
+      ln2: blockNorm(L, 'ln2', residMid),
+      mlpOut,
+      residPost,
+    };
     if (rotations[L]) block.rotary = rotations[L];
     if (attnOut && residMid) block.midCheck = check('resid_mid = resid_pre + attn_out', add(residPre, attnOut), residMid, tolerance);
     if (mlpOut && residMid) block.postCheck = check('resid_post = resid_mid + mlp_out', add(residMid, mlpOut), residPost, tolerance);
@@ -160,7 +188,12 @@ export function buildWalkView(w: WalkedToken): WalkView {
       if (pre && activation) {
         const act = pre.map(activationFunction(activation));
         block.mlp.check = preLinear
-          ? check(`mlp.hook_post = ${activation.kind}(mlp.hook_pre) · mlp.hook_pre_linear`, act.map((v, i) => v * preLinear[i]), post, tolerance)
+          ? check(
+              `mlp.hook_post = ${activation.kind}(mlp.hook_pre) · mlp.hook_pre_linear`,
+              act.map((v, i) => v * preLinear[i]),
+              post,
+              tolerance,
+            )
           : check(`mlp.hook_post = ${activation.kind}(mlp.hook_pre)`, act, post, tolerance);
       }
     }
@@ -182,7 +215,15 @@ export function buildWalkView(w: WalkedToken): WalkView {
     norm: norm(get(hooks.residPost(last)), info.lnFinal, hooks.lnFinal, hooks.lnFinalWeight, 'ln_final'),
     logits: logitsRow.buffer as ArrayBuffer,
     top,
-    check: check('softmax(logits) = the model’s probabilities', softmaxAt(logitsRow, top.map((t) => t.id)), top.map((t) => t.prob), tolerance),
+    check: check(
+      'softmax(logits) = the model’s probabilities',
+      softmaxAt(
+        logitsRow,
+        top.map((t) => t.id),
+      ),
+      top.map((t) => t.prob),
+      tolerance,
+    ),
   };
   if (w.baseOffset + analysis.droppedChars > 0) notes.push(`The model read the ${p} tokens before this one, not the whole document before it.`);
   return {

@@ -117,7 +117,8 @@ export class WhyPanel implements vscode.Disposable {
         return;
       }
       case 'openHead':
-        if (view.parts.some((p) => p.kind === 'head' && p.layer === message.layer && p.head === message.head)) this.events.openHead(view, message.layer, message.head);
+        if (view.parts.some((p) => p.kind === 'head' && p.layer === message.layer && p.head === message.head))
+          this.events.openHead(view, message.layer, message.head);
         return;
     }
   }

@@ -54,7 +54,8 @@ export function buildWhyView(e: ExplainedToken): WhyView {
   // from elsewhere is still offered, so that the pickers can show it.
   for (const id of [at.target, at.foil]) if (!choices.some((c) => c.id === id)) choices.push({ id, text: analysis.pieces[id] ?? `#${id}`, prob: null });
   const notes = [...at.notes];
-  if (baseOffset + analysis.droppedChars > 0) notes.push(`The model read the ${at.position} tokens before this one, not the whole document before it (its window is limited).`);
+  if (baseOffset + analysis.droppedChars > 0)
+    notes.push(`The model read the ${at.position} tokens before this one, not the whole document before it (its window is limited).`);
   return {
     id: e.id,
     model: { name: e.modelName },

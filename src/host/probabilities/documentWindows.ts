@@ -114,7 +114,9 @@ export class WindowCache {
   }
 
   add(window: DocumentWindow): void {
-    this.windows = [...this.windows.filter((w) => w.ownedEnd <= window.ownedStart || w.ownedStart >= window.ownedEnd), window].sort((a, b) => a.ownedStart - b.ownedStart);
+    this.windows = [...this.windows.filter((w) => w.ownedEnd <= window.ownedStart || w.ownedStart >= window.ownedEnd), window].sort(
+      (a, b) => a.ownedStart - b.ownedStart,
+    );
   }
 
   /**
@@ -126,7 +128,15 @@ export class WindowCache {
     this.windows = this.windows.flatMap((w) => {
       if (w.ownedEnd < start) return [w];
       if (w.contextStart >= oldEnd) {
-        return [{ ...w, contextStart: w.contextStart + delta, ownedStart: w.ownedStart + delta, ownedEnd: w.ownedEnd + delta, tokens: w.tokens.map((t) => ({ ...t, start: t.start + delta, end: t.end + delta })) }];
+        return [
+          {
+            ...w,
+            contextStart: w.contextStart + delta,
+            ownedStart: w.ownedStart + delta,
+            ownedEnd: w.ownedEnd + delta,
+            tokens: w.tokens.map((t) => ({ ...t, start: t.start + delta, end: t.end + delta })),
+          },
+        ];
       }
       return [];
     });

@@ -12,7 +12,10 @@ export function windowTokens(analysis: Analysis, plan: WindowPlan): TokenInfo[] 
     const start = plan.contextStart + t.start;
     if (start < plan.ownedStart || start >= plan.ownedEnd || t.end === t.start) return;
     const before = i - 1;
-    const top = before < 0 ? [] : Array.from({ length: k }, (_, j) => ({ text: analysis.pieces[analysis.topIds[before * k + j]] ?? '', prob: analysis.topProbs[before * k + j] }));
+    const top =
+      before < 0
+        ? []
+        : Array.from({ length: k }, (_, j) => ({ text: analysis.pieces[analysis.topIds[before * k + j]] ?? '', prob: analysis.topProbs[before * k + j] }));
     let firstTopRow = -1;
     if (lens && before >= lens.from) {
       const covered = positions - lens.from;

@@ -48,7 +48,8 @@ export class TokenProbabilities implements vscode.Disposable {
       vscode.workspace.onDidChangeTextDocument((e) => {
         const cache = this.caches.get(e.document.uri.toString());
         // Changes are reported against the text before the event, last change first.
-        for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset)) cache?.applyEdit(c.rangeOffset, c.rangeOffset + c.rangeLength, c.text.length);
+        for (const c of [...e.contentChanges].sort((a, b) => b.rangeOffset - a.rangeOffset))
+          cache?.applyEdit(c.rangeOffset, c.rangeOffset + c.rangeLength, c.text.length);
       }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.caches.delete(doc.uri.toString())),
       // Another local model changes nothing the server answered.
@@ -135,7 +136,13 @@ export class TokenProbabilities implements vscode.Disposable {
   }
 
   /** Analyses one planned window, locally or on the server, and caches it unless it went stale meanwhile. */
-  private startWindow(doc: vscode.TextDocument, key: string, plan: WindowPlan, pending: PendingWindow[], token?: vscode.CancellationToken): Promise<DocumentWindow | undefined> {
+  private startWindow(
+    doc: vscode.TextDocument,
+    key: string,
+    plan: WindowPlan,
+    pending: PendingWindow[],
+    token?: vscode.CancellationToken,
+  ): Promise<DocumentWindow | undefined> {
     const version = doc.version;
     const generation = this.generation;
     const cache = this.cacheFor(doc);

@@ -90,11 +90,21 @@ export function parseEndpoint(endpoint: string): { server: string; origin: strin
   try {
     url = new URL(endpoint.trim());
   } catch {
-    throw new RemoteError('config', `modelLens.remote.endpoint is not a URL: "${endpoint.slice(0, 80)}". Give the server's base URL, e.g. http://localhost:8000.`, endpoint.slice(0, 80));
+    throw new RemoteError(
+      'config',
+      `modelLens.remote.endpoint is not a URL: "${endpoint.slice(0, 80)}". Give the server's base URL, e.g. http://localhost:8000.`,
+      endpoint.slice(0, 80),
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RemoteError('config', `modelLens.remote.endpoint must be an http or https URL, not ${url.protocol}.`, url.origin);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new RemoteError('config', `modelLens.remote.endpoint must be an http or https URL, not ${url.protocol}.`, url.origin);
   // fetch refuses credentials in a URL; the API key belongs in secret storage, not in settings.
-  if (url.username || url.password) throw new RemoteError('config', 'modelLens.remote.endpoint holds a user name or password: remove it and use Model Lens: Set Remote API Key… instead.', url.host);
+  if (url.username || url.password)
+    throw new RemoteError(
+      'config',
+      'modelLens.remote.endpoint holds a user name or password: remove it and use Model Lens: Set Remote API Key… instead.',
+      url.host,
+    );
   const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   const v1 = /\/v1$/.test(base) ? base : `${base}/v1`;
   return { server: base, origin: url.origin, completions: `${v1}/completions`, models: `${v1}/models` };
@@ -127,7 +137,8 @@ export function contextRefusal(status: number, body: string): ContextRefusal | u
   let llama: Record<string, unknown> | undefined;
   try {
     const error = (JSON.parse(body) as { error?: unknown }).error;
-    if (typeof error === 'object' && error !== null && (error as Record<string, unknown>).type === 'exceed_context_size_error') llama = error as Record<string, unknown>;
+    if (typeof error === 'object' && error !== null && (error as Record<string, unknown>).type === 'exceed_context_size_error')
+      llama = error as Record<string, unknown>;
   } catch {
     // Not JSON: read as text.
   }
@@ -139,8 +150,20 @@ export function contextRefusal(status: number, body: string): ContextRefusal | u
   const specific = /maximum context length|too long to fit|must be <= \d+\. Given|must have less than \d+ tokens|exceeds? the available context/i;
   if (!(status === 400 ? /context|too long|maximum.*length|exceeds/i : specific).test(body)) return undefined;
   return {
-    contextTokens: firstNumber(body, [/maximum context length is (\d+)/i, /\(context length (\d+)\)/i, /must be <= (\d+)/i, /must have less than (\d+) tokens/i]),
-    promptTokens: firstNumber(body, [/\((\d+) in the messages/i, /request has (\d+) input tokens/i, /you requested (\d+) tokens/i, /total length (\d+)/i, /Given: (\d+) `inputs` tokens/i, /must have less than \d+ tokens\. Given: (\d+)/i]),
+    contextTokens: firstNumber(body, [
+      /maximum context length is (\d+)/i,
+      /\(context length (\d+)\)/i,
+      /must be <= (\d+)/i,
+      /must have less than (\d+) tokens/i,
+    ]),
+    promptTokens: firstNumber(body, [
+      /\((\d+) in the messages/i,
+      /request has (\d+) input tokens/i,
+      /you requested (\d+) tokens/i,
+      /total length (\d+)/i,
+      /Given: (\d+) `inputs` tokens/i,
+      /must have less than \d+ tokens\. Given: (\d+)/i,
+    ]),
   };
 }
 
@@ -241,7 +264,11 @@ export class CompletionsClient {
   constructor(options: ClientOptions) {
     this.urls = parseEndpoint(options.endpoint);
     this.server = this.urls.server;
-    this.options = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), model: options.model.trim() } as CompletionsClient['options'];
+    this.options = {
+      ...DEFAULTS,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      model: options.model.trim(),
+    } as CompletionsClient['options'];
     this.slots = new Slots(Math.max(1, Math.floor(this.options.inFlight)));
   }
 
@@ -274,22 +301,35 @@ export class CompletionsClient {
       // A server without the list still serves the model it is asked for by name.
       if (e instanceof RemoteError && (e.kind === 'http' || e.kind === 'bad-answer')) {
         if (configured) return { model: configured };
-        throw this.error('config', `does not list its models (${e.message.replace(`The server ${this.server} `, '').replace(/\.$/, '')}): set modelLens.remote.model to the model it serves.`);
+        throw this.error(
+          'config',
+          `does not list its models (${e.message.replace(`The server ${this.server} `, '').replace(/\.$/, '')}): set modelLens.remote.model to the model it serves.`,
+        );
       }
       throw e;
     }
     let entries: Record<string, unknown>[] = [];
     try {
       const data = (JSON.parse(answer.body) as { data?: unknown }).data;
-      if (Array.isArray(data)) entries = data.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null && typeof (d as { id?: unknown }).id === 'string');
+      if (Array.isArray(data))
+        entries = data.filter((d): d is Record<string, unknown> => typeof d === 'object' && d !== null && typeof (d as { id?: unknown }).id === 'string');
     } catch {
       if (configured) return { model: configured };
       throw this.error('bad-answer', `answered GET ${this.urls.models} with text that is not JSON: set modelLens.remote.model to the model's name.`);
     }
     const ids = entries.map((e) => e.id as string);
-    const listed = (names: string[]) => names.slice(0, 5).map((n) => `"${n.slice(0, 80)}"`).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
+    const listed = (names: string[]) =>
+      names
+        .slice(0, 5)
+        .map((n) => `"${n.slice(0, 80)}"`)
+        .join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
     if (!configured && ids.length !== 1) {
-      throw this.error('config', ids.length === 0 ? 'lists no models: set modelLens.remote.model to the model it serves.' : `serves several models (${listed(ids)}): choose one with modelLens.remote.model.`);
+      throw this.error(
+        'config',
+        ids.length === 0
+          ? 'lists no models: set modelLens.remote.model to the model it serves.'
+          : `serves several models (${listed(ids)}): choose one with modelLens.remote.model.`,
+      );
     }
     const model = configured || ids[0];
     const entry = entries.find((e) => e.id === model);
@@ -298,7 +338,9 @@ export class CompletionsClient {
       throw this.error('wrong-model', `does not serve "${model.slice(0, 80)}" (modelLens.remote.model); it serves ${listed(ids)}.`);
     }
     const meta = entry.meta as Record<string, unknown> | undefined;
-    const context = [entry.max_model_len, entry.context_length, meta?.n_ctx, meta?.n_ctx_train].find((n): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0);
+    const context = [entry.max_model_len, entry.context_length, meta?.n_ctx, meta?.n_ctx_train].find(
+      (n): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0,
+    );
     return { model, contextTokens: context };
   }
 
@@ -323,11 +365,17 @@ export class CompletionsClient {
       try {
         body = JSON.parse(answer.body);
       } catch (e) {
-        throw this.error('bad-answer', `sent an answer that is not valid JSON (${answer.body.length} characters; ${e instanceof Error ? e.message : String(e)}): it may have been cut off.`);
+        throw this.error(
+          'bad-answer',
+          `sent an answer that is not valid JSON (${answer.body.length} characters; ${e instanceof Error ? e.message : String(e)}): it may have been cut off.`,
+        );
       }
       const said = typeof (body as { model?: unknown })?.model === 'string' ? (body as { model: string }).model : undefined;
       if (said !== undefined && said !== model) {
-        throw this.error('wrong-model', `answered for the model "${said.slice(0, 80)}", not "${model.slice(0, 80)}" that was asked for: check modelLens.remote.model, and that nothing between Model Lens and the server sends requests elsewhere.`);
+        throw this.error(
+          'wrong-model',
+          `answered for the model "${said.slice(0, 80)}", not "${model.slice(0, 80)}" that was asked for: check modelLens.remote.model, and that nothing between Model Lens and the server sends requests elsewhere.`,
+        );
       }
       try {
         return { ...parsePromptLogprobs(body, prompt, k), model };
@@ -339,7 +387,16 @@ export class CompletionsClient {
   }
 
   private post(model: string, prompt: string, k: number, signal?: AbortSignal): Promise<Answer> {
-    const body = { model, prompt, echo: true, logprobs: k, ...(this.askPromptLogprobs ? { prompt_logprobs: k } : {}), max_tokens: this.minTokens, temperature: 0, stream: false };
+    const body = {
+      model,
+      prompt,
+      echo: true,
+      logprobs: k,
+      ...(this.askPromptLogprobs ? { prompt_logprobs: k } : {}),
+      max_tokens: this.minTokens,
+      temperature: 0,
+      stream: false,
+    };
     return this.request('POST', this.urls.completions, JSON.stringify(body), signal);
   }
 
@@ -349,15 +406,30 @@ export class CompletionsClient {
     if (answer.status === 401 || answer.status === 403) {
       return this.error('auth', `refused the API key (HTTP ${answer.status}${said}). Run Model Lens: Set Remote API Key… to enter the key for this server.`);
     }
-    if (answer.status === 429 || answer.status === 503) return this.error('busy', `was busy (HTTP ${answer.status}) ${this.options.attempts} times in a row${said}. Try again later, or lower modelLens.remote.windowsInFlight.`);
+    if (answer.status === 429 || answer.status === 503)
+      return this.error(
+        'busy',
+        `was busy (HTTP ${answer.status}) ${this.options.attempts} times in a row${said}. Try again later, or lower modelLens.remote.windowsInFlight.`,
+      );
     const refusal = method === 'POST' ? contextRefusal(answer.status, answer.body) : undefined;
     if (refusal) {
       // Its own count of its context, where below the one it lists (llama.cpp's slots), sizes the next windows.
       if (refusal.contextTokens !== undefined) this.refusedAbove = Math.min(this.refusedAbove ?? Infinity, refusal.contextTokens);
-      return new RemoteError('too-long', `The server ${this.server} found the text too long for its model's context (HTTP ${answer.status}${said}).`, this.server, false, refusal);
+      return new RemoteError(
+        'too-long',
+        `The server ${this.server} found the text too long for its model's context (HTTP ${answer.status}${said}).`,
+        this.server,
+        false,
+        refusal,
+      );
     }
-    if (answer.status === 404 && method === 'POST' && /model/i.test(text)) return this.error('wrong-model', `does not serve the model asked for (HTTP 404${said}): check modelLens.remote.model.`);
-    if (answer.status === 404 && method === 'POST') return this.error('http', `has no ${url} (HTTP 404${said}): modelLens.remote.endpoint must be the base URL of an OpenAI-compatible server, e.g. http://localhost:8000.`);
+    if (answer.status === 404 && method === 'POST' && /model/i.test(text))
+      return this.error('wrong-model', `does not serve the model asked for (HTTP 404${said}): check modelLens.remote.model.`);
+    if (answer.status === 404 && method === 'POST')
+      return this.error(
+        'http',
+        `has no ${url} (HTTP 404${said}): modelLens.remote.endpoint must be the base URL of an OpenAI-compatible server, e.g. http://localhost:8000.`,
+      );
     return this.error('http', `answered ${method} ${url} with HTTP ${answer.status}${said}.`);
   }
 
@@ -412,7 +484,11 @@ export class CompletionsClient {
         response = await fetch(url, {
           method,
           body,
-          headers: { accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}), ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
+          headers: {
+            accept: 'application/json',
+            ...(body ? { 'content-type': 'application/json' } : {}),
+            ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+          },
           signal: deadline.signal,
           redirect: 'error',
         });

@@ -80,7 +80,8 @@ export class RemoteProbabilities implements vscode.Disposable {
     this.log.info(`Token probabilities (hover, heatmap, perplexity) come from ${endpoint} (modelLens.remote.endpoint): the text they cover is sent to it.`);
     try {
       const url = new URL(parseEndpoint(endpoint).server);
-      if (url.protocol === 'http:' && !isLoopback(url.hostname)) this.log.warn(`${url.origin} is plain http: the text sent and the API key cross the network unencrypted. Use https for a server on another machine.`);
+      if (url.protocol === 'http:' && !isLoopback(url.hostname))
+        this.log.warn(`${url.origin} is plain http: the text sent and the API key cross the network unencrypted. Use https for a server on another machine.`);
     } catch {
       // Reported when it is first used.
     }
@@ -106,7 +107,12 @@ export class RemoteProbabilities implements vscode.Disposable {
 
   private clientFor(): Promise<CompletionsClient> {
     this.client ??= (async () => {
-      const { endpoint, model, windowsInFlight, timeoutMs } = { endpoint: this.settings.remoteEndpoint, model: this.settings.remoteModel, windowsInFlight: this.settings.remoteWindowsInFlight, timeoutMs: Math.max(MIN_TIMEOUT_MS, this.settings.requestTimeoutMs) };
+      const { endpoint, model, windowsInFlight, timeoutMs } = {
+        endpoint: this.settings.remoteEndpoint,
+        model: this.settings.remoteModel,
+        windowsInFlight: this.settings.remoteWindowsInFlight,
+        timeoutMs: Math.max(MIN_TIMEOUT_MS, this.settings.requestTimeoutMs),
+      };
       const apiKey = await this.secrets.get(KEY_PREFIX + parseEndpoint(endpoint).origin);
       return new CompletionsClient({ endpoint, model, apiKey, inFlight: windowsInFlight, timeoutMs });
     })();
@@ -170,7 +176,10 @@ export class RemoteProbabilities implements vscode.Disposable {
   async setApiKey(): Promise<void> {
     const endpoint = this.settings.remoteEndpoint;
     if (!endpoint) {
-      const choice = await vscode.window.showInformationMessage('Model Lens: set modelLens.remote.endpoint to the server first; its API key is kept for that server only.', SETTINGS_ACTION);
+      const choice = await vscode.window.showInformationMessage(
+        'Model Lens: set modelLens.remote.endpoint to the server first; its API key is kept for that server only.',
+        SETTINGS_ACTION,
+      );
       if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.remote.endpoint');
       return;
     }

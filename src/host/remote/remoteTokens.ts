@@ -69,7 +69,8 @@ export function isPartial(text: string): boolean {
 
 /** A log-probability as servers write them: finite numbers, with vLLM's floor of −9999 for −∞. */
 function logprobOf(value: unknown, where: string): number {
-  if (typeof value !== 'number' || Number.isNaN(value) || value > 1e-6) throw new AnswerError('bad-answer', `${where} is not a log-probability (${JSON.stringify(value)?.slice(0, 40)}).`);
+  if (typeof value !== 'number' || Number.isNaN(value) || value > 1e-6)
+    throw new AnswerError('bad-answer', `${where} is not a log-probability (${JSON.stringify(value)?.slice(0, 40)}).`);
   return Math.min(0, value);
 }
 
@@ -109,7 +110,10 @@ export function parsePromptLogprobs(body: unknown, prompt: string, k: number): P
   else positions = legacy ?? vllm!;
   // Some servers echo the prompt's tokens with null log-probabilities: nothing was scored.
   if (positions.length > 1 && positions.slice(1).every((p) => p.candidates !== 'unknown' && p.candidates.every((c) => Number.isNaN(c.logprob)))) {
-    throw new AnswerError('no-prompt-logprobs', 'It echoed the text sent without log-probabilities (every token_logprob is null): the server does not score prompts.');
+    throw new AnswerError(
+      'no-prompt-logprobs',
+      'It echoed the text sent without log-probabilities (every token_logprob is null): the server does not score prompts.',
+    );
   }
   // Only the legacy form carries tokens the server generated after the prompt (a server that
   // needs max_tokens ≥ 1); prompt_logprobs covers the prompt alone.
@@ -118,7 +122,9 @@ export function parsePromptLogprobs(body: unknown, prompt: string, k: number): P
   const given = spans.map(({ chosen }, i) => {
     const top = positions[i].top;
     const last = top[top.length - 1];
-    return top.length >= 2 && last.text === chosen.text && last.logprob === chosen.logprob && top[top.length - 2].logprob > last.logprob ? top.length - 1 : top.length;
+    return top.length >= 2 && last.text === chosen.text && last.logprob === chosen.logprob && top[top.length - 2].logprob > last.logprob
+      ? top.length - 1
+      : top.length;
   });
   const most = Math.max(0, ...given);
   if (spans.length > 1 && most < k) {
@@ -158,14 +164,20 @@ function readLegacy(value: unknown, prompt: string): Position[] | undefined {
   const { tokens, token_logprobs: logprobs, top_logprobs: tops, text_offset: offsets } = value;
   if (!Array.isArray(tokens) || tokens.length === 0 || !Array.isArray(logprobs)) return undefined;
   if (logprobs.length !== tokens.length || (Array.isArray(tops) && tops.length !== tokens.length)) {
-    throw new AnswerError('bad-answer', `Its logprobs disagree on the number of tokens (${tokens.length} tokens, ${logprobs.length} token_logprobs${Array.isArray(tops) ? `, ${tops.length} top_logprobs` : ''}).`);
+    throw new AnswerError(
+      'bad-answer',
+      `Its logprobs disagree on the number of tokens (${tokens.length} tokens, ${logprobs.length} token_logprobs${Array.isArray(tops) ? `, ${tops.length} top_logprobs` : ''}).`,
+    );
   }
   const units = Array.isArray(offsets) && offsets.length === tokens.length ? codePointsToUnits(prompt) : undefined;
   return tokens.map((text, i) => {
     if (typeof text !== 'string') throw new AnswerError('bad-answer', `logprobs.tokens[${i}] is not a string.`);
     const lp = logprobs[i];
     const logprob = lp === null || lp === undefined ? NaN : logprobOf(lp, `logprobs.token_logprobs[${i}]`);
-    const alternatives = Array.isArray(tops) && isObject(tops[i]) ? Object.entries(tops[i] as Json).map(([t, v]) => ({ text: t, logprob: logprobOf(v, `logprobs.top_logprobs[${i}]`) })) : [];
+    const alternatives =
+      Array.isArray(tops) && isObject(tops[i])
+        ? Object.entries(tops[i] as Json).map(([t, v]) => ({ text: t, logprob: logprobOf(v, `logprobs.top_logprobs[${i}]`) }))
+        : [];
     const offset = units ? units((offsets as unknown[])[i]) : undefined;
     return { candidates: [{ text, logprob }], top: alternatives.sort((a, b) => b.logprob - a.logprob), offset };
   });
@@ -186,9 +198,15 @@ function readPromptLogprobs(value: unknown, k: number): Position[] | undefined {
     if (!isObject(entry)) throw new AnswerError('bad-answer', `prompt_logprobs[${i}] is not an object.`);
     const all: Candidate[] = Object.entries(entry).map(([key, v]) => {
       const id = Number(key);
-      if (!Number.isInteger(id) || id < 0 || !isObject(v)) throw new AnswerError('bad-answer', `prompt_logprobs[${i}] has an entry that is not {token_id: {logprob, rank, decoded_token}}.`);
+      if (!Number.isInteger(id) || id < 0 || !isObject(v))
+        throw new AnswerError('bad-answer', `prompt_logprobs[${i}] has an entry that is not {token_id: {logprob, rank, decoded_token}}.`);
       const rank = typeof v.rank === 'number' && Number.isInteger(v.rank) && v.rank >= 1 ? v.rank : undefined;
-      return { id, text: typeof v.decoded_token === 'string' ? v.decoded_token : '', logprob: logprobOf(v.logprob, `prompt_logprobs[${i}][${key}].logprob`), rank };
+      return {
+        id,
+        text: typeof v.decoded_token === 'string' ? v.decoded_token : '',
+        logprob: logprobOf(v.logprob, `prompt_logprobs[${i}][${key}].logprob`),
+        rank,
+      };
     });
     const ranked = all.every((c) => c.rank !== undefined);
     // Likeliest first; ranks where given (they break ties as the server did).
@@ -209,7 +227,8 @@ function merge(legacy: Position[], vllm: Position[]): Position[] {
     const entries = vllm[i];
     if (!entries || entries.candidates === 'unknown') return position;
     const pool = entries.candidates;
-    const same = pool.find((c) => c.text === known.text && Math.abs(c.logprob - known.logprob) <= 1e-6) ?? pool.find((c) => Math.abs(c.logprob - known.logprob) <= 1e-6);
+    const same =
+      pool.find((c) => c.text === known.text && Math.abs(c.logprob - known.logprob) <= 1e-6) ?? pool.find((c) => Math.abs(c.logprob - known.logprob) <= 1e-6);
     return { candidates: [{ ...known, id: same?.id, rank: same?.rank }], top: entries.top, offset: position.offset };
   });
 }
@@ -254,7 +273,8 @@ function place(prompt: string, positions: readonly Position[], generatedAfter: b
   const fromOffsets = placeByOffsets(prompt, positions);
   if (fromOffsets) return fromOffsets;
   // Every token covers at least a byte of the text, a special token aside.
-  if (positions.length > 4 * prompt.length + 16) throw new AnswerError('bad-answer', `It gave ${positions.length} tokens for a text of ${prompt.length} characters.`);
+  if (positions.length > 4 * prompt.length + 16)
+    throw new AnswerError('bad-answer', `It gave ${positions.length} tokens for a text of ${prompt.length} characters.`);
   let found = search(prompt, positions, false);
   // Every token in the prompt failed: some were generated after it.
   if (!found && generatedAfter) found = search(prompt, positions, true);

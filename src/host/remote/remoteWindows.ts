@@ -163,7 +163,8 @@ function sharedCharacters(tokens: readonly RemoteToken[]): RemoteToken[] {
   for (let i = out.length - 1; i >= 0; i--) {
     const t = out[i];
     const next = out[i + 1];
-    if (t.end === t.start && isPartial(t.text) && next && isPartial(next.text) && next.start === t.end && next.end > next.start) out[i] = { ...t, end: next.end };
+    if (t.end === t.start && isPartial(t.text) && next && isPartial(next.text) && next.start === t.end && next.end > next.start)
+      out[i] = { ...t, end: next.end };
   }
   return out;
 }
@@ -180,7 +181,16 @@ export async function scoreWindow(client: CompletionsClient, prompt: string, pla
 }
 
 /** Scores the owned text [from, to) of a window's text, reading context from its start, in requests of at most `byteLimit` bytes. */
-async function scoreOwned(client: CompletionsClient, prompt: string, plan: WindowPlan, from: number, to: number, byteLimit: number, signal: AbortSignal | undefined, tries: number): Promise<TokenInfo[]> {
+async function scoreOwned(
+  client: CompletionsClient,
+  prompt: string,
+  plan: WindowPlan,
+  from: number,
+  to: number,
+  byteLimit: number,
+  signal: AbortSignal | undefined,
+  tries: number,
+): Promise<TokenInfo[]> {
   const text = prompt.slice(0, to);
   const parts = requestParts(text, from, byteLimit);
   const scored = await Promise.all(
@@ -195,7 +205,13 @@ async function scoreOwned(client: CompletionsClient, prompt: string, plan: Windo
         const sentBytes = Buffer.byteLength(sent);
         const smaller = smallerLimit(e, byteLimit, sentBytes);
         if (tries >= TOO_LONG_RETRIES || smaller < MIN_REQUEST_BYTES) {
-          throw new RemoteError('too-long', `${e.message} Model Lens sent it ${sentBytes} bytes of text and tried ${tries} smaller part${tries === 1 ? '' : 's'}: check the context the server runs with (vLLM --max-model-len, llama.cpp -c divided by --parallel, TGI --max-input-tokens).`, e.server, false, e.refusal);
+          throw new RemoteError(
+            'too-long',
+            `${e.message} Model Lens sent it ${sentBytes} bytes of text and tried ${tries} smaller part${tries === 1 ? '' : 's'}: check the context the server runs with (vLLM --max-model-len, llama.cpp -c divided by --parallel, TGI --max-input-tokens).`,
+            e.server,
+            false,
+            e.refusal,
+          );
         }
         return scoreOwned(client, prompt, plan, part.ownedStart, part.ownedEnd, smaller, signal, tries + 1);
       }

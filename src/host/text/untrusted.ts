@@ -58,7 +58,10 @@ export function markdownText(text: string, maxLength = MAX_LENGTH): string {
 
 /** Whitespace made visible, so a hover about " \n" shows something. */
 export function visibleWhitespace(text: string): string {
-  return text.replace(/ /g, '·').replace(/\t/g, '→').replace(/\r\n|\n|\r/g, '↵');
+  return text
+    .replace(/ /g, '·')
+    .replace(/\t/g, '→')
+    .replace(/\r\n|\n|\r/g, '↵');
 }
 
 /**

@@ -102,7 +102,8 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
         return;
       case 'requestNeurons': {
         const s = this.selected;
-        if (s?.view.id === message.id) this.post({ type: 'neurons', id: message.id, layer: message.layer, token: message.token, neurons: topNeurons(s.text, message.layer, message.token) });
+        if (s?.view.id === message.id)
+          this.post({ type: 'neurons', id: message.id, layer: message.layer, token: message.token, neurons: topNeurons(s.text, message.layer, message.token) });
         return;
       }
       case 'openHead': {
@@ -110,7 +111,12 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
         const first = s?.view.tokens[0];
         const last = s?.view.tokens[s.view.tokens.length - 1];
         if (!s || !first || !last) return;
-        await vscode.commands.executeCommand('modelLens.explainAttention', { uri: s.view.document.uri, selection: { start: first.start, end: last.end }, layer: message.layer, head: message.head });
+        await vscode.commands.executeCommand('modelLens.explainAttention', {
+          uri: s.view.document.uri,
+          selection: { start: first.start, end: last.end },
+          layer: message.layer,
+          head: message.head,
+        });
         return;
       }
       case 'export':
@@ -144,10 +150,20 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), range.end));
       this.post({ type: 'analysing', text: vscode.l10n.t('Analysing the selection with {0}…', info.name) });
       // The lens is the costly part for large vocabularies: run it only on the selected tokens.
-      const analysis = await this.models.analyze(text, { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: start - baseOffset, lens: 'selection' }, cancel.token);
+      const analysis = await this.models.analyze(
+        text,
+        { hooks: [...hookGroups.attention, ...hookGroups.activations], selectionStart: start - baseOffset, lens: 'selection' },
+        cancel.token,
+      );
       // A stale result (newer selection, or the text changed) is dropped, never shown on the wrong text.
       if (cancel.token.isCancellationRequested || doc.version !== version) return;
-      const selected: SelectedText = { id: this.nextId++, analysis, info, document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) }, baseOffset };
+      const selected: SelectedText = {
+        id: this.nextId++,
+        analysis,
+        info,
+        document: { uri: doc.uri.toString(), name: path.basename(doc.uri.path) },
+        baseOffset,
+      };
       const view = sideAnalysisView(selected);
       this.selected = { text: selected, view };
       this.post({ type: 'analysis', view });

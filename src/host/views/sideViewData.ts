@@ -111,11 +111,21 @@ export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAna
 }
 
 /** A side panel section as CSV or JSON. */
-export function exportSection(view: SideAnalysisView | undefined, model: ModelView | undefined, section: 'model' | 'activations' | 'lens' | 'heads', format: 'csv' | 'json'): string | undefined {
+export function exportSection(
+  view: SideAnalysisView | undefined,
+  model: ModelView | undefined,
+  section: 'model' | 'activations' | 'lens' | 'heads',
+  format: 'csv' | 'json',
+): string | undefined {
   if (section === 'model') {
     if (!model) return undefined;
     if (format === 'json') return JSON.stringify(model, null, 1);
-    return csv([['property', 'value'], ...Object.entries(model).filter(([, v]) => typeof v !== 'object').map(([k, v]) => [k, typeof v === 'number' ? v : String(v)])]);
+    return csv([
+      ['property', 'value'],
+      ...Object.entries(model)
+        .filter(([, v]) => typeof v !== 'object')
+        .map(([k, v]) => [k, typeof v === 'number' ? v : String(v)]),
+    ]);
   }
   if (!view) return undefined;
   const labels = view.tokens.map((t) => t.text);
@@ -133,17 +143,32 @@ export function exportSection(view: SideAnalysisView | undefined, model: ModelVi
     if (!lens) return undefined;
     const ids = new Int32Array(lens.ids);
     const probs = new Float32Array(lens.probs);
-    const cell = (r: number, t: number, j: number) => ({ token: lens.pieces[ids[(r * count + t) * lens.k + j]] ?? '', prob: probs[(r * count + t) * lens.k + j] });
+    const cell = (r: number, t: number, j: number) => ({
+      token: lens.pieces[ids[(r * count + t) * lens.k + j]] ?? '',
+      prob: probs[(r * count + t) * lens.k + j],
+    });
     const rowLabel = (r: number) => (r === 0 ? 'embedding' : `after block ${r - 1}`);
     if (format === 'json') {
       return JSON.stringify(
-        { tokens: labels, rows: Array.from({ length: lens.rows }, (_, r) => ({ layer: rowLabel(r), predictions: labels.map((_, t) => Array.from({ length: lens.k }, (_, j) => cell(r, t, j))) })) },
+        {
+          tokens: labels,
+          rows: Array.from({ length: lens.rows }, (_, r) => ({
+            layer: rowLabel(r),
+            predictions: labels.map((_, t) => Array.from({ length: lens.k }, (_, j) => cell(r, t, j))),
+          })),
+        },
         null,
         1,
       );
     }
-    return csv([['layer', ...labels], ...Array.from({ length: lens.rows }, (_, r) => [rowLabel(r), ...labels.map((_, t) => `${cell(r, t, 0).token} (${cell(r, t, 0).prob.toFixed(4)})`)])]);
+    return csv([
+      ['layer', ...labels],
+      ...Array.from({ length: lens.rows }, (_, r) => [rowLabel(r), ...labels.map((_, t) => `${cell(r, t, 0).token} (${cell(r, t, 0).prob.toFixed(4)})`)]),
+    ]);
   }
   if (format === 'json') return JSON.stringify(view.heads, null, 1);
-  return csv([['layer', 'head', 'previous_token', 'first_token', 'induction', 'self'], ...view.heads.map((h) => [h.layer, h.head, h.previousToken, h.firstToken, h.induction, h.self])]);
+  return csv([
+    ['layer', 'head', 'previous_token', 'first_token', 'induction', 'self'],
+    ...view.heads.map((h) => [h.layer, h.head, h.previousToken, h.firstToken, h.induction, h.self]),
+  ]);
 }

@@ -28,9 +28,16 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
   /** Opens the GPU tab (in the background, beside the editor) and waits for its adapter. */
   ensureAdapter(): Promise<GpuAdapterInfo> {
     if (this.panel && this.adapter) return this.adapter;
-    const panel = vscode.window.createWebviewPanel(GPU_VIEW_TYPE, 'Model Lens GPU', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { retainContextWhenHidden: true });
+    const panel = vscode.window.createWebviewPanel(
+      GPU_VIEW_TYPE,
+      'Model Lens GPU',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { retainContextWhenHidden: true },
+    );
     // It holds a GPU session that cannot be rebuilt cheaply, hence retainContextWhenHidden.
-    setUpWebview(panel.webview, this.extensionUri, 'gpu', 'Model Lens WebGPU backend', { dist: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist')).toString()}/` });
+    setUpWebview(panel.webview, this.extensionUri, 'gpu', 'Model Lens WebGPU backend', {
+      dist: `${panel.webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist')).toString()}/`,
+    });
     this.panel = panel;
     this.adapter = new Promise<GpuAdapterInfo>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the WebGPU tab did not report an adapter')), ADAPTER_TIMEOUT_MS);
@@ -63,7 +70,9 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
     const panel = this.panel;
     if (!panel) throw new Error('the Model Lens GPU tab was closed');
     const { id, request, reply } = this.pending.open(make);
-    void panel.webview.postMessage(request).then((delivered) => delivered || this.pending.reject(id, new Error('the Model Lens GPU tab did not take the message')));
+    void panel.webview
+      .postMessage(request)
+      .then((delivered) => delivered || this.pending.reject(id, new Error('the Model Lens GPU tab did not take the message')));
     return reply;
   }
 
@@ -88,7 +97,9 @@ export class GpuBackend implements RemoteBackend, vscode.Disposable {
         return created.session;
       }
       case 'run': {
-        const feeds = Object.fromEntries(Object.entries(call.feeds).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: exactBuffer(t.data) } satisfies WireTensor]));
+        const feeds = Object.fromEntries(
+          Object.entries(call.feeds).map(([name, t]) => [name, { type: t.type, dims: t.dims, data: exactBuffer(t.data) } satisfies WireTensor]),
+        );
         const reply = await this.send((id) => ({ type: 'run', id, session: call.session, feeds, fetches: call.fetches }));
         const outputs: Tensors = {};
         for (const [name, t] of Object.entries(reply.outputs ?? {})) outputs[name] = { type: t.type, dims: t.dims, data: wireArray(t) };

@@ -22,7 +22,10 @@ async function cursorStatus(page: Page, pattern: RegExp, timeout = 10_000): Prom
   try {
     await item.waitFor({ timeout });
   } catch {
-    const now = await page.locator(CURSOR_STATUS).innerText().catch(() => '(no cursor status)');
+    const now = await page
+      .locator(CURSOR_STATUS)
+      .innerText()
+      .catch(() => '(no cursor status)');
     throw new Error(`cursor status should match ${pattern}, is "${now}"`);
   }
   return item.innerText();
@@ -33,7 +36,10 @@ export async function goToPosition(page: Page, line: number, column = 1): Promis
   const input = await openQuickInput(page, 'Control+G');
   await input.fill(`:${line}:${column}`);
   // The picker describes the position once it has parsed the text; accept only then.
-  await page.locator('.quick-input-widget').filter({ hasText: new RegExp(`Go to line ${line}\\b`) }).waitFor();
+  await page
+    .locator('.quick-input-widget')
+    .filter({ hasText: new RegExp(`Go to line ${line}\\b`) })
+    .waitFor();
   await page.keyboard.press('Enter');
   await cursorStatus(page, new RegExp(`^Ln ${line}, Col ${column}$`));
 }
@@ -42,13 +48,7 @@ export async function goToPosition(page: Page, line: number, column = 1): Promis
  * Selects from (startLine, startColumn) to (endLine, endColumn), end exclusive, with the
  * keyboard as a user would; the selection is checked against the status bar.
  */
-export async function selectRange(
-  page: Page,
-  startLine: number,
-  startColumn: number,
-  endLine: number,
-  endColumn: number,
-): Promise<void> {
+export async function selectRange(page: Page, startLine: number, startColumn: number, endLine: number, endColumn: number): Promise<void> {
   await goToPosition(page, startLine, startColumn);
   const vertical = endLine > startLine ? 'Shift+ArrowDown' : 'Shift+ArrowUp';
   for (let i = 0; i < Math.abs(endLine - startLine); i++) await page.keyboard.press(vertical);
@@ -92,7 +92,8 @@ interface TextTarget {
 function findText(editors: DomElement[], text: string): TextTarget | null {
   const describe = (element: DomElement | null): string => {
     if (!element) return 'nothing';
-    const name = (e: DomElement) => `${e.tagName.toLowerCase()}${typeof e.className === 'string' && e.className.trim() !== '' ? `.${e.className.trim().split(/\s+/).slice(0, 3).join('.')}` : ''}`;
+    const name = (e: DomElement) =>
+      `${e.tagName.toLowerCase()}${typeof e.className === 'string' && e.className.trim() !== '' ? `.${e.className.trim().split(/\s+/).slice(0, 3).join('.')}` : ''}`;
     return element.parentElement ? `${name(element)} in ${name(element.parentElement)}` : name(element);
   };
   let blocked: TextTarget | null = null;
@@ -179,7 +180,10 @@ export async function hoverText(page: Page, text: string, options: HoverOptions 
   const previous = editors.locator(HOVER).first();
   if (keyboardHovers.has(page)) {
     keyboardHovers.delete(page);
-    const left = await previous.waitFor({ state: 'hidden', timeout: Math.min(2_000, timeout) }).then(() => true, () => false);
+    const left = await previous.waitFor({ state: 'hidden', timeout: Math.min(2_000, timeout) }).then(
+      () => true,
+      () => false,
+    );
     if (!left) await page.keyboard.press('Escape');
   }
   await previous.waitFor({ state: 'hidden', timeout: Math.max(1_000, deadline - Date.now()) });
@@ -192,7 +196,13 @@ export async function hoverText(page: Page, text: string, options: HoverOptions 
     await page.mouse.move(target.x - 2, target.y);
     await page.mouse.move(target.x, target.y, { steps: 2 }); // Monaco starts hovers on mousemove
     const wait = Math.min(MOUSE_HOVER_MS, timeout / 2);
-    const shown = await hover.first().waitFor({ state: 'visible', timeout: wait }).then(() => true, () => false);
+    const shown = await hover
+      .first()
+      .waitFor({ state: 'visible', timeout: wait })
+      .then(
+        () => true,
+        () => false,
+      );
     if (!shown) how = `keyboard: the mouse at (${target.x.toFixed(0)}, ${target.y.toFixed(0)}) brought up no hover in ${wait} ms`;
   } else {
     how = `keyboard: the mouse would land on ${target.covered}`;
@@ -285,8 +295,7 @@ export async function editorDecorations(page: Page, filter: DecorationFilter = {
   const all = await editor.evaluate(collectDecorations);
   return all.filter(
     (decoration) =>
-      (filter.classPrefix === undefined ||
-        decoration.className.split(' ').some((name) => name.startsWith(filter.classPrefix!))) &&
+      (filter.classPrefix === undefined || decoration.className.split(' ').some((name) => name.startsWith(filter.classPrefix!))) &&
       (filter.backgroundColor === undefined || decoration.backgroundColor === filter.backgroundColor),
   );
 }

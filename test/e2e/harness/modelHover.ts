@@ -23,7 +23,12 @@ export async function modelHover(page: Page, text: string, timeout = 80_000): Pr
     if (shown !== undefined) attempts.push(`${((Date.now() - started) / 1000).toFixed(0)} s: ${shown.slice(0, 120)}`);
     await page.waitForTimeout(1000);
   }
-  const status = await page.locator('.statusbar').innerText().catch(() => '(none)');
+  const status = await page
+    .locator('.statusbar')
+    .innerText()
+    .catch(() => '(none)');
   const notifications = await readNotifications(page).catch(() => []);
-  throw new Error(`no Model Lens answer in the hover over "${text}" within ${timeout} ms.\nAttempts:\n  ${attempts.join('\n  ')}\nStatus bar: ${JSON.stringify(status)}\nNotifications: ${JSON.stringify(notifications)}`);
+  throw new Error(
+    `no Model Lens answer in the hover over "${text}" within ${timeout} ms.\nAttempts:\n  ${attempts.join('\n  ')}\nStatus bar: ${JSON.stringify(status)}\nNotifications: ${JSON.stringify(notifications)}`,
+  );
 }

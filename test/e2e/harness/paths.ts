@@ -6,10 +6,7 @@ export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../../..', import.m
 
 /** Written by `npm run setup` once code-server is fully installed (see scripts/setup.sh). */
 export const CODE_SERVER_STAMP = path.join(REPO_ROOT, '.cache/code-server/installed');
-export const CODE_SERVER_ENTRY = path.join(
-  REPO_ROOT,
-  '.cache/code-server/node_modules/code-server/out/node/entry.js',
-);
+export const CODE_SERVER_ENTRY = path.join(REPO_ROOT, '.cache/code-server/node_modules/code-server/out/node/entry.js');
 
 /** Debian's Chromium (installed by `npm run setup`); Playwright never downloads a browser here. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -27,13 +27,7 @@ function sameJson(file: string, expected: string): boolean {
  * settings file it does), so a user setting is changed the way a user would: in VS Code's
  * own settings.json editor, saved and closed. VS Code applies it on save.
  */
-export async function setUserSetting(
-  page: Page,
-  file: string,
-  key: string,
-  value: unknown,
-  timeout = 15_000,
-): Promise<void> {
+export async function setUserSetting(page: Page, file: string, key: string, value: unknown, timeout = 15_000): Promise<void> {
   const text = JSON.stringify({ ...readSettings(file), [key]: value }, null, 2);
   await runCommand(page, 'Preferences: Open User Settings (JSON)');
   await waitForActiveEditor(page, 'settings.json', timeout);

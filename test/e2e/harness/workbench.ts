@@ -112,7 +112,10 @@ export async function findWebviewFrame(page: Page, selector: string, timeout = 3
   for (;;) {
     for (const frame of page.frames()) {
       if (frame === page.mainFrame() || frame.isDetached()) continue;
-      const count = await frame.locator(selector).count().catch(() => 0); // the frame may navigate meanwhile
+      const count = await frame
+        .locator(selector)
+        .count()
+        .catch(() => 0); // the frame may navigate meanwhile
       if (count > 0) return frame;
     }
     if (Date.now() > deadline) {

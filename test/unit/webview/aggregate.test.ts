@@ -5,11 +5,9 @@ import { cropColumns, keyWindow, maskFuture, shownMatrix, topK } from '../../../
 // [head, query, key]: 2 heads, 2 queries (tokens 1 and 2), 3 keys (tokens 0..2).
 const pattern = new Float32Array([
   // head 0
-  0.5, 0.5, 0,
-  0.2, 0.3, 0.5,
+  0.5, 0.5, 0, 0.2, 0.3, 0.5,
   // head 1
-  1, 0, 0,
-  0.6, 0.2, 0.2,
+  1, 0, 0, 0.6, 0.2, 0.2,
 ]);
 
 describe('meanOverHeads', () => {

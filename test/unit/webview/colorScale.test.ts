@@ -198,7 +198,7 @@ describe('scaleTicks', () => {
 });
 
 describe('lutFor', () => {
-  it('builds a theme\'s LUT once and reads colours from it', () => {
+  it("builds a theme's LUT once and reads colours from it", () => {
     const lut = lutFor('dark');
     expect(lutFor('dark')).toBe(lut);
     expect(Array.from(lut)).toEqual(Array.from(buildLut('dark')));

@@ -117,15 +117,32 @@ describe('view data', () => {
 describe('switched-off heads in the panel state', () => {
   it('toggles a head and keeps the list in layer, head order', () => {
     const on = toggleAblated(toggleAblated([], 1, 0), 0, 1);
-    expect(on).toEqual([{ layer: 0, head: 1 }, { layer: 1, head: 0 }]);
+    expect(on).toEqual([
+      { layer: 0, head: 1 },
+      { layer: 1, head: 0 },
+    ]);
     expect(isAblated(on, 1, 0)).toBe(true);
     expect(toggleAblated(on, 1, 0)).toEqual([{ layer: 0, head: 1 }]);
   });
 
   it('restores only well-formed heads, and drops them for another analysis or a head the model cannot switch off', () => {
-    expect(restoreState({ ablated: [{ layer: 0, head: 1 }, { layer: -1, head: 0 }, null, 'x'], ablationMode: 'mean' })).toMatchObject({ ablated: [{ layer: 0, head: 1 }], ablationMode: 'mean' });
+    expect(restoreState({ ablated: [{ layer: 0, head: 1 }, { layer: -1, head: 0 }, null, 'x'], ablationMode: 'mean' })).toMatchObject({
+      ablated: [{ layer: 0, head: 1 }],
+      ablationMode: 'mean',
+    });
     expect(restoreState({ ablationMode: 'patch' }).ablationMode).toBe('zero');
-    const kept = fitStateToView({ ...DEFAULT_STATE, viewId: 3, ablated: [{ layer: 0, head: 1 }, { layer: 1, head: 1 }, { layer: 5, head: 0 }] }, view({ ablatable: [true, false] }));
+    const kept = fitStateToView(
+      {
+        ...DEFAULT_STATE,
+        viewId: 3,
+        ablated: [
+          { layer: 0, head: 1 },
+          { layer: 1, head: 1 },
+          { layer: 5, head: 0 },
+        ],
+      },
+      view({ ablatable: [true, false] }),
+    );
     expect(kept.ablated).toEqual([{ layer: 0, head: 1 }]);
     expect(fitStateToView({ ...DEFAULT_STATE, viewId: 2, ablated: [{ layer: 0, head: 1 }] }, view()).ablated).toEqual([]);
   });
@@ -140,7 +157,7 @@ describe('change in log-probability', () => {
     expect(changeScale(Float32Array.from([NaN, 0.2, -0.1]))).toEqual({ kind: 'linear', range: { min: -1, max: 1 } });
     expect(changeScale(Float32Array.from([0.5, -3]))).toEqual({ kind: 'linear', range: { min: -1, max: 1 } });
     // One outlier among many changes does not set the range.
-    const many = Float32Array.from({ length: 20 }, (_, i) => (i === 0 ? -14 : (i % 2 ? 2 : -2)));
+    const many = Float32Array.from({ length: 20 }, (_, i) => (i === 0 ? -14 : i % 2 ? 2 : -2));
     expect(changeScale(many)).toEqual({ kind: 'linear', range: { min: -2, max: 2 } });
   });
 });

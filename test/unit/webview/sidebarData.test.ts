@@ -136,14 +136,27 @@ describe('activations', () => {
   });
 
   it('scales neuron bars to the largest magnitude', () => {
-    expect(neuronBars([{ index: 3, value: 2 }, { index: 7, value: -1 }, { index: 1, value: 0.5 }]).map((b) => b.fraction)).toEqual([1, 0.5, 0.25]);
+    expect(
+      neuronBars([
+        { index: 3, value: 2 },
+        { index: 7, value: -1 },
+        { index: 1, value: 0.5 },
+      ]).map((b) => b.fraction),
+    ).toEqual([1, 0.5, 0.25]);
     expect(neuronBars([{ index: 0, value: 0 }])[0].fraction).toBe(0);
     expect(neuronBars([])).toEqual([]);
   });
 });
 
 describe('head table', () => {
-  const h = (layer: number, head: number, previousToken: number, induction = NaN): HeadRow => ({ layer, head, previousToken, firstToken: 0, induction, self: 0 });
+  const h = (layer: number, head: number, previousToken: number, induction = NaN): HeadRow => ({
+    layer,
+    head,
+    previousToken,
+    firstToken: 0,
+    induction,
+    self: 0,
+  });
   const heads = [h(1, 0, 0.2, 0.9), h(0, 1, 0.9), h(0, 0, 0.2, 0.1), h(1, 1, 0.5)];
   const order = (rows: HeadRow[]) => rows.map((r) => `${r.layer}.${r.head}`);
 
