@@ -56,22 +56,10 @@ const DEFAULT_USER_SETTINGS: Settings = {
   'update.mode': 'none',
 };
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Gives webviews a WebGPU adapter on the CPU (SwiftShader) where there is no GPU. */
-export const WEBGPU_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-];
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'];
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -122,8 +110,10 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
       [
         CODE_SERVER_ENTRY,
         ...common,
-        '--auth', 'none',
-        '--bind-addr', `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
         '--disable-telemetry',
         '--disable-update-check',
         ...(options.restrictedMode ? [] : ['--disable-workspace-trust']),
@@ -174,11 +164,10 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
 
 async function installExtension(vsix: string, common: string[], env: NodeJS.ProcessEnv): Promise<void> {
   if (!fs.existsSync(vsix)) throw new Error(`${vsix} does not exist; run \`npm run package\``);
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    [CODE_SERVER_ENTRY, ...common, '--install-extension', vsix],
-    { env, timeout: START_TIMEOUT_MS },
-  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+  const { stdout, stderr } = await promisify(execFile)(process.execPath, [CODE_SERVER_ENTRY, ...common, '--install-extension', vsix], {
+    env,
+    timeout: START_TIMEOUT_MS,
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`installing ${vsix} failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
   });
   if (!/successfully installed/i.test(stdout)) {
@@ -204,7 +193,10 @@ async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
     if (hasExited(child)) {
       throw new Error(`code-server exited with ${child.exitCode ?? child.signalCode} before it answered`);
     }
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
