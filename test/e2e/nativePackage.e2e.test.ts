@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { REPO_ROOT } from './harness/paths';
-import { findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, startVSCode, type VSCode } from './harness';
+import { findWebviewFrame, openFile, runCommand, SAMPLE_WORKSPACE, screenshot, selectLines, sidePanelModel, startVSCode, type VSCode } from './harness';
 
 const TARGET = `${process.platform}-${process.arch}`;
 const PLATFORM_VSIX = path.join(REPO_ROOT, 'dist', `model-lens-${TARGET}.vsix`);
@@ -26,17 +26,7 @@ test(`the ${TARGET} package runs the model natively with no setting`, async () =
   await selectLines(page, 17, 21);
   await runCommand(page, 'Model Lens: Open Side Panel');
   const side: Frame = await findWebviewFrame(page, '.ml-section', 60_000);
-  await expect
-    .poll(
-      () =>
-        side
-          .locator('.ml-model-name')
-          .first()
-          .innerText()
-          .catch(() => ''),
-      { timeout: 90_000 },
-    )
-    .toContain('lens-tiny');
+  await expect.poll(sidePanelModel(side), { timeout: 90_000 }).toContain('lens-tiny');
   const runsOn = () =>
     side
       .locator('.ml-section')

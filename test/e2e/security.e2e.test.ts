@@ -7,7 +7,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect, test } from 'vitest';
 import {
-  explainLines,
   findWebviewFrame,
   modelHover,
   openFile,
@@ -15,9 +14,11 @@ import {
   runCommand,
   SAMPLE_WORKSPACE,
   screenshot,
+  sidePanelModel,
   useVSCodeEachTest,
   waitForActiveEditor,
   waitForNotification,
+  explainLines,
 } from './harness';
 import { DEFAULT_MODEL } from '../helpers/paths';
 
@@ -77,17 +78,7 @@ test('Restricted Mode ignores a hostile workspace settings file and a relative m
 
     await runCommand(page, 'Model Lens: Open Side Panel');
     const side = await findWebviewFrame(page, '.ml-section', 60_000);
-    await expect
-      .poll(
-        () =>
-          side
-            .locator('.ml-model-name')
-            .first()
-            .innerText()
-            .catch(() => ''),
-        { timeout: 90_000 },
-      )
-      .toContain('lens-tiny');
+    await expect.poll(sidePanelModel(side), { timeout: 90_000 }).toContain('lens-tiny');
     const runsOn = await side.locator('.ml-row').filter({ hasText: 'Runs on' }).innerText();
     const threads = Number(/WebAssembly, (\d+) threads?/.exec(runsOn)?.[1]);
     expect(threads).toBeGreaterThanOrEqual(1);

@@ -3,13 +3,14 @@
 import type { Frame } from 'playwright-core';
 import { expect, test } from 'vitest';
 import {
+  paintedPixels,
   findWebviewFrame,
   modelHover,
   openFile,
-  paintedPixels,
   runCommand,
   screenshot,
   selectLines,
+  sidePanelModel,
   useVSCode,
   waitForNotification,
   writeBrokenModel,
@@ -31,17 +32,7 @@ async function filledSidePanel(): Promise<Frame> {
 test('the side panel shows the model, activations, logit lens and heads of the selection', async () => {
   const { page } = code;
   const side = await filledSidePanel();
-  await expect
-    .poll(
-      () =>
-        side
-          .locator('.ml-model-name')
-          .first()
-          .innerText()
-          .catch(() => ''),
-      { timeout: 90_000 },
-    )
-    .toContain('lens-tiny');
+  await expect.poll(sidePanelModel(side), { timeout: 90_000 }).toContain('lens-tiny');
   await expect.poll(() => paintedPixels(side, '[data-section="activations"] canvas'), { timeout: 30_000 }).toBeGreaterThan(500);
   await expect.poll(() => paintedPixels(side, '[data-section="lens"] canvas'), { timeout: 30_000 }).toBeGreaterThan(500);
   await screenshot(page, 'side-panel');

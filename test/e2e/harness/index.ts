@@ -29,3 +29,4 @@ export { modelHover } from './modelHover';
 export { explainLines } from './explainLines';
 export { writeBrokenModel } from './brokenModel';
 export { showWalkBlock } from './walk';
+export { sidePanelModel } from './sidePanel';
