@@ -8,15 +8,23 @@
 // The rewrite works on protobuf's wire format (wire.ts): nothing the engine's schema does not know
 // (functions, metadata, sparse tensors) is lost.
 import { Writer } from 'protobufjs/light';
-import { concat, delimited, fields, LENGTH_DELIMITED, MODEL_GRAPH, tag, VARINT } from './wire';
+import {
+  concat,
+  delimited,
+  ENTRY_KEY,
+  ENTRY_VALUE,
+  fields,
+  GRAPH_INITIALIZER,
+  LENGTH_DELIMITED,
+  MODEL_GRAPH,
+  TENSOR_DATA_LOCATION,
+  TENSOR_EXTERNAL_DATA,
+  TENSOR_RAW_DATA,
+  tag,
+  VARINT,
+} from './wire';
 
-// Field numbers of onnx.proto.
-const GRAPH_INITIALIZER = 5;
-const TENSOR_RAW_DATA = 9;
-const TENSOR_EXTERNAL_DATA = 13;
-const TENSOR_DATA_LOCATION = 14;
-const ENTRY_KEY = 1;
-const ENTRY_VALUE = 2;
+/** TensorProto.DataLocation EXTERNAL. */
 const DATA_LOCATION_EXTERNAL = 1;
 
 /** Smaller initializers stay inline: they are the shape constants graph optimisation reads. */

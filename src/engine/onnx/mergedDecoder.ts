@@ -12,15 +12,22 @@
 // the decoder twice.
 import { makeNode } from './emit';
 import { encodeSuffix, type ModelProto, type NodeProto, type TensorProto } from './model';
-import { concat, delimited, fields, LENGTH_DELIMITED, MODEL_GRAPH, tag, type Field } from './wire';
+import {
+  ATTRIBUTE_GRAPH,
+  ATTRIBUTE_NAME,
+  concat,
+  delimited,
+  type Field,
+  fields,
+  GRAPH_INITIALIZER,
+  GRAPH_INPUT,
+  GRAPH_NODE,
+  LENGTH_DELIMITED,
+  MODEL_GRAPH,
+  NODE_ATTRIBUTE,
+  tag,
+} from './wire';
 
-// Field numbers of onnx.proto.
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const GRAPH_INPUT = 11;
-const NODE_ATTRIBUTE = 5;
-const ATTRIBUTE_NAME = 1;
-const ATTRIBUTE_GRAPH = 6;
 /** GraphProto's reserved field numbers the hidden entries are moved to (one-byte tags, like the fields they replace). */
 const HIDDEN_NODE = 3;
 const HIDDEN_INPUT = 4;

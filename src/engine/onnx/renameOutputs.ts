@@ -2,11 +2,7 @@
 // length in bytes: nothing moves, so offsets into the file (where the weights are read from, see
 // externalWeights.ts) still hold, and no copy of the model is made. The engine uses it to put a
 // node of its own between a tensor and everything that reads it (see instrument/interventions.ts).
-import { fields, MODEL_GRAPH } from './wire';
-
-// Field numbers of onnx.proto.
-const GRAPH_NODE = 1;
-const NODE_OUTPUT = 2;
+import { fields, GRAPH_NODE, MODEL_GRAPH, NODE_OUTPUT } from './wire';
 
 /** Characters a twin name may use in place of one of the original's (one byte each in UTF-8). */
 const SUBSTITUTES = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_';

@@ -2,8 +2,20 @@
 // field they do not change byte for byte (a model's weights are never decoded and re-encoded).
 import { Reader, Writer } from 'protobufjs/light';
 
-// Field numbers of onnx.proto.
+// Field numbers of onnx.proto, for the rewrites that read and write it on the wire.
 export const MODEL_GRAPH = 7;
+export const GRAPH_NODE = 1;
+export const GRAPH_INITIALIZER = 5;
+export const GRAPH_INPUT = 11;
+export const NODE_OUTPUT = 2;
+export const NODE_ATTRIBUTE = 5;
+export const ATTRIBUTE_NAME = 1;
+export const ATTRIBUTE_GRAPH = 6;
+export const TENSOR_RAW_DATA = 9;
+export const TENSOR_EXTERNAL_DATA = 13;
+export const TENSOR_DATA_LOCATION = 14;
+export const ENTRY_KEY = 1;
+export const ENTRY_VALUE = 2;
 
 export const VARINT = 0;
 export const LENGTH_DELIMITED = 2;
