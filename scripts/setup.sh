@@ -21,8 +21,9 @@ EXTENSIONS_TYPESCRIPT_VERSION=5.8.3
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="$ROOT/.cache/code-server"
 STAMP="$DIR/installed"
+# fonts-wqy-microhei: Chinese glyphs for the end-to-end test that runs VS Code in Chinese.
 APT_PACKAGES=(build-essential pkg-config python3 libkrb5-dev libsecret-1-dev
-  libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core)
+  libx11-dev libxkbfile-dev ripgrep chromium fonts-dejavu-core fonts-wqy-microhei)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -5,7 +5,7 @@
 import type { ThemeKind } from '../shared/colorScale';
 import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type RampName } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
-import { t } from '../shared/l10n';
+import { plural, t } from '../shared/l10n';
 import { formatCell, formatSci, quoted, tokenLabel } from '../shared/format';
 import { windowAround } from '../shared/layout';
 import { checkLine, notice, step } from '../shared/steps';
@@ -137,11 +137,19 @@ export class MathView {
 
     const windowNote =
       data.queryCount > positions.length
-        ? `Tables show tokens ${from}–${to - 1}, ${positions.length} of the ${data.queryCount} explained tokens, ${s.query !== null ? 'around the selected query' : 'at the end of the selection'} (pick a token in the strip to move them). `
+        ? `${
+            s.query !== null
+              ? t('Tables show tokens {0}–{1}, {2} of the {3} explained tokens, around the selected query (pick a token in the strip to move them).', from, to - 1, positions.length, data.queryCount)
+              : t('Tables show tokens {0}–{1}, {2} of the {3} explained tokens, at the end of the selection (pick a token in the strip to move them).', from, to - 1, positions.length, data.queryCount)
+          } `
         : '';
     const earlier =
       from > 0
-        ? `Each query also sees the ${from} earlier token${from === 1 ? '' : 's'} to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.`
+        ? plural(
+            from,
+            'Each query also sees the {0} earlier token to the left of the tables: the softmax and A·V use it, and the "earlier" column adds up its weight.',
+            'Each query also sees the {0} earlier tokens to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.',
+          )
         : '';
     if (windowNote || earlier) this.element.appendChild(el('p', { class: 'ml-math-note', text: windowNote + earlier }));
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { declareLanguagePack } from './languagePack';
 import { CHROMIUM, CODE_SERVER_ENTRY } from './paths';
 import { hasExited, killGroup, logTail, registerTempDir, removeTempDir, spawnGroup } from './processes';
 import { readSettings, setUserSetting, writeSettings, type Settings } from './settings';
@@ -25,6 +26,12 @@ export interface StartOptions {
    * Restricted Mode, without the prompt.
    */
   restrictedMode?: boolean;
+  /**
+   * VS Code's display language, e.g. `zh-cn` (code-server's `--locale`, with a language pack that
+   * declares it, see ./languagePack): the extension's package.nls.<locale>.json and l10n bundle
+   * are used in it, while VS Code's own words stay English. English by default.
+   */
+  locale?: string;
 }
 
 export interface VSCode {
@@ -77,6 +84,7 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
   const userSettingsFile = path.join(dirs.user, 'User/settings.json');
   const workspaceSettingsFile = path.join(dirs.workspace, '.vscode/settings.json');
   writeSettings(userSettingsFile, { ...DEFAULT_USER_SETTINGS, ...options.userSettings });
+  if (options.locale) declareLanguagePack(options.locale, dirs.user);
   if (options.workspaceSettings) writeSettings(workspaceSettingsFile, options.workspaceSettings);
 
   // code-server keeps its config and state, and Chromium its crash reports, under the XDG
@@ -118,6 +126,7 @@ export async function startVSCode(options: StartOptions): Promise<VSCode> {
         '--disable-update-check',
         ...(options.restrictedMode ? [] : ['--disable-workspace-trust']),
         '--disable-getting-started-override',
+        ...(options.locale ? ['--locale', options.locale] : []),
       ],
       logFile,
       env,
