@@ -139,8 +139,20 @@ export class MathView {
       data.queryCount > positions.length
         ? `${
             s.query !== null
-              ? t('Tables show tokens {0}–{1}, {2} of the {3} explained tokens, around the selected query (pick a token in the strip to move them).', from, to - 1, positions.length, data.queryCount)
-              : t('Tables show tokens {0}–{1}, {2} of the {3} explained tokens, at the end of the selection (pick a token in the strip to move them).', from, to - 1, positions.length, data.queryCount)
+              ? t(
+                  'Tables show tokens {0}–{1}, {2} of the {3} explained tokens, around the selected query (pick a token in the strip to move them).',
+                  from,
+                  to - 1,
+                  positions.length,
+                  data.queryCount,
+                )
+              : t(
+                  'Tables show tokens {0}–{1}, {2} of the {3} explained tokens, at the end of the selection (pick a token in the strip to move them).',
+                  from,
+                  to - 1,
+                  positions.length,
+                  data.queryCount,
+                )
           } `
         : '';
     const earlier =
