@@ -3,9 +3,8 @@
 // the heatmap is shown, the status item's tooltip as the heatmap's legend in its theme colours.
 import type { Page } from 'playwright-core';
 import { expect, test } from 'vitest';
-import { BUCKET_COLOURS } from '../../src/host/decorations/heatmapColours';
 import { BAR_WIDTH } from '../../src/host/hover/hoverMarkdown';
-import { editorDecorations, modelHover, openFile, runCommand, screenshot, selectLines, useVSCode } from './harness';
+import { heatmapDecorations, isHeatmapColour, modelHover, openFile, runCommand, screenshot, selectLines, useVSCode } from './harness';
 import type { DomElement } from './harness/dom';
 
 const code = useVSCode();
@@ -45,8 +44,7 @@ test("with the heatmap shown, the one status item's tooltip is its legend, in th
   await page.mouse.move(0, 0);
   await selectLines(page, 17, 27);
   await runCommand(page, 'Model Lens: Show Token Probability Heatmap');
-  const colours = new Set(Object.values(BUCKET_COLOURS).flatMap((c) => [c.light, c.dark].map((rgba) => rgba.replace(/\s+/g, ''))));
-  const heat = async () => (await editorDecorations(page)).filter((d) => colours.has(d.backgroundColor.replace(/\s+/g, '')));
+  const heat = () => heatmapDecorations(page);
   await expect.poll(async () => (await heat()).length, { timeout: 60_000 }).toBeGreaterThan(30);
   await expect.poll(() => page.locator(STATUS_ITEM).first().innerText(), { timeout: 15_000 }).toContain('heatmap');
   // No item per colour any more.
@@ -66,7 +64,7 @@ test("with the heatmap shown, the one status item's tooltip is its legend, in th
   const painted = await bands.evaluateAll((spans: DomElement[]) =>
     spans.map((s) => s.ownerDocument.defaultView!.getComputedStyle(s).backgroundColor.replace(/\s+/g, '')),
   );
-  for (const colour of painted) expect(colours.has(colour), `${colour} is a heatmap colour`).toBe(true);
+  for (const colour of painted) expect(isHeatmapColour(colour), `${colour} is a heatmap colour`).toBe(true);
   await screenshot(page, 'status-heatmap-legend');
 
   // Its link clears the heatmap; the item and its tooltip go back to the model alone.

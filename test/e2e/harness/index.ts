@@ -30,3 +30,4 @@ export { explainLines } from './explainLines';
 export { writeBrokenModel } from './brokenModel';
 export { showWalkBlock } from './walk';
 export { sidePanelModel } from './sidePanel';
+export { heatmapDecorations, isHeatmapColour } from './heatmap';
