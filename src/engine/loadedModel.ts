@@ -15,11 +15,12 @@ import { resolveModelFiles, type ModelFiles } from './modelFolder';
 import { rollout, rolloutModel } from './rollout';
 import { hookFilter, hookGroups, hooks, parseHook } from '../shared/hooks';
 import type { ValueInfo } from './onnx/model';
-import type { ModelBytes, Runner, RunnerFactory, Tensors } from './runner';
+import type { Runner, RunnerFactory, Tensors } from './runner';
+import { type Candidate, describeFailures, type Failure, failureNote, handOverNote, startFirst } from './runnerCandidates';
 import { ortRunners } from './runtime';
 import { checkedDiskReads } from './sessionBytes';
 import { CHARS_PER_POSITION } from './textWindow';
-import { readModel, type SessionBytes } from './preparedModel';
+import { readModel } from './preparedModel';
 import { TextTokenizer } from './tokenizer';
 import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo, NormInfo, TensorData } from './types';
 
@@ -97,10 +98,10 @@ function loadTokenizer(files: ModelFiles): TextTokenizer {
   }
 }
 
-/** The plan of a graph that could not be instrumented: logits only, every layer explained. */
+/** The plan of a graph that could not be instrumented: logits only, every layer explained (the reason is the model's note too). */
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
-  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, notes: [...plan.notes, reason] };
+  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, notes: plan.notes };
 }
 
 export class LoadedModel {
@@ -120,8 +121,10 @@ export class LoadedModel {
   private constructor(
     info: ModelInfo,
     private runner: Runner,
-    /** Runs the model here when the remote runner fails; holds the model's bytes until then. */
-    private fallback: { bytes: ModelBytes; factory: RunnerFactory } | undefined,
+    /** What runs the model now. */
+    private candidate: Candidate,
+    /** Where the runner hands over when it fails (see runnerCandidates.ts); holds the model's bytes until then. */
+    private handOver: Candidate[],
     private readonly local: RunnerFactory,
     private plan: InstrumentationPlan,
     private readonly inputs: ValueInfo[],
@@ -164,40 +167,32 @@ export class LoadedModel {
       options.backend === 'native'
         ? ortRunners('native', options.threads, true, options.executionProvider)
         : checkedDiskReads(ortRunners('wasm', options.threads));
-    const notes: string[] = [];
-    let backend = options.backend;
-    // A remote runner that cannot even start (no adapter, the tab refused) leaves the model here.
-    const create = async (b: SessionBytes): Promise<Runner> => {
-      if (!options.remote || !b.remote || backend !== options.backend) return local(b.local);
-      try {
-        return await options.remote(b.remote);
-      } catch (e) {
-        notes.push(`${options.backend} could not start (${(e as Error).message}); the model runs on WebAssembly.`);
-        backend = 'wasm';
-        return local(b.local);
-      }
-    };
-    let runner: Runner;
-    let sessionPlan = plan;
-    let loadedBytes = prepared.instrumented;
-    try {
-      runner = await create(loadedBytes);
-    } catch (instrumentedError) {
-      if (instrumentedError instanceof ModelLensError) throw instrumentedError;
-      // Probabilities must keep working even if the instrumented copy does not load.
-      loadedBytes = prepared.plain();
-      try {
-        runner = await create(loadedBytes);
-      } catch (e) {
-        if (e instanceof ModelLensError) throw e;
-        throw new ModelLensError({
+    // Tried in turn (runnerCandidates.ts): the remote runner, then this thread's; the instrumented
+    // graph, then, so that probabilities keep working, the model as it is.
+    const here: Backend = options.remote ? 'wasm' : options.backend;
+    const candidates: Candidate[] = [
+      ...(options.remote
+        ? [{ backend: options.backend, graph: 'instrumented' as const, bytes: () => prepared.instrumented.remote!, start: options.remote }]
+        : []),
+      { backend: here, graph: 'instrumented', bytes: () => prepared.instrumented.local, start: local },
+      { backend: here, graph: 'plain', bytes: () => prepared.plain().local, start: local },
+    ];
+    const started = await startFirst(
+      candidates,
+      (failures) =>
+        new ModelLensError({
           code: 'load-failed',
-          message: `ONNX Runtime could not load the model (${(e as Error).message}).`,
+          message: `ONNX Runtime could not load the model (${describeFailures(failures)}).`,
           file: files.onnx,
           hint: 'Check that the file is a complete ONNX export; Model Lens runs the ONNX and com.microsoft operators of ONNX Runtime 1.30.',
-        });
-      }
-      sessionPlan = logitsOnlyPlan(plan, `the instrumented model did not load (${(instrumentedError as Error).message})`);
+        }),
+    );
+    const { candidate, runner, failures } = started;
+    const backend = candidate.backend;
+    const note = (f: Failure | undefined) => f && failureNote(f, candidate);
+    let sessionPlan = plan;
+    if (candidate.graph === 'plain') {
+      sessionPlan = logitsOnlyPlan(plan, note(failures.filter((f) => f.candidate.graph === 'instrumented').at(-1))!);
       inputs.length = prepared.modelInputs;
     }
     const info: ModelInfo = {
@@ -227,15 +222,16 @@ export class LoadedModel {
         rotary: l.rotary && { op: l.rotary.op, pairing: l.rotary.pairing, heads: l.rotary.heads },
       })),
       lnFinal: normInfo(sessionPlan.lnFinal),
-      notes: [...prepared.notes, ...sessionPlan.notes, ...notes],
+      notes: [...prepared.notes, ...sessionPlan.notes, ...failures.map((f) => failureNote(f, candidate))],
+      backendFallback: note(failures.filter((f) => f.candidate.backend !== backend).at(-1)),
       interventionHooks: sessionPlan.interventions.flatMap((site) => ('mask' in site ? site.hooks : [])),
     };
-    const fallback = options.remote && backend === options.backend ? { bytes: loadedBytes.local, factory: local } : undefined;
     const notePhase = (phase: 'tokenizing' | 'running') => options.onPhase?.(phase, phase === 'tokenizing' ? files.tokenizer : files.onnx);
     const loaded = new LoadedModel(
       info,
       runner,
-      fallback,
+      candidate,
+      started.handOver,
       local,
       sessionPlan,
       inputs,
@@ -431,6 +427,7 @@ export class LoadedModel {
       pieces,
       forwardMs,
       backend: this.info.backend,
+      backendFallback: this.info.backendFallback,
       vocab,
       interventions: options.interventions?.map(({ source: _, ...made }) => made),
       attribution:
@@ -564,22 +561,30 @@ export class LoadedModel {
 
   /**
    * One forward pass. A remote runner that fails (the GPU went away, the webview closed) hands
-   * over to ONNX Runtime in this thread, and the pass is run again: nothing is lost.
+   * over to the next candidate with the same graph, ONNX Runtime in this thread, and the pass is
+   * run again: nothing is lost.
    */
   private async forward(feeds: Tensors, fetches: string[]): Promise<Tensors> {
     this.notePhase('running');
     try {
       return await this.runner.run(feeds, fetches);
     } catch (e) {
-      const fallback = this.fallback;
-      if (!fallback)
-        throw new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${(e as Error).message}).`, file: this.info.file });
-      this.fallback = undefined;
+      const reason = (e as Error).message;
+      const failed = (more = '') =>
+        new ModelLensError({ code: 'run-failed', message: `The model failed on this input (${reason}${more}).`, file: this.info.file });
+      const handOver = this.handOver;
+      if (handOver.length === 0) throw failed();
+      this.handOver = [];
       void this.runner.release().catch(() => undefined);
-      this.runner = await fallback.factory(fallback.bytes);
+      const next = await startFirst(handOver, (failures) => failed(`; no other runner could take over: ${describeFailures(failures)}`));
+      const note = handOverNote(this.candidate, reason, next.candidate);
+      this.runner = next.runner;
+      this.candidate = next.candidate;
+      this.handOver = next.handOver;
       this.revise({
-        backend: 'wasm',
-        notes: [...this.info.notes, `${this.info.backend} failed (${(e as Error).message}); the model now runs on WebAssembly.`],
+        backend: next.candidate.backend,
+        backendFallback: note,
+        notes: [...this.info.notes, ...next.failures.map((f) => failureNote(f, next.candidate)), note],
       });
       return this.forward(feeds, fetches);
     }

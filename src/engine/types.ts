@@ -133,6 +133,8 @@ export interface Analysis {
   forwardMs: number;
   /** Where it ran (a failing WebGPU backend hands over to WebAssembly). */
   backend: Backend;
+  /** Why it ran there and not on the backend asked for (ModelInfo.backendFallback). */
+  backendFallback?: string;
   /** The interventions this run made (their hooks and where; without patch sources). */
   interventions?: Omit<Intervention, 'source'>[];
   /** When asked for. */

@@ -194,7 +194,7 @@ export class ModelManager implements vscode.Disposable {
           if (info.executionProvider) this.log[info.executionProvider.fallback ? 'warn' : 'info'](`Native ONNX Runtime: ${info.executionProvider.reason}`);
           if (info.backend !== this.backend.backend) {
             // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
-            this.backend = { backend: info.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? `${this.backend.backend} could not start`}` };
+            this.backend = { backend: info.backend, reason: `WebAssembly: ${info.backendFallback ?? `${this.backend.backend} could not start`}` };
             this.log.warn(`Backend fell back to ${this.backend.reason}`);
             void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
           }
@@ -320,9 +320,9 @@ export class ModelManager implements vscode.Disposable {
   /** The WebGPU backend failed and the engine moved to WebAssembly: say so, once. */
   private noticeFallback(analysis: Analysis): void {
     if (!this.info || analysis.backend === this.info.backend) return;
-    const info = { ...this.info, backend: analysis.backend };
+    const info = { ...this.info, backend: analysis.backend, backendFallback: analysis.backendFallback };
     this.info = info;
-    this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.notes.at(-1) ?? 'the WebGPU backend failed'}` };
+    this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.backendFallback ?? 'the WebGPU backend failed'}` };
     this.log.warn(`The WebGPU backend failed; ${info.name} now runs on ${this.backend.reason}`);
     void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${plainText(info.name)} now runs on WebAssembly. Nothing was lost.`);
     this.changed.fire(info);

@@ -78,6 +78,8 @@ export interface ModelInfo {
   /** Longest input the model takes, in tokens. */
   positions: number;
   backend: Backend;
+  /** Why the model runs on `backend` and not on the one asked for (a runner that could not start, or failed); absent when it runs where asked. */
+  backendFallback?: string;
   threads: number;
   /** Native: the execution provider the model runs on, and why. */
   executionProvider?: ProviderUse;
