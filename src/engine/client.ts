@@ -1,4 +1,5 @@
-// The host side of the engine: starts the worker and sends it one request at a time. A request
+// The host side of the engine: starts the worker and sends it one request at a time. Requests
+// await their replies in PendingReplies (src/shared), by id, in the order they were made. A request
 // whose caller gave up is dropped while queued and stopped while running; one that passes its
 // deadline (requestDeadline.ts) is stopped and fails naming the phase it was in. Only stopping the
 // worker interrupts a tokenizer or a graph run, so the next request goes to a new worker, which
@@ -6,6 +7,7 @@
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
+import { PendingReplies } from '../shared/pendingReplies';
 import type { ExecutionProviderSetting } from './executionProviders';
 import type { LoadOptions, Phase } from './loadedModel';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
@@ -30,16 +32,10 @@ type RequestBody =
   | { type: 'analyze'; text: string; options: AnalyzeOptions }
   | { type: 'interventionRuns'; text: string; runs: Intervention[][] };
 
-interface Pending {
-  body: RequestBody;
-  resolve: (result: WorkerResult) => void;
-  reject: (error: Error) => void;
-}
-
 /** The request the worker is handling. */
 interface Running {
   id: number;
-  pending: Pending;
+  body: RequestBody;
   /** Size of the model the request runs or loads, kept as the model's once a load succeeds. */
   modelBytes: number;
   timer: ReturnType<typeof setTimeout>;
@@ -86,9 +82,11 @@ export class EngineClient {
   private worker: Worker | undefined;
   /** Whether the worker holds `model`: a new worker holds nothing until it loads one. */
   private workerHasModel = false;
-  private readonly queue: Pending[] = [];
+  /** Every request whose caller waits for its reply: the one running and the queued ones. */
+  private readonly replies = new PendingReplies<WorkerResult, RequestBody>();
+  /** Requests not sent yet, in order; the worker gets the next when `current` ends. */
+  private readonly queue: number[] = [];
   private current: Running | undefined;
-  private nextId = 1;
   /** The model the worker should hold, loaded again by a new worker. */
   private model: { target: string; info: ModelInfo; bytes: number } | undefined;
   private disposed = false;
@@ -133,38 +131,28 @@ export class EngineClient {
   private enqueue(body: RequestBody, signal?: AbortSignal): Promise<WorkerResult> {
     if (this.disposed) return Promise.reject(new ModelLensError({ code: 'worker-died', message: 'The engine has been shut down.' }));
     if (signal?.aborted) return Promise.reject(cancelled());
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        if (this.current?.pending === pending) return this.abandonCurrent();
-        const at = this.queue.indexOf(pending);
-        if (at >= 0) this.queue.splice(at, 1);
-        pending.reject(cancelled());
-      };
-      const pending: Pending = {
-        body,
-        resolve: (result) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(result);
-        },
-        reject: (error) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(pending);
-      this.pump();
-    });
+    const { id, reply } = this.replies.open(() => body);
+    const onAbort = () => {
+      if (this.current?.id === id) return this.abandonCurrent();
+      const at = this.queue.indexOf(id);
+      if (at >= 0) this.queue.splice(at, 1);
+      this.replies.reject(id, cancelled());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.queue.push(id);
+    this.pump();
+    return reply.finally(() => signal?.removeEventListener('abort', onAbort));
   }
 
   private pump(): void {
-    if (this.current || this.queue.length === 0) return;
-    const pending = this.queue.shift()!;
-    const id = this.nextId++;
+    if (this.current) return;
+    const id = this.queue.shift();
+    if (id === undefined) return;
+    // Queued requests are all awaited: one whose caller gave up left the queue.
+    const body = this.replies.request(id)!;
     const base = this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_S * 1000;
     // A new worker first starts, and compiles ONNX Runtime's WebAssembly.
     let ms = this.worker ? 0 : base;
-    const body = pending.body;
     let request: WorkerRequest;
     let modelBytes: number;
     if (body.type === 'load') {
@@ -184,7 +172,7 @@ export class EngineClient {
     }
     // Node runs a timer longer than 2^31 - 1 ms at once.
     const timer = setTimeout(() => this.stopCurrent(timedOut(ms, running.phase)), Math.min(ms, 2 ** 31 - 1));
-    const running: Running = { id, pending, modelBytes, timer, started: performance.now() };
+    const running: Running = { id, body, modelBytes, timer, started: performance.now() };
     this.current = running;
     this.send({ kind: 'request', request });
     if (request.type !== 'load' && request.reload) this.options.onWorkerEvent?.({ kind: 'reload', target: request.reload.target });
@@ -236,14 +224,15 @@ export class EngineClient {
     if (response.ok) {
       // Whatever succeeded, the worker now holds the model (a load's, or the one it analysed with).
       this.workerHasModel = true;
-      const body = current.pending.body;
+      const body = current.body;
       if (body.type === 'load') {
         this.model = { target: body.target, info: response.result as ModelInfo, bytes: current.modelBytes };
         this.lastLoadMs = performance.now() - current.started;
       }
-      current.pending.resolve(response.result);
+      // Nothing waits for it if its caller gave up while it ran.
+      this.replies.resolve(current.id, response.result);
     } else {
-      current.pending.reject(ModelLensError.fromData(response.error));
+      this.replies.reject(current.id, ModelLensError.fromData(response.error));
     }
     this.pump();
   }
@@ -256,7 +245,7 @@ export class EngineClient {
    */
   private abandonCurrent(): void {
     const current = this.current!;
-    current.pending.reject(cancelled());
+    this.replies.reject(current.id, cancelled());
     const grace = Math.min(CANCEL_GRACE_MS.most, Math.max(CANCEL_GRACE_MS.least, this.lastLoadMs)) - (performance.now() - current.started);
     if (grace <= 0) {
       this.stopCurrent(cancelled());
@@ -274,7 +263,7 @@ export class EngineClient {
     this.current = undefined;
     this.discardWorker();
     this.options.onWorkerEvent?.({ kind: 'stopped', reason: error.code === 'timed-out' ? 'timed-out' : 'cancelled', message: error.userMessage });
-    current.pending.reject(error);
+    this.replies.reject(current.id, error);
     this.pump();
   }
 
@@ -287,10 +276,10 @@ export class EngineClient {
   }
 
   private failAll(error: ModelLensError): void {
-    const failed = [...(this.current ? [this.current.pending] : []), ...this.queue.splice(0)];
     if (this.current) clearTimeout(this.current.timer);
     this.current = undefined;
-    for (const p of failed) p.reject(error);
+    this.queue.length = 0;
+    this.replies.rejectAll(error);
   }
 
   private workerDied(worker: Worker, message: string): void {

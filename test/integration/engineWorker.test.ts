@@ -70,6 +70,8 @@ describe('EngineClient', () => {
     await client.terminateWorker();
     for (const e of [await rejection(pending), await rejection(queued)]) {
       expect(e.code).toBe('worker-died');
+      // The crash's own reason, for the running request and the one queued behind it.
+      expect(e.message).toMatch(/^The engine stopped unexpectedly \(exit code \d+\)\.$/);
       expect(e.hint).toContain('starts the engine again');
     }
     const after = await client.analyze('the cat sat');
