@@ -11,58 +11,96 @@ export interface TokenStats {
   topProbs: Float32Array;
 }
 
+/** One distribution over the vocabulary, from its logits: a token's probability and rank in it, its entropy, its top k. */
+interface Distribution {
+  prob: number;
+  rank: number;
+  entropyBits: number;
+  topIds: Int32Array;
+  topProbs: Float32Array;
+}
+
+function distribution(row: Float32Array, target: number, k: number): Distribution {
+  const vocab = row.length;
+  let max = -Infinity;
+  for (let v = 0; v < vocab; v++) if (row[v] > max) max = row[v];
+  let sum = 0;
+  let weighted = 0;
+  for (let v = 0; v < vocab; v++) {
+    const e = Math.exp(row[v] - max);
+    sum += e;
+    weighted += e * (row[v] - max);
+  }
+  const logSum = Math.log(sum);
+  // Top-k by insertion into a short list kept sorted, largest first.
+  const topIds = new Int32Array(k);
+  const bestLogits = new Float32Array(k);
+  let count = 0;
+  for (let v = 0; v < vocab; v++) {
+    const x = row[v];
+    if (count === k && x <= bestLogits[k - 1]) continue;
+    let j = count < k ? count++ : k - 1;
+    for (; j > 0 && bestLogits[j - 1] < x; j--) {
+      bestLogits[j] = bestLogits[j - 1];
+      topIds[j] = topIds[j - 1];
+    }
+    bestLogits[j] = x;
+    topIds[j] = v;
+  }
+  const topProbs = bestLogits.map((x) => Math.exp(x - max - logSum));
+  const t = row[target];
+  let above = 0;
+  for (let v = 0; v < vocab; v++) if (row[v] > t) above++;
+  return { prob: Math.exp(t - max - logSum), rank: above + 1, entropyBits: (logSum - weighted / sum) / Math.LN2, topIds, topProbs };
+}
+
+/** Statistics of nothing predicted: NaN probabilities, no ranks, zero top-k rows. */
+export function emptyStats(positions: number, k: number): TokenStats {
+  return {
+    prob: new Float32Array(positions).fill(NaN),
+    rank: new Int32Array(positions),
+    entropy: new Float32Array(positions).fill(NaN),
+    topIds: new Int32Array(positions * k),
+    topProbs: new Float32Array(positions * k),
+  };
+}
+
 /**
  * From logits [pos, vocab]: for each token i > 0 its probability, rank and the entropy (bits) of
  * the distribution that predicted it, and the top-k predictions after every position.
  */
 export function tokenStats(logits: Float32Array, positions: number, vocab: number, ids: readonly number[], k: number): TokenStats {
-  const prob = new Float32Array(positions).fill(NaN);
-  const rank = new Int32Array(positions);
-  const entropy = new Float32Array(positions).fill(NaN);
-  const topIds = new Int32Array(positions * k);
-  const topProbs = new Float32Array(positions * k);
+  const stats = emptyStats(positions, k);
   for (let p = 0; p < positions; p++) {
-    const row = logits.subarray(p * vocab, (p + 1) * vocab);
-    let max = -Infinity;
-    for (let v = 0; v < vocab; v++) if (row[v] > max) max = row[v];
-    let sum = 0;
-    let weighted = 0;
-    for (let v = 0; v < vocab; v++) {
-      const e = Math.exp(row[v] - max);
-      sum += e;
-      weighted += e * (row[v] - max);
-    }
-    const logSum = Math.log(sum);
-    // Top-k by insertion into a short list kept sorted, largest first.
-    const bestIds = new Int32Array(k);
-    const bestLogits = new Float32Array(k);
-    let count = 0;
-    for (let v = 0; v < vocab; v++) {
-      const x = row[v];
-      if (count === k && x <= bestLogits[k - 1]) continue;
-      let j = count < k ? count++ : k - 1;
-      for (; j > 0 && bestLogits[j - 1] < x; j--) {
-        bestLogits[j] = bestLogits[j - 1];
-        bestIds[j] = bestIds[j - 1];
-      }
-      bestLogits[j] = x;
-      bestIds[j] = v;
-    }
-    for (let j = 0; j < count; j++) {
-      topIds[p * k + j] = bestIds[j];
-      topProbs[p * k + j] = Math.exp(bestLogits[j] - max - logSum);
-    }
+    const d = distribution(logits.subarray(p * vocab, (p + 1) * vocab), ids[Math.min(p + 1, positions - 1)], k);
+    stats.topIds.set(d.topIds, p * k);
+    stats.topProbs.set(d.topProbs, p * k);
     if (p + 1 < positions) {
-      const target = ids[p + 1];
-      const t = row[target];
-      let above = 0;
-      for (let v = 0; v < vocab; v++) if (row[v] > t) above++;
-      prob[p + 1] = Math.exp(t - max - logSum);
-      rank[p + 1] = above + 1;
-      entropy[p + 1] = (logSum - weighted / sum) / Math.LN2;
+      stats.prob[p + 1] = d.prob;
+      stats.rank[p + 1] = d.rank;
+      stats.entropy[p + 1] = d.entropyBits;
     }
   }
-  return { prob, rank, entropy, topIds, topProbs };
+  return stats;
+}
+
+/**
+ * A masked language model's statistics: for each position p in `rows`, token p's probability,
+ * rank and entropy in the distribution the model gives position p when token p is masked
+ * (`rows.get(p)`, [vocab]), and that distribution's top k — kept in row p itself, the token it
+ * is about. Positions not in `rows` (special tokens) have none.
+ */
+export function maskedStats(rows: ReadonlyMap<number, Float32Array>, ids: readonly number[], k: number): TokenStats {
+  const stats = emptyStats(ids.length, k);
+  for (const [p, row] of rows) {
+    const d = distribution(row, ids[p], k);
+    stats.prob[p] = d.prob;
+    stats.rank[p] = d.rank;
+    stats.entropy[p] = d.entropyBits;
+    stats.topIds.set(d.topIds, p * k);
+    stats.topProbs.set(d.topProbs, p * k);
+  }
+  return stats;
 }
 
 /**

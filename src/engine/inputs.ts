@@ -54,10 +54,18 @@ export function int64s(values: readonly number[]): PlainTensor {
 }
 
 /**
- * Feeds for the token ids `ids`, repeated in each of `batch` rows. `own` holds the values of the
- * inputs the engine added to the graph; every other input is filled from its name and declaration.
+ * Feeds for the token ids `ids`, repeated in each of `batch` rows, or `rowIds[b]` in row b (texts
+ * of as many tokens). `own` holds the values of the inputs the engine added to the graph; every
+ * other input is filled from its name and declaration.
  */
-export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Tensors, file: string, batch = 1): Tensors {
+export function buildFeeds(
+  inputs: ValueInfo[],
+  ids: readonly number[],
+  own: Tensors,
+  file: string,
+  batch = 1,
+  rowIds?: readonly (readonly number[])[],
+): Tensors {
   const s = ids.length;
   const rows = [batch, s];
   const feeds: Tensors = {};
@@ -69,7 +77,7 @@ export function buildFeeds(inputs: ValueInfo[], ids: readonly number[], own: Ten
       feeds[name] = own[name];
     } else if (!type) {
     } else if (lower.includes('input_ids') || lower === 'ids' || lower === 'tokens') {
-      feeds[name] = filled(type, rows, (i) => ids[i % s]);
+      feeds[name] = filled(type, rows, (i) => (rowIds ? rowIds[Math.floor(i / s)][i % s] : ids[i % s]));
     } else if (lower.includes('attention_mask')) {
       feeds[name] = filled(type, rows, () => 1);
     } else if (lower.includes('position_ids')) {

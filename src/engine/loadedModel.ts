@@ -1,7 +1,7 @@
 // A model ready to analyse text: files found, tokenizer loaded, graph instrumented (see
 // preparedModel.ts), session created and checked once on a fixed input. Runs inside the engine
 // worker (or a test); it knows nothing of VS Code.
-import { attentionMismatch, statsFromGraph, tokenStats } from './analysis';
+import { attentionMismatch, emptyStats, maskedStats, statsFromGraph, tokenStats } from './analysis';
 import { ModelLensError } from './errors';
 import type { ExecutionProviderSetting } from './executionProviders';
 import { buildFeeds, int64s } from './inputs';
@@ -101,7 +101,7 @@ function loadTokenizer(files: ModelFiles): TextTokenizer {
 /** The plan of a graph that could not be instrumented: logits only, every layer explained (the reason is the model's note too). */
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
-  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, notes: plan.notes };
+  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, classes: plan.classes, notes: plan.notes };
 }
 
 export class LoadedModel {
@@ -214,6 +214,10 @@ export class LoadedModel {
       positions: prepared.positions,
       backend,
       threads: options.threads,
+      // Until the check run has seen how the model behaves.
+      predicts: sessionPlan.classes ? 'classes' : 'next',
+      bidirectional: false,
+      classLabels: sessionPlan.classes ? configLabels(config) : undefined,
       layerInfo: sessionPlan.layers.map((l) => ({
         attention: l.attention,
         ln1: normInfo(l.ln1),
@@ -292,7 +296,18 @@ export class LoadedModel {
       this.plan = { ...this.plan, lens: undefined };
       notes.push('the logit lens is unavailable: replaying the model head on the last layer did not reproduce the logits');
     }
-    this.revise({ ...sizes, layerInfo, notes });
+    // Class names come from config.json; a classifier without them has LABEL_0, LABEL_1, … as
+    // Hugging Face names them.
+    const classes = analysis.classes?.length;
+    const classLabels = classes ? Array.from({ length: classes }, (_, i) => this.info.classLabels?.[i] ?? `LABEL_${i}`) : undefined;
+    const bidirectional = (await this.seesLaterTokens(checkTokens)) ?? false;
+    const predicts = this.plan.classes ? 'classes' : bidirectional ? 'masked' : 'next';
+    if (predicts === 'masked' && this.tokenizer.maskId === undefined) {
+      notes.push(
+        'token probabilities are unavailable: the model sees the whole text (bidirectional attention), so a token’s probability needs the token masked, and the tokenizer names no mask token (mask_token in tokenizer_config.json)',
+      );
+    }
+    this.revise({ ...sizes, layerInfo, notes, predicts, bidirectional, classLabels });
   }
 
   /** Tokens of a text, truncated from the start to the model's window (a BOS prefix is kept). */
@@ -349,7 +364,7 @@ export class LoadedModel {
 
   private async run(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }, options: AnalyzeOptions): Promise<Analysis> {
     // TopK fails for k above the vocabulary, which the first run (the check) does not know yet.
-    const k = Math.min(options.topK ?? 10, this.info.vocab || Infinity);
+    const k = this.plan.classes ? 0 : Math.min(options.topK ?? 10, this.info.vocab || Infinity);
     const ids = tokens.map((t) => t.id);
     const plan = this.plan;
     const firstSelected = firstTokenFrom(tokens, options.selectionStart ?? 0);
@@ -390,7 +405,7 @@ export class LoadedModel {
     const outputs = await this.forward(feeds, [...fetches]);
     const forwardMs = performance.now() - started;
     const logits = outputs[plan.logits];
-    const positions = stats ? outputs[stats.topIds].dims[0] : logits.dims[1];
+    const positions = stats ? outputs[stats.topIds].dims[0] : plan.classes ? ids.length : logits.dims[1];
     if (positions !== ids.length) {
       throw new ModelLensError({
         code: 'run-failed',
@@ -398,16 +413,23 @@ export class LoadedModel {
         file: this.info.file,
       });
     }
-    const vocab = logits?.dims[2] ?? this.info.vocab;
-    const statistics = stats
-      ? statsFromGraph(
-          outputs[stats.topProbs].data as Float32Array,
-          outputs[stats.topIds].data as Int32Array,
-          outputs[stats.entropy].data as Float32Array,
-          outputs[stats.targetProb].data as Float32Array,
-          outputs[stats.above].data as Float32Array,
-        )
-      : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
+    const vocab = plan.classes ? (this.embeddingRows ?? this.tokenizer.vocabSize) : (logits?.dims[2] ?? this.info.vocab);
+    const predicts = this.info.predicts;
+    const statistics =
+      predicts === 'classes'
+        ? emptyStats(positions, 0)
+        : predicts === 'masked'
+          ? maskedStats(await this.maskedRows(tokens, text), ids, k)
+          : stats
+            ? statsFromGraph(
+                outputs[stats.topProbs].data as Float32Array,
+                outputs[stats.topIds].data as Int32Array,
+                outputs[stats.entropy].data as Float32Array,
+                outputs[stats.targetProb].data as Float32Array,
+                outputs[stats.above].data as Float32Array,
+              )
+            : tokenStats(logits.data as Float32Array, positions, vocab, ids, Math.min(k, vocab));
+    const classes = plan.classes ? classProbabilities(logits.data as Float32Array, this.info.classLabels) : undefined;
     const collected = collectActivations(plan, outputs);
     const activations = Object.fromEntries(Object.entries(collected).filter(([name]) => wanted(name)));
     const lensIds = lens ? (outputs[lens.ids].data as Int32Array) : undefined;
@@ -416,10 +438,12 @@ export class LoadedModel {
     return {
       modelName: this.info.name,
       ...text,
+      predicts,
+      classes,
       tokens,
       firstSelected,
       ...statistics,
-      topK: statistics.topIds.length / positions,
+      topK: k && statistics.topIds.length / positions,
       activations,
       logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(collected) : undefined,
@@ -510,35 +534,102 @@ export class LoadedModel {
     const n = ids.length;
     const vocab = this.info.vocab;
     const logits = new Float32Array(runs.length * vocab);
-    const rowsPerPass = () => (this.batchable ? Math.max(1, Math.min(MAX_BATCH, Math.floor(INTERVENTION_BATCH_BYTES / (n * vocab * 4)))) : 1);
-    let batch = 1;
-    for (let start = 0; start < runs.length; ) {
-      const rows = runs.slice(start, start + rowsPerPass());
-      let out: Tensors;
-      try {
-        out = await this.interventionPass(ids, tokens, { exactOffsets, droppedChars }, rows);
-      } catch (e) {
-        // A graph that fixes the batch inside (a Reshape to [1, …]) fails only when run: from
-        // then on its runs go one at a time.
-        if (rows.length === 1 || e instanceof ModelLensError) throw e;
-        this.batchable = false;
-        this.revise({ notes: [...this.info.notes, `Runs with interventions go one at a time: a batch of ${rows.length} failed (${(e as Error).message}).`] });
-        continue;
-      }
-      const data = out[this.plan.logits].data as Float32Array;
+    const batch = await this.inBatches(runs.length, n, async (start, count) => {
+      const rows = runs.slice(start, start + count);
+      const data = (await this.batchPass(ids, tokens, { exactOffsets, droppedChars }, rows))[this.plan.logits].data as Float32Array;
       rows.forEach((_, b) => logits.set(data.subarray((b * n + n - 1) * vocab, (b * n + n) * vocab), (start + b) * vocab));
-      batch = Math.max(batch, rows.length);
-      start += rows.length;
-    }
+    });
     return { tokens: n, logits: { shape: [runs.length, vocab], data: logits }, batch };
   }
 
-  /** One forward pass of `ids` in as many batch rows as `runs`, fetching only the logits [runs, n, vocab]. */
-  private async interventionPass(
+  /**
+   * Runs `pass(start, count)` over `total` rows of `n` tokens: as rows of a batch when the model
+   * allows it, as many as fit INTERVENTION_BATCH_BYTES of logits; one at a time otherwise.
+   * Returns the most rows that shared a pass.
+   */
+  private async inBatches(total: number, n: number, pass: (start: number, count: number) => Promise<void>): Promise<number> {
+    const rowsPerPass = () => (this.batchable ? Math.max(1, Math.min(MAX_BATCH, Math.floor(INTERVENTION_BATCH_BYTES / (n * this.info.vocab * 4)))) : 1);
+    let batch = 1;
+    for (let start = 0; start < total; ) {
+      const count = Math.min(rowsPerPass(), total - start);
+      try {
+        await pass(start, count);
+      } catch (e) {
+        // A graph that fixes the batch inside (a Reshape to [1, …]) fails only when run: from
+        // then on its runs go one at a time.
+        if (count === 1 || e instanceof ModelLensError) throw e;
+        this.batchable = false;
+        this.revise({ notes: [...this.info.notes, `Runs of one text go one at a time: a batch of ${count} failed (${(e as Error).message}).`] });
+        continue;
+      }
+      batch = Math.max(batch, count);
+      start += count;
+    }
+    return batch;
+  }
+
+  /**
+   * For a masked language model: at each position that is not a special token, the logits
+   * [vocab] the model gives it when its token is replaced by the mask token (one text per
+   * position, in batches). None without a mask token.
+   */
+  private async maskedRows(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }): Promise<Map<number, Float32Array>> {
+    const rows = new Map<number, Float32Array>();
+    const mask = this.tokenizer.maskId;
+    if (mask === undefined) return rows;
+    const ids = tokens.map((t) => t.id);
+    const n = ids.length;
+    const vocab = this.info.vocab;
+    const positions = tokens.flatMap((t, i) => (t.special ? [] : [i]));
+    await this.inBatches(positions.length, n, async (start, count) => {
+      const part = positions.slice(start, start + count);
+      const masked = part.map((p) => ids.map((id, i) => (i === p ? mask : id)));
+      const out = await this.batchPass(
+        ids,
+        tokens,
+        text,
+        masked.map(() => []),
+        masked,
+      );
+      const data = out[this.plan.logits].data as Float32Array;
+      part.forEach((p, b) => rows.set(p, data.slice((b * n + p) * vocab, (b * n + p + 1) * vocab)));
+    });
+    return rows;
+  }
+
+  /**
+   * Whether a position's output depends on the tokens after it (an encoder's bidirectional
+   * attention): the text run again with its last token changed, and its first positions
+   * compared — the logits, or a classifier's last block stream. Undefined when nothing per
+   * position can be compared.
+   */
+  private async seesLaterTokens(tokens: Analysis['tokens']): Promise<boolean | undefined> {
+    const probe = this.plan.classes ? this.plan.layers.at(-1)?.residPost?.output : this.plan.logits;
+    const n = tokens.length;
+    if (!probe || n < 2) return undefined;
+    const ids = tokens.map((t) => t.id);
+    const changed = ids.map((id, i) => (i === n - 1 ? (id + 1) % (this.embeddingRows ?? (this.info.vocab || id + 2)) : id));
+    const text = { exactOffsets: true, droppedChars: 0 };
+    const [a, b] = [
+      (await this.batchPass(ids, tokens, text, [[]], [ids], probe))[probe].data as Float32Array,
+      (await this.batchPass(ids, tokens, text, [[]], [changed], probe))[probe].data as Float32Array,
+    ];
+    const before = ((n - 1) * a.length) / n;
+    for (let i = 0; i < before; i++) if (Math.abs(a[i] - b[i]) > 1e-5 * (1 + Math.abs(a[i]))) return true;
+    return false;
+  }
+
+  /**
+   * One forward pass of `ids` (or of `rowIds`, as many texts of the same length) in as many batch
+   * rows as `runs`, fetching only `fetch`: by default the logits [runs, n, vocab].
+   */
+  private async batchPass(
     ids: number[],
     tokens: Analysis['tokens'],
     text: { exactOffsets: boolean; droppedChars: number },
     runs: Intervention[][],
+    rowIds?: number[][],
+    fetch = this.plan.logits,
   ): Promise<Tensors> {
     const plan = this.plan;
     // ONNX Runtime runs every node whatever is fetched: the lens, statistics, block hooks and
@@ -552,11 +643,11 @@ export class LoadedModel {
     if (plan.blockHooksInput) own[plan.blockHooksInput] = int64s([]);
     this.attributionFeeds(own, ids, undefined);
     Object.assign(own, await this.interventionFeeds(tokens, text, runs));
-    const feeds = buildFeeds(this.inputs, ids, own, this.info.file, runs.length);
-    if (runs.length === 1) return this.forward(feeds, [plan.logits]);
+    const feeds = buildFeeds(this.inputs, ids, own, this.info.file, runs.length, rowIds);
+    if (runs.length === 1) return this.forward(feeds, [fetch]);
     // Not forward(): a batched pass that fails says nothing about the backend, only about batching.
     this.notePhase('running');
-    return this.runner.run(feeds, [plan.logits]);
+    return this.runner.run(feeds, [fetch]);
   }
 
   /**
@@ -601,6 +692,23 @@ export class LoadedModel {
     await this.runner.release();
     await (await this.rolloutRunner)?.release();
   }
+}
+
+/** config.json's id2label in class order, where it names every class from 0. */
+function configLabels(config: Record<string, unknown>): string[] | undefined {
+  const names = config.id2label;
+  if (!names || typeof names !== 'object') return undefined;
+  const entries = Object.entries(names as Record<string, unknown>);
+  const labels = entries.map((_, i) => (names as Record<string, unknown>)[String(i)]);
+  return labels.every((l): l is string => typeof l === 'string') ? labels : undefined;
+}
+
+/** A classifier's logits [1, classes] as probabilities, named. */
+function classProbabilities(logits: Float32Array, labels: readonly string[] | undefined): { label: string; prob: number }[] {
+  const max = Math.max(...logits);
+  const exps = Array.from(logits, (x) => Math.exp(x - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e, i) => ({ label: labels?.[i] ?? `LABEL_${i}`, prob: e / total }));
 }
 
 function normInfo(norm: NormPlan | undefined): NormInfo | undefined {

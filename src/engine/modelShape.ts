@@ -48,7 +48,11 @@ export function contextLength(index: GraphIndex, config: Record<string, unknown>
   for (const node of index.nodes) {
     if (node.opType !== 'Gather' || tokenTables.has(node.input[0]) || !index.initializers.has(node.input[0])) continue;
     const shape = index.staticShape(node.input[0]);
-    const indexedByPositions = positionInput ? index.dependsOn(node.input[1], positionInput) : index.producer(node.input[1])?.node.opType !== 'Constant';
+    // Without a position_ids input the positions are computed in the graph; a table looked up by
+    // another graph input (BERT's token_type_ids) is not the position table.
+    const indexedByPositions = positionInput
+      ? index.dependsOn(node.input[1], positionInput)
+      : !index.inputs.has(node.input[1]) && index.producer(node.input[1])?.node.opType !== 'Constant';
     if (shape?.length === 2 && typeof shape[0] === 'number' && indexedByPositions) return shape[0];
   }
   for (const key of ['max_position_embeddings', 'n_positions', 'n_ctx', 'seq_length', 'context_length']) {

@@ -74,19 +74,26 @@ export interface Offsets {
   exact: boolean;
 }
 
+/** ASCII letters in lower case; every other byte as it is (a UTF-8 sequence never holds ASCII bytes). */
+function lowerAscii(bytes: Uint8Array): Uint8Array {
+  return bytes.map((b) => (b >= 0x41 && b <= 0x5a ? b | 0x20 : b));
+}
+
 /**
  * Aligns token pieces with the text. A piece whose bytes appear at the cursor consumes them;
  * spaces a normalizer inserted (▁ prefixes) are skipped; bytes the normalizer dropped are
- * attached to the token before them.
+ * attached to the token before them. `foldCase`: the tokenizer lower-cases the text first (BERT
+ * uncased), so pieces are matched regardless of case.
  */
-export function alignOffsets(text: string, pieces: TokenPiece[]): Offsets {
-  const { bytes, charAt } = charIndexOfBytes(text);
+export function alignOffsets(text: string, pieces: TokenPiece[], foldCase = false): Offsets {
+  const { bytes: textBytes, charAt } = charIndexOfBytes(text);
+  const bytes = foldCase ? lowerAscii(textBytes) : textBytes;
   const byteStart = new Int32Array(pieces.length);
   const matched = new Uint8Array(pieces.length);
   let exact = true;
   let pos = 0;
   pieces.forEach((piece, i) => {
-    const content = piece.bytes;
+    const content = foldCase ? lowerAscii(piece.bytes) : piece.bytes;
     // Spaces a normalizer inserted (SentencePiece's ▁ before a word) may lead the piece.
     let leading = 0;
     while (leading < content.length && content[leading] === 0x20) leading++;

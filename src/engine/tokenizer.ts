@@ -18,7 +18,14 @@ export interface Tokenized {
   exactOffsets: boolean;
 }
 
+interface Normalizer {
+  type?: string;
+  lowercase?: boolean;
+  normalizers?: Normalizer[];
+}
+
 interface TokenizerJson {
+  normalizer?: Normalizer | null;
   decoder?: { type?: string; decoders?: { type?: string }[] } | null;
   pre_tokenizer?: { type?: string; pretokenizers?: { type?: string }[] } | null;
   added_tokens?: { id: number; content: string; special: boolean }[];
@@ -34,18 +41,39 @@ function usesByteLevel(json: TokenizerJson): boolean {
   return types.includes('ByteLevel');
 }
 
+/** Whether the normalizer lower-cases the text (BERT uncased's BertNormalizer, a Lowercase step). */
+function lowercases(normalizer: Normalizer | null | undefined): boolean {
+  if (!normalizer) return false;
+  if (normalizer.type === 'Lowercase' || (normalizer.type === 'BertNormalizer' && normalizer.lowercase !== false)) return true;
+  return (normalizer.normalizers ?? []).some(lowercases);
+}
+
+/** A token named in tokenizer_config.json: a string, or an AddedToken object with its content. */
+function configToken(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const content = (value as { content?: unknown } | null)?.content;
+  return typeof content === 'string' ? content : undefined;
+}
+
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly kind: TokenKind;
   private readonly added = new Map<number, { content: string; special: boolean }>();
+  private readonly foldCase: boolean;
   readonly vocabSize: number;
+  /** The token a masked language model is asked to fill in ([MASK], <mask>), where the tokenizer has one. */
+  readonly maskId: number | undefined;
 
   constructor(json: TokenizerJson, config: object) {
     this.tokenizer = new Tokenizer(json, config);
     this.kind = usesByteLevel(json) ? 'byteLevel' : 'sentencePiece';
     for (const t of json.added_tokens ?? []) this.added.set(t.id, { content: t.content, special: t.special });
+    this.foldCase = lowercases(json.normalizer);
+    const mask = configToken((config as Record<string, unknown>).mask_token);
+    const maskAdded = [...this.added].find(([, t]) => t.special && (t.content === mask || (!mask && /^(\[MASK\]|<mask>)$/.test(t.content))));
+    this.maskId = maskAdded?.[0];
     // Counted from the token map: get_vocab walks every id below the largest, which a hostile
     // tokenizer.json can make 2^31 (minutes, and gigabytes).
     this.vocabSize = this.tokenizer.model?.tokens_to_ids.size ?? 0;
@@ -63,7 +91,7 @@ export class TextTokenizer {
       if (added) return { bytes: new TextEncoder().encode(added.content), optional: added.special };
       return { bytes: pieceBytes(tokens[i], this.kind), optional: false };
     });
-    const { starts, ends, exact } = alignOffsets(text, pieces);
+    const { starts, ends, exact } = alignOffsets(text, pieces, this.foldCase);
     return {
       tokens: ids.map((id, i) => {
         const special = this.added.get(id)?.special ?? false;

@@ -1,11 +1,11 @@
 // What the engine returns. Tensors are Float32Arrays in row-major order with their shape written
 // next to them; activation names follow TransformerLens so its users feel at home.
 import type { AttributionPart } from '../shared/attributionParts';
-import type { Backend } from '../shared/modelInfo';
+import type { Backend, Prediction } from '../shared/modelInfo';
 import type { Token } from './tokenizer';
 
 export type { Token } from './tokenizer';
-export type { Activation, AttentionSource, Backend, LayerInfo, ModelInfo, NormInfo, RotaryInfo } from '../shared/modelInfo';
+export type { Activation, AttentionSource, Backend, LayerInfo, ModelInfo, NormInfo, Prediction, RotaryInfo } from '../shared/modelInfo';
 export type { AttributionPart } from '../shared/attributionParts';
 
 /** A tensor as it crosses thread boundaries. */
@@ -100,13 +100,21 @@ export interface Analysis {
    */
   firstSelected: number;
   exactOffsets: boolean;
-  /** P(token i | tokens before i); NaN where nothing came before. [pos] */
+  /**
+   * What prob, rank, entropy and the top predictions are about (ModelInfo.predicts): 'next', the
+   * token after; 'masked', the token itself, masked; 'classes', none (see `classes`).
+   */
+  predicts: Prediction;
+  /** P(token i | tokens before i), or for a masked model P(token i | the rest of the text); NaN where nothing predicted it. [pos] */
   prob: Float32Array;
   /** 1-based rank of token i in the distribution that predicted it; 0 where none did. [pos] */
   rank: Int32Array;
   /** Entropy in bits of the distribution that predicted token i; NaN where none did. [pos] */
   entropy: Float32Array;
-  /** Top predictions made after token p (for token p + 1). [pos, k] */
+  /**
+   * Top predictions made after token p (for token p + 1); for a masked model, those for token p
+   * itself, masked (predictionRow says which row is about a token). [pos, k]
+   */
   topIds: Int32Array;
   topProbs: Float32Array;
   topK: number;
@@ -139,4 +147,11 @@ export interface Analysis {
   interventions?: Omit<Intervention, 'source'>[];
   /** When asked for. */
   attribution?: Attribution;
+  /** A classifier's class probabilities for the whole text, in class order. */
+  classes?: { label: string; prob: number }[];
+}
+
+/** The row of Analysis.topIds / topProbs holding the predictions for token i (-1: none). */
+export function predictionRow(analysis: Pick<Analysis, 'predicts'>, i: number): number {
+  return analysis.predicts === 'masked' ? i : i - 1;
 }

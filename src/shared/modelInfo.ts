@@ -56,6 +56,16 @@ export interface RotaryInfo {
   heads?: number;
 }
 
+/**
+ * What the model's output is, as the check run found it:
+ * - 'next': each position's logits predict the token after it (a decoder: causal attention);
+ * - 'masked': every position sees the whole text (bidirectional attention) and its logits are
+ *   about the token there: a masked language model (BERT), whose probability of each token is
+ *   computed with that token masked;
+ * - 'classes': one score per class for the whole text (a sequence classifier).
+ */
+export type Prediction = 'next' | 'masked' | 'classes';
+
 export interface ModelInfo {
   name: string;
   folder: string;
@@ -83,6 +93,14 @@ export interface ModelInfo {
   threads: number;
   /** Native: the execution provider the model runs on, and why. */
   executionProvider?: ProviderUse;
+  predicts: Prediction;
+  /**
+   * Whether a position sees the tokens after it (an encoder's attention), found by changing the
+   * last token of the check text and watching the outputs at the first positions.
+   */
+  bidirectional: boolean;
+  /** A classifier's class names in order (config.json's id2label, else LABEL_0, LABEL_1, …). */
+  classLabels?: string[];
   layerInfo: LayerInfo[];
   /** The norm before the unembedding, where found. */
   lnFinal?: NormInfo;

@@ -117,3 +117,57 @@ export function sentencePieceTokenizer(): { json: object; config: object } {
     config: { bos_token: '<s>', eos_token: '</s>', add_bos_token: true },
   };
 }
+
+/**
+ * A BERT tokenizer.json (lower-casing BertNormalizer, BertPreTokenizer, WordPiece with `##`
+ * continuations, [CLS] text [SEP]) over `words` and their `##` pieces, in `size` ids: the five
+ * special tokens first, as BERT's vocab.txt has them at 0, 100–103, then the words, then unused
+ * entries. With its tokenizer_config.json, which names the mask token.
+ */
+export function wordPieceTokenizer(words: string[], size: number): { json: object; config: object } {
+  const special = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+  const vocab = [...special, ...words];
+  while (vocab.length < size) vocab.push(`[unused${vocab.length}]`);
+  const id = (token: string) => vocab.indexOf(token);
+  return {
+    json: {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: special.map((content) => ({
+        id: id(content),
+        content,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: false,
+        special: true,
+      })),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: {
+        type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+        pair: [],
+        special_tokens: Object.fromEntries(['[CLS]', '[SEP]'].map((t) => [t, { id: t, ids: [id(t)], tokens: [t] }])),
+      },
+      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+      model: {
+        type: 'WordPiece',
+        unk_token: '[UNK]',
+        continuing_subword_prefix: '##',
+        max_input_chars_per_word: 100,
+        vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+      },
+    },
+    config: {
+      do_lower_case: true,
+      model_max_length: 512,
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      mask_token: '[MASK]',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+    },
+  };
+}

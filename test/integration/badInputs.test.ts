@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
+import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { BACKENDS } from '../helpers/backends';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2 } from '../helpers/paths';
@@ -53,12 +54,13 @@ describe('a model that cannot be used', () => {
     expect(e.userMessage).toContain('language-model head');
   });
 
-  it('is a sequence classifier: its logits are class scores, not a prediction for every position', async () => {
-    const folder = writeModelFolder('classifier', buildDecoder({ attention: 'unfused', classes: 2 }));
+  it('has logits that are neither per position nor class scores', async () => {
+    const model = decodeModel(buildDecoder({ attention: 'unfused', classes: 2 }));
+    model.graph.output[0].shape = ['batch'];
+    const folder = writeModelFolder('scores', encodeModel(model));
     const e = await loadError(folder);
     expect(e.code).toBe('no-logits');
-    expect(e.userMessage).toContain('logits is [batch, 2]');
-    expect(e.userMessage).toContain('classification');
+    expect(e.userMessage).toContain('logits is [batch], neither logits for every position');
     expect(e.file).toBe(onnxOf(folder));
   });
 

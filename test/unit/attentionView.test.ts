@@ -33,6 +33,7 @@ function explained(overrides: Partial<ExplainedText> = {}): ExplainedText {
       { id: 3, text: ' c', start: 3, end: 5, special: false },
     ],
     exactOffsets: true,
+    predicts: 'next',
     // As the engine finds it for the selection (document offset 101 = text offset 1): ' b'; from 100: 'a'.
     firstSelected: overrides.selection?.start === 100 ? 1 : 2,
     prob: Float32Array.from([NaN, 0.5, 0.25, 0.125]),

@@ -16,6 +16,7 @@ function selected(): SelectedText {
       { id: 6, text: ' y', start: 1, end: 3, special: false },
     ],
     exactOffsets: true,
+    predicts: 'next',
     firstSelected: 1,
     prob: Float32Array.from([NaN, 0.5, 0.25]),
     rank: Int32Array.from([0, 1, 3]),

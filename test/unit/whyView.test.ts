@@ -30,6 +30,7 @@ function explained(attribution: Partial<Attribution> = {}, overrides: Partial<Ex
     droppedChars: 0,
     tokens: TOKENS,
     exactOffsets: true,
+    predicts: 'next',
     firstSelected: 1,
     prob: Float32Array.from([NaN, 0.1, 0.2, 0.25, 0.3]),
     rank: Int32Array.from([0, 1, 1, 2, 1]),

@@ -25,9 +25,10 @@ export interface Instrumented {
 
 /**
  * The logits output: named so by nearly every exporter, else a float output of rank 3 whose
- * last axis is at least as wide as the tokenizer's vocabulary.
+ * last axis is at least as wide as the tokenizer's vocabulary. `classes`: a sequence classifier's
+ * scores [batch, classes] instead, one row for the whole text.
  */
-export function findLogits(index: GraphIndex, file: string, tokenizerVocab: number): string {
+export function findLogits(index: GraphIndex, file: string, tokenizerVocab: number): { name: string; classes: boolean } {
   const outputs = index.outputs;
   const named = outputs.find((o) => o.name === 'logits') ?? outputs.find((o) => /logits/i.test(o.name));
   const wide = (o: ValueInfo) => {
@@ -43,19 +44,27 @@ export function findLogits(index: GraphIndex, file: string, tokenizerVocab: numb
       hint: 'Model Lens needs a language model whose graph outputs next-token logits [batch, sequence, vocabulary]; export it with its language-model head (e.g. Optimum task "text-generation").',
     });
   }
-  // A declared rank other than 3 is a head of another kind: a classifier's [batch, classes], a
-  // pooled embedding. Read as a vocabulary, its few columns would index out of range in the graph.
+  // Rank 2 is a classifier's [batch, classes]: its scores are read as classes, never as a
+  // vocabulary (its few columns would index out of range in the graph's statistics).
+  if (found.shape?.length === 2) return { name: found.name, classes: true };
   if (found.shape && found.shape.length !== 3) {
     const shape = `[${found.shape.map((d) => d ?? '?').join(', ')}]`;
     throw new ModelLensError({
       code: 'no-logits',
-      message: `The model's output ${found.name} is ${shape}${found.shape.length === 2 ? ': class scores of a classification head' : ''}, not logits for every position [batch, sequence, vocabulary].`,
+      message: `The model's output ${found.name} is ${shape}, neither logits for every position [batch, sequence, vocabulary] nor class scores [batch, classes].`,
       file,
-      hint: 'Model Lens reads language models; export the model with its language-model head (e.g. Optimum task "text-generation"). Classification models are not supported.',
+      hint: 'Model Lens reads language models and sequence classifiers; export the model with its head (e.g. Optimum task "text-generation", "fill-mask" or "text-classification").',
     });
   }
-  return found.name;
+  return { name: found.name, classes: false };
 }
+
+/** Why the token views of a classifier are missing: its head reads the whole text at once. */
+const CLASSIFIER_NOTE =
+  "the logit lens, token probabilities and direct logit attribution are unavailable: the model's head scores classes for the whole text, it does not predict tokens";
+/** Why attribution needs more than the writes of a post-norm model. */
+const POST_NORM_NOTE =
+  'direct logit attribution is unavailable: the model normalizes the stream after every block (post-norm), so the blocks’ writes do not add up to what its head reads';
 
 function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: string, residualType: DataType): LayerPlan {
   const attention: AttentionExposures = exposeAttention(index, exposer, block.anchor);
@@ -108,8 +117,8 @@ function attentionOnlyLayers(index: GraphIndex, exposer: Exposer): LayerPlan[] {
 export function instrument(index: GraphIndex, file: string, tokenizerVocab: number, lensTopK: number, lensChunks: number): Instrumented {
   const em = new Emitter(index.opset);
   const exposer = new Exposer(index, em);
-  const logits = findLogits(index, file, tokenizerVocab);
-  const notes: string[] = [];
+  const { name: logits, classes } = findLogits(index, file, tokenizerVocab);
+  const notes: string[] = classes ? [CLASSIFIER_NOTE] : [];
   const stream = findResidualStream(index, logits);
   let layers: LayerPlan[];
   let embedding: Exposure | undefined;
@@ -125,27 +134,32 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     const residualType = index.elemType(stream.embedding) ?? DataType.FLOAT;
     const blocks = groupBlocks(index, stream);
     const after = blocks.map((b) => residualTensor(exposer, b.steps[b.steps.length - 1]));
-    streams = [stream.embedding, ...blocks.map((b) => b.steps[b.steps.length - 1].out)];
     layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
     embedding = exposer.expose(stream.embedding);
     blockHooks = addBlockHooks(index, exposer, stream, blocks, layers, after, logits);
     notes.push(...blockHooks.notes);
     if (blockHooks.input) inputs.push(blockHooks.input);
-    const residuals = [stream.embedding, ...after];
-    const built = buildLens(index, exposer, residuals, stream.steps[stream.steps.length - 1], logits, lensTopK, lensChunks);
-    if (built.note) notes.push(built.note);
-    lens = built.plan;
-    if (built.inputs) inputs.push(...built.inputs);
-    const attributed = buildAttribution(index, exposer, stream.embedding, blocks, layers, after[after.length - 1], logits);
-    if ('note' in attributed) notes.push(attributed.note);
-    else {
-      attribution = attributed.plan;
-      inputs.push(...attributed.inputs);
+    // The streams a run can replace: the model's own tensors, as the next block reads them
+    // (normalized in a post-norm model; none where a fused norm keeps the sum to itself).
+    streams = [stream.embedding, ...blocks.map((b) => b.steps[b.steps.length - 1]).map((s) => s.normalized ?? s.out)];
+    if (!classes) {
+      const built = buildLens(index, exposer, [stream.embedding, ...after], stream.steps[stream.steps.length - 1], logits, lensTopK, lensChunks);
+      if (built.note) notes.push(built.note);
+      lens = built.plan;
+      if (built.inputs) inputs.push(...built.inputs);
+      const attributed = stream.steps.some((s) => s.normalized)
+        ? { note: POST_NORM_NOTE }
+        : buildAttribution(index, exposer, stream.embedding, blocks, layers, after[after.length - 1], logits);
+      if ('note' in attributed) notes.push(attributed.note);
+      else {
+        attribution = attributed.plan;
+        inputs.push(...attributed.inputs);
+      }
     }
   }
   const logitsExposure = exposer.expose(logits);
   // GatherElements and TopK's k as an input need opset 11; older graphs have the logits read instead.
-  const stats = index.opset >= 11 ? buildNextTokenStats(exposer, logits, index.elemType(logits) ?? DataType.FLOAT) : undefined;
+  const stats = index.opset >= 11 && !classes ? buildNextTokenStats(exposer, logits, index.elemType(logits) ?? DataType.FLOAT) : undefined;
   if (stats) inputs.push(...stats.inputs);
   // Last, so that everything above that reads a hook tensor reads it after the intervention.
   const { candidates, missing } = interventionCandidates(layers, streams);
@@ -156,6 +170,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
       layers,
       interventions: [...interventions.sites, ...missing],
       logits: logitsExposure.output,
+      classes,
       nextToken: stats?.plan,
       embedding,
       embed: blockHooks?.embed,

@@ -48,7 +48,7 @@ function isOnnx(node: NodeProto, opType: string): boolean {
 
 /** The head that leads from `last` to `logits`, or why it cannot be replayed on other rows. */
 function findHead(index: GraphIndex, last: ResidualStep, logits: string): Head | { note: string } {
-  const start = last.kind === 'skipNorm' ? last.node.output[0] : last.out!;
+  const start = last.normalized ?? (last.kind === 'skipNorm' ? last.node.output[0] : last.out!);
   const nodes = index.nodesBetween(start, logits);
   if (nodes.some((node) => SKIP_NORMS.has(node.opType) && node.domain === 'com.microsoft')) {
     return { note: 'the logit lens is unavailable: the model head contains another residual add' };
@@ -145,7 +145,7 @@ function copyHead(em: Emitter, head: Head, rows: string, last: ResidualStep, log
 /** The renaming a head copy starts from: the head's first tensor is `rows` (normalized first, for a fused final norm). */
 function start(em: Emitter, head: Head, rows: string, last: ResidualStep): Map<string, string> {
   const renamed = new Map<string, string>();
-  if (last.kind === 'skipNorm') {
+  if (last.kind === 'skipNorm' && !last.normalized) {
     // The final norm is fused with the last residual add: normalize the stream itself,
     // with a zero skip and no bias (the stream already includes both).
     const zeros = em.op1('Sub', [rows, rows]);

@@ -126,8 +126,10 @@ export interface InstrumentationPlan {
   layers: LayerPlan[];
   /** Every hook a run can intervene at, and the ones it cannot, with why. */
   interventions: InterventionSite[];
-  /** [batch, pos, vocab], float32. */
+  /** [batch, pos, vocab], float32; a classifier's [batch, classes]. */
   logits: string;
+  /** The logits are a sequence classifier's class scores, not token predictions. */
+  classes: boolean;
   nextToken?: NextTokenPlan;
   /** [batch, pos, d_model]: the stream before block 0. */
   embedding?: Exposure;

@@ -24,6 +24,11 @@ export interface ResidualStep {
   branch: string[];
   /** R_k when the graph has it as a tensor; a skip norm without its sum output leaves it implicit. */
   out?: string;
+  /**
+   * Post-norm models (BERT and the encoders after it): the stream as the rest of the model reads
+   * it after this write, LN(R_k). The next write adds to this, not to R_k.
+   */
+  normalized?: string;
 }
 
 export interface ResidualStream {
@@ -97,6 +102,58 @@ function nearestResidualStep(index: GraphIndex, from: string): ResidualStep | un
   return undefined;
 }
 
+/**
+ * Whether every value `name` is computed from comes from `source` or from constants: a norm of
+ * `source`, say, and not a sum with anything else the graph is fed or computes.
+ */
+function readsOnly(index: GraphIndex, name: string, source: string): boolean {
+  const stack = [name];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const current = stack.pop()!;
+    if (current === source || seen.has(current) || index.isConstant(current)) continue;
+    seen.add(current);
+    const p = index.producer(current);
+    if (!p) return false;
+    for (const input of p.node.input) if (input) stack.push(input);
+  }
+  return true;
+}
+
+/**
+ * The write whose norm `name` is, in a post-norm model: a fused skip norm's normalized output, or
+ * a tensor computed from one write's sum alone (a LayerNormalization, or its arithmetic).
+ */
+function normalizedWrite(index: GraphIndex, name: string): ResidualStep | undefined {
+  const p = index.producer(name);
+  const own = p && residualStep(index, p.node, p.index);
+  if (own) return own.kind === 'skipNorm' && p.slot === 0 ? { ...own, normalized: name } : undefined;
+  const step = nearestResidualStep(index, name);
+  return step?.out && readsOnly(index, name, step.out) ? { ...step, normalized: name } : undefined;
+}
+
+/**
+ * The last write's norm in a post-norm model, which only the head reads: the first tensor after
+ * it computed from its sum alone by the same operators as the norm after `before`, the write
+ * before it.
+ */
+function lastNormalized(index: GraphIndex, last: ResidualStep, before: ResidualStep, logits: string): string | undefined {
+  if (last.kind === 'skipNorm') return last.node.output[0];
+  if (!last.out || !before.out || !before.normalized) return undefined;
+  const operators = (from: string, to: string) =>
+    index
+      .nodesBetween(from, to)
+      .map((n) => n.opType)
+      .sort()
+      .join();
+  const norm = operators(before.out, before.normalized);
+  for (const node of index.nodesBetween(last.out, logits)) {
+    const output = node.output[0];
+    if (output && readsOnly(index, output, last.out) && operators(last.out, output) === norm) return output;
+  }
+  return undefined;
+}
+
 export function findResidualStream(index: GraphIndex, logits: string): ResidualStream | undefined {
   let step = nearestResidualStep(index, logits);
   if (!step) return undefined;
@@ -106,9 +163,19 @@ export function findResidualStream(index: GraphIndex, logits: string): ResidualS
     const previous = skipThrough(index, step.residualIn);
     const p = index.producer(previous);
     const next = p && residualStep(index, p.node, p.index);
-    if (!next || next.out !== previous) return { embedding: step.residualIn, steps };
-    step = next;
+    // Pre-norm: the write before added to the stream this one reads. Post-norm: it was normalized first.
+    const before = next && next.out === previous ? next : normalizedWrite(index, previous);
+    if (!before) break;
+    step = before;
   }
+  const [last, before] = [steps[steps.length - 1], steps[steps.length - 2]];
+  if (before?.normalized) {
+    const normalized = lastNormalized(index, last, before, logits);
+    // Without the last norm the blocks' outputs would mix normalized and unnormalized streams.
+    if (!normalized) return undefined;
+    steps[steps.length - 1] = { ...last, normalized };
+  }
+  return { embedding: steps[0].residualIn, steps };
 }
 
 /**
@@ -133,8 +200,13 @@ export function branchNodes(index: GraphIndex, step: ResidualStep): { node: Node
   return [...found.entries()].sort((a, b) => a[0] - b[0]).map(([i, node]) => ({ node, index: i }));
 }
 
-/** R_k as a tensor: the node's own output, or input + skip (+ bias) added up for a skip norm that hides it. */
+/**
+ * The stream after a write, as the rest of the model reads it: the norm of R_k in a post-norm
+ * model; else R_k, the node's own output, or input + skip (+ bias) added up for a skip norm that
+ * hides it.
+ */
 export function residualTensor(exposer: Exposer, step: ResidualStep): string {
+  if (step.normalized) return step.normalized;
   if (step.out) return step.out;
   const em = exposer.em;
   const [input, bias] = step.branch;
