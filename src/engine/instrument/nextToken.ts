@@ -20,17 +20,21 @@ export function buildNextTokenStats(exposer: Exposer, logits: string, type: Data
     const asFloat = type === DataType.FLOAT ? logits : em.cast(logits, DataType.FLOAT);
     const x = em.reshape(asFloat, em.shapeOf([-1, em.dim(asFloat, 2)])); // [pos, vocab]
     // Everything comes from the logits and one Softmax (ONNX Runtime's fastest way to the
-    // probabilities); the only other [pos, vocab] tensors are p·x, the comparison for the rank and its
-    // cast (at 512 tokens of a GPT-2 vocabulary a float [pos, vocab] is 100 MB of the runtime's heap).
+    // probabilities); the only other [pos, vocab] tensors are x - max and p·(x - max), the
+    // comparison for the rank and its cast (at 512 tokens of a GPT-2 vocabulary a float [pos, vocab]
+    // is 100 MB of the runtime's heap).
     const probs = em.op1('Softmax', [x], { axis: 1 }); // [pos, vocab]
     const [topProbs, topIndices] = em.op('TopK', [probs, TOP_K_INPUT], { axis: 1, largest: 1, sorted: 1 }, 2); // [pos, k]
     // H = -Σ p·log p with log p = x - max - log Z, and log Z = -log(top probability) (the largest
-    // logit's probability is 1/Z): H = max - Σ p·x - log p_top. Mul and ReduceSum make Σ p·x
-    // three times faster than a batched [1, vocab]·[vocab, 1] MatMul in ONNX Runtime.
+    // logit's probability is 1/Z): H = -Σ p·(x - max) - log p_top. Mul and ReduceSum make the sum
+    // three times faster than a batched [1, vocab]·[vocab, 1] MatMul in ONNX Runtime. It sums
+    // p·(x - max), not p·x: there the top token's p·x (≈ 10) dwarfs the other terms, which a float32
+    // sum then rounds away against it (on WebAssembly Σ p·x was off by up to 2e-4 on the default
+    // model, the entropy by 3e-4 bits; Σ p·(x - max) by 1e-5).
     const max = em.reduce('ReduceMax', x, [1]); // [pos, 1]
-    const expectedLogit = em.reduce('ReduceSum', em.op1('Mul', [probs, x]), [1]); // [pos, 1]
+    const expectedShift = em.reduce('ReduceSum', em.op1('Mul', [probs, em.op1('Sub', [x, max])]), [1]); // [pos, 1], ≤ 0
     const logTop = em.op1('Log', [em.slice(topProbs, [0], [1], [1])]); // [pos, 1]
-    const entropyBits = em.op1('Mul', [em.op1('Sub', [em.op1('Sub', [max, expectedLogit]), logTop]), em.scalar(1 / Math.LN2)]); // [pos, 1]
+    const entropyBits = em.op1('Mul', [em.op1('Add', [expectedShift, logTop]), em.scalar(-1 / Math.LN2)]); // [pos, 1]
     const targets = em.unsqueeze(TARGETS_INPUT, [1]); // [pos, 1]
     const target = em.op1('GatherElements', [x, targets], { axis: 1 }); // [pos, 1]
     const targetProb = em.op1('GatherElements', [probs, targets], { axis: 1 });
