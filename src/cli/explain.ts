@@ -82,15 +82,20 @@ function toJson(info: ModelInfo, a: Analysis): object {
   const activations = Object.fromEntries(
     Object.entries(a.activations).map(([name, t]: [string, TensorData]) => [name, { shape: t.shape, data: nest(t.data, t.shape) }]),
   );
+  // A decoder's predictions at a position are for the next token; a masked model's, for the
+  // token itself with it masked (and its prob is computed that way).
+  const predictions = a.predicts === 'masked' ? 'masked' : 'next';
   return {
     model: info,
+    predicts: a.predicts,
+    classes: a.classes ?? null,
     droppedChars: a.droppedChars,
     tokens: a.tokens.map((t, i) => ({
       ...t,
       prob: finite(a.prob[i]),
       rank: a.rank[i] || null,
       entropyBits: finite(a.entropy[i]),
-      next: Array.from({ length: k }, (_, j) => ({ id: a.topIds[i * k + j], prob: a.topProbs[i * k + j] })),
+      [predictions]: Array.from({ length: k }, (_, j) => ({ id: a.topIds[i * k + j], prob: a.topProbs[i * k + j] })),
     })),
     attention,
     activations,
@@ -108,15 +113,32 @@ function printText(info: ModelInfo, a: Analysis): void {
   const out: string[] = [`Model: ${info.name} (${info.layers} layers × ${info.heads} heads, ${info.backend})`, ''];
   if (a.droppedChars > 0)
     out.splice(1, 0, `The text is longer than the model's window of ${info.positions} tokens: its first ${a.droppedChars} characters were left out.`);
-  out.push('pos  token                    P(token|before)   rank  surprisal');
-  a.tokens.forEach((t, i) => {
-    const p = a.prob[i];
-    const cells = Number.isFinite(p)
-      ? [`${(p * 100).toFixed(2)}%`.padStart(15), String(a.rank[i]).padStart(6), `${(-Math.log2(p)).toFixed(2)} bits`.padStart(11)]
-      : ['—'.padStart(15), '', ''];
-    out.push(`${String(i).padStart(3)}  ${visible(t.text).slice(0, 22).padEnd(22)}  ${cells.join(' ')}`);
-  });
-  out.push('', 'Strongest attention of each head (query → key, excluding position 0):');
+  if (a.classes) {
+    out.push('Classes of the whole text:');
+    for (const c of a.classes) out.push(`  ${visible(c.label).slice(0, 30).padEnd(30)} ${`${(c.prob * 100).toFixed(2)}%`.padStart(8)}`);
+  } else {
+    out.push(
+      a.predicts === 'masked'
+        ? 'pos  token                    P(token|rest, masked)   rank  surprisal'
+        : 'pos  token                    P(token|before)   rank  surprisal',
+    );
+    const width = a.predicts === 'masked' ? 21 : 15;
+    a.tokens.forEach((t, i) => {
+      const p = a.prob[i];
+      const cells = Number.isFinite(p)
+        ? [`${(p * 100).toFixed(2)}%`.padStart(width), String(a.rank[i]).padStart(6), `${(-Math.log2(p)).toFixed(2)} bits`.padStart(11)]
+        : ['—'.padStart(width), '', ''];
+      out.push(`${String(i).padStart(3)}  ${visible(t.text).slice(0, 22).padEnd(22)}  ${cells.join(' ')}`);
+    });
+  }
+  // An encoder's queries attend to later keys too.
+  const bidirectional = info.bidirectional;
+  out.push(
+    '',
+    bidirectional
+      ? 'Strongest attention of each head (query → key, either direction, excluding position 0 and the token itself):'
+      : 'Strongest attention of each head (query → key, excluding position 0):',
+  );
   for (let L = 0; L < info.layers; L++) {
     const t = a.activations[hooks.attn(L, 'pattern')];
     if (!t) {
@@ -128,7 +150,8 @@ function printText(info: ModelInfo, a: Analysis): void {
     for (let h = 0; h < heads; h++) {
       let best = { w: -1, q: 0, k: 0 };
       for (let q = 1; q < queries; q++) {
-        for (let k = 1; k <= q && k < keys; k++) {
+        for (let k = 1; k < (bidirectional ? keys : Math.min(q + 1, keys)); k++) {
+          if (bidirectional && k === q) continue;
           const w = t.data[(h * queries + q) * keys + k];
           if (w > best.w) best = { w, q, k };
         }

@@ -92,14 +92,28 @@ export class ModelStatusBar implements vscode.Disposable {
     }
     // The name comes from the model's config.json or folder: shown as text, never as icons or Markdown.
     const name = this.loading ? labelText(this.loading, STATUS_NAME_LENGTH) : labelText(model!.name, STATUS_NAME_LENGTH);
-    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexity ? ` · ppl ${this.perplexity}` : ''}${this.heatmapText()}`;
+    // A masked model's probabilities each have their token masked: their perplexity is the
+    // pseudo-perplexity of Salazar et al. (2020), not the same quantity as a decoder's.
+    const pseudo = model?.predicts === 'masked';
+    const perplexityLabel = this.perplexity
+      ? pseudo
+        ? vscode.l10n.t(', pseudo-perplexity of the selection {0}', this.perplexity)
+        : vscode.l10n.t(', perplexity of the selection {0}', this.perplexity)
+      : '';
+    this.item.text = `$(telescope) ${this.loading ? '$(sync~spin) ' : ''}${name}${this.perplexity ? ` · ${pseudo ? 'pppl' : 'ppl'} ${this.perplexity}` : ''}${this.heatmapText()}`;
     this.item.accessibilityInformation = {
-      label: `${this.loading ? vscode.l10n.t('Model Lens: loading {0}', name) : vscode.l10n.t('Model Lens: {0}', name)}${this.perplexity ? vscode.l10n.t(', perplexity of the selection {0}', this.perplexity) : ''}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`,
+      label: `${this.loading ? vscode.l10n.t('Model Lens: loading {0}', name) : vscode.l10n.t('Model Lens: {0}', name)}${perplexityLabel}${this.heatmapLabel()}${vscode.l10n.t('. Opens Select Model.')}`,
       role: 'button',
     };
     this.item.tooltip = this.tooltip([
       `**Model Lens** · ${model ? vscode.l10n.t('{0}: {1} layers × {2} heads, {3}', markdownText(model.name), model.layers, model.heads, model.backend) : vscode.l10n.t('loading {0}', markdownText(this.loading ?? ''))}`,
-      this.perplexity ? `\n\n${vscode.l10n.t('Perplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).')}` : '',
+      this.perplexity
+        ? `\n\n${
+            pseudo
+              ? vscode.l10n.t('Pseudo-perplexity of the selection: how surprised the model was, on average, by each token when it was masked (1 = not at all).')
+              : vscode.l10n.t('Perplexity of the selection: how surprised the model was, on average, by its tokens (1 = not at all).')
+          }`
+        : '',
       `\n\n${vscode.l10n.t('Click to choose the model, or open the side panel.')}`,
     ]);
     this.item.show();

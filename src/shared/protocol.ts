@@ -2,7 +2,7 @@
 // Tensors travel as ArrayBuffers (VS Code transfers them without JSON); their shapes are written
 // next to them. Messages from a webview are untrusted input: parse them with the guards below.
 import type { HeadScores } from './headScores';
-import type { AttentionSource, ModelInfo } from './modelInfo';
+import type { AttentionSource, ModelInfo, Prediction } from './modelInfo';
 
 /**
  * VS Code's display-language strings for a page (vscode.l10n.bundle: each string's English text →
@@ -14,6 +14,8 @@ export type L10nBundle = Record<string, string>;
 export const L10N_ATTRIBUTES = { bundle: 'l10n', lang: 'lang' } as const;
 
 export interface TokenView {
+  /** The vocabulary id, to compare with predictions. */
+  id: number;
   text: string;
   /** [start, end) in the document, in UTF-16 code units from the start of the document. */
   start: number;
@@ -215,6 +217,10 @@ export interface SideAnalysisView {
   /** Every head's scores, measured on all analysed tokens. */
   heads: { layer: number; head: number; previousToken: number; firstToken: number; induction: number; self: number }[];
   notes: string[];
+  /** What the probabilities and the lens are about (ModelInfo.predicts): the next token, or for a masked model the token itself. */
+  predicts: Prediction;
+  /** A classifier's class probabilities for the analysed text. */
+  classes?: { label: string; prob: number }[];
 }
 
 export type SideSection = 'model' | 'activations' | 'lens' | 'heads';

@@ -5,6 +5,7 @@
 // engine or ONNX Runtime.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
+import { windowTokens } from '../../src/host/probabilities/tokenInfo';
 import { hookGroups, hooks } from '../../src/shared/hooks';
 import { BACKENDS } from '../helpers/backends';
 import { buildDecoder } from '../helpers/decoderBuilder';
@@ -121,6 +122,19 @@ describe.each(BACKENDS)('a masked language model on %s', (backend) => {
         // Not the unmasked distribution, which sees the token itself.
         expect(Math.abs(a.prob[i] - softmax(referenceEncoder(weights, ids).logits[i])[ids[i]])).toBeGreaterThan(1e-6);
       });
+    });
+
+    it('gives hovers and the heatmap each token’s own masked prediction', async () => {
+      const a = await model.analyze(TEXT);
+      const infos = windowTokens(a, { contextStart: 0, ownedStart: 0, ownedEnd: TEXT.length });
+      // [CLS] and [SEP] cover no text, so the window keeps only the words.
+      expect(infos.map((t) => t.id)).toEqual(a.tokens.filter((t) => !t.special).map((t) => t.id));
+      for (const info of infos) {
+        const i = a.tokens.findIndex((t) => t.start === info.start && !t.special);
+        expect(info.masked).toBe(true);
+        expect(info.prob).toBe(a.prob[i]);
+        expect(info.top[0].prob).toBe(a.topProbs[i * a.topK]);
+      }
     });
 
     it('says that direct logit attribution does not apply', async () => {

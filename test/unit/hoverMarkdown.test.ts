@@ -187,3 +187,26 @@ describe('percent', () => {
     expect([0.5, 0.05, 0.00053, 1.2e-9].map(percent)).toEqual(['50.0%', '5.00%', '0.053%', '1.2e-7%']);
   });
 });
+
+describe('the hover of a masked language model’s token', () => {
+  const masked: TokenInfo = { ...token, masked: true };
+
+  it('says the probability and the predictions were made with the token masked', () => {
+    const md = hoverMarkdown(masked, 'bert', LINKS);
+    expect(md).toContain('P(token \\| the rest, token masked)');
+    expect(md).toContain('with the token masked');
+    expect(md).toContain('(logit lens, with the token visible)');
+    expect(md).not.toContain('text before');
+  });
+
+  it('offers no "why this token?", which splits a prediction from the text before it', () => {
+    expect(hoverMarkdown(masked, 'bert', LINKS)).not.toContain(LINKS.whyToken);
+    expect(hoverMarkdown(token, 'gpt2', LINKS)).toContain(LINKS.whyToken);
+  });
+
+  it('says a special token is not predicted, not that it is the first token', () => {
+    const md = hoverMarkdown({ ...masked, prob: NaN }, 'bert', LINKS);
+    expect(md).toContain('not asked to predict it');
+    expect(md).not.toContain('first token');
+  });
+});

@@ -5,7 +5,26 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import type { SideAnalysisView } from '../../src/shared/protocol';
 import { clear, el } from '../shared/dom';
 import { plural, t } from '../shared/l10n';
+import { formatPercent } from '../shared/format';
 import { iconButton } from './iconButton';
+
+/** A classifier's verdict on the text: every class with its probability, as text and a bar. */
+function classList(classes: readonly { label: string; prob: number }[]): HTMLElement {
+  const best = Math.max(...classes.map((c) => c.prob));
+  return el(
+    'table',
+    { class: 'ml-class-table', attrs: { 'aria-label': t('Class probabilities of the text') } },
+    ...classes.map((c) =>
+      el(
+        'tr',
+        { class: c.prob === best ? 'ml-class-best' : undefined },
+        el('td', { class: 'ml-class-label', text: c.label }),
+        el('td', { class: 'ml-class-prob', text: formatPercent(c.prob) }),
+        el('td', { attrs: { 'aria-hidden': 'true' } }, el('div', { class: 'ml-class-bar', attrs: { style: `width: ${Math.round(c.prob * 100)}%` } })),
+      ),
+    ),
+  );
+}
 
 export class Header {
   readonly element: HTMLElement;
@@ -13,6 +32,7 @@ export class Header {
   private readonly pin: HTMLButtonElement;
   private readonly pinnedNote: HTMLDivElement;
   private readonly notes: HTMLUListElement;
+  private readonly classes: HTMLDivElement;
   private readonly status: HTMLDivElement;
   private pinned = false;
 
@@ -36,6 +56,7 @@ export class Header {
     );
     this.pinnedNote.hidden = true;
     this.notes = el('ul', { class: 'ml-notes' });
+    this.classes = el('div', { class: 'ml-classes' });
     this.status = el('div', { class: 'ml-busy', attrs: { role: 'status', 'aria-live': 'polite' } });
     this.status.hidden = true;
     this.element = el(
@@ -43,6 +64,7 @@ export class Header {
       { class: 'ml-header' },
       el('div', { class: 'ml-header-row' }, this.subject, this.pin),
       this.pinnedNote,
+      this.classes,
       this.notes,
       this.status,
     );
@@ -52,6 +74,7 @@ export class Header {
   setSubject(view: SideAnalysisView | undefined): void {
     clear(this.subject);
     clear(this.notes);
+    clear(this.classes);
     if (!view) {
       this.subject.append(
         el('span', { class: 'codicon codicon-selection', attrs: { 'aria-hidden': 'true' } }),
@@ -65,6 +88,7 @@ export class Header {
       el('span', { class: 'ml-doc', text: view.document.name, title: view.document.uri }),
       el('span', { class: 'ml-count', text: plural(n, '{0} token', '{0} tokens') }),
     );
+    if (view.classes) this.classes.append(classList(view.classes));
     for (const note of view.notes)
       this.notes.append(el('li', {}, el('span', { class: 'codicon codicon-info', attrs: { 'aria-hidden': 'true' } }), el('span', { text: note })));
   }

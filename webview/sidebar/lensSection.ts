@@ -23,6 +23,7 @@ export class LensSection {
   private readonly legend = new Legend({ format: formatPercent });
   private readonly wide: WideGrid;
   private readonly message: HTMLParagraphElement;
+  private readonly caption: HTMLParagraphElement;
   private readonly grid: HTMLDivElement;
   /** Tokens shown: all of them unless one canvas cannot hold them. */
   private cols = 0;
@@ -48,23 +49,18 @@ export class LensSection {
     });
     this.wide = new WideGrid(this.heatmap, onScroll);
     this.message = el('p', { class: 'ml-hint' });
-    this.grid = el(
-      'div',
-      {},
-      el('p', {
-        class: 'ml-caption',
-        text: t('What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.'),
-      }),
-      el('div', { class: 'ml-controls' }, this.legend.element),
-      this.wide.scroller,
-      this.wide.cut,
-    );
+    this.caption = el('p', { class: 'ml-caption' });
+    this.grid = el('div', {}, this.caption, el('div', { class: 'ml-controls' }, this.legend.element), this.wide.scroller, this.wide.cut);
     section.body.append(this.message, this.grid);
   }
 
   setData(view: SideAnalysisView, lens: LensData | string | undefined, theme: ThemeKind, scrollX: number): void {
     this.view = view;
     this.theme = theme;
+    this.caption.textContent =
+      view.predicts === 'masked'
+        ? t('What each layer would predict at each token, which the model sees; bold where that is the token itself. Hover a cell for the top 5.')
+        : t('What each layer would predict next, at each token; bold where that is the next token of the text. Hover a cell for the top 5.');
     const ok = typeof lens === 'object';
     this.lens = ok ? lens : undefined;
     this.grid.hidden = !ok || view.tokens.length === 0;
@@ -77,7 +73,7 @@ export class LensSection {
     }
     this.cols = Math.min(lens.tokens, maxColumns(CELL, lens.rows, window.devicePixelRatio));
     this.wide.setShown(this.cols, lens.tokens);
-    this.hits = lensHits(lens, view.tokens);
+    this.hits = lensHits(lens, view.tokens, view.predicts);
     this.heatmap.setData(
       { rows: lens.rows, cols: this.cols, values: lensTopProbs(lens, this.cols) },
       { rows: layerRowLabels(lens.rows, true), cols: view.tokens.slice(0, this.cols).map((t) => tokenLabel(t.text)) },

@@ -25,6 +25,21 @@ function inFolder(file: string, folder: string): string {
 /** Names of the backends; one without a name here shows as its id. */
 const BACKEND: Record<ModelView['backend'], string> = { wasm: 'WebAssembly', native: 'Native (onnxruntime-node)', webgpu: 'WebGPU' };
 
+/** What the model's output is about, and how its attention reads the text. */
+function predictsText(m: ModelView): string {
+  if (m.predicts === 'masked')
+    return t(
+      'Each token, masked (bidirectional attention: every token sees the whole text). A token’s probability is computed with that token masked, one run per token.',
+    );
+  if (m.predicts === 'classes') {
+    const labels = (m.classLabels ?? []).join(', ');
+    return m.bidirectional
+      ? t('Classes of the whole text ({0}), with bidirectional attention: every token sees the whole text.', labels)
+      : t('Classes of the whole text ({0}), with causal attention: each token sees the text before it.', labels);
+  }
+  return t('The next token (causal attention: each token sees the text before it).');
+}
+
 export class ModelSection {
   /** The state drawn, but for the cache size, which changes with every analysis. */
   private drawn = '';
@@ -144,6 +159,7 @@ export class ModelSection {
             ]
           : []),
       ),
+      row(t('Predicts'), el('div', { text: predictsText(m) })),
       m.producer && row(t('Made by'), m.producer),
       m.attention.length > 0 && row(t('Attention'), attention),
       m.notes.length > 0 && row(t('Notes'), el('ul', { class: 'ml-model-notes' }, ...m.notes.map((n) => el('li', { text: n })))),

@@ -1,6 +1,7 @@
 // The side panel's arithmetic, apart from the DOM so that it is unit-tested in Node: tensors
 // decoded with their shapes checked, the head table's order, lens cells, neuron bars, and the
 // numbers people read (sizes, counts, norms).
+import type { Prediction as Predicting } from '../../src/shared/modelInfo';
 import type { ModelView, SideAnalysisView } from '../../src/shared/protocol';
 import { formatRanges } from '../shared/format';
 
@@ -102,15 +103,17 @@ export function firstColumns(values: Float32Array, rows: number, cols: number, k
 }
 
 /**
- * Whether each cell's top prediction is the token that really comes next in the text: Uint8
- * [row, token], 0 for the last token (its next token is not in the selection).
+ * Whether each cell's top prediction is the token that really comes next in the text (for a
+ * masked model, the token itself): Uint8 [row, token], 0 for the last token of a decoder (its
+ * next token is not in the selection).
  */
-export function lensHits(lens: LensData, tokens: readonly { text: string }[]): Uint8Array {
+export function lensHits(lens: LensData, tokens: readonly { id: number }[], predicts: Predicting = 'next'): Uint8Array {
+  // A decoder's lens at token t predicts token t + 1; a masked model's, token t itself.
+  const ahead = predicts === 'masked' ? 0 : 1;
   const out = new Uint8Array(lens.rows * lens.tokens);
   for (let r = 0; r < lens.rows; r++) {
-    for (let t = 0; t + 1 < lens.tokens && t + 1 < tokens.length; t++) {
-      const piece = lens.pieces[lens.ids[(r * lens.tokens + t) * lens.k]];
-      out[r * lens.tokens + t] = piece !== undefined && piece === tokens[t + 1].text ? 1 : 0;
+    for (let t = 0; t + ahead < lens.tokens && t + ahead < tokens.length; t++) {
+      out[r * lens.tokens + t] = lens.ids[(r * lens.tokens + t) * lens.k] === tokens[t + ahead].id ? 1 : 0;
     }
   }
   return out;

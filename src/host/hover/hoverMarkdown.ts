@@ -37,9 +37,11 @@ export function percent(p: number): string {
 
 function lensSentence(t: TokenInfo): string {
   if (t.lensRows === 0) return '';
-  if (t.firstTopRow < 0) return 'It was not the top prediction at any layer (logit lens).';
-  if (t.firstTopRow === 0) return 'It was already the top prediction from the embeddings alone (logit lens).';
-  return `It first became the top prediction after layer ${t.firstTopRow - 1} of ${t.lensRows - 1} (logit lens).`;
+  // A masked model's lens reads the stream at the token itself, which it sees unmasked.
+  const lens = t.masked ? 'logit lens, with the token visible' : 'logit lens';
+  if (t.firstTopRow < 0) return `It was not the top prediction at any layer (${lens}).`;
+  if (t.firstTopRow === 0) return `It was already the top prediction from the embeddings alone (${lens}).`;
+  return `It first became the top prediction after layer ${t.firstTopRow - 1} of ${t.lensRows - 1} (${lens}).`;
 }
 
 export interface HoverLinks {
@@ -60,12 +62,16 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
   const lines: string[] = [`**Model Lens** · ${markdownCode(t.text)} · ${markdownText(t.remote?.model ?? modelName)}`, ''];
   if (t.remote) lines.push(`Answered by the server ${markdownText(t.remote.server)}; attention and "why this token?" use the local model.`, '');
   if (!Number.isFinite(t.prob)) {
-    lines.push('The first token: nothing comes before it, so the model made no prediction for it.');
+    lines.push(
+      t.masked
+        ? 'A special token the tokenizer adds: the model is not asked to predict it.'
+        : 'The first token: nothing comes before it, so the model made no prediction for it.',
+    );
   } else {
     lines.push(
       '| | |',
       '|:--|--:|',
-      `| P(token \\| text before) | **${percent(t.prob)}** |`,
+      t.masked ? `| P(token \\| the rest, token masked) | **${percent(t.prob)}** |` : `| P(token \\| text before) | **${percent(t.prob)}** |`,
       `| rank | ${rankText(t)} |`,
       `| surprisal | ${(-Math.log2(t.prob)).toFixed(2)} bits |`,
       // A server gives its likeliest tokens, not the whole distribution the entropy needs.
@@ -73,7 +79,9 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
       '',
       // A table read left to right: the token and its probability first, the bar (which a screen
       // reader spells out) last, so that nothing but the bar needs to be skipped.
-      'Top predictions for this position (bars relative to the first):',
+      t.masked
+        ? 'Top predictions for this position with the token masked (bars relative to the first):'
+        : 'Top predictions for this position (bars relative to the first):',
       '',
       '| | | |',
       '|:--|--:|:--|',
@@ -86,8 +94,9 @@ export function hoverMarkdown(t: TokenInfo, modelName: string, links: HoverLinks
     if (lens) lines.push('', lens);
   }
   lines.push('', `[Explain attention on this line](${links.explainLine})`);
-  // The first token was predicted from nothing: there is nothing to attribute.
-  if (Number.isFinite(t.prob)) lines.push('', `[Why this token?](${links.whyToken})`);
+  // The first token was predicted from nothing: there is nothing to attribute. A masked model's
+  // prediction is not made from the text before it, which is what the attribution splits.
+  if (Number.isFinite(t.prob) && !t.masked) lines.push('', `[Why this token?](${links.whyToken})`);
   return lines.join('\n');
 }
 

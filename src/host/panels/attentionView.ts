@@ -38,6 +38,7 @@ function cropRows(t: TensorData, from: number, count: number): Float32Array {
 export function buildAttentionView(e: ExplainedText): AttentionView {
   const { analysis, info, baseOffset, selection } = e;
   const tokens: TokenView[] = analysis.tokens.map((t, i) => ({
+    id: t.id,
     text: t.text,
     start: baseOffset + t.start,
     end: baseOffset + t.end,

@@ -33,8 +33,10 @@ export interface TokenInfo {
   end: number;
   id: number;
   text: string;
-  /** P(token | text before); NaN where nothing came before. */
+  /** P(token | text before), or for a masked model P(token | the rest of the text, token masked); NaN where nothing predicted it. */
   prob: number;
+  /** A masked language model's: prob, rank, entropy and `top` were computed with this token masked. */
+  masked?: boolean;
   /** 1-based rank in the prediction; 0 where none was made, or where only `rankAbove` is known. */
   rank: number;
   /** Where the rank is not known: it is below this many alternatives (a server that gives only its top k). */

@@ -1,5 +1,5 @@
 // The per-token facts hovers and the heatmap show, taken from an analysis of one window.
-import type { Analysis } from '../../engine/types';
+import { predictionRow, type Analysis } from '../../engine/types';
 import type { TokenInfo, WindowPlan } from './documentWindows';
 
 /** Tokens of a window's analysis that start in its owned region, in document offsets. */
@@ -11,15 +11,17 @@ export function windowTokens(analysis: Analysis, plan: WindowPlan): TokenInfo[] 
   analysis.tokens.forEach((t, i) => {
     const start = plan.contextStart + t.start;
     if (start < plan.ownedStart || start >= plan.ownedEnd || t.end === t.start) return;
-    const before = i - 1;
+    // The position whose predictions are about this token: the one before it, or for a masked
+    // model the token's own (its top predictions with it masked; the lens with it visible).
+    const row = predictionRow(analysis, i);
     const top =
-      before < 0
+      row < 0 || !k
         ? []
-        : Array.from({ length: k }, (_, j) => ({ text: analysis.pieces[analysis.topIds[before * k + j]] ?? '', prob: analysis.topProbs[before * k + j] }));
+        : Array.from({ length: k }, (_, j) => ({ text: analysis.pieces[analysis.topIds[row * k + j]] ?? '', prob: analysis.topProbs[row * k + j] }));
     let firstTopRow = -1;
-    if (lens && before >= lens.from) {
+    if (lens && row >= lens.from) {
       const covered = positions - lens.from;
-      for (let r = 0; r < lens.rows && firstTopRow < 0; r++) if (lens.ids[(r * covered + before - lens.from) * lens.k] === t.id) firstTopRow = r;
+      for (let r = 0; r < lens.rows && firstTopRow < 0; r++) if (lens.ids[(r * covered + row - lens.from) * lens.k] === t.id) firstTopRow = r;
     }
     out.push({
       start,
@@ -27,6 +29,7 @@ export function windowTokens(analysis: Analysis, plan: WindowPlan): TokenInfo[] 
       id: t.id,
       text: t.text,
       prob: analysis.prob[i],
+      ...(analysis.predicts === 'masked' ? { masked: true } : {}),
       rank: analysis.rank[i],
       entropy: analysis.entropy[i],
       top,

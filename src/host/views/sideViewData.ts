@@ -91,6 +91,7 @@ function headTable(s: SelectedText): SideAnalysisView['heads'] {
 
 export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAnalysisView {
   const tokens: TokenView[] = s.analysis.tokens.slice(s.analysis.firstSelected).map((t, i) => ({
+    id: t.id,
     text: t.text,
     start: s.baseOffset + t.start,
     end: s.baseOffset + t.end,
@@ -107,6 +108,8 @@ export function sideAnalysisView(s: SelectedText, notes: string[] = []): SideAna
     lens: lensView(s),
     heads: headTable(s),
     notes,
+    predicts: s.analysis.predicts,
+    classes: s.analysis.classes,
   };
 }
 

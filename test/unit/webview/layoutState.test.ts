@@ -40,11 +40,11 @@ describe('layout', () => {
 });
 
 function view(partial: Partial<AttentionView> = {}): AttentionView {
-  const tokens = Array.from({ length: 4 }, (_, i) => ({ text: `t${i}`, start: i, end: i + 1, special: false, prob: null, rank: null }));
+  const tokens = Array.from({ length: 4 }, (_, i) => ({ id: i, text: `t${i}`, start: i, end: i + 1, special: false, prob: null, rank: null }));
   const pattern = new Float32Array(2 * 2 * 4).fill(0.25);
   return {
     id: 3,
-    model: { name: 'm', layers: 2, heads: 2, dHead: 4 },
+    model: { name: 'm', layers: 2, heads: 2, dHead: 4, bidirectional: false },
     document: { uri: 'u', name: 'n' },
     tokens,
     queryStart: 2,

@@ -23,10 +23,21 @@ import {
   type LensData,
 } from '../../../webview/sidebar/sidebarData';
 
-const token = (text: string, i: number) => ({ text, start: i, end: i + 1, special: false, prob: 0.5, rank: 1 });
+/** Ids of the test tokens: b and c are what the lens below predicts at row 0, token 0 and row 1, token 1. */
+const IDS: Record<string, number> = { a: 50, b: 0, c: 11 };
+const token = (text: string, i: number) => ({ id: IDS[text], text, start: i, end: i + 1, special: false, prob: 0.5, rank: 1 });
 
 function view(patch: Partial<SideAnalysisView> = {}): SideAnalysisView {
-  return { id: 1, document: { uri: 'file:///a.py', name: 'a.py' }, tokens: ['a', 'b', 'c'].map(token), layers: 2, heads: [], notes: [], ...patch };
+  return {
+    id: 1,
+    document: { uri: 'file:///a.py', name: 'a.py' },
+    tokens: ['a', 'b', 'c'].map(token),
+    layers: 2,
+    heads: [],
+    notes: [],
+    predicts: 'next',
+    ...patch,
+  };
 }
 
 /** A lens of 2 rows over 3 tokens, top 2: row r, token t predicts id 10·r + t first. */
@@ -93,6 +104,11 @@ describe('logit lens cells', () => {
   it('marks where the top prediction is the next token of the text', () => {
     // Tokens a b c: row 0 predicts b at token 0 (right), x at token 1 (wrong); row 1 predicts c at token 1 (right).
     expect(Array.from(lensHits(lens, ['a', 'b', 'c'].map(token)))).toEqual([1, 0, 0, 0, 1, 0]);
+  });
+
+  it('marks, for a masked model, where the top prediction is the token itself', () => {
+    // Tokens b c a: row 0 predicts b at token 0 (right); row 1 predicts c at token 1 (right); nothing predicts a.
+    expect(Array.from(lensHits(lens, ['b', 'c', 'a'].map(token), 'masked'))).toEqual([1, 0, 0, 0, 1, 0]);
   });
 
   it('labels rows from the embedding to the output', () => {
