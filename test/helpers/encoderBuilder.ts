@@ -21,8 +21,13 @@ export interface EncoderOptions {
   positions?: number;
   /** Classes of a sequence classifier; without, the masked-LM head. */
   classes?: number;
-  /** LayerNorm as the opset-17 operator or written out (opset 14). */
-  norms?: 'operator' | 'arithmetic';
+  /**
+   * LayerNorm as the opset-17 operator or written out (opset 14); or the whole encoder as ONNX
+   * Runtime's transformer optimizer leaves BERT ('fused'): EmbedLayerNormalization, Attention with
+   * packed QKV weights and a mask index, SkipLayerNormalization with the projection's bias, and
+   * BiasGelu (all com.microsoft).
+   */
+  norms?: 'operator' | 'arithmetic' | 'fused';
   seed?: number;
 }
 
@@ -99,11 +104,12 @@ export function buildEncoder(w: EncoderWeights): Uint8Array {
   const o = w.options;
   const d = o.dModel;
   const dh = d / o.heads;
-  const em = new Emitter(o.norms === 'operator' ? 17 : 14, 'bert/');
+  const em = new Emitter(o.norms === 'arithmetic' ? 14 : 17, 'bert/');
+  const fused = o.norms === 'fused';
   const f = (dims: number[], data: number[]) => em.constant(DataType.FLOAT, dims, data, 'w');
   const linear = (x: string, m: Matrix, bias: number[]) => em.op1('Add', [em.op1('MatMul', [x, f([m.rows, m.cols], m.data)]), f([bias.length], bias)]);
   const layerNorm = (x: string, [gamma, beta]: [number[], number[]]) => {
-    if (o.norms === 'operator') return em.op1('LayerNormalization', [x, f([d], gamma), f([d], beta)], { axis: -1, epsilon: { float: EPSILON } });
+    if (o.norms !== 'arithmetic') return em.op1('LayerNormalization', [x, f([d], gamma), f([d], beta)], { axis: -1, epsilon: { float: EPSILON } });
     const centred = em.op1('Sub', [x, em.reduce('ReduceMean', x, [-1])]);
     const variance = em.reduce('ReduceMean', em.op1('Pow', [centred, em.scalar(2)]), [-1]);
     const normalized = em.op1('Div', [centred, em.op1('Sqrt', [em.op1('Add', [variance, em.scalar(EPSILON)])])]);
@@ -111,6 +117,19 @@ export function buildEncoder(w: EncoderWeights): Uint8Array {
   };
   const gelu = (x: string) =>
     em.op1('Mul', [em.op1('Mul', [x, em.op1('Add', [em.op1('Erf', [em.op1('Div', [x, em.scalar(Math.SQRT2)])]), em.scalar(1)])]), em.scalar(0.5)]);
+  /** GELU(x · m + bias): BiasGelu when fused. */
+  const geluLinear = (x: string, m: Matrix, bias: number[]) =>
+    fused ? em.op1('BiasGelu', [em.op1('MatMul', [x, f([m.rows, m.cols], m.data)]), f([bias.length], bias)], {}, 'com.microsoft') : gelu(linear(x, m, bias));
+  /** LN(stream + x · m + bias): SkipLayerNormalization with the bias when fused, the stream second as ORT's fusion of Add(branch, stream) leaves it. */
+  const addAndNorm = (stream: string, x: string, m: Matrix, bias: number[], norm: [number[], number[]]) =>
+    fused
+      ? em.op1(
+          'SkipLayerNormalization',
+          [em.op1('MatMul', [x, f([m.rows, m.cols], m.data)]), stream, f([d], norm[0]), f([d], norm[1]), f([d], bias)],
+          { epsilon: { float: EPSILON } },
+          'com.microsoft',
+        )
+      : layerNorm(em.op1('Add', [linear(x, m, bias), stream]), norm);
 
   const inputs: ValueInfo[] = ['input_ids', 'attention_mask', 'token_type_ids'].map((name) => ({
     name,
@@ -120,29 +139,63 @@ export function buildEncoder(w: EncoderWeights): Uint8Array {
   const seqLen = em.squeeze(em.dim('input_ids', 1), [0]);
   const positions = em.unsqueeze(em.op1('Range', [em.scalar(0, DataType.INT64), seqLen, em.scalar(1, DataType.INT64)]), [0]);
   const gather = (table: Matrix, ids: string) => em.op1('Gather', [f([table.rows, table.cols], table.data), ids], { axis: 0 });
-  let x = em.op1('Add', [em.op1('Add', [gather(w.word, 'input_ids'), gather(w.tokenType, 'token_type_ids')]), gather(w.position, positions)]);
-  x = layerNorm(x, w.embedNorm);
+  let x: string;
+  let maskIndex = '';
+  if (fused) {
+    const int32 = (name: string) => em.cast(name, DataType.INT32);
+    const table = (m: Matrix) => f([m.rows, m.cols], m.data);
+    [x, maskIndex] = em.op(
+      'EmbedLayerNormalization',
+      [
+        int32('input_ids'),
+        int32('token_type_ids'),
+        table(w.word),
+        table(w.position),
+        table(w.tokenType),
+        f([d], w.embedNorm[0]),
+        f([d], w.embedNorm[1]),
+        int32('attention_mask'),
+      ],
+      { epsilon: { float: EPSILON } },
+      2,
+      'com.microsoft',
+    );
+  } else {
+    x = em.op1('Add', [em.op1('Add', [gather(w.word, 'input_ids'), gather(w.tokenType, 'token_type_ids')]), gather(w.position, positions)]);
+    x = layerNorm(x, w.embedNorm);
+  }
   // (1 − mask) · float min, [batch, 1, 1, key]: added to every query's scores.
   const keyMask = em.unsqueeze(em.cast('attention_mask', DataType.FLOAT), [1, 2]);
   const maskBias = em.op1('Mul', [em.op1('Sub', [em.scalar(1), keyMask]), em.scalar(-3.4028234663852886e38)]);
   const heads = (t: string) => em.op1('Transpose', [em.reshape(t, em.ints([0, 0, o.heads, dh]))], { perm: [0, 2, 1, 3] });
+  /** Columns of q, k and v side by side, as the fused Attention's packed weight [d, 3d]. */
+  const packed = (a: Matrix, b: Matrix, c: Matrix) =>
+    Array.from({ length: d * 3 * d }, (_, i) => {
+      const [row, col] = [Math.floor(i / (3 * d)), i % (3 * d)];
+      return [a, b, c][Math.floor(col / d)].data[row * d + (col % d)];
+    });
   for (const layer of w.layers) {
-    const q = heads(linear(x, layer.q, layer.qb));
-    const kT = em.op1('Transpose', [heads(linear(x, layer.k, layer.kb))], { perm: [0, 1, 3, 2] });
-    const v = heads(linear(x, layer.v, layer.vb));
-    const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh))]), maskBias]);
-    const z = em.op1('MatMul', [em.op1('Softmax', [scores], { axis: -1 }), v]);
-    const merged = em.reshape(em.op1('Transpose', [z], { perm: [0, 2, 1, 3] }), em.ints([0, 0, d]));
-    x = layerNorm(em.op1('Add', [linear(merged, layer.o, layer.ob), x]), layer.ln1);
-    const mlp = linear(gelu(linear(x, layer.up, layer.upb)), layer.down, layer.downb);
-    x = layerNorm(em.op1('Add', [mlp, x]), layer.ln2);
+    let merged: string;
+    if (fused) {
+      const qkv = [f([d, 3 * d], packed(layer.q, layer.k, layer.v)), f([3 * d], [...layer.qb, ...layer.kb, ...layer.vb])];
+      merged = em.op1('Attention', [x, ...qkv, maskIndex], { num_heads: o.heads, unidirectional: 0 }, 'com.microsoft');
+    } else {
+      const q = heads(linear(x, layer.q, layer.qb));
+      const kT = em.op1('Transpose', [heads(linear(x, layer.k, layer.kb))], { perm: [0, 1, 3, 2] });
+      const v = heads(linear(x, layer.v, layer.vb));
+      const scores = em.op1('Add', [em.op1('Div', [em.op1('MatMul', [q, kT]), em.scalar(Math.sqrt(dh))]), maskBias]);
+      const z = em.op1('MatMul', [em.op1('Softmax', [scores], { axis: -1 }), v]);
+      merged = em.reshape(em.op1('Transpose', [z], { perm: [0, 2, 1, 3] }), em.ints([0, 0, d]));
+    }
+    x = addAndNorm(x, merged, layer.o, layer.ob, layer.ln1);
+    x = addAndNorm(x, geluLinear(x, layer.up, layer.upb), layer.down, layer.downb, layer.ln2);
   }
   let head: string;
   if (w.classifier && w.pooler) {
     const first = em.op1('Gather', [x, em.scalar(0, DataType.INT64)], { axis: 1 }); // [batch, d]
     head = linear(em.op1('Tanh', [linear(first, w.pooler, w.poolerb!)]), w.classifier, w.classifierb!);
   } else {
-    const transformed = layerNorm(gelu(linear(x, w.transform!, w.transformb!)), w.headNorm!);
+    const transformed = layerNorm(geluLinear(x, w.transform!, w.transformb!), w.headNorm!);
     const tied = em.op1('Transpose', [f([w.word.rows, d], w.word.data)], { perm: [1, 0] });
     head = em.op1('Add', [em.op1('MatMul', [transformed, tied]), f([o.vocab], w.decoderb!)]);
   }
@@ -151,7 +204,10 @@ export function buildEncoder(w: EncoderWeights): Uint8Array {
     irVersion: 8,
     producerName: 'model-lens tests',
     producerVersion: '',
-    opsetImport: [{ domain: '', version: em.opset }],
+    opsetImport: [
+      { domain: '', version: em.opset },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: {
       name: 'bert',
       node: em.nodes,

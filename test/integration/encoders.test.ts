@@ -2,7 +2,9 @@
 // after every block (post-norm), masked-LM token probabilities computed with each token masked,
 // and a classifier's class probabilities. Every number is checked against referenceEncoder, a
 // float64 implementation of the same model in plain JavaScript that shares nothing with the
-// engine or ONNX Runtime.
+// engine or ONNX Runtime. The model comes as torch.onnx writes it (LayerNorm as an operator or
+// as arithmetic) and as ONNX Runtime's transformer optimizer leaves it (EmbedLayerNormalization,
+// Attention, SkipLayerNormalization, BiasGelu).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { windowTokens } from '../../src/host/probabilities/tokenInfo';
@@ -45,7 +47,7 @@ function maxError(actual: Float32Array, expected: unknown): number {
 }
 
 describe.each(BACKENDS)('a masked language model on %s', (backend) => {
-  describe.each(['operator', 'arithmetic'] as const)('with LayerNorm as %s', (norms) => {
+  describe.each(['operator', 'arithmetic', 'fused'] as const)('with LayerNorm as %s', (norms) => {
     const { folder, weights } = encoderFolder({ norms });
     let model: LoadedModel;
     beforeAll(async () => {
@@ -55,7 +57,10 @@ describe.each(BACKENDS)('a masked language model on %s', (backend) => {
 
     it('is found to see the whole text and to predict the token at each position', () => {
       expect(model.info).toMatchObject({ predicts: 'masked', bidirectional: true, layers: 2, heads: 4, dModel: 32, dMlp: 64, vocab: 64 });
-      expect(model.info.layerInfo.map((l) => l.attention.kind)).toEqual(['softmax', 'softmax']);
+      // The fused Attention's pattern is recomputed beside it, and must reproduce its output.
+      const kind = norms === 'fused' ? 'recomputed' : 'softmax';
+      expect(model.info.layerInfo.map((l) => l.attention.kind)).toEqual([kind, kind]);
+      if (norms === 'fused') for (const l of model.info.layerInfo) expect(l.checkError).toBeLessThan(1e-5);
       expect(model.info.notes.join(' ')).toContain('post-norm');
     });
 
