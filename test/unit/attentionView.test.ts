@@ -109,6 +109,38 @@ describe('buildAttentionView', () => {
   });
 });
 
+describe('buildAttentionView for a bidirectional model (an encoder)', () => {
+  /** Every token attends to every token: row q gives each key k the weight (k + 1) / 10. */
+  function encoder(): ExplainedText {
+    const e = explained();
+    const s = 4;
+    const pattern = new Float32Array(2 * s * s);
+    for (let i = 0; i < 2 * s * s; i++) pattern[i] = ((i % s) + 1) / 10;
+    e.analysis.activations['blocks.0.attn.hook_pattern'] = { shape: [2, s, s], data: pattern };
+    e.info = { ...e.info, bidirectional: true, predicts: 'masked' };
+    return e;
+  }
+
+  it('says the attention is bidirectional, and that the text after the selection was not read', () => {
+    const view = buildAttentionView(encoder());
+    expect(view.model.bidirectional).toBe(true);
+    expect(view.notes).toHaveLength(1);
+    expect(view.notes[0]).toContain('both directions');
+    expect(view.notes[0]).toContain('Only the text up to the end of the selection was analysed');
+    expect(buildAttentionView(explained()).model.bidirectional).toBe(false);
+  });
+
+  it('sends and exports the weights of keys after each query', () => {
+    const view = buildAttentionView(encoder());
+    // Query " b" (token 2) weighs " c" (token 3), after it.
+    const row = Array.from(attentionMatrix(view, 0, 0)!.subarray(0, 4));
+    expect(row).toEqual([0.1, 0.2, 0.3, 0.4].map(Math.fround));
+    const json = JSON.parse(attentionJson(view, 0, 0)!);
+    expect(json.weights[0][3]).toBeCloseTo(0.4, 6);
+    expect(attentionCsv(view, 0, 0)!.split('\r\n')[1]).toBe(' b,0.1,0.2,0.3,0.4');
+  });
+});
+
 describe('attention matrices and exports', () => {
   const e = explained();
   const view = buildAttentionView(e);

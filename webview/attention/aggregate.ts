@@ -1,7 +1,9 @@
 // Pure reshaping of attention tensors for display: one head or the mean of a layer's heads,
-// the key columns on screen, future (masked) keys as NaN, the strongest keys of a row.
-// Patterns are Float32 [head, query, key] with queries = the explained tokens and keys = every
-// analysed token, as in src/shared/protocol.ts.
+// the key columns on screen, future (masked) keys as NaN where the model's attention is causal,
+// the strongest keys of a row. Patterns are Float32 [head, query, key] with queries = the
+// explained tokens and keys = every analysed token, as in src/shared/protocol.ts. A bidirectional
+// model (an encoder: AttentionView.model.bidirectional) gives weight to later keys too, so
+// nothing of its matrix is masked.
 
 /** Columns [from, to) of a [rows, cols] matrix. */
 export function cropColumns(matrix: ArrayLike<number>, rows: number, cols: number, from: number, to: number): Float32Array {
@@ -36,33 +38,44 @@ export interface KeyWindow {
 }
 
 /**
- * Keys shown for queries tokens[queryStart .. queryStart + queryCount): keys after the last
- * query are always masked, so they are never shown.
+ * Keys shown for queries tokens[queryStart .. queryStart + queryCount): with causal attention,
+ * keys after the last query are always masked, so they are never shown; a bidirectional model
+ * attends to them, so every key up to the last analysed token is shown.
  */
-export function keyWindow(queryStart: number, queryCount: number, totalKeys: number, includeContext: boolean): KeyWindow {
-  const to = Math.min(totalKeys, queryStart + queryCount);
+export function keyWindow(queryStart: number, queryCount: number, totalKeys: number, includeContext: boolean, bidirectional: boolean): KeyWindow {
+  const to = bidirectional ? totalKeys : Math.min(totalKeys, queryStart + queryCount);
   return { from: includeContext ? 0 : Math.min(queryStart, to), to };
 }
 
 export interface ShownMatrix {
   rows: number;
   cols: number;
-  /** [query, shown key]; NaN for masked cells. */
+  /** [query, shown key]; NaN for masked cells (keys after the query, in a causal model only). */
   values: Float32Array;
   keys: KeyWindow;
   /** Column of token 0 if it is on screen (for "ignore the first token"), else -1. */
   firstTokenColumn: number;
 }
 
-/** The part of a [query, key] matrix a heatmap shows. */
-export function shownMatrix(full: ArrayLike<number>, queryStart: number, queryCount: number, totalKeys: number, includeContext: boolean): ShownMatrix {
-  const keys = keyWindow(queryStart, queryCount, totalKeys, includeContext);
+/**
+ * The part of a [query, key] matrix a heatmap shows: keys after the query masked (NaN) when the
+ * attention is causal, every weight kept when it is bidirectional.
+ */
+export function shownMatrix(
+  full: ArrayLike<number>,
+  queryStart: number,
+  queryCount: number,
+  totalKeys: number,
+  includeContext: boolean,
+  bidirectional: boolean,
+): ShownMatrix {
+  const keys = keyWindow(queryStart, queryCount, totalKeys, includeContext, bidirectional);
   const cols = keys.to - keys.from;
   const cropped = cropColumns(full, queryCount, totalKeys, keys.from, keys.to);
   return {
     rows: queryCount,
     cols,
-    values: maskFuture(cropped, queryCount, cols, queryStart, keys.from),
+    values: bidirectional ? cropped : maskFuture(cropped, queryCount, cols, queryStart, keys.from),
     keys,
     firstTokenColumn: keys.from === 0 && cols > 0 ? 0 : -1,
   };

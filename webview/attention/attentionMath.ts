@@ -1,7 +1,9 @@
 // Attention(Q, K, V) = softmax(QKᵀ/√d_k + M) V, recomputed in the webview from the model's own
 // Q, K, V for one head, so "the math" panel shows real numbers and can prove they are the
 // model's: the softmax must reproduce the pattern and A·V must reproduce z.
-// Q, K, V, z are Float32 [pos, d_head] over every analysed token; the mask is causal.
+// Q, K, V, z are Float32 [pos, d_head] over every analysed token. The mask M is causal (−∞ on
+// keys after the query) for a decoder; for a bidirectional model (an encoder such as BERT) every
+// key of the text is seen, so M is 0 (one text has no padding to mask).
 
 /** S = Q[rows]·Kᵀ·scale for the query positions `rows` against keys 0..keys-1: [rows.length, keys]. */
 export function scaledScores(q: Float32Array, k: Float32Array, dHead: number, scale: number, rows: readonly number[], keys: number): Float32Array {
@@ -77,13 +79,19 @@ export interface HeadRecomputation {
   keys: number;
   /** [rows, keys] each. */
   scores: Float32Array;
+  /** S + M: the scores with the causal mask applied, or the scores themselves for a bidirectional model. */
   masked: Float32Array;
+  /** Whether the recomputation saw every key (no causal mask). */
+  bidirectional: boolean;
   weights: Float32Array;
   /** [rows, d_head] */
   output: Float32Array;
 }
 
-/** The four steps for the query positions `rows` against every key. */
+/**
+ * The four steps for the query positions `rows` against every key: the causal mask for a
+ * decoder, none for a bidirectional model, whose softmax runs over every key of the text.
+ */
 export function recomputeHead(
   q: Float32Array,
   k: Float32Array,
@@ -92,12 +100,13 @@ export function recomputeHead(
   scale: number,
   rows: readonly number[],
   keys: number,
+  bidirectional: boolean,
 ): HeadRecomputation {
   const scores = scaledScores(q, k, dHead, scale, rows, keys);
-  const masked = applyCausalMask(scores, rows, keys);
+  const masked = bidirectional ? Float32Array.from(scores) : applyCausalMask(scores, rows, keys);
   const weights = softmaxRows(masked, rows.length, keys);
   const output = weightedValues(weights, rows.length, keys, v, dHead);
-  return { rows: [...rows], keys, scores, masked, weights, output };
+  return { rows: [...rows], keys, scores, masked, weights, output, bidirectional };
 }
 
 export interface HeadCheck {

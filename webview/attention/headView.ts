@@ -123,7 +123,7 @@ export class HeadView {
     this.legend.element.hidden = false;
     this.placeholder.hidden = true;
     this.subtitle.textContent = this.describeChoice(settings);
-    const shown = shownMatrix(full, data.queryStart, data.queryCount, data.keys, settings.includeContext);
+    const shown = shownMatrix(full, data.queryStart, data.queryCount, data.keys, settings.includeContext, data.bidirectional);
     this.shown = shown;
     this.colors = matrixColors(shown.values, shown.cols, shown.firstTokenColumn, settings, settings.theme);
     const tokens = data.view.tokens;

@@ -162,7 +162,9 @@ function render(): void {
   const full = state.query === null ? undefined : data.matrix(state.layer, state.head);
   const colors = headView.currentColors;
   const row = state.query === null ? -1 : state.query - data.queryStart;
-  strip.setWeights(full && colors && row >= 0 ? (k) => (k <= state.query! ? full[row * data!.keys + k] : NaN) : null, colors?.normalize ?? (() => NaN), theme);
+  // A causal model gives later tokens no weight (masked); a bidirectional one weighs every token.
+  const seen = (k: number) => data!.bidirectional || k <= state.query!;
+  strip.setWeights(full && colors && row >= 0 ? (k) => (seen(k) ? full[row * data!.keys + k] : NaN) : null, colors?.normalize ?? (() => NaN), theme);
   modelView.setCurrent(state.layer, typeof state.head === 'number' ? state.head : null);
   modelView.setAblated(state.ablated);
   ablationBar.update(data.view.ablatable.some(Boolean), state.ablated, state.ablationMode, ablation, theme);

@@ -1,7 +1,8 @@
 // "The math, step by step" for one head, on the real numbers of this input:
 // Q, K, V → S = QKᵀ/√d_k → S + M (causal mask) → A = softmax(S + M) → z = A·V, with proof that
-// the recomputation is the model's own (max |A − pattern|, max |A·V − z|). Tables stay small:
-// at most WINDOW tokens around the selected query; the softmax and A·V still use every key.
+// the recomputation is the model's own (max |A − pattern|, max |A·V − z|). A bidirectional model
+// (an encoder) has no causal mask: M = 0, and every key, later ones too, gets weight. Tables stay
+// small: at most WINDOW tokens around the selected query; the softmax and A·V still use every key.
 import type { ThemeKind } from '../shared/colorScale';
 import { attentionScale, normalizer, rampColor, rgbCss, textOn, valueRange, type RampName } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
@@ -61,7 +62,7 @@ export class MathView {
     const data = this.data;
     if (!data) return;
     const { layer, head } = settings;
-    this.element.appendChild(formula());
+    this.element.appendChild(formula(data.bidirectional));
     if (typeof head !== 'number') {
       this.element.appendChild(
         notice(
@@ -112,7 +113,7 @@ export class MathView {
     const data = this.data!;
     const rows = Array.from({ length: data.queryCount }, (_, r) => data.queryStart + r);
     const d = detail.detail;
-    const rec = recomputeHead(detail.q, detail.k, detail.v, d.dHead, d.scale, rows, data.keys);
+    const rec = recomputeHead(detail.q, detail.k, detail.v, d.dHead, d.scale, rows, data.keys, data.bidirectional);
     const pattern = data.layers[d.layer]?.pattern;
     const check = checkHead(rec, pattern ? headMatrix(pattern, d.head, data.queryCount, data.keys) : undefined, data.queryStart, detail.z, d.dHead);
     this.cached = { detail, rec, check };
@@ -134,6 +135,11 @@ export class MathView {
     const title = (i: number) => `#${i} ${quoted(tokens[i]?.text ?? '')}`;
     const recRow = (pos: number) => pos - start;
     const theme = s.theme;
+    const bidirectional = rec.bidirectional;
+    /** Whether the key of column c comes after the query of row r and is masked (causal attention only). */
+    const masked = (r: number, c: number) => !bidirectional && positions[c] > positions[r];
+    /** Keys after the tables that the queries see: every later analysed token of a bidirectional model. */
+    const laterFrom = bidirectional ? to : rec.keys;
 
     const windowNote =
       data.queryCount > positions.length
@@ -163,7 +169,16 @@ export class MathView {
             'Each query also sees the {0} earlier tokens to the left of the tables: the softmax and A·V use them, and the "earlier" column adds up their weight.',
           )
         : '';
-    if (windowNote || earlier) this.element.appendChild(el('p', { class: 'ml-math-note', text: windowNote + earlier }));
+    const later =
+      laterFrom < rec.keys
+        ? plural(
+            rec.keys - laterFrom,
+            'Each query also sees the {0} later token to the right of the tables: the softmax and A·V use it, and the "later" column adds up its weight.',
+            'Each query also sees the {0} later tokens to the right of the tables: the softmax and A·V use them, and the "later" column adds up their weight.',
+          )
+        : '';
+    const seen = [windowNote, earlier, later].filter(Boolean).join(' ');
+    if (seen) this.element.appendChild(el('p', { class: 'ml-math-note', text: seen }));
 
     // ① Q, K, V
     const dimHeaders = Array.from({ length: dims }, (_, j) => `d${j}`);
@@ -213,18 +228,24 @@ export class MathView {
     const winRows = positions.map(recRow);
     const scoreAt = (t: Float32Array) => (r: number, c: number) => t[winRows[r] * rec.keys + positions[c]];
     const finiteScores: number[] = [];
-    winRows.forEach((r, i) => positions.forEach((p) => p <= positions[i] && finiteScores.push(rec.scores[r * rec.keys + p])));
+    winRows.forEach((r, i) => positions.forEach((p) => (bidirectional || p <= positions[i]) && finiteScores.push(rec.scores[r * rec.keys + p])));
     const scoreRange = valueRange(finiteScores, { symmetric: true });
     const worked = this.workedDot(detail, s.query ?? positions[positions.length - 1], rec);
     this.element.appendChild(
       step(
         '2',
         t('Scores: QKᵀ / √d_k'),
-        t(
-          'Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.',
-          d.dHead,
-          d.scale.toPrecision(4),
-        ),
+        bidirectional
+          ? t(
+              'Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. This model attends in both directions, so every cell, above the diagonal too, is used.',
+              d.dHead,
+              d.scale.toPrecision(4),
+            )
+          : t(
+              'Row i, column j is the dot product of query i with key j, times 1/√{0} = {1}; the scaling keeps the scores from growing with the dimension, which would make the softmax nearly one-hot. Greyed cells lie above the diagonal: computed, but about to be masked.',
+              d.dHead,
+              d.scale.toPrecision(4),
+            ),
         worked,
         matrixTable({
           caption: t('S = QKᵀ/√d_k (rows: queries, columns: keys)'),
@@ -237,53 +258,64 @@ export class MathView {
           ramp: 'diverging',
           theme,
           range: scoreRange,
-          future: (r, c) => positions[c] > positions[r],
+          future: masked,
         }),
       ),
     );
 
-    // ③ causal mask
+    // ③ causal mask, or none
     this.element.appendChild(
-      step(
-        '3',
-        t('Causal mask: S + M'),
-        t(
-          'A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.',
-        ),
-        null,
-        matrixTable({
-          caption: 'S + M',
-          rowHeads: positions.map(label),
-          rowTitles: positions.map(title),
-          colHeads: positions.map(label),
-          colTitles: positions.map(title),
-          value: scoreAt(rec.masked),
-          text: (v) => formatCell(v, 2),
-          ramp: 'diverging',
-          theme,
-          range: scoreRange,
-          future: (r, c) => positions[c] > positions[r],
-        }),
-      ),
+      bidirectional
+        ? step(
+            '3',
+            t('No causal mask: M = 0'),
+            t(
+              'This model reads the text in both directions (bidirectional attention, as BERT and other encoders do): a token may look at every token of the text, the later ones too, so M is 0 everywhere and S + M = S. Only padding would be masked, and one text has none.',
+            ),
+            null,
+          )
+        : step(
+            '3',
+            t('Causal mask: S + M'),
+            t(
+              'A token may only look at itself and the tokens before it: M is 0 on and below the diagonal and −∞ above it, so a later token can get no weight at all.',
+            ),
+            null,
+            matrixTable({
+              caption: 'S + M',
+              rowHeads: positions.map(label),
+              rowTitles: positions.map(title),
+              colHeads: positions.map(label),
+              colTitles: positions.map(title),
+              value: scoreAt(rec.masked),
+              text: (v) => formatCell(v, 2),
+              ramp: 'diverging',
+              theme,
+              range: scoreRange,
+              future: masked,
+            }),
+          ),
     );
 
     // ④ softmax
     const weightsShown: number[] = [];
     winRows.forEach((r) => positions.forEach((p) => weightsShown.push(rec.weights[r * rec.keys + p])));
     const aSpec = attentionScale(weightsShown, 'linear', 0);
-    const earlierSum = (r: number) => {
+    const weightSum = (r: number, keys: [number, number]) => {
       let sum = 0;
-      for (let j = 0; j < from; j++) sum += rec.weights[winRows[r] * rec.keys + j];
+      for (let j = keys[0]; j < keys[1]; j++) sum += rec.weights[winRows[r] * rec.keys + j];
       return sum;
     };
     const hasEarlier = from > 0;
+    const hasLater = laterFrom < rec.keys;
+    const lead = hasEarlier ? 1 : 0;
     const patternLine = Number.isNaN(check.pattern)
       ? 'The model sent no pattern for this layer to compare with.'
       : `Matches the model's pattern${data.layers[d.layer]?.source.kind === 'recomputed' ? ' (recomputed by the engine from the same Q and K)' : ''} to ${formatSci(check.pattern)}: max |A − pattern| over all ${data.queryCount} × ${data.keys} weights.`;
     this.element.appendChild(
       step(
         '4',
-        t('Softmax: A = softmax(S + M)'),
+        bidirectional ? t('Softmax: A = softmax(S)') : t('Softmax: A = softmax(S + M)'),
         t(
           'Each row is exponentiated and divided by its sum, so it becomes a probability distribution over the keys (every row adds up to 1, and exp(−∞) = 0). The largest weight of each row is outlined.',
         ),
@@ -292,17 +324,26 @@ export class MathView {
           caption: t('A: the attention weights'),
           rowHeads: positions.map(label),
           rowTitles: positions.map(title),
-          colHeads: hasEarlier ? [t('earlier'), ...positions.map(label)] : positions.map(label),
-          colTitles: hasEarlier ? [t('Sum of the weights on tokens 0–{0}', from - 1), ...positions.map(title)] : positions.map(title),
+          colHeads: [...(hasEarlier ? [t('earlier')] : []), ...positions.map(label), ...(hasLater ? [t('later')] : [])],
+          colTitles: [
+            ...(hasEarlier ? [t('Sum of the weights on tokens 0–{0}', from - 1)] : []),
+            ...positions.map(title),
+            ...(hasLater ? [t('Sum of the weights on tokens {0}–{1}', laterFrom, rec.keys - 1)] : []),
+          ],
           value: (r, c) =>
-            hasEarlier ? (c === 0 ? earlierSum(r) : rec.weights[winRows[r] * rec.keys + positions[c - 1]]) : rec.weights[winRows[r] * rec.keys + positions[c]],
+            hasEarlier && c === 0
+              ? weightSum(r, [0, from])
+              : c - lead === positions.length
+                ? weightSum(r, [laterFrom, rec.keys])
+                : rec.weights[winRows[r] * rec.keys + positions[c - lead]],
           text: (v) => formatCell(v, 3),
           ramp: 'sequential',
           theme,
           range: aSpec.range,
-          future: (r, c) => (hasEarlier ? c > 0 && positions[c - 1] > positions[r] : positions[c] > positions[r]),
+          future: (r, c) => c >= lead && c - lead < positions.length && masked(r, c - lead),
           topPerRow: true,
-          summaryCols: hasEarlier ? 1 : 0,
+          summaryCols: lead,
+          summaryColsAfter: hasLater ? 1 : 0,
         }),
       ),
     );
@@ -353,7 +394,8 @@ export class MathView {
     const r = pos - data.queryStart;
     if (r < 0 || r >= rec.rows.length) return null;
     let best = 0;
-    for (let j = 1; j <= pos; j++) if (rec.weights[r * rec.keys + j] > rec.weights[r * rec.keys + best]) best = j;
+    const last = rec.bidirectional ? rec.keys - 1 : pos;
+    for (let j = 1; j <= last; j++) if (rec.weights[r * rec.keys + j] > rec.weights[r * rec.keys + best]) best = j;
     const terms: string[] = [];
     let dot = 0;
     for (let j = 0; j < d.dHead; j++) {
@@ -377,8 +419,8 @@ export class MathView {
   }
 }
 
-function formula(): HTMLElement {
-  // Attention(Q, K, V) = softmax(QKᵀ / √d_k + M) V, typeset with plain HTML.
+function formula(bidirectional: boolean): HTMLElement {
+  // Attention(Q, K, V) = softmax(QKᵀ / √d_k + M) V, typeset with plain HTML; no M for a bidirectional model.
   const sub = (t: string) => el('sub', { text: t });
   const sup = (t: string) => el('sup', { text: t });
   const frac = el('span', { class: 'ml-frac' }, el('span', { class: 'ml-num' }, 'QK', sup('T')), el('span', { class: 'ml-den' }, '√d', sub('k')));
@@ -386,11 +428,16 @@ function formula(): HTMLElement {
     'div',
     {
       class: 'ml-formula',
-      attrs: { role: 'math', 'aria-label': 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, plus the mask M, times V' },
+      attrs: {
+        role: 'math',
+        'aria-label': bidirectional
+          ? 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, times V'
+          : 'Attention of Q, K, V equals softmax of Q K transpose over square root of d k, plus the mask M, times V',
+      },
     },
     el('span', { text: 'Attention(Q, K, V) = softmax(' }),
     frac,
-    el('span', { text: ' + M) V' }),
+    el('span', { text: bidirectional ? ') V' : ' + M) V' }),
   );
 }
 
@@ -411,6 +458,8 @@ interface TableSpec {
   topPerRow?: boolean;
   /** Leading columns that summarise others (not outlined as top). */
   summaryCols?: number;
+  /** Trailing columns that summarise others (not outlined as top). */
+  summaryColsAfter?: number;
 }
 
 function matrixTable(t: TableSpec): HTMLElement {
@@ -418,8 +467,11 @@ function matrixTable(t: TableSpec): HTMLElement {
   const table = el('table', { class: 'ml-matrix' });
   table.appendChild(el('caption', { text: t.caption }));
   const head = el('tr', {}, el('th', { class: 'corner', attrs: { scope: 'col' } }));
+  const firstDetail = t.summaryCols ?? 0;
+  const endDetail = t.colHeads.length - (t.summaryColsAfter ?? 0);
+  const isSummary = (c: number) => c < firstDetail || c >= endDetail;
   t.colHeads.forEach((h, c) =>
-    head.appendChild(el('th', { class: `col${c < (t.summaryCols ?? 0) ? ' summary' : ''}`, text: h, title: t.colTitles?.[c], attrs: { scope: 'col' } })),
+    head.appendChild(el('th', { class: `col${isSummary(c) ? ' summary' : ''}`, text: h, title: t.colTitles?.[c], attrs: { scope: 'col' } })),
   );
   table.appendChild(el('thead', {}, head));
   const body = el('tbody');
@@ -428,7 +480,7 @@ function matrixTable(t: TableSpec): HTMLElement {
     let top = -1;
     if (t.topPerRow) {
       let best = -Infinity;
-      for (let c = t.summaryCols ?? 0; c < t.colHeads.length; c++) {
+      for (let c = firstDetail; c < endDetail; c++) {
         const v = t.value(r, c);
         if (Number.isFinite(v) && v > best) {
           best = v;
@@ -440,7 +492,7 @@ function matrixTable(t: TableSpec): HTMLElement {
       const v = t.value(r, c);
       const future = t.future?.(r, c) ?? false;
       const td = el('td', { text: t.text(v, r, c) });
-      const summary = c < (t.summaryCols ?? 0);
+      const summary = isSummary(c);
       if (future) td.className = Number.isFinite(v) ? 'future' : 'masked';
       else if (Number.isFinite(v) && !summary) {
         // Diverging tables centre their colours on 0 (t = 0.5); sequential ones start at 0.

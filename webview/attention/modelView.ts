@@ -204,14 +204,14 @@ export class ModelView {
     }
   }
 
-  /** The cropped, masked matrix of a head; kept, since a scale change does not change it. */
+  /** The cropped matrix of a head (masked where the model's attention is causal); kept, since a scale change does not change it. */
   private shown(layer: number, head: number, includeContext: boolean): ShownMatrix | undefined {
     const key = `${layer}:${head}:${includeContext}`;
     let m = this.shownCache.get(key);
     if (!m && this.data) {
       const full = this.data.matrix(layer, head);
       if (!full) return undefined;
-      m = shownMatrix(full, this.data.queryStart, this.data.queryCount, this.data.keys, includeContext);
+      m = shownMatrix(full, this.data.queryStart, this.data.queryCount, this.data.keys, includeContext, this.data.bidirectional);
       this.shownCache.set(key, m);
     }
     return m;

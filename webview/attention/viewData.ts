@@ -66,6 +66,11 @@ export class ViewData {
     return this.view.queryCount;
   }
 
+  /** Whether the model attends to later tokens too (an encoder): then no key is masked. */
+  get bidirectional(): boolean {
+    return this.view.model.bidirectional === true;
+  }
+
   hasAttention(layer: number): boolean {
     return !!this.layers[layer]?.pattern;
   }

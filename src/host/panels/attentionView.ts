@@ -54,6 +54,13 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
     notes.push(`The selection is longer than the model's window of ${info.positions} tokens: only its end was analysed.`);
   }
   if (selectedCount > queryCount) notes.push(`Explaining the last ${queryCount} of ${selectedCount} selected tokens (setting modelLens.maxTokens).`);
+  const bidirectional = info.bidirectional === true;
+  // An encoder's queries weigh the keys after them too: the panel shows those weights, and says
+  // that the text after the selection, which it did not read, would change them all.
+  if (bidirectional)
+    notes.push(
+      `${info.name} attends in both directions (bidirectional attention, as BERT does): each token also weighs the tokens after it, so no key is masked. Only the text up to the end of the selection was analysed; text after it would change every token's attention.`,
+    );
   const ids = analysis.tokens.map((t) => t.id);
   const layers = info.layerInfo.map((layer, L) => {
     const pattern = analysis.activations[hooks.attn(L, 'pattern')];
@@ -67,7 +74,7 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
   });
   return {
     id: e.id,
-    model: { name: info.name, layers: info.layers, heads: info.heads, dHead: info.dHead },
+    model: { name: info.name, layers: info.layers, heads: info.heads, dHead: info.dHead, bidirectional },
     document: e.document,
     tokens,
     queryStart,

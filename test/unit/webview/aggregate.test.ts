@@ -51,23 +51,46 @@ describe('cropping and masking', () => {
   });
 
   it('keyWindow hides the context unless asked', () => {
-    expect(keyWindow(4, 3, 7, false)).toEqual({ from: 4, to: 7 });
-    expect(keyWindow(4, 3, 7, true)).toEqual({ from: 0, to: 7 });
+    expect(keyWindow(4, 3, 7, false, false)).toEqual({ from: 4, to: 7 });
+    expect(keyWindow(4, 3, 7, true, false)).toEqual({ from: 0, to: 7 });
     // Keys after the last query are always masked: never shown.
-    expect(keyWindow(2, 3, 9, false)).toEqual({ from: 2, to: 5 });
+    expect(keyWindow(2, 3, 9, false, false)).toEqual({ from: 2, to: 5 });
+  });
+
+  it('keyWindow shows the keys after the last query of a bidirectional model', () => {
+    expect(keyWindow(2, 3, 9, false, true)).toEqual({ from: 2, to: 9 });
+    expect(keyWindow(2, 3, 9, true, true)).toEqual({ from: 0, to: 9 });
+    expect(keyWindow(4, 3, 7, false, true)).toEqual({ from: 4, to: 7 });
   });
 
   it('shownMatrix crops to the explained tokens and masks the future', () => {
-    const s = shownMatrix(headMatrix(pattern, 0, 2, 3), 1, 2, 3, false);
+    const s = shownMatrix(headMatrix(pattern, 0, 2, 3), 1, 2, 3, false, false);
     expect(s.cols).toBe(2);
     expect(s.keys).toEqual({ from: 1, to: 3 });
     expect(s.firstTokenColumn).toBe(-1);
     expect(s.values[0]).toBeCloseTo(0.5); // token 1 → token 1
     expect(s.values[1]).toBeNaN(); // token 1 → token 2
     expect(Array.from(s.values.subarray(2))).toEqual([0.3, 0.5].map(Math.fround));
-    const all = shownMatrix(headMatrix(pattern, 0, 2, 3), 1, 2, 3, true);
+    const all = shownMatrix(headMatrix(pattern, 0, 2, 3), 1, 2, 3, true, false);
     expect(all.cols).toBe(3);
     expect(all.firstTokenColumn).toBe(0);
+  });
+
+  it('shownMatrix keeps every weight of a bidirectional model, above the diagonal too', () => {
+    // An encoder's head: each row a distribution over all three tokens, later ones included.
+    const encoder = new Float32Array([0.2, 0.3, 0.5, 0.6, 0.1, 0.3, 0.1, 0.1, 0.8]);
+    const s = shownMatrix(encoder, 0, 3, 3, false, true);
+    expect(s.cols).toBe(3);
+    expect(Array.from(s.values)).toEqual(Array.from(encoder));
+    expect(s.values.some(Number.isNaN)).toBe(false);
+    // Token 0 gives most of its weight to token 2, after it: the strongest key is shown.
+    expect(topK(s.values.subarray(0, 3), 1)).toEqual([{ index: 2, value: Math.fround(0.5) }]);
+    // Explained tokens 1..2 only, context hidden: the later key stays, row by row.
+    const cropped = shownMatrix(encoder.subarray(3), 1, 2, 3, false, true);
+    expect(cropped.keys).toEqual({ from: 1, to: 3 });
+    expect(Array.from(cropped.values)).toEqual([0.1, 0.3, 0.1, 0.8].map(Math.fround));
+    // The same matrix read as causal hides what lies above the diagonal.
+    expect(shownMatrix(encoder, 0, 3, 3, false, false).values[2]).toBeNaN();
   });
 });
 
