@@ -1,6 +1,10 @@
-// A least-recently-used cache bounded in bytes: analyses carry large typed arrays, so counting
-// entries would bound nothing. And the key an analysis is kept under.
-import type { AnalyzeOptions } from '../engine/types';
+// The analyses the host keeps, so that asking again costs nothing: a least-recently-used cache
+// bounded in bytes (analyses carry large typed arrays, so counting entries would bound nothing),
+// and the key an analysis is kept under.
+import type { Analysis, AnalyzeOptions } from '../engine/types';
+
+/** Most bytes of typed arrays the host keeps in analyses. */
+export const ANALYSIS_CACHE_BYTES = 256 * 1024 * 1024;
 
 /**
  * The cache key of an analysis: the model file, every option (interventions included, so an
@@ -76,4 +80,35 @@ export function typedArrayBytes(value: unknown, seen = new Set<ArrayBufferLike>(
   let total = 0;
   for (const v of Object.values(value)) total += typedArrayBytes(v, seen);
   return total;
+}
+
+/** Analyses by model file, text and options (see analysisKey), within `maxBytes`. */
+export class AnalysisCache {
+  private readonly entries: ByteLruCache<Analysis>;
+
+  constructor(maxBytes = ANALYSIS_CACHE_BYTES) {
+    this.entries = new ByteLruCache<Analysis>(maxBytes, typedArrayBytes);
+  }
+
+  get bytes(): number {
+    return this.entries.bytes;
+  }
+
+  /**
+   * The analysis of `text` with `options` on the model file `modelFile`: the one kept, or the one
+   * `analyze` makes, then kept (unless analysisKey keeps none for it).
+   */
+  async answer(modelFile: string, text: string, options: AnalyzeOptions, analyze: () => Promise<Analysis>): Promise<{ analysis: Analysis; cached: boolean }> {
+    const key = analysisKey(modelFile, text, options);
+    const kept = key === undefined ? undefined : this.entries.get(key);
+    if (kept) return { analysis: kept, cached: true };
+    const analysis = await analyze();
+    if (key !== undefined) this.entries.set(key, analysis);
+    return { analysis, cached: false };
+  }
+
+  /** Forgets every analysis: the model, its backend or the settings changed. */
+  clear(): void {
+    this.entries.clear();
+  }
 }

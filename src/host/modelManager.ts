@@ -1,24 +1,24 @@
-// Owns the engine for the extension host: loads the configured model on first use (with a
-// cancellable progress notification), reloads when settings change, keeps the previous model
-// working when a new one fails, and caches analyses so repeated requests cost nothing.
+// Owns the engine's lifecycle for the extension host: loads the configured model on first use,
+// reloads when settings change, keeps the previous model working when a new one fails, and starts
+// a new engine for new settings or a newly found GPU. What the user sees of a load is
+// loadProgress.ts, the analyses kept are analysisCache.ts, the backend comparison is
+// commands/backendComparison.ts.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { analysisKey, ByteLruCache, typedArrayBytes } from './analysisCache';
+import { AnalysisCache } from './analysisCache';
 import { chooseBackend, describeAdapter, nativeRuntimeInstalled, withProvider } from './backendChoice';
-import { affects, readSettings, useModel, type Settings } from './config';
-import { EngineClient, type WorkerEvent } from '../engine/client';
+import { analyzeOnBothBackends } from './commands/backendComparison';
+import { affects, readSettings, type Settings } from './config';
+import { EngineClient, type EngineOptions, type WorkerEvent } from '../engine/client';
 import { ModelLensError } from '../engine/errors';
-import type { Analysis, AnalyzeOptions, Intervention, InterventionRuns, ModelInfo } from '../engine/types';
-import { showErrorWithLog } from './log';
+import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo } from '../engine/types';
+import { type LoadProgress, notifyLoadProgress, reportLoadFailure, showLoadInStatusBar, warnBackendFallback, warnWebGpuFailed } from './loadProgress';
 import { backendName, formatDuration, loadedLine, workerEventLine } from './logLines';
 import type { GpuAdapterInfo } from '../shared/protocol';
 import { watchModelFiles } from './modelWatcher';
 import { RecentModels } from './recentModels';
-import { plainText } from './text/untrusted';
 import type { GpuBackend } from './webgpu/gpuBackend';
-
-const CACHE_BYTES = 256 * 1024 * 1024;
 
 interface LoadAttempt {
   target: string;
@@ -31,13 +31,6 @@ interface LoadAttempt {
   notified?: boolean;
 }
 
-/**
- * How a load started by a request shows its progress: 'notification' for what the user asked for
- * (a command, a panel), 'window' (the status bar) for what only happened to them (a hover, a
- * selection's perplexity), so opening a file and pointing at it pops nothing up.
- */
-export type LoadProgress = 'notification' | 'window';
-
 export class ModelManager implements vscode.Disposable {
   private engine: EngineClient;
   private settings: Settings;
@@ -47,7 +40,7 @@ export class ModelManager implements vscode.Disposable {
   private info: ModelInfo | undefined;
   /** The model being loaded or loaded last, and how that went. */
   private attempt: LoadAttempt | undefined;
-  private readonly cache = new ByteLruCache<Analysis>(CACHE_BYTES, typedArrayBytes);
+  private readonly cache = new AnalysisCache();
   private readonly changed = new vscode.EventEmitter<ModelInfo>();
   private readonly loadingChanged = new vscode.EventEmitter<string | undefined>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -92,15 +85,22 @@ export class ModelManager implements vscode.Disposable {
       `Engine settings: modelLens.backend ${this.settings.backend}, threads ${this.settings.threads || 'auto'}, maxModelBytes ${this.settings.maxModelBytes}, requestTimeoutMs ${this.settings.requestTimeoutMs}.`,
     );
     return new EngineClient({
-      workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
-      backend: this.backend.backend,
+      ...this.engineOptions(this.backend.backend),
       executionProvider: this.settings.nativeExecutionProvider,
       remote: this.gpu,
+      onWorkerEvent: (event) => this.logWorkerEvent(event),
+    });
+  }
+
+  /** What every engine of the extension is made with: the bundled worker and the settings in use. */
+  private engineOptions(backend: Backend): EngineOptions {
+    return {
+      workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
+      backend,
       threads: this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
       requestTimeoutMs: this.settings.requestTimeoutMs,
-      onWorkerEvent: (event) => this.logWorkerEvent(event),
-    });
+    };
   }
 
   private logWorkerEvent(event: WorkerEvent): void {
@@ -182,10 +182,7 @@ export class ModelManager implements vscode.Disposable {
     this.attempt = attempt;
     this.loadingChanged.fire(name);
     if (progress === 'notification') this.notifyProgress(attempt);
-    else
-      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Model Lens: loading ${plainText(name)}` }, () =>
-        attempt.promise.catch(() => undefined),
-      );
+    else showLoadInStatusBar(name, attempt.promise);
     attempt.promise
       .then(
         (info) => {
@@ -196,7 +193,7 @@ export class ModelManager implements vscode.Disposable {
             // The remote backend could not start (no adapter): the engine uses WebAssembly instead.
             this.backend = { backend: info.backend, reason: `WebAssembly: ${info.backendFallback ?? `${this.backend.backend} could not start`}` };
             this.log.warn(`Backend fell back to ${this.backend.reason}`);
-            void vscode.window.showWarningMessage(`Model Lens: ${plainText(this.backend.reason)}`);
+            warnBackendFallback(this.backend.reason);
           }
           this.info = info;
           this.cache.clear();
@@ -216,7 +213,7 @@ export class ModelManager implements vscode.Disposable {
         (e: unknown) => {
           attempt.failed = e instanceof ModelLensError ? e : new ModelLensError({ code: 'load-failed', message: String(e) });
           this.log.error(`Loading ${target} failed after ${formatDuration(performance.now() - started)} (${attempt.failed.code}).`);
-          void this.reportLoadFailure(attempt.failed);
+          void reportLoadFailure(attempt.failed, this.info?.name);
         },
       )
       .finally(() => {
@@ -227,47 +224,23 @@ export class ModelManager implements vscode.Disposable {
     return attempt;
   }
 
-  /**
-   * The load's progress notification. Cancelling it releases everyone waiting; the worker
-   * finishes the load and the model is used afterwards.
-   */
+  /** The load's progress notification (see loadProgress.ts); cancelling it releases everyone waiting. */
   private notifyProgress(attempt: LoadAttempt): void {
     attempt.notified = true;
-    const name = path.basename(attempt.target);
-    void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Model Lens: loading ${plainText(name)}…`, cancellable: true },
-      (_, cancel) => {
-        cancel.onCancellationRequested(() => {
-          this.log.info(`Stopped waiting for ${name}: the load goes on in the background.`);
-          attempt.cancelled.cancel();
-        });
-        return attempt.promise.catch(() => undefined);
-      },
-    );
-  }
-
-  private async reportLoadFailure(error: ModelLensError): Promise<void> {
-    // Names, paths and ONNX Runtime's text come from the model's files: see text/untrusted.
-    const previous = this.info ? ` Still using ${plainText(this.info.name)}.` : '';
-    const choice = await showErrorWithLog(`Model Lens: ${plainText(error.userMessage)}${previous}`, 'Open Settings', 'Use Default Model');
-    if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath');
-    if (choice === 'Use Default Model') await useModel('');
+    notifyLoadProgress(path.basename(attempt.target), attempt.promise, this.log, () => attempt.cancelled.cancel());
   }
 
   /** Analyses text with the current model; identical requests are answered from the cache. */
   async analyze(text: string, options: AnalyzeOptions, token?: vscode.CancellationToken, progress: LoadProgress = 'notification'): Promise<Analysis> {
     const info = await this.ensureLoaded(token, progress);
-    const key = analysisKey(info.file, text, options);
-    const cached = key === undefined ? undefined : this.cache.get(key);
-    if (cached) {
-      this.log.trace(`Analysis of ${text.length} characters answered from the cache.`);
-      return cached;
-    }
-    const started = performance.now();
-    const analysis = await withSignal(token, (signal) => this.engine.analyze(text, options, signal));
-    this.log.trace(`Analysed ${text.length} characters (${analysis.tokens.length} tokens) in ${formatDuration(performance.now() - started)}.`);
-    this.noticeFallback(analysis);
-    if (key !== undefined) this.cache.set(key, analysis);
+    const { analysis, cached } = await this.cache.answer(info.file, text, options, async () => {
+      const started = performance.now();
+      const analysis = await withSignal(token, (signal) => this.engine.analyze(text, options, signal));
+      this.log.trace(`Analysed ${text.length} characters (${analysis.tokens.length} tokens) in ${formatDuration(performance.now() - started)}.`);
+      this.noticeFallback(analysis);
+      return analysis;
+    });
+    if (cached) this.log.trace(`Analysis of ${text.length} characters answered from the cache.`);
     return analysis;
   }
 
@@ -278,25 +251,14 @@ export class ModelManager implements vscode.Disposable {
   }
 
   /**
-   * The same text on the backend in use and on a fresh WebAssembly engine with the same model:
-   * the check that a GPU computes the numbers WebAssembly does.
+   * The same text on the backend in use and on a fresh WebAssembly engine with the same model
+   * (commands/backendComparison.ts).
    */
   async analyzeOnBothBackends(text: string, options: AnalyzeOptions): Promise<{ current: Analysis; reference: Analysis; backend: string }> {
     const info = await this.ensureLoaded();
-    const current = await this.engine.analyze(text, options);
-    const reference = new EngineClient({
-      workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
-      backend: 'wasm',
-      threads: this.settings.threads,
-      maxModelBytes: this.settings.maxModelBytes,
-      requestTimeoutMs: this.settings.requestTimeoutMs,
-    });
-    try {
-      await reference.load(this.attempt?.target ?? this.configuredTarget());
-      return { current, reference: await reference.analyze(text, options), backend: info.backend };
-    } finally {
-      reference.dispose();
-    }
+    const target = this.attempt?.target ?? this.configuredTarget();
+    const both = await analyzeOnBothBackends(this.engine, () => new EngineClient(this.engineOptions('wasm')), target, text, options);
+    return { ...both, backend: info.backend };
   }
 
   /** A webview found a WebGPU adapter: with `auto`, a hardware GPU becomes the backend. */
@@ -324,7 +286,7 @@ export class ModelManager implements vscode.Disposable {
     this.info = info;
     this.backend = { backend: analysis.backend, reason: `WebAssembly: ${info.backendFallback ?? 'the WebGPU backend failed'}` };
     this.log.warn(`The WebGPU backend failed; ${info.name} now runs on ${this.backend.reason}`);
-    void vscode.window.showWarningMessage(`Model Lens: the WebGPU backend failed; ${plainText(info.name)} now runs on WebAssembly. Nothing was lost.`);
+    warnWebGpuFailed(info.name);
     this.changed.fire(info);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analysisKey, ByteLruCache, typedArrayBytes } from '../../src/host/analysisCache';
+import { AnalysisCache, analysisKey, ByteLruCache, typedArrayBytes } from '../../src/host/analysisCache';
+import type { Analysis } from '../../src/engine/types';
 import { hookGroups } from '../../src/shared/hooks';
 
 describe('ByteLruCache', () => {
@@ -42,5 +43,34 @@ describe('analysisKey', () => {
     expect(
       analysisKey('m.onnx', 'text', { logits: true, interventions: [{ hook: 'blocks.0.hook_resid_pre', mode: 'patch', positions: [1], source }] }),
     ).toBeUndefined();
+  });
+});
+
+describe('AnalysisCache', () => {
+  const analysis = (n: number) => ({ prob: new Float32Array(n) }) as unknown as Analysis;
+
+  it('answers a request asked before from what it kept, until cleared', async () => {
+    const cache = new AnalysisCache(1024);
+    let runs = 0;
+    const analyze = async () => analysis(++runs);
+    const first = await cache.answer('m.onnx', 'text', {}, analyze);
+    expect(first.cached).toBe(false);
+    expect(await cache.answer('m.onnx', 'text', {}, analyze)).toEqual({ analysis: first.analysis, cached: true });
+    expect((await cache.answer('other.onnx', 'text', {}, analyze)).cached).toBe(false);
+    expect(cache.bytes).toBe(4 + 8);
+    cache.clear();
+    expect(cache.bytes).toBe(0);
+    expect((await cache.answer('m.onnx', 'text', {}, analyze)).cached).toBe(false);
+    expect(runs).toBe(3);
+  });
+
+  it('keeps neither a run that patches in another run’s values nor a failed one', async () => {
+    const cache = new AnalysisCache(1024);
+    const source = { shape: [2, 4], data: new Float32Array(8) };
+    const patched = { interventions: [{ hook: 'blocks.0.hook_resid_pre', mode: 'patch' as const, positions: [1], source }] };
+    await cache.answer('m.onnx', 'text', patched, async () => analysis(1));
+    expect((await cache.answer('m.onnx', 'text', patched, async () => analysis(1))).cached).toBe(false);
+    await expect(cache.answer('m.onnx', 'text', {}, () => Promise.reject(new Error('cancelled')))).rejects.toThrow('cancelled');
+    expect((await cache.answer('m.onnx', 'text', {}, async () => analysis(1))).cached).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDifferences, differences } from '../../src/host/commands/backendComparison';
+import { analyzeOnBothBackends, describeDifferences, differences } from '../../src/host/commands/backendComparison';
 import type { Analysis } from '../../src/engine/types';
 
 function analysis(shift: number): Analysis {
@@ -28,5 +28,42 @@ describe('differences', () => {
     const b = analysis(0);
     delete (b.activations as Record<string, unknown>)['blocks.0.attn.hook_pattern'];
     expect(differences(analysis(0), b).attention).toBe(Infinity);
+  });
+});
+
+describe('analyzeOnBothBackends', () => {
+  it('analyses on the engine in use and on a reference engine that loads the model, then is disposed', async () => {
+    const calls: string[] = [];
+    const engine = {
+      analyze: async (text: string) => {
+        calls.push(`current ${text}`);
+        return analysis(0);
+      },
+    };
+    const reference = {
+      load: async (target: string) => {
+        calls.push(`load ${target}`);
+        return undefined as never;
+      },
+      analyze: async (text: string) => {
+        calls.push(`reference ${text}`);
+        return analysis(0.001);
+      },
+      dispose: () => void calls.push('dispose'),
+    };
+    const both = await analyzeOnBothBackends(engine, () => reference, '/models/m', 'a', {});
+    expect(calls).toEqual(['current a', 'load /models/m', 'reference a', 'dispose']);
+    expect(differences(both.current, both.reference).logits).toBeCloseTo(0.01, 6);
+  });
+
+  it('disposes the reference engine when its load fails', async () => {
+    let disposed = false;
+    const reference = {
+      load: () => Promise.reject(new Error('no such model')),
+      analyze: async () => analysis(0),
+      dispose: () => void (disposed = true),
+    };
+    await expect(analyzeOnBothBackends({ analyze: async () => analysis(0) }, () => reference, '/m', 'a', {})).rejects.toThrow('no such model');
+    expect(disposed).toBe(true);
   });
 });

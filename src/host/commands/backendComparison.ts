@@ -1,6 +1,29 @@
-// How far two analyses of the same text are apart: the check that a backend (a GPU) computes the
-// numbers the WebAssembly backend computes.
-import type { Analysis } from '../../engine/types';
+// The check that a backend (a GPU) computes the numbers the WebAssembly backend computes: the same
+// text on the engine in use and on a fresh WebAssembly engine with the same model, and how far the
+// two analyses are apart.
+import type { EngineClient } from '../../engine/client';
+import type { Analysis, AnalyzeOptions } from '../../engine/types';
+
+/**
+ * `text` analysed by `engine` (the backend in use, its model loaded) and by the WebAssembly engine
+ * `reference` makes, which loads `target` for it and is disposed afterwards.
+ */
+export async function analyzeOnBothBackends(
+  engine: Pick<EngineClient, 'analyze'>,
+  reference: () => Pick<EngineClient, 'load' | 'analyze' | 'dispose'>,
+  target: string,
+  text: string,
+  options: AnalyzeOptions,
+): Promise<{ current: Analysis; reference: Analysis }> {
+  const current = await engine.analyze(text, options);
+  const wasm = reference();
+  try {
+    await wasm.load(target);
+    return { current, reference: await wasm.analyze(text, options) };
+  } finally {
+    wasm.dispose();
+  }
+}
 
 export interface Differences {
   tokens: number;
