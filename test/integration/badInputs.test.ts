@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { ModelLensError } from '../../src/engine/errors';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import { buildDecoder, withExternalData } from '../helpers/decoderBuilder';
+import { makeNode } from '../../src/engine/onnx/emit';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { BACKENDS } from '../helpers/backends';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { exists, TINY_GPT2 } from '../helpers/paths';
-import { hookGroups } from '../../src/shared/hooks';
+import { hookGroups, hooks } from '../../src/shared/hooks';
 
 const OPTIONS = { backend: 'wasm' as const, threads: 1 };
 
@@ -62,6 +63,43 @@ describe('a model that cannot be used', () => {
     expect(e.code).toBe('no-logits');
     expect(e.userMessage).toContain('logits is [batch], neither logits for every position');
     expect(e.file).toBe(onnxOf(folder));
+  });
+
+  it('uses an operator of a custom domain that ONNX Runtime has no kernel for: the load fails naming it', async () => {
+    const model = decodeModel(buildDecoder({ attention: 'unfused' }));
+    const sigmoid = model.graph.node.find((n) => n.opType === 'Sigmoid')!;
+    Object.assign(sigmoid, { opType: 'FancySigmoid', domain: 'com.example' });
+    model.opsetImport.push({ domain: 'com.example', version: 1 });
+    const folder = writeModelFolder('custom-op', encodeModel(model));
+    const e = await loadError(folder);
+    expect(e.code).toBe('load-failed');
+    expect(e.userMessage).toContain('FancySigmoid');
+    expect(e.file).toBe(onnxOf(folder));
+  });
+
+  it('writes its MLP with an operator the engine does not read as a projection: that hook is left out, with why, not taken from another projection', async () => {
+    const model = decodeModel(buildDecoder({ attention: 'unfused' }));
+    // The MLPs' down projections (the MatMuls reading SiLU's product) as Einsums, which ONNX Runtime runs.
+    const products = new Set(model.graph.node.filter((n) => n.opType === 'Mul').map((n) => n.output[0]));
+    const down = model.graph.node.filter((n) => n.opType === 'MatMul' && products.has(n.input[0]));
+    expect(down).toHaveLength(2);
+    for (const node of down) Object.assign(node, makeNode('Einsum', node.input, node.output, { equation: 'bsi,io->bso' }));
+    const plain = await LoadedModel.load(writeModelFolder('matmul-mlp', buildDecoder({ attention: 'unfused' })), OPTIONS);
+    const einsum = await LoadedModel.load(writeModelFolder('einsum-mlp', encodeModel(model)), OPTIONS);
+    try {
+      expect(einsum.info.notes).toContain(
+        "blocks.0.mlp.hook_post is unavailable: the MLP's output reaches the stream through a Einsum node, which Model Lens does not read as a projection",
+      );
+      const a = await einsum.analyze('the cat', { hooks: hookGroups.activations });
+      const b = await plain.analyze('the cat', { hooks: hookGroups.activations });
+      expect(a.activations[hooks.mlpPost(0)]).toBeUndefined();
+      expect(a.activations[hooks.residPost(1)].data).toEqual(b.activations[hooks.residPost(1)].data);
+      expect(Array.from(a.prob)).toEqual(Array.from(b.prob));
+      // The plain model's MLP is read, and its width is the MLP's, not the stream's.
+      expect(b.activations[hooks.mlpPost(0)].shape).toEqual([b.tokens.length, 64]);
+    } finally {
+      await Promise.all([plain.release(), einsum.release()]);
+    }
   });
 
   it('has no tokenizer', async () => {

@@ -1,6 +1,7 @@
 // Groups the writes to the residual stream into transformer blocks (a block starts where an
 // attention sublayer writes) and finds each block's MLP hidden activation.
 import { isOnnxDomain, type GraphIndex } from '../onnx/graph';
+import type { NodeProto } from '../onnx/model';
 import { findAttentionAnchor, type AttentionAnchor, type BranchNode } from './attention';
 import { branchNodes, dependsOnProducer, type ResidualStep, type ResidualStream } from './residual';
 
@@ -72,13 +73,40 @@ function anchorOutput(anchor: AttentionAnchor): string {
   return anchor.kind === 'softmax' ? anchor.softmax.output[0] : anchor.node.output[0];
 }
 
+/** Nodes that pass a projection's output on to the stream unchanged in value (reshapes, casts). */
+const PASS_ON = new Set(['Cast', 'Identity', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+/**
+ * The node that makes the part of a step's `branch` that `target` contributes to, looking through
+ * what only passes it on or adds to it (a bias, a parallel block's attention, quantize_dynamic's
+ * rescaling): `target`'s own node when nothing else transforms it on the way.
+ */
+function writerOf(index: GraphIndex, branch: string, target: string): NodeProto | undefined {
+  let current = branch;
+  for (;;) {
+    const p = index.producer(current);
+    if (!p) return undefined;
+    const { node } = p;
+    const onnx = isOnnxDomain(node.domain);
+    if (onnx && PASS_ON.has(node.opType)) current = node.input[0];
+    else if (onnx && (node.opType === 'Add' || isRescaledIntegerProjection(index, current))) {
+      // Follow the operand that carries the target; a bias, a scale or the other branch does not.
+      const next = node.input.filter((i) => i && (i === target || index.dependsOn(i, target)));
+      if (next.length !== 1) return node;
+      current = next[0];
+    } else return node;
+  }
+}
+
 /**
  * The MLP's hidden activation: the input of its down projection, which is the last weight
  * projection of the block outside the attention path. For a gated MLP that is act(gate)·up,
- * as TransformerLens' mlp.hook_post.
+ * as TransformerLens' mlp.hook_post. That projection must be what writes the MLP's branch: an
+ * operator Model Lens does not read as one there (an Einsum, a new quantized MatMul) leaves the
+ * activation unknown, with why, rather than taking an earlier projection's input for it.
  */
-export function mlpHiddenActivation(index: GraphIndex, block: Block): string | undefined {
-  let best: { index: number; input: string } | undefined;
+export function mlpHiddenActivation(index: GraphIndex, block: Block): { input?: string; note?: string } {
+  let best: { index: number; input: string; node: NodeProto; step: number } | undefined;
   block.steps.forEach((step, i) => {
     for (const { node, index: position } of block.branches[i]) {
       if (!PROJECTIONS.has(node.opType)) continue;
@@ -89,8 +117,11 @@ export function mlpHiddenActivation(index: GraphIndex, block: Block): string | u
         const anchor = anchorOutput(block.anchor);
         if (index.dependsOn(anchor, node.output[0]) || index.dependsOn(node.output[0], anchor)) continue;
       }
-      if (!best || position > best.index) best = { index: position, input: projectedActivation(index, activation) };
+      if (!best || position > best.index) best = { index: position, input: projectedActivation(index, activation), node, step: i };
     }
   });
-  return best?.input;
+  if (!best) return {};
+  const writer = writerOf(index, block.steps[best.step].branch[0], best.node.output[0]);
+  if (writer === best.node) return { input: best.input };
+  return { note: `the MLP's output reaches the stream through a ${writer?.opType ?? 'node'} node, which Model Lens does not read as a projection` };
 }

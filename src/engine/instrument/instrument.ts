@@ -66,9 +66,10 @@ const CLASSIFIER_NOTE =
 const POST_NORM_NOTE =
   'direct logit attribution is unavailable: the model normalizes the stream after every block (post-norm), so the blocks’ writes do not add up to what its head reads';
 
-function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: string, residualType: DataType): LayerPlan {
+function layerPlan(index: GraphIndex, exposer: Exposer, block: Block, resid: string, residualType: DataType, notes: string[], layer: number): LayerPlan {
   const attention: AttentionExposures = exposeAttention(index, exposer, block.anchor);
-  const mlp = mlpHiddenActivation(index, block);
+  const { input: mlp, note } = mlpHiddenActivation(index, block);
+  if (note) notes.push(`${hooks.mlpPost(layer)} is unavailable: ${note}`);
   return {
     attention: attention.source,
     pattern: attention.pattern,
@@ -134,7 +135,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
     const residualType = index.elemType(stream.embedding) ?? DataType.FLOAT;
     const blocks = groupBlocks(index, stream);
     const after = blocks.map((b) => residualTensor(exposer, b.steps[b.steps.length - 1]));
-    layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType));
+    layers = blocks.map((block, i) => layerPlan(index, exposer, block, after[i], residualType, notes, i));
     embedding = exposer.expose(stream.embedding);
     blockHooks = addBlockHooks(index, exposer, stream, blocks, layers, after, logits);
     notes.push(...blockHooks.notes);
@@ -171,6 +172,7 @@ export function instrument(index: GraphIndex, file: string, tokenizerVocab: numb
       interventions: [...interventions.sites, ...missing],
       logits: logitsExposure.output,
       classes,
+      postNorm: stream?.steps.some((s) => s.normalized) ?? false,
       nextToken: stats?.plan,
       embedding,
       embed: blockHooks?.embed,
