@@ -101,7 +101,14 @@ function loadTokenizer(files: ModelFiles): TextTokenizer {
 /** The plan of a graph that could not be instrumented: logits only, every layer explained (the reason is the model's note too). */
 function logitsOnlyPlan(plan: InstrumentationPlan, reason: string): InstrumentationPlan {
   const attention = { kind: 'unavailable' as const, reason };
-  return { layers: plan.layers.map(() => ({ attention })), interventions: [], logits: plan.logits, classes: plan.classes, notes: plan.notes };
+  return {
+    layers: plan.layers.map(() => ({ attention })),
+    interventions: [],
+    logits: plan.logits,
+    classes: plan.classes,
+    postNorm: plan.postNorm,
+    notes: plan.notes,
+  };
 }
 
 export class LoadedModel {
@@ -217,6 +224,7 @@ export class LoadedModel {
       // Until the check run has seen how the model behaves.
       predicts: sessionPlan.classes ? 'classes' : 'next',
       bidirectional: false,
+      postNorm: sessionPlan.postNorm === true,
       classLabels: sessionPlan.classes ? configLabels(config) : undefined,
       layerInfo: sessionPlan.layers.map((l) => ({
         attention: l.attention,
@@ -445,7 +453,8 @@ export class LoadedModel {
       ...statistics,
       topK: k && statistics.topIds.length / positions,
       activations,
-      logits: options.logits ? { shape: [positions, vocab], data: logits.data as Float32Array } : undefined,
+      // A classifier's logits are one row of class scores for the whole text, not one per position.
+      logits: options.logits ? { shape: plan.classes ? [1, logits.data.length] : [positions, vocab], data: logits.data as Float32Array } : undefined,
       rollout: options.rollout ? await this.rollout(collected) : undefined,
       lens: lens && lensIds ? { ids: lensIds, probs: outputs[lens.probs].data as Float32Array, rows: lens.streams, k: lens.k, from: lensFrom } : undefined,
       pieces,

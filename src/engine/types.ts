@@ -124,7 +124,7 @@ export interface Analysis {
    * blocks.{L}.hook_resid_pre/post [pos, d_model], blocks.{L}.mlp.hook_post [pos, d_mlp].
    */
   activations: Record<string, TensorData>;
-  /** The raw logits, when asked for. [pos, vocab] */
+  /** The raw logits, when asked for. [pos, vocab]; a classifier's [1, classes]. */
   logits?: TensorData;
   /** Attention rollout, when asked for and every layer has a pattern. [layer, query, key] */
   rollout?: TensorData;

@@ -99,6 +99,14 @@ export interface ModelInfo {
    * last token of the check text and watching the outputs at the first positions.
    */
   bidirectional: boolean;
+  /**
+   * Whether the stream is normalized after every write, x = LN(x + f(x)) ("post-norm", as BERT and
+   * the encoders after it), rather than before each branch (pre-norm): then no norm lies before the
+   * attention, resid_mid is x + attn_out before its norm (ln2), and the norm of a block's MLP sum
+   * is the one the engine finds before the next block's branch (ln1 of block L + 1) or the head
+   * (ln_final). Absent where the engine did not say (a model described before it did).
+   */
+  postNorm?: boolean;
   /** A classifier's class names in order (config.json's id2label, else LABEL_0, LABEL_1, …). */
   classLabels?: string[];
   layerInfo: LayerInfo[];

@@ -22,7 +22,7 @@ import type { Tensors } from '../runner';
 import type { TensorData } from '../types';
 import type { Activation } from '../../shared/modelInfo';
 import type { Exposure, InstrumentationPlan, LayerPlan, NormPlan } from './plan';
-import { dependsOnProducer, residualTensor, type ResidualStep, type ResidualStream } from './residual';
+import { dependsOnProducer, residualSum, type ResidualStep, type ResidualStream } from './residual';
 
 /** Norm operators: what they compute, their default epsilon (ONNX / ONNX Runtime), and where γ and β are. */
 const NORM_OPS: Record<string, { kind: 'layer' | 'rms'; epsilon: number; gamma: number; beta?: number }> = {
@@ -151,7 +151,12 @@ function findNorm(index: GraphIndex, exposer: Exposer, deferred: Deferred, site:
   const normalized = node.output[0];
   if (!index.dependsOn(entry, normalized)) throw new Unavailable(`the ${node.opType} output does not feed the branch`);
   const step = site.step;
-  const input = () => (PLAIN_NORMS.has(node.opType) ? node.input[0] : (site.stream ?? residualTensor(exposer, step!)));
+  // A skip norm's input is its sum: the stream tensor the site names, except in a post-norm model,
+  // where the stream read after the write is the norm's own output and the sum is made here.
+  const input = () => {
+    if (PLAIN_NORMS.has(node.opType)) return node.input[0];
+    return step && (step.normalized || !site.stream) ? residualSum(exposer, step) : site.stream!;
+  };
   const type = index.elemType(node.output[0]) ?? DataType.FLOAT;
   const gamma = node.input[spec.gamma] || undefined;
   const beta = spec.beta !== undefined ? node.input[spec.beta] || undefined : undefined;
@@ -402,7 +407,8 @@ export function addBlockHooks(
       layer.attnOut = writeOf(index, exposer, deferred, attention);
       layer.residMid = attention.out
         ? deferred.model(attention.out)
-        : deferred.computed(() => residualTensor(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
+        : // x + attn_out: in a post-norm model the sum its norm (ln2) takes, not the normalized stream the MLP reads.
+          deferred.computed(() => residualSum(exposer, attention), index.elemType(attention.residualIn) ?? DataType.FLOAT);
       layer.ln2 = attempt(
         normHooks((w) => hooks.norm(L, 'ln2', w)),
         () => findNorm(index, exposer, deferred, { stream: attention.out, step: attention, region: block.branches[1].map((b) => b.node) }),

@@ -130,6 +130,8 @@ export interface InstrumentationPlan {
   logits: string;
   /** The logits are a sequence classifier's class scores, not token predictions. */
   classes: boolean;
+  /** The stream is normalized after every write, LN(x + f(x)) (BERT and the encoders after it): ModelInfo.postNorm. */
+  postNorm?: boolean;
   nextToken?: NextTokenPlan;
   /** [batch, pos, d_model]: the stream before block 0. */
   embedding?: Exposure;

@@ -206,7 +206,15 @@ export function branchNodes(index: GraphIndex, step: ResidualStep): { node: Node
  * hides it.
  */
 export function residualTensor(exposer: Exposer, step: ResidualStep): string {
-  if (step.normalized) return step.normalized;
+  return step.normalized ?? residualSum(exposer, step);
+}
+
+/**
+ * R_k itself, the sum a write makes, before any norm: the node's own output, or input + skip (+ bias)
+ * added up for a skip norm that hides it (in a post-norm model too, where the stream read after the
+ * write is the norm of this).
+ */
+export function residualSum(exposer: Exposer, step: ResidualStep): string {
   if (step.out) return step.out;
   const em = exposer.em;
   const [input, bias] = step.branch;
