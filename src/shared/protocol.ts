@@ -769,14 +769,34 @@ export interface WalkBlock {
   rotary?: WalkRotary;
   mlpOut?: number[];
   residPost: number[];
-  /** resid_post recomputed as resid_mid + mlp_out. */
+  /** resid_post recomputed as resid_mid + mlp_out (a pre-norm block; a post-norm one has mlpNorm instead). */
   postCheck?: WalkCheck;
+  /**
+   * A post-norm block's second Add & Norm, resid_post = LN(ln2's output + mlp_out): its input the
+   * sum recomputed from the two, its output the model's resid_post, its check the norm redone.
+   */
+  mlpNorm?: WalkNorm;
 }
 
 export interface WalkView {
   /** Identifies this walk in later requests. */
   id: number;
-  model: { name: string; layers: number; heads: number; dModel: number; dMlp: number; precision: string };
+  /**
+   * bidirectional: attention sees the tokens after the walked one too (an encoder); postNorm: each
+   * block normalises after its sublayers, x = LN(x + f(x)) (BERT), not before them; predicts: what
+   * the output is about (ModelInfo.predicts).
+   */
+  model: {
+    name: string;
+    layers: number;
+    heads: number;
+    dModel: number;
+    dMlp: number;
+    precision: string;
+    bidirectional: boolean;
+    postNorm: boolean;
+    predicts: Prediction;
+  };
   document: { uri: string; name: string };
   /** Every analysed token, in document offsets. */
   tokens: { text: string; start: number; end: number; special: boolean }[];
@@ -800,16 +820,25 @@ export interface WalkView {
     rotary?: WalkRotary & { layer: number; differs: number[]; positions: { from: number; count: number; cos: number[]; angles: number[] } };
     /** Without a position table and without a rotation Model Lens can read: why, in a sentence. */
     positionNote?: string;
+    /** Why the token embedding and the position vector are not shown apart (the engine's reason), where they are not. */
+    embedNote?: string;
   };
   blocks: WalkBlock[];
   output: {
     norm?: WalkNorm;
-    /** Float32 [vocab]: the logits after this token. */
+    /** Why no final norm is shown, where none is (a post-norm model's last block ends with its own). */
+    normNote?: string;
+    /** Float32 [vocab]: the logits after this token; a masked model's at this token; a classifier's [classes], for the whole text. */
     logits: ArrayBuffer;
-    /** The model's top predictions after this token (temperature 1), from its own statistics. */
+    /**
+     * The top predictions (temperature 1): after this token, from the model's own statistics; for a
+     * masked model, at this token with the text as it is (from the logits); a classifier's classes.
+     */
     top: { id: number; text: string; prob: number }[];
     /** softmax(logits) against the model's own probabilities. */
     check?: WalkCheck;
+    /** Why the probabilities are not checked, where they are not. */
+    unchecked?: string;
   };
   /** What the model does not expose, and other things to know. */
   notes: string[];

@@ -2,7 +2,8 @@
 // own tensor (norms from the stream alone, the residual sums, the activation function, the
 // softmax, a rotary model's rotation of q, a gated MLP's product), and a step whose input is wrong
 // is shown as failing, not hidden. The rotation angles are compared with the ones the test models
-// were built with.
+// were built with. Encoders (BERT-shaped, post-norm, bidirectional) are walked as they compute:
+// every step checks out against the model or says why it is not shown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoadedModel } from '../../src/engine/loadedModel';
 import type { Analysis, AnalyzeOptions, TensorData } from '../../src/engine/types';
@@ -11,6 +12,9 @@ import type { WalkCheck, WalkView } from '../../src/shared/protocol';
 import { hookGroups, hooks } from '../../src/shared/hooks';
 import { decodeModel, encodeModel } from '../../src/engine/onnx/model';
 import { buildDecoder, type DecoderOptions } from '../helpers/decoderBuilder';
+import { buildEncoder, encoderWeights, referenceEncoder, type EncoderOptions } from '../helpers/encoderBuilder';
+import { wordPieceTokenizer } from '../helpers/tokenizers';
+import { normStatistics } from '../../src/host/panels/walkMath';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { DEFAULT_MODEL, exists, TINY_GPT2 } from '../helpers/paths';
 
@@ -18,7 +22,7 @@ const OPTIONS: AnalyzeOptions = { hooks: [...hookGroups.activations, ...hookGrou
 
 function checks(view: WalkView): WalkCheck[] {
   const all = [view.input.check, view.output.check, view.output.norm?.check];
-  for (const b of view.blocks) all.push(b.ln1?.check, b.ln2?.check, b.midCheck, b.postCheck, b.mlp?.check, b.rotary?.check);
+  for (const b of view.blocks) all.push(b.ln1?.check, b.ln2?.check, b.midCheck, b.postCheck, b.mlp?.check, b.rotary?.check, b.mlpNorm?.check);
   return all.filter((c): c is WalkCheck => !!c);
 }
 
@@ -83,6 +87,18 @@ describe.each(MODELS)('the walk through $name', ({ folder, present, text, checks
       expect(s.values[i * s.count + i]).toBeCloseTo(1, 6);
       for (let j = 0; j < s.count; j++) expect(s.values[i * s.count + j]).toBeCloseTo(s.values[j * s.count + i], 9);
     }
+  });
+
+  it.skipIf(!present)('walks a pre-norm decoder: causal, its own final norm, the model’s next-token probabilities', () => {
+    const view = walk(model, analysis, 4);
+    expect(view.model).toMatchObject({ bidirectional: false, postNorm: false, predicts: 'next' });
+    expect(view.blocks.every((b) => b.ln1 && b.postCheck && !b.mlpNorm)).toBe(true);
+    expect([view.output.norm?.check, view.output.check, view.output.normNote, view.output.unchecked].map((x) => x !== undefined)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it.skipIf(!present)('has a position table and no rotation', () => {
@@ -279,5 +295,122 @@ describe.each(GATED)('the walk through a gated MLP: $name', ({ options }) => {
     const t = analysis.activations[name];
     const tampered = { ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x) => x + 0.5) } } };
     expect(walk(model, tampered, 7).blocks[0].mlp!.check!.error).toBeGreaterThan(1e-2);
+  });
+});
+
+const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'dog', '##s', 'a', '.', ','];
+const ENCODER_TEXT = 'The cat sat on the mat, the dogs sat.';
+
+function encoderFolder(options: EncoderOptions) {
+  const weights = encoderWeights(options);
+  const tokenizer = wordPieceTokenizer(WORDS, weights.options.vocab);
+  const folder = writeModelFolder('walk-bert', buildEncoder(weights), {
+    'tokenizer.json': JSON.stringify(tokenizer.json),
+    'tokenizer_config.json': JSON.stringify(tokenizer.config),
+    'config.json': JSON.stringify({ model_type: 'bert' }),
+  });
+  return { folder, weights };
+}
+
+/** max |a − b| / max(1, |b|), as the walk's checks measure. */
+function relative(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  return Array.from(a).reduce((worst, x, i) => Math.max(worst, Math.abs(x - b[i]) / Math.max(1, Math.abs(b[i]))), 0);
+}
+
+describe.each(['operator', 'arithmetic', 'fused'] as const)('the walk through a BERT-shaped masked language model (LayerNorm as %s)', (norms) => {
+  const { folder, weights } = encoderFolder({ norms });
+  let model: LoadedModel;
+  let analysis: Analysis;
+  beforeAll(async () => {
+    model = await LoadedModel.load(folder, { backend: 'wasm', threads: 1 });
+    analysis = await model.analyze(ENCODER_TEXT, OPTIONS);
+  });
+  afterAll(() => model?.release());
+
+  it('is walked as a bidirectional, post-norm model that predicts the token at each position', () => {
+    expect(model.info).toMatchObject({ bidirectional: true, postNorm: true, predicts: 'masked' });
+    expect(walk(model, analysis, 3).model).toMatchObject({ bidirectional: true, postNorm: true, predicts: 'masked' });
+  });
+
+  it('checks every step it shows against the model, and says why it shows the others unchecked', () => {
+    for (const position of [1, 3, analysis.tokens.length - 2]) {
+      const view = walk(model, analysis, position);
+      const all = checks(view);
+      // Per block: resid_mid = resid_pre + attn_out, ln2 = LN(resid_mid), the activation, resid_post = LN(ln2 + mlp_out).
+      expect(all.map((c) => c.what)).toHaveLength(4 * model.info.layers);
+      for (const c of all) expect(c.error, `${c.what} at position ${position}`).toBeLessThanOrEqual(c.tolerance);
+      for (const b of view.blocks) {
+        // No norm lies before a post-norm block's attention; its MLP sum is normalised, not added up.
+        expect(b.ln1).toBeUndefined();
+        expect(b.postCheck).toBeUndefined();
+        expect(b.midCheck!.what).toBe('resid_mid = resid_pre + attn_out');
+        expect(b.mlpNorm!.output).toEqual(b.residPost);
+        // The scales the panel prints are the model's: the same as redone from each norm's input.
+        for (const n of [b.ln2!, b.mlpNorm!]) expect(Math.abs(n.scale - normStatistics(n.input, 'layer', n.epsilon!).scale)).toBeLessThan(1e-5);
+      }
+      // What is not recomputed says why.
+      expect(view.input.check).toBeUndefined();
+      expect(view.input.embedNote).toMatch(/could not take this model's embedding apart/);
+      expect(view.input.positionNote).toBeUndefined();
+      expect(view.output.norm).toBeUndefined();
+      expect(view.output.normNote).toMatch(/post-norm/);
+      expect(view.output.check).toBeUndefined();
+      expect(view.output.unchecked).toMatch(/masked/);
+    }
+  });
+
+  it('follows the reference encoder: the stream after each block, and the top predictions with the token visible', () => {
+    const ids = analysis.tokens.map((t) => t.id);
+    const reference = referenceEncoder(weights, ids);
+    const p = 3;
+    const view = walk(model, analysis, p);
+    view.blocks.forEach((b, L) => {
+      expect(relative(b.residPre, reference.hidden[L][p])).toBeLessThan(1e-4);
+      expect(relative(b.residPost, reference.hidden[L + 1][p])).toBeLessThan(1e-4);
+    });
+    const logits = reference.logits[p];
+    const max = Math.max(...logits);
+    const total = logits.reduce((sum, x) => sum + Math.exp(x - max), 0);
+    const order = logits.map((_, id) => id).sort((a, b) => logits[b] - logits[a]);
+    expect(view.output.top.map((t) => t.id)).toEqual(order.slice(0, 10));
+    view.output.top.forEach((t) => expect(t.prob).toBeCloseTo(Math.exp(logits[t.id] - max) / total, 5));
+  });
+
+  it('shows a check failing when a tensor is not what the model computed', () => {
+    // ±0.5 by dimension: a norm takes away a shift that is the same in every dimension.
+    const tampered = (name: string): Analysis => {
+      const t = analysis.activations[name];
+      return { ...analysis, activations: { ...analysis.activations, [name]: { shape: t.shape, data: t.data.map((x, i) => x + (i % 2 ? 0.5 : -0.5)) } } };
+    };
+    expect(walk(model, tampered(hooks.mlpOut(1)), 3).blocks[1].mlpNorm!.check!.error).toBeGreaterThan(1e-2);
+    expect(walk(model, tampered(hooks.residPost(0)), 3).blocks[0].mlpNorm!.check!.error).toBeGreaterThan(1e-2);
+    expect(walk(model, tampered(hooks.attnOut(0)), 3).blocks[0].midCheck!.error).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('the walk through a BERT-shaped classifier', () => {
+  const { folder, weights } = encoderFolder({ classes: 3 });
+  let model: LoadedModel;
+  beforeAll(async () => {
+    model = await LoadedModel.load(folder, { backend: 'wasm', threads: 1 });
+  });
+  afterAll(() => model?.release());
+
+  it('ends with the class probabilities of the whole text, checked against the model’s', async () => {
+    const analysis = await model.analyze(ENCODER_TEXT, OPTIONS);
+    const view = walk(model, analysis, 3);
+    expect(view.model.predicts).toBe('classes');
+    expect(view.output.top.map((t) => t.text)).toEqual(['LABEL_0', 'LABEL_1', 'LABEL_2']);
+    expect(new Float32Array(view.output.logits)).toHaveLength(3);
+    const scores = referenceEncoder(
+      weights,
+      analysis.tokens.map((t) => t.id),
+    ).logits[0];
+    const max = Math.max(...scores);
+    const total = scores.reduce((sum, x) => sum + Math.exp(x - max), 0);
+    view.output.top.forEach((t, i) => expect(t.prob).toBeCloseTo(Math.exp(scores[i] - max) / total, 5));
+    for (const c of checks(view)) expect(c.error, c.what).toBeLessThanOrEqual(c.tolerance);
+    expect(view.output.check!.what).toMatch(/class probabilities/);
   });
 });

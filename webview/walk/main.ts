@@ -1,6 +1,7 @@
 // The "Step by step" webview: one token through the whole model, in the order of the guide's
 // section 3.2 — the input representation H⁰ = E + P, each block (norm, attention, Add, norm, FFN,
-// Add), then the output layer with a temperature slider. The host sends every number and each
+// Add; for a post-norm model such as BERT, attention, Add & Norm, FFN, Add & Norm), then the
+// output layer with a temperature slider. The host sends every number and each
 // step's check against the model's own tensor; this page only lays them out. The view state names
 // what was walked, for the host to walk it again after a window reload.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -253,11 +254,15 @@ function inputSection(v: WalkView): HTMLElement {
     ...(i.posEmbed ? [{ label: `P (position ${v.position})`, values: i.posEmbed }] : []),
     { label: 'H⁰ (into block 0)', values: i.h0 },
   ];
-  const how = i.posEmbed
-    ? `The token ${quoted(token.text)} is looked up in the embedding table (E, one learned row per vocabulary entry), and the row of its position ${v.position} in the position table (P) is added: the model learned one vector per position, where the guide's original Transformer used fixed sines and cosines.`
-    : i.rotary
-      ? `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E: positions enter inside attention instead, where rotary embeddings (as Llama-style models use) turn q and k by angles that grow with the position. The angles of position ${v.position} are below.`
-      : `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E. ${i.positionNote ?? ''}`;
+  const how = !i.embed
+    ? `H⁰ is the vector entering block 0, as the model computed it for the token ${quoted(token.text)} at position ${v.position}. ${i.embedNote ?? ''}${
+        v.model.postNorm ? ' (BERT and the encoders after it add the token’s row, the position’s row and a token-type row, then normalise the sum.)' : ''
+      }`
+    : i.posEmbed
+      ? `The token ${quoted(token.text)} is looked up in the embedding table (E, one learned row per vocabulary entry), and the row of its position ${v.position} in the position table (P) is added: the model learned one vector per position, where the guide's original Transformer used fixed sines and cosines.`
+      : i.rotary
+        ? `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E: positions enter inside attention instead, where rotary embeddings (as Llama-style models use) turn q and k by angles that grow with the position. The angles of position ${v.position} are below.`
+        : `The token ${quoted(token.text)} is looked up in the embedding table (E). This model adds no position vector here, so H⁰ = E. ${i.positionNote ?? ''}`;
   const section = step(
     '1',
     'Input representation: H⁰ = E + P',
@@ -293,18 +298,31 @@ function inputSection(v: WalkView): HTMLElement {
 function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
   const L = b.layer;
   const section = el('section', { class: 'ml-walk-block', attrs: { 'aria-label': `Block ${L}` } }, el('h2', { text: `Block ${L} of ${v.model.layers}` }));
+  const post = v.model.postNorm;
   section.append(
-    notice(
-      'info',
-      `The guide's Transformer normalises after each sublayer, LayerNorm(x + Sublayer(x)) ("post-norm"). This model normalises before it and adds the result to the stream unchanged, x + Sublayer(Norm(x)) ("pre-norm"), as GPT-2 and most decoders since do; the steps below follow the model.`,
-    ),
-    normStep(
-      '2a',
-      `Norm before attention (ln1)`,
-      b.ln1,
-      `resid_pre of block ${L}`,
-      `This block's first norm was not found in the graph, so its numbers are not shown.`,
-    ),
+    post
+      ? notice(
+          'info',
+          `This model normalises after each sublayer, LayerNorm(x + Sublayer(x)) ("post-norm"), as the guide's Transformer and BERT do: the attention and the MLP read the stream as it is, and each adds its output to it and normalises the sum (Add & Norm). The steps below follow the model.`,
+        )
+      : notice(
+          'info',
+          `The guide's Transformer normalises after each sublayer, LayerNorm(x + Sublayer(x)) ("post-norm"). This model normalises before it and adds the result to the stream unchanged, x + Sublayer(Norm(x)) ("pre-norm"), as GPT-2 and most decoders since do; the steps below follow the model.`,
+        ),
+    post
+      ? step(
+          '2a',
+          'No norm before attention',
+          `In a post-norm model the attention reads the stream as it is: it was normalised already, ${L === 0 ? 'by the embedding’s norm' : `by block ${L - 1}’s last Add & Norm`}. The norms of this block come after its sublayers (steps 4 and 6).`,
+          null,
+        )
+      : normStep(
+          '2a',
+          `Norm before attention (ln1)`,
+          b.ln1,
+          `resid_pre of block ${L}`,
+          `This block's first norm was not found in the graph, so its numbers are not shown.`,
+        ),
   );
   const heads = el('div', { class: 'ml-walk-heads', attrs: { role: 'group', 'aria-label': 'Open a head in Explain Attention' } });
   for (let h = 0; h < v.model.heads; h++) {
@@ -319,7 +337,11 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
   const attention = step(
     '2b',
     `Attention: ${v.model.heads} heads`,
-    `Each head computes softmax(QKᵀ/√d_k)·V on the normalised vectors of this token and the ones before it. The Explain Attention panel's math tab walks one head's steps on these numbers: open a head.`,
+    `${
+      v.model.bidirectional
+        ? `Each head computes softmax(QKᵀ/√d_k)·V on the ${post ? '' : 'normalised '}vectors of every token of the text, the ones after this token too: the attention is bidirectional, so no causal mask hides the later tokens.`
+        : `Each head computes softmax(QKᵀ/√d_k)·V on the ${post ? '' : 'normalised '}vectors of this token and the ones before it.`
+    } The Explain Attention panel's math tab walks one head's steps on these numbers: open a head.`,
     formula('Attention of Q K V equals softmax of Q K transpose over root d k, times V', 'head', sub('i'), ' = softmax(QK', sup('T'), '/√d', sub('k'), ')V'),
     heads,
   );
@@ -353,7 +375,7 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
             [
               { label: 'resid_pre', values: b.residPre },
               { label: '+ attn_out', values: b.attnOut },
-              { label: '= resid_mid', values: b.residMid },
+              { label: post ? '= resid_mid (before its norm)' : '= resid_mid', values: b.residMid },
             ],
             allDims,
             theme,
@@ -366,13 +388,13 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
     ),
     normStep(
       '4',
-      'Add & Norm: the norm before the MLP (ln2)',
+      post ? 'Add & Norm: LayerNorm(x + attention(x)), the stream the MLP reads (ln2)' : 'Add & Norm: the norm before the MLP (ln2)',
       b.ln2,
       `resid_mid of block ${L}`,
       `This block's second norm was not found in the graph, so its numbers are not shown.`,
     ),
   );
-  section.append(ffnStep(v, b), addStep(b));
+  section.append(ffnStep(v, b), post ? addNormStep(b) : addStep(b));
   return section;
 }
 
@@ -473,6 +495,39 @@ function addStep(b: WalkBlock): HTMLElement {
   );
 }
 
+/** A post-norm block's last step: the FFN output joins the stream, and the sum is normalised into resid_post. */
+function addNormStep(b: WalkBlock): HTMLElement {
+  const norm = b.mlpNorm;
+  const sum = norm
+    ? vectorTable(
+        'What the MLP read, the MLP output, and their sum',
+        [
+          { label: 'x (ln2 output)', values: b.ln2?.output ?? [] },
+          { label: '+ mlp_out', values: b.mlpOut ?? [] },
+          { label: '= x + mlp_out', values: norm.input },
+        ],
+        allDims,
+        theme,
+      )
+    : null;
+  const section = normStep(
+    '6',
+    'Add & Norm: LayerNorm(x + FFN(x)), the stream after the block',
+    norm,
+    'x + mlp_out',
+    "The norm after this block's MLP was not found in the graph (or the MLP's output or its input is not separated), so resid_post is not recomputed here: the sum it normalises is not shown rather than guessed.",
+  );
+  if (sum) section.querySelector('.ml-step-text')?.after(sum);
+  if (norm)
+    section.append(
+      el('p', {
+        class: 'ml-step-text',
+        text: 'The output is resid_post, the stream the next block reads (or the output layer, after the last block); the check compares the norm redone from the sum with the model’s resid_post.',
+      }),
+    );
+  return section;
+}
+
 /** A bar's filled part; its width set through the CSSOM (the page's policy refuses style attributes). */
 function fill(p: number): HTMLElement {
   const bar = el('span', { class: 'ml-walk-bar-fill' });
@@ -493,7 +548,7 @@ function outputSection(v: WalkView): HTMLElement {
       'Final norm (ln_final)',
       o.norm,
       `resid_post of block ${v.model.layers - 1}`,
-      'The final norm was not found in the graph, so its numbers are not shown.',
+      o.normNote ?? 'The final norm was not found in the graph, so its numbers are not shown.',
     ),
   );
   const logits = new Float32Array(o.logits);
@@ -528,15 +583,35 @@ function outputSection(v: WalkView): HTMLElement {
     drawBars();
   });
   drawBars();
+  const temperatureText = 'Temperature T divides the logits first: below 1 the distribution sharpens towards the top prediction, above 1 it flattens.';
+  const predicts = v.model.predicts;
+  const [title, text, f] =
+    predicts === 'classes'
+      ? [
+          'Classifier head and softmax: the classes of the text',
+          `The classifier's head turns the stream into one score per class (${logits.length}) for the whole text (BERT's reads the first token, [CLS], through a pooler; the head is not broken down here), and softmax turns the scores into the class probabilities. ${temperatureText}`,
+          formula('P of each class equals softmax of the class scores over T', 'P(class) = softmax(z / T)'),
+        ]
+      : predicts === 'masked'
+        ? [
+            'Output layer and softmax: the token at this position',
+            `The model's head turns the stream into one logit per vocabulary entry (${logits.length}; in BERT's masked-language-model head a dense layer, GELU and a norm come before the unembedding, not broken down here), and softmax turns the logits into probabilities for the token at this position. The text is as written, so the token is visible and the model mostly predicts it back; Model Lens' own probabilities for this model mask it first. ${temperatureText}`,
+            formula('P of the token at this position equals softmax of the logits over T', 'P(token) = softmax(z / T)'),
+          ]
+        : [
+            'Linear map and softmax: the next token',
+            `The normalised vector is multiplied by the unembedding matrix, giving one logit per vocabulary entry (${logits.length}), and softmax turns the logits into probabilities. ${temperatureText}`,
+            formula('P of the next token equals softmax of the logits over T', 'P(next) = softmax(z / T),  z = LN(h)W', sub('U')),
+          ];
   section.append(
     step(
       '8',
-      'Linear map and softmax: the next token',
-      `The normalised vector is multiplied by the unembedding matrix, giving one logit per vocabulary entry (${logits.length}), and softmax turns the logits into probabilities. Temperature T divides the logits first: below 1 the distribution sharpens towards the top prediction, above 1 it flattens.`,
-      formula('P of the next token equals softmax of the logits over T', 'P(next) = softmax(z / T),  z = LN(h)W', sub('U')),
+      title,
+      text,
+      f,
       el('div', { class: 'ml-walk-temperature-row' }, el('label', { text: 'Temperature' }), slider, value),
       bars,
-      check(o.check) ?? el('span'),
+      check(o.check) ?? (o.unchecked ? checkLine(NaN, 0, o.unchecked) : el('span')),
     ),
   );
   return section;

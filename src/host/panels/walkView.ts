@@ -2,6 +2,12 @@
 // section 3.2 on the user's text — H⁰ = E + P, each block's norms, attention output, MLP and
 // residual sums, then the final norm and the logits. Every step that can be recomputed from the
 // steps before it is, and compared with the model's own tensor. Pure functions of an Analysis.
+//
+// A post-norm model (ModelInfo.postNorm: BERT, x = LN(x + attn(x)), then LN(x + mlp(x))) has no
+// norm before its attention and no final norm of its own: resid_mid is x + attn_out, ln2 its norm
+// (the stream the MLP reads), and resid_post the norm of ln2's output + mlp_out, recomputed with
+// the γ and β of the norm the engine finds after the block (ln1 of the next block, or ln_final).
+// A masked model's probabilities come from other inputs (each token masked) and are not compared.
 import type { Analysis, ModelInfo, NormInfo, TensorData } from '../../engine/types';
 import type { WalkBlock, WalkCheck, WalkNorm, WalkRotary, WalkView } from '../../shared/protocol';
 import { hooks, type BlockNorm } from '../../shared/hooks';
@@ -92,14 +98,17 @@ export function buildWalkView(w: WalkedToken): WalkView {
   const tolerance = info.precision === 'float32' ? 1e-4 : 2e-2;
   const notes: string[] = info.notes.filter((n) => /unavailable/.test(n));
 
+  const postNorm = info.postNorm === true;
   const norm = (
     input: number[] | undefined,
     normInfo: NormInfo | undefined,
     name: (which: 'scale' | 'normalized') => string,
     weight: (which: 'w' | 'b') => string,
     what: string,
+    /** The model's tensor the norm makes, where it is known by another name than the norm's output. */
+    made?: number[],
   ): WalkNorm | undefined => {
-    const output = get(name('normalized'));
+    const output = made ?? get(name('normalized'));
     const scale = get(name('scale'))?.[0];
     if (!input || !output || scale === undefined || !normInfo) return undefined;
     const wRow = a[weight('w')] ? Array.from(a[weight('w')].data) : undefined;
@@ -131,6 +140,7 @@ export function buildWalkView(w: WalkedToken): WalkView {
   const h0 = get(hooks.residPre(0)) ?? [];
   const input: WalkView['input'] = { embed, posEmbed, h0 };
   if (embed) input.check = check(posEmbed ? 'H⁰ = E + P' : 'H⁰ = E', posEmbed ? add(embed, posEmbed) : embed, h0, tolerance);
+  else input.embedNote = embedNote(info);
   const positions = a[hooks.posEmbed];
   if (positions) {
     const from = Math.max(0, p + 1 - SIMILARITY_POSITIONS);
@@ -152,7 +162,7 @@ export function buildWalkView(w: WalkedToken): WalkView {
     }
     const differs = rotations.flatMap((other, L) => (other && L !== first && relativeError(other.angles, r.angles) > 1e-6 ? [L] : []));
     input.rotary = { ...r, layer: first, differs, positions: { from, count: p + 1 - from, cos, angles } };
-  } else if (!posEmbed) input.positionNote = positionNote(info);
+  } else if (!posEmbed && embed) input.positionNote = positionNote(info);
 
   // Steps 2–5, block by block.
   const blocks: WalkBlock[] = [];
@@ -165,7 +175,9 @@ export function buildWalkView(w: WalkedToken): WalkView {
     const block: WalkBlock = {
       layer: L,
       residPre,
-      ln1: blockNorm(L, 'ln1', residPre),
+      // Post-norm: the attention reads the stream itself. (The norm the engine finds before this
+      // block's branch is the previous block's last, shown there as its mlpNorm.)
+      ln1: postNorm ? undefined : blockNorm(L, 'ln1', residPre),
       attnOut,
       residMid,
       ln2: blockNorm(L, 'ln2', residMid),
@@ -174,7 +186,20 @@ export function buildWalkView(w: WalkedToken): WalkView {
     };
     if (rotations[L]) block.rotary = rotations[L];
     if (attnOut && residMid) block.midCheck = check('resid_mid = resid_pre + attn_out', add(residPre, attnOut), residMid, tolerance);
-    if (mlpOut && residMid) block.postCheck = check('resid_post = resid_mid + mlp_out', add(residMid, mlpOut), residPost, tolerance);
+    if (!postNorm && mlpOut && residMid) block.postCheck = check('resid_post = resid_mid + mlp_out', add(residMid, mlpOut), residPost, tolerance);
+    const normed = get(hooks.norm(L, 'ln2', 'normalized'));
+    if (postNorm && mlpOut && normed && residPost.length) {
+      // resid_post = LN(h + mlp_out), h = ln2's output: the norm after this block's MLP.
+      const next = L + 1 < info.layers;
+      block.mlpNorm = norm(
+        add(normed, mlpOut),
+        next ? info.layerInfo[L + 1]?.ln1 : info.lnFinal,
+        next ? (h) => hooks.norm(L + 1, 'ln1', h) : hooks.lnFinal,
+        next ? (x) => hooks.normWeight(L + 1, 'ln1', x) : hooks.lnFinalWeight,
+        `resid_post of block ${L}`,
+        residPost,
+      );
+    }
     const post = get(hooks.mlpPost(L));
     if (post) {
       const pre = get(hooks.mlpPre(L));
@@ -204,15 +229,89 @@ export function buildWalkView(w: WalkedToken): WalkView {
   const last = info.layers - 1;
   const logits = analysis.logits;
   if (!logits) throw new Error('buildWalkView needs an analysis made with logits');
+  const output = outputStep(analysis, p, tolerance);
+  if (postNorm)
+    output.normNote = `This model normalises after each sublayer (post-norm), so the stream leaves block ${last} already normalised by that block's own Add & Norm (step 6 there): there is no separate final norm before the output layer.`;
+  else output.norm = norm(get(hooks.residPost(last)), info.lnFinal, hooks.lnFinal, hooks.lnFinalWeight, 'ln_final');
+  if (w.baseOffset + analysis.droppedChars > 0) notes.push(`The model read the ${p} tokens before this one, not the whole document before it.`);
+  return {
+    id: w.id,
+    model: {
+      name: info.name,
+      layers: info.layers,
+      heads: info.heads,
+      dModel: info.dModel,
+      dMlp: info.dMlp,
+      precision: info.precision,
+      bidirectional: info.bidirectional === true,
+      postNorm,
+      predicts: info.predicts ?? 'next',
+    },
+    document: w.document,
+    tokens: analysis.tokens.map((t) => ({ text: t.text, start: w.baseOffset + t.start, end: w.baseOffset + t.end, special: t.special })),
+    position: p,
+    input,
+    blocks,
+    output,
+    notes,
+  };
+}
+
+/** Why the embedding is not taken apart into E and P: the engine's reason, where it gave one. */
+function embedNote(info: ModelInfo): string {
+  const reason = info.notes.find((n) => n.startsWith(`${hooks.embed},`) || n.startsWith(`${hooks.embed} `))?.replace(/^.* unavailable: /, '');
+  return reason
+    ? `Model Lens could not take this model's embedding apart into the token's row and the position's: ${reason}.`
+    : 'The graph does not expose the token embedding on its own, so it is not shown apart from H⁰.';
+}
+
+/**
+ * The output layer at position p: the logits and the top predictions, checked against the model's
+ * own probabilities where they come from the same run. A masked model's probabilities are computed
+ * with each token masked, another input, so its top predictions here come from the logits of the
+ * text as it is; a classifier's logits are one row of class scores for the whole text.
+ */
+function outputStep(analysis: Analysis, p: number, tolerance: number): WalkView['output'] {
+  const logits = analysis.logits!;
+  if (analysis.predicts === 'classes') {
+    const classes = analysis.classes ?? [];
+    const row = logits.data.slice(0, classes.length);
+    const top = classes.map((c, id) => ({ id, text: c.label, prob: c.prob }));
+    return {
+      logits: row.buffer as ArrayBuffer,
+      top,
+      check: check(
+        'softmax(logits) = the model’s class probabilities',
+        softmaxAt(
+          row,
+          top.map((t) => t.id),
+        ),
+        top.map((t) => t.prob),
+        tolerance,
+      ),
+    };
+  }
   const vocab = logits.shape[1];
   const logitsRow = logits.data.slice(p * vocab, (p + 1) * vocab);
   const k = analysis.topK;
+  if (analysis.predicts === 'masked') {
+    const known = new Map<number, string>(analysis.tokens.map((t) => [t.id, t.text]));
+    const ids = Array.from(logitsRow.keys())
+      .sort((a, b) => logitsRow[b] - logitsRow[a] || a - b)
+      .slice(0, k || 10);
+    const probs = softmaxAt(logitsRow, ids);
+    return {
+      logits: logitsRow.buffer as ArrayBuffer,
+      top: ids.map((id, j) => ({ id, text: analysis.pieces[id] ?? known.get(id) ?? `#${id}`, prob: probs[j] })),
+      unchecked:
+        'Model Lens’ own probabilities for this model are computed with each token masked (the mask token in its place), a different input from the text walked here, so these, from the logits of the text as it is, are not compared with them.',
+    };
+  }
   const top = Array.from({ length: k }, (_, j) => {
     const id = analysis.topIds[p * k + j];
     return { id, text: analysis.pieces[id] ?? `#${id}`, prob: analysis.topProbs[p * k + j] };
   });
-  const output: WalkView['output'] = {
-    norm: norm(get(hooks.residPost(last)), info.lnFinal, hooks.lnFinal, hooks.lnFinalWeight, 'ln_final'),
+  return {
     logits: logitsRow.buffer as ArrayBuffer,
     top,
     check: check(
@@ -224,17 +323,5 @@ export function buildWalkView(w: WalkedToken): WalkView {
       top.map((t) => t.prob),
       tolerance,
     ),
-  };
-  if (w.baseOffset + analysis.droppedChars > 0) notes.push(`The model read the ${p} tokens before this one, not the whole document before it.`);
-  return {
-    id: w.id,
-    model: { name: info.name, layers: info.layers, heads: info.heads, dModel: info.dModel, dMlp: info.dMlp, precision: info.precision },
-    document: w.document,
-    tokens: analysis.tokens.map((t) => ({ text: t.text, start: w.baseOffset + t.start, end: w.baseOffset + t.end, special: t.special })),
-    position: p,
-    input,
-    blocks,
-    output,
-    notes,
   };
 }
