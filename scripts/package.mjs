@@ -44,8 +44,8 @@ function packagedReadme() {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const inlined = readme
     .replace(
-      /(!\[[^\]]*\]\()(docs\/[^)\s]+\.png)\)/g,
-      (_, open, file) => `${open}data:image/png;base64,${fs.readFileSync(path.join(ROOT, file)).toString('base64')})`,
+      /(!\[[^\]]*\]\()(docs\/[^)\s]+\.(png|gif))\)/g,
+      (_, open, file, type) => `${open}data:image/${type};base64,${fs.readFileSync(path.join(ROOT, file)).toString('base64')})`,
     )
     .replace(/(?<!!)\[([^\]]+)\]\(docs\/[^)\s]+\)/g, '$1');
   const out = path.join(ROOT, '.cache', 'package', 'README.md');

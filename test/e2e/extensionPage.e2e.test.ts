@@ -26,7 +26,9 @@ test("the extension's page shows the README's screenshots", async () => {
   const readme = await findWebviewFrame(page, 'img', 60_000);
   await expect.poll(() => readme.locator('img').count(), { timeout: 30_000 }).toBeGreaterThan(10);
   const sources = await readme.locator('img').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('src')?.slice(0, 30) ?? ''));
-  expect(sources.every((src) => src.startsWith('data:image/png'))).toBe(true);
+  expect(sources.every((src) => /^data:image\/(png|gif)/.test(src))).toBe(true);
+  // The animated capture of Explain Attention opens the page.
+  expect(sources[0]).toMatch(/^data:image\/gif/);
   // Every image decoded: an image the page refused or could not find has no width.
   const unloaded = () => readme.locator('img').evaluateAll((nodes) => nodes.filter((n) => !((n as unknown as Loaded).naturalWidth > 0)).length);
   await expect.poll(unloaded, { timeout: 30_000 }).toBe(0);

@@ -31,3 +31,4 @@ export { writeBrokenModel } from './brokenModel';
 export { showWalkBlock } from './walk';
 export { sidePanelModel } from './sidePanel';
 export { heatmapDecorations, isHeatmapColour } from './heatmap';
+export { Recording } from './recording';
