@@ -106,6 +106,8 @@ export type ToAttentionPanel =
   | { type: 'ablationError'; id: number; message: string }
   /** Export… in the title bar: export what is shown, as the panel's own buttons do (answered by `export`). */
   | { type: 'requestExport'; format: ExportFormat }
+  /** Pin / Unpin in the title bar: kept in the panel's saved state, so that a reload keeps it pinned. */
+  | { type: 'pinned'; pinned: boolean }
   | { type: 'error'; message: string };
 
 export type ExportFormat = 'png' | 'json' | 'csv';
@@ -317,13 +319,13 @@ export interface ExplainedRange {
  * host to explain again after a reload; undefined when it names nothing well-formed. The state
  * was written by the webview, so it is checked like any message from it.
  */
-export function parseRestoredPanel(raw: unknown): ExplainedRange | undefined {
+export function parseRestoredPanel(raw: unknown): (ExplainedRange & { pinned: boolean }) | undefined {
   if (!raw || typeof raw !== 'object') return undefined;
   const explained = (raw as Record<string, unknown>).explained;
   if (!explained || typeof explained !== 'object') return undefined;
   const { uri, selection } = explained as Record<string, unknown>;
   const range = parseRange(selection);
-  return isUri(uri) && range ? { uri, selection: range } : undefined;
+  return isUri(uri) && range ? { uri, selection: range, pinned: (raw as Record<string, unknown>).pinned === true } : undefined;
 }
 
 /** Arguments Explain Attention accepts: from a hover's command link (JSON) and from the side panel. */

@@ -1,12 +1,14 @@
 // Explain Attention without the palette, and the attention panel's title bar: its default key
 // chord (Ctrl+K A) on a selection; Export… (the format picked, then the save dialog) writing what
-// the panel shows; Pin keeping a panel's analysis while the next explanation opens a panel of its own.
+// the panel shows; Pin keeping a panel's analysis while the next explanation opens a panel of its own,
+// and across a window reload.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { findWebviewFrame, openFile, screenshot, selectLines, useVSCode, waitForActiveEditor, waitForNotification } from './harness';
 import { chooseQuickPickRow, quickPickRows } from './harness/quickPick';
+import { reloadWindow } from './harness/reload';
 
 const code = useVSCode();
 let panel: Frame;
@@ -87,4 +89,16 @@ test('a pinned panel keeps its analysis; the next explanation opens another', as
   await focusPanel(page, '(pinned)');
   const pinned = await findWebviewFrame(page, `.ml-header:has-text("${explained}")`, 30_000);
   expect(await pinned.locator('.ml-chip').first().getAttribute('title')).toContain('export');
+});
+
+test('a pinned panel is still pinned after the window reloads', async () => {
+  const { page } = code;
+  await focusPanel(page, '(pinned)');
+  const before = await findWebviewFrame(page, `.ml-header:has-text("${explained}")`, 30_000);
+  await reloadWindow(page, before, `.ml-header:has-text("${explained}")`, 120_000);
+  // The restored panel says so in its tab and still explains lines 17–21; the other one is not pinned.
+  await expect.poll(() => attentionTabs(page), { timeout: 60_000 }).toContain('Attention: sample.ts (pinned)');
+  expect((await attentionTabs(page)).filter((t) => t.endsWith('(pinned)'))).toHaveLength(1);
+  await focusPanel(page, '(pinned)');
+  await titleAction(page, 'Unpin This Attention Panel').waitFor({ timeout: 10_000 });
 });

@@ -131,7 +131,13 @@ describe('GPU adapter reports', () => {
 describe('parseRestoredPanel', () => {
   it("reads what an attention panel's saved state says it explained", () => {
     const state = { tab: 'head', explained: { uri: 'file:///w/a.ts', selection: { start: 3, end: 9 } } };
-    expect(parseRestoredPanel(state)).toEqual({ uri: 'file:///w/a.ts', selection: { start: 3, end: 9 } });
+    expect(parseRestoredPanel(state)).toEqual({ uri: 'file:///w/a.ts', selection: { start: 3, end: 9 }, pinned: false });
+  });
+
+  it('says whether the panel was pinned (only a boolean true pins it)', () => {
+    const explained = { uri: 'file:///w/a.ts', selection: { start: 3, end: 9 } };
+    expect(parseRestoredPanel({ explained, pinned: true })?.pinned).toBe(true);
+    expect(parseRestoredPanel({ explained, pinned: 'yes' })?.pinned).toBe(false);
   });
 
   it('names nothing for a state that is not well-formed', () => {

@@ -282,6 +282,8 @@ function isToPanel(m: unknown): m is ToAttentionPanel {
       return Number.isInteger(x.id) && typeof x.message === 'string';
     case 'requestExport':
       return x.format === 'png' || x.format === 'json' || x.format === 'csv';
+    case 'pinned':
+      return typeof x.pinned === 'boolean';
     default:
       return false;
   }
@@ -315,6 +317,9 @@ onHostMessage(isToPanel, (m) => {
       break;
     case 'requestExport':
       exportAs(m.format);
+      break;
+    case 'pinned':
+      change({ pinned: m.pinned });
       break;
     case 'error':
       showError(m.message);

@@ -27,6 +27,8 @@ export interface PanelState {
   /** Heads switched off for this analysis (the host runs the text again without them). */
   ablated: HeadRef[];
   ablationMode: AblationMode;
+  /** Pinned from the title bar (the host decides; kept here so that a reloaded window restores it). */
+  pinned: boolean;
 }
 
 export const DEFAULT_STATE: PanelState = {
@@ -42,6 +44,7 @@ export const DEFAULT_STATE: PanelState = {
   explained: null,
   ablated: [],
   ablationMode: 'zero',
+  pinned: false,
 };
 
 /** A valid state from whatever getState() returned (an older version, or nothing). */
@@ -61,6 +64,7 @@ export function restoreState(raw: unknown): PanelState {
   if (Array.isArray(r.ablated))
     s.ablated = r.ablated.filter((h: Partial<HeadRef> | null) => isIndex(h?.layer) && isIndex(h?.head)).map((h: HeadRef) => ({ layer: h.layer, head: h.head }));
   if (r.ablationMode === 'zero' || r.ablationMode === 'mean') s.ablationMode = r.ablationMode;
+  if (typeof r.pinned === 'boolean') s.pinned = r.pinned;
   const e = r.explained as PanelState['explained'];
   if (e && typeof e.uri === 'string' && isIndex(e.selection?.start) && isIndex(e.selection?.end))
     s.explained = { uri: e.uri, selection: { start: e.selection.start, end: e.selection.end } };

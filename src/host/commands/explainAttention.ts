@@ -115,6 +115,8 @@ export class ExplainAttention {
       panel.error(vscode.l10n.t('Select some text and run Model Lens: Explain Attention.'));
       return;
     }
+    // A panel pinned before the reload stays out of reuse after it.
+    if (explained.pinned) panel.pinned = true;
     await this.explain(panel, { document, selection: explained.selection });
   };
 }

@@ -102,6 +102,7 @@ class AttentionPanel {
   set pinned(pinned: boolean) {
     this.pinnedState = pinned;
     this.showTitle();
+    this.post({ type: 'pinned', pinned });
   }
 
   /** The tab says which document it explains, and whether it is pinned. */

@@ -74,6 +74,8 @@ describe('state', () => {
     const s = restoreState({ tab: 'math', layer: 2, head: 'mean', scale: 'log', query: -1, ignoreFirst: 'yes', viewId: 5 });
     expect(s).toMatchObject({ tab: 'math', layer: 2, head: 'mean', scale: 'log', query: null, ignoreFirst: false, viewId: 5 });
     expect(restoreState({ tab: 'nope', head: 'max' })).toMatchObject({ tab: 'model', head: 0 });
+    expect(restoreState({ pinned: true }).pinned).toBe(true);
+    expect(restoreState({ pinned: 1 }).pinned).toBe(false);
   });
 
   it('applies focus and drops the selection for a new analysis', () => {
