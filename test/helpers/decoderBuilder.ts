@@ -398,24 +398,22 @@ export function buildDecoder(options: DecoderOptions): Uint8Array {
       : project(normed, o.dModel, o.vocab, 1);
   if (o.loopTrips) head = em.op1('Add', [head, spin(o.loopTrips)]);
   const outputName = o.hiddenStateOnly ? 'last_hidden_state' : 'logits';
-  em.nodes.push({ opType: 'Identity', input: [head], output: [outputName], name: outputName, domain: '', attribute: [] });
+  const shape = o.classes ? ['batch', o.classes] : ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab];
+  return encodeBuilt(em, `decoder-${o.attention}`, inputs, head, { name: outputName, elemType: ft, shape });
+}
 
+/** The emitted graph as a model file, `head` named as the graph's one output. */
+export function encodeBuilt(em: Emitter, name: string, inputs: ValueInfo[], head: string, output: ValueInfo): Uint8Array {
+  em.nodes.push({ opType: 'Identity', input: [head], output: [output.name], name: output.name, domain: '', attribute: [] });
   const model: ModelProto = {
     irVersion: 8,
     producerName: 'model-lens tests',
     producerVersion: '',
     opsetImport: [
-      { domain: '', version: o.opset },
+      { domain: '', version: em.opset },
       { domain: 'com.microsoft', version: 1 },
     ],
-    graph: {
-      name: `decoder-${o.attention}`,
-      node: em.nodes,
-      initializer: em.initializers,
-      input: inputs,
-      output: [{ name: outputName, elemType: ft, shape: o.classes ? ['batch', o.classes] : ['batch', 'sequence', o.hiddenStateOnly ? o.dModel : o.vocab] }],
-      valueInfo: [],
-    },
+    graph: { name, node: em.nodes, initializer: em.initializers, input: inputs, output: [output], valueInfo: [] },
   };
   return encodeModel(model);
 }

@@ -9,8 +9,8 @@
 // `referenceEncoder` computes the same model from the same weights in plain JavaScript (float64),
 // an implementation that shares nothing with the engine or ONNX Runtime.
 import { Emitter } from '../../src/engine/onnx/emit';
-import { DataType, encodeModel, type ModelProto, type ValueInfo } from '../../src/engine/onnx/model';
-import { random } from './decoderBuilder';
+import { DataType, type ValueInfo } from '../../src/engine/onnx/model';
+import { encodeBuilt, random } from './decoderBuilder';
 
 export interface EncoderOptions {
   layers?: number;
@@ -199,25 +199,8 @@ export function buildEncoder(w: EncoderWeights): Uint8Array {
     const tied = em.op1('Transpose', [f([w.word.rows, d], w.word.data)], { perm: [1, 0] });
     head = em.op1('Add', [em.op1('MatMul', [transformed, tied]), f([o.vocab], w.decoderb!)]);
   }
-  em.nodes.push({ opType: 'Identity', input: [head], output: ['logits'], name: 'logits', domain: '', attribute: [] });
-  const model: ModelProto = {
-    irVersion: 8,
-    producerName: 'model-lens tests',
-    producerVersion: '',
-    opsetImport: [
-      { domain: '', version: em.opset },
-      { domain: 'com.microsoft', version: 1 },
-    ],
-    graph: {
-      name: 'bert',
-      node: em.nodes,
-      initializer: em.initializers,
-      input: inputs,
-      output: [{ name: 'logits', elemType: DataType.FLOAT, shape: o.classes ? ['batch', o.classes] : ['batch', 'sequence', o.vocab] }],
-      valueInfo: [],
-    },
-  };
-  return encodeModel(model);
+  const shape = o.classes ? ['batch', o.classes] : ['batch', 'sequence', o.vocab];
+  return encodeBuilt(em, 'bert', inputs, head, { name: 'logits', elemType: DataType.FLOAT, shape });
 }
 
 export interface EncoderReference {

@@ -19,6 +19,11 @@ function bpe(vocab: string[], merges: string[], extra: object = {}): object {
   };
 }
 
+/** An added special token, as tokenizer.json lists it. */
+function specialToken(id: number, content: string): object {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
 /** Merges that build the given words from their characters, left to right. */
 function mergesFor(words: string[]): { tokens: string[]; merges: string[] } {
   const tokens: string[] = [];
@@ -50,7 +55,7 @@ export function byteLevelBpe(vocab: string[], merges: string[], bos?: string): o
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: bos ? [{ id: bosId, content: bos, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] : [],
+    added_tokens: bos ? [specialToken(bosId, bos)] : [],
     normalizer: null,
     pre_tokenizer: byteLevel,
     post_processor: bos
@@ -80,15 +85,7 @@ export function sentencePieceTokenizer(): { json: object; config: object } {
   return {
     json: {
       version: '1.0',
-      added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({
-        id,
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      })),
+      added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => specialToken(id, content)),
       normalizer: {
         type: 'Sequence',
         normalizers: [
@@ -134,15 +131,7 @@ export function wordPieceTokenizer(words: string[], size: number): { json: objec
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: special.map((content) => ({
-        id: id(content),
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      })),
+      added_tokens: special.map((content) => specialToken(id(content), content)),
       normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
       pre_tokenizer: { type: 'BertPreTokenizer' },
       post_processor: {
