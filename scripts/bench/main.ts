@@ -15,6 +15,7 @@ import { renderReport, type BackendResults, type ModelResults, type Report, type
 import { remoteHeatmap, type RemoteResult } from './remote';
 import { footprint, loadOnly, rounds, type FootprintResult, type RowSpec } from './rows';
 import { inputsFor, patchingPair, type Inputs, type OrtBackend, type RowKind } from './runners';
+import { BERT_SMALL, ensureEncoder, maskedProbabilities, QUICK_ENCODER, type MaskedReport, type MaskedResult } from './masked';
 import { sweep, type SweepResult, type SweepSpec } from './sweep';
 
 /** Where the bundle lives: .cache/bench/ under the repository. */
@@ -99,6 +100,8 @@ const ROLES: Record<string, (spec: never) => Promise<unknown>> = {
   coldStart,
   runtimeStart,
   remote: remoteHeatmap,
+  masked: maskedProbabilities,
+  prepareEncoder: async (spec: { encoder: typeof BERT_SMALL }) => ensureEncoder(MODELS, spec.encoder),
 };
 
 async function child(role: string, specFile: string): Promise<void> {
@@ -360,6 +363,7 @@ async function drive(args: string[]): Promise<void> {
   }
 
   const coldStarts = hasDefault ? await coldStartRows(cfg, backends, failures) : undefined;
+  const masked = await maskedRows(cfg, backends, failures);
 
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const report: Report = {
@@ -383,6 +387,7 @@ async function drive(args: string[]): Promise<void> {
     editor: { label: editorModel.label, lines: cfg.editor.lines, typingMs: cfg.editor.typingMs, results: editor },
     coldStart: coldStarts,
     remote,
+    masked,
     notes,
   };
   const cellErrors = models.flatMap((m) =>
@@ -409,6 +414,30 @@ async function drive(args: string[]): Promise<void> {
 }
 
 /** Fresh processes, each timed from its first request to the default model's first analysis (coldStart.ts). */
+/** An encoder's masked token probabilities on each backend (its model built in a child first: BERT-small's weights take memory). */
+async function maskedRows(cfg: Config, backends: OrtBackend[], failures: string[]): Promise<MaskedReport | undefined> {
+  const encoder = cfg.quick ? QUICK_ENCODER : BERT_SMALL;
+  const n = cfg.quick ? 16 : 128;
+  console.log(`\nMasked token probabilities with ${encoder.label}, ${n} tokens`);
+  let model: string;
+  try {
+    model = await nodeChild<string>('prepareEncoder', { encoder }, `${encoder.label}: build`);
+  } catch (e) {
+    failures.push((e as Error).message);
+    return undefined;
+  }
+  const results: Partial<Record<OrtBackend, MaskedResult>> = {};
+  for (const backend of backends) {
+    try {
+      const spec = { model, backend, threads: THREADS, workerPath: WORKER, n, runs: cfg.quick ? 3 : cfg.sweep.runs + 2 };
+      results[backend] = await nodeChild<MaskedResult>('masked', spec, `${backend}: masked token probabilities of ${n} tokens`);
+    } catch (e) {
+      failures.push((e as Error).message);
+    }
+  }
+  return { label: encoder.label, results };
+}
+
 async function coldStartRows(cfg: Config, backends: OrtBackend[], failures: string[]): Promise<ColdStarts> {
   const tokens = 128;
   const text = inputsFor(DEFAULT_MODEL, [tokens]).get(tokens)!.text;

@@ -5,6 +5,7 @@ import { coldStartSection, type ColdStarts } from './coldStart';
 import type { EditorResult } from './editor';
 import type { FootprintResult, RoundsResult, SizeTimings } from './rows';
 import type { OrtBackend, RowKind } from './runners';
+import { maskedSection, type MaskedReport } from './masked';
 import type { SweepResult } from './sweep';
 import { LENS_CHUNKS } from '../../src/engine/instrument/lens';
 import { LENS_LOGITS_BYTES, LENS_TOP_K, lensPositionLimit } from '../../src/engine/loadedModel';
@@ -60,6 +61,8 @@ export interface Report {
   coldStart?: ColdStarts;
   /** The whole-file heatmap through the loopback completions server against the local engine. */
   remote?: RemoteResult;
+  /** An encoder's masked token probabilities against the same masked passes uninstrumented. */
+  masked?: MaskedReport;
   notes: string[];
 }
 
@@ -394,6 +397,7 @@ export function renderReport(r: Report): string {
   lines.push(...editorSection(r));
   lines.push(...coldStartSection(r.coldStart));
   lines.push(...remoteSection(r.remote));
+  lines.push(...maskedSection(r.masked));
   const limit = limits(r);
   if (limit.length) lines.push('## What limits this', '', ...limit);
   return lines.join('\n');

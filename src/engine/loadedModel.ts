@@ -76,7 +76,7 @@ export const LENS_LOGITS_BYTES = 256 * 1024 * 1024;
  */
 export const INTERVENTION_BATCH_BYTES = 64 * 1024 * 1024;
 /** Beyond this many rows a batch runs no faster per row on a CPU. */
-const MAX_BATCH = 16;
+export const MAX_BATCH = 16;
 
 /** How many positions the lens runs on at most: its float32 logits are [rows, positions, vocab]. */
 export function lensPositionLimit(rows: number, vocab: number, bytes = LENS_LOGITS_BYTES): number {
