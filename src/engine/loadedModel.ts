@@ -427,7 +427,7 @@ export class LoadedModel {
       predicts === 'classes'
         ? emptyStats(positions, 0)
         : predicts === 'masked'
-          ? maskedStats(await this.maskedRows(tokens, text), ids, k)
+          ? maskedStats(await this.maskedRows(tokens, text, options.interventions ?? []), ids, k)
           : stats
             ? statsFromGraph(
                 outputs[stats.topProbs].data as Float32Array,
@@ -580,9 +580,14 @@ export class LoadedModel {
   /**
    * For a masked language model: at each position that is not a special token, the logits
    * [vocab] the model gives it when its token is replaced by the mask token (one text per
-   * position, in batches). None without a mask token.
+   * position, in batches), with the run's `interventions` made in every copy (a mean ablation's
+   * mean is the unmasked text's). None without a mask token.
    */
-  private async maskedRows(tokens: Analysis['tokens'], text: { exactOffsets: boolean; droppedChars: number }): Promise<Map<number, Float32Array>> {
+  private async maskedRows(
+    tokens: Analysis['tokens'],
+    text: { exactOffsets: boolean; droppedChars: number },
+    interventions: Intervention[],
+  ): Promise<Map<number, Float32Array>> {
     const rows = new Map<number, Float32Array>();
     const mask = this.tokenizer.maskId;
     if (mask === undefined) return rows;
@@ -597,7 +602,7 @@ export class LoadedModel {
         ids,
         tokens,
         text,
-        masked.map(() => []),
+        masked.map(() => interventions),
         masked,
       );
       const data = out[this.plan.logits].data as Float32Array;

@@ -212,8 +212,8 @@ export interface EncoderReference {
   logits: number[][];
 }
 
-/** The model's forward pass on one unpadded sequence, in float64. */
-export function referenceEncoder(w: EncoderWeights, ids: readonly number[]): EncoderReference {
+/** The model's forward pass on one unpadded sequence, in float64; the heads in `zeroed` output zeros (zero ablation of hook_z). */
+export function referenceEncoder(w: EncoderWeights, ids: readonly number[], zeroed: readonly { layer: number; head: number }[] = []): EncoderReference {
   const o = w.options;
   const d = o.dModel;
   const dh = d / o.heads;
@@ -240,7 +240,7 @@ export function referenceEncoder(w: EncoderWeights, ids: readonly number[]): Enc
   );
   const hidden = [x];
   const patterns: number[][][][] = [];
-  for (const layer of w.layers) {
+  w.layers.forEach((layer, L) => {
     const [q, k, v] = [times(x, layer.q, layer.qb), times(x, layer.k, layer.kb), times(x, layer.v, layer.vb)];
     const layerPatterns: number[][][] = [];
     const z = x.map(() => new Array<number>(d).fill(0));
@@ -256,8 +256,9 @@ export function referenceEncoder(w: EncoderWeights, ids: readonly number[]): Enc
         const total = exps.reduce((a, b) => a + b, 0);
         return exps.map((e) => e / total);
       });
+      const off = zeroed.some((z) => z.layer === L && z.head === h);
       pattern.forEach((weights, i) => {
-        for (let e = h * dh; e < (h + 1) * dh; e++) z[i][e] = weights.reduce((sum, a, j) => sum + a * v[j][e], 0);
+        for (let e = h * dh; e < (h + 1) * dh; e++) z[i][e] = off ? 0 : weights.reduce((sum, a, j) => sum + a * v[j][e], 0);
       });
       layerPatterns.push(pattern);
     }
@@ -265,7 +266,7 @@ export function referenceEncoder(w: EncoderWeights, ids: readonly number[]): Enc
     x = norm(add(times(z, layer.o, layer.ob), x), layer.ln1);
     x = norm(add(times(gelu(times(x, layer.up, layer.upb)), layer.down, layer.downb), x), layer.ln2);
     hidden.push(x);
-  }
+  });
   let logits: number[][];
   if (w.classifier && w.pooler) {
     const pooled = times([x[0]], w.pooler, w.poolerb).map((r) => r.map(Math.tanh));

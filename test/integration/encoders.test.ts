@@ -142,6 +142,18 @@ describe.each(BACKENDS)('a masked language model on %s', (backend) => {
       }
     });
 
+    it('makes an ablation in every masked copy, so the masked probabilities are the ablated model’s', async () => {
+      const ablate = { hook: hooks.attn(1, 'z'), mode: 'zero' as const, indices: [2] };
+      const a = await model.analyze(TEXT, { interventions: [ablate] });
+      const ids = a.tokens.map((t) => t.id);
+      for (const i of [2, 6]) {
+        const masked = ids.map((id, j) => (j === i ? MASK_ID : id));
+        const ablated = softmax(referenceEncoder(weights, masked, [{ layer: 1, head: 2 }]).logits[i]);
+        expect(a.prob[i]).toBeCloseTo(ablated[ids[i]], 5);
+        expect(Math.abs(a.prob[i] - softmax(referenceEncoder(weights, masked).logits[i])[ids[i]])).toBeGreaterThan(1e-6);
+      }
+    });
+
     it('says that direct logit attribution does not apply', async () => {
       await expect(model.analyze(TEXT, { attribution: { position: 3 } })).rejects.toThrow(/post-norm/);
     });
