@@ -3,15 +3,17 @@
 // whose caller gave up is dropped while queued and stopped while running; one that passes its
 // deadline (requestDeadline.ts) is stopped and fails naming the phase it was in. Only stopping the
 // worker interrupts a tokenizer or a graph run, so the next request goes to a new worker, which
-// first loads the model again. A worker that dies on its own fails every pending request.
+// first loads the model again. A worker that dies on its own fails every pending request. The
+// worker is reached through a transport (transport.ts): worker_threads here, a Web Worker on the web.
 import * as os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { ModelLensError } from './errors';
 import { PendingReplies } from '../shared/pendingReplies';
 import type { ExecutionProviderSetting } from './executionProviders';
 import type { LoadOptions, Phase } from './loadedModel';
+import { nodeWorker } from './nodeWorker';
 import { DEFAULT_REQUEST_TIMEOUT_S, deadlineMs, modelBytesOnDisk, timedOut } from './requestDeadline';
 import { CHARS_PER_POSITION } from './textWindow';
+import type { EngineTransport, StartWorker } from './transport';
 
 /** How long a run whose caller gave up is left to finish before its worker is stopped (see abandonCurrent). */
 const CANCEL_GRACE_MS = { least: 2000, most: 10_000 };
@@ -45,8 +47,10 @@ interface Running {
 }
 
 export interface EngineOptions {
-  /** The bundled worker script (dist/worker.js). */
+  /** The bundled worker script (dist/worker.js), started as a worker_threads worker. */
   workerPath: string;
+  /** Starts the worker some other way (a Web Worker on the web); `workerPath` is then unused. */
+  startWorker?: StartWorker;
   backend: Backend;
   /** Native only: the execution provider to ask for (default CPU). */
   executionProvider?: ExecutionProviderSetting;
@@ -79,7 +83,7 @@ function cancelled(): ModelLensError {
 }
 
 export class EngineClient {
-  private worker: Worker | undefined;
+  private worker: EngineTransport | undefined;
   /** Whether the worker holds `model`: a new worker holds nothing until it loads one. */
   private workerHasModel = false;
   /** Every request whose caller waits for its reply: the one running and the queued ones. */
@@ -95,7 +99,11 @@ export class EngineClient {
   /** How many workers were started: the first, and one after each crash, deadline or stopped run. */
   private started = 0;
 
-  constructor(private readonly options: EngineOptions) {}
+  private readonly startWorker: StartWorker;
+
+  constructor(private readonly options: EngineOptions) {
+    this.startWorker = options.startWorker ?? nodeWorker(options.workerPath);
+  }
 
   get workersStarted(): number {
     return this.started;
@@ -178,31 +186,31 @@ export class EngineClient {
     if (request.type !== 'load' && request.reload) this.options.onWorkerEvent?.({ kind: 'reload', target: request.reload.target });
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): EngineTransport {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.options.workerPath);
+    const worker: EngineTransport = this.startWorker({
+      onMessage: (message: FromWorker) => {
+        if (message.kind === 'response') this.settle(message.response);
+        else if (message.kind === 'phase') this.notePhase(message.id, { phase: message.phase, file: message.file });
+        else void this.answerRemote(worker, message.id, message.call);
+      },
+      onEnd: (reason) => this.workerDied(worker, reason),
+    });
     this.started++;
     this.options.onWorkerEvent?.({ kind: 'started', count: this.started });
-    worker.on('message', (message: FromWorker) => {
-      if (message.kind === 'response') this.settle(message.response);
-      else if (message.kind === 'phase') this.notePhase(message.id, { phase: message.phase, file: message.file });
-      else void this.answerRemote(worker, message.id, message.call);
-    });
-    worker.on('error', (e) => this.workerDied(worker, `The engine stopped with an error: ${e.message}`));
-    worker.on('exit', (code) => this.workerDied(worker, `The engine stopped unexpectedly (exit code ${code}).`));
     this.worker = worker;
     return worker;
   }
 
   private send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.ensureWorker().postMessage(message, transfer);
+    this.ensureWorker().post(message, transfer);
   }
 
   /** Runs a call of the worker's remote runner on the host's remote backend, and answers it. */
-  private async answerRemote(worker: Worker, id: number, call: RemoteCall): Promise<void> {
+  private async answerRemote(worker: EngineTransport, id: number, call: RemoteCall): Promise<void> {
     const remote = this.options.remote;
     // A worker stopped meanwhile gets no answer: its successor numbers its calls afresh.
-    const reply = (message: ToWorker, transfer: ArrayBuffer[] = []) => this.worker === worker && worker.postMessage(message, transfer);
+    const reply = (message: ToWorker, transfer: ArrayBuffer[] = []) => this.worker === worker && worker.post(message, transfer);
     try {
       if (!remote) throw new Error('no remote backend is available');
       const result = await remote.call(call);
@@ -271,8 +279,7 @@ export class EngineClient {
     const worker = this.worker;
     this.worker = undefined;
     this.workerHasModel = false;
-    worker?.removeAllListeners();
-    void worker?.terminate();
+    void worker?.terminate(true);
   }
 
   private failAll(error: ModelLensError): void {
@@ -282,7 +289,7 @@ export class EngineClient {
     this.replies.rejectAll(error);
   }
 
-  private workerDied(worker: Worker, message: string): void {
+  private workerDied(worker: EngineTransport, message: string): void {
     if (this.worker !== worker) return;
     this.discardWorker();
     this.options.onWorkerEvent?.({ kind: 'stopped', reason: 'died', message });
@@ -293,10 +300,7 @@ export class EngineClient {
   async terminateWorker(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      void worker.terminate();
-    });
+    await worker.terminate(false);
   }
 
   dispose(): void {
