@@ -44,7 +44,7 @@ export interface AttentionView {
    * bidirectional: every position attends to the tokens after it too (an encoder, ModelInfo.bidirectional),
    * so no key is masked; otherwise the attention is causal and a key after the query gets no weight.
    */
-  model: { name: string; layers: number; heads: number; dHead: number; bidirectional: boolean };
+  model: { name: string; layers: number; heads: number; dHead: number; bidirectional: boolean; predicts: Prediction };
   document: { uri: string; name: string };
   /** Every token the model saw: the context before the selection, then the selection. */
   tokens: TokenView[];

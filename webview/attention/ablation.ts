@@ -5,12 +5,13 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/vscode-single-select.js';
+import type { Prediction } from '../../src/shared/modelInfo';
 import type { AblationMode, HeadRef } from '../../src/shared/protocol';
 import { lutFor, type ThemeKind } from '../shared/colorScale';
 import { el } from '../shared/dom';
 import { t } from '../shared/l10n';
 import { Legend } from '../shared/legend';
-import { changeScale, formatBits } from './format';
+import { changeScale, formatBits, probabilityName } from './format';
 
 export interface AblationEvents {
   onMode(mode: AblationMode): void;
@@ -58,7 +59,7 @@ export class AblationBar {
   }
 
   /** `offered`: whether any head of this model can be switched off. */
-  update(offered: boolean, heads: readonly HeadRef[], mode: AblationMode, status: AblationStatus, theme: ThemeKind): void {
+  update(offered: boolean, heads: readonly HeadRef[], mode: AblationMode, status: AblationStatus, theme: ThemeKind, predicts: Prediction): void {
     this.mode.value = mode;
     this.mode.hidden = !offered;
     this.reset.hidden = heads.length === 0;
@@ -69,7 +70,7 @@ export class AblationBar {
       this.legend.update(
         lutFor(theme, 'diverging'),
         changeScale(status.delta),
-        'Change in log₂ P(token | before) with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).',
+        `Change in log₂ ${probabilityName(predicts)} with the heads off: blue less likely, red more likely (the chips’ top edge; the largest changes are drawn at the ends).`,
       );
     if (!offered) {
       this.text.textContent = t('This model cannot switch heads off: it exposes no head outputs (hook_z) to intervene at.');

@@ -1,7 +1,7 @@
 // Text only this panel shows: attention weights, GLTR rank buckets, where each layer's
 // attention came from, and changes in log-probability (with their scale). Token labels and the
 // generic number formats are in shared/format.ts.
-import type { AttentionSource } from '../../src/shared/modelInfo';
+import type { AttentionSource, Prediction } from '../../src/shared/modelInfo';
 import { divergingScale, type ScaleSpec } from '../shared/colorScale';
 import type { HeadChoice } from '../../src/shared/protocol';
 import { formatRanges, formatSci } from '../shared/format';
@@ -73,3 +73,15 @@ export function formatBits(bits: number): string {
   const rounded = Math.abs(bits) < 0.005 ? 0 : bits;
   return `${rounded > 0 ? '+' : rounded < 0 ? '−' : '±'}${Math.abs(rounded).toFixed(2)} bits`;
 }
+
+/** What a token's probability is, for the model's kind of prediction. */
+export function probabilityName(predicts: Prediction): string {
+  return predicts === 'masked' ? 'P(token | the rest, token masked)' : 'P(token | before)';
+}
+
+/** Why a token has no probability. */
+export const NO_PROBABILITY: Record<Prediction, string> = {
+  next: 'first token: nothing before it to predict from',
+  masked: 'special token: the model is not asked to predict it',
+  classes: 'a classifier scores the whole text, not its tokens',
+};

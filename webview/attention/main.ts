@@ -167,7 +167,7 @@ function render(): void {
   strip.setWeights(full && colors && row >= 0 ? (k) => (seen(k) ? full[row * data!.keys + k] : NaN) : null, colors?.normalize ?? (() => NaN), theme);
   modelView.setCurrent(state.layer, typeof state.head === 'number' ? state.head : null);
   modelView.setAblated(state.ablated);
-  ablationBar.update(data.view.ablatable.some(Boolean), state.ablated, state.ablationMode, ablation, theme);
+  ablationBar.update(data.view.ablatable.some(Boolean), state.ablated, state.ablationMode, ablation, theme, data.view.model.predicts);
   strip.setChange(ablation.kind === 'ready' && ablationProb ? { delta: ablation.delta, prob: ablationProb, scale: changeScale(ablation.delta) } : null, theme);
   if (state.tab === 'model' && modelDirty) {
     modelView.draw(settings, state.includeContext, theme);
@@ -196,7 +196,7 @@ function show(view: ToAttentionPanel & { type: 'show' }): void {
   content.classList.remove('busy');
   header.setData(data);
   toolbar.setData(data, state);
-  strip.setTokens(data.view.tokens, data.queryStart, data.queryCount);
+  strip.setTokens(data.view.tokens, data.queryStart, data.queryCount, data.view.model.predicts);
   modelView.setData(data);
   headView.setData(data);
   mathView.setData(data);

@@ -3,11 +3,12 @@
 // chip (or Enter/Space) picks it as the query; when one is picked the chips also show, as a
 // background, how much that query attends to each of them. With heads switched off, each chip's
 // top edge shows how much likelier (or less likely) the model found it.
+import type { Prediction } from '../../src/shared/modelInfo';
 import type { TokenView } from '../../src/shared/protocol';
 import { normalizer, rampColor, rgbCss, textOn, type ScaleSpec, type ThemeKind } from '../shared/colorScale';
 import { formatProb, quoted, tokenLabel } from '../shared/format';
 import { clear, el } from '../shared/dom';
-import { formatBits, formatWeight, rankBucket } from './format';
+import { formatBits, formatWeight, NO_PROBABILITY, probabilityName, rankBucket } from './format';
 
 /** Each token's probability with heads switched off, and its change in log2 probability, by token index. */
 export interface ProbabilityChange {
@@ -28,6 +29,7 @@ export class TokenStrip {
   private chips: HTMLElement[] = [];
   private tokens: readonly TokenView[] = [];
   private first = 0;
+  private predicts: Prediction = 'next';
   private selected: number | null = null;
   private focusIndex = 0;
 
@@ -43,8 +45,9 @@ export class TokenStrip {
     });
   }
 
-  /** Shows tokens[first .. first + count). */
-  setTokens(tokens: readonly TokenView[], first: number, count: number): void {
+  /** Shows tokens[first .. first + count); `predicts` says what their probabilities are. */
+  setTokens(tokens: readonly TokenView[], first: number, count: number, predicts: Prediction): void {
+    this.predicts = predicts;
     this.first = first;
     this.tokens = tokens;
     clear(this.element);
@@ -124,7 +127,7 @@ export class TokenStrip {
     const ablated = change && Number.isFinite(d) ? `with the heads off: P = ${formatProb(change.prob[index])}, ${formatBits(d)}` : '';
     const details = [
       `#${index} ${quoted(t.text)}`,
-      t.prob === null ? 'first token: nothing before it to predict from' : `P(token | before) = ${formatProb(t.prob)}`,
+      t.prob === null ? NO_PROBABILITY[this.predicts] : `${probabilityName(this.predicts)} = ${formatProb(t.prob)}`,
       t.rank ? `rank ${t.rank} among the model's guesses` : '',
       ablated,
     ];

@@ -74,7 +74,7 @@ export function buildAttentionView(e: ExplainedText): AttentionView {
   });
   return {
     id: e.id,
-    model: { name: info.name, layers: info.layers, heads: info.heads, dHead: info.dHead, bidirectional },
+    model: { name: info.name, layers: info.layers, heads: info.heads, dHead: info.dHead, bidirectional, predicts: info.predicts },
     document: e.document,
     tokens,
     queryStart,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatWeight, rankBucket, sourceLines } from '../../../webview/attention/format';
+import { formatWeight, NO_PROBABILITY, probabilityName, rankBucket, sourceLines } from '../../../webview/attention/format';
 
 describe('attention panel text', () => {
   it('formats weights', () => {
@@ -28,5 +28,15 @@ describe('attention panel text', () => {
     expect(rankBucket(100)).toBe('top100');
     expect(rankBucket(101)).toBe('rest');
     expect(rankBucket(null)).toBe('none');
+  });
+});
+
+describe('what a token’s probability is', () => {
+  it('names a masked model’s probability as computed with the token masked, and says why one is missing', () => {
+    expect(probabilityName('next')).toBe('P(token | before)');
+    expect(probabilityName('masked')).toBe('P(token | the rest, token masked)');
+    expect(NO_PROBABILITY.next).toContain('first token');
+    expect(NO_PROBABILITY.masked).toContain('special token');
+    expect(NO_PROBABILITY.classes).toContain('classifier');
   });
 });

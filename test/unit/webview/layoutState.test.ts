@@ -44,7 +44,7 @@ function view(partial: Partial<AttentionView> = {}): AttentionView {
   const pattern = new Float32Array(2 * 2 * 4).fill(0.25);
   return {
     id: 3,
-    model: { name: 'm', layers: 2, heads: 2, dHead: 4, bidirectional: false },
+    model: { name: 'm', layers: 2, heads: 2, dHead: 4, bidirectional: false, predicts: 'next' },
     document: { uri: 'u', name: 'n' },
     tokens,
     queryStart: 2,
