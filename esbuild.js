@@ -1,6 +1,6 @@
-// Bundles the extension host, the engine worker, the CLI and each webview app into dist/,
-// and copies the ONNX Runtime WebAssembly files next to the worker (so it never needs a CDN) and
-// the codicon font for the webviews.
+// Bundles the extension host, the engine worker, the CLI and each webview app into dist/, the web
+// edition (src/web) into dist/web/, and copies the ONNX Runtime WebAssembly files next to the
+// worker (so it never needs a CDN) and the codicon font for the webviews.
 const esbuild = require('esbuild');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -69,6 +69,30 @@ const common = {
   plugins: [problemMatcherPlugin],
 };
 
+/**
+ * The web edition runs without Node: the Node modules the engine and the host import are small
+ * shims there (node:fs answered from the files the host read into memory), and ONNX Runtime is its
+ * WebAssembly-only build with the Emscripten glue inside, so the worker fetches nothing: the host
+ * hands it the .wasm (src/web/webEngine.ts).
+ */
+const WEB_SHIMS = {
+  'node:fs': './src/web/memoryFs.ts',
+  'node:path': './src/web/shims/path.ts',
+  'node:os': './src/web/shims/os.ts',
+  'node:buffer': './src/web/shims/buffer.ts',
+  'node:crypto': './src/web/shims/crypto.ts',
+  'node:worker_threads': './src/web/shims/workerThreads.ts',
+};
+const web = {
+  ...common,
+  outdir: path.join(dist, 'web'),
+  platform: 'browser',
+  target: 'es2022',
+  // onnxruntime-node is never there: runtime.ts' require of it fails and WebAssembly runs.
+  external: ['vscode', 'onnxruntime-node'],
+  alias: WEB_SHIMS,
+};
+
 const builds = [
   {
     ...common,
@@ -82,6 +106,14 @@ const builds = [
     platform: 'node',
     target: 'node20',
     external: ['vscode', 'onnxruntime-node'],
+  },
+  { ...web, entryPoints: [{ in: 'src/web/extension.ts', out: 'extension' }], format: 'cjs' },
+  {
+    ...web,
+    entryPoints: [{ in: 'src/web/engineWorker.ts', out: 'engineWorker' }],
+    // A classic worker script: the extension host starts it from a blob: address.
+    format: 'iife',
+    alias: { ...WEB_SHIMS, 'onnxruntime-web': './node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs' },
   },
   ...[false, true].map((modules) => ({
     ...common,

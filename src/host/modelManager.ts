@@ -11,6 +11,7 @@ import { chooseBackend, describeAdapter, nativeRuntimeInstalled, withProvider } 
 import { analyzeOnBothBackends } from './commands/backendComparison';
 import { affects, readSettings, type Settings } from './config';
 import { EngineClient, type EngineOptions, type WorkerEvent } from '../engine/client';
+import type { StartWorker } from '../engine/transport';
 import { ModelLensError } from '../engine/errors';
 import type { Analysis, AnalyzeOptions, Backend, Intervention, InterventionRuns, ModelInfo } from '../engine/types';
 import { type LoadProgress, notifyLoadProgress, reportLoadFailure, showLoadInStatusBar, warnBackendFallback, warnWebGpuFailed } from './loadProgress';
@@ -19,6 +20,28 @@ import type { GpuAdapterInfo } from '../shared/protocol';
 import { watchModelFiles } from './modelWatcher';
 import { RecentModels } from './recentModels';
 import type { GpuBackend } from './webgpu/gpuBackend';
+
+/**
+ * Where models come from when the engine cannot read the disk itself: the web edition (src/web),
+ * whose targets are URIs read through vscode.workspace.fs into the engine's Web Worker before it
+ * loads them. Without it, targets are paths the engine's worker_threads worker reads.
+ */
+export interface StagedModels {
+  /** The default model, as a target. */
+  readonly defaultModel: string;
+  /** ONNX Runtime's threads (the web edition runs one). */
+  readonly threads: number;
+  /** Starts the engine's worker. */
+  readonly startWorker: StartWorker;
+  /** Why the engine runs where it does, for `modelLens.backend` set to `setting`. */
+  backendReason(setting: string): string;
+  /** The target modelLens.modelPath names (`configured`, trimmed; '' is the default model). */
+  target(configured: string): string;
+  /** Hands the target's files to the engine's worker; the path the engine loads it from. */
+  stage(target: string, maxModelBytes: number): Promise<string>;
+  /** `target` loaded and is the model in use: the files of others may go. */
+  loaded(target: string): void;
+}
 
 interface LoadAttempt {
   target: string;
@@ -53,8 +76,9 @@ export class ModelManager implements vscode.Disposable {
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly gpu: GpuBackend,
+    private readonly gpu: GpuBackend | undefined,
     private readonly log: vscode.LogOutputChannel,
+    private readonly staged?: StagedModels,
   ) {
     this.recent = new RecentModels(context.globalState, this.defaultModelPath);
     this.settings = readSettings();
@@ -79,7 +103,9 @@ export class ModelManager implements vscode.Disposable {
   }
 
   private createEngine(): EngineClient {
-    this.backend = chooseBackend(this.settings.backend, nativeRuntimeInstalled(), this.gpuAdapter);
+    this.backend = this.staged
+      ? { backend: 'wasm', reason: this.staged.backendReason(this.settings.backend) }
+      : chooseBackend(this.settings.backend, nativeRuntimeInstalled(), this.gpuAdapter);
     this.log.info(`Backend: ${this.backend.reason}`);
     this.log.debug(
       `Engine settings: modelLens.backend ${this.settings.backend}, threads ${this.settings.threads || 'auto'}, maxModelBytes ${this.settings.maxModelBytes}, requestTimeoutMs ${this.settings.requestTimeoutMs}.`,
@@ -96,8 +122,9 @@ export class ModelManager implements vscode.Disposable {
   private engineOptions(backend: Backend): EngineOptions {
     return {
       workerPath: path.join(this.context.extensionPath, 'dist', 'worker.js'),
+      startWorker: this.staged?.startWorker,
       backend,
-      threads: this.settings.threads,
+      threads: this.staged?.threads ?? this.settings.threads,
       maxModelBytes: this.settings.maxModelBytes,
       requestTimeoutMs: this.settings.requestTimeoutMs,
     };
@@ -109,6 +136,7 @@ export class ModelManager implements vscode.Disposable {
   }
 
   get defaultModelPath(): string {
+    if (this.staged) return this.staged.defaultModel;
     return path.join(this.context.extensionPath, 'media', 'models', 'lens-tiny');
   }
 
@@ -146,6 +174,7 @@ export class ModelManager implements vscode.Disposable {
    */
   configuredTarget(): string {
     const configured = this.settings.modelPath.trim();
+    if (this.staged) return this.staged.target(configured);
     if (!configured) return this.defaultModelPath;
     const expanded = configured.startsWith('~') ? path.join(os.homedir(), configured.slice(1)) : configured;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
@@ -178,7 +207,10 @@ export class ModelManager implements vscode.Disposable {
     const cancelled = new vscode.CancellationTokenSource();
     const started = performance.now();
     this.log.info(`Loading ${target} on ${backendName(this.backend.backend)}…`);
-    const attempt: LoadAttempt = { target, cancelled, promise: this.engine.load(target) };
+    const engine = this.engine;
+    const staged = this.staged;
+    const promise = staged ? staged.stage(target, this.settings.maxModelBytes).then((files) => engine.load(files)) : engine.load(target);
+    const attempt: LoadAttempt = { target, cancelled, promise };
     this.attempt = attempt;
     this.loadingChanged.fire(name);
     if (progress === 'notification') this.notifyProgress(attempt);
@@ -198,9 +230,11 @@ export class ModelManager implements vscode.Disposable {
           this.info = info;
           this.cache.clear();
           this.recent.remember(target);
+          this.staged?.loaded(target);
           this.watcher?.dispose();
+          // The web edition cannot watch files: its models are read once, when they load.
           this.watcher =
-            info.folder === this.defaultModelPath
+            this.staged || info.folder === this.defaultModelPath
               ? undefined
               : watchModelFiles(
                   info,
@@ -266,7 +300,8 @@ export class ModelManager implements vscode.Disposable {
     const known = this.gpuAdapter;
     this.gpuAdapter = adapter;
     if (!known) this.log.info(`A webview found a WebGPU adapter: ${describeAdapter(adapter)}${adapter.software ? ' (a software adapter)' : ''}.`);
-    if (known || adapter.software || this.settings.backend !== 'auto') return;
+    // The web edition runs WebAssembly whatever the GPU.
+    if (known || adapter.software || this.settings.backend !== 'auto' || this.staged) return;
     this.restartEngine();
     this.cache.clear();
   }

@@ -8,7 +8,8 @@ import type { ExportFormat } from '../../shared/protocol';
 
 /** The bytes of a PNG a webview sent as a data: URL (the parsers checked its prefix). */
 export function pngBytes(dataUrl: string): Uint8Array {
-  return Buffer.from(dataUrl.slice('data:image/png;base64,'.length), 'base64');
+  // atob, not Buffer: the web edition (src/web) has no Buffer.
+  return Uint8Array.from(atob(dataUrl.slice('data:image/png;base64,'.length)), (c) => c.charCodeAt(0));
 }
 
 /** A file name part from a document name or other untrusted text. */
