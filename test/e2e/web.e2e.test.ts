@@ -11,6 +11,7 @@ import type { Analysis } from '../../src/engine/types';
 import { percent } from '../../src/host/hover/hoverMarkdown';
 import {
   findWebviewFrame,
+  goToPosition,
   heatmapDecorations,
   modelHover,
   openFile,
@@ -141,6 +142,25 @@ test('Explain Attention opens the attention panel with its heatmaps', async () =
     .click({ position: { x: 5, y: 5 } });
   await page.waitForTimeout(300);
   await screenshot(page, 'web');
+}, 180_000);
+
+test('Why This Token? and the step-by-step walk run on the web engine, their checks passing', async () => {
+  const { page } = code;
+  await openFile(page, 'sample.ts');
+  // "ustom" of the second "perCustomer" on line 26, as in whyThisToken.e2e and walk.e2e.
+  await goToPosition(page, 26, 42);
+  await runCommand(page, 'Model Lens: Why This Token?');
+  const why = await findWebviewFrame(page, '.ml-why-chart .ml-why-row', 120_000);
+  await expect.poll(() => why.locator('.ml-why-token').innerText()).toBe('ustom');
+  // The parts of the logit difference add up to the difference measured, as displayed.
+  expect(await why.locator('.ml-why-sum-value').innerText()).toBe(await why.locator('.ml-why-measured-value').innerText());
+  await goToPosition(page, 26, 42);
+  await runCommand(page, 'Model Lens: Walk Through the Transformer (Step by Step)');
+  const walk = await findWebviewFrame(page, '.ml-walk-steps .ml-step', 120_000);
+  await expect.poll(() => walk.locator('.ml-walk-title').innerText()).toContain('ustom');
+  // Each step recomputed from the ones before it matches the model's own tensor.
+  await expect.poll(() => walk.locator('.ml-walk-steps .ml-check').count(), { timeout: 30_000 }).toBe(8);
+  expect(await walk.locator('.ml-walk-steps .ml-check:not(.ok)').allInnerTexts()).toEqual([]);
 }, 180_000);
 
 test("the desktop's commands are not offered", async () => {
