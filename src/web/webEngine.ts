@@ -234,7 +234,7 @@ export class WebEngine implements StagedModels {
   }
 }
 
-/** The files of a model folder and of its onnx/ folder, with their sizes. */
+/** The files of a model folder and of its onnx/ folder, with their sizes; not links. */
 async function listModelFolder(folder: vscode.Uri): Promise<(ListedFile & { uri: vscode.Uri })[]> {
   const out: (ListedFile & { uri: vscode.Uri })[] = [];
   for (const prefix of ['', 'onnx/']) {
@@ -246,7 +246,9 @@ async function listModelFolder(folder: vscode.Uri): Promise<(ListedFile & { uri:
       continue;
     }
     for (const [name, type] of entries) {
-      if (!(type & vscode.FileType.File)) continue;
+      // Links are not followed: in memory the engine cannot tell where one led, so its check that
+      // every file lies inside the model's folder (modelBounds.ts) would not see one that leaves it.
+      if (!(type & vscode.FileType.File) || type & vscode.FileType.SymbolicLink) continue;
       const uri = vscode.Uri.joinPath(dir, name);
       out.push({ name: `${prefix}${name}`, size: (await vscode.workspace.fs.stat(uri)).size, uri });
     }
