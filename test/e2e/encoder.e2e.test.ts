@@ -8,7 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { explainLines, paintedPixels, SAMPLE_WORKSPACE, screenshot, startVSCode, VSIX_PATH, type VSCode } from './harness';
+import {
+  explainLines,
+  findWebviewFrame,
+  modelHover,
+  openFile,
+  paintedPixels,
+  runCommand,
+  SAMPLE_WORKSPACE,
+  screenshot,
+  selectLines,
+  startVSCode,
+  VSIX_PATH,
+  type VSCode,
+} from './harness';
 import { buildEncoder, encoderWeights } from '../helpers/encoderBuilder';
 import { writeModelFolder } from '../helpers/modelFolder';
 import { wordPieceTokenizer } from '../helpers/tokenizers';
@@ -92,4 +105,49 @@ test('shows an encoder’s attention to later tokens, unmasked, and recomputes i
   expect(await panel.locator('.ml-math .ml-check.ok').count()).toBe(2);
   expect(await panel.locator('.ml-math td.masked, .ml-math td.future').count()).toBe(0);
   await screenshot(page, 'encoder-attention-math');
+}, 300_000);
+
+test('a hover and the side panel say the masked model’s probabilities were computed with each token masked', async () => {
+  const { page } = code;
+  await openFile(page, 'cats.txt');
+  const hover = await modelHover(page, 'dogs');
+  expect(hover).toMatch(/P\(token \| the rest, token masked\)/);
+  expect(hover).toMatch(/with the token masked/);
+  expect(hover).not.toMatch(/Why this token/);
+  await selectLines(page, 2, 2);
+  await runCommand(page, 'Model Lens: Open Side Panel');
+  const side = await findWebviewFrame(page, '.ml-section', 60_000);
+  await expect.poll(() => side.locator('.ml-rows').first().innerText(), { timeout: 90_000 }).toMatch(/Each token, masked \(bidirectional attention/);
+  await expect.poll(() => side.locator('[data-section="lens"] .ml-caption').innerText(), { timeout: 60_000 }).toMatch(/bold where that is the token itself/);
+  // The status bar item gives the selection's pseudo-perplexity.
+  await expect.poll(() => page.locator('.statusbar').innerText(), { timeout: 30_000 }).toMatch(/pppl \d/);
+  await screenshot(page, 'encoder-side-panel');
+}, 300_000);
+
+test('a sequence classifier’s class probabilities are in the side panel', async () => {
+  const weights = encoderWeights({ dModel: 64, heads: 4, dMlp: 128, classes: 2 });
+  const tokenizer = wordPieceTokenizer(WORDS, weights.options.vocab);
+  const folder = writeModelFolder('bert-classifier-e2e', buildEncoder(weights), {
+    'tokenizer.json': JSON.stringify(tokenizer.json),
+    'tokenizer_config.json': JSON.stringify(tokenizer.config),
+    'config.json': JSON.stringify({ model_type: 'bert', id2label: { 0: 'NEGATIVE', 1: 'POSITIVE' } }),
+  });
+  const classifier = await startVSCode({ workspace, vsixPath: VSIX_PATH, workspaceSettings: { 'modelLens.modelPath': folder } });
+  try {
+    const { page } = classifier;
+    await openFile(page, 'cats.txt');
+    await selectLines(page, 1, 2);
+    await runCommand(page, 'Model Lens: Open Side Panel');
+    const side = await findWebviewFrame(page, '.ml-section', 60_000);
+    const table = side.locator('.ml-class-table');
+    await table.waitFor({ timeout: 120_000 });
+    const rows = await table.locator('tr').allInnerTexts();
+    expect(rows.map((r) => r.split(/\s+/)[0])).toEqual(['NEGATIVE', 'POSITIVE']);
+    const percents = rows.map((r) => Number.parseFloat(/([\d.]+)\s*%/.exec(r)![1]));
+    expect(percents.reduce((a, b) => a + b, 0)).toBeCloseTo(100, 0);
+    await expect.poll(() => side.locator('.ml-rows').first().innerText()).toMatch(/Classes of the whole text \(NEGATIVE, POSITIVE\)/);
+    await screenshot(page, 'classifier-side-panel');
+  } finally {
+    await classifier.stop();
+  }
 }, 300_000);

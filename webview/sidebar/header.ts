@@ -14,15 +14,18 @@ function classList(classes: readonly { label: string; prob: number }[]): HTMLEle
   return el(
     'table',
     { class: 'ml-class-table', attrs: { 'aria-label': t('Class probabilities of the text') } },
-    ...classes.map((c) =>
-      el(
+    ...classes.map((c) => {
+      const bar = el('div', { class: 'ml-class-bar' });
+      // The CSP forbids style attributes; a style set from script is allowed.
+      bar.style.width = `${Math.round(c.prob * 100)}%`;
+      return el(
         'tr',
         { class: c.prob === best ? 'ml-class-best' : undefined },
         el('td', { class: 'ml-class-label', text: c.label }),
         el('td', { class: 'ml-class-prob', text: formatPercent(c.prob) }),
-        el('td', { attrs: { 'aria-hidden': 'true' } }, el('div', { class: 'ml-class-bar', attrs: { style: `width: ${Math.round(c.prob * 100)}%` } })),
-      ),
-    ),
+        el('td', { class: 'ml-class-bar-cell', attrs: { 'aria-hidden': 'true' } }, bar),
+      );
+    }),
   );
 }
 
