@@ -102,6 +102,41 @@ describe('a model that cannot be used', () => {
     }
   });
 
+  it('computes one layer’s attention in a way the engine does not recognise: that layer says so, and the layers stay apart', async () => {
+    const model = decodeModel(buildDecoder({ attention: 'unfused' }));
+    // Layer 1's Softmax as Exp(LogSoftmax(x)): the same numbers, no Softmax node to find.
+    const softmax = model.graph.node.filter((n) => n.opType === 'Softmax')[1];
+    const log = `${softmax.output[0]}_log`;
+    model.graph.node.splice(
+      model.graph.node.indexOf(softmax),
+      1,
+      makeNode('LogSoftmax', softmax.input, [log], { axis: -1 }),
+      makeNode('Exp', [log], softmax.output),
+    );
+    const plain = await LoadedModel.load(writeModelFolder('softmax-attn', buildDecoder({ attention: 'unfused' })), OPTIONS);
+    const unknown = await LoadedModel.load(writeModelFolder('logsoftmax-attn', encodeModel(model)), OPTIONS);
+    try {
+      expect(unknown.info.layers).toBe(2);
+      expect(unknown.info.layerInfo.map((l) => l.attention.kind)).toEqual(['softmax', 'unavailable']);
+      const options = { hooks: [...hookGroups.attention, ...hookGroups.activations] };
+      const a = await unknown.analyze('the cat', options);
+      const b = await plain.analyze('the cat', options);
+      // Exp(LogSoftmax) rounds a little differently from Softmax: equal to float32 precision.
+      const close = (x: ArrayLike<number>, y: ArrayLike<number>) => {
+        expect(x.length).toBe(y.length);
+        for (let i = 0; i < x.length; i++)
+          if (!(Number.isNaN(x[i]) && Number.isNaN(y[i]))) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5 * (1 + Math.abs(y[i])));
+      };
+      close(a.prob, b.prob);
+      // Every hook that is reported is the plain model's, under the same name: nothing shifted a layer.
+      for (const hook of [hooks.residPost(0), hooks.residPost(1), hooks.mlpPost(0), hooks.mlpPost(1), hooks.attn(0, 'pattern')])
+        close(a.activations[hook].data, b.activations[hook].data);
+      expect(a.activations[hooks.attn(1, 'pattern')]).toBeUndefined();
+    } finally {
+      await Promise.all([plain.release(), unknown.release()]);
+    }
+  });
+
   it('has no tokenizer', async () => {
     const folder = writeModelFolder('no-tokenizer', buildDecoder({ attention: 'unfused' }));
     fs.rmSync(path.join(folder, 'tokenizer.json'));

@@ -44,29 +44,25 @@ export function isRescaledIntegerProjection(index: GraphIndex, name: string): bo
 }
 
 export function groupBlocks(index: GraphIndex, stream: ResidualStream): Block[] {
-  const blocks: Block[] = [];
-  for (const step of stream.steps) {
+  const found = stream.steps.map((step) => {
     const branch = branchNodes(index, step);
-    const anchor = findAttentionAnchor(index, branch);
-    if (anchor || blocks.length === 0) blocks.push({ steps: [step], branches: [branch], anchor });
+    return { step, branch, anchor: findAttentionAnchor(index, branch) };
+  });
+  const anchored = found.filter((f) => f.anchor).length;
+  // Attention then MLP, one write each, is nearly every transformer. Where only some of the
+  // attention was recognised (an operator Model Lens does not follow), pairs keep the layers apart
+  // and the unrecognised ones say so; grouping at the recognised ones would merge two layers.
+  const paired = found.length % 2 === 0 && found.every((f, i) => !f.anchor || i % 2 === 0) && anchored < found.length / 2;
+  const blocks: Block[] = [];
+  found.forEach(({ step, branch, anchor }, i) => {
+    const starts = paired || anchored === 0 ? i % 2 === 0 : !!anchor || blocks.length === 0;
+    if (starts) blocks.push({ steps: [step], branches: [branch], anchor });
     else {
       blocks[blocks.length - 1].steps.push(step);
       blocks[blocks.length - 1].branches.push(branch);
     }
-  }
-  if (blocks.some((b) => b.anchor)) return blocks;
-  // No attention recognised anywhere: assume the usual attention-then-MLP pairs, so the
-  // residual stream and MLP are still shown and every layer says its attention is unknown.
-  const paired: Block[] = [];
-  stream.steps.forEach((step, i) => {
-    const branch = branchNodes(index, step);
-    if (i % 2 === 0) paired.push({ steps: [step], branches: [branch] });
-    else {
-      paired[paired.length - 1].steps.push(step);
-      paired[paired.length - 1].branches.push(branch);
-    }
   });
-  return paired;
+  return blocks;
 }
 
 function anchorOutput(anchor: AttentionAnchor): string {
