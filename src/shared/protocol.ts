@@ -175,7 +175,10 @@ export interface PatchingView {
   source: PatchingSource;
 }
 
-export type ToPatchingPanel = { type: 'loading'; text: string } | { type: 'show'; view: PatchingView } | { type: 'error'; message: string };
+/** What the host sends a panel that shows one view at a time (patching, "why this token?", step by step). */
+export type ToViewPanel<View> = { type: 'loading'; text: string } | { type: 'show'; view: View } | { type: 'error'; message: string };
+
+export type ToPatchingPanel = ToViewPanel<PatchingView>;
 
 export type FromPatchingPanel =
   | { type: 'ready' }
@@ -581,7 +584,7 @@ export interface WhyView {
   notes: string[];
 }
 
-export type ToWhyPanel = { type: 'loading'; text: string } | { type: 'show'; view: WhyView } | { type: 'error'; message: string };
+export type ToWhyPanel = ToViewPanel<WhyView>;
 
 export type FromWhyPanel =
   | { type: 'ready' }
@@ -846,7 +849,7 @@ export interface WalkView {
   notes: string[];
 }
 
-export type ToWalkPanel = { type: 'loading'; text: string } | { type: 'show'; view: WalkView } | { type: 'error'; message: string };
+export type ToWalkPanel = ToViewPanel<WalkView>;
 
 export type FromWalkPanel =
   | { type: 'ready' }

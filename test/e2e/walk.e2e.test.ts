@@ -1,10 +1,12 @@
 // The whole model, step by step, as a user walks it: cursor on a token, the command from the
 // palette, then every block in turn, each step's check ✓ (recomputed from the steps before it and
-// matching the model's own tensor); the temperature slider reshapes the prediction; a head opens
-// in Explain Attention. Then the same walk on ONNX Runtime's fused GPT-2 export.
+// matching the model's own tensor); the temperature slider reshapes the prediction; after a window
+// reload the panel walks the same token again; a head opens in Explain Attention. Then the same
+// walk on ONNX Runtime's fused GPT-2 export.
 import type { Frame } from 'playwright-core';
 import { expect, test } from 'vitest';
 import { findWebviewFrame, goToPosition, openFile, runCommand, screenshot, useVSCode, showWalkBlock } from './harness';
+import { reloadWindow } from './harness/reload';
 import { exists, TINY_GPT2 } from '../helpers/paths';
 
 const COMMAND = 'Model Lens: Walk Through the Transformer (Step by Step)';
@@ -76,6 +78,13 @@ test('another token of the same text is walked from the token picker', async () 
   await expect.poll(() => panel.locator('.ml-walk-title').innerText(), { timeout: 30_000 }).not.toBe(before);
   expect((await checks(panel)).failing).toEqual([]);
 });
+
+test('after a window reload the panel walks the same token again', async () => {
+  const title = await panel.locator('.ml-walk-title').innerText();
+  panel = await reloadWindow(code.page, panel, '.ml-walk-steps .ml-step', 120_000);
+  await expect.poll(() => panel.locator('.ml-walk-title').innerText(), { timeout: 60_000 }).toBe(title);
+  expect((await checks(panel)).failing).toEqual([]);
+}, 180_000);
 
 test('a head button opens that head in Explain Attention', async () => {
   await showWalkBlock(code.page, panel, 2, 4);

@@ -44,3 +44,16 @@ export async function restoredDocument(uri: string): Promise<vscode.TextDocument
     () => undefined,
   );
 }
+
+/**
+ * Where a restored panel's state (parsed: undefined when it names nothing well-formed) says its
+ * token was, with the document it names (see restoredDocument); the offset clamped to the document
+ * as it is now. Undefined when it names none or its document is not there.
+ */
+export async function restoredAt<T extends { uri: string; offset: number }>(
+  named: T | undefined,
+): Promise<(T & { document: vscode.TextDocument }) | undefined> {
+  const document = named && (await restoredDocument(named.uri));
+  // positionAt clamps an offset past the end (the document shrank since).
+  return document && { ...named, document, offset: document.offsetAt(document.positionAt(named.offset)) };
+}

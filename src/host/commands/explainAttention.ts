@@ -3,10 +3,10 @@
 // display language (vscode.l10n, l10n/bundle.l10n.<locale>.json).
 import * as vscode from 'vscode';
 import { readSettings } from '../config';
-import { ModelLensError } from '../../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { AttentionPanel, AttentionPanels } from '../panels/attentionPanel';
 import { parseExplainArgs, parseRestoredPanel, type ExplainArgs } from '../../shared/protocol';
+import { analyseDocument } from './documentAnalysis';
 import { openDocument, restoredDocument } from './documents';
 import { hookGroups } from '../../shared/hooks';
 
@@ -75,35 +75,29 @@ export class ExplainAttention {
       return;
     }
     const settings = readSettings();
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Model Lens: explaining attention') }, async () => {
-      try {
-        // A document edited while it is analysed would get offsets for text it no longer has: analyse again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const version = doc.version;
-          const info = await this.models.ensureLoaded();
-          const baseOffset = Math.max(0, target.selection.start - info.positions * CHARS_PER_TOKEN);
-          const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(target.selection.end)));
-          panel.loading(vscode.l10n.t('Analysing {0} characters with {1}…', text.length - (target.selection.start - baseOffset), info.name));
-          const analysis = await this.models.analyze(text, { hooks: hookGroups.attention, rollout: true, selectionStart: target.selection.start - baseOffset });
-          if (doc.version !== version) continue;
-          panel.show({
-            id: this.panels.newId(),
-            text,
-            analysis,
-            info,
-            document: { uri: doc.uri.toString(), name: doc.uri.path.split('/').pop() ?? doc.uri.toString() },
-            baseOffset,
-            selection: target.selection,
-            maxTokens: settings.maxTokens,
-            focus: target.focus,
-          });
-          return;
-        }
-        panel.error(vscode.l10n.t('The document kept changing while it was being analysed. Run Explain Attention again.'));
-      } catch (e) {
-        const message = e instanceof ModelLensError ? e.userMessage : String(e);
-        panel.error(message);
-      }
+    const words = {
+      progress: vscode.l10n.t('Model Lens: explaining attention'),
+      keptChanging: vscode.l10n.t('The document kept changing while it was being analysed. Run Explain Attention again.'),
+    };
+    await analyseDocument(doc, panel, words, async (unchanged) => {
+      const info = await this.models.ensureLoaded();
+      const baseOffset = Math.max(0, target.selection.start - info.positions * CHARS_PER_TOKEN);
+      const text = doc.getText(new vscode.Range(doc.positionAt(baseOffset), doc.positionAt(target.selection.end)));
+      panel.loading(vscode.l10n.t('Analysing {0} characters with {1}…', text.length - (target.selection.start - baseOffset), info.name));
+      const analysis = await this.models.analyze(text, { hooks: hookGroups.attention, rollout: true, selectionStart: target.selection.start - baseOffset });
+      if (!unchanged()) return false;
+      panel.show({
+        id: this.panels.newId(),
+        text,
+        analysis,
+        info,
+        document: { uri: doc.uri.toString(), name: doc.uri.path.split('/').pop() ?? doc.uri.toString() },
+        baseOffset,
+        selection: target.selection,
+        maxTokens: settings.maxTokens,
+        focus: target.focus,
+      });
+      return true;
     });
   }
 

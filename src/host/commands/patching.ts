@@ -11,6 +11,7 @@ import type { Analysis, ModelInfo } from '../../engine/types';
 import type { ModelManager } from '../modelManager';
 import { PatchingPanel } from '../panels/patchingPanel';
 import { buildPatchingView, type PatchingTexts } from '../panels/patchingView';
+import { besideColumn } from '../panels/singletonPanel';
 import { parseRestoredPatching } from '../../shared/protocol';
 import { plainText } from '../text/untrusted';
 import { documentName, restoredDocument, uriName } from './documents';
@@ -90,8 +91,7 @@ export class ComparePatching implements vscode.Disposable {
     }
     const texts = await chooseTexts(editor);
     if (!texts) return;
-    const column = editor.viewColumn === undefined ? vscode.ViewColumn.Beside : editor.viewColumn + 1;
-    const panel = this.track(PatchingPanel.create(this.extensionUri, column, () => this.panels.delete(panel)));
+    const panel = this.track(PatchingPanel.create(this.extensionUri, besideColumn(editor.viewColumn), () => this.panels.delete(panel)));
     await this.compare(panel, { ...texts, document: editor.document });
   }
 

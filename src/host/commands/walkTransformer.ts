@@ -2,14 +2,14 @@
 // the guide's order (H⁰ = E + P, then each block's attention, Add & Norm and FFN, then the output
 // layer), with the real numbers of this text, in the "Step by step" panel.
 import * as vscode from 'vscode';
-import { ModelLensError } from '../../engine/errors';
 import type { Analysis, ModelInfo } from '../../engine/types';
 import type { ModelManager } from '../modelManager';
 import type { WalkPanel } from '../panels/walkPanel';
 import { buildWalkView } from '../panels/walkView';
 import { tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWalk, type WalkView } from '../../shared/protocol';
-import { documentName, restoredDocument } from './documents';
+import { analyseDocument } from './documentAnalysis';
+import { documentName, restoredAt } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 import { hookGroups } from '../../shared/hooks';
 
@@ -62,40 +62,31 @@ export class WalkTransformer {
 
   /** Walks again the token a panel VS Code brought back after a reload had walked. */
   restore = async (state: unknown): Promise<void> => {
-    const walked = parseRestoredWalk(state);
-    const document = walked && (await restoredDocument(walked.uri));
-    if (!walked || !document) {
-      this.panel.error('Put the cursor on a token and run Model Lens: Walk Through the Transformer.');
-      return;
-    }
-    await this.walk(document, document.offsetAt(document.positionAt(walked.offset)));
+    const walked = await restoredAt(parseRestoredWalk(state));
+    if (walked) await this.walk(walked.document, walked.offset);
+    else this.panel.error('Put the cursor on a token and run Model Lens: Walk Through the Transformer.');
   };
 
   private async walk(doc: vscode.TextDocument, offset: number): Promise<void> {
     const panel = this.panel;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Model Lens: step by step' }, async () => {
-      try {
-        // A document edited while it is analysed would get offsets for text it no longer has: analyse again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const version = doc.version;
-          const info = await this.models.ensureLoaded();
-          const { baseOffset, text } = tokenWindow(doc, offset, Math.min(info.positions, WALK_TOKENS));
-          panel.loading(`Running ${info.name} on the text and reading every step…`);
-          const analysis = await this.models.analyze(text, { hooks: [...hookGroups.activations, ...hookGroups.block], logits: true, topK: TOP_K });
-          if (doc.version !== version) continue;
-          const position = tokenAtOffset(analysis.tokens, offset - baseOffset);
-          if (position < 0) {
-            panel.error('There is no token at the cursor: put it on some text and run Walk Through the Transformer again.');
-            return;
-          }
-          this.walked = { analysis, info, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset };
-          panel.show(buildWalkView({ id: panel.newId(), ...this.walked, position }));
-          return;
-        }
-        panel.error('The document kept changing while it was being analysed. Run Walk Through the Transformer again.');
-      } catch (e) {
-        panel.error(e instanceof ModelLensError ? e.userMessage : String(e));
+    const words = {
+      progress: 'Model Lens: step by step',
+      keptChanging: 'The document kept changing while it was being analysed. Run Walk Through the Transformer again.',
+    };
+    await analyseDocument(doc, panel, words, async (unchanged) => {
+      const info = await this.models.ensureLoaded();
+      const { baseOffset, text } = tokenWindow(doc, offset, Math.min(info.positions, WALK_TOKENS));
+      panel.loading(`Running ${info.name} on the text and reading every step…`);
+      const analysis = await this.models.analyze(text, { hooks: [...hookGroups.activations, ...hookGroups.block], logits: true, topK: TOP_K });
+      if (!unchanged()) return false;
+      const position = tokenAtOffset(analysis.tokens, offset - baseOffset);
+      if (position < 0) {
+        panel.error('There is no token at the cursor: put it on some text and run Walk Through the Transformer again.');
+        return true;
       }
+      this.walked = { analysis, info, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset };
+      panel.show(buildWalkView({ id: panel.newId(), ...this.walked, position }));
+      return true;
     });
   }
 }

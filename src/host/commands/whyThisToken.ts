@@ -3,12 +3,12 @@
 // every head, every MLP and the biases, with the text before it as context. Shown in the "Why this
 // token?" panel, with the earlier text coloured in the editor by what it contributed.
 import * as vscode from 'vscode';
-import { ModelLensError } from '../../engine/errors';
 import type { ModelManager } from '../modelManager';
 import type { WhyPanel } from '../panels/whyPanel';
 import { buildWhyView, tokenAtOffset } from '../panels/whyView';
 import { parseRestoredWhy, type WhyView } from '../../shared/protocol';
-import { documentName, openDocument, restoredDocument } from './documents';
+import { analyseDocument } from './documentAnalysis';
+import { documentName, openDocument, restoredAt } from './documents';
 import { commandToken, tokenWindow } from './tokenWindow';
 
 /** Alternatives offered as target and foil: the model's top predictions at the position. */
@@ -53,49 +53,40 @@ export class WhyThisToken {
 
   /** Explains again the token a panel VS Code brought back after a reload had explained. */
   restore = async (state: unknown): Promise<void> => {
-    const explained = parseRestoredWhy(state);
-    const document = explained && (await restoredDocument(explained.uri));
-    if (!explained || !document) {
-      this.panel.error('Put the cursor on a token and run Model Lens: Why This Token?.');
-      return;
-    }
-    await this.explain({ document, offset: document.offsetAt(document.positionAt(explained.offset)), target: explained.target, foil: explained.foil });
+    const explained = await restoredAt(parseRestoredWhy(state));
+    if (explained) await this.explain(explained);
+    else this.panel.error('Put the cursor on a token and run Model Lens: Why This Token?.');
   };
 
   async explain(t: WhyTarget): Promise<void> {
     const doc = t.document;
     const panel = this.panel;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Model Lens: why this token' }, async () => {
-      try {
-        // A document edited while it is analysed would get offsets for text it no longer has: analyse again.
-        for (let attempt = 0; attempt < 3; attempt++) {
-          const version = doc.version;
-          const info = await this.models.ensureLoaded();
-          const { baseOffset, text } = tokenWindow(doc, t.offset, info.positions);
-          panel.loading(`Analysing the token with ${info.name}…`);
-          // The token's position is known once the text is tokenised; the attribution is a second run.
-          const plain = await this.models.analyze(text, { topK: TOP_K });
-          if (doc.version !== version) continue;
-          const position = tokenAtOffset(plain.tokens, t.offset - baseOffset);
-          if (position < 0) {
-            panel.error('There is no token at the cursor: put it on some text and run Why This Token? again.');
-            return;
-          }
-          if (position === 0) {
-            panel.error('This is the first token: nothing comes before it, so the model made no prediction to explain.');
-            return;
-          }
-          const analysis = await this.models.analyze(text, { topK: TOP_K, attribution: { position, target: t.target, foil: t.foil } });
-          if (doc.version !== version) continue;
-          panel.show(
-            buildWhyView({ id: panel.newId(), analysis, modelName: info.name, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset }),
-          );
-          return;
-        }
-        panel.error('The document kept changing while it was being analysed. Run Why This Token? again.');
-      } catch (e) {
-        panel.error(e instanceof ModelLensError ? e.userMessage : String(e));
+    const words = {
+      progress: 'Model Lens: why this token',
+      keptChanging: 'The document kept changing while it was being analysed. Run Why This Token? again.',
+    };
+    await analyseDocument(doc, panel, words, async (unchanged) => {
+      const info = await this.models.ensureLoaded();
+      const { baseOffset, text } = tokenWindow(doc, t.offset, info.positions);
+      panel.loading(`Analysing the token with ${info.name}…`);
+      // The token's position is known once the text is tokenised; the attribution is a second run.
+      const plain = await this.models.analyze(text, { topK: TOP_K });
+      if (!unchanged()) return false;
+      const position = tokenAtOffset(plain.tokens, t.offset - baseOffset);
+      if (position < 0) {
+        panel.error('There is no token at the cursor: put it on some text and run Why This Token? again.');
+        return true;
       }
+      if (position === 0) {
+        panel.error('This is the first token: nothing comes before it, so the model made no prediction to explain.');
+        return true;
+      }
+      const analysis = await this.models.analyze(text, { topK: TOP_K, attribution: { position, target: t.target, foil: t.foil } });
+      if (!unchanged()) return false;
+      panel.show(
+        buildWhyView({ id: panel.newId(), analysis, modelName: info.name, document: { uri: doc.uri.toString(), name: documentName(doc) }, baseOffset }),
+      );
+      return true;
     });
   }
 }

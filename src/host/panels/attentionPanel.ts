@@ -21,6 +21,7 @@ import {
 } from '../../shared/protocol';
 import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
+import { besideColumn } from './singletonPanel';
 import { WebviewChannel } from './webviewChannel';
 import { attentionCsv, attentionJson, attentionMatrix, buildAttentionView, headAblation, headDetail, logProbChange, type ExplainedText } from './attentionView';
 
@@ -338,7 +339,7 @@ export class AttentionPanels implements vscode.Disposable {
 
   /** The unpinned panel in the column beside `editorColumn`, created (as a new tab there) if there is none. */
   panelBeside(editorColumn: vscode.ViewColumn | undefined): AttentionPanel {
-    const column = editorColumn === undefined ? vscode.ViewColumn.Beside : editorColumn + 1;
+    const column = besideColumn(editorColumn);
     for (const p of this.panels) {
       if (p.panel.viewColumn === column && !p.pinned) {
         p.panel.reveal(column, true);

@@ -3,9 +3,9 @@
 // the webview's exports.
 import * as vscode from 'vscode';
 import { parseFromPatchingPanel, type FromPatchingPanel, type PatchingView, type ToPatchingPanel } from '../../shared/protocol';
-import { setUpWebview } from '../webviewSetup';
 import { fileNamePart, pngBytes, saveExport } from './exportFile';
 import { patchingCsv, patchingJson } from './patchingView';
+import { setUpPanel } from './singletonPanel';
 import { WebviewChannel } from './webviewChannel';
 
 export const PATCHING_VIEW_TYPE = 'modelLens.patching';
@@ -32,12 +32,12 @@ export class PatchingPanel {
     extensionUri: vscode.Uri,
     onDispose: () => void,
   ) {
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
-    setUpWebview(this.panel.webview, extensionUri, 'patching', 'Model Lens activation patching');
-    this.panel.webview.onDidReceiveMessage((raw) => {
-      const message = parseFromPatchingPanel(raw);
-      if (message) void this.handle(message);
-    });
+    setUpPanel(
+      this.panel,
+      extensionUri,
+      { app: 'patching', label: 'Model Lens activation patching', parse: parseFromPatchingPanel },
+      (message) => void this.handle(message),
+    );
     this.panel.onDidDispose(() => {
       this.disposed = true;
       onDispose();
