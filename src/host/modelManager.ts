@@ -91,10 +91,12 @@ export class ModelManager implements vscode.Disposable {
         const engineChanged = (['threads', 'backend', 'nativeExecutionProvider', 'maxModelBytes', 'requestTimeoutMs'] as const).some(
           (key) => before[key] !== this.settings[key],
         );
+        // Whether a model was loaded or loading, asked before a new engine forgets it.
+        const inUse = !!(this.info || this.attempt);
         if (engineChanged) this.restartEngine();
         this.cache.clear();
         // Load the newly configured model right away so a broken path is reported now.
-        if (this.info || this.attempt) void this.ensureLoaded().catch(() => undefined);
+        if (inUse) void this.ensureLoaded().catch(() => undefined);
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => (this.settings = readSettings())),
       this.changed,

@@ -52,10 +52,18 @@ beforeAll(async () => {
 
 const OUTPUT_VIEW = '.part.panel [id="workbench.panel.output"]';
 
-/** The log lines the Output view shows now, wrapped lines joined again. */
+/**
+ * The log lines the Output view shows now, wrapped lines joined again: its last lines, which the
+ * view shows once its editor is scrolled to the end (Monaco renders only the lines in view).
+ */
 async function outputText(page: Page): Promise<string> {
   const lines = page.locator(`${OUTPUT_VIEW} .monaco-editor .view-lines`).first();
   if (!(await lines.isVisible().catch(() => false))) return '';
+  // Scrolled with the wheel: a click would take the focus from the editor the hovers need.
+  await page.mouse.move(0, 0);
+  await lines.hover({ timeout: 2_000 }).catch(() => undefined);
+  await page.mouse.wheel(0, 100_000);
+  await page.waitForTimeout(200);
   const shown = await lines.innerText().catch(() => '');
   return shown.replace(/\u00a0/g, ' ').replace(/\n(?!\d{4}-\d\d-\d\d )/g, '');
 }
@@ -201,4 +209,38 @@ test('a model folder in the workspace, named by modelLens.modelPath, is read thr
     .poll(() => outputText(page), { timeout: 15_000 })
     .toMatch(/\[info\] Loaded tiny-copy \(\/vscode-remote\/.*\/models\/tiny-copy\/onnx\/model\.onnx\)/);
   await runCommand(page, 'View: Hide Panel');
+}, 180_000);
+
+test('a request past its deadline stops the Web Worker, and the next one reads the model into a new worker', async () => {
+  const { page } = code;
+  // The default model with a tokenizer whose pattern backtracks without end on a run of a's that
+  // does not end the text (as in requestDeadline.test.ts): only such a text hangs it.
+  const folder = path.join(code.workspace, 'models/stuck-tiny');
+  fs.cpSync(path.join(REPO_ROOT, 'media/models/lens-tiny'), folder, { recursive: true });
+  const tokenizer = JSON.parse(fs.readFileSync(path.join(folder, 'tokenizer.json'), 'utf8')) as { pre_tokenizer: object };
+  const split = { type: 'Split', pattern: { Regex: '(a+)+$' }, behavior: 'Isolated', invert: false };
+  tokenizer.pre_tokenizer = { type: 'Sequence', pretokenizers: [split, tokenizer.pre_tokenizer] };
+  fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(tokenizer));
+  fs.writeFileSync(path.join(code.workspace, 'stuck.txt'), `${'a'.repeat(40)}!`);
+  // A text of its own for after (analyses of the same text are kept), whose tokens up to its end are FILE's.
+  fs.writeFileSync(path.join(code.workspace, 'again.md'), `${TEXT}\nOne more line.\n`);
+  await code.setSetting('modelLens.requestTimeoutSeconds', 5, 'workspace');
+  await code.setSetting('modelLens.modelPath', 'models/stuck-tiny', 'workspace');
+  await openFile(page, FILE);
+  await expect.poll(() => modelHover(page, 'transformer'), { timeout: 60_000 }).toContain('stuck-tiny');
+  await openFile(page, 'stuck.txt');
+  await selectLines(page, 1, 1);
+  await runCommand(page, 'Model Lens: Show Token Probability Heatmap');
+  await runCommand(page, 'Model Lens: Show Log');
+  await expect.poll(() => outputText(page), { timeout: 60_000 }).toMatch(/\[warning\] Engine worker stopped: a request passed its deadline/);
+  await runCommand(page, 'View: Hide Panel');
+  // The next request goes to a new worker, which gets the model's files read again.
+  await openFile(page, 'again.md');
+  await expectDesktopNumbers(page, 'stuck-tiny');
+  await runCommand(page, 'Model Lens: Show Log');
+  await expect.poll(() => outputText(page), { timeout: 15_000 }).toMatch(/Engine worker restarted \(worker 2 of this engine\)/);
+  const log = await outputText(page);
+  expect(log).toMatch(/The new worker loads .*models\/stuck-tiny again/);
+  await runCommand(page, 'View: Hide Panel');
+  await code.setSetting('modelLens.modelPath', '', 'workspace');
 }, 180_000);
