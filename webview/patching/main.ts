@@ -6,7 +6,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './patching.css';
 import { hooks } from '../../src/shared/hooks';
-import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView, ToPatchingPanel } from '../../src/shared/protocol';
+import type { ExportFormat, FromPatchingPanel, PatchingPanelState, PatchingView } from '../../src/shared/protocol';
 import { lutFor, normalizer } from '../shared/colorScale';
 import { clear, el } from '../shared/dom';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
@@ -15,6 +15,7 @@ import { Heatmap, type HeatmapCell } from '../shared/heatmap';
 import { Legend } from '../shared/legend';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip, type TooltipLine } from '../shared/tooltip';
+import { viewMessageGuard } from '../shared/viewMessages';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
 import { patchingScale, patchingState, positionLabel, streamLabel } from './patchingData';
 
@@ -252,13 +253,8 @@ function exportAs(format: ExportFormat): void {
   if (png) api.postMessage({ type: 'export', id: view.id, format, png });
 }
 
-function isToPanel(m: unknown): m is ToPatchingPanel {
-  if (!m || typeof m !== 'object') return false;
-  const x = m as Record<string, unknown>;
-  if (x.type === 'loading') return typeof x.text === 'string';
-  if (x.type === 'error') return typeof x.message === 'string';
-  if (x.type !== 'show' || !x.view || typeof x.view !== 'object') return false;
-  const v = x.view as PatchingView;
+const isToPanel = viewMessageGuard<PatchingView>((shown) => {
+  const v = shown as unknown as PatchingView;
   // The grids are read as Float32Arrays of the sizes the view states.
   return (
     v.residual?.values instanceof ArrayBuffer &&
@@ -266,7 +262,7 @@ function isToPanel(m: unknown): m is ToPatchingPanel {
     v.residual.values.byteLength === v.residual.hooks.length * v.residual.positions * 4 &&
     v.heads.values.byteLength === v.heads.layers * v.heads.heads * 4
   );
-}
+});
 
 onHostMessage(isToPanel, (m) => {
   if (m.type === 'loading') showLoading(m.text);
