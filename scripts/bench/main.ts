@@ -101,7 +101,7 @@ const ROLES: Record<string, (spec: never) => Promise<unknown>> = {
   runtimeStart,
   remote: remoteHeatmap,
   masked: maskedProbabilities,
-  prepareEncoder: async (spec: { encoder: typeof BERT_SMALL }) => ensureEncoder(MODELS, spec.encoder),
+  prepareEncoder: async (spec: { encoder: BenchModelSpec }) => ensureEncoder(MODELS, spec.encoder),
 };
 
 async function child(role: string, specFile: string): Promise<void> {

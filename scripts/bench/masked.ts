@@ -14,23 +14,12 @@ import { ortRunners } from '../../src/engine/runtime';
 import { buildEncoder, encoderWeights } from '../../test/helpers/encoderBuilder';
 import { wordPieceTokenizer } from '../../test/helpers/tokenizers';
 import { ms, times } from './format';
+import type { BenchModelSpec } from './models';
 import type { OrtBackend } from './runners';
 import { median } from './stats';
 
-/** A BERT-shaped masked language model of random weights, written into bench-models/. */
-export interface EncoderSpec {
-  name: string;
-  label: string;
-  layers: number;
-  heads: number;
-  dModel: number;
-  dMlp: number;
-  vocab: number;
-  positions: number;
-}
-
-/** Google's BERT-small (L=4, H=512) with BERT's uncased vocabulary size. */
-export const BERT_SMALL: EncoderSpec = {
+/** A BERT-shaped masked language model of random weights: Google's BERT-small (L=4, H=512) with BERT's uncased vocabulary size. */
+export const BERT_SMALL: BenchModelSpec = {
   name: 'bert-small-random',
   label: 'BERT-small-shaped (random)',
   layers: 4,
@@ -39,8 +28,9 @@ export const BERT_SMALL: EncoderSpec = {
   dMlp: 2048,
   vocab: 30522,
   positions: 512,
+  seed: 5,
 };
-export const QUICK_ENCODER: EncoderSpec = {
+export const QUICK_ENCODER: BenchModelSpec = {
   name: 'quick-encoder',
   label: 'quick encoder (random)',
   layers: 2,
@@ -49,6 +39,7 @@ export const QUICK_ENCODER: EncoderSpec = {
   dMlp: 256,
   vocab: 512,
   positions: 128,
+  seed: 5,
 };
 
 /** Words of the benchmark's texts, one token each; [MASK] is id 4 of wordPieceTokenizer. */
@@ -56,15 +47,15 @@ const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'a', 'dog', 'ran', 'to', 'park'
 const MASK_ID = 4;
 
 /** Writes the model folder unless one of the same shape is there (the stamp is written last). */
-export function ensureEncoder(root: string, spec: EncoderSpec): string {
+export function ensureEncoder(root: string, spec: BenchModelSpec): string {
   const folder = path.join(root, spec.name);
   const stamp = JSON.stringify(spec);
   const stampFile = path.join(folder, 'bench-params.json');
   if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) return folder;
   fs.rmSync(folder, { recursive: true, force: true });
   fs.mkdirSync(path.join(folder, 'onnx'), { recursive: true });
-  const { name: _, label: __, ...shape } = spec;
-  fs.writeFileSync(path.join(folder, 'onnx', 'model.onnx'), buildEncoder(encoderWeights({ ...shape, seed: 5 })));
+  const { name: _, label: __, tokenizerFrom: ___, ...shape } = spec;
+  fs.writeFileSync(path.join(folder, 'onnx', 'model.onnx'), buildEncoder(encoderWeights(shape)));
   const tokenizer = wordPieceTokenizer(WORDS, spec.vocab);
   fs.writeFileSync(path.join(folder, 'tokenizer.json'), JSON.stringify(tokenizer.json));
   fs.writeFileSync(path.join(folder, 'tokenizer_config.json'), JSON.stringify(tokenizer.config));
