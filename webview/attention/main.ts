@@ -3,13 +3,14 @@
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/components.css';
 import './attention.css';
-import type { ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/shared/protocol';
+import type { AttentionView, ExportFormat, FromAttentionPanel, HeadDetail, HeadRef, ToAttentionPanel } from '../../src/shared/protocol';
 import { probeGpu } from '../shared/gpuProbe';
 import { clear, el } from '../shared/dom';
 import { t } from '../shared/l10n';
 import { showError as showStatusError, showLoading as showStatusLoading } from '../shared/status';
 import { cssVar, onThemeChange, themeKind } from '../shared/theme';
 import { Tooltip } from '../shared/tooltip';
+import { viewMessageGuard } from '../shared/viewMessages';
 import { onHostMessage, vscodeApi } from '../shared/vscodeApi';
 import { PendingReplies } from '../../src/shared/pendingReplies';
 import { AblationBar, type AblationStatus } from './ablation';
@@ -260,16 +261,14 @@ function exportAs(format: ExportFormat): void {
   if (png) api.postMessage({ ...base, png, scope: grid ? 'grid' : 'head' });
 }
 
+/** loading, error and show: as a one-view panel's. */
+const isViewMessage = viewMessageGuard<AttentionView>((v) => Array.isArray(v.tokens));
+
 function isToPanel(m: unknown): m is ToAttentionPanel {
+  if (isViewMessage(m)) return true;
   if (!m || typeof m !== 'object') return false;
   const x = m as Record<string, unknown>;
   switch (x.type) {
-    case 'loading':
-      return typeof x.text === 'string';
-    case 'error':
-      return typeof x.message === 'string';
-    case 'show':
-      return !!x.view && typeof x.view === 'object' && Array.isArray((x.view as { tokens?: unknown }).tokens);
     case 'headDetail':
       return Number.isInteger(x.request) && !!x.detail && typeof x.detail === 'object';
     case 'headDetailError':
