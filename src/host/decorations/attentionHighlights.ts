@@ -3,6 +3,7 @@
 // pays it, and the clicked token an outline. Escape or closing the panel clears it.
 import * as vscode from 'vscode';
 import { attentionHoverMarkdown } from '../hover/hoverMarkdown';
+import { levelType, markedTokenType } from './decorationTypes';
 
 /** Attention weights are bucketed: a decoration type has one fixed colour. */
 const LEVELS = 10;
@@ -26,21 +27,10 @@ export class AttentionHighlights implements vscode.Disposable {
   constructor() {
     this.levels = Array.from({ length: LEVELS }, (_, i) => {
       const alpha = (0.12 + (0.6 * i) / (LEVELS - 1)).toFixed(2);
-      return vscode.window.createTextEditorDecorationType({
-        light: { backgroundColor: `rgba(0, 110, 220, ${alpha})` },
-        dark: { backgroundColor: `rgba(80, 160, 255, ${alpha})` },
-        // High-contrast themes get an outline whose presence, not its colour, carries the signal.
-        outlineColor: new vscode.ThemeColor('contrastActiveBorder'),
-        outlineWidth: i >= LEVELS / 2 ? '1px' : '0',
-        outlineStyle: 'solid',
-      });
+      // High-contrast themes get an outline whose presence, not its colour, carries the signal.
+      return levelType({ light: `rgba(0, 110, 220, ${alpha})`, dark: `rgba(80, 160, 255, ${alpha})` }, i >= LEVELS / 2, 'solid');
     });
-    this.queryType = vscode.window.createTextEditorDecorationType({
-      borderColor: new vscode.ThemeColor('editorCursor.foreground'),
-      borderStyle: 'solid',
-      borderWidth: '0 0 2px 0',
-      fontWeight: 'bold',
-    });
+    this.queryType = markedTokenType();
   }
 
   show(highlight: Highlight): void {

@@ -1,7 +1,8 @@
 // One editor decoration type per level of the diverging scale in sourceColours.ts (a decoration
 // type has one fixed colour), for everything that colours editor text by a signed value: "Why
 // this token?"'s sources and a head ablation's changes.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
+import { levelType } from './decorationTypes';
 import { SOURCE_LEVELS, sourceLevelColour } from './sourceColours';
 
 /** A range to colour and the level (−SOURCE_LEVELS..SOURCE_LEVELS) it gets; level 0 is left plain. */
@@ -17,15 +18,8 @@ export class DivergingDecorations implements vscode.Disposable {
   constructor() {
     this.types = Array.from({ length: 2 * SOURCE_LEVELS }, (_, i) => {
       const level = i < SOURCE_LEVELS ? i - SOURCE_LEVELS : i - SOURCE_LEVELS + 1;
-      const { light, dark } = sourceLevelColour(level);
-      return vscode.window.createTextEditorDecorationType({
-        light: { backgroundColor: light },
-        dark: { backgroundColor: dark },
-        // High-contrast themes get an outline whose style tells the sign: solid positive, dashed negative.
-        outlineColor: new vscode.ThemeColor('contrastActiveBorder'),
-        outlineWidth: Math.abs(level) > SOURCE_LEVELS / 2 ? '1px' : '0',
-        outlineStyle: level > 0 ? 'solid' : 'dashed',
-      });
+      // High-contrast themes get an outline whose style tells the sign: solid positive, dashed negative.
+      return levelType(sourceLevelColour(level), Math.abs(level) > SOURCE_LEVELS / 2, level > 0 ? 'solid' : 'dashed');
     });
   }
 

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { sourceHoverMarkdown } from '../hover/hoverMarkdown';
 import type { WhyView } from '../../shared/protocol';
+import { markedTokenType } from './decorationTypes';
 import { DivergingDecorations } from './divergingDecorations';
 import { sourceLevel } from './sourceColours';
 
@@ -11,17 +12,8 @@ const CONTEXT_KEY = 'modelLens.sourceHighlights';
 
 export class SourceHighlights implements vscode.Disposable {
   private readonly levels = new DivergingDecorations();
-  private readonly explainedType: vscode.TextEditorDecorationType;
+  private readonly explainedType = markedTokenType();
   private shown: vscode.TextEditor | undefined;
-
-  constructor() {
-    this.explainedType = vscode.window.createTextEditorDecorationType({
-      borderColor: new vscode.ThemeColor('editorCursor.foreground'),
-      borderStyle: 'solid',
-      borderWidth: '0 0 2px 0',
-      fontWeight: 'bold',
-    });
-  }
 
   show(view: WhyView): void {
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === view.document.uri);
