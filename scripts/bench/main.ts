@@ -61,31 +61,19 @@ function config(args: string[]): Config {
   const quick = args.includes('--quick');
   const runsArg = args.find((a) => a.startsWith('--runs='));
   const runs = runsArg ? Math.max(5, Number(runsArg.slice(7))) : 5;
-  return quick
-    ? {
-        quick,
-        sizes: [16, 64],
-        runs,
-        warmup: 1,
-        loads: 1,
-        editor: { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 },
-        sweep: { n: 16, runs: 3 },
-        coldStarts: 1,
-        remoteLines: 60,
-        out: path.join(ROOT, 'test-output', 'benchmarks-quick.md'),
-      }
-    : {
-        quick,
-        sizes: [32, 128, 512],
-        runs,
-        warmup: 1,
-        loads: 5,
-        editor: { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 },
-        sweep: { n: 32, runs: 1 },
-        coldStarts: 5,
-        remoteLines: 1000,
-        out: path.join(ROOT, 'docs', 'benchmarks.md'),
-      };
+  // Each figure: --quick's, then the full run's.
+  return {
+    quick,
+    sizes: quick ? [16, 64] : [32, 128, 512],
+    runs,
+    warmup: 1,
+    loads: quick ? 1 : 5,
+    editor: quick ? { lines: 200, firstHovers: 5, cachedHovers: 500, typingMs: 1500 } : { lines: 2000, firstHovers: 7, cachedHovers: 2000, typingMs: 6000 },
+    sweep: quick ? { n: 16, runs: 3 } : { n: 32, runs: 1 },
+    coldStarts: quick ? 1 : 5,
+    remoteLines: quick ? 60 : 1000,
+    out: quick ? path.join(ROOT, 'test-output', 'benchmarks-quick.md') : path.join(ROOT, 'docs', 'benchmarks.md'),
+  };
 }
 
 // ---- child side ------------------------------------------------------------------------------

@@ -107,6 +107,20 @@ function formula(label: string, ...parts: (string | HTMLElement)[]): HTMLElement
 const sub = (t: string) => el('sub', { text: t });
 const sup = (t: string) => el('sup', { text: t });
 
+/** A part of a step under its own heading: the heading, what it shows, then `content`. */
+function subsection(title: string, text: string, ...content: HTMLElement[]): HTMLElement[] {
+  return [el('h4', { class: 'ml-walk-sub', text: title }), el('p', { class: 'ml-step-text', text }), ...content];
+}
+
+/** A row of a vector table, with values where the model gave them. */
+type Part = [label: string, values: number[] | undefined];
+
+/** x, what a sublayer adds and their sum as a table; where the graph does not give all three apart, a warning saying `missing`. */
+function sumTable(title: string, x: Part, added: Part, sum: Part, missing: string): HTMLElement {
+  const rows = [x, added, sum].flatMap(([label, values]) => (values ? [{ label, values }] : []));
+  return rows.length === 3 ? vectorTable(title, rows, allDims, theme) : notice('warning', missing);
+}
+
 function normStep(n: string, name: string, norm: WalkNorm | undefined, input: string, missing: string): HTMLElement {
   if (!norm) return step(n, name, missing, null);
   const layerNorm = norm.kind === 'layer';
@@ -204,11 +218,10 @@ function rotaryStep(v: WalkView, r: NonNullable<WalkView['input']['rotary']>): H
   const p = v.position;
   const n = r.angles.length;
   const out: HTMLElement[] = [
-    el('h4', { class: 'ml-walk-sub', text: `Rotary position embedding: the angles at position ${p}` }),
-    el('p', {
-      class: 'ml-step-text',
-      text: `Inside each block's attention, before the scores QKᵀ, every head's q and k are cut into ${n} pairs (${pairs(r)}) and each pair is turned by the angle θᵢ·p, with its own frequency θᵢ (usually fast for the first pairs, slow for the last). A dot product of two turned vectors depends only on the difference of their angles, so attention sees how far apart two tokens are. These are the angles the model applies at position ${p}, read from ${rotaryOperator(r)}${r.layer > 0 ? ` of block ${r.layer}` : ''}, wrapped to (−π, π].`,
-    }),
+    ...subsection(
+      `Rotary position embedding: the angles at position ${p}`,
+      `Inside each block's attention, before the scores QKᵀ, every head's q and k are cut into ${n} pairs (${pairs(r)}) and each pair is turned by the angle θᵢ·p, with its own frequency θᵢ (usually fast for the first pairs, slow for the last). A dot product of two turned vectors depends only on the difference of their angles, so attention sees how far apart two tokens are. These are the angles the model applies at position ${p}, read from ${rotaryOperator(r)}${r.layer > 0 ? ` of block ${r.layer}` : ''}, wrapped to (−π, π].`,
+    ),
     rotaryFormula(r),
     vectorTable(
       `The rotation angle of each frequency at position ${p}`,
@@ -274,22 +287,20 @@ function inputSection(v: WalkView): HTMLElement {
   if (i.rotary) {
     section.append(
       ...rotaryStep(v, i.rotary),
-      el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: the angles of each frequency by position' }),
-      el('p', {
-        class: 'ml-step-text',
-        text: `cos θᵢ·p for positions ${i.rotary.positions.from}–${i.rotary.positions.from + i.rotary.positions.count - 1} (rows) and each frequency ωᵢ (columns), as the model applies them: usually the first frequencies turn by about a radian per position and cycle quickly while the last barely move. Where the guide's original Transformer added these sines and cosines to the embedding, a rotary model turns q and k by them. Hover a cell for its angle.`,
-      }),
-      rotaryAngleTable(i.rotary.positions, theme),
+      ...subsection(
+        'Positional encoding on its own: the angles of each frequency by position',
+        `cos θᵢ·p for positions ${i.rotary.positions.from}–${i.rotary.positions.from + i.rotary.positions.count - 1} (rows) and each frequency ωᵢ (columns), as the model applies them: usually the first frequencies turn by about a radian per position and cycle quickly while the last barely move. Where the guide's original Transformer added these sines and cosines to the embedding, a rotary model turns q and k by them. Hover a cell for its angle.`,
+        rotaryAngleTable(i.rotary.positions, theme),
+      ),
     );
   }
   if (i.similarity) {
     section.append(
-      el('h4', { class: 'ml-walk-sub', text: 'Positional encoding on its own: how alike the position vectors are' }),
-      el('p', {
-        class: 'ml-step-text',
-        text: `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1). In a well-trained model, neighbouring positions often get similar vectors (a bright band along the diagonal), which lets attention tell near from far; here is how this model's positions compare.`,
-      }),
-      similarityTable(i.similarity, theme),
+      ...subsection(
+        'Positional encoding on its own: how alike the position vectors are',
+        `Cosine similarity of the position vectors P of positions ${i.similarity.from}–${i.similarity.from + i.similarity.count - 1} (P·Pᵀ, each row scaled to length 1). In a well-trained model, neighbouring positions often get similar vectors (a bright band along the diagonal), which lets attention tell near from far; here is how this model's positions compare.`,
+        similarityTable(i.similarity, theme),
+      ),
     );
   }
   return section;
@@ -369,21 +380,13 @@ function blockSection(v: WalkView, b: WalkBlock): HTMLElement {
       'Concat of all heads, then W_O: what attention adds',
       `The ${v.model.heads} heads' outputs are concatenated and projected by W_O (and its bias) back to the stream's ${v.model.dModel} dimensions; this vector is added to the residual stream.`,
       formula('MultiHead equals the concatenation of head 1 to head h, times W O', 'MultiHead = Concat(head', sub('1'), ' … head', sub('h'), ')W', sup('O')),
-      b.attnOut && b.residMid
-        ? vectorTable(
-            'The stream before, the attention output, and their sum',
-            [
-              { label: 'resid_pre', values: b.residPre },
-              { label: '+ attn_out', values: b.attnOut },
-              { label: post ? '= resid_mid (before its norm)' : '= resid_mid', values: b.residMid },
-            ],
-            allDims,
-            theme,
-          )
-        : notice(
-            'warning',
-            "The graph does not separate this block's attention output from its MLP's (a parallel block, or an unrecognised layout), so it is not shown.",
-          ),
+      sumTable(
+        'The stream before, the attention output, and their sum',
+        ['resid_pre', b.residPre],
+        ['+ attn_out', b.attnOut],
+        [post ? '= resid_mid (before its norm)' : '= resid_mid', b.residMid],
+        "The graph does not separate this block's attention output from its MLP's (a parallel block, or an unrecognised layout), so it is not shown.",
+      ),
       check(b.midCheck, 'resid_mid') ?? el('span'),
     ),
     normStep(
@@ -431,19 +434,28 @@ function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
   const explanation = name
     ? `The vector is projected up to ${v.model.dMlp} hidden neurons, passed through ${act === 'relu' ? 'ReLU, as the guide writes it' : `${name}${act === 'gelu_tanh' ? ' (its tanh approximation)' : ''}, where the guide writes ReLU`}, and projected back down; the result is added to the stream. The most active neurons for this token are listed below.`
     : `The graph does not say which activation this MLP uses in a way Model Lens recognises (a gated MLP multiplies act(gate) by an "up" projection), so the hidden activation is read from the graph.`;
+  return mlpStep(`Feed-forward network (${v.model.dMlp} neurons)`, explanation, f, mlp, 'before and after the activation function', [
+    ...(mlp.pre ? [{ label: 'xW₁ + b₁ (mlp.hook_pre)', values: mlp.pre }] : []),
+    { label: `${name ?? 'act'}(…) (mlp.hook_post)`, values: mlp.post },
+  ]);
+}
+
+/** Step 5: the MLP, its formula, and its most active neurons' `rows` (`what` they are), with the activation's check. */
+function mlpStep(
+  title: string,
+  explanation: string,
+  f: HTMLElement,
+  mlp: NonNullable<WalkBlock['mlp']>,
+  what: string,
+  rows: { label: string; values: number[] }[],
+): HTMLElement {
   const top = mlp.top.map((t) => t.index);
   return step(
     '5',
-    `Feed-forward network (${v.model.dMlp} neurons)`,
+    title,
     explanation,
     f,
-    vectorTable(
-      `The ${top.length} most active neurons: before and after the activation function`,
-      [...(mlp.pre ? [{ label: 'xW₁ + b₁ (mlp.hook_pre)', values: mlp.pre }] : []), { label: `${name ?? 'act'}(…) (mlp.hook_post)`, values: mlp.post }],
-      allDims,
-      theme,
-      top,
-    ),
+    vectorTable(`The ${top.length} most active neurons: ${what}`, rows, allDims, theme, top),
     check(mlp.check, 'mlp.hook_post') ?? el('span'),
   );
 }
@@ -452,24 +464,17 @@ function ffnStep(v: WalkView, b: WalkBlock): HTMLElement {
 function gatedStep(v: WalkView, b: WalkBlock, name: string | undefined): HTMLElement {
   const mlp = b.mlp!;
   const act = name ?? 'act';
-  const top = mlp.top.map((t) => t.index);
-  return step(
-    '5',
+  return mlpStep(
     `Feed-forward network, gated (${v.model.dMlp} neurons)`,
     `A gated MLP, as Llama-style models have: the vector is projected up to ${v.model.dMlp} neurons twice, a "gate" that goes through ${name ? `${name}${mlp.activation === 'gelu_tanh' ? ' (its tanh approximation)' : ''}` : 'an activation function Model Lens does not recognise'} and an "up" projection, and the two are multiplied neuron by neuron; the product is projected back down and added to the stream. The guide's FFN has one projection and ReLU; here each neuron's gate decides how much of its up projection passes. The most active neurons for this token are listed below.`,
     formula(`FFN of x equals ${act} of x W gate, times x W up, times W down`, 'FFN(x) = (', `${act}(xW`, sub('gate'), ') ⊙ xW', sub('up'), ')W', sub('down')),
-    vectorTable(
-      `The ${top.length} most active neurons: the gate, the up projection and their product`,
-      [
-        ...(mlp.pre ? [{ label: 'xW_gate (mlp.hook_pre)', values: mlp.pre }] : []),
-        { label: 'xW_up (mlp.hook_pre_linear)', values: mlp.preLinear! },
-        { label: `${act}(gate) · up (mlp.hook_post)`, values: mlp.post },
-      ],
-      allDims,
-      theme,
-      top,
-    ),
-    check(mlp.check, 'mlp.hook_post') ?? el('span'),
+    mlp,
+    'the gate, the up projection and their product',
+    [
+      ...(mlp.pre ? [{ label: 'xW_gate (mlp.hook_pre)', values: mlp.pre }] : []),
+      { label: 'xW_up (mlp.hook_pre_linear)', values: mlp.preLinear! },
+      { label: `${act}(gate) · up (mlp.hook_post)`, values: mlp.post },
+    ],
   );
 }
 
@@ -479,18 +484,13 @@ function addStep(b: WalkBlock): HTMLElement {
     'Add: the FFN output joins the stream',
     'What the FFN wrote is added to the stream; the sum is the input of the next block (or of the output layer after the last one).',
     null,
-    b.mlpOut && b.residMid
-      ? vectorTable(
-          'The stream after attention, the MLP output, and their sum',
-          [
-            { label: 'resid_mid', values: b.residMid },
-            { label: '+ mlp_out', values: b.mlpOut },
-            { label: '= resid_post', values: b.residPost },
-          ],
-          allDims,
-          theme,
-        )
-      : notice('warning', "The MLP's output is not separated from the attention's in this graph."),
+    sumTable(
+      'The stream after attention, the MLP output, and their sum',
+      ['resid_mid', b.residMid],
+      ['+ mlp_out', b.mlpOut],
+      ['= resid_post', b.residPost],
+      "The MLP's output is not separated from the attention's in this graph.",
+    ),
     check(b.postCheck, 'resid_post') ?? el('span'),
   );
 }
