@@ -8,22 +8,10 @@
 // Compare With Another Text, the side panel, watching model files) is the desktop's: the
 // `modelLens.web` context key hides those commands.
 import * as vscode from 'vscode';
-import { ExplainAttention, type ExplainArgs } from '../host/commands/explainAttention';
-import { WalkTransformer } from '../host/commands/walkTransformer';
-import { WhyThisToken } from '../host/commands/whyThisToken';
-import { AblationDecorations } from '../host/decorations/ablationDecorations';
-import { AblationEffects } from '../host/decorations/ablationEffect';
-import { AttentionHighlights } from '../host/decorations/attentionHighlights';
-import { SourceHighlights } from '../host/decorations/sourceHighlights';
-import { TokenHeatmap } from '../host/decorations/tokenHeatmap';
-import { TokenHoverProvider } from '../host/hover/hoverProvider';
 import { createLog, SHOW_LOG_COMMAND, showLog } from '../host/log';
 import { ModelManager } from '../host/modelManager';
-import { ATTENTION_VIEW_TYPE, AttentionPanels } from '../host/panels/attentionPanel';
-import { WALK_VIEW_TYPE, WalkPanel } from '../host/panels/walkPanel';
-import { WHY_VIEW_TYPE, WhyPanel } from '../host/panels/whyPanel';
+import { registerModelViews } from '../host/modelViews';
 import { TokenProbabilities } from '../host/probabilities/tokenProbabilities';
-import { ModelStatusBar } from '../host/statusBar';
 import { WebEngine } from './webEngine';
 
 /** The context key package.json's `when` clauses hide the desktop's commands with. */
@@ -47,59 +35,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   log.info(hostDescription());
   const models = new ModelManager(context, undefined, log, new WebEngine(context.extensionUri, log));
-  const highlights = new AttentionHighlights();
-  const ablation = new AblationEffects(models.onDidChangeModel);
-  const panels = new AttentionPanels(
-    context.extensionUri,
-    highlights,
-    (adapter) => models.reportGpuAdapter(adapter),
-    (text, options, token) => models.analyze(text, options, token),
-    ablation,
-  );
-  const explain = new ExplainAttention(models, panels);
-  const sourceHighlights = new SourceHighlights();
-  const whyPanel = new WhyPanel(context.extensionUri, sourceHighlights, {
-    choose: (view, target, foil) => why.rechoose(view, target, foil),
-    openHead: (view, layer, head) => why.openHead(view, layer, head),
-  });
-  const why = new WhyThisToken(models, whyPanel);
-  const walkPanel = new WalkPanel(context.extensionUri, {
-    pick: (view, position) => walk.pick(view, position),
-    openHead: (view, layer, head) => walk.openHead(view, layer, head),
-  });
-  const walk = new WalkTransformer(models, walkPanel);
-  const probabilities = new TokenProbabilities(models);
-  const heatmap = new TokenHeatmap(probabilities, ablation);
+  registerModelViews(context, models, new TokenProbabilities(models), TEXT_DOCUMENTS);
   context.subscriptions.push(
     log,
     vscode.commands.registerCommand(SHOW_LOG_COMMAND, () => showLog()),
     models,
-    highlights,
-    ablation,
-    new AblationDecorations(ablation),
-    panels,
-    probabilities,
-    heatmap,
-    new ModelStatusBar(models, probabilities, undefined, heatmap),
     // The status bar item's command: on the web, a model is chosen in the settings.
     vscode.commands.registerCommand('modelLens.selectModel', () => vscode.commands.executeCommand('workbench.action.openSettings', 'modelLens.modelPath')),
-    vscode.commands.registerCommand('modelLens.explainAttention', (args?: ExplainArgs) => explain.run(args)),
-    vscode.commands.registerCommand('modelLens.exportAttention', () => panels.exportShown()),
-    vscode.commands.registerCommand('modelLens.pinAttentionPanel', () => panels.setPinned(true)),
-    vscode.commands.registerCommand('modelLens.unpinAttentionPanel', () => panels.setPinned(false)),
-    vscode.commands.registerCommand('modelLens.clearAttentionHighlights', () => highlights.clear()),
-    sourceHighlights,
-    whyPanel,
-    vscode.commands.registerCommand('modelLens.whyThisToken', (args?: unknown) => why.run(args)),
-    vscode.commands.registerCommand('modelLens.clearSourceHighlights', () => sourceHighlights.clear()),
-    walkPanel,
-    vscode.commands.registerCommand('modelLens.walkTransformer', (args?: unknown) => walk.run(args)),
-    vscode.commands.registerTextEditorCommand('modelLens.showTokenHeatmap', (editor) => heatmap.show(editor)),
-    vscode.commands.registerCommand('modelLens.clearTokenHeatmap', () => heatmap.clear(undefined)),
-    vscode.window.registerWebviewPanelSerializer(ATTENTION_VIEW_TYPE, panels.serializer(explain.restore)),
-    vscode.window.registerWebviewPanelSerializer(WHY_VIEW_TYPE, whyPanel.serializer(why.restore)),
-    vscode.window.registerWebviewPanelSerializer(WALK_VIEW_TYPE, walkPanel.serializer(walk.restore)),
-    vscode.languages.registerHoverProvider(TEXT_DOCUMENTS, new TokenHoverProvider(models, probabilities, ablation)),
   );
 }
 
