@@ -283,10 +283,23 @@ export type FromGpuView =
   | { type: 'reply'; id: number; ok: true; session?: number; outputs?: Record<string, WireTensor> }
   | { type: 'reply'; id: number; ok: false; message: string };
 
+/**
+ * The fields of something a webview (or a link) sent: none when it is not an object, so that the
+ * check of each field then fails as it does for a missing one.
+ */
+const fields = (x: unknown): Record<string, unknown> => (x && typeof x === 'object' ? (x as Record<string, unknown>) : {});
+const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
+/** A token id: an int32 (a model's vocabulary is checked where the id is used). */
+const isTokenId = (x: unknown): x is number => isInt(x, 2 ** 31 - 1);
+/** A PNG as the webviews export one: a data: URL. */
+const isPngUrl = (x: unknown): x is string => typeof x === 'string' && x.startsWith('data:image/png;base64,');
+const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
+/** A URI as VS Code writes one (`scheme:…`), of a sane length. */
+const isUri = (x: unknown): x is string => typeof x === 'string' && x.length <= 4096 && /^[a-z][a-z0-9+.-]*:/i.test(x);
+
 function parseAdapter(raw: unknown): GpuAdapterInfo | null | undefined {
   if (raw === null) return null;
-  const a = raw as Record<string, unknown> | undefined;
-  if (!a || typeof a !== 'object') return undefined;
+  const a = fields(raw);
   const text = (x: unknown) => (typeof x === 'string' ? x.slice(0, 200) : undefined);
   const [vendor, architecture, description] = [text(a.vendor), text(a.architecture), text(a.description)];
   if (vendor === undefined || architecture === undefined || description === undefined || typeof a.software !== 'boolean' || typeof a.shaderF16 !== 'boolean')
@@ -300,14 +313,8 @@ function parseGpuAdapter(m: Record<string, unknown>): { type: 'gpuAdapter'; adap
   return adapter === undefined ? undefined : { type: 'gpuAdapter', adapter };
 }
 
-const isInt = (x: unknown, max = Number.MAX_SAFE_INTEGER): x is number => Number.isInteger(x) && (x as number) >= 0 && (x as number) <= max;
-const isHead = (x: unknown): x is HeadChoice => isInt(x, 4096) || x === 'mean' || x === 'rollout';
-/** A URI as VS Code writes one (`scheme:…`), of a sane length. */
-const isUri = (x: unknown): x is string => typeof x === 'string' && x.length <= 4096 && /^[a-z][a-z0-9+.-]*:/i.test(x);
-
 function parseRange(raw: unknown): { start: number; end: number } | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const { start, end } = raw as Record<string, unknown>;
+  const { start, end } = fields(raw);
   return isInt(start) && isInt(end) && start <= end ? { start, end } : undefined;
 }
 
@@ -323,12 +330,10 @@ export interface ExplainedRange {
  * was written by the webview, so it is checked like any message from it.
  */
 export function parseRestoredPanel(raw: unknown): (ExplainedRange & { pinned: boolean }) | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const explained = (raw as Record<string, unknown>).explained;
-  if (!explained || typeof explained !== 'object') return undefined;
-  const { uri, selection } = explained as Record<string, unknown>;
+  const { explained, pinned } = fields(raw);
+  const { uri, selection } = fields(explained);
   const range = parseRange(selection);
-  return isUri(uri) && range ? { uri, selection: range, pinned: (raw as Record<string, unknown>).pinned === true } : undefined;
+  return isUri(uri) && range ? { uri, selection: range, pinned: pinned === true } : undefined;
 }
 
 /** Arguments Explain Attention accepts: from a hover's command link (JSON) and from the side panel. */
@@ -376,8 +381,7 @@ const WIRE_BYTES: Record<WireTensor['type'], number> = { float32: 4, float16: 2,
 
 /** A tensor from the GPU webview: a known type, integer dims, and exactly the bytes they describe. */
 function parseWireTensor(raw: unknown): WireTensor | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const { type, dims, data } = raw as Record<string, unknown>;
+  const { type, dims, data } = fields(raw);
   if (typeof type !== 'string' || !Object.hasOwn(WIRE_BYTES, type)) return undefined;
   if (!Array.isArray(dims) || dims.length > 8 || !dims.every((d) => isInt(d, 2 ** 32))) return undefined;
   // The host views the bytes with a typed array: they must be there already, and as many as the dims say.
@@ -391,8 +395,7 @@ function parseWireTensor(raw: unknown): WireTensor | undefined {
  * cannot be read becomes a failed reply, so that the request it answers fails instead of waiting.
  */
 export function parseFromGpuView(raw: unknown): FromGpuView | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   if (m.type === 'adapter') {
     const adapter = parseAdapter(m.adapter);
     if (adapter === undefined) return undefined;
@@ -448,7 +451,7 @@ function parseHeadRefs(raw: unknown): HeadRef[] | undefined {
   const heads: HeadRef[] = [];
   const seen = new Set<string>();
   for (const item of raw) {
-    const { layer, head } = (item ?? {}) as Record<string, unknown>;
+    const { layer, head } = fields(item);
     if (!isInt(layer, 4096) || !isInt(head, 4096) || seen.has(`${layer}.${head}`)) return undefined;
     seen.add(`${layer}.${head}`);
     heads.push({ layer, head });
@@ -458,8 +461,7 @@ function parseHeadRefs(raw: unknown): HeadRef[] | undefined {
 
 /** A message from the attention panel, or undefined if it is not one this host sends for. */
 export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   switch (m.type) {
     case 'ready':
     case 'clearSelection':
@@ -484,7 +486,7 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
       return isInt(m.id) && isInt(m.query) ? { type: 'walkToken', id: m.id, query: m.query } : undefined;
     case 'export': {
       const formatOk = m.format === 'png' || m.format === 'json' || m.format === 'csv';
-      const pngOk = m.format !== 'png' || (typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,'));
+      const pngOk = m.format !== 'png' || isPngUrl(m.png);
       if (!formatOk || !pngOk || !isInt(m.id) || !isInt(m.layer, 4096) || !isHead(m.head)) return undefined;
       const scope = m.scope === 'grid' ? 'grid' : 'head';
       return {
@@ -504,20 +506,16 @@ export function parseFromAttentionPanel(raw: unknown): FromAttentionPanel | unde
 
 /** A message from the patching panel, or undefined if it is not one the host answers. */
 export function parseFromPatchingPanel(raw: unknown): FromPatchingPanel | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   if (m.type === 'ready') return { type: 'ready' };
   if (m.type !== 'export' || !isInt(m.id)) return undefined;
   if (m.format === 'json' || m.format === 'csv') return { type: 'export', id: m.id, format: m.format };
-  return m.format === 'png' && typeof m.png === 'string' && m.png.startsWith('data:image/png;base64,')
-    ? { type: 'export', id: m.id, format: 'png', png: m.png }
-    : undefined;
+  return m.format === 'png' && isPngUrl(m.png) ? { type: 'export', id: m.id, format: 'png', png: m.png } : undefined;
 }
 
 /** A message from the side panel, or undefined if it is not one the host answers. */
 export function parseFromSideView(raw: unknown): FromSideView | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   switch (m.type) {
     case 'ready':
     case 'openModelFolder':
@@ -598,16 +596,13 @@ export type FromWhyPanel =
 
 /** A message from the "Why this token?" panel, or undefined if it is not one the host answers. */
 export function parseFromWhyPanel(raw: unknown): FromWhyPanel | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   switch (m.type) {
     case 'ready':
     case 'clearSources':
       return { type: m.type };
     case 'choose':
-      return isInt(m.id) && isInt(m.target, 2 ** 31 - 1) && isInt(m.foil, 2 ** 31 - 1)
-        ? { type: 'choose', id: m.id, target: m.target, foil: m.foil }
-        : undefined;
+      return isInt(m.id) && isTokenId(m.target) && isTokenId(m.foil) ? { type: 'choose', id: m.id, target: m.target, foil: m.foil } : undefined;
     case 'openHead':
       return isInt(m.id) && isInt(m.layer, 4096) && isInt(m.head, 4096) ? { type: 'openHead', id: m.id, layer: m.layer, head: m.head } : undefined;
     case 'showSources':
@@ -627,11 +622,8 @@ export interface WhyPanelState {
  * names nothing well-formed. The state was written by the webview: checked like its messages.
  */
 export function parseRestoredWhy(raw: unknown): WhyPanelState['explained'] | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const explained = (raw as Record<string, unknown>).explained;
-  if (!explained || typeof explained !== 'object') return undefined;
-  const { uri, offset, target, foil } = explained as Record<string, unknown>;
-  return isUri(uri) && isInt(offset) && isInt(target, 2 ** 31 - 1) && isInt(foil, 2 ** 31 - 1) ? { uri, offset, target, foil } : undefined;
+  const { uri, offset, target, foil } = fields(fields(raw).explained);
+  return isUri(uri) && isInt(offset) && isTokenId(target) && isTokenId(foil) ? { uri, offset, target, foil } : undefined;
 }
 
 /** The longest text a restored patching panel may name: a comparison is short, and its texts come from the webview. */
@@ -659,20 +651,17 @@ export interface PatchingPanelState {
  * well-formed. The state was written by the webview: checked like its messages.
  */
 export function parseRestoredPatching(raw: unknown): PatchingPanelState['compared'] | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const compared = (raw as Record<string, unknown>).compared;
-  if (!compared || typeof compared !== 'object') return undefined;
-  const { uri, clean, corrupted, model, target, foil } = compared as Record<string, unknown>;
+  const { uri, clean, corrupted, model, target, foil } = fields(fields(raw).compared);
   const isText = (x: unknown): x is string => typeof x === 'string' && x.length <= MAX_PATCHING_TEXT;
-  const cleanText = clean && typeof clean === 'object' ? (clean as Record<string, unknown>).text : undefined;
+  const cleanText = fields(clean).text;
   const cleanRange = parseRange(clean);
-  if (!isUri(uri) || !cleanRange || !isText(cleanText) || !corrupted || typeof corrupted !== 'object') return undefined;
-  const c = corrupted as Record<string, unknown>;
+  if (!isUri(uri) || !cleanRange || !isText(cleanText)) return undefined;
+  const c = fields(corrupted);
   // Typed: no offsets at all; selected: both, in order.
   const typed = c.start === undefined && c.end === undefined;
   const corruptedRange = typed ? undefined : parseRange(c);
   if ((!typed && !corruptedRange) || !isText(c.text)) return undefined;
-  if (typeof model !== 'string' || model.length > 4096 || !isInt(target, 2 ** 31 - 1) || !isInt(foil, 2 ** 31 - 1)) return undefined;
+  if (typeof model !== 'string' || model.length > 4096 || !isTokenId(target) || !isTokenId(foil)) return undefined;
   return { uri, clean: { ...cleanRange, text: cleanText }, corrupted: { ...corruptedRange, text: c.text }, model, target, foil };
 }
 
@@ -860,8 +849,7 @@ export type FromWalkPanel =
 
 /** A message from the step-by-step panel, or undefined if it is not one the host answers. */
 export function parseFromWalkPanel(raw: unknown): FromWalkPanel | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const m = raw as Record<string, unknown>;
+  const m = fields(raw);
   switch (m.type) {
     case 'ready':
       return { type: 'ready' };
@@ -881,9 +869,6 @@ export interface WalkPanelState {
 
 /** What a restored step-by-step panel's saved state says it walked; undefined when malformed. */
 export function parseRestoredWalk(raw: unknown): WalkPanelState['walked'] | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
-  const walked = (raw as Record<string, unknown>).walked;
-  if (!walked || typeof walked !== 'object') return undefined;
-  const { uri, offset } = walked as Record<string, unknown>;
+  const { uri, offset } = fields(fields(raw).walked);
   return isUri(uri) && isInt(offset) ? { uri, offset } : undefined;
 }

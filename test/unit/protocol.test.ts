@@ -7,7 +7,9 @@ import {
   parseFromGpuView,
   parseFromPatchingPanel,
   parseFromSideView,
+  parseFromWalkPanel,
   parseRestoredPanel,
+  parseRestoredWalk,
   type ToGpuView,
 } from '../../src/shared/protocol';
 
@@ -155,6 +157,39 @@ describe('parseRestoredPanel', () => {
     ]) {
       expect(parseRestoredPanel(bad)).toBeUndefined();
     }
+  });
+});
+
+describe('the step-by-step panel', () => {
+  it('reads its requests and its saved state', () => {
+    expect(parseFromWalkPanel({ type: 'ready' })).toEqual({ type: 'ready' });
+    expect(parseFromWalkPanel({ type: 'pick', id: 1, position: 3, extra: 1 })).toEqual({ type: 'pick', id: 1, position: 3 });
+    expect(parseFromWalkPanel({ type: 'openHead', id: 1, layer: 2, head: 0 })).toEqual({ type: 'openHead', id: 1, layer: 2, head: 0 });
+    expect(parseRestoredWalk({ walked: { uri: 'file:///w/a.ts', offset: 4 }, layer: 1 })).toEqual({ uri: 'file:///w/a.ts', offset: 4 });
+  });
+
+  it('drops anything else, at any depth', () => {
+    const messages = [
+      null,
+      'ready',
+      3,
+      [],
+      { type: 'pick', id: 1 },
+      { type: 'pick', id: 1, position: -1 },
+      { type: 'openHead', id: 1, layer: 4097, head: 0 },
+      { type: 'walk' },
+    ];
+    for (const bad of messages) expect(parseFromWalkPanel(bad), JSON.stringify(bad)).toBeUndefined();
+    const states = [
+      null,
+      'x',
+      {},
+      { walked: null },
+      { walked: 'file:///w/a.ts' },
+      { walked: { uri: 'a.ts', offset: 1 } },
+      { walked: { uri: 'file:///w/a.ts', offset: 1.5 } },
+    ];
+    for (const bad of states) expect(parseRestoredWalk(bad), JSON.stringify(bad)).toBeUndefined();
   });
 });
 
