@@ -386,10 +386,13 @@ export class LoadedModel {
     const own: Tensors = {};
     const rows = lens ? lensRows(streams, lensFrom, ids.length) : [];
     chunked(rows, this.lensInputs.length).forEach((part, c) => (own[this.lensInputs[c]] = int64s(part)));
-    const stats = plan.nextToken;
-    if (stats) {
-      own[stats.targetsInput] = int64s([...ids.slice(1), 0]);
-      own[stats.topKInput] = int64s([k]);
+    // A masked model's statistics come from its masked copies: the graph's next-token ones are
+    // fed idle (no targets, top 1) and not fetched.
+    const predicts = this.info.predicts;
+    const stats = predicts === 'next' ? plan.nextToken : undefined;
+    if (plan.nextToken) {
+      own[plan.nextToken.targetsInput] = int64s(stats ? [...ids.slice(1), 0] : []);
+      own[plan.nextToken.topKInput] = int64s([stats ? k : 1]);
     }
     const wanted = hookFilter(options.hooks ?? []);
     // The rollout is made from the patterns, asked for or not; the analysis returns what was asked.
@@ -400,8 +403,10 @@ export class LoadedModel {
     Object.assign(own, await this.interventionFeeds(tokens, text, [options.interventions ?? []]));
     const attribution = this.attributionFeeds(own, ids, options.attribution);
     const feeds = buildFeeds(this.inputs, ids, own, this.info.file);
-    // The logits themselves leave the runtime only when asked for, or when the graph has no statistics.
-    const fetches = new Set(stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : [plan.logits]);
+    // The logits themselves leave the runtime only when asked for, or when nothing else gives the statistics.
+    const fetches = new Set(
+      stats ? [stats.topProbs, stats.topIds, stats.entropy, stats.targetProb, stats.above] : predicts === 'masked' && plan.nextToken ? [] : [plan.logits],
+    );
     if (options.logits) fetches.add(plan.logits);
     for (const [, e] of fetched) fetches.add(e.output);
     if (lens) {
@@ -409,11 +414,13 @@ export class LoadedModel {
       fetches.add(lens.ids);
     }
     for (const name of attribution?.fetches ?? []) fetches.add(name);
+    // ONNX Runtime needs something to fetch: a masked model asked for nothing else gives its logits.
+    if (fetches.size === 0) fetches.add(plan.logits);
     const started = performance.now();
     const outputs = await this.forward(feeds, [...fetches]);
     const forwardMs = performance.now() - started;
     const logits = outputs[plan.logits];
-    const positions = stats ? outputs[stats.topIds].dims[0] : plan.classes ? ids.length : logits.dims[1];
+    const positions = stats ? outputs[stats.topIds].dims[0] : logits?.dims.length === 3 ? logits.dims[1] : ids.length;
     if (positions !== ids.length) {
       throw new ModelLensError({
         code: 'run-failed',
@@ -422,7 +429,6 @@ export class LoadedModel {
       });
     }
     const vocab = plan.classes ? (this.embeddingRows ?? this.tokenizer.vocabSize) : (logits?.dims[2] ?? this.info.vocab);
-    const predicts = this.info.predicts;
     const statistics =
       predicts === 'classes'
         ? emptyStats(positions, 0)
