@@ -109,6 +109,8 @@ test('shows an encoder’s attention to later tokens, unmasked, and recomputes i
 
 test('a hover and the side panel say the masked model’s probabilities were computed with each token masked', async () => {
   const { page } = code;
+  // Back to the editor group: the attention panel of the test before keeps the focus otherwise.
+  await page.keyboard.press('Control+1');
   await openFile(page, 'cats.txt');
   const hover = await modelHover(page, 'dogs');
   expect(hover).toMatch(/P\(token \| the rest, token masked\)/);
